@@ -1,0 +1,18 @@
+import { Command, CommanderError } from 'commander';
+import { registerAllCommand } from './commands/all.ts';
+import { reportFatal } from './fatal.ts';
+
+const program = new Command()
+  .name('qtc')
+  .description('Strategy competition server: run the competition, and check and run strategies locally.')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerAllCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode);
+  reportFatal(error);
+}
