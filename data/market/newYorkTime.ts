@@ -1,0 +1,61 @@
+// US equity sessions are defined in New York wall-clock time; these helpers convert between that and
+// epoch ms with the platform's time-zone database, so DST switches are handled without a dependency.
+
+const NEW_YORK = 'America/New_York';
+
+const wallClock = new Intl.DateTimeFormat('en-US', {
+  timeZone: NEW_YORK,
+  hourCycle: 'h23',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+});
+
+interface WallClockParts {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+function newYorkParts(epochMs: number): WallClockParts {
+  const parts: Partial<Record<Intl.DateTimeFormatPartTypes, number>> = {};
+  for (const part of wallClock.formatToParts(epochMs)) {
+    if (part.type !== 'literal') parts[part.type] = Number(part.value);
+  }
+  const { year, month, day, hour, minute, second } = parts;
+  if (year === undefined || month === undefined || day === undefined || hour === undefined || minute === undefined || second === undefined) {
+    throw new Error(`the platform's Intl.DateTimeFormat did not give a full ${NEW_YORK} date and time`);
+  }
+  return { year, month, day, hour, minute, second };
+}
+
+/** How far New York wall-clock time is ahead of UTC at that instant (negative: -4 h in summer, -5 h in winter). */
+function newYorkOffsetMs(epochMs: number): number {
+  const wholeSecond = Math.floor(epochMs / 1000) * 1000;
+  const p = newYorkParts(wholeSecond);
+  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - wholeSecond;
+}
+
+/** The New York calendar date (`YYYY-MM-DD`) at an instant. */
+export function newYorkDate(epochMs: number): string {
+  const p = newYorkParts(epochMs);
+  return `${String(p.year).padStart(4, '0')}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`;
+}
+
+/**
+ * The instant at which New York clocks show `hour:minute` on `date` (`YYYY-MM-DD`). Exact for every
+ * time that exists once on that day, which includes all trading hours (DST switches at 02:00).
+ */
+export function newYorkWallTimeToEpoch(date: string, hour: number, minute: number): number {
+  const [year, month, day] = date.split('-').map(Number) as [number, number, number];
+  const asIfUtc = Date.UTC(year, month - 1, day, hour, minute);
+  const firstGuess = asIfUtc - newYorkOffsetMs(asIfUtc);
+  // The offset at the guess can differ from the one at the true instant near a DST switch.
+  return asIfUtc - newYorkOffsetMs(firstGuess);
+}
