@@ -1,0 +1,148 @@
+import { execFile } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { ensureBinary } from './binaries.ts';
+import { preferredPort } from './freePort.ts';
+import type { ServiceLog } from './log.ts';
+import { isProcessAlive, ManagedProcess, stopForeignProcess, tailOfFile } from './managedProcess.ts';
+import { serviceUserForPostgres, type RunAs } from './runAs.ts';
+import { ServiceStateFile } from './serviceState.ts';
+import { waitFor } from './waitFor.ts';
+
+const execFileAsync = promisify(execFile);
+
+const SUPERUSER = 'qtc';
+const DATABASE = 'qtc';
+
+export interface EmbeddedService {
+  readonly url: string;
+  /** Stops the server if this process owns it; a server shared with a live owner is left running. */
+  stop(): Promise<void>;
+}
+
+const POSTGRES_SOURCE = {
+  debianPackage: 'postgresql',
+  alternative: 'set DATABASE_URL to a running PostgreSQL',
+};
+
+function readPostmasterPid(pgdata: string): { pid: number; port: number } | undefined {
+  try {
+    const [pid, , , port] = readFileSync(path.join(pgdata, 'postmaster.pid'), 'utf8').split('\n');
+    return { pid: Number(pid), port: Number(port) };
+  } catch {
+    return undefined;
+  }
+}
+
+function connectionUrl(password: string, port: number, database: string): string {
+  return `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+}
+
+async function canConnect(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function ensureDatabase(adminUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
+    if (!rowCount) await client.query(`CREATE DATABASE ${DATABASE}`);
+  } finally {
+    await client.end();
+  }
+}
+
+function prepareDirectory(dir: string, runAs: RunAs | undefined, mode: number): void {
+  mkdirSync(dir, { recursive: true, mode });
+  chmodSync(dir, mode);
+  if (runAs) chownSync(dir, runAs.uid, runAs.gid);
+}
+
+async function initCluster(pgdata: string, password: string, dataDir: string, runAs: RunAs | undefined, log: ServiceLog): Promise<void> {
+  const initdb = await ensureBinary({ binary: 'initdb', ...POSTGRES_SOURCE }, log);
+  prepareDirectory(pgdata, runAs, 0o700);
+  const pwfile = path.join(dataDir, `.pgpass-init-${process.pid}`);
+  writeFileSync(pwfile, `${password}\n`, { mode: 0o600 });
+  if (runAs) chownSync(pwfile, runAs.uid, runAs.gid);
+  log.info({ pgdata }, 'creating the embedded PostgreSQL cluster (first run)');
+  try {
+    await execFileAsync(
+      initdb,
+      ['-D', pgdata, '-U', SUPERUSER, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--no-locale', '--no-instructions'],
+      { timeout: 120_000, ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}) },
+    );
+  } catch (error) {
+    rmSync(pgdata, { recursive: true, force: true });
+    const stderr = (error as { stderr?: string }).stderr?.trim().split('\n').slice(-3).join(' | ');
+    throw new Error(`initdb failed for ${pgdata}: ${stderr || (error as Error).message}`);
+  } finally {
+    rmSync(pwfile, { force: true });
+  }
+}
+
+/**
+ * A PostgreSQL cluster of our own in `<dataDir>/postgres`, created on first use and reused
+ * afterwards, listening on 127.0.0.1 only with a generated password.
+ */
+export async function startEmbeddedPostgres(options: { dataDir: string; log: ServiceLog; timeoutMs?: number }): Promise<EmbeddedService> {
+  const { dataDir, log } = options;
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const runAs = serviceUserForPostgres();
+  // The postgres user must be able to reach its data folder inside ours.
+  prepareDirectory(dataDir, undefined, runAs ? 0o755 : 0o700);
+  const pgdata = path.join(dataDir, 'postgres');
+  const stateFile = new ServiceStateFile(dataDir, 'postgres');
+  const state = stateFile.read();
+
+  if (!existsSync(path.join(pgdata, 'PG_VERSION'))) await initCluster(pgdata, state.password, dataDir, runAs, log);
+
+  const running = readPostmasterPid(pgdata);
+  if (running && isProcessAlive(running.pid)) {
+    const url = connectionUrl(state.password, running.port, DATABASE);
+    const ownerAlive = state.ownerPid !== undefined && state.ownerPid !== process.pid && isProcessAlive(state.ownerPid);
+    await waitFor(() => canConnect(connectionUrl(state.password, running.port, 'postgres')), { timeoutMs, what: 'the running embedded PostgreSQL' });
+    await ensureDatabase(connectionUrl(state.password, running.port, 'postgres'));
+    if (ownerAlive) {
+      log.info({ port: running.port, ownerPid: state.ownerPid }, 'using the embedded PostgreSQL another qtc process started; it stays with that process');
+      return { url, stop: () => Promise.resolve() };
+    }
+    log.warn({ port: running.port, serverPid: running.pid }, 'adopted an embedded PostgreSQL left running by an earlier run; it stops when this process stops');
+    stateFile.write({ ...state, port: running.port, ownerPid: process.pid });
+    return { url, stop: () => stopForeignProcess(running.pid, 'SIGINT', 15_000) };
+  }
+
+  const postgres = await ensureBinary({ binary: 'postgres', ...POSTGRES_SOURCE }, log);
+  const port = await preferredPort(state.port);
+  const logFile = path.join(dataDir, 'postgres.log');
+  const server = new ManagedProcess({
+    command: postgres,
+    args: ['-D', pgdata, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'logging_collector=off'],
+    logFile,
+    runAs,
+  });
+  stateFile.write({ ...state, port, ownerPid: process.pid });
+  const adminUrl = connectionUrl(state.password, port, 'postgres');
+  try {
+    await waitFor(() => canConnect(adminUrl), {
+      timeoutMs,
+      what: `PostgreSQL on port ${port}`,
+      giveUp: () => (server.running ? undefined : `PostgreSQL exited at start: ${tailOfFile(logFile, 3)} (log: ${logFile})`),
+    });
+    await ensureDatabase(adminUrl);
+  } catch (error) {
+    await server.stop('SIGQUIT', 5_000);
+    throw error;
+  }
+  log.info({ port, serverPid: server.pid, pgdata }, 'embedded PostgreSQL is up');
+  // SIGINT is PostgreSQL's "fast shutdown": roll back open transactions, checkpoint, exit.
+  return { url: connectionUrl(state.password, port, DATABASE), stop: () => server.stop('SIGINT', 15_000) };
+}
