@@ -22,6 +22,8 @@ export async function migrateUp(pool: PgPool, log?: (message: string) => void): 
       migrationsTable: MIGRATIONS_TABLE,
       direction: 'up',
       singleTransaction: true,
+      // A second process starting at the same moment waits for the first, then finds nothing to do.
+      advisoryLockMode: 'wait',
       checkOrder: true,
       verbose: false,
       log: log ?? (() => undefined),

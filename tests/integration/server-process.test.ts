@@ -1,0 +1,94 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { findFreePort } from '../../data/embedded/freePort.ts';
+import { isProcessAlive } from '../../data/embedded/managedProcess.ts';
+import { makeTempDir } from '../support/tempDir.ts';
+
+const projectRoot = path.resolve(import.meta.dirname, '../..');
+
+interface RunningQtc {
+  child: ChildProcess;
+  output: () => string;
+  exit: Promise<number | null>;
+}
+
+function startQtc(env: Record<string, string>): RunningQtc {
+  const cleanEnv = { ...process.env };
+  delete cleanEnv.DATABASE_URL;
+  delete cleanEnv.REDIS_URL;
+  const child = spawn(process.execPath, ['--no-node-snapshot', 'bin/qtc.js', 'all'], {
+    cwd: projectRoot,
+    env: { ...cleanEnv, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => output, exit };
+}
+
+async function healthStatus(port: number): Promise<number | undefined> {
+  try {
+    return (await fetch(`http://127.0.0.1:${port}/health`)).status;
+  } catch {
+    return undefined;
+  }
+}
+
+function servicePids(dataDir: string): number[] {
+  const postmaster = readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0];
+  const redis = readFileSync(path.join(dataDir, 'redis', 'redis.pid'), 'utf8').trim();
+  return [Number(postmaster), Number(redis)];
+}
+
+describe('qtc all on the embedded default', { timeout: 180_000 }, () => {
+  const temp = makeTempDir('qtc-server-');
+  afterAll(() => temp.remove());
+
+  async function runUntilHealthyThenInterrupt(): Promise<{ output: string; pids: number[]; code: number | null }> {
+    const port = await findFreePort();
+    const qtc = startQtc({ QTC_DATA_DIR: temp.dir, PORT: String(port), LOG_LEVEL: 'info' });
+    try {
+      await expect.poll(() => healthStatus(port), { timeout: 90_000, interval: 250 }).toBe(200);
+      const pids = servicePids(temp.dir);
+      expect(pids.every(isProcessAlive)).toBe(true);
+      qtc.child.kill('SIGINT');
+      const code = await qtc.exit;
+      return { output: qtc.output(), pids, code };
+    } finally {
+      qtc.child.kill('SIGKILL');
+    }
+  }
+
+  it('starts its own Postgres and Redis, answers /health, and leaves no process behind on Ctrl-C', async () => {
+    const run = await runUntilHealthyThenInterrupt();
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toContain('creating the embedded PostgreSQL cluster');
+    expect(run.pids.filter(isProcessAlive)).toEqual([]);
+  });
+
+  it('reuses the same cluster on the next run', async () => {
+    const run = await runUntilHealthyThenInterrupt();
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).not.toContain('creating the embedded PostgreSQL cluster');
+    expect(run.pids.filter(isProcessAlive)).toEqual([]);
+  });
+});
+
+describe('qtc all with bad configuration', () => {
+  it.each([
+    [{ PORT: 'abc' }, /^qtc: invalid configuration: PORT must be a TCP port number/],
+    [{ DATABASE_URL: 'postgres://qtc:secret@127.0.0.1:1/qtc', SERVICE_CONNECT_TIMEOUT_MS: '3000' }, /^qtc: cannot connect to PostgreSQL at postgres:\/\/qtc:\*\*\*@127\.0\.0\.1:1\/qtc \(DATABASE_URL\): .*ECONNREFUSED/],
+  ])('%o stops with one line naming the problem and a non-zero exit', async (env, message) => {
+    const qtc = startQtc({ ...env, LOG_LEVEL: 'warn', REDIS_URL: 'redis://127.0.0.1:1' });
+    const code = await qtc.exit;
+    expect(code).not.toBe(0);
+    const lines = qtc.output().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(message);
+    expect(qtc.output()).not.toContain('secret');
+  });
+});

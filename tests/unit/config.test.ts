@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, redactUrl } from '../../server/config/config.ts';
+
+describe('configuration from the environment', () => {
+  it('has working defaults: port 8000 on loopback, embedded services', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(8000);
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.dataDir).toMatch(/\.qtc$/);
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ DATABASE_URL: '', PORT: '' }).databaseUrl).toBeUndefined();
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, /^invalid configuration: PORT must be a TCP port number \(1-65535\) \(got "abc"\)$/],
+    [{ PORT: '70000' }, /PORT must be a TCP port number/],
+    [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of fatal, error/],
+    [{ DATABASE_URL: 'mysql://u:pw@h/db' }, /DATABASE_URL must be a URL starting with postgres:\/\/ or postgresql:\/\/ \(got "mysql:\/\/u:\*\*\*@h\/db"\)/],
+    [{ REDIS_URL: 'localhost:6379' }, /REDIS_URL must be a URL starting with redis:\/\/ or rediss:\/\//],
+    [{ PG_POOL_MAX: '0' }, /PG_POOL_MAX must be a positive integer/],
+  ])('rejects %o naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('names every wrong variable at once', () => {
+    expect(() => loadConfig({ PORT: 'x', LOG_LEVEL: 'y' })).toThrow(/PORT.*; LOG_LEVEL/);
+  });
+
+  it('never prints a password', () => {
+    expect(redactUrl('postgres://qtc:hunter2@localhost:5432/qtc')).toBe('postgres://qtc:***@localhost:5432/qtc');
+    expect(redactUrl('not a url')).toBe('not a url');
+  });
+});
