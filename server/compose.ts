@@ -34,8 +34,8 @@ export async function startCompetitionServer(config: Config, logger: Logger): Pr
       address = await app.listen({ port: config.port, host: config.host });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EADDRINUSE') throw new Error(`port ${config.port} on ${config.host} is already in use (set PORT to another port)`);
-      if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new Error(`cannot listen on HOST=${config.host}: not an address of this machine`);
+      if (code === 'EADDRINUSE') throw new Error(`port ${config.port} on ${config.host} is already in use (set PORT to another port)`, { cause: error });
+      if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new Error(`cannot listen on HOST=${config.host}: not an address of this machine`, { cause: error });
       throw error;
     }
     await recordAuditEvent(services.pg, { actor: 'system', kind: 'server.started', details: { address, pid: process.pid } });

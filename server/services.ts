@@ -43,12 +43,12 @@ export async function startServices(config: Config, logger: Logger, lifecycle: L
   const [postgresUrl, redisUrl] = await Promise.all([
     config.databaseUrl ??
       startEmbeddedPostgres({ dataDir: config.dataDir, log }).then((service) => {
-        lifecycle.onClose('embedded postgres', service.stop);
+        lifecycle.onClose('embedded postgres', () => service.stop());
         return service.url;
       }),
     config.redisUrl ??
       startEmbeddedRedis({ dataDir: config.dataDir, log }).then((service) => {
-        lifecycle.onClose('embedded redis', service.stop);
+        lifecycle.onClose('embedded redis', () => service.stop());
         return service.url;
       }),
   ]);
@@ -62,13 +62,13 @@ export async function startServices(config: Config, logger: Logger, lifecycle: L
   try {
     await withDeadline(pg.query('SELECT 1'), config.serviceConnectTimeoutMs);
   } catch (error) {
-    throw new Error(`cannot connect to PostgreSQL at ${redactUrl(postgresUrl)} (${origin.postgres}): ${describeConnectError(error)}`);
+    throw new Error(`cannot connect to PostgreSQL at ${redactUrl(postgresUrl)} (${origin.postgres}): ${describeConnectError(error)}`, { cause: error });
   }
   try {
     const applied = await migrateUp(pg);
     if (applied.length > 0) log.info({ migrations: applied.map((m) => m.name) }, 'applied database migrations');
   } catch (error) {
-    throw new Error(`database migration failed: ${describeConnectError(error)}`);
+    throw new Error(`database migration failed: ${describeConnectError(error)}`, { cause: error });
   }
 
   const redis = createRedis(redisUrl);
@@ -79,7 +79,7 @@ export async function startServices(config: Config, logger: Logger, lifecycle: L
   try {
     await connectRedis(redis, config.serviceConnectTimeoutMs);
   } catch (error) {
-    throw new Error(`cannot connect to Redis at ${redactUrl(redisUrl)} (${origin.redis}): ${describeConnectError(error)}`);
+    throw new Error(`cannot connect to Redis at ${redactUrl(redisUrl)} (${origin.redis}): ${describeConnectError(error)}`, { cause: error });
   }
   log.info({ postgres: origin.postgres, redis: origin.redis }, 'Postgres and Redis are ready');
   return { pg, redis, origin };

@@ -83,7 +83,7 @@ async function initCluster(pgdata: string, password: string, dataDir: string, ru
   } catch (error) {
     rmSync(pgdata, { recursive: true, force: true });
     const stderr = (error as { stderr?: string }).stderr?.trim().split('\n').slice(-3).join(' | ');
-    throw new Error(`initdb failed for ${pgdata}: ${stderr || (error as Error).message}`);
+    throw new Error(`initdb failed for ${pgdata}: ${stderr || (error as Error).message}`, { cause: error });
   } finally {
     rmSync(pwfile, { force: true });
   }

@@ -1,12 +1,11 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { Logger } from 'pino';
 import type { Probe } from '../health/probes.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { registerHealthRoute } from './routes/health.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
 
 export interface HttpAppDeps {
-  logger: Logger;
+  logger: FastifyBaseLogger;
   metrics: Metrics;
   probes: Record<string, Probe>;
   probeTimeoutMs?: number;
@@ -37,8 +36,7 @@ function installRequestMetrics(app: FastifyInstance, metrics: Metrics): void {
 }
 
 export function buildHttpApp(deps: HttpAppDeps): FastifyInstance {
-  // pino's Logger is a FastifyBaseLogger; saying so keeps FastifyInstance's default generics everywhere.
-  const app: FastifyInstance = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, return503OnClosing: true });
+  const app = Fastify({ loggerInstance: deps.logger, return503OnClosing: true });
   installErrorHandling(app);
   installRequestMetrics(app, deps.metrics);
   registerHealthRoute(app, deps.probes, deps.probeTimeoutMs ?? 2_000);
