@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerAllCommand } from './commands/all.ts';
+import { registerCheckCommand } from './commands/check.ts';
 import { reportFatal } from './fatal.ts';
 
 const program = new Command()
@@ -9,6 +10,7 @@ const program = new Command()
   .exitOverride();
 
 registerAllCommand(program);
+registerCheckCommand(program);
 
 try {
   await program.parseAsync(process.argv);
