@@ -1,0 +1,64 @@
+import { readFile } from 'node:fs/promises';
+import { isNode, LineCounter, parseDocument } from 'yaml';
+import { RegistrySchema, type Registry } from './schema.ts';
+
+export interface RegistryError {
+  /** e.g. `teams[2].id`; empty for a YAML syntax error. */
+  path: string;
+  line: number;
+  column: number;
+  message: string;
+}
+
+export type RegistryParseResult = { ok: true; registry: Registry } | { ok: false; errors: RegistryError[] };
+
+function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '');
+}
+
+/** Pure: validates registry text, pointing every problem at its line and column. */
+export function parseRegistry(text: string): RegistryParseResult {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      errors: doc.errors.map((error) => {
+        const pos = lineCounter.linePos(error.pos[0]);
+        return { path: '', line: pos.line, column: pos.col, message: error.message.split('\n')[0] ?? error.message };
+      }),
+    };
+  }
+  const parsed = RegistrySchema.safeParse(doc.toJS());
+  if (parsed.success) return { ok: true, registry: parsed.data };
+  return {
+    ok: false,
+    errors: parsed.error.issues.map((issue) => {
+      // Point at the deepest node that exists: a missing key is reported where its parent is.
+      let node: unknown;
+      for (let depth = issue.path.length; depth >= 0 && !isNode(node); depth--) {
+        node = depth === 0 ? doc.contents : doc.getIn(issue.path.slice(0, depth) as Array<string | number>, true);
+      }
+      const offset = isNode(node) && node.range ? node.range[0] : 0;
+      const pos = lineCounter.linePos(offset);
+      return { path: formatPath(issue.path), line: pos.line, column: pos.col, message: issue.message };
+    }),
+  };
+}
+
+export class RegistryInvalidError extends Error {
+  override name = 'RegistryInvalidError';
+  readonly file: string;
+  readonly errors: RegistryError[];
+  constructor(file: string, errors: RegistryError[]) {
+    super(`${file} is invalid: ${errors.map((e) => `${e.line}:${e.column} ${e.path ? `${e.path}: ` : ''}${e.message}`).join('; ')}`);
+    this.file = file;
+    this.errors = errors;
+  }
+}
+
+export async function loadRegistryFile(file: string): Promise<Registry> {
+  const result = parseRegistry(await readFile(file, 'utf8'));
+  if (!result.ok) throw new RegistryInvalidError(file, result.errors);
+  return result.registry;
+}
