@@ -58,7 +58,13 @@ export class RegistryInvalidError extends Error {
 }
 
 export async function loadRegistryFile(file: string): Promise<Registry> {
-  const result = parseRegistry(await readFile(file, 'utf8'));
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read the team registry ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+  }
+  const result = parseRegistry(text);
   if (!result.ok) throw new RegistryInvalidError(file, result.errors);
   return result.registry;
 }

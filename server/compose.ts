@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { recordAuditEvent } from '../data/postgres/audit.ts';
+import { loadRegistryFile } from '../registry/load.ts';
+import type { Registry } from '../registry/schema.ts';
 import type { Config } from './config/config.ts';
 import { postgresProbe, redisProbe } from './health/probes.ts';
 import { buildHttpApp } from './http/app.ts';
@@ -12,6 +14,7 @@ import { startServices, type Services } from './services.ts';
 export interface CompetitionServer {
   app: FastifyInstance;
   services: Services;
+  registry: Registry;
   /** The address the HTTP server listens on, e.g. http://127.0.0.1:8000 */
   address: string;
   close(): Promise<void>;
@@ -19,6 +22,9 @@ export interface CompetitionServer {
 
 /** The composition root: builds the whole object graph from the configuration. */
 export async function startCompetitionServer(config: Config, logger: Logger): Promise<CompetitionServer> {
+  // A broken registry stops the start before any service is touched.
+  const registry = await loadRegistryFile(config.registryFile);
+  logger.info({ file: config.registryFile, competition: registry.competition.name, teams: registry.teams.length }, 'team registry loaded');
   const lifecycle = new Lifecycle();
   try {
     const services = await startServices(config, logger, lifecycle);
@@ -42,6 +48,7 @@ export async function startCompetitionServer(config: Config, logger: Logger): Pr
     return {
       app,
       services,
+      registry,
       address,
       close: async () => {
         const failures = await lifecycle.closeAll();

@@ -40,6 +40,7 @@ const EnvSchema = z.object({
     .default('info'),
   DATABASE_URL: urlWithScheme('DATABASE_URL', ['postgres:', 'postgresql:']).optional(),
   REDIS_URL: urlWithScheme('REDIS_URL', ['redis:', 'rediss:']).optional(),
+  QTC_REGISTRY_FILE: z.string().trim().min(1, 'QTC_REGISTRY_FILE must be a file path').default(path.join(projectRoot, 'team_registry.yaml')),
   QTC_DATA_DIR: z.string().trim().min(1, 'QTC_DATA_DIR must be a folder path').default(path.join(projectRoot, '.qtc')),
   PG_POOL_MAX: positiveInt('PG_POOL_MAX', 'a positive integer (connections)').default(10),
   SERVICE_CONNECT_TIMEOUT_MS: positiveInt('SERVICE_CONNECT_TIMEOUT_MS', 'a positive integer (milliseconds)').default(10_000),
@@ -55,6 +56,7 @@ export type Config = Readonly<{
   /** Absent: the server runs its own redis-server in `dataDir`. */
   redisUrl: string | undefined;
   dataDir: string;
+  registryFile: string;
   pgPoolMax: number;
   serviceConnectTimeoutMs: number;
   shutdownTimeoutMs: number;
@@ -88,6 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
     dataDir: path.resolve(e.QTC_DATA_DIR),
+    registryFile: path.resolve(e.QTC_REGISTRY_FILE),
     pgPoolMax: e.PG_POOL_MAX,
     serviceConnectTimeoutMs: e.SERVICE_CONNECT_TIMEOUT_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
