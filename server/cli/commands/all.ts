@@ -1,42 +1,12 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/config.ts';
-import { startCompetitionServer } from '../../compose.ts';
-import { createLogger } from '../../observability/logger.ts';
 import { reportFatal } from '../fatal.ts';
-
-async function runAll(): Promise<void> {
-  const config = loadConfig();
-  const logger = createLogger(config.logLevel);
-  const server = await startCompetitionServer(config, logger);
-  logger.info({ url: server.address }, `competition server ready at ${server.address}`);
-
-  let stoppingSince: number | undefined;
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (stoppingSince !== undefined) {
-      // npm forwards the terminal's Ctrl-C to us as well: one key press can arrive twice.
-      if (Date.now() - stoppingSince < 1_000) return;
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    stoppingSince = Date.now();
-    logger.info({ signal }, 'shutting down');
-    const forced = setTimeout(() => {
-      logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown took too long; exiting');
-      process.exit(1);
-    }, config.shutdownTimeoutMs);
-    forced.unref();
-    void server.close().then(() => {
-      logger.info('stopped');
-      process.exit(0);
-    });
-  };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
-}
 
 export function registerAllCommand(program: Command): void {
   program
     .command('all')
     .description('run the whole competition server (HTTP API, scheduler, worker) on this machine; starts its own Postgres and Redis unless DATABASE_URL / REDIS_URL are set')
-    .action(() => runAll().catch(reportFatal));
+    .action(async () => {
+      const { runAll } = await import('./runAll.ts');
+      await runAll().catch(reportFatal);
+    });
 }
