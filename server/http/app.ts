@@ -3,6 +3,7 @@ import type { Probe } from '../health/probes.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { registerHealthRoute } from './routes/health.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
+import { registerPageRoutes } from './routes/pages.ts';
 
 export interface HttpAppDeps {
   logger: FastifyBaseLogger;
@@ -41,5 +42,6 @@ export function buildHttpApp(deps: HttpAppDeps): FastifyInstance {
   installRequestMetrics(app, deps.metrics);
   registerHealthRoute(app, deps.probes, deps.probeTimeoutMs ?? 2_000);
   registerMetricsRoute(app, deps.metrics.registry);
+  registerPageRoutes(app);
   return app;
 }

@@ -53,6 +53,13 @@ describe('GET /health with real Postgres and Redis', () => {
     expect(response.body).toMatch(/^qtc_http_request_duration_seconds_count\{method="GET",route="\/health",status="200"\} [1-9]/m);
   });
 
+  it('serves the status page at the root', async () => {
+    const response = await app.inject({ method: 'GET', url: '/' });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(response.body).toContain("fetch('/health'");
+  });
+
   it('answers unknown routes with a JSON 404', async () => {
     const response = await app.inject({ method: 'GET', url: '/no/such/thing?key=secret' });
     expect(response.statusCode).toBe(404);
