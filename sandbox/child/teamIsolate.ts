@@ -1,0 +1,150 @@
+// One team's isolate: creation (runtime prelude, strategy script, constructor) and calls.
+// Only strings cross in either direction; the host never holds a reference to a strategy object.
+import ivm from 'isolated-vm';
+import { decodeCallResult, type DecodeLimits, type DecodedCall } from '../decode.ts';
+import type { LoadSpec, RuntimeLimits } from '../protocol.ts';
+import { createStackMapper, RUNTIME_FILENAME, type StackMapper } from '../stackMap.ts';
+import type { SandboxError, SandboxErrorKind } from '../types.ts';
+
+export interface PreludeSource {
+  code: string;
+  /** V8 code cache of the prelude, produced by the first isolate and reused by the others. */
+  cachedData: ivm.ExternalCopy<ArrayBuffer> | undefined;
+}
+
+type RunFn = (minuteJson: string, teamJson: string) => string;
+
+export type CallOutcome = DecodedCall & { cpuMs: number; wallMs: number; isolateLost: boolean };
+
+const TIMEOUT_MESSAGE = 'Script execution timed out.';
+
+export class TeamIsolate {
+  readonly #isolate: ivm.Isolate;
+  readonly #run: ivm.Reference<RunFn>;
+  readonly #spec: LoadSpec;
+  readonly #limits: DecodeLimits;
+  readonly mapper: StackMapper;
+
+  private constructor(isolate: ivm.Isolate, run: ivm.Reference<RunFn>, spec: LoadSpec, limits: RuntimeLimits, mapper: StackMapper) {
+    this.#isolate = isolate;
+    this.#run = run;
+    this.#spec = spec;
+    this.#limits = limits;
+    this.mapper = mapper;
+  }
+
+  /** Builds the isolate and constructs the strategy; never throws. */
+  static create(spec: LoadSpec, limits: RuntimeLimits, now: number, memory: unknown, prelude: PreludeSource): { team: TeamIsolate | null; result: DecodedCall } {
+    const mapper = createStackMapper(spec.filename, spec.sourceMap);
+    const isolate = new ivm.Isolate({ memoryLimit: spec.memoryMb });
+    try {
+      const context = isolate.createContextSync();
+      const preludeScript = isolate.compileScriptSync(prelude.code, {
+        filename: RUNTIME_FILENAME,
+        ...(prelude.cachedData === undefined ? { produceCachedData: true } : { cachedData: prelude.cachedData }),
+      });
+      const produced = (preludeScript as ivm.Script & ivm.CachedDataResult).cachedData;
+      if (prelude.cachedData === undefined && produced !== undefined) prelude.cachedData = produced;
+      const entry = preludeScript.runSync(context, { reference: true, timeout: spec.loadMs }) as ivm.Reference<Record<string, unknown>>;
+      const setup = entry.getSync('setup', { reference: true }) as ivm.Reference<(config: string) => void>;
+      const construct = entry.getSync('construct', { reference: true }) as ivm.Reference<() => string>;
+      const run = entry.getSync('run', { reference: true }) as ivm.Reference<RunFn>;
+      entry.release();
+      preludeScript.release();
+      const config = { teamId: spec.teamId, params: spec.params, memory, now, limits };
+      setup.applySync(undefined, [JSON.stringify(config)], { timeout: spec.loadMs });
+      setup.release();
+
+      let strategyScript: ivm.Script;
+      try {
+        strategyScript = isolate.compileScriptSync(spec.code, { filename: spec.filename });
+      } catch (error) {
+        isolate.dispose();
+        return { team: null, result: failed('load', `the strategy code does not compile: ${messageOf(error)}`) };
+      }
+      // The completion value stays inside the isolate behind a reference that is dropped at once.
+      const completion = strategyScript.runSync(context, { reference: true, timeout: spec.loadMs }) as ivm.Reference<unknown>;
+      completion.release();
+      strategyScript.release();
+      const text = construct.applySync(undefined, [], { timeout: spec.loadMs });
+      construct.release();
+      const decoded = decodeCallResult(text, decodeLimits(limits));
+      if (!decoded.ok) {
+        isolate.dispose();
+        return { team: null, result: mapError(decoded, mapper) };
+      }
+      return { team: new TeamIsolate(isolate, run, spec, limits, mapper), result: decoded };
+    } catch (error) {
+      const kind = classify(error, isolate);
+      if (!isolate.isDisposed) isolate.dispose();
+      const what = kind === 'timeout' ? `did not finish loading within ${spec.loadMs} ms` : kind === 'memory' ? `exceeded its ${spec.memoryMb} MB memory limit while loading` : `failed to load: ${messageOf(error)}`;
+      return { team: null, result: failed(kind === 'runtime' ? 'load' : kind, `the strategy ${what}`, mapStackOf(error, mapper)) };
+    }
+  }
+
+  get lost(): boolean {
+    return this.#isolate.isDisposed;
+  }
+
+  call(minuteJson: string, teamJson: string): CallOutcome {
+    const cpuBefore = this.#isolate.cpuTime;
+    const started = performance.now();
+    let decoded: DecodedCall;
+    let isolateLost = false;
+    try {
+      const text = this.#run.applySync(undefined, [minuteJson, teamJson], { timeout: this.#spec.cpuMs });
+      decoded = mapError(decodeCallResult(text, this.#limits), this.mapper);
+    } catch (error) {
+      const kind = classify(error, this.#isolate);
+      isolateLost = true; // after a timeout or an out-of-memory the isolate is rebuilt from the last good memory
+      if (kind === 'timeout') {
+        decoded = failed('timeout', `generateSignal did not return within its ${this.#spec.cpuMs} ms CPU limit`);
+      } else if (kind === 'memory') {
+        decoded = failed('memory', `the strategy exceeded its ${this.#spec.memoryMb} MB memory limit; its isolate was discarded and will be rebuilt from the last saved team.memory`);
+      } else {
+        decoded = failed('runtime', `the sandbox runtime failed: ${messageOf(error)}`);
+      }
+    }
+    const wallMs = performance.now() - started;
+    const cpuMs = this.#isolate.isDisposed ? wallMs : Number(this.#isolate.cpuTime - cpuBefore) / 1e6;
+    return { ...decoded, cpuMs, wallMs, isolateLost };
+  }
+
+  dispose(): void {
+    if (!this.#isolate.isDisposed) this.#isolate.dispose();
+  }
+}
+
+export function decodeLimits(limits: RuntimeLimits): DecodeLimits {
+  return { maxSignals: limits.maxSignals, maxReasonChars: limits.maxReasonChars, maxLogLines: limits.maxLogLines + 1 };
+}
+
+function failed(kind: SandboxErrorKind, message: string, stack?: string): DecodedCall {
+  const error: SandboxError = { kind, message };
+  if (stack !== undefined) error.stack = stack;
+  return { ok: false, error, logs: [] };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function classify(error: unknown, isolate: ivm.Isolate): SandboxErrorKind {
+  const message = messageOf(error);
+  if (message === TIMEOUT_MESSAGE) return 'timeout';
+  if (isolate.isDisposed || message.includes('memory limit')) return 'memory';
+  return 'runtime';
+}
+
+function mapStackOf(error: unknown, mapper: StackMapper): string | undefined {
+  return error instanceof Error && typeof error.stack === 'string' ? mapper.mapStack(error.stack) : undefined;
+}
+
+/** Rewrites an error's stack to the author's files and names the first location in the message. */
+function mapError(decoded: DecodedCall, mapper: StackMapper): DecodedCall {
+  if (decoded.ok || decoded.error.stack === undefined) return decoded;
+  const location = mapper.firstLocation(decoded.error.stack);
+  const error: SandboxError = { ...decoded.error, stack: mapper.mapStack(decoded.error.stack) };
+  if (location !== null) error.message = `${error.message} (at ${location})`;
+  return { ...decoded, error };
+}

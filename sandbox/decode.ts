@@ -1,0 +1,120 @@
+// Host-side decoding of the string a strategy call returns. The string was produced inside the
+// isolate and is untrusted: it is size-checked, parsed with the host's JSON.parse (which yields
+// plain host objects, no getters or proxies) and validated field by field.
+import type { LogLevel, LogLine, SandboxError, SandboxErrorKind, Signal } from './types.ts';
+
+export const MAX_RESULT_CHARS = 4 * 1024 * 1024;
+
+export interface DecodeLimits {
+  maxSignals: number;
+  maxReasonChars: number;
+  maxLogLines: number;
+}
+
+export type DecodedCall =
+  | { ok: true; signals: Signal[]; memory: unknown; logs: LogLine[] }
+  | { ok: false; error: SandboxError; logs: LogLine[] };
+
+const ERROR_KINDS = new Set<SandboxErrorKind>(['runtime', 'timeout', 'memory', 'crashed', 'invalid-result', 'load', 'quarantined']);
+const LOG_LEVELS = new Set<LogLevel>(['log', 'info', 'warn', 'error', 'debug']);
+const SYMBOL_PATTERN = /^[A-Za-z0-9._/-]{1,32}$/;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function invalid(message: string, logs: LogLine[] = []): DecodedCall {
+  return { ok: false, error: { kind: 'invalid-result', message }, logs };
+}
+
+/** Describes a value the runtime replaced by a `{ $type }` marker, or a plain JSON value. */
+function describe(value: unknown): string {
+  if (isRecord(value) && typeof value.$type === 'string') {
+    if (value.$type === 'number' && typeof value.value === 'string') return value.value;
+    if (value.$type === 'string' && typeof value.length === 'number') return `a string of ${value.length} characters`;
+    return `a value of type ${value.$type}`;
+  }
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  return value === null ? 'null' : `${typeof value} ${JSON.stringify(value)}`;
+}
+
+export function decodeLogs(raw: unknown, maxLines: number): LogLine[] {
+  if (!Array.isArray(raw)) return [];
+  const logs: LogLine[] = [];
+  for (const line of raw.slice(0, maxLines + 1)) {
+    if (!isRecord(line) || typeof line.message !== 'string') continue;
+    const level = typeof line.level === 'string' && LOG_LEVELS.has(line.level as LogLevel) ? (line.level as LogLevel) : 'log';
+    logs.push({ level, message: line.message });
+  }
+  return logs;
+}
+
+/** Validates one signal; returns an error message or the clean signal. */
+export function validateSignal(raw: unknown, index: number, maxReasonChars: number): Signal | string {
+  const where = `signal ${index}`;
+  if (!isRecord(raw) || '$type' in raw) {
+    return `${where} must be an object like { symbol: 'AAPL', action: 'buy', quantity: 10 }, got ${describe(raw)}`;
+  }
+  const { symbol, action, quantity, price, confidence, reason } = raw;
+  if (typeof symbol !== 'string' || !SYMBOL_PATTERN.test(symbol)) {
+    return `${where}: symbol must be a ticker string such as "AAPL", got ${describe(symbol)}`;
+  }
+  if (action !== 'buy' && action !== 'sell') return `${where} (${symbol}): action must be "buy" or "sell", got ${describe(action)}`;
+  if (typeof quantity !== 'number' || !Number.isFinite(quantity) || quantity <= 0) {
+    return `${where} (${symbol}): quantity must be a finite number greater than 0, got ${describe(quantity)}`;
+  }
+  const signal: Signal = { symbol, action, quantity };
+  if (price !== undefined) {
+    if (typeof price !== 'number' || !Number.isFinite(price) || price <= 0) {
+      return `${where} (${symbol}): price, when given, must be a finite number greater than 0, got ${describe(price)}`;
+    }
+    signal.price = price;
+  }
+  if (confidence !== undefined) {
+    if (typeof confidence !== 'number' || !Number.isFinite(confidence)) {
+      return `${where} (${symbol}): confidence, when given, must be a finite number, got ${describe(confidence)}`;
+    }
+    signal.confidence = confidence;
+  }
+  if (reason !== undefined) {
+    if (typeof reason !== 'string' || reason.length > maxReasonChars) {
+      return `${where} (${symbol}): reason, when given, must be a string of at most ${maxReasonChars} characters, got ${describe(reason)}`;
+    }
+    signal.reason = reason;
+  }
+  return signal;
+}
+
+/** Decodes the JSON string returned by the runtime's `run` or `construct`. */
+export function decodeCallResult(text: unknown, limits: DecodeLimits): DecodedCall {
+  if (typeof text !== 'string') return invalid('the sandbox runtime returned no result string');
+  if (text.length > MAX_RESULT_CHARS) return invalid(`the result is ${text.length} characters, over the ${MAX_RESULT_CHARS} limit`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return invalid('the sandbox runtime returned a result that is not valid JSON');
+  }
+  if (!isRecord(parsed)) return invalid('the sandbox runtime returned a malformed result');
+  const logs = decodeLogs(parsed.logs, limits.maxLogLines);
+  if (parsed.ok !== true) {
+    const error = parsed.error;
+    if (!isRecord(error) || typeof error.message !== 'string') return invalid('the sandbox runtime returned a malformed error', logs);
+    const kind = typeof error.kind === 'string' && ERROR_KINDS.has(error.kind as SandboxErrorKind) ? (error.kind as SandboxErrorKind) : 'runtime';
+    const decoded: SandboxError = { kind, message: error.message };
+    if (typeof error.stack === 'string') decoded.stack = error.stack;
+    return { ok: false, error: decoded, logs };
+  }
+  if (parsed.signals === undefined) return { ok: true, signals: [], memory: parsed.memory, logs };
+  if (!Array.isArray(parsed.signals)) return invalid('the signals are not a list', logs);
+  if (parsed.signals.length > limits.maxSignals) {
+    return invalid(`generateSignal returned ${parsed.signals.length} signals; at most ${limits.maxSignals} are accepted per call`, logs);
+  }
+  const signals: Signal[] = [];
+  for (const [index, raw] of parsed.signals.entries()) {
+    const checked = validateSignal(raw, index, limits.maxReasonChars);
+    if (typeof checked === 'string') return invalid(`invalid signal returned: ${checked}`, logs);
+    signals.push(checked);
+  }
+  return { ok: true, signals, memory: parsed.memory, logs };
+}

@@ -1,0 +1,151 @@
+// One incarnation of a sandbox child process as seen from the parent: forking it, sending it
+// one operation at a time, the watchdog, and the way it ended.
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { ChildMessage, MinuteEntry, ParentMessage, RuntimeLimits } from '../protocol.ts';
+
+const CHILD_ENTRY = fileURLToPath(new URL('../child/main.ts', import.meta.url));
+const STDERR_TAIL_CHARS = 4096;
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** The end of what the child wrote to stderr (V8 prints its fatal errors there). */
+  stderrTail: string;
+  /** Set when the parent's watchdog killed the child. */
+  watchdog: { teamId: string | null; limitMs: number } | null;
+}
+
+export type OpOutcome = { died: null } | { died: ExitInfo };
+
+interface PendingOp {
+  opId: number;
+  onMessage: (message: ChildMessage) => boolean;
+  finish: (outcome: OpOutcome) => void;
+}
+
+export class SandboxChild {
+  readonly pid: number;
+  /** Teams whose isolate exists in this incarnation. */
+  readonly loaded = new Set<string>();
+  /** Last minute seq this child has been sent. */
+  sentSeq = 0;
+  readonly #process: ChildProcess;
+  readonly #exited: Promise<ExitInfo>;
+  #exitInfo: ExitInfo | null = null;
+  #stderrTail = '';
+  #pending: PendingOp | null = null;
+  #nextOpId = 1;
+  #watchdogTimer: NodeJS.Timeout | null = null;
+  #watchdogKill: ExitInfo['watchdog'] = null;
+
+  private constructor(child: ChildProcess) {
+    this.#process = child;
+    if (child.pid === undefined) throw new Error('the sandbox child process could not be started');
+    this.pid = child.pid;
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => {
+      this.#stderrTail = (this.#stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
+    });
+    child.on('message', (message: ChildMessage) => {
+      const pending = this.#pending;
+      if (pending === null || !('opId' in message) || message.opId !== pending.opId) return;
+      if (pending.onMessage(message)) {
+        this.#pending = null;
+        this.#clearWatchdog();
+        pending.finish({ died: null });
+      }
+    });
+    // 'close' (not 'exit'): by then every message the child managed to write has been delivered.
+    this.#exited = new Promise((resolve) => {
+      child.on('close', (code, signal) => {
+        this.#clearWatchdog();
+        this.#exitInfo = { code, signal, stderrTail: this.#stderrTail, watchdog: this.#watchdogKill };
+        const pending = this.#pending;
+        this.#pending = null;
+        pending?.finish({ died: this.#exitInfo });
+        resolve(this.#exitInfo);
+      });
+    });
+  }
+
+  static async start(limits: RuntimeLimits, history: MinuteEntry[], readyTimeoutMs: number): Promise<SandboxChild> {
+    const child = fork(CHILD_ENTRY, [], {
+      execArgv: ['--no-node-snapshot'],
+      // A fixed zone keeps Date's local-time methods identical on every machine.
+      env: { ...process.env, TZ: 'UTC' },
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      serialization: 'json',
+    });
+    const handle = new SandboxChild(child);
+    handle.sentSeq = history.at(-1)?.[0] ?? 0;
+    const ready = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), readyTimeoutMs);
+      const onMessage = (message: ChildMessage): void => {
+        if (message.type !== 'ready') return;
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        resolve(true);
+      };
+      child.on('message', onMessage);
+      void handle.#exited.then(() => {
+        clearTimeout(timer);
+        resolve(false);
+      });
+    });
+    handle.#send({ type: 'init', limits, history });
+    if (!(await ready)) {
+      handle.kill();
+      const exit = await handle.#exited;
+      throw new Error(`the sandbox child process did not start (exit code ${exit.code}, signal ${exit.signal}): ${exit.stderrTail.trim().slice(-500)}`);
+    }
+    return handle;
+  }
+
+  get alive(): boolean {
+    return this.#exitInfo === null;
+  }
+
+  get exited(): Promise<ExitInfo> {
+    return this.#exited;
+  }
+
+  /**
+   * Sends one operation. `onMessage` receives each message of the operation and returns true on
+   * the last one. Resolves when the operation completed or the child died.
+   */
+  op(build: (opId: number) => ParentMessage, onMessage: (message: ChildMessage) => boolean): Promise<OpOutcome> {
+    if (this.#exitInfo !== null) return Promise.resolve({ died: this.#exitInfo });
+    if (this.#pending !== null) throw new Error('sandbox child: an operation is already in flight');
+    const opId = this.#nextOpId++;
+    return new Promise<OpOutcome>((finish) => {
+      this.#pending = { opId, onMessage, finish };
+      this.#send(build(opId));
+    });
+  }
+
+  /** (Re)arms the watchdog: if the child does not make progress within `ms`, it is killed. */
+  armWatchdog(ms: number, teamId: string | null, limitMs: number): void {
+    this.#clearWatchdog();
+    this.#watchdogTimer = setTimeout(() => {
+      this.#watchdogKill = { teamId, limitMs };
+      this.kill();
+    }, ms);
+  }
+
+  kill(): void {
+    if (this.#exitInfo === null) this.#process.kill('SIGKILL');
+  }
+
+  #clearWatchdog(): void {
+    if (this.#watchdogTimer !== null) clearTimeout(this.#watchdogTimer);
+    this.#watchdogTimer = null;
+  }
+
+  #send(message: ParentMessage): void {
+    if (!this.#process.connected) return; // the 'close' handler reports the death
+    this.#process.send(message, (error) => {
+      if (error !== null) this.kill();
+    });
+  }
+}

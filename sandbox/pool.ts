@@ -1,0 +1,356 @@
+// The public face of the sandbox: a pool of supervised child processes, each hosting the
+// isolates of a stable, balanced share of the teams.
+import { availableParallelism } from 'node:os';
+import { CrashLedger } from './host/crashLedger.ts';
+import { ProcessSlot, errorResult, type SlotHost } from './host/processSlot.ts';
+import type { ExitInfo } from './host/sandboxChild.ts';
+import { MinuteHistory } from './history.ts';
+import type { BarRow, LoadSpec, MinuteEntry, RunTeam, RuntimeLimits } from './protocol.ts';
+import type {
+  CompiledStrategy,
+  LoadOutcome,
+  LoadRequest,
+  MinuteInput,
+  QuarantineEntry,
+  SandboxError,
+  SandboxEvent,
+  SandboxPoolOptions,
+  TeamRunResult,
+  TeamState,
+  TeamStatus,
+} from './types.ts';
+
+interface TeamRecord {
+  teamId: string;
+  slot: number;
+  strategy: CompiledStrategy;
+  params: Record<string, unknown>;
+  cpuMs: number;
+  memoryMb: number;
+  memory: unknown;
+  state: TeamState;
+  reason: string | null;
+  lastError: SandboxError | null;
+  quarantinedAt: number | null;
+}
+
+interface ResolvedOptions {
+  processes: number;
+  cpuMs: number;
+  loadMs: number;
+  memoryMb: number;
+  watchdogGraceMs: number;
+  quarantineAfterCrashes: number;
+  quarantineWindowMs: number;
+  limits: RuntimeLimits;
+  logger: (event: SandboxEvent) => void;
+}
+
+export interface ProcessStats {
+  process: number;
+  pid: number;
+  rss: number;
+  heapUsed: number;
+  teams: number;
+}
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value <= 0) throw new RangeError(`SandboxPool: ${name} must be a positive integer, got ${String(value)}`);
+  return value;
+}
+
+function resolveOptions(options: SandboxPoolOptions): ResolvedOptions {
+  return {
+    processes: positiveInteger('processes', options.processes, Math.min(2, availableParallelism())),
+    cpuMs: positiveInteger('cpuMs', options.cpuMs, 200),
+    loadMs: positiveInteger('loadMs', options.loadMs, 1000),
+    memoryMb: Math.max(8, positiveInteger('memoryMb', options.memoryMb, 64)),
+    watchdogGraceMs: positiveInteger('watchdogGraceMs', options.watchdogGraceMs, 1000),
+    quarantineAfterCrashes: positiveInteger('quarantineAfterCrashes', options.quarantineAfterCrashes, 3),
+    quarantineWindowMs: positiveInteger('quarantineWindowMs', options.quarantineWindowMs, 60 * 60 * 1000),
+    limits: {
+      windowBars: positiveInteger('windowBars', options.windowBars, 1200),
+      memoryCapChars: positiveInteger('memoryCapBytes', options.memoryCapBytes, 64 * 1024),
+      maxSignals: positiveInteger('maxSignals', options.maxSignals, 50),
+      maxLogLines: positiveInteger('maxLogLines', options.maxLogLines, 50),
+      maxLogBytes: positiveInteger('maxLogBytes', options.maxLogBytes, 8192),
+      maxReasonChars: 1000,
+    },
+    logger: options.logger ?? (() => undefined),
+  };
+}
+
+/** A short, human explanation of how a child process ended. */
+export function describeExit(exit: ExitInfo): string {
+  const fatal = /(FATAL ERROR:[^\n]*|Fatal (?:process )?[^\n]*out of memory[^\n]*|[^\n]*heap out of memory[^\n]*)/i.exec(exit.stderrTail)?.[1]?.trim();
+  const how = exit.signal !== null ? `killed by ${exit.signal}` : `exit code ${String(exit.code)}`;
+  const likelyMemory = fatal !== undefined || exit.signal === 'SIGABRT' || exit.signal === 'SIGTRAP' || exit.code === 134 || exit.code === 133;
+  return `${how}${fatal !== undefined ? `: ${fatal.slice(0, 200)}` : likelyMemory ? ', out of memory?' : ''}`;
+}
+
+function assertFiniteNumber(what: string, value: unknown): asserts value is number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError(`runMinute: ${what} must be a finite number, got ${String(value)}`);
+}
+
+export class SandboxPool {
+  readonly #options: ResolvedOptions;
+  readonly #history: MinuteHistory;
+  readonly #teams = new Map<string, TeamRecord>();
+  readonly #ledger: CrashLedger;
+  readonly #slots: ProcessSlot[];
+  #started = false;
+  #closing = false;
+  #lastMinute = -Infinity;
+
+  constructor(options: SandboxPoolOptions = {}) {
+    this.#options = resolveOptions(options);
+    this.#history = new MinuteHistory(this.#options.limits.windowBars);
+    this.#ledger = new CrashLedger(this.#options.quarantineAfterCrashes, this.#options.quarantineWindowMs);
+    const host = this.#slotHost();
+    this.#slots = Array.from({ length: this.#options.processes }, (_, index) => new ProcessSlot(index, host));
+  }
+
+  /** Starts every sandbox child process. */
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    await Promise.all(this.#slots.map((slot) => slot.start()));
+  }
+
+  /**
+   * Loads (or replaces) a team's strategy in its isolate. Loading again clears a quarantine.
+   * Resolves `{ ok: false, error }` with kind 'load' when the script does not evaluate, has no
+   * default export class, or its constructor throws; 'timeout'/'memory'/'crashed' likewise.
+   */
+  async load(request: LoadRequest): Promise<LoadOutcome> {
+    this.#assertOpen();
+    const { teamId, strategy } = request;
+    if (typeof teamId !== 'string' || teamId === '') throw new TypeError('load: teamId must be a non-empty string');
+    if (typeof strategy?.code !== 'string' || typeof strategy.filename !== 'string' || typeof strategy.sourceMap !== 'string') {
+      throw new TypeError('load: strategy must be a CompiledStrategy { code, sourceMap, filename }');
+    }
+    const existing = this.#teams.get(teamId);
+    const record: TeamRecord = {
+      teamId,
+      slot: existing?.slot ?? this.#leastLoadedSlot(),
+      strategy,
+      params: request.params ?? {},
+      cpuMs: positiveInteger('cpuMs', request.cpuMs, this.#options.cpuMs),
+      memoryMb: Math.max(8, positiveInteger('memoryMb', request.memoryMb, this.#options.memoryMb)),
+      memory: request.memory ?? existing?.memory ?? {},
+      state: 'pending',
+      reason: null,
+      lastError: null,
+      quarantinedAt: null,
+    };
+    this.#teams.set(teamId, record);
+    this.#ledger.clear(teamId);
+    const slot = this.#slotOf(record);
+    const error = await slot.load(teamId);
+    return error === null ? { ok: true } : { ok: false, error };
+  }
+
+  /**
+   * Runs one minute for the given teams: all processes in parallel, the teams of one process one
+   * after another. Every listed team gets a result; failures are in `result.error`.
+   */
+  async runMinute(input: MinuteInput): Promise<Map<string, TeamRunResult>> {
+    this.#assertOpen();
+    this.#appendMinute(input);
+    const results = new Map<string, TeamRunResult>();
+    const perSlot = new Map<number, RunTeam[]>();
+    for (const team of input.teams) {
+      if (results.has(team.teamId)) throw new TypeError(`runMinute: team ${team.teamId} is listed twice`);
+      const record = this.#teams.get(team.teamId);
+      if (record === undefined) {
+        results.set(team.teamId, errorResult({ kind: 'load', message: `team ${team.teamId} has no strategy loaded in the sandbox` }, {}));
+        continue;
+      }
+      if (record.state === 'quarantined' || record.state === 'failed') {
+        const error = record.state === 'quarantined' ? { kind: 'quarantined' as const, message: record.reason ?? 'quarantined' } : (record.lastError ?? { kind: 'load' as const, message: record.reason ?? 'the strategy failed to load' });
+        results.set(team.teamId, errorResult(error, record.memory));
+        continue;
+      }
+      const list = perSlot.get(record.slot) ?? [];
+      list.push({ teamId: team.teamId, cash: team.cash, equity: team.equity, positions: team.positions });
+      perSlot.set(record.slot, list);
+      results.set(team.teamId, errorResult({ kind: 'crashed', message: 'the sandbox returned no result for this team' }, record.memory)); // replaced below; keeps input order
+    }
+    const batches = await Promise.all(
+      [...perSlot].map(([index, teams]) => {
+        const slot = this.#slots[index];
+        if (slot === undefined) throw new Error(`unreachable: slot ${index} missing`);
+        return slot.run(input.minute, input.prices, teams);
+      }),
+    );
+    for (const batch of batches) {
+      for (const [teamId, result] of batch) {
+        results.set(teamId, result);
+        const record = this.#teams.get(teamId);
+        if (record === undefined) continue;
+        if (result.error === null) record.memory = result.memory;
+        record.lastError = result.error;
+      }
+    }
+    return results;
+  }
+
+  status(teamId: string): TeamStatus | null {
+    const record = this.#teams.get(teamId);
+    if (record === undefined) return null;
+    return {
+      teamId,
+      state: record.state,
+      process: record.slot,
+      recentCrashes: this.#ledger.count(teamId, Date.now()),
+      reason: record.reason,
+      lastError: record.lastError,
+    };
+  }
+
+  quarantined(): QuarantineEntry[] {
+    const out: QuarantineEntry[] = [];
+    for (const record of this.#teams.values()) {
+      if (record.state === 'quarantined') out.push({ teamId: record.teamId, reason: record.reason ?? 'quarantined', since: record.quarantinedAt ?? 0 });
+    }
+    return out;
+  }
+
+  /** Removes a team and disposes its isolate. */
+  async unload(teamId: string): Promise<void> {
+    const record = this.#teams.get(teamId);
+    if (record === undefined) return;
+    this.#teams.delete(teamId);
+    this.#ledger.clear(teamId);
+    await this.#slotOf(record).unload(teamId);
+  }
+
+  /** Memory of every child process (for monitoring and the benchmark). */
+  async processStats(): Promise<ProcessStats[]> {
+    const stats = await Promise.all(this.#slots.map((slot) => slot.stats()));
+    return stats.flatMap((s, process) => (s === null ? [] : [{ process, ...s }]));
+  }
+
+  /** Stops every child process; the pool cannot be used afterwards. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    await Promise.all(this.#slots.map((slot) => slot.close()));
+  }
+
+  #assertOpen(): void {
+    if (this.#closing) throw new Error('SandboxPool is closed');
+    if (!this.#started) throw new Error('SandboxPool: call start() first');
+  }
+
+  #appendMinute(input: MinuteInput): void {
+    assertFiniteNumber('minute', input.minute);
+    if (input.minute <= this.#lastMinute) {
+      throw new RangeError(`runMinute: minutes must increase; got ${new Date(input.minute).toISOString()} after ${new Date(this.#lastMinute).toISOString()}`);
+    }
+    const rows: BarRow[] = [];
+    for (const symbol of Object.keys(input.bars).sort()) {
+      const bar = input.bars[symbol];
+      if (bar === undefined) continue;
+      for (const field of ['timestamp', 'open', 'high', 'low', 'close', 'volume'] as const) assertFiniteNumber(`bars.${symbol}.${field}`, bar[field]);
+      rows.push([symbol, bar.timestamp, bar.open, bar.high, bar.low, bar.close, bar.volume]);
+    }
+    for (const [symbol, price] of Object.entries(input.prices)) assertFiniteNumber(`prices.${symbol}`, price);
+    this.#lastMinute = input.minute;
+    const entry: MinuteEntry = [this.#history.lastSeq + 1, input.minute, rows];
+    this.#history.append(entry);
+  }
+
+  #leastLoadedSlot(): number {
+    const counts = this.#slots.map(() => 0);
+    for (const record of this.#teams.values()) counts[record.slot] = (counts[record.slot] ?? 0) + 1;
+    let best = 0;
+    for (let i = 1; i < counts.length; i++) if ((counts[i] ?? 0) < (counts[best] ?? 0)) best = i;
+    return best;
+  }
+
+  #slotOf(record: TeamRecord): ProcessSlot {
+    const slot = this.#slots[record.slot];
+    if (slot === undefined) throw new Error(`unreachable: slot ${record.slot} missing`);
+    return slot;
+  }
+
+  #spec(record: TeamRecord): LoadSpec {
+    return {
+      teamId: record.teamId,
+      code: record.strategy.code,
+      sourceMap: record.strategy.sourceMap,
+      filename: record.strategy.filename,
+      params: record.params,
+      memory: record.memory,
+      cpuMs: record.cpuMs,
+      memoryMb: record.memoryMb,
+      loadMs: this.#options.loadMs,
+    };
+  }
+
+  #quarantine(record: TeamRecord, reason: string): void {
+    record.state = 'quarantined';
+    record.reason = reason;
+    record.quarantinedAt = Date.now();
+    this.#options.logger({ type: 'team-quarantined', teamId: record.teamId, reason });
+    void this.#slotOf(record).unload(record.teamId);
+  }
+
+  #slotHost(): SlotHost {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the host object is a view on this pool
+    const pool = this;
+    const options = this.#options;
+    return {
+      limits: options.limits,
+      watchdogGraceMs: options.watchdogGraceMs,
+      get closing() {
+        return pool.#closing;
+      },
+      history: () => pool.#history.all(),
+      historySince: (seq) => pool.#history.since(seq),
+      loadSpec: (teamId) => {
+        const record = pool.#teams.get(teamId);
+        if (record === undefined || record.state === 'quarantined' || record.state === 'failed') return null;
+        return pool.#spec(record);
+      },
+      memoryOf: (teamId) => pool.#teams.get(teamId)?.memory ?? {},
+      teamsOnSlot: (index) => [...pool.#teams.values()].filter((record) => record.slot === index).map((record) => record.teamId),
+      onChildStarted: (index, pid, generation) => options.logger({ type: 'child-started', process: index, pid, generation }),
+      onChildDeath: (index, pid, exit, culprit) => {
+        const reason = describeExit(exit);
+        options.logger({ type: 'child-exited', process: index, pid, code: exit.code, signal: exit.signal, reason, culprit });
+        if (exit.watchdog !== null) options.logger({ type: 'watchdog-kill', process: index, pid, teamId: exit.watchdog.teamId ?? '', limitMs: exit.watchdog.limitMs });
+        const error: SandboxError =
+          exit.watchdog !== null
+            ? {
+                kind: 'timeout',
+                message: `the strategy did not return within its ${exit.watchdog.limitMs} ms limit and could not be interrupted; its sandbox process was killed and restarted`,
+              }
+            : { kind: 'crashed', message: `the sandbox process hosting this team died (${reason}) while running this strategy; it has been restarted` };
+        const record = culprit === null ? undefined : pool.#teams.get(culprit);
+        if (record !== undefined && !pool.#closing) {
+          const { count, limitReached } = pool.#ledger.record(record.teamId, Date.now());
+          if (limitReached && record.state !== 'quarantined') {
+            const minutes = Math.round(options.quarantineWindowMs / 60_000);
+            pool.#quarantine(record, `quarantined: implicated in ${count} sandbox process deaths within ${minutes} min (last: ${error.message}); load the strategy again to release it`);
+          }
+        }
+        return error;
+      },
+      onLoadResult: (teamId, error) => {
+        const record = pool.#teams.get(teamId);
+        if (record === undefined || record.state === 'quarantined') return;
+        options.logger({ type: 'team-reloaded', teamId, process: record.slot, ok: error === null });
+        record.lastError = error;
+        if (error === null) {
+          record.state = 'loaded';
+          record.reason = null;
+        } else if (error.kind === 'load' || error.kind === 'timeout' || error.kind === 'memory') {
+          record.state = 'failed';
+          record.reason = error.message;
+        }
+      },
+    };
+  }
+}

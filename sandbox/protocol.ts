@@ -1,0 +1,59 @@
+// Messages between the pool (parent) and a sandbox child process. Plain JSON over the IPC channel.
+import type { LogLine, Position, SandboxError, TeamRunResult } from './types.ts';
+
+/** One bar row as it travels: [symbol, timestamp, open, high, low, close, volume]. */
+export type BarRow = [string, number, number, number, number, number, number];
+
+/** The bars of one minute, numbered: `seq` increases by one per minute fed to the pool. */
+export type MinuteEntry = [seq: number, minute: number, rows: BarRow[]];
+
+/** Limits that are the same for every team of a pool. */
+export interface RuntimeLimits {
+  windowBars: number;
+  memoryCapChars: number;
+  maxSignals: number;
+  maxLogLines: number;
+  maxLogBytes: number;
+  maxReasonChars: number;
+}
+
+export interface LoadSpec {
+  teamId: string;
+  code: string;
+  sourceMap: string;
+  filename: string;
+  params: Record<string, unknown>;
+  memory: unknown;
+  cpuMs: number;
+  memoryMb: number;
+  loadMs: number;
+}
+
+export interface RunTeam {
+  teamId: string;
+  cash: number;
+  equity: number;
+  positions: Record<string, Position>;
+}
+
+export type ParentMessage =
+  | { type: 'init'; limits: RuntimeLimits; history: MinuteEntry[] }
+  | { type: 'load'; opId: number; entries: MinuteEntry[]; spec: LoadSpec }
+  | { type: 'unload'; opId: number; teamId: string }
+  /** `entries`: the minutes the child has not seen yet, the current one last. */
+  | { type: 'run'; opId: number; entries: MinuteEntry[]; minute: number; prices: Record<string, number>; teams: RunTeam[] }
+  | { type: 'stats'; opId: number };
+
+export interface ChildStats {
+  rss: number;
+  heapUsed: number;
+  teams: number;
+}
+
+export type ChildMessage =
+  | { type: 'ready' }
+  | { type: 'loaded'; opId: number; teamId: string; error: SandboxError | null; logs: LogLine[] }
+  | { type: 'unloaded'; opId: number }
+  | { type: 'result'; opId: number; teamId: string; result: TeamRunResult }
+  | { type: 'done'; opId: number }
+  | { type: 'stats'; opId: number; stats: ChildStats };

@@ -1,0 +1,690 @@
+// The in-isolate runtime (the strategy SDK). Evaluated as a classic script in every team's
+// fresh context BEFORE any strategy code; its completion value is the object of entry points the
+// host calls. Nothing of it is reachable from the global object except `require`, `console`,
+// the replaced `Date`/`Math.random`, and the blocked constructors.
+//
+// Trust model: the strategy may tamper with anything it can reach in its own realm (prototypes,
+// JSON, ...). That can only break its own results, because every value leaving the isolate is a
+// string that the host parses and validates. So this file captures the intrinsics it needs up
+// front where that is cheap, and otherwise relies on that boundary rather than on a lockdown.
+// All entry points are strict functions so V8 CallSites never hand them to user code.
+(function qtcRuntime() {
+  'use strict';
+  const G = globalThis;
+  const JSONparse = JSON.parse;
+  const JSONstringify = JSON.stringify;
+  const ObjectDefineProperty = Object.defineProperty;
+  const ObjectGetPrototypeOf = Object.getPrototypeOf;
+  const ObjectGetOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
+  const ObjectFreeze = Object.freeze;
+  const ObjectKeys = Object.keys;
+  const ArrayIsArray = Array.isArray;
+  const ArrayFrom = Array.from;
+  const NumberIsFinite = Number.isFinite;
+  const NumberIsInteger = Number.isInteger;
+  const StringC = String;
+  const MathImul = Math.imul;
+  const MathMax = Math.max;
+  const MathMin = Math.min;
+  const MathSqrt = Math.sqrt;
+  const RealDate = Date;
+  const DateUTC = Date.UTC;
+  const ReflectConstruct = Reflect.construct;
+  const ReflectApply = Reflect.apply;
+  const F64 = Float64Array;
+  const MapC = Map;
+  const ErrorC = Error;
+
+  // ---------------------------------------------------------------- capabilities removed
+  for (const name of ['eval', 'SharedArrayBuffer', 'Atomics', 'WebAssembly', 'FinalizationRegistry', 'WeakRef']) {
+    delete G[name];
+  }
+  const codegenMessage = 'Code generation from strings (eval, Function) is disabled in the strategy sandbox';
+  const functionSamples = [function () {}, async function () {}, function* () {}, async function* () {}];
+  for (const sample of functionSamples) {
+    const proto = ObjectGetPrototypeOf(sample);
+    const blocked = function Function() {
+      throw new EvalError(codegenMessage);
+    };
+    blocked.prototype = proto;
+    ObjectDefineProperty(proto, 'constructor', { value: blocked, writable: false, enumerable: false, configurable: false });
+  }
+  ObjectDefineProperty(G, 'Function', {
+    value: ObjectGetPrototypeOf(functionSamples[0]).constructor,
+    writable: false,
+    enumerable: false,
+    configurable: false,
+  });
+
+  // ---------------------------------------------------------------- time frozen to the bar
+  let nowMs = 0;
+  function QtcDate(...args) {
+    if (new.target === undefined) return StringC(new RealDate(nowMs));
+    return ReflectConstruct(RealDate, args.length === 0 ? [nowMs] : args, new.target);
+  }
+  QtcDate.prototype = RealDate.prototype;
+  QtcDate.now = function now() {
+    return nowMs;
+  };
+  QtcDate.parse = RealDate.parse;
+  QtcDate.UTC = RealDate.UTC;
+  ObjectDefineProperty(RealDate.prototype, 'constructor', { value: QtcDate, writable: true, enumerable: false, configurable: true });
+  ObjectDefineProperty(G, 'Date', { value: QtcDate, writable: true, enumerable: false, configurable: true });
+  if (typeof Intl === 'object' && Intl !== null) {
+    // format() and formatToParts() without a date read the real clock.
+    const dtfProto = Intl.DateTimeFormat.prototype;
+    const formatGetter = ObjectGetOwnPropertyDescriptor(dtfProto, 'format').get;
+    ObjectDefineProperty(dtfProto, 'format', {
+      get() {
+        const bound = ReflectApply(formatGetter, this, []);
+        return function format(date) {
+          return bound(date === undefined ? nowMs : date);
+        };
+      },
+      enumerable: false,
+      configurable: true,
+    });
+    const formatToParts = dtfProto.formatToParts;
+    ObjectDefineProperty(dtfProto, 'formatToParts', {
+      value: function formatToParts_(date) {
+        return ReflectApply(formatToParts, this, [date === undefined ? nowMs : date]);
+      },
+      writable: true,
+      enumerable: false,
+      configurable: true,
+    });
+  }
+
+  // ---------------------------------------------------------------- seeded Math.random
+  let ra = 0;
+  let rb = 0;
+  let rc = 0;
+  let rd = 0;
+  function seedRandom(text) {
+    // xmur3 string hash feeding sfc32: small, fast, and identical on every machine.
+    let h = 1779033703 ^ text.length;
+    for (let i = 0; i < text.length; i++) {
+      h = MathImul(h ^ text.charCodeAt(i), 3432918353);
+      h = (h << 13) | (h >>> 19);
+    }
+    const next = () => {
+      h = MathImul(h ^ (h >>> 16), 2246822507);
+      h = MathImul(h ^ (h >>> 13), 3266489909);
+      return (h ^= h >>> 16) >>> 0;
+    };
+    ra = next();
+    rb = next();
+    rc = next();
+    rd = next();
+  }
+  function random() {
+    ra >>>= 0;
+    rb >>>= 0;
+    rc >>>= 0;
+    rd >>>= 0;
+    let t = (ra + rb) | 0;
+    ra = rb ^ (rb >>> 9);
+    rb = (rc + (rc << 3)) | 0;
+    rc = (rc << 21) | (rc >>> 11);
+    rd = (rd + 1) | 0;
+    t = (t + rd) | 0;
+    rc = (rc + t) | 0;
+    return (t >>> 0) / 4294967296;
+  }
+  ObjectDefineProperty(Math, 'random', { value: random, writable: true, enumerable: false, configurable: true });
+
+  // ---------------------------------------------------------------- bounded console
+  let maxLogLines = 50;
+  let maxLogBytes = 8192;
+  let logLevels = [];
+  let logMessages = [];
+  let logBytes = 0;
+  let logDropped = 0;
+
+  function resetLogs() {
+    logLevels = [];
+    logMessages = [];
+    logBytes = 0;
+    logDropped = 0;
+  }
+
+  function inspect(value, depth, budget) {
+    if (budget.left <= 0) return '…';
+    const type = typeof value;
+    if (type === 'string') return depth === 0 ? value : JSONstringify(value);
+    if (type === 'number' || type === 'boolean' || type === 'undefined' || value === null) return StringC(value);
+    if (type === 'bigint') return StringC(value) + 'n';
+    if (type === 'symbol') return 'Symbol()';
+    if (type === 'function') return '[Function]';
+    if (value instanceof ErrorC) {
+      const stack = value.stack;
+      return typeof stack === 'string' ? stack : StringC(value.message);
+    }
+    if (depth >= 3) return ArrayIsArray(value) ? '[Array]' : '[Object]';
+    const parts = [];
+    const isList = ArrayIsArray(value) || ArrayBuffer.isView(value);
+    const keys = isList ? null : ObjectKeys(value);
+    const count = isList ? value.length : keys.length;
+    const shown = MathMin(count, 20);
+    for (let i = 0; i < shown && budget.left > 0; i++) {
+      const text = isList ? inspect(value[i], depth + 1, budget) : keys[i] + ': ' + inspect(value[keys[i]], depth + 1, budget);
+      budget.left -= text.length + 2;
+      parts.push(text);
+    }
+    if (count > parts.length) parts.push('… ' + (count - parts.length) + ' more');
+    return isList ? '[' + parts.join(', ') + ']' : '{ ' + parts.join(', ') + ' }';
+  }
+
+  function emit(level, args) {
+    if (logMessages.length >= maxLogLines || logBytes >= maxLogBytes) {
+      logDropped++;
+      return;
+    }
+    const budget = { left: maxLogBytes - logBytes };
+    let text = '';
+    try {
+      for (let i = 0; i < args.length && budget.left > 0; i++) {
+        const piece = inspect(args[i], 0, budget);
+        text += (i === 0 ? '' : ' ') + piece;
+        budget.left -= piece.length;
+      }
+    } catch {
+      text += ' [unprintable value]';
+    }
+    if (text.length > maxLogBytes - logBytes) text = text.slice(0, MathMax(0, maxLogBytes - logBytes)) + '…[truncated]';
+    logBytes += text.length;
+    logLevels.push(level);
+    logMessages.push(text);
+  }
+
+  function logsJson() {
+    const lines = [];
+    for (let i = 0; i < logMessages.length; i++) lines.push({ level: logLevels[i], message: logMessages[i] });
+    if (logDropped > 0) {
+      lines.push({
+        level: 'warn',
+        message: '[qtc] ' + logDropped + ' more console call(s) dropped: at most ' + maxLogLines + ' lines and ' + maxLogBytes + ' characters per call are kept',
+      });
+    }
+    return JSONstringify(lines);
+  }
+
+  const qtcConsole = {};
+  for (const level of ['log', 'info', 'warn', 'error', 'debug']) {
+    qtcConsole[level] = function (...args) {
+      emit(level, args);
+    };
+  }
+  qtcConsole.trace = qtcConsole.debug;
+  ObjectDefineProperty(G, 'console', { value: qtcConsole, writable: true, enumerable: false, configurable: true });
+
+  // ---------------------------------------------------------------- the 'qtc' standard library
+  function checkPeriod(fn, period) {
+    if (!NumberIsInteger(period) || period < 1) throw new RangeError(fn + ': period must be a positive integer, got ' + StringC(period));
+  }
+  function meanOf(values, from, to) {
+    let sum = 0;
+    for (let i = from; i < to; i++) sum += values[i];
+    return sum / (to - from);
+  }
+  function sma(values, period) {
+    checkPeriod('sma', period);
+    const n = values.length;
+    return n < period ? null : meanOf(values, n - period, n);
+  }
+  function mean(values, period) {
+    const n = values.length;
+    if (period === undefined) return n === 0 ? null : meanOf(values, 0, n);
+    checkPeriod('mean', period);
+    return n < period ? null : meanOf(values, n - period, n);
+  }
+  function emaSeries(values, period) {
+    checkPeriod('emaSeries', period);
+    const n = values.length;
+    const out = new Array(n).fill(NaN);
+    if (n < period) return out;
+    const alpha = 2 / (period + 1);
+    let value = meanOf(values, 0, period);
+    out[period - 1] = value;
+    for (let i = period; i < n; i++) {
+      value = alpha * values[i] + (1 - alpha) * value;
+      out[i] = value;
+    }
+    return out;
+  }
+  function ema(values, period) {
+    checkPeriod('ema', period);
+    const n = values.length;
+    if (n < period) return null;
+    const alpha = 2 / (period + 1);
+    let value = meanOf(values, 0, period);
+    for (let i = period; i < n; i++) value = alpha * values[i] + (1 - alpha) * value;
+    return value;
+  }
+  function smaSeries(values, period) {
+    checkPeriod('smaSeries', period);
+    const n = values.length;
+    const out = new Array(n).fill(NaN);
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      sum += values[i];
+      if (i >= period) sum -= values[i - period];
+      if (i >= period - 1) out[i] = sum / period;
+    }
+    return out;
+  }
+  function rsi(values, period = 14) {
+    checkPeriod('rsi', period);
+    const n = values.length;
+    if (n < period + 1) return null;
+    let gain = 0;
+    let loss = 0;
+    for (let i = 1; i <= period; i++) {
+      const change = values[i] - values[i - 1];
+      if (change > 0) gain += change;
+      else loss -= change;
+    }
+    gain /= period;
+    loss /= period;
+    for (let i = period + 1; i < n; i++) {
+      const change = values[i] - values[i - 1];
+      gain = (gain * (period - 1) + (change > 0 ? change : 0)) / period;
+      loss = (loss * (period - 1) + (change < 0 ? -change : 0)) / period;
+    }
+    if (loss === 0) return 100;
+    return 100 - 100 / (1 + gain / loss);
+  }
+  function stdev(values, period) {
+    const n = values.length;
+    if (period !== undefined) checkPeriod('stdev', period);
+    const count = period === undefined ? n : period;
+    if (count < 2 || n < count) return null;
+    const m = meanOf(values, n - count, n);
+    let squares = 0;
+    for (let i = n - count; i < n; i++) squares += (values[i] - m) * (values[i] - m);
+    return MathSqrt(squares / (count - 1));
+  }
+  function highest(values, period) {
+    checkPeriod('highest', period);
+    const n = values.length;
+    if (n < period) return null;
+    let best = -Infinity;
+    for (let i = n - period; i < n; i++) if (values[i] > best) best = values[i];
+    return best;
+  }
+  function lowest(values, period) {
+    checkPeriod('lowest', period);
+    const n = values.length;
+    if (n < period) return null;
+    let best = Infinity;
+    for (let i = n - period; i < n; i++) if (values[i] < best) best = values[i];
+    return best;
+  }
+  function returns(values) {
+    const out = [];
+    for (let i = 1; i < values.length; i++) out.push(values[i] / values[i - 1] - 1);
+    return out;
+  }
+  function zscore(values, period) {
+    checkPeriod('zscore', period);
+    const sd = stdev(values, period === 1 ? undefined : period);
+    if (sd === null || sd === 0 || values.length < period) return null;
+    return (values[values.length - 1] - meanOf(values, values.length - period, values.length)) / sd;
+  }
+  function crossover(fast, slow) {
+    const f = fast.length;
+    const s = slow.length;
+    if (f < 2 || s < 2) return false;
+    return fast[f - 2] <= slow[s - 2] && fast[f - 1] > slow[s - 1];
+  }
+  function crossunder(fast, slow) {
+    const f = fast.length;
+    const s = slow.length;
+    if (f < 2 || s < 2) return false;
+    return fast[f - 2] >= slow[s - 2] && fast[f - 1] < slow[s - 1];
+  }
+  const qtcModule = ObjectFreeze({
+    sma,
+    ema,
+    rsi,
+    stdev,
+    mean,
+    highest,
+    lowest,
+    returns,
+    zscore,
+    crossover,
+    crossunder,
+    smaSeries,
+    emaSeries,
+  });
+  function require(specifier) {
+    if (specifier === 'qtc') return qtcModule;
+    throw new ErrorC(
+      'Cannot import "' + StringC(specifier) + '" in a strategy: only \'qtc\' and relative files of the strategy folder (bundled at compile time) are available',
+    );
+  }
+  ObjectDefineProperty(G, 'require', { value: require, writable: false, enumerable: false, configurable: false });
+
+  // ---------------------------------------------------------------- bar windows
+  let windowBars = 1200;
+  const FIELDS = ['timestamp', 'open', 'high', 'low', 'close', 'volume'];
+
+  // Per symbol: six Float64Arrays holding the window contiguously (oldest first) so views are
+  // zero-copy. Storage starts small and doubles up to window + slack; once full, the live window
+  // is shifted down every `slack` appends (amortised O(1), bounded memory).
+  function Series() {
+    this.cap = 0;
+    this.start = 0;
+    this.end = 0;
+    this.cols = null;
+    this.views = null;
+    this.times = null;
+  }
+  Series.prototype.append = function (row) {
+    if (this.end === this.cap) {
+      const keep = MathMin(this.end - this.start, windowBars - 1);
+      const from = this.end - keep;
+      const maxCap = windowBars + MathMax(64, windowBars >> 2);
+      if (this.cap < maxCap) {
+        const cap = MathMin(maxCap, MathMax(64, this.cap * 2));
+        const cols = [];
+        for (let f = 0; f < 6; f++) {
+          const col = new F64(cap);
+          if (this.cols !== null) col.set(this.cols[f].subarray(from, this.end));
+          cols.push(col);
+        }
+        this.cols = cols;
+        this.cap = cap;
+      } else {
+        for (let f = 0; f < 6; f++) this.cols[f].copyWithin(0, from, this.end);
+      }
+      this.start = 0;
+      this.end = keep;
+    }
+    for (let f = 0; f < 6; f++) this.cols[f][this.end] = row[f + 1];
+    this.end++;
+    if (this.end - this.start > windowBars) this.start = this.end - windowBars;
+    this.views = null;
+    this.times = null;
+  };
+  Series.prototype.view = function (f) {
+    if (this.views === null) this.views = [null, null, null, null, null, null];
+    let v = this.views[f];
+    if (v === null) {
+      v = this.cols[f].subarray(this.start, this.end);
+      this.views[f] = v;
+    }
+    return v;
+  };
+  Series.prototype.timestamps = function () {
+    if (this.times === null) this.times = ArrayFrom(this.view(0));
+    return this.times;
+  };
+  Series.prototype.indexAtOrAfter = function (t) {
+    const col = this.cols[0];
+    let lo = this.start;
+    let hi = this.end;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (col[mid] < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  Series.prototype.slice = function (from, to) {
+    const out = { timestamp: ArrayFrom(this.cols[0].subarray(from, to)) };
+    for (let f = 1; f < 6; f++) out[FIELDS[f]] = this.cols[f].slice(from, to);
+    return out;
+  };
+
+  const series = new MapC();
+  const bars = {};
+  function emptySlice() {
+    const out = { timestamp: [] };
+    for (let f = 1; f < 6; f++) out[FIELDS[f]] = new F64(0);
+    return out;
+  }
+  function addSymbol(symbol) {
+    const s = new Series();
+    series.set(symbol, s);
+    const entry = {};
+    ObjectDefineProperty(entry, 'timestamp', { get: () => s.timestamps(), enumerable: true });
+    for (let f = 1; f < 6; f++) ObjectDefineProperty(entry, FIELDS[f], { get: () => s.view(f), enumerable: true });
+    bars[symbol] = entry;
+    return s;
+  }
+  let lastSeq = 0;
+  function applyEntries(entries) {
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i];
+      if (entry[0] <= lastSeq) continue;
+      lastSeq = entry[0];
+      const rows = entry[2];
+      for (let r = 0; r < rows.length; r++) {
+        const row = rows[r];
+        const s = series.get(row[0]) ?? addSymbol(row[0]);
+        s.append(row);
+      }
+    }
+  }
+
+  // US Eastern time: DST from the second Sunday of March to the first Sunday of November (since 2007).
+  function nyMidnightUtc(y, m, d) {
+    const firstDow = (month) => new RealDate(DateUTC(y, month, 1)).getUTCDay();
+    const secondSundayMarch = ((7 - firstDow(2)) % 7) + 8;
+    const firstSundayNov = ((7 - firstDow(10)) % 7) + 1;
+    const dst = (m > 3 && m < 11) || (m === 3 && d > secondSundayMarch) || (m === 11 && d <= firstSundayNov);
+    return DateUTC(y, m - 1, d) + (dst ? 4 : 5) * 3600000;
+  }
+  const api = ObjectFreeze({
+    getLastN(symbol, n) {
+      const s = series.get(symbol);
+      if (!NumberIsInteger(n) || n < 0) throw new RangeError('getLastN: n must be a non-negative integer, got ' + StringC(n));
+      if (s === undefined) return emptySlice();
+      return s.slice(MathMax(s.start, s.end - n), s.end);
+    },
+    getRange(symbol, fromMs, toMs) {
+      if (typeof fromMs !== 'number' || typeof toMs !== 'number') throw new TypeError('getRange: fromMs and toMs must be epoch milliseconds');
+      const s = series.get(symbol);
+      if (s === undefined) return emptySlice();
+      const from = s.indexAtOrAfter(fromMs);
+      const to = MathMax(from, s.indexAtOrAfter(toMs + 1));
+      return s.slice(from, to);
+    },
+    getDay(symbol, date) {
+      const match = typeof date === 'string' ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(date) : null;
+      if (match === null) throw new TypeError('getDay: date must be a New York calendar date "YYYY-MM-DD", got ' + StringC(date));
+      const y = +match[1];
+      const m = +match[2];
+      const d = +match[3];
+      const next = new RealDate(DateUTC(y, m - 1, d + 1));
+      const start = nyMidnightUtc(y, m, d);
+      const end = nyMidnightUtc(next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate());
+      const s = series.get(symbol);
+      if (s === undefined) return emptySlice();
+      const from = s.indexAtOrAfter(start);
+      return s.slice(from, MathMax(from, s.indexAtOrAfter(end)));
+    },
+  });
+
+  // ---------------------------------------------------------------- results
+  let teamId = '';
+  let params = {};
+  let memory = {};
+  let memoryJsonGood = '{}';
+  let memoryDirty = false;
+  let memoryCapChars = 65536;
+  let maxSignals = 50;
+  let maxReasonChars = 1000;
+  let instance = null;
+
+  const FALLBACK = '{"ok":false,"error":{"kind":"runtime","message":"the strategy left the sandbox runtime unable to report its error"},"logs":[]}';
+
+  function clip(text, max) {
+    return text.length > max ? text.slice(0, max) + '…[truncated]' : text;
+  }
+  function describeThrown(e) {
+    let message;
+    let stack;
+    try {
+      if (e !== null && (typeof e === 'object' || typeof e === 'function')) {
+        const m = e.message;
+        const n = e.name;
+        message = typeof m === 'string' ? m : 'a non-Error value was thrown: ' + StringC(e);
+        if (typeof n === 'string' && n !== '' && typeof m === 'string') message = n + ': ' + message;
+        const s = e.stack;
+        if (typeof s === 'string') stack = s;
+      } else {
+        message = 'a non-Error value was thrown: ' + StringC(e);
+      }
+    } catch {
+      message = 'the strategy threw a value that cannot be read';
+    }
+    if (typeof message !== 'string') message = 'the strategy threw a value that cannot be read';
+    return { message: clip(message, 2000), stack: typeof stack === 'string' ? clip(stack, 8000) : undefined };
+  }
+  function errorJson(kind, message, stack) {
+    let logs;
+    try {
+      logs = logsJson();
+    } catch {
+      logs = '[]';
+    }
+    return '{"ok":false,"error":' + JSONstringify({ kind, message, stack }) + ',"logs":' + logs + '}';
+  }
+  function thrownJson(kind, e, prefix) {
+    const d = describeThrown(e);
+    return errorJson(kind, prefix + d.message, d.stack);
+  }
+
+  function cleanValue(v) {
+    const type = typeof v;
+    if (type === 'string') return v.length > maxReasonChars ? { $type: 'string', length: v.length } : v;
+    if (type === 'boolean' || v === null) return v;
+    if (type === 'number') return NumberIsFinite(v) ? v : { $type: 'number', value: StringC(v) };
+    return { $type: ArrayIsArray(v) ? 'array' : type };
+  }
+  const SIGNAL_FIELDS = ['symbol', 'action', 'quantity', 'price', 'confidence', 'reason'];
+  function cleanSignal(s) {
+    if (s === null || typeof s !== 'object' || ArrayIsArray(s)) return { $type: s === null ? 'null' : ArrayIsArray(s) ? 'array' : typeof s };
+    const out = {};
+    for (let i = 0; i < SIGNAL_FIELDS.length; i++) {
+      const v = s[SIGNAL_FIELDS[i]];
+      if (v !== undefined) out[SIGNAL_FIELDS[i]] = cleanValue(v);
+    }
+    return out;
+  }
+
+  function setup(configJson) {
+    const config = JSONparse(configJson);
+    teamId = config.teamId;
+    params = config.params;
+    memoryJsonGood = JSONstringify(config.memory === undefined || config.memory === null ? {} : config.memory);
+    memory = JSONparse(memoryJsonGood);
+    nowMs = config.now;
+    windowBars = config.limits.windowBars;
+    memoryCapChars = config.limits.memoryCapChars;
+    maxSignals = config.limits.maxSignals;
+    maxLogLines = config.limits.maxLogLines;
+    maxLogBytes = config.limits.maxLogBytes;
+    maxReasonChars = config.limits.maxReasonChars;
+    seedRandom(teamId + ':load');
+  }
+
+  function construct() {
+    resetLogs();
+    try {
+      const ns = G.__qtcStrategy;
+      const Strategy = ns !== null && typeof ns === 'object' ? ns.default : undefined;
+      if (typeof Strategy !== 'function') {
+        return errorJson('load', 'the strategy has no default export class: write `export default class Strategy { generateSignal(team, bars, currentPrices) { … } }`');
+      }
+      instance = new Strategy(params);
+      if (instance === null || typeof instance !== 'object' || typeof instance.generateSignal !== 'function') {
+        instance = null;
+        return errorJson('load', 'the default export has no generateSignal(team, bars, currentPrices) method');
+      }
+      return '{"ok":true,"logs":' + logsJson() + '}';
+    } catch (e) {
+      instance = null;
+      return thrownJson('load', e, 'the strategy failed to load: ');
+    }
+  }
+
+  function runCall(minuteJson, teamJson) {
+    const minute = JSONparse(minuteJson);
+    applyEntries(minute.e);
+    nowMs = minute.m;
+    seedRandom(teamId + ':' + minute.m);
+    resetLogs();
+    const state = JSONparse(teamJson);
+    if (memoryDirty) memory = JSONparse(memoryJsonGood);
+    memoryDirty = true;
+    const team = { id: teamId, cash: state.cash, equity: state.equity, positions: state.positions, params, memory, api };
+    let out;
+    try {
+      out = instance.generateSignal(team, bars, minute.p);
+    } catch (e) {
+      return thrownJson('runtime', e, '');
+    }
+    try {
+      if (out !== null && (typeof out === 'object' || typeof out === 'function') && typeof out.then === 'function') {
+        return errorJson('invalid-result', 'generateSignal returned a Promise: strategies must be synchronous (no async/await); return a signal, a list of signals, or null');
+      }
+    } catch (e) {
+      return thrownJson('invalid-result', e, 'the returned value could not be inspected: ');
+    }
+    let list;
+    let signalsJson;
+    try {
+      list = out === null || out === undefined ? [] : ArrayIsArray(out) ? out : [out];
+      const count = list.length;
+      if (typeof count !== 'number' || count > maxSignals) {
+        return errorJson('invalid-result', 'generateSignal returned ' + StringC(count) + ' signals; at most ' + maxSignals + ' are accepted per call');
+      }
+      const clean = [];
+      for (let i = 0; i < count; i++) clean.push(cleanSignal(list[i]));
+      signalsJson = JSONstringify(clean);
+    } catch (e) {
+      return thrownJson('invalid-result', e, 'the returned signals could not be read: ');
+    }
+    let memoryJson;
+    try {
+      const m = team.memory;
+      if (m === null || typeof m !== 'object' || ArrayIsArray(m)) {
+        return errorJson('invalid-result', 'team.memory must stay a plain JSON object; the previous memory is kept');
+      }
+      memoryJson = JSONstringify(m);
+    } catch (e) {
+      return thrownJson('invalid-result', e, 'team.memory could not be serialised to JSON (the previous memory is kept): ');
+    }
+    if (memoryJson.length > memoryCapChars) {
+      return errorJson(
+        'invalid-result',
+        'team.memory serialises to ' + memoryJson.length + ' characters, over the cap of ' + memoryCapChars + '; the previous memory is kept',
+      );
+    }
+    // The live object becomes the JSON round-trip, so a warm isolate and one restored from the
+    // saved memory see exactly the same value.
+    memory = JSONparse(memoryJson);
+    memoryJsonGood = memoryJson;
+    memoryDirty = false;
+    return '{"ok":true,"signals":' + signalsJson + ',"memory":' + memoryJson + ',"logs":' + logsJson() + '}';
+  }
+
+  function run(minuteJson, teamJson) {
+    try {
+      if (instance === null) return errorJson('load', 'the strategy is not loaded');
+      return runCall(minuteJson, teamJson);
+    } catch (e) {
+      try {
+        return thrownJson('runtime', e, '');
+      } catch {
+        return FALLBACK;
+      }
+    }
+  }
+
+  return ObjectFreeze({ setup, construct, run });
+})();

@@ -1,0 +1,159 @@
+// Public types of the sandbox: what callers hand in and what they get back.
+// Everything here is plain JSON-compatible data so it can cross process boundaries.
+
+/** Output of `loaders/compile` (see the agreed contract): one classic IIFE script plus its source map. */
+export interface CompiledStrategy {
+  /** Classic script; after evaluation `globalThis.__qtcStrategy.default` is the strategy class. */
+  code: string;
+  /** JSON source map v3 (sources relative to the strategy folder, sourcesContent included); '' when none. */
+  sourceMap: string;
+  /** Name the script is compiled under, e.g. "strategy.bundle.js"; stack frames carry it. */
+  filename: string;
+}
+
+export interface Bar {
+  /** Epoch milliseconds of the bar start. */
+  timestamp: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+}
+
+export interface Position {
+  quantity: number;
+  avgCost: number;
+}
+
+export interface Signal {
+  symbol: string;
+  action: 'buy' | 'sell';
+  quantity: number;
+  price?: number;
+  confidence?: number;
+  reason?: string;
+}
+
+export type SandboxErrorKind =
+  | 'runtime'
+  | 'timeout'
+  | 'memory'
+  | 'crashed'
+  | 'invalid-result'
+  | 'load'
+  | 'quarantined';
+
+export interface SandboxError {
+  kind: SandboxErrorKind;
+  message: string;
+  /** Stack with frames mapped to the author's files when a source map is available. */
+  stack?: string;
+}
+
+export type LogLevel = 'log' | 'info' | 'warn' | 'error' | 'debug';
+
+export interface LogLine {
+  level: LogLevel;
+  message: string;
+}
+
+export interface TeamRunResult {
+  signals: Signal[];
+  error: SandboxError | null;
+  logs: LogLine[];
+  /** team.memory after the call; the last good memory when the call failed. */
+  memory: unknown;
+  /** CPU time the isolate spent on this call (0 when it never ran). */
+  cpuMs: number;
+  /** Wall time of the call as seen by the sandbox process. */
+  wallMs: number;
+}
+
+/** The state of one team's portfolio as the strategy sees it this minute. */
+export interface TeamMinuteState {
+  teamId: string;
+  cash: number;
+  equity: number;
+  positions: Record<string, Position>;
+}
+
+export interface MinuteInput {
+  /** Epoch ms of the minute (bar start); strictly increasing across calls. `Date.now()` inside the isolate returns it. */
+  minute: number;
+  /** Only the new bar of each symbol for this minute. */
+  bars: Record<string, Bar>;
+  /** Current price per symbol, handed to the strategy as `currentPrices`. */
+  prices: Record<string, number>;
+  /** Teams to run this minute; each must have been loaded. */
+  teams: TeamMinuteState[];
+}
+
+export interface LoadRequest {
+  teamId: string;
+  strategy: CompiledStrategy;
+  params?: Record<string, unknown>;
+  /** Restored team.memory (e.g. from the database after a server restart). */
+  memory?: unknown;
+  /** Per-team CPU limit per call, overriding the pool default. */
+  cpuMs?: number;
+  /** Per-team isolate heap limit, overriding the pool default. */
+  memoryMb?: number;
+}
+
+export type LoadOutcome = { ok: true } | { ok: false; error: SandboxError };
+
+export type TeamState = 'loaded' | 'pending' | 'failed' | 'quarantined';
+
+export interface TeamStatus {
+  teamId: string;
+  state: TeamState;
+  /** Index of the sandbox process slot hosting the team. */
+  process: number;
+  /** Child deaths this team was implicated in within the quarantine window. */
+  recentCrashes: number;
+  /** Why the team is quarantined or failed to load; null otherwise. */
+  reason: string | null;
+  lastError: SandboxError | null;
+}
+
+export interface QuarantineEntry {
+  teamId: string;
+  reason: string;
+  since: number;
+}
+
+export type SandboxEvent =
+  | { type: 'child-started'; process: number; pid: number; generation: number }
+  | { type: 'child-exited'; process: number; pid: number; code: number | null; signal: string | null; reason: string; culprit: string | null }
+  | { type: 'watchdog-kill'; process: number; pid: number; teamId: string; limitMs: number }
+  | { type: 'team-quarantined'; teamId: string; reason: string }
+  | { type: 'team-reloaded'; teamId: string; process: number; ok: boolean };
+
+export interface SandboxPoolOptions {
+  /** Number of sandbox child processes; default min(2, number of CPUs). */
+  processes?: number;
+  /** CPU limit per strategy call in ms; default 200. */
+  cpuMs?: number;
+  /** Time allowed to evaluate the strategy script and run its constructor; default 1000 ms. */
+  loadMs?: number;
+  /** Isolate heap limit in MB; default 64. */
+  memoryMb?: number;
+  /** Extra time the host watchdog waits beyond a limit before killing the child; default 1000 ms. */
+  watchdogGraceMs?: number;
+  /** Child deaths within `quarantineWindowMs` after which a team is quarantined; default 3. */
+  quarantineAfterCrashes?: number;
+  /** Default 1 hour. */
+  quarantineWindowMs?: number;
+  /** Bars kept per symbol inside each isolate; default 1200 (about three trading days). */
+  windowBars?: number;
+  /** Serialized team.memory cap in bytes; default 65536. */
+  memoryCapBytes?: number;
+  /** Signals accepted per call; default 50. */
+  maxSignals?: number;
+  /** console lines kept per call; default 50. */
+  maxLogLines?: number;
+  /** console bytes kept per call; default 8192. */
+  maxLogBytes?: number;
+  logger?: (event: SandboxEvent) => void;
+}
