@@ -80,6 +80,9 @@ export async function checkStrategy(dir: string, options: CheckOptions = {}): Pr
     if (parsed.ast === null) continue;
     const inspection = inspectProgram(parsed.ast, next.file);
     errors.push(...inspection.findings);
+    if (next.importedAt === null && !inspection.hasDefaultExport) {
+      errors.push(finding('entry-default-export', next.file, FILE_START));
+    }
     totalNodes += inspection.nodeCount;
     if (totalNodes > limits.maxAstNodes) {
       errors.push(finding('max-ast-nodes', next.file, FILE_START, `The strategy reaches ${totalNodes} syntax nodes at this file (limit ${limits.maxAstNodes}).`));

@@ -14,6 +14,8 @@ export interface ProgramInspection {
   findings: Finding[];
   imports: ImportReference[];
   nodeCount: number;
+  /** Whether the module has a default export (`export default …` or `export { x as default }`). */
+  hasDefaultExport: boolean;
 }
 
 // Names whose mere use is reported, wherever they appear as a variable: as a reference or
@@ -144,6 +146,12 @@ function isVariablePosition(parent: Node | null, parentKey: string | null): bool
   }
 }
 
+function isDefaultExportSpecifier(specifier: Node): boolean {
+  if (specifier.type !== 'ExportSpecifier' || specifier.exportKind === 'type') return false;
+  const exported = specifier.exported;
+  return exported.type === 'Identifier' ? exported.name === 'default' : exported.value === 'default';
+}
+
 /**
  * Applies the static-check rules to one parsed file: a pure function of the tree.
  * Returns the findings, the imports to follow and the node count (for the size limit).
@@ -152,6 +160,7 @@ export function inspectProgram(ast: Node, file: string): ProgramInspection {
   const findings: Finding[] = [];
   const imports: ImportReference[] = [];
   let nodeCount = 0;
+  let hasDefaultExport = false;
   const report = (rule: RuleId, at: Node, message?: string): void => {
     findings.push(finding(rule, file, positionOf(at), message));
   };
@@ -168,9 +177,13 @@ export function inspectProgram(ast: Node, file: string): ProgramInspection {
         imports.push({ specifier: node.source.value, position: positionOf(node.source), typeOnly: node.importKind === 'type' });
         return;
       case 'ExportNamedDeclaration':
+        if (node.exportKind !== 'type' && node.specifiers.some(isDefaultExportSpecifier)) hasDefaultExport = true;
         if (node.source) {
           imports.push({ specifier: node.source.value, position: positionOf(node.source), typeOnly: node.exportKind === 'type' });
         }
+        return;
+      case 'ExportDefaultDeclaration':
+        hasDefaultExport = true;
         return;
       case 'ExportAllDeclaration':
         imports.push({ specifier: node.source.value, position: positionOf(node.source), typeOnly: node.exportKind === 'type' });
@@ -269,5 +282,5 @@ export function inspectProgram(ast: Node, file: string): ProgramInspection {
     }
   });
 
-  return { findings, imports, nodeCount };
+  return { findings, imports, nodeCount, hasDefaultExport };
 }

@@ -10,6 +10,7 @@ export const RULE_IDS = [
   'syntax',
   'entry-missing',
   'entry-ambiguous',
+  'entry-default-export',
   'import-outside-folder',
   'import-package',
   'import-not-found',
@@ -69,6 +70,10 @@ export const RULES: Readonly<Record<RuleId, RuleDescription>> = {
   'entry-ambiguous': {
     summary: 'The strategy folder has both `strategy.ts` and `strategy.js`.',
     hint: 'Keep only one entry file at the root of the folder (or name the entry explicitly).',
+  },
+  'entry-default-export': {
+    summary: 'The entry file has no default export.',
+    hint: 'Export the strategy class as the default export: `export default class Strategy { generateSignal(team, bars, currentPrices) { … } }`.',
   },
   'import-outside-folder': {
     summary: 'Imports must stay inside the strategy folder.',

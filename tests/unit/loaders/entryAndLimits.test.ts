@@ -34,6 +34,15 @@ describe('entry', () => {
     }
   });
 
+  it('requires a default export from the entry (only from the entry)', async () => {
+    const missing = await checkStrategy(makeStrategyFolder({ 'strategy.ts': "import './lib.ts';\nexport class Strategy {}\n", 'lib.ts': 'export const x = 1;' }));
+    expect(missing.errors).toEqual([expect.objectContaining({ rule: 'entry-default-export', file: 'strategy.ts', line: 1, column: 1 })]);
+    const renamed = await checkStrategy(makeStrategyFolder({ 'strategy.ts': 'class S {}\nexport { S as default };\n' }));
+    expect(renamed.ok).toBe(true);
+    const reexported = await checkStrategy(makeStrategyFolder({ 'strategy.ts': "export { default } from './impl.ts';\n", 'impl.ts': MINIMAL_CLASS }));
+    expect(reexported.ok).toBe(true);
+  });
+
   it('throws StrategyFolderError for a folder that does not exist', async () => {
     await expect(checkStrategy('/nonexistent/strategy-folder')).rejects.toBeInstanceOf(StrategyFolderError);
   });
