@@ -98,6 +98,7 @@ export class ProcessSlot {
   run(minute: number, prices: Record<string, number>, teams: RunTeam[]): Promise<Map<string, TeamRunResult>> {
     return this.withLock(async () => {
       const results = new Map<string, TeamRunResult>();
+      const suspects = new Set<string>();
       let remaining = teams;
       while (remaining.length > 0) {
         let child: SandboxChild;
@@ -126,14 +127,21 @@ export class ProcessSlot {
           continue;
         }
         if (ready.length === 0) break;
-        remaining = await this.#runOn(child, minute, prices, ready, results);
+        remaining = await this.#runOn(child, minute, prices, ready, results, suspects);
       }
       return results;
     });
   }
 
   /** Runs `teams` on `child`; returns the teams still to run if the child died midway. */
-  async #runOn(child: SandboxChild, minute: number, prices: Record<string, number>, teams: RunTeam[], results: Map<string, TeamRunResult>): Promise<RunTeam[]> {
+  async #runOn(
+    child: SandboxChild,
+    minute: number,
+    prices: Record<string, number>,
+    teams: RunTeam[],
+    results: Map<string, TeamRunResult>,
+    suspects: Set<string>,
+  ): Promise<RunTeam[]> {
     let next = 0;
     const arm = (): void => {
       const team = teams[next];
@@ -158,6 +166,15 @@ export class ProcessSlot {
     );
     if (outcome.died === null) return [];
     const culprit = teams[next];
+    // A death the watchdog did not cause may have nothing to do with the team that was running
+    // (the child may have died just before the operation reached it): run that team once more
+    // in the fresh child and blame it only if the child dies on it again.
+    const certain = outcome.died.watchdog !== null || culprit === undefined || suspects.has(culprit.teamId);
+    if (!certain) {
+      suspects.add(culprit.teamId);
+      this.#handleDeath(child, outcome.died, null);
+      return teams.slice(next);
+    }
     const error = this.#handleDeath(child, outcome.died, culprit?.teamId ?? null);
     if (culprit !== undefined) results.set(culprit.teamId, errorResult(error, this.#memoryOf(culprit.teamId)));
     return teams.slice(next + 1);

@@ -193,18 +193,18 @@
     }
     if (text.length > maxLogBytes - logBytes) text = text.slice(0, MathMax(0, maxLogBytes - logBytes)) + '…[truncated]';
     logBytes += text.length;
-    logLevels.push(level);
-    logMessages.push(text);
+    logLevels[logLevels.length] = level;
+    logMessages[logMessages.length] = text;
   }
 
   function logsJson() {
     const lines = [];
-    for (let i = 0; i < logMessages.length; i++) lines.push({ level: logLevels[i], message: logMessages[i] });
+    for (let i = 0; i < logMessages.length; i++) lines[i] = { level: logLevels[i], message: logMessages[i] };
     if (logDropped > 0) {
-      lines.push({
+      lines[lines.length] = {
         level: 'warn',
         message: '[qtc] ' + logDropped + ' more console call(s) dropped: at most ' + maxLogLines + ' lines and ' + maxLogBytes + ' characters per call are kept',
-      });
+      };
     }
     return JSONstringify(lines);
   }
@@ -644,7 +644,7 @@
         return errorJson('invalid-result', 'generateSignal returned ' + StringC(count) + ' signals; at most ' + maxSignals + ' are accepted per call');
       }
       const clean = [];
-      for (let i = 0; i < count; i++) clean.push(cleanSignal(list[i]));
+      for (let i = 0; i < count; i++) clean[i] = cleanSignal(list[i]);
       signalsJson = JSONstringify(clean);
     } catch (e) {
       return thrownJson('invalid-result', e, 'the returned signals could not be read: ');
