@@ -1,0 +1,105 @@
+// Sandbox benchmark: 100 and 1,000 teams running a trivial strategy over 10 symbols.
+// Run with: npm run bench:sandbox   (node --no-node-snapshot bench/sandbox.ts)
+// Prints one JSON object. Figures are measurements on the machine at hand, not assertions.
+import { SandboxPool, type Bar, type CompiledStrategy, type TeamMinuteState } from '../sandbox/index.ts';
+
+const SYMBOLS = ['AAPL', 'MSFT', 'NVDA', 'AMZN', 'GOOGL', 'META', 'TSLA', 'AVGO', 'JPM', 'V'];
+const START = Date.UTC(2025, 6, 8, 13, 30);
+const WARMUP_MINUTES = 5;
+const MEASURED_MINUTES = 20;
+
+const TRIVIAL: CompiledStrategy = {
+  filename: 'strategy.bundle.js',
+  sourceMap: '',
+  code: `var __qtcStrategy = (() => {
+    class Strategy {
+      generateSignal(team, bars) {
+        let best = null;
+        for (const symbol in bars) {
+          const close = bars[symbol].close;
+          const last = close[close.length - 1];
+          if (best === null || last > best.last) best = { symbol, last };
+        }
+        return best !== null && best.last > 1e9 ? { symbol: best.symbol, action: 'buy', quantity: 1 } : null;
+      }
+    }
+    return { default: Strategy };
+  })();`,
+};
+
+function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+}
+
+const round = (value: number, digits = 3): number => Number(value.toFixed(digits));
+
+function minuteInput(index: number, teams: TeamMinuteState[]) {
+  const bars: Record<string, Bar> = {};
+  const prices: Record<string, number> = {};
+  for (const [i, symbol] of SYMBOLS.entries()) {
+    const close = 100 + i * 10 + Math.sin(index / 5);
+    bars[symbol] = { timestamp: START + index * 60_000, open: close, high: close + 0.5, low: close - 0.5, close, volume: 1000 };
+    prices[symbol] = close;
+  }
+  return { minute: START + index * 60_000, bars, prices, teams };
+}
+
+async function measure(teamCount: number) {
+  const pool = new SandboxPool({ processes: 2 });
+  await pool.start();
+  try {
+    const idle = await pool.processStats();
+    const loadStarted = performance.now();
+    // Teams load concurrently across the processes (each process loads its teams one by one).
+    await Promise.all(
+      Array.from({ length: teamCount }, async (_, i) => {
+        const outcome = await pool.load({ teamId: `team-${i}`, strategy: TRIVIAL });
+        if (!outcome.ok) throw new Error(`load failed: ${outcome.error.message}`);
+      }),
+    );
+    const loadWallMs = performance.now() - loadStarted;
+    const teams = Array.from({ length: teamCount }, (_, i): TeamMinuteState => ({ teamId: `team-${i}`, cash: 100_000, equity: 100_000, positions: {} }));
+    let index = 0;
+    for (let i = 0; i < WARMUP_MINUTES; i++) await pool.runMinute(minuteInput(index++, teams));
+    const callMs: number[] = [];
+    const minuteMs: number[] = [];
+    for (let i = 0; i < MEASURED_MINUTES; i++) {
+      const started = performance.now();
+      const results = await pool.runMinute(minuteInput(index++, teams));
+      minuteMs.push(performance.now() - started);
+      for (const result of results.values()) {
+        if (result.error !== null) throw new Error(`call failed: ${result.error.message}`);
+        callMs.push(result.wallMs);
+      }
+    }
+    const warm = await pool.processStats();
+    const rss = (stats: typeof warm) => stats.reduce((sum, s) => sum + s.rss, 0);
+    return {
+      teams: teamCount,
+      processes: warm.length,
+      // Per team: isolate + context + runtime prelude + strategy script + constructor.
+      isolateCreationMs: {
+        // Wall time of loading all teams divided by their number (processes load in parallel).
+        wallPerTeam: round(loadWallMs / teamCount),
+        // Time one process spends per team it creates (IPC included).
+        perTeamInOneProcess: round((loadWallMs * warm.length) / teamCount),
+      },
+      perCallMs: { median: round(quantile(callMs, 0.5), 4), p99: round(quantile(callMs, 0.99), 4) },
+      minuteWallMs: { median: round(quantile(minuteMs, 0.5), 1), p99: round(quantile(minuteMs, 0.99), 1), max: round(Math.max(...minuteMs), 1) },
+      rssMbPerWarmTeam: round((rss(warm) - rss(idle)) / teamCount / 1024 / 1024),
+      rssMbTotal: round(rss(warm) / 1024 / 1024, 1),
+      barsPerSymbolInWindow: WARMUP_MINUTES + MEASURED_MINUTES,
+    };
+  } finally {
+    await pool.close();
+  }
+}
+
+const report = {
+  node: process.version,
+  symbols: SYMBOLS.length,
+  targets: { perCallMedianMs: 0.1, rssMbPerWarmTeam: 2, minuteWallMsFor1000Teams: 500 },
+  runs: [await measure(100), await measure(1000)],
+};
+console.log(JSON.stringify(report, null, 2));
