@@ -128,7 +128,13 @@ async function handle(message: ParentMessage): Promise<void> {
 // Operations are handled strictly one after another.
 let queue = Promise.resolve();
 process.on('message', (message: ParentMessage) => {
-  queue = queue.then(() => handle(message));
+  queue = queue
+    .then(() => handle(message))
+    .catch((error: unknown) => {
+      // A bug here leaves the process in an unknown state: die loudly and let the supervisor restart it.
+      process.stderr.write(`sandbox child failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exit(70);
+    });
 });
 // Without the parent there is nobody to answer to.
 process.on('disconnect', () => process.exit(0));
