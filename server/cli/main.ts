@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAllCommand } from './commands/all.ts';
 import { registerCheckCommand } from './commands/check.ts';
+import { registerRunCommand } from './commands/run.ts';
 import { reportFatal } from './fatal.ts';
 
 const program = new Command()
@@ -11,6 +12,7 @@ const program = new Command()
 
 registerAllCommand(program);
 registerCheckCommand(program);
+registerRunCommand(program);
 
 try {
   await program.parseAsync(process.argv);
