@@ -28,7 +28,7 @@ describe('schema migrations on a real Postgres', () => {
       await second.end();
     }
     const { rows } = await pool.query<{ name: string }>('SELECT name FROM schema_migrations ORDER BY run_on');
-    expect(rows.map((r) => r.name)).toEqual(['1763800000000_audit-events']);
+    expect(rows.map((r) => r.name)).toEqual(['1763800000000_audit-events', '1763800001000_teams']);
   });
 
   it('applies nothing the second time', async () => {
