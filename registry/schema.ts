@@ -19,8 +19,16 @@ const risk = z
     maxPositionPct: z.number().gt(0).max(1).describe('largest position in one symbol, as a fraction of equity'),
     maxOrderNotional: z.number().positive().describe('largest single order, in dollars'),
     maxOrdersPerMinute: z.number().int().positive().describe('orders a team may send in one minute'),
+    maxTradesPerDay: z.number().int().positive().describe('orders a team may send in one New York trading day'),
+    maxDailyLossPct: z.number().gt(0).max(1).describe('loss below the start-of-day equity, as a fraction, that halts a team for the day'),
   })
   .strict();
+
+// Defaults only at the competition level: a team's partial override must not re-impose them.
+const competitionRisk = risk.extend({
+  maxTradesPerDay: risk.shape.maxTradesPerDay.default(500),
+  maxDailyLossPct: risk.shape.maxDailyLossPct.default(0.1),
+});
 
 const CompetitionSchema = z
   .object({
@@ -41,7 +49,7 @@ const CompetitionSchema = z
       .default({ source: 'simulator' }),
     broker: z.object({ kind: z.enum(['simulated', 'alpaca']), paper: z.boolean().default(true) }).strict().default({ kind: 'simulated', paper: true }),
     limits: limits.default({ cpuMs: 200, memoryMb: 64 }),
-    risk: risk.default({ maxPositionPct: 0.5, maxOrderNotional: 50_000, maxOrdersPerMinute: 10 }),
+    risk: competitionRisk.default({ maxPositionPct: 0.5, maxOrderNotional: 50_000, maxOrdersPerMinute: 10, maxTradesPerDay: 500, maxDailyLossPct: 0.1 }),
   })
   .strict();
 
