@@ -142,4 +142,9 @@ export interface TeamBook {
   reservedCash: Money;
   positions: Record<string, PositionBook>;
   realizedPnl: Money;
+  /**
+   * Shares promised to open sell orders, per symbol (added by the portfolio module): a sell may only
+   * use `positions[symbol].quantity − pendingSell[symbol]`, so two open sells cannot sell one share twice.
+   */
+  pendingSell: Record<string, number>;
 }
