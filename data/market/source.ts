@@ -59,3 +59,30 @@ export type HistoricalMarketDataSource = MarketDataSource & MinuteStream;
 export function hasMinuteStream(source: MarketDataSource): source is HistoricalMarketDataSource {
   return typeof (source as Partial<MinuteStream>).minutes === 'function';
 }
+
+/**
+ * A synchronous sequence of snapshots as a `MinuteStream` result, for sources that hold or compute
+ * their bars in memory. The walk starts on the first `next()`, and anything it throws becomes a
+ * rejection of that `next()`, as an async generator would behave.
+ */
+export function asyncSnapshots(walk: () => Iterable<MinuteSnapshot>): AsyncIterable<MinuteSnapshot> {
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<MinuteSnapshot> {
+      let iterator: Iterator<MinuteSnapshot> | undefined;
+      return {
+        next(): Promise<IteratorResult<MinuteSnapshot>> {
+          try {
+            iterator ??= walk()[Symbol.iterator]();
+            return Promise.resolve(iterator.next());
+          } catch (error) {
+            return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+          }
+        },
+        return(): Promise<IteratorResult<MinuteSnapshot>> {
+          iterator?.return?.();
+          return Promise.resolve({ done: true, value: undefined });
+        },
+      };
+    },
+  };
+}
