@@ -1,0 +1,173 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { PgPool } from '../../../data/postgres/pool.ts';
+import type { ApiKeyInfo, ApiKeyStore } from '../../../registry/keys/store.ts';
+import { issueWebhookSecret } from '../../../registry/keys/webhookSecrets.ts';
+import type { RegistryStatus, RegistryStore } from '../../../registry/store.ts';
+import { listTeams } from '../../../registry/teams.ts';
+import { actorOf, type Authenticator } from '../../auth/authenticate.ts';
+import {
+  errorSchema,
+  issuedKeySchema,
+  keyInfoSchema,
+  keyIdParams,
+  keyListSchema,
+  registryStatusSchema,
+  reloadFailedSchema,
+  reloadResultSchema,
+  rotatedKeySchema,
+  teamIdParams,
+  teamListSchema,
+  webhookSecretSchema,
+} from './adminSchemas.ts';
+
+export interface AdminRouteDeps {
+  auth: Authenticator;
+  registry: RegistryStore;
+  keys: ApiKeyStore;
+  pool: PgPool;
+  clock?: () => Date;
+}
+
+const refusals = { 401: errorSchema, 403: errorSchema } as const;
+const SHOWN_ONCE = 'This key is shown once and cannot be recovered: only its hash is stored. Send it as "Authorization: Bearer <key>".';
+
+function iso(date: Date | null): string | null {
+  return date === null ? null : date.toISOString();
+}
+
+function keyJson(info: ApiKeyInfo) {
+  return {
+    ...info,
+    createdAt: info.createdAt.toISOString(),
+    expiresAt: iso(info.expiresAt),
+    revokedAt: iso(info.revokedAt),
+    lastUsedAt: iso(info.lastUsedAt),
+  };
+}
+
+function statusJson(status: RegistryStatus) {
+  return {
+    file: status.file,
+    loadedAt: iso(status.loadedAt),
+    teams: status.teams,
+    lastError: status.lastError && { at: status.lastError.at.toISOString(), errors: status.lastError.errors },
+  };
+}
+
+/** Secrets in a response must not linger in caches or proxies. */
+function noStore(reply: FastifyReply): FastifyReply {
+  return reply.header('cache-control', 'no-store');
+}
+
+/** `/api/v1/admin/*`: the registry in force, teams and their API keys. Admin keys only. */
+export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps): void {
+  const clock = deps.clock ?? (() => new Date());
+  const onRequest = deps.auth.requireAdmin;
+
+  // The team registry in force and the last rejected edit, if any.
+  app.get(
+    '/api/v1/admin/registry',
+    { onRequest, schema: { response: { 200: registryStatusSchema, ...refusals } } },
+    (_request, reply) => reply.send(statusJson(deps.registry.status())),
+  );
+
+  // Reloads team_registry.yaml now; an invalid file is refused (422) and the registry in force stays.
+  app.post(
+    '/api/v1/admin/registry/reload',
+    {
+      onRequest,
+      schema: {
+        response: { 200: reloadResultSchema, 422: reloadFailedSchema, ...refusals },
+      },
+    },
+    async (_request, reply) => {
+      const outcome = await deps.registry.reload('manual');
+      const registry = statusJson(deps.registry.status());
+      if (outcome.result === 'failed') {
+        const problems = outcome.failure.errors.map((e) => `${e.line > 0 ? `${e.line}:${e.column} ` : ''}${e.path ? `${e.path}: ` : ''}${e.message}`);
+        return reply.code(422).send({ error: 'registry_rejected', message: `the registry in force stays: ${problems.join('; ')}`, registry });
+      }
+      return { outcome: outcome.result, registry };
+    },
+  );
+
+  // Every team in the database, removed ones included, with its number of working keys.
+  app.get(
+    '/api/v1/admin/teams',
+    { onRequest, schema: { response: { 200: teamListSchema, ...refusals } } },
+    async () => {
+      const inRegistry = new Set(deps.registry.current().teams.map((team) => team.id));
+      const teams = await listTeams(deps.pool, clock());
+      return {
+        teams: teams.map((team) => ({ ...team, removedAt: iso(team.removedAt), updatedAt: team.updatedAt.toISOString(), inRegistry: inRegistry.has(team.id) })),
+      };
+    },
+  );
+
+  // API keys (never their secrets); of one team with ?team=.
+  app.get<{ Querystring: { team?: string } }>(
+    '/api/v1/admin/keys',
+    {
+      onRequest,
+      schema: {
+        querystring: { type: 'object', properties: { team: teamIdParams.properties.id } },
+        response: { 200: keyListSchema, ...refusals },
+      },
+    },
+    async (request) => ({ keys: (await deps.keys.list(request.query.team)).map(keyJson) }),
+  );
+
+  // Issues an API key for the team; the key is in this answer only.
+  app.post<{ Params: { id: string } }>(
+    '/api/v1/admin/teams/:id/keys',
+    { onRequest, schema: { params: teamIdParams, response: { 201: issuedKeySchema, 404: errorSchema, ...refusals } } },
+    async (request, reply) => {
+      const issued = await deps.keys.issue(request.params.id, actorOf(request));
+      return noStore(reply).code(201).send({ key: issued.key, info: keyJson(issued.info), notice: SHOWN_ONCE });
+    },
+  );
+
+  // Replaces a key with a new one; the old key keeps working for the grace period (KEY_ROTATION_GRACE_MS).
+  app.post<{ Params: { keyId: string } }>(
+    '/api/v1/admin/keys/:keyId/rotate',
+    {
+      onRequest,
+      schema: {
+        params: keyIdParams,
+        response: { 201: rotatedKeySchema, 404: errorSchema, 409: errorSchema, ...refusals },
+      },
+    },
+    async (request, reply) => {
+      const rotated = await deps.keys.rotate(request.params.keyId, actorOf(request));
+      const until = rotated.previous.expiresAt?.toISOString() ?? 'now';
+      return noStore(reply)
+        .code(201)
+        .send({ key: rotated.key, info: keyJson(rotated.info), previous: keyJson(rotated.previous), notice: `${SHOWN_ONCE} The old key works until ${until}.` });
+    },
+  );
+
+  // Revokes a key at once.
+  app.delete<{ Params: { keyId: string } }>(
+    '/api/v1/admin/keys/:keyId',
+    { onRequest, schema: { params: keyIdParams, response: { 200: { type: 'object', required: ['key'], properties: { key: keyInfoSchema } }, 404: errorSchema, ...refusals } } },
+    async (request) => ({ key: keyJson(await deps.keys.revoke(request.params.keyId, actorOf(request))) }),
+  );
+
+  // Creates or replaces the secret of the team's Git webhook (HMAC-SHA256, X-Hub-Signature-256).
+  app.post<{ Params: { id: string } }>(
+    '/api/v1/admin/teams/:id/webhook-secret',
+    {
+      onRequest,
+      schema: {
+        params: teamIdParams,
+        response: { 201: webhookSecretSchema, 404: errorSchema, ...refusals },
+      },
+    },
+    async (request, reply) => {
+      const secret = await issueWebhookSecret(deps.pool, request.params.id, actorOf(request), clock());
+      return noStore(reply)
+        .code(201)
+        .send({ teamId: request.params.id, secret, notice: "Paste it into the webhook settings of the team's repository (content type application/json); it replaces any previous secret." });
+    },
+  );
+}
