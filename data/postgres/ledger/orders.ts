@@ -1,0 +1,182 @@
+/** Rows of `orders`: the durable intent plus the broker's latest word on it. */
+import type pg from 'pg';
+import type { Money } from '../../../server/trading/money.ts';
+import type { OrderIntent, OrderStatus } from '../../../server/trading/types.ts';
+import { moneyColumn, nullableMoneyColumn, nullableMoneyParam, moneyParam, query, sharesColumn, type Queryable } from './sql.ts';
+
+export interface StoredOrder {
+  intent: OrderIntent;
+  status: OrderStatus;
+  brokerOrderId: string | null;
+  /** Cumulative filled shares as the broker last reported them (or as applied fills show, whichever is more). */
+  filledQuantity: number;
+  filledAvgPrice: Money | null;
+  brokerReason: string | null;
+  /** Shares of the order whose cash (buy) or shares (sell) are still reserved in the book. */
+  reservedQuantity: number;
+  /** Shares of applied fills. */
+  appliedQuantity: number;
+  submitAttempts: number;
+  /** Epoch ms before which the router does not retry the submission; null = now. */
+  nextAttemptAt: number | null;
+  lastSubmitError: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+interface OrderRow {
+  client_order_id: string;
+  team_id: string;
+  minute: Date;
+  seq: number;
+  symbol: string;
+  side: OrderIntent['side'];
+  quantity: string;
+  type: OrderIntent['type'];
+  limit_price: string | null;
+  reference_price: string;
+  reason: string | null;
+  status: OrderStatus;
+  broker_order_id: string | null;
+  filled_quantity: string;
+  filled_avg_price: string | null;
+  broker_reason: string | null;
+  reserved_quantity: string;
+  applied_quantity: string;
+  submit_attempts: number;
+  next_attempt_at: Date | null;
+  last_submit_error: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const COLUMNS = `client_order_id, team_id, minute, seq, symbol, side, quantity, type, limit_price, reference_price, reason, status,
+  broker_order_id, filled_quantity, filled_avg_price, broker_reason, reserved_quantity, applied_quantity, submit_attempts,
+  next_attempt_at, last_submit_error, created_at, updated_at`;
+
+/** Inserts the intent unless its client order id exists; true when this call inserted it. */
+export async function insertOrder(
+  client: pg.PoolClient,
+  intent: OrderIntent,
+  status: OrderStatus,
+  reservedQuantity: number,
+  brokerReason: string | null,
+): Promise<boolean> {
+  const rows = await query(
+    client,
+    `INSERT INTO orders (client_order_id, team_id, minute, seq, symbol, side, quantity, type, limit_price, reference_price, reason,
+       status, reserved_quantity, broker_reason)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+     ON CONFLICT (client_order_id) DO NOTHING
+     RETURNING client_order_id`,
+    [
+      intent.clientOrderId,
+      intent.teamId,
+      new Date(intent.minute),
+      intent.seq,
+      intent.symbol,
+      intent.side,
+      intent.quantity,
+      intent.type,
+      nullableMoneyParam(intent.limitPrice),
+      moneyParam(intent.referencePrice),
+      intent.reason,
+      status,
+      reservedQuantity,
+      brokerReason,
+    ],
+  );
+  return rows.length === 1;
+}
+
+/** One order, optionally locked (`FOR UPDATE`) for the rest of the transaction. */
+export async function selectOrder(db: Queryable, clientOrderId: string, lock: boolean): Promise<StoredOrder | null> {
+  const [row] = await query<OrderRow>(db, `SELECT ${COLUMNS} FROM orders WHERE client_order_id = $1${lock ? ' FOR UPDATE' : ''}`, [clientOrderId]);
+  return row ? toStoredOrder(row) : null;
+}
+
+export async function selectOrders(db: Queryable, where: string, params: unknown[], suffix = ''): Promise<StoredOrder[]> {
+  const rows = await query<OrderRow>(db, `SELECT ${COLUMNS} FROM orders WHERE ${where} ${suffix}`, params);
+  return rows.map(toStoredOrder);
+}
+
+/** The team an order belongs to, read without a lock (to know which book to lock first). */
+export async function orderTeam(db: Queryable, clientOrderId: string): Promise<string | null> {
+  const [row] = await query<{ team_id: string }>(db, 'SELECT team_id FROM orders WHERE client_order_id = $1', [clientOrderId]);
+  return row?.team_id ?? null;
+}
+
+export interface OrderUpdate {
+  status: OrderStatus;
+  brokerOrderId: string | null;
+  filledQuantity: number;
+  filledAvgPrice: Money | null;
+  brokerReason: string | null;
+  brokerUpdatedAt: number | null;
+  reservedQuantity: number;
+  appliedQuantity: number;
+}
+
+export async function updateOrder(client: pg.PoolClient, clientOrderId: string, update: OrderUpdate): Promise<void> {
+  await query(
+    client,
+    `UPDATE orders SET status = $2, broker_order_id = $3, filled_quantity = $4, filled_avg_price = $5, broker_reason = $6,
+       broker_updated_at = COALESCE($7, broker_updated_at), reserved_quantity = $8, applied_quantity = $9,
+       next_attempt_at = CASE WHEN $2 = 'pending_submit' THEN next_attempt_at ELSE NULL END, updated_at = now()
+     WHERE client_order_id = $1`,
+    [
+      clientOrderId,
+      update.status,
+      update.brokerOrderId,
+      update.filledQuantity,
+      nullableMoneyParam(update.filledAvgPrice),
+      update.brokerReason,
+      update.brokerUpdatedAt === null ? null : new Date(update.brokerUpdatedAt),
+      update.reservedQuantity,
+      update.appliedQuantity,
+    ],
+  );
+}
+
+export function orderUpdateOf(order: StoredOrder): OrderUpdate {
+  return {
+    status: order.status,
+    brokerOrderId: order.brokerOrderId,
+    filledQuantity: order.filledQuantity,
+    filledAvgPrice: order.filledAvgPrice,
+    brokerReason: order.brokerReason,
+    brokerUpdatedAt: null,
+    reservedQuantity: order.reservedQuantity,
+    appliedQuantity: order.appliedQuantity,
+  };
+}
+
+function toStoredOrder(row: OrderRow): StoredOrder {
+  return {
+    intent: {
+      clientOrderId: row.client_order_id,
+      teamId: row.team_id,
+      minute: row.minute.getTime(),
+      seq: row.seq,
+      symbol: row.symbol,
+      side: row.side,
+      quantity: sharesColumn(row.quantity),
+      type: row.type,
+      limitPrice: nullableMoneyColumn(row.limit_price),
+      referencePrice: moneyColumn(row.reference_price),
+      reason: row.reason,
+    },
+    status: row.status,
+    brokerOrderId: row.broker_order_id,
+    filledQuantity: sharesColumn(row.filled_quantity),
+    filledAvgPrice: nullableMoneyColumn(row.filled_avg_price),
+    brokerReason: row.broker_reason,
+    reservedQuantity: sharesColumn(row.reserved_quantity),
+    appliedQuantity: sharesColumn(row.applied_quantity),
+    submitAttempts: row.submit_attempts,
+    nextAttemptAt: row.next_attempt_at?.getTime() ?? null,
+    lastSubmitError: row.last_submit_error,
+    createdAt: row.created_at.getTime(),
+    updatedAt: row.updated_at.getTime(),
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * Minute mark-to-market snapshots: each team's equity at the close of a minute, with the positions
+ * and prices it was computed from, so every leaderboard number can be traced back to cash and fills.
+ */
+import type pg from 'pg';
+import type { Money } from '../../../server/trading/money.ts';
+import { markToMarket } from '../../../server/trading/portfolio/book.ts';
+import type { TeamBook } from '../../../server/trading/types.ts';
+import { moneyColumn, moneyParam, query, type Queryable } from './sql.ts';
+
+export interface SnapshotPosition {
+  quantity: number;
+  /** The price the position was valued at; null when none was known (valued at cost). */
+  price: Money | null;
+  costBasis: Money;
+}
+
+export interface EquitySnapshot {
+  teamId: string;
+  /** Epoch ms of the minute. */
+  minute: number;
+  equity: Money;
+  cash: Money;
+  reservedCash: Money;
+  positionsValue: Money;
+  unrealizedPnl: Money;
+  realizedPnl: Money;
+  positions: Record<string, SnapshotPosition>;
+  unpricedSymbols: string[];
+}
+
+export function snapshotOf(book: TeamBook, minute: number, prices: Readonly<Record<string, Money>>): EquitySnapshot {
+  const marked = markToMarket(book, prices);
+  const positions: Record<string, SnapshotPosition> = {};
+  for (const [symbol, position] of Object.entries(book.positions).sort(([a], [b]) => a.localeCompare(b))) {
+    if (position.quantity === 0) continue;
+    positions[symbol] = { quantity: position.quantity, price: prices[symbol] ?? null, costBasis: position.costBasis };
+  }
+  return {
+    teamId: book.teamId,
+    minute,
+    equity: marked.equity,
+    cash: book.cash,
+    reservedCash: book.reservedCash,
+    positionsValue: marked.positionsValue,
+    unrealizedPnl: marked.unrealizedPnl,
+    realizedPnl: book.realizedPnl,
+    positions,
+    unpricedSymbols: marked.unpricedSymbols,
+  };
+}
+
+/** Inserts the snapshots in one statement; a (team, minute) already stored keeps its first value. */
+export async function insertSnapshots(client: pg.PoolClient, snapshots: readonly EquitySnapshot[]): Promise<void> {
+  if (snapshots.length === 0) return;
+  const records = snapshots.map((snapshot) => ({
+    team_id: snapshot.teamId,
+    minute: new Date(snapshot.minute).toISOString(),
+    equity: moneyParam(snapshot.equity),
+    cash: moneyParam(snapshot.cash),
+    reserved_cash: moneyParam(snapshot.reservedCash),
+    positions_value: moneyParam(snapshot.positionsValue),
+    unrealized_pnl: moneyParam(snapshot.unrealizedPnl),
+    realized_pnl: moneyParam(snapshot.realizedPnl),
+    positions: Object.fromEntries(
+      Object.entries(snapshot.positions).map(([symbol, position]) => [
+        symbol,
+        { quantity: position.quantity, price: position.price === null ? null : moneyParam(position.price), costBasis: moneyParam(position.costBasis) },
+      ]),
+    ),
+    unpriced_symbols: snapshot.unpricedSymbols,
+  }));
+  await query(
+    client,
+    `INSERT INTO equity_snapshots (team_id, minute, equity, cash, reserved_cash, positions_value, unrealized_pnl, realized_pnl, positions, unpriced_symbols)
+     SELECT team_id, minute, equity, cash, reserved_cash, positions_value, unrealized_pnl, realized_pnl, positions, unpriced_symbols
+     FROM jsonb_to_recordset($1::jsonb) AS r(team_id text, minute timestamptz, equity numeric, cash numeric, reserved_cash numeric,
+       positions_value numeric, unrealized_pnl numeric, realized_pnl numeric, positions jsonb, unpriced_symbols text[])
+     ON CONFLICT (team_id, minute) DO NOTHING`,
+    [JSON.stringify(records)],
+  );
+}
+
+interface SnapshotRow {
+  team_id: string;
+  minute: Date;
+  equity: string;
+  cash: string;
+  reserved_cash: string;
+  positions_value: string;
+  unrealized_pnl: string;
+  realized_pnl: string;
+  positions: Record<string, { quantity: number; price: string | null; costBasis: string }>;
+  unpriced_symbols: string[];
+}
+
+export async function selectSnapshots(db: Queryable, where: string, params: unknown[]): Promise<EquitySnapshot[]> {
+  const rows = await query<SnapshotRow>(
+    db,
+    `SELECT team_id, minute, equity, cash, reserved_cash, positions_value, unrealized_pnl, realized_pnl, positions, unpriced_symbols
+     FROM equity_snapshots WHERE ${where} ORDER BY minute, team_id`,
+    params,
+  );
+  return rows.map((row) => ({
+    teamId: row.team_id,
+    minute: row.minute.getTime(),
+    equity: moneyColumn(row.equity),
+    cash: moneyColumn(row.cash),
+    reservedCash: moneyColumn(row.reserved_cash),
+    positionsValue: moneyColumn(row.positions_value),
+    unrealizedPnl: moneyColumn(row.unrealized_pnl),
+    realizedPnl: moneyColumn(row.realized_pnl),
+    positions: Object.fromEntries(
+      Object.entries(row.positions).map(([symbol, position]) => [
+        symbol,
+        { quantity: position.quantity, price: position.price === null ? null : moneyColumn(position.price), costBasis: moneyColumn(position.costBasis) },
+      ]),
+    ),
+    unpricedSymbols: row.unpriced_symbols,
+  }));
+}
