@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerAllCommand } from './commands/all.ts';
+import { registerBacktestCommand } from './commands/backtest.ts';
 import { registerCheckCommand } from './commands/check.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { reportFatal } from './fatal.ts';
@@ -13,6 +14,7 @@ const program = new Command()
 registerAllCommand(program);
 registerCheckCommand(program);
 registerRunCommand(program);
+registerBacktestCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -28,15 +28,19 @@ export interface ValidationContext {
   universe: ReadonlySet<string>;
   /** The current price of each symbol (what the strategy got as `currentPrices`), exact. Absent: not known. */
   prices: ReadonlyMap<string, Money>;
-  /** The team's books: cash, cash reserved by its open buy orders, positions. */
-  book: Pick<TeamBook, 'cash' | 'reservedCash' | 'positions'>;
-  /** Shares in the team's open sell orders, per symbol (not yet filled). */
-  pendingSells: ReadonlyMap<string, number>;
+  /** The team's books: cash, cash reserved by its open buy orders, positions, shares in open sell orders. */
+  book: Pick<TeamBook, 'cash' | 'reservedCash' | 'positions' | 'pendingSell'>;
+  /**
+   * Cash held back beyond `book.reservedCash`: the market-buy buffer of the team's open market buys
+   * (the books reserve those at the current price only). Default 0.
+   */
+  extraReservedCash?: Money;
   /** Default 0.10. */
   priceBand?: number;
   /**
-   * Extra cash a market buy reserves beyond quantity × current price, in basis points (the
-   * backtest passes its slippage so slippage alone can never overdraw a team). Default 0.
+   * Extra cash a market buy needs beyond quantity × current price, in basis points: the price
+   * collar of the broker (a market buy never fills above current price × (1 + collar)), so a fill
+   * can never overdraw the team. Default 0.
    */
   marketBuyBufferBps?: number;
 }
@@ -52,11 +56,14 @@ export function roundToTick(price: Money): Money {
   return price;
 }
 
-/** Cash a buy ties up until it fills or ends. Market buys: at the current price plus the buffer, rounded up. */
+/** The highest per-share price a market buy may fill at under a collar of `bps` basis points, on the Money grid. */
+export function marketBuyCeiling(referencePrice: Money, bps: number): Money {
+  return bps === 0 ? referencePrice : Math.ceil((referencePrice * (10_000 + bps)) / 10_000);
+}
+
+/** Cash a buy ties up until it fills or ends: at its limit, or (market) at the collar ceiling per share. */
 export function cashToReserve(quantity: number, limitPrice: Money | null, referencePrice: Money, marketBuyBufferBps = 0): Money {
-  if (limitPrice !== null) return notional(quantity, limitPrice);
-  const base = notional(quantity, referencePrice);
-  return marketBuyBufferBps === 0 ? base : Math.ceil((base * (10_000 + marketBuyBufferBps)) / 10_000);
+  return notional(quantity, limitPrice ?? marketBuyCeiling(referencePrice, marketBuyBufferBps));
 }
 
 const shares = (n: number): string => `${n.toLocaleString('en-US')} share${n === 1 ? '' : 's'}`;
@@ -66,7 +73,7 @@ export function validateSignals(signals: readonly Signal[], context: ValidationC
   const buffer = context.marketBuyBufferBps ?? 0;
   const intents: OrderIntent[] = [];
   const rejections: OrderRejection[] = [];
-  let cashAvailable = context.book.cash - context.book.reservedCash;
+  let cashAvailable = context.book.cash - context.book.reservedCash - (context.extraReservedCash ?? 0);
   const sellsThisMinute = new Map<string, number>();
 
   signals.forEach((signal, index) => {
@@ -118,7 +125,7 @@ export function validateSignals(signals: readonly Signal[], context: ValidationC
       cashAvailable -= needed;
     } else {
       const held = context.book.positions[symbol]?.quantity ?? 0;
-      const pending = (context.pendingSells.get(symbol) ?? 0) + (sellsThisMinute.get(symbol) ?? 0);
+      const pending = (context.book.pendingSell[symbol] ?? 0) + (sellsThisMinute.get(symbol) ?? 0);
       const sellable = Math.max(0, held - pending);
       if (quantity > sellable) {
         reject('insufficient_position', `sell ${shares(quantity)} of ${symbol}: ${shares(sellable)} available (held ${String(held)}, ${String(pending)} already in open sell orders); no short selling`);

@@ -8,6 +8,9 @@
  *   (buys up, sells down) and rounded onto the Money grid against the order too (buys up, sells down).
  * - Limit orders fill in full when the bar trades through the limit (low ≤ limit for a buy,
  *   high ≥ limit for a sell), at the better of the open and the limit; no slippage.
+ * - Optional price collar on market buys (`marketBuyCollarBps`): a market buy that would fill above
+ *   its reference price × (1 + collar) is canceled instead (reason given), and buying power is held
+ *   at that collar price, so a buy can never cost more than the cash checked for it.
  * - A symbol without a bar in a minute, or with a zero-volume bar (nothing traded), fills nothing:
  *   the order stays open. Day orders still open at the session close expire (`expireOpenOrders`).
  * - Orders are processed in submission order, so two runs with the same inputs give the same fills.
@@ -21,6 +24,7 @@ import type { Bar } from '../../../../data/market/bar.ts';
 import { notional, toMoney, type Money } from '../../money.ts';
 import { BrokerError, TERMINAL_ORDER_STATUSES, type Broker, type BrokerAccount, type BrokerOrderState, type BrokerPosition, type Fill, type OrderIntent } from '../../types.ts';
 import { formatDollars } from '../../orders/formatMoney.ts';
+import { marketBuyCeiling } from '../../orders/validate.ts';
 
 export interface SimBrokerOptions {
   /** Cash of the shared account at the start, exact. */
@@ -29,6 +33,8 @@ export interface SimBrokerOptions {
   symbols: Iterable<string>;
   /** Adverse price move applied to market fills, in basis points (≥ 0). Default 0. */
   slippageBps?: number;
+  /** Market buys never fill above reference price × (1 + collar); unset: no collar. */
+  marketBuyCollarBps?: number;
 }
 
 export interface AdvanceResult {
@@ -66,6 +72,7 @@ export function slippedMarketPrice(open: number, side: 'buy' | 'sell', slippageB
 export class SimBroker implements Broker {
   readonly name = 'sim';
   readonly #slippageBps: number;
+  readonly #collarBps: number | null;
   readonly #symbols: ReadonlySet<string>;
   readonly #orders = new Map<string, SimOrder>();
   /** Open orders in submission order. */
@@ -84,6 +91,9 @@ export class SimBroker implements Broker {
     if (!Number.isFinite(slippage) || slippage < 0 || slippage >= 10_000) throw new RangeError(`slippageBps must be from 0 to 9999, got ${String(slippage)}`);
     if (!Number.isSafeInteger(options.startingCash) || options.startingCash < 0) throw new RangeError(`startingCash must be exact non-negative Money, got ${String(options.startingCash)}`);
     this.#slippageBps = slippage;
+    const collar = options.marketBuyCollarBps;
+    if (collar !== undefined && (!Number.isFinite(collar) || collar < 0)) throw new RangeError(`marketBuyCollarBps must be ≥ 0, got ${String(collar)}`);
+    this.#collarBps = collar ?? null;
     this.#symbols = new Set(options.symbols);
     this.#cash = options.startingCash;
   }
@@ -107,7 +117,7 @@ export class SimBroker implements Broker {
         throw new BrokerError('rejected', `insufficient qty available for order (requested: ${String(intent.quantity)}, available: ${String(Math.max(0, available))})`, 403);
       }
     } else {
-      reserved = notional(intent.quantity, intent.limitPrice ?? intent.referencePrice);
+      reserved = intent.limitPrice !== null ? notional(intent.quantity, intent.limitPrice) : notional(intent.quantity, this.#collarPrice(intent.referencePrice));
       const buyingPower = this.#cash - this.#reserved;
       if (reserved > buyingPower) {
         throw new BrokerError('insufficient_buying_power', `insufficient buying power: order costs ${formatDollars(reserved)}, buying power ${formatDollars(buyingPower)}`, 403);
@@ -156,6 +166,12 @@ export class SimBroker implements Broker {
       if (bar === undefined || bar.timestamp <= order.intent.minute || bar.volume === 0) continue;
       const price = this.#fillPrice(order, bar);
       if (price === null) continue;
+      if (this.#collarBps !== null && order.intent.side === 'buy' && order.intent.limitPrice === null && price > this.#collarPrice(order.intent.referencePrice)) {
+        const reason = `market buy would fill at ${formatDollars(price)}, above the price collar ${formatDollars(this.#collarPrice(order.intent.referencePrice))} (${formatDollars(order.intent.referencePrice)} + ${String(this.#collarBps / 100)}%)`;
+        this.#end(order, 'canceled', reason, bar.timestamp);
+        updates.push(copy(order.state));
+        continue;
+      }
       const fill = this.#execute(order, price, bar.timestamp);
       fills.push(fill);
       updates.push(copy(order.state));
@@ -225,6 +241,11 @@ export class SimBroker implements Broker {
     this.#fillListeners.clear();
     this.#updateListeners.clear();
     return Promise.resolve();
+  }
+
+  /** Buying power a market buy holds per share: the collar price, or the reference price when there is no collar. */
+  #collarPrice(referencePrice: Money): Money {
+    return this.#collarBps === null ? referencePrice : marketBuyCeiling(referencePrice, this.#collarBps);
   }
 
   #fillPrice(order: SimOrder, bar: Bar): Money | null {

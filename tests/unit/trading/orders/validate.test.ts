@@ -15,8 +15,7 @@ function context(overrides: Partial<ValidationContext> = {}): ValidationContext 
       ['QQQ', toMoney(50)],
       ['PENNY', toMoney(0.5)],
     ]),
-    book: { cash: toMoney(10_000), reservedCash: 0, positions: { SPY: { quantity: 20, costBasis: toMoney(1900), realizedPnl: 0 } } },
-    pendingSells: new Map(),
+    book: { cash: toMoney(10_000), reservedCash: 0, positions: { SPY: { quantity: 20, costBasis: toMoney(1900), realizedPnl: 0 } }, pendingSell: {} },
     ...overrides,
   };
 }
@@ -81,8 +80,13 @@ describe('validateSignals', () => {
     expect(rejections[0]?.message).toContain('needs $10,100.00, cash available $10,000.00');
   });
 
+  it('counts the extra cash held back for open market buys', () => {
+    const { rejections } = validateSignals([buy('QQQ', 1)], context({ book: { ...context().book, reservedCash: toMoney(9_900) }, extraReservedCash: toMoney(60) }));
+    expect(rejections[0]?.message).toContain('cash available $40.00');
+  });
+
   it('counts cash reserved by open orders', () => {
-    const book = { cash: toMoney(10_000), reservedCash: toMoney(9_950), positions: {} };
+    const book = { cash: toMoney(10_000), reservedCash: toMoney(9_950), positions: {}, pendingSell: {} };
     const { intents, rejections } = validateSignals([buy('QQQ', 2), buy('QQQ', 1)], context({ book }));
     expect(rejections.map((r) => [r.index, r.code])).toEqual([[0, 'insufficient_cash']]);
     expect(intents.map((i) => i.seq)).toEqual([2]);
@@ -97,13 +101,13 @@ describe('validateSignals', () => {
   });
 
   it('adds the market-buy buffer to the reservation, rounded up', () => {
-    const tight = context({ book: { cash: toMoney(1000), reservedCash: 0, positions: {} }, marketBuyBufferBps: 5 });
+    const tight = context({ book: { cash: toMoney(1000), reservedCash: 0, positions: {}, pendingSell: {} }, marketBuyBufferBps: 5 });
     expect(validateSignals([buy('SPY', 10)], tight).rejections[0]?.message).toContain('needs $1,000.50');
     expect(validateSignals([buy('SPY', 10, 100)], tight).intents).toHaveLength(1);
   });
 
   it('limits sells to the position net of open sells and earlier sells this minute: no shorting', () => {
-    const { intents, rejections } = validateSignals([sell('SPY', 8), sell('SPY', 8), sell('QQQ', 1)], context({ pendingSells: new Map([['SPY', 5]]) }));
+    const { intents, rejections } = validateSignals([sell('SPY', 8), sell('SPY', 8), sell('QQQ', 1)], context({ book: { ...context().book, pendingSell: { SPY: 5 } } }));
     expect(intents.map((i) => i.quantity)).toEqual([8]);
     expect(rejections.map((r) => [r.index, r.code])).toEqual([
       [1, 'insufficient_position'],
@@ -113,7 +117,7 @@ describe('validateSignals', () => {
   });
 
   it('a sell does not need cash and a buy does not need a position', () => {
-    const broke = context({ book: { cash: 0, reservedCash: 0, positions: { SPY: { quantity: 1, costBasis: 0, realizedPnl: 0 } } } });
+    const broke = context({ book: { cash: 0, reservedCash: 0, positions: { SPY: { quantity: 1, costBasis: 0, realizedPnl: 0 } }, pendingSell: {} } });
     expect(validateSignals([sell('SPY', 1)], broke).intents).toHaveLength(1);
     expect(validateSignals([buy('SPY', 1)], broke).rejections[0]?.code).toBe('insufficient_cash');
   });

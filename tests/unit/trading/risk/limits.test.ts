@@ -12,6 +12,7 @@ import {
   type RiskLimits,
 } from '../../../../server/trading/risk/limits.ts';
 import type { OrderIntent } from '../../../../server/trading/types.ts';
+import { RegistrySchema } from '../../../../registry/schema.ts';
 
 const minute = Date.parse('2025-07-08T13:31:00Z');
 const limits: RiskLimits = riskLimitsFrom({ maxPositionPct: 0.5, maxOrderNotional: 5_000, maxOrdersPerMinute: 3, maxTradesPerDay: 4, maxDailyLossPct: 0.1 });
@@ -128,6 +129,8 @@ describe('applyRiskLimits', () => {
   });
 
   it('has defaults matching the registry', () => {
+    const registry = RegistrySchema.parse({ competition: { name: 'x', universe: ['SPY'] } });
+    expect(DEFAULT_RISK).toEqual(registry.competition.risk);
     expect(riskLimitsFrom(DEFAULT_RISK)).toEqual({ maxPositionPct: 0.5, maxOrderNotional: toMoney(50_000), maxOrdersPerMinute: 10, maxTradesPerDay: 500, maxDailyLossPct: 0.1 });
   });
 });

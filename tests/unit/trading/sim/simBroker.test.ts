@@ -245,3 +245,22 @@ describe('SimBroker: expiry, cancel and listeners', () => {
     expect((await sim.account()).cash).toBe(expectedCash);
   });
 });
+
+describe('SimBroker: market-buy price collar', () => {
+  it('holds buying power at the collar price and cancels a buy that would fill above it', async () => {
+    const sim = new SimBroker({ startingCash: toMoney(10_000), symbols: ['SPY'], slippageBps: 10, marketBuyCollarBps: 500 });
+    const order = intent('buy', 'SPY', 10, { ref: 100 });
+    sim.submitNow(order);
+    expect((await sim.account()).buyingPower).toBe(toMoney(10_000 - 1_050));
+    // 104.95 × 1.001 = 105.0550 > 105.00: canceled, nothing bought, buying power back.
+    const { fills, updates } = sim.advance(at(1), barsOf(bar('SPY', at(1), 104.95)));
+    expect(fills).toEqual([]);
+    expect(updates).toEqual([
+      expect.objectContaining({ status: 'canceled', reason: 'market buy would fill at $105.055, above the price collar $105.00 ($100.00 + 5%)' }) as unknown,
+    ]);
+    expect((await sim.account()).buyingPower).toBe(toMoney(10_000));
+    // Within the collar it fills.
+    sim.submitNow(intent('buy', 'SPY', 10, { ref: 100, minute: at(1) }));
+    expect(sim.advance(at(2), barsOf(bar('SPY', at(2), 104.89))).fills[0]?.price).toBe(toMoney(104.9949));
+  });
+});

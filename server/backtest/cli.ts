@@ -1,0 +1,176 @@
+// `qtc backtest`, loaded only when the command is used: it brings the sandbox (isolated-vm) with it.
+import path from 'node:path';
+import { ReplaySource } from '../../data/market/replaySource.ts';
+import { checkStrategy, compileStrategy } from '../../loaders/index.ts';
+import { SandboxPool } from '../../sandbox/index.ts';
+import { checkReportText } from '../cli/commands/check.ts';
+import { uniqueNames } from '../offline/replayRun.ts';
+import { toMoney } from '../trading/money.ts';
+import { DEFAULT_RISK, riskLimitsFrom } from '../trading/risk/limits.ts';
+import { runBacktest, type BacktestMinute, type BacktestStrategy } from './engine.ts';
+import { progressBar } from './progress.ts';
+import { buildReport, leaderboardText, writeTeamFiles } from './report.ts';
+import { syntheticMarket, type SyntheticOptions } from './synthetic.ts';
+
+export interface BacktestCommandOptions {
+  data?: string[];
+  synthetic?: boolean;
+  days?: string;
+  symbols?: string;
+  seed?: string;
+  json?: boolean;
+  capital?: string;
+  slippageBps?: string;
+  out?: string;
+  params?: string;
+  cpuMs?: string;
+  skipStaticCheck?: boolean;
+}
+
+export class BacktestUsageError extends Error {}
+
+/** Relative to the working directory when inside it, absolute otherwise. */
+function shownPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative === '' || relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
+}
+
+function numberOption(name: string, raw: string | undefined, fallback: number, check: (value: number) => boolean, expected: string): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (raw.trim() === '' || !check(value)) throw new BacktestUsageError(`${name} must be ${expected} (got ${raw})`);
+  return value;
+}
+
+function parseParams(raw: string | undefined): Record<string, unknown> {
+  if (raw === undefined) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (error) {
+    throw new BacktestUsageError(`--params must be a JSON object, e.g. '{"fast":10}' (got ${raw})`, { cause: error });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new BacktestUsageError('--params must be a JSON object');
+  return value as Record<string, unknown>;
+}
+
+/** Client order ids need `[A-Za-z0-9_-]`: folder names are mapped onto that, kept unique and short. */
+export function teamIdsFor(ids: readonly string[]): string[] {
+  const used = new Set<string>();
+  return ids.map((id) => {
+    const base = id.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 60) || 'strategy';
+    let candidate = base;
+    for (let n = 2; used.has(candidate); n++) candidate = `${base}-${String(n)}`;
+    used.add(candidate);
+    return candidate;
+  });
+}
+
+interface MarketInput {
+  minutes: Iterable<BacktestMinute> | AsyncIterable<BacktestMinute>;
+  totalMinutes: number;
+  universe: string[];
+  description: string;
+}
+
+async function loadMarket(options: BacktestCommandOptions): Promise<MarketInput> {
+  const data = options.data ?? [];
+  if (options.synthetic === true && data.length > 0) throw new BacktestUsageError('give either --data <csv>... or --synthetic, not both');
+  if (options.synthetic !== true && data.length === 0) throw new BacktestUsageError('no market data: give --data <csv>... (timestamp,symbol,open,high,low,close,volume) or --synthetic');
+  if (options.synthetic !== true) {
+    if (options.days !== undefined || options.symbols !== undefined || options.seed !== undefined) throw new BacktestUsageError('--days, --symbols and --seed go with --synthetic');
+    const source = await ReplaySource.fromCsvFiles(data);
+    if (source.range === null) throw new BacktestUsageError(`${data.join(', ')}: no regular-session bars to backtest on`);
+    const minutes: BacktestMinute[] = [];
+    for await (const snapshot of source.minutes(source.range.first, source.range.end, source.symbols)) minutes.push(snapshot);
+    return { minutes, totalMinutes: minutes.length, universe: [...source.symbols], description: data.map((file) => path.basename(file)).join(', ') };
+  }
+  const synthetic: SyntheticOptions = {
+    days: numberOption('--days', options.days, 5, (v) => Number.isInteger(v) && v >= 1 && v <= 260, 'a whole number of trading days from 1 to 260'),
+    seed: numberOption('--seed', options.seed, 1, (v) => Number.isSafeInteger(v), 'an integer'),
+    ...(options.symbols === undefined ? {} : { symbols: parseSymbols(options.symbols) }),
+  };
+  const market = syntheticMarket(synthetic);
+  return {
+    minutes: market.minutes,
+    totalMinutes: market.totalMinutes,
+    universe: market.symbols,
+    description: `synthetic, ${String(synthetic.days)} days, ${String(market.symbols.length)} symbols, seed ${String(synthetic.seed)}`,
+  };
+}
+
+function parseSymbols(raw: string): string[] {
+  const symbols = raw.split(',').map((symbol) => symbol.trim().toUpperCase()).filter(Boolean);
+  if (symbols.length === 0) throw new BacktestUsageError('--symbols needs at least one ticker, e.g. --symbols SPY,QQQ');
+  for (const symbol of symbols) if (!/^[A-Z][A-Z0-9.]{0,9}$/.test(symbol)) throw new BacktestUsageError(`--symbols: ${symbol} is not a ticker (capitals, digits and '.', e.g. BRK.B)`);
+  if (new Set(symbols).size !== symbols.length) throw new BacktestUsageError('--symbols lists a symbol twice');
+  return symbols;
+}
+
+async function prepare(dirs: readonly string[], options: BacktestCommandOptions, params: Record<string, unknown>): Promise<BacktestStrategy[] | undefined> {
+  const ids = uniqueNames(dirs.map((dir) => path.basename(path.resolve(dir))));
+  const teamIds = teamIdsFor(ids);
+  const strategies: BacktestStrategy[] = [];
+  let rejected = false;
+  for (const [index, dir] of dirs.entries()) {
+    if (options.skipStaticCheck !== true) {
+      const report = await checkStrategy(dir);
+      if (!report.ok) {
+        process.stderr.write(checkReportText(report, dir));
+        rejected = true;
+        continue;
+      }
+    }
+    strategies.push({ id: ids[index] ?? dir, teamId: teamIds[index] ?? 'strategy', compiled: await compileStrategy(dir), params });
+  }
+  if (rejected) {
+    process.stderr.write('qtc: not running the backtest: fix the findings above (qtc check <dir>)\n');
+    return undefined;
+  }
+  return strategies;
+}
+
+export async function runBacktestCommand(dirs: string[], options: BacktestCommandOptions): Promise<void> {
+  const capital = numberOption('--capital', options.capital, 100_000, (v) => Number.isFinite(v) && v > 0 && v <= 1e12, 'a positive amount of dollars');
+  const slippageBps = numberOption('--slippage-bps', options.slippageBps, 0, (v) => Number.isFinite(v) && v >= 0 && v <= 1000, 'from 0 to 1000 basis points');
+  const cpuMs = options.cpuMs === undefined ? undefined : numberOption('--cpu-ms', options.cpuMs, 200, (v) => Number.isInteger(v) && v >= 1 && v <= 10_000, 'an integer from 1 to 10000');
+  const params = parseParams(options.params);
+  const market = await loadMarket(options);
+  const strategies = await prepare(dirs, options, params);
+  if (strategies === undefined) {
+    process.exitCode = 1;
+    return;
+  }
+
+  const started = performance.now();
+  const pool = new SandboxPool({ processes: Math.max(1, Math.min(2, strategies.length)), ...(cpuMs === undefined ? {} : { cpuMs }) });
+  await pool.start();
+  const progress = progressBar(market.totalMinutes, 'backtest');
+  let outcome;
+  try {
+    outcome = await runBacktest({
+      strategies,
+      minutes: market.minutes,
+      universe: market.universe,
+      capital: toMoney(capital),
+      slippageBps,
+      limits: riskLimitsFrom(DEFAULT_RISK),
+      pool,
+      onMinute: (done) => progress.update(done),
+    });
+  } finally {
+    progress.finish();
+    await pool.close();
+  }
+  const report = buildReport(outcome, performance.now() - started);
+
+  if (options.json === true) process.stdout.write(`${JSON.stringify(report)}\n`);
+  else process.stdout.write(`data: ${market.description}\n${leaderboardText(report)}`);
+  if (options.out !== undefined) {
+    const written = await writeTeamFiles(outcome, options.out);
+    process.stderr.write(`wrote ${written.map(shownPath).join(', ')}\n`);
+  }
+  if (outcome.unattributed.length > 0) process.stderr.write(`qtc: ${String(outcome.unattributed.length)} broker events had client order ids of no team (not applied): ${outcome.unattributed.slice(0, 5).join(', ')}\n`);
+  if (options.json !== true) process.stderr.write(`done in ${(report.durationMs / 1000).toFixed(1)} s (${Math.round(report.bars / Math.max(report.durationMs / 1000, 1e-3)).toLocaleString('en-US')} bars/s)\n`);
+  process.exitCode = outcome.loadFailures.length > 0 ? 1 : 0;
+}

@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+import { StrategyCompileError, StrategyFolderError } from '../../../loaders/index.ts';
+import type { BacktestCommandOptions } from '../../backtest/cli.ts';
+import { reportFatal } from '../fatal.ts';
+
+export function registerBacktestCommand(program: Command): void {
+  program
+    .command('backtest')
+    .description('backtest strategies with the competition\'s sandbox, order validation, risk limits and simulated broker (fills at the next bar\'s open); several strategies give a leaderboard; exit 1 when a strategy is rejected or fails to load')
+    .argument('<dirs...>', 'strategy folders')
+    .option('--data <file.csv...>', 'bars: CSV files with timestamp,symbol,open,high,low,close,volume (UTC ISO timestamps); regular-session minutes are replayed')
+    .option('--synthetic', 'bars from the seeded market simulator instead of files')
+    .option('--days <n>', 'with --synthetic: trading days to simulate (default 5)')
+    .option('--symbols <A,B,...>', 'with --synthetic: symbols to simulate (default AAPL,AMZN,GOOGL,JPM,META,MSFT,NVDA,SPY,TSLA,XOM)')
+    .option('--seed <n>', 'with --synthetic: simulator seed (default 1)')
+    .option('--json', 'print one JSON document: {"teams":[{"id","finalEquity","metrics","trades","errors",...}],"bars","durationMs",...}')
+    .option('--capital <dollars>', 'starting cash per strategy (default 100000)')
+    .option('--slippage-bps <bps>', 'market orders fill this many basis points worse than the next bar\'s open (default 0)')
+    .option('--out <dir>', 'write <team>.trades.csv and <team>.equity.csv per strategy into this folder')
+    .option('--params <json>', 'JSON object passed to every strategy constructor')
+    .option('--cpu-ms <ms>', 'CPU limit per strategy call (default 200)')
+    .option('--skip-static-check', 'run without the static check')
+    .action(async (dirs: string[], options: BacktestCommandOptions) => {
+      const { runBacktestCommand, BacktestUsageError } = await import('../../backtest/cli.ts');
+      await runBacktestCommand(dirs, options).catch((error: unknown) => {
+        if (error instanceof BacktestUsageError || error instanceof StrategyFolderError || error instanceof StrategyCompileError) {
+          process.stderr.write(`qtc: ${error.message}\n`);
+          process.exitCode = 2;
+          return;
+        }
+        reportFatal(error);
+      });
+    });
+}
