@@ -1,0 +1,28 @@
+/**
+ * Why a repository could not be synced. None of these touches the team's active version; the
+ * sync is retried on the next poll (a refused source or an oversized head only once they change).
+ */
+export type SyncErrorKind =
+  /** The registry entry names a transport, host, branch or path the server does not accept. */
+  | 'refused'
+  /** The repository cannot be reached or does not exist (any more). */
+  | 'unreachable'
+  /** The repository exists but the branch does not (deleted, or never pushed). */
+  | 'branch-missing'
+  /** The fetched objects exceed the size limit. */
+  | 'too-large'
+  /** git ran past the time limit and was killed. */
+  | 'timeout'
+  /** Sync was stopped (server shutting down). */
+  | 'aborted'
+  /** Anything else git or the file system reported. */
+  | 'failed';
+
+export class GitSyncError extends Error {
+  override name = 'GitSyncError';
+  readonly kind: SyncErrorKind;
+  constructor(kind: SyncErrorKind, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.kind = kind;
+  }
+}
