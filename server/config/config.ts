@@ -9,6 +9,8 @@ import { z } from 'zod';
 const projectRoot = path.resolve(import.meta.dirname, '../..');
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const ALPACA_FEEDS = ['iex', 'sip'] as const;
+export type AlpacaFeed = (typeof ALPACA_FEEDS)[number];
 
 const port = (name: string) =>
   z.coerce
@@ -45,7 +47,45 @@ const EnvSchema = z.object({
   PG_POOL_MAX: positiveInt('PG_POOL_MAX', 'a positive integer (connections)').default(10),
   SERVICE_CONNECT_TIMEOUT_MS: positiveInt('SERVICE_CONNECT_TIMEOUT_MS', 'a positive integer (milliseconds)').default(10_000),
   SHUTDOWN_TIMEOUT_MS: positiveInt('SHUTDOWN_TIMEOUT_MS', 'a positive integer (milliseconds)').default(10_000),
+  QTC_ADMIN_KEYS: z
+    .string()
+    .transform((value) => value.split(',').map((key) => key.trim()).filter((key) => key !== ''))
+    .refine((keys) => keys.every((key) => key.length >= 32 && !/\s/.test(key)), 'QTC_ADMIN_KEYS must be a comma-separated list of keys of at least 32 characters without spaces (e.g. from `openssl rand -base64 32`)')
+    .default([]),
+  KEY_ROTATION_GRACE_MS: z.coerce
+    .number({ error: 'KEY_ROTATION_GRACE_MS must be a whole number of milliseconds (0 or more)' })
+    .int('KEY_ROTATION_GRACE_MS must be a whole number of milliseconds (0 or more)')
+    .min(0, 'KEY_ROTATION_GRACE_MS must be a whole number of milliseconds (0 or more)')
+    .default(86_400_000),
+  ALPACA_KEY_ID: z.string().trim().optional(),
+  ALPACA_SECRET_KEY: z.string().trim().optional(),
+  ALPACA_PAPER: z
+    .enum(['true', 'false', '1', '0'], { error: 'ALPACA_PAPER must be true or false' })
+    .transform((value) => value === 'true' || value === '1')
+    .default(true),
+  ALPACA_TRADING_URL: urlWithScheme('ALPACA_TRADING_URL', ['https:', 'http:']).optional(),
+  ALPACA_DATA_URL: urlWithScheme('ALPACA_DATA_URL', ['https:', 'http:']).optional(),
+  ALPACA_STREAM_URL: urlWithScheme('ALPACA_STREAM_URL', ['wss:', 'ws:']).optional(),
+  ALPACA_FEED: z.enum(ALPACA_FEEDS, { error: `ALPACA_FEED must be one of ${ALPACA_FEEDS.join(', ')}` }).default('iex'),
 });
+
+/** Secrets: never echoed in a configuration error, never enumerable on the config object (so never logged). */
+const SECRET_VARIABLES: ReadonlySet<string> = new Set(['ALPACA_SECRET_KEY', 'QTC_ADMIN_KEYS']);
+
+/**
+ * The shared Alpaca account. Present only when both keys are set; otherwise the server runs on a simulated market.
+ * `secretKey` is not enumerable: `JSON.stringify` and loggers do not see it.
+ */
+export type AlpacaConfig = Readonly<{
+  keyId: string;
+  secretKey: string;
+  /** Paper trading (the default) or the live account. Chooses the default URLs below. */
+  paper: boolean;
+  tradingUrl: string;
+  dataUrl: string;
+  streamUrl: string;
+  feed: AlpacaFeed;
+}>;
 
 export type Config = Readonly<{
   port: number;
@@ -61,6 +101,12 @@ export type Config = Readonly<{
   serviceConnectTimeoutMs: number;
   shutdownTimeoutMs: number;
   projectRoot: string;
+  /** QTC_ADMIN_KEYS: keys of the admin API. Serialises as "[redacted]", so logging the config never shows them. */
+  adminKeys: readonly string[];
+  /** How long a rotated team API key keeps working. */
+  keyRotationGraceMs: number;
+  /** Absent: no Alpaca keys, the competition trades on a simulated market. */
+  alpaca: AlpacaConfig | undefined;
 }>;
 
 export class ConfigError extends Error {
@@ -77,7 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? '');
-      const got = env[name];
+      const got = SECRET_VARIABLES.has(name) ? undefined : env[name];
       return `${issue.message}${got === undefined ? '' : ` (got ${JSON.stringify(redactUrl(got))})`}`;
     });
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
@@ -95,7 +141,37 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     serviceConnectTimeoutMs: e.SERVICE_CONNECT_TIMEOUT_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     projectRoot,
+    adminKeys: redactedList(e.QTC_ADMIN_KEYS),
+    keyRotationGraceMs: e.KEY_ROTATION_GRACE_MS,
+    alpaca: alpacaConfig(e),
   });
+}
+
+function alpacaConfig(e: z.infer<typeof EnvSchema>): AlpacaConfig | undefined {
+  const keyId = e.ALPACA_KEY_ID;
+  const secretKey = e.ALPACA_SECRET_KEY;
+  if (keyId === undefined && secretKey === undefined) return undefined;
+  if (keyId === undefined || secretKey === undefined) {
+    throw new ConfigError(
+      `invalid configuration: ALPACA_KEY_ID and ALPACA_SECRET_KEY must be set together (${keyId === undefined ? 'ALPACA_KEY_ID' : 'ALPACA_SECRET_KEY'} is missing)`,
+    );
+  }
+  const tradingHost = e.ALPACA_PAPER ? 'paper-api.alpaca.markets' : 'api.alpaca.markets';
+  const config = {
+    keyId,
+    paper: e.ALPACA_PAPER,
+    tradingUrl: e.ALPACA_TRADING_URL ?? `https://${tradingHost}`,
+    dataUrl: e.ALPACA_DATA_URL ?? 'https://data.alpaca.markets',
+    streamUrl: e.ALPACA_STREAM_URL ?? `wss://${tradingHost}/stream`,
+    feed: e.ALPACA_FEED,
+  };
+  Object.defineProperty(config, 'secretKey', { value: secretKey, enumerable: false });
+  return Object.freeze(config as typeof config & { secretKey: string });
+}
+
+function redactedList(values: string[]): readonly string[] {
+  Object.defineProperty(values, 'toJSON', { value: () => `[redacted: ${values.length}]`, enumerable: false });
+  return Object.freeze(values);
 }
 
 /** URLs may carry passwords; anything printed or logged goes through this. */
