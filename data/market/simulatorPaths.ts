@@ -85,7 +85,8 @@ export function generateSessionPath(input: SessionPathInput): SessionPath {
   const driftPerMinute = input.drift / minutes;
   const sigma = input.sessionVolatility;
   let logPrice = input.logOpen;
-  let openCents = toCents(Math.exp(logPrice));
+  let price = Math.exp(logPrice);
+  let openCents = toCents(price);
   for (let j = 0; j < minutes; j++) {
     const weight = varianceWeights[j] ?? 0;
     const unitShock =
@@ -95,17 +96,19 @@ export function generateSessionPath(input: SessionPathInput): SessionPath {
     const variance = sigma * sigma * weight;
     const upReach = (move + Math.sqrt(move * move - 2 * variance * Math.log(random.uniform()))) / 2;
     const downReach = (move - Math.sqrt(move * move - 2 * variance * Math.log(random.uniform()))) / 2;
-    const price = Math.exp(logPrice);
-    const closeCents = toCents(Math.exp(logPrice + move));
+    logPrice += move;
+    const closePrice = Math.exp(logPrice);
+    const closeCents = toCents(closePrice);
     path.open[j] = openCents;
     path.close[j] = closeCents;
     path.high[j] = Math.max(toCents(price * nearExp(upReach)), openCents, closeCents);
     path.low[j] = Math.min(toCents(price * nearExp(downReach)), openCents, closeCents);
-    // Busier when the stock moves more than usual for the minute; lognormal noise with mean 1.
+    // Busier when the stock moves more than usual for the minute. The noise, 0.5 + Exp(1)/2, has
+    // mean 1 and the right skew of real minute volumes, for one logarithm.
     const surprise = weight > 0 ? Math.abs(unitShock) / Math.sqrt(weight) / MEAN_ABSOLUTE_NORMAL : 1;
-    const noise = Math.exp(0.5 * random.normal() - 0.125);
+    const noise = 0.5 - 0.5 * Math.log(random.uniform());
     path.volume[j] = Math.max(1, Math.round(input.baseMinuteVolume * (volumeMultipliers[j] ?? 0) * (0.6 + 0.4 * surprise) * noise));
-    logPrice += move;
+    price = closePrice;
     openCents = closeCents;
   }
   return path;
