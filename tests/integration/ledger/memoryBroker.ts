@@ -16,6 +16,8 @@ export class MemoryBroker implements Broker {
   readonly name = 'memory';
   readonly orders = new Map<string, BrokerOrderState>();
   readonly calls: string[] = [];
+  /** What `positions()` reports (the shared account's holdings). */
+  heldPositions: BrokerPosition[] = [];
   /** Runs at the start of every submit (e.g. to check the intent is already durable). */
   beforeSubmit: ((intent: OrderIntent) => Promise<void>) | null = null;
   #failures: Injected[] = [];
@@ -103,7 +105,7 @@ export class MemoryBroker implements Broker {
   }
 
   positions(): Promise<BrokerPosition[]> {
-    return Promise.resolve([]);
+    return Promise.resolve(this.heldPositions.map((position) => ({ ...position })));
   }
 
   account(): Promise<BrokerAccount> {
