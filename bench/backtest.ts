@@ -1,0 +1,92 @@
+// Backtest benchmark: bar-points per second through the whole `qtc backtest` engine (sandbox,
+// validation, risk, books, SimBroker, metrics).
+// Run with: npm run bench:backtest   (node --no-node-snapshot bench/backtest.ts)
+// Prints one JSON object. Figures are measurements on the machine at hand, not assertions.
+//   (a) an empty strategy over 400 symbols × 5 days (LEAN's EmptyMinute400Equity analogue, ~650k points/s there);
+//   (b) the SMA-crossover example over 10 symbols.
+// Bars come from the seeded simulator and are generated before the clock starts (the simulator's
+// own speed is reported separately), so the figure is the engine's.
+import { availableParallelism, cpus } from 'node:os';
+import path from 'node:path';
+import { MarketSimulator } from '../data/market/simulator.ts';
+import type { MinuteSnapshot } from '../data/market/source.ts';
+import { compileStrategy } from '../loaders/index.ts';
+import { SandboxPool, type CompiledStrategy } from '../sandbox/index.ts';
+import { runBacktest, type BacktestMinute } from '../server/backtest/engine.ts';
+import { toMoney } from '../server/trading/money.ts';
+import { DEFAULT_RISK, riskLimitsFrom } from '../server/trading/risk/limits.ts';
+
+const EMPTY: CompiledStrategy = {
+  filename: 'strategy.bundle.js',
+  sourceMap: '',
+  code: 'var __qtcStrategy = (() => { class Empty { generateSignal() { return null; } } return { default: Empty }; })();',
+};
+
+const round = (value: number, digits = 0): number => Number(value.toFixed(digits));
+
+function symbolsOf(count: number): string[] {
+  // S000 … S399: valid tickers, sorted as strings.
+  return Array.from({ length: count }, (_, i) => `S${String(i).padStart(3, '0')}`);
+}
+
+async function generate(symbols: readonly string[], days: number): Promise<{ minutes: MinuteSnapshot[]; ms: number }> {
+  const started = performance.now();
+  const simulator = new MarketSimulator({ seed: 42 });
+  const range = simulator.sessionRange(days);
+  const minutes: MinuteSnapshot[] = [];
+  for await (const snapshot of simulator.minutes(range.fromMs, range.toMs, symbols)) minutes.push(snapshot);
+  return { minutes, ms: performance.now() - started };
+}
+
+async function measure(name: string, strategy: CompiledStrategy, symbolCount: number, days: number) {
+  const symbols = symbolsOf(symbolCount);
+  const data = await generate(symbols, days);
+  const pool = new SandboxPool({ processes: 1 });
+  await pool.start();
+  try {
+    const started = performance.now();
+    const outcome = await runBacktest({
+      strategies: [{ id: name, teamId: name, compiled: strategy, params: {} }],
+      minutes: data.minutes as Iterable<BacktestMinute>,
+      universe: symbols,
+      capital: toMoney(100_000),
+      slippageBps: 0,
+      limits: riskLimitsFrom(DEFAULT_RISK),
+      pool,
+    });
+    const seconds = (performance.now() - started) / 1000;
+    const team = outcome.teams[0];
+    if (team === undefined) throw new Error(`${name}: the strategy did not load: ${JSON.stringify(outcome.loadFailures)}`);
+    if (team.errorCount > 0) throw new Error(`${name}: ${String(team.errorCount)} errors, first: ${JSON.stringify(team.errors[0])}`);
+    return {
+      name,
+      symbols: symbolCount,
+      days,
+      minutes: outcome.minutes,
+      barPoints: outcome.bars,
+      seconds: round(seconds, 3),
+      pointsPerSecond: round(outcome.bars / seconds),
+      msPerMinute: round((seconds * 1000) / outcome.minutes, 3),
+      fills: team.trades.length,
+      simulatorPointsPerSecond: round(outcome.bars / (data.ms / 1000)),
+    };
+  } finally {
+    await pool.close();
+  }
+}
+
+const sma = await compileStrategy(path.resolve(import.meta.dirname, '../examples/strategies/sma-crossover'));
+const runs = [await measure('empty-400', EMPTY, 400, 5), await measure('sma-crossover-10', sma, 10, 20)];
+console.log(
+  JSON.stringify(
+    {
+      node: process.version,
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cores: availableParallelism(),
+      targets: { 'empty-400': 1_000_000, 'sma-crossover-10': 200_000 },
+      runs,
+    },
+    null,
+    2,
+  ),
+);
