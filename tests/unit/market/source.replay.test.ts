@@ -38,6 +38,8 @@ describe('ReplaySource', () => {
   it('is a historical market-data source named replay, never stale', async () => {
     const generic: MarketDataSource = source;
     expect(hasMinuteStream(generic)).toBe(true);
+    const liveOnly: MarketDataSource = { name: 'live', barsForMinute: (minute) => Promise.resolve({ minute, bars: new Map(), source: 'live', stale: false }) };
+    expect(hasMinuteStream(liveOnly)).toBe(false);
     const snapshot = await source.barsForMinute(Date.parse('2025-07-08T13:30:00Z'), ['SPY', 'QQQ']);
     expect(snapshot).toMatchObject({ source: 'replay', stale: false, minute: Date.parse('2025-07-08T13:30:00Z') });
     expect(snapshot.staleReason).toBeUndefined();
