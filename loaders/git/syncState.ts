@@ -4,7 +4,8 @@ import type { SyncErrorKind } from './syncError.ts';
 /**
  * The last sync of each team's repository (table team_git_sync). An error is kept until a sync
  * succeeds; the audit log gets one event when an error starts or changes and one when it clears,
- * not one per poll.
+ * not one per poll. (The CTE `previous` must not lock: a row locked with FOR UPDATE and updated by
+ * the same statement reads as absent.)
  */
 
 export interface SyncState {
@@ -55,7 +56,7 @@ export async function listSyncStates(pool: PgPool): Promise<SyncState[]> {
 /** Records a successful sync; audits the recovery when the previous one had failed. */
 export async function recordSyncSuccess(pool: PgPool, teamId: string, headSha: string): Promise<void> {
   const { rows } = await pool.query<{ previous_error: string | null }>(
-    `WITH previous AS (SELECT error FROM team_git_sync WHERE team_id = $1 FOR UPDATE)
+    `WITH previous AS (SELECT error FROM team_git_sync WHERE team_id = $1)
      INSERT INTO team_git_sync AS s (team_id, head_sha, checked_at, synced_at, failures) VALUES ($1, $2, now(), now(), 0)
      ON CONFLICT (team_id) DO UPDATE SET head_sha = EXCLUDED.head_sha, checked_at = now(), synced_at = now(),
        error_kind = NULL, error = NULL, error_since = NULL, failures = 0
@@ -73,7 +74,7 @@ export async function recordSyncSuccess(pool: PgPool, teamId: string, headSha: s
 /** Records a failed sync (the head, when known, is kept so an oversized head is not fetched again). */
 export async function recordSyncFailure(pool: PgPool, teamId: string, kind: SyncErrorKind, message: string, headSha: string | null): Promise<{ changed: boolean }> {
   const { rows } = await pool.query<{ previous_error: string | null; previous_kind: string | null }>(
-    `WITH previous AS (SELECT error, error_kind FROM team_git_sync WHERE team_id = $1 FOR UPDATE)
+    `WITH previous AS (SELECT error, error_kind FROM team_git_sync WHERE team_id = $1)
      INSERT INTO team_git_sync AS s (team_id, head_sha, checked_at, error_kind, error, error_since, failures) VALUES ($1, $2, now(), $3, $4, now(), 1)
      ON CONFLICT (team_id) DO UPDATE SET head_sha = COALESCE(EXCLUDED.head_sha, s.head_sha), checked_at = now(),
        error_kind = EXCLUDED.error_kind, error = EXCLUDED.error,

@@ -58,6 +58,8 @@ export function createTeamRepo(fixture: GitFixture, name: string): TeamRepo {
   const work = path.join(fixture.root, 'work', name);
   mkdirSync(remote, { recursive: true });
   git(fixture, remote, ['init', '--quiet', '--bare', '--initial-branch=main']);
+  // Like a Git host: the team may delete its branch.
+  git(fixture, remote, ['config', 'receive.denyDeleteCurrent', 'ignore']);
   mkdirSync(work, { recursive: true });
   git(fixture, work, ['init', '--quiet', '--initial-branch=main']);
   git(fixture, work, ['remote', 'add', 'origin', remote]);
