@@ -1,4 +1,5 @@
 import type { PgPool } from '../data/postgres/pool.ts';
+import { teamNotFound } from './keys/errors.ts';
 import type { Registry, TeamEntry } from './schema.ts';
 
 /** A team as the database knows it (synced from the registry), with its number of working keys. */
@@ -50,4 +51,10 @@ export function effectiveTeam(registry: Registry, team: TeamEntry): TeamEntry & 
     limits: { ...registry.competition.limits, ...team.limits },
     risk: { ...registry.competition.risk, ...team.risk },
   };
+}
+
+/** Throws the 404 AdminRequestError unless the team is in the database and not removed. */
+export async function requireLiveTeam(pool: PgPool, teamId: string): Promise<void> {
+  const { rows } = await pool.query<{ removed_at: Date | null }>('SELECT removed_at FROM teams WHERE id = $1', [teamId]);
+  if (!rows[0] || rows[0].removed_at !== null) throw teamNotFound(teamId, rows[0] !== undefined);
 }

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerAdminCommand } from './commands/admin.ts';
 import { registerAllCommand } from './commands/all.ts';
 import { registerBacktestCommand } from './commands/backtest.ts';
 import { registerCheckCommand } from './commands/check.ts';
@@ -14,6 +15,7 @@ const program = new Command()
 registerAllCommand(program);
 registerCheckCommand(program);
 registerRunCommand(program);
+registerAdminCommand(program);
 registerBacktestCommand(program);
 
 try {

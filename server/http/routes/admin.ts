@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { PgPool } from '../../../data/postgres/pool.ts';
+import { issueWebhookSecret } from '../../../loaders/git/webhookSecrets.ts';
 import type { ApiKeyInfo, ApiKeyStore } from '../../../registry/keys/store.ts';
-import { issueWebhookSecret } from '../../../registry/keys/webhookSecrets.ts';
 import type { RegistryStatus, RegistryStore } from '../../../registry/store.ts';
-import { listTeams } from '../../../registry/teams.ts';
+import { listTeams, requireLiveTeam } from '../../../registry/teams.ts';
 import { actorOf, type Authenticator } from '../../auth/authenticate.ts';
 import {
   errorSchema,
@@ -164,7 +164,8 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
       },
     },
     async (request, reply) => {
-      const secret = await issueWebhookSecret(deps.pool, request.params.id, actorOf(request), clock());
+      await requireLiveTeam(deps.pool, request.params.id);
+      const secret = await issueWebhookSecret(deps.pool, request.params.id, actorOf(request));
       return noStore(reply)
         .code(201)
         .send({ teamId: request.params.id, secret, notice: "Paste it into the webhook settings of the team's repository (content type application/json); it replaces any previous secret." });

@@ -1,0 +1,97 @@
+import type { Command } from 'commander';
+import { reportFatal } from '../fatal.ts';
+import type { TeamAddOptions } from './adminTeams.ts';
+
+interface JsonOption {
+  json?: boolean;
+}
+
+/** `qtc admin …`: teams (edits team_registry.yaml) and API keys (in Postgres). */
+export function registerAdminCommand(program: Command): void {
+  const admin = program
+    .command('admin')
+    .description('manage teams (edits team_registry.yaml, keeping its comments) and their API keys (in Postgres: DATABASE_URL, or the embedded one in QTC_DATA_DIR)');
+
+  const teams = admin.command('teams').description('list, add, disable and enable teams in team_registry.yaml (QTC_REGISTRY_FILE)');
+  teams
+    .command('list')
+    .description('the teams in the registry file')
+    .option('--json', 'print [{id, name, enabled, repo, branch, path}]')
+    .action(async (options: JsonOption) => {
+      const { listTeamsCommand } = await import('./adminTeams.ts');
+      await listTeamsCommand(options).catch(reportFatal);
+    });
+  teams
+    .command('add')
+    .description('add a team to the registry file (atomic write; the running server picks it up)')
+    .argument('<id>', 'slug: 2-32 characters, a-z, 0-9 and dashes')
+    .requiredOption('--name <name>', 'display name')
+    .requiredOption('--repo <url-or-path>', 'Git URL (https or ssh) or an allow-listed local path')
+    .option('--branch <branch>', 'branch to follow (default main)')
+    .option('--path <dir>', 'strategy folder inside the repository (default .)')
+    .option('--entry <file>', 'entry file inside that folder (default strategy.ts / strategy.js)')
+    .option('--params <json>', 'JSON object passed to the strategy constructor')
+    .option('--disabled', 'add the team disabled')
+    .action(async (id: string, options: TeamAddOptions) => {
+      const { addTeamCommand } = await import('./adminTeams.ts');
+      await addTeamCommand(id, options).catch(reportFatal);
+    });
+  for (const [name, enabled] of [
+    ['disable', false],
+    ['enable', true],
+  ] as const) {
+    teams
+      .command(name)
+      .description(`${name} a team in the registry file (its strategy ${enabled ? 'runs again' : 'stops running'}; its history stays)`)
+      .argument('<id>', 'team id')
+      .action(async (id: string) => {
+        const { setTeamEnabledCommand } = await import('./adminTeams.ts');
+        await setTeamEnabledCommand(id, enabled).catch(reportFatal);
+      });
+  }
+
+  const keys = admin.command('keys').description('issue, rotate, revoke and list team API keys');
+  keys
+    .command('issue')
+    .description('issue a new API key for a team; the key is printed once (only its hash is stored)')
+    .argument('<team>', 'team id')
+    .option('--json', 'print {key, keyId, teamId}')
+    .action(async (team: string, options: JsonOption) => {
+      const { issueKeyCommand } = await import('./adminKeys.ts');
+      await issueKeyCommand(team, options).catch(reportFatal);
+    });
+  keys
+    .command('rotate')
+    .description('replace a key with a new one (printed once); the old key keeps working for KEY_ROTATION_GRACE_MS')
+    .argument('<keyId>', 'the 12-character key id (the part after qtc_team_)')
+    .option('--json', 'print {key, keyId, teamId, previous: {keyId, expiresAt}}')
+    .action(async (keyId: string, options: JsonOption) => {
+      const { rotateKeyCommand } = await import('./adminKeys.ts');
+      await rotateKeyCommand(keyId, options).catch(reportFatal);
+    });
+  keys
+    .command('revoke')
+    .description('stop a key at once')
+    .argument('<keyId>', 'the 12-character key id')
+    .action(async (keyId: string) => {
+      const { revokeKeyCommand } = await import('./adminKeys.ts');
+      await revokeKeyCommand(keyId).catch(reportFatal);
+    });
+  keys
+    .command('list')
+    .description('keys (never their secrets) with their status: active, grace, expired or revoked')
+    .argument('[team]', 'only this team')
+    .option('--json', 'print [{keyId, teamId, status, createdAt, expiresAt, revokedAt, replacedBy, lastUsedAt}]')
+    .action(async (team: string | undefined, options: JsonOption) => {
+      const { listKeysCommand } = await import('./adminKeys.ts');
+      await listKeysCommand(team, options).catch(reportFatal);
+    });
+  keys
+    .command('webhook-secret')
+    .description("create or replace the secret of a team's Git webhook (printed once; paste it into the repository's webhook settings)")
+    .argument('<team>', 'team id')
+    .action(async (team: string) => {
+      const { webhookSecretCommand } = await import('./adminKeys.ts');
+      await webhookSecretCommand(team).catch(reportFatal);
+    });
+}

@@ -1,0 +1,69 @@
+// `qtc admin teams …`, loaded only when used. Needs no database: the registry file is the source of truth.
+import { loadConfig } from '../../config/config.ts';
+import type { NewTeam } from '../../../registry/edit.ts';
+import { editRegistryFile } from '../../../registry/editFile.ts';
+import { loadRegistryFile } from '../../../registry/load.ts';
+
+export interface TeamAddOptions {
+  name: string;
+  repo: string;
+  branch?: string;
+  path?: string;
+  entry?: string;
+  params?: string;
+  disabled?: boolean;
+}
+
+export class AdminUsageError extends Error {
+  override name = 'AdminUsageError';
+}
+
+function parseParams(json: string | undefined): Record<string, unknown> | undefined {
+  if (json === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (error) {
+    throw new AdminUsageError(`--params must be a JSON object, e.g. '{"lookback":20}' (${(error as Error).message})`, { cause: error });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new AdminUsageError(`--params must be a JSON object, e.g. '{"lookback":20}'`);
+  return value as Record<string, unknown>;
+}
+
+export async function listTeamsCommand(options: { json?: boolean }): Promise<void> {
+  const { registryFile } = loadConfig();
+  const registry = await loadRegistryFile(registryFile);
+  const teams = registry.teams.map(({ id, name, enabled, repo, branch, path }) => ({ id, name, enabled, repo, branch, path }));
+  if (options.json === true) {
+    process.stdout.write(`${JSON.stringify(teams)}\n`);
+    return;
+  }
+  if (teams.length === 0) {
+    process.stdout.write(`no teams in ${registryFile} (add one: qtc admin teams add <id> --name <name> --repo <url>)\n`);
+    return;
+  }
+  const width = Math.max(...teams.map((team) => team.id.length), 2);
+  for (const team of teams) {
+    process.stdout.write(`${team.id.padEnd(width)}  ${team.enabled ? 'enabled ' : 'disabled'}  ${team.name}  (${team.repo} ${team.branch}${team.path === '.' ? '' : ` ${team.path}`})\n`);
+  }
+}
+
+export async function addTeamCommand(id: string, options: TeamAddOptions): Promise<void> {
+  const { registryFile } = loadConfig();
+  const team: NewTeam = { id, name: options.name, repo: options.repo };
+  if (options.branch !== undefined) team.branch = options.branch;
+  if (options.path !== undefined) team.path = options.path;
+  if (options.entry !== undefined) team.entry = options.entry;
+  const params = parseParams(options.params);
+  if (params !== undefined) team.params = params;
+  if (options.disabled === true) team.enabled = false;
+  await editRegistryFile(registryFile, { kind: 'add-team', team });
+  process.stdout.write(`added team ${id} to ${registryFile}${options.disabled === true ? ' (disabled)' : ''}\n`);
+}
+
+export async function setTeamEnabledCommand(id: string, enabled: boolean): Promise<void> {
+  const { registryFile } = loadConfig();
+  const result = await editRegistryFile(registryFile, { kind: 'set-enabled', teamId: id, enabled });
+  const state = enabled ? 'enabled' : 'disabled';
+  process.stdout.write(result.changed ? `team ${id} is now ${state} in ${registryFile}\n` : `team ${id} was already ${state}; ${registryFile} is unchanged\n`);
+}
