@@ -1,9 +1,9 @@
-import { existsSync, rmSync, renameSync } from 'node:fs';
+import { existsSync, renameSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { migrateUp } from '../../../data/postgres/migrate.ts';
 import { createPgPool, type PgPool } from '../../../data/postgres/pool.ts';
-import { getActiveVersion, listVersions } from '../../../loaders/activation/index.ts';
+import { getActiveVersion, listVersions, rollbackToVersion } from '../../../loaders/activation/index.ts';
 import { readSyncState, startGitSync, type GitSync, type GitSyncDeps, type TeamSyncResult } from '../../../loaders/git/index.ts';
 import type { Registry } from '../../../registry/schema.ts';
 import { createTestDatabase } from '../../support/databases.ts';
@@ -186,5 +186,49 @@ describe('git sync and activation with real repositories', () => {
     const fixed = repo.push({ 'data.bin': null }, 'remove the big file');
     expect(await once()).toMatchObject({ outcome: 'activated', sha: fixed });
     await sync.stop();
+  });
+});
+
+describe('polling and rollback', () => {
+  it('activates a pushed commit on the next poll, and an admin rollback holds until the team pushes again', async () => {
+    const repo = createTeamRepo(fixture, 'polled');
+    const registry: Registry = registryFor([{ id: 'polled', name: 'Polled', repo: repo.remote }]);
+    await insertTeams(pool, registry);
+    const activated: string[] = [];
+    const first = repo.push({ 'strategy.ts': GOOD_STRATEGY }, 'first');
+    const sync = startGitSync({
+      pg: pool,
+      logger: silentLog,
+      dataDir: path.join(fixture.root, 'data'),
+      registry: () => registry,
+      pollIntervalMs: 100,
+      allowedLocalRoots: [fixture.remotesDir],
+      localPathBase: fixture.root,
+      baseEnv: { PATH: process.env.PATH, HOME: fixture.home },
+      smoke: { minutes: 3 },
+      onActivated: (teamId, version) => {
+        activated.push(`${teamId}@${version.commitSha}`);
+      },
+    });
+    try {
+      await vi.waitFor(() => expect(activated).toEqual([`polled@${first}`]), { timeout: 20_000, interval: 50 });
+      const second = repo.push({ 'strategy.ts': GOOD_STRATEGY.replace('5', '8') }, 'second');
+      await vi.waitFor(() => expect(activated).toEqual([`polled@${first}`, `polled@${second}`]), { timeout: 20_000, interval: 50 });
+
+      await rollbackToVersion(pool, 'polled', { sha: first.slice(0, 10) }, 'admin:test');
+      // Polls after the rollback see the same head and leave the admin's choice alone.
+      const checkedBefore = (await readSyncState(pool, 'polled'))!.checkedAt.getTime();
+      await vi.waitFor(async () => expect((await readSyncState(pool, 'polled'))!.checkedAt.getTime()).toBeGreaterThan(checkedBefore), { timeout: 20_000, interval: 50 });
+      expect((await getActiveVersion(pool, 'polled'))?.commitSha).toBe(first);
+
+      const third = repo.push({ 'strategy.ts': GOOD_STRATEGY.replace('5', '4') }, 'third');
+      await vi.waitFor(async () => expect((await getActiveVersion(pool, 'polled'))?.commitSha).toBe(third), { timeout: 20_000, interval: 50 });
+    } finally {
+      await sync.stop();
+    }
+    // Stopped means stopped: nothing runs afterwards.
+    const checkedAt = (await readSyncState(pool, 'polled'))!.checkedAt.getTime();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await readSyncState(pool, 'polled'))!.checkedAt.getTime()).toBe(checkedAt);
   });
 });
