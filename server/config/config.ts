@@ -57,6 +57,16 @@ const EnvSchema = z.object({
     .int('KEY_ROTATION_GRACE_MS must be a whole number of milliseconds (0 or more)')
     .min(0, 'KEY_ROTATION_GRACE_MS must be a whole number of milliseconds (0 or more)')
     .default(86_400_000),
+  GIT_POLL_INTERVAL_MS: z.coerce
+    .number({ error: 'GIT_POLL_INTERVAL_MS must be a whole number of milliseconds (0 turns polling off)' })
+    .int('GIT_POLL_INTERVAL_MS must be a whole number of milliseconds (0 turns polling off)')
+    .min(0, 'GIT_POLL_INTERVAL_MS must be a whole number of milliseconds (0 turns polling off)')
+    .default(60_000),
+  GIT_ALLOWED_LOCAL_PATHS: z
+    .string()
+    .transform((value) => value.split(path.delimiter).map((folder) => folder.trim()).filter((folder) => folder !== ''))
+    .refine((folders) => folders.every((folder) => path.isAbsolute(folder)), `GIT_ALLOWED_LOCAL_PATHS must be absolute folder paths separated by "${path.delimiter}"`)
+    .optional(),
   ALPACA_KEY_ID: z.string().trim().optional(),
   ALPACA_SECRET_KEY: z.string().trim().optional(),
   ALPACA_PAPER: z
@@ -105,6 +115,10 @@ export type Config = Readonly<{
   adminKeys: readonly string[];
   /** How long a rotated team API key keeps working. */
   keyRotationGraceMs: number;
+  /** How often every team's repository is checked for a new commit; 0: webhooks only. */
+  gitPollIntervalMs: number;
+  /** Folders local (non-URL) team repositories may live under; default `<dataDir>/local-repos`. */
+  gitAllowedLocalPaths: readonly string[];
   /** Absent: no Alpaca keys, the competition trades on a simulated market. */
   alpaca: AlpacaConfig | undefined;
 }>;
@@ -143,6 +157,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     projectRoot,
     adminKeys: redactedList(e.QTC_ADMIN_KEYS),
     keyRotationGraceMs: e.KEY_ROTATION_GRACE_MS,
+    gitPollIntervalMs: e.GIT_POLL_INTERVAL_MS,
+    gitAllowedLocalPaths: (e.GIT_ALLOWED_LOCAL_PATHS ?? [path.join(path.resolve(e.QTC_DATA_DIR), 'local-repos')]).map((folder) => path.resolve(folder)),
     alpaca: alpacaConfig(e),
   });
 }
