@@ -11,12 +11,13 @@
  *   5. signals → validation → risk → intents reserved in the books → submitted to the SimBroker.
  */
 import type { Bar } from '../../data/market/bar.ts';
-import { embeddedCalendar, newYorkDate, type MarketCalendar } from '../../data/market/calendar.ts';
+import { embeddedCalendar, type MarketCalendar } from '../../data/market/calendar.ts';
 import type { CompiledStrategy, SandboxPool, Bar as SandboxBar, TeamMinuteState, TeamRunResult } from '../../sandbox/index.ts';
 import { SimBroker } from '../trading/brokers/sim/simBroker.ts';
 import { parseClientOrderId } from '../trading/clientOrderId.ts';
 import { toMoney, type Money } from '../trading/money.ts';
-import type { RiskLimits } from '../trading/risk/limits.ts';
+import type { PriceLookup } from '../trading/orders/validate.ts';
+import { tradingDay, type RiskLimits } from '../trading/risk/limits.ts';
 import { BrokerError, type BrokerOrderState } from '../trading/types.ts';
 import { TeamRun } from './teamRun.ts';
 
@@ -109,10 +110,15 @@ export async function runBacktest(config: BacktestConfig): Promise<BacktestOutco
     for (const state of states) if (state.status === 'canceled' || state.status === 'expired' || state.status === 'rejected') teamOf(state.clientOrderId)?.endOrder(state);
   };
 
-  // Prices carry forward for symbols without a bar this minute (sparse data).
+  // Prices carry forward for symbols without a bar this minute (sparse data). `lastPrices` goes to the
+  // sandbox as is: runMinute has serialised it before it resolves, and it is only changed after that.
   const lastPrices: Record<string, number> = {};
-  const lastMoney: Record<string, Money> = {};
-  const moneyPrices = new Map<string, Money>();
+  const moneyPrices: PriceLookup = {
+    get: (symbol) => {
+      const price = lastPrices[symbol];
+      return price === undefined ? undefined : toMoney(price);
+    },
+  };
   let sessionClose = -Infinity;
   let sessionDay = '';
   let minutes = 0;
@@ -124,7 +130,7 @@ export async function runBacktest(config: BacktestConfig): Promise<BacktestOutco
       endOrders(broker.expireOpenOrders(sessionClose));
       sessionClose = -Infinity;
     }
-    const day = newYorkDate(minute);
+    const day = tradingDay(minute);
     if (day !== sessionDay) {
       sessionDay = day;
       sessionClose = calendar.sessionFor(day)?.close ?? -Infinity;
@@ -140,19 +146,16 @@ export async function runBacktest(config: BacktestConfig): Promise<BacktestOutco
     for (const [symbol, bar] of minuteBars) {
       newBars[symbol] = bar;
       lastPrices[symbol] = bar.close;
-      const money = toMoney(bar.close);
-      lastMoney[symbol] = money;
-      moneyPrices.set(symbol, money);
     }
     bars += minuteBars.size;
     const states: TeamMinuteState[] = [];
     for (const team of teams) {
-      team.markMinute(minute, lastMoney);
+      team.markMinute(minute, lastPrices);
       states.push(team.minuteState());
     }
 
     // 4. Strategies.
-    const results: ReadonlyMap<string, TeamRunResult> = teams.length === 0 ? new Map() : await pool.runMinute({ minute, bars: newBars, prices: { ...lastPrices }, teams: states });
+    const results: ReadonlyMap<string, TeamRunResult> = teams.length === 0 ? new Map() : await pool.runMinute({ minute, bars: newBars, prices: lastPrices, teams: states });
 
     // 5. Orders, team by team in a fixed order so runs are reproducible.
     for (const team of teams) {

@@ -3,9 +3,9 @@
  * errors. The engine drives it minute by minute; everything here is synchronous and in memory.
  */
 import type { Signal, TeamMinuteState, SandboxError } from '../../sandbox/index.ts';
-import { toDollars, type Money } from '../trading/money.ts';
+import { toDollars, toMoney, type Money } from '../trading/money.ts';
 import { MetricsAccumulator } from '../trading/metrics/metrics.ts';
-import { marketBuyCeiling, validateSignals } from '../trading/orders/validate.ts';
+import { marketBuyCeiling, validateSignals, type PriceLookup } from '../trading/orders/validate.ts';
 import type { OrderRejection } from '../trading/orders/rejection.ts';
 import { applyFill, markToMarket, newTeamBook, releaseReservation, reserveForIntent } from '../trading/portfolio/book.ts';
 import { applyRiskLimits, beginRiskMinute, INITIAL_RISK_STATE, type RiskLimits, type RiskState } from '../trading/risk/limits.ts';
@@ -97,9 +97,14 @@ export class TeamRun {
     if (state.status === 'canceled' && state.reason !== null) this.#recordError(state.updatedAt, 'order', 'canceled', `${intent.clientOrderId} ${intent.side} ${String(intent.quantity)} ${intent.symbol}: ${state.reason}`);
   }
 
-  /** Marks the books at the minute's prices, records the equity and rolls the risk day. */
-  markMinute(minute: number, prices: Readonly<Record<string, Money>>): void {
-    this.equity = markToMarket(this.book, prices).equity;
+  /** Marks the books at the minute's prices (dollars, last known per symbol), records the equity and rolls the risk day. */
+  markMinute(minute: number, prices: Readonly<Record<string, number>>): void {
+    const held: Record<string, Money> = {};
+    for (const symbol in this.book.positions) {
+      const price = prices[symbol];
+      if (price !== undefined) held[symbol] = toMoney(price);
+    }
+    this.equity = markToMarket(this.book, held).equity;
     this.equityCurve.push({ minute, equity: this.equity, cash: this.book.cash });
     this.metrics.observeEquity(minute, this.equity);
     this.#risk = beginRiskMinute(this.#risk, minute, this.equity, this.#config.limits);
@@ -115,7 +120,7 @@ export class TeamRun {
   }
 
   /** Signals → validation → risk → intents, reserved in the books; returns the intents to submit. */
-  decide(minute: number, signals: readonly Signal[], prices: ReadonlyMap<string, Money>): OrderIntent[] {
+  decide(minute: number, signals: readonly Signal[], prices: PriceLookup): OrderIntent[] {
     if (signals.length === 0) return [];
     const validated = validateSignals(signals, {
       teamId: this.teamId,

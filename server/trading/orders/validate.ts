@@ -20,6 +20,11 @@ export const MAX_ORDER_QUANTITY = 1_000_000_000;
 /** A limit price must lie within this fraction of the current price. */
 export const DEFAULT_PRICE_BAND = 0.1;
 
+/** Current prices by symbol; a Map fits, or a view computing them on demand. */
+export interface PriceLookup {
+  get(symbol: string): Money | undefined;
+}
+
 export interface ValidationContext {
   teamId: string;
   /** Epoch ms of the minute whose bars the strategy saw. */
@@ -27,7 +32,7 @@ export interface ValidationContext {
   /** Symbols of the competition. */
   universe: ReadonlySet<string>;
   /** The current price of each symbol (what the strategy got as `currentPrices`), exact. Absent: not known. */
-  prices: ReadonlyMap<string, Money>;
+  prices: PriceLookup;
   /** The team's books: cash, cash reserved by its open buy orders, positions, shares in open sell orders. */
   book: Pick<TeamBook, 'cash' | 'reservedCash' | 'positions' | 'pendingSell'>;
   /**

@@ -64,6 +64,23 @@ export interface RiskState {
 
 export const INITIAL_RISK_STATE: RiskState = { day: '', startOfDayEquity: 0, tradesToday: 0, haltedForDay: null, killSwitch: null };
 
+const HOUR_MS = 3_600_000;
+let memoHour = Number.NaN;
+let memoDay = '';
+
+/**
+ * The New York date of a minute. New York's UTC offset is a whole number of hours, so the date is
+ * constant within a UTC hour: one Intl lookup per hour instead of one per team and minute.
+ */
+export function tradingDay(minute: number): string {
+  const hour = Math.floor(minute / HOUR_MS);
+  if (hour !== memoHour) {
+    memoDay = newYorkDate(hour * HOUR_MS);
+    memoHour = hour;
+  }
+  return memoDay;
+}
+
 export function setKillSwitch(state: RiskState, reason: string | null): RiskState {
   return { ...state, killSwitch: reason };
 }
@@ -73,7 +90,7 @@ export function setKillSwitch(state: RiskState, reason: string | null): RiskStat
  * Call once per minute with the team's marked-to-market equity.
  */
 export function beginRiskMinute(state: RiskState, minute: number, equity: Money, limits: RiskLimits): RiskState {
-  const day = newYorkDate(minute);
+  const day = tradingDay(minute);
   let next = state;
   if (day !== state.day) next = { ...state, day, startOfDayEquity: equity, tradesToday: 0, haltedForDay: null };
   if (next.haltedForDay === null && next.startOfDayEquity > 0) {

@@ -8,6 +8,7 @@ import {
   INITIAL_RISK_STATE,
   riskLimitsFrom,
   setKillSwitch,
+  tradingDay,
   type RiskContext,
   type RiskLimits,
 } from '../../../../server/trading/risk/limits.ts';
@@ -132,5 +133,21 @@ describe('applyRiskLimits', () => {
     const registry = RegistrySchema.parse({ competition: { name: 'x', universe: ['SPY'] } });
     expect(DEFAULT_RISK).toEqual(registry.competition.risk);
     expect(riskLimitsFrom(DEFAULT_RISK)).toEqual({ maxPositionPct: 0.5, maxOrderNotional: toMoney(50_000), maxOrdersPerMinute: 10, maxTradesPerDay: 500, maxDailyLossPct: 0.1 });
+  });
+});
+
+describe('tradingDay', () => {
+  it('is the New York date, across midnight, DST switches and in any call order', () => {
+    const cases: Array<[string, string]> = [
+      ['2025-07-08T03:59:00Z', '2025-07-07'],
+      ['2025-07-08T04:00:00Z', '2025-07-08'],
+      ['2025-03-09T06:59:00Z', '2025-03-09'], // 01:59 EST on the spring-forward day
+      ['2025-03-09T04:59:00Z', '2025-03-08'],
+      ['2025-11-02T04:59:00Z', '2025-11-02'], // 00:59 EDT
+      ['2025-11-03T04:59:00Z', '2025-11-02'], // 23:59 EST
+      ['2025-11-03T05:00:00Z', '2025-11-03'],
+      ['2025-07-08T03:59:00Z', '2025-07-07'],
+    ];
+    for (const [iso, date] of cases) expect(tradingDay(Date.parse(iso)), iso).toBe(date);
   });
 });
