@@ -25,16 +25,26 @@ interface PositionRow {
 
 /** Locks the team's book row for the rest of the transaction and reads the whole book; null if it has none. */
 export async function lockBook(client: pg.PoolClient, teamId: string): Promise<TeamBook | null> {
-  const [row] = await query<BookRow>(client, 'SELECT team_id, cash, reserved_cash, realized_pnl FROM team_books WHERE team_id = $1 FOR UPDATE', [
-    teamId,
-  ]);
-  if (!row) return null;
+  return (await lockBooks(client, [teamId])).get(teamId) ?? null;
+}
+
+/**
+ * Locks several books in team-id order (so two transactions locking overlapping sets cannot deadlock)
+ * and reads them; teams without a book are absent from the map.
+ */
+export async function lockBooks(client: pg.PoolClient, teamIds: readonly string[]): Promise<Map<string, TeamBook>> {
+  const rows = await query<BookRow>(
+    client,
+    'SELECT team_id, cash, reserved_cash, realized_pnl FROM team_books WHERE team_id = ANY($1) ORDER BY team_id FOR UPDATE',
+    [teamIds],
+  );
   const positions = await query<PositionRow>(
     client,
-    'SELECT team_id, symbol, quantity, pending_sell, cost_basis, realized_pnl FROM team_positions WHERE team_id = $1',
-    [teamId],
+    'SELECT team_id, symbol, quantity, pending_sell, cost_basis, realized_pnl FROM team_positions WHERE team_id = ANY($1)',
+    [rows.map((row) => row.team_id)],
   );
-  return toBook(row, positions);
+  const byTeam = groupPositions(positions);
+  return new Map(rows.map((row) => [row.team_id, toBook(row, byTeam.get(row.team_id) ?? [])]));
 }
 
 /** Reads books without locking; call inside a REPEATABLE READ transaction for a consistent picture. */
@@ -47,39 +57,73 @@ export async function readBooks(db: Queryable, teamIds: readonly string[] | null
     `SELECT team_id, symbol, quantity, pending_sell, cost_basis, realized_pnl FROM team_positions ${filter} ORDER BY team_id, symbol`,
     params,
   );
+  const byTeam = groupPositions(positions);
+  return rows.map((row) => toBook(row, byTeam.get(row.team_id) ?? []));
+}
+
+function groupPositions(positions: readonly PositionRow[]): Map<string, PositionRow[]> {
   const byTeam = new Map<string, PositionRow[]>();
   for (const position of positions) {
     const list = byTeam.get(position.team_id) ?? [];
     list.push(position);
     byTeam.set(position.team_id, list);
   }
-  return rows.map((row) => toBook(row, byTeam.get(row.team_id) ?? []));
+  return byTeam;
 }
 
 /** Writes what changed between `before` (as read under lock) and `after`. */
 export async function writeBook(client: pg.PoolClient, before: TeamBook, after: TeamBook): Promise<void> {
-  if (before.cash !== after.cash || before.reservedCash !== after.reservedCash || before.realizedPnl !== after.realizedPnl) {
-    await query(client, 'UPDATE team_books SET cash = $2, reserved_cash = $3, realized_pnl = $4, updated_at = now() WHERE team_id = $1', [
-      after.teamId,
-      moneyParam(after.cash),
-      moneyParam(after.reservedCash),
-      moneyParam(after.realizedPnl),
-    ]);
-  }
-  const symbols = new Set([...Object.keys(after.positions), ...Object.keys(after.pendingSell), ...Object.keys(before.pendingSell)]);
-  for (const symbol of [...symbols].sort()) {
-    const was = positionRowOf(before, symbol);
-    const now = positionRowOf(after, symbol);
-    if (was.quantity === now.quantity && was.costBasis === now.costBasis && was.realizedPnl === now.realizedPnl && was.pendingSell === now.pendingSell) {
-      continue;
+  await writeBooks(client, [[before, after]]);
+}
+
+/** Writes what changed in several books, in two statements whatever their number. */
+export async function writeBooks(client: pg.PoolClient, changes: readonly (readonly [before: TeamBook, after: TeamBook])[]): Promise<void> {
+  const bookRecords: Record<string, string>[] = [];
+  const positionRecords: Record<string, string | number>[] = [];
+  for (const [before, after] of changes) {
+    if (before.cash !== after.cash || before.reservedCash !== after.reservedCash || before.realizedPnl !== after.realizedPnl) {
+      bookRecords.push({
+        team_id: after.teamId,
+        cash: moneyParam(after.cash),
+        reserved_cash: moneyParam(after.reservedCash),
+        realized_pnl: moneyParam(after.realizedPnl),
+      });
     }
+    const symbols = new Set([...Object.keys(after.positions), ...Object.keys(after.pendingSell), ...Object.keys(before.pendingSell)]);
+    for (const symbol of [...symbols].sort()) {
+      const was = positionRowOf(before, symbol);
+      const now = positionRowOf(after, symbol);
+      if (was.quantity === now.quantity && was.costBasis === now.costBasis && was.realizedPnl === now.realizedPnl && was.pendingSell === now.pendingSell) {
+        continue;
+      }
+      positionRecords.push({
+        team_id: after.teamId,
+        symbol,
+        quantity: now.quantity,
+        pending_sell: now.pendingSell,
+        cost_basis: moneyParam(now.costBasis),
+        realized_pnl: moneyParam(now.realizedPnl),
+      });
+    }
+  }
+  if (bookRecords.length > 0) {
+    await query(
+      client,
+      `UPDATE team_books AS b SET cash = r.cash, reserved_cash = r.reserved_cash, realized_pnl = r.realized_pnl, updated_at = now()
+       FROM jsonb_to_recordset($1::jsonb) AS r(team_id text, cash numeric, reserved_cash numeric, realized_pnl numeric)
+       WHERE b.team_id = r.team_id`,
+      [JSON.stringify(bookRecords)],
+    );
+  }
+  if (positionRecords.length > 0) {
     await query(
       client,
       `INSERT INTO team_positions (team_id, symbol, quantity, pending_sell, cost_basis, realized_pnl)
-       VALUES ($1, $2, $3, $4, $5, $6)
+       SELECT team_id, symbol, quantity, pending_sell, cost_basis, realized_pnl
+       FROM jsonb_to_recordset($1::jsonb) AS r(team_id text, symbol text, quantity bigint, pending_sell bigint, cost_basis numeric, realized_pnl numeric)
        ON CONFLICT (team_id, symbol) DO UPDATE SET quantity = EXCLUDED.quantity, pending_sell = EXCLUDED.pending_sell,
          cost_basis = EXCLUDED.cost_basis, realized_pnl = EXCLUDED.realized_pnl, updated_at = now()`,
-      [after.teamId, symbol, now.quantity, now.pendingSell, moneyParam(now.costBasis), moneyParam(now.realizedPnl)],
+      [JSON.stringify(positionRecords)],
     );
   }
 }

@@ -16,33 +16,40 @@ export interface StoredFill extends Fill {
   positionAfter: number | null;
 }
 
-/** Claims the execution id; true when this call inserted it (false: it was recorded before). */
-export async function claimFill(client: pg.PoolClient, fill: Fill, teamId: string): Promise<boolean> {
+/** What the books made of a fill: applied with the book after it, or refused with the reason. */
+export type FillRecord =
+  | { applied: true; realizedPnl: Money | null; cashAfter: Money; positionAfter: number }
+  | { applied: false; problem: string };
+
+/**
+ * Records the execution unless its id was recorded before; true when this call recorded it — the
+ * only case in which the caller may change the book.
+ */
+export async function insertFill(client: pg.PoolClient, fill: Fill, teamId: string, record: FillRecord): Promise<boolean> {
   const rows = await query(
     client,
-    `INSERT INTO fills (execution_id, client_order_id, team_id, broker_order_id, symbol, side, quantity, price, executed_at, applied)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, true)
+    `INSERT INTO fills (execution_id, client_order_id, team_id, broker_order_id, symbol, side, quantity, price, executed_at,
+       applied, problem, realized_pnl, cash_after, position_after)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
      ON CONFLICT (execution_id) DO NOTHING RETURNING execution_id`,
-    [fill.executionId, fill.clientOrderId, teamId, fill.brokerOrderId, fill.symbol, fill.side, fill.quantity, moneyParam(fill.price), new Date(fill.at)],
+    [
+      fill.executionId,
+      fill.clientOrderId,
+      teamId,
+      fill.brokerOrderId,
+      fill.symbol,
+      fill.side,
+      fill.quantity,
+      moneyParam(fill.price),
+      new Date(fill.at),
+      record.applied,
+      record.applied ? null : record.problem,
+      record.applied ? nullableMoneyParam(record.realizedPnl) : null,
+      record.applied ? moneyParam(record.cashAfter) : null,
+      record.applied ? record.positionAfter : null,
+    ],
   );
   return rows.length === 1;
-}
-
-export async function markFillApplied(
-  client: pg.PoolClient,
-  executionId: string,
-  result: { realizedPnl: Money | null; cashAfter: Money; positionAfter: number },
-): Promise<void> {
-  await query(client, 'UPDATE fills SET realized_pnl = $2, cash_after = $3, position_after = $4 WHERE execution_id = $1', [
-    executionId,
-    nullableMoneyParam(result.realizedPnl),
-    moneyParam(result.cashAfter),
-    result.positionAfter,
-  ]);
-}
-
-export async function markFillRefused(client: pg.PoolClient, executionId: string, problem: string): Promise<void> {
-  await query(client, 'UPDATE fills SET applied = false, problem = $2 WHERE execution_id = $1', [executionId, problem]);
 }
 
 interface FillRow {

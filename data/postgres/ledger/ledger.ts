@@ -14,10 +14,10 @@ import { applyFill as applyFillToBook, BookError, newTeamBook, releaseReservatio
 import { advanceOnBrokerState, advanceOnFill, type OrderProgress } from '../../../server/trading/portfolio/orderLifecycle.ts';
 import type { BrokerOrderState, Fill, OrderIntent, OrderStatus, TeamBook } from '../../../server/trading/types.ts';
 import type { PgPool } from '../pool.ts';
-import { lockBook, readBooks, writeBook } from './books.ts';
-import { claimFill, markFillApplied, markFillRefused, selectFills, type StoredFill } from './fills.ts';
+import { lockBook, lockBooks, readBooks, writeBook, writeBooks } from './books.ts';
+import { insertFill, selectFills, type FillRecord, type StoredFill } from './fills.ts';
 import { loadTeamMemory, saveTeamMemory, type TeamMemory } from './memory.ts';
-import { insertOrder, orderTeam, selectOrder, selectOrders, updateOrder, type StoredOrder } from './orders.ts';
+import { insertOrders, orderTeam, selectOrder, selectOrders, updateOrder, type NewOrder, type StoredOrder } from './orders.ts';
 import {
   insertReconciliationReport,
   selectLatestReconciliationReport,
@@ -84,6 +84,8 @@ export interface PendingSubmission {
 export interface Ledger {
   /** Creates the team's book with `startingCash` unless it exists; returns the current book. */
   ensureTeamBook(teamId: string, startingCash: Money): Promise<TeamBook>;
+  /** The same for many teams in two statements (server start); returns the books sorted by team id. */
+  ensureTeamBooks(teamIds: readonly string[], startingCash: Money): Promise<TeamBook[]>;
   /** Persists intents as pending_submit and reserves their cash/shares, in one transaction; idempotent by client order id. */
   recordIntents(intents: readonly OrderIntent[]): Promise<RecordedIntent[]>;
   /** Applies a broker's order state: forward-only; a terminal state releases the unfilled reservation once. */
@@ -121,61 +123,68 @@ export function createLedger(pool: PgPool): Ledger {
     return book;
   }
 
+  async function ensureTeamBooks(teamIds: readonly string[], startingCash: Money): Promise<TeamBook[]> {
+    const cash = moneyParam(newTeamBook('-', startingCash).cash);
+    const known = await query<{ id: string }>(pool, 'SELECT id FROM teams WHERE id = ANY($1)', [teamIds]);
+    const unknown = teamIds.filter((teamId) => !known.some((row) => row.id === teamId));
+    if (unknown.length > 0) {
+      throw new LedgerError('unknown_team', `team ${unknown.join(', ')} is not in the teams table: sync the team registry before creating books`);
+    }
+    await query(
+      pool,
+      `INSERT INTO team_books (team_id, starting_cash, cash) SELECT team_id, $2, $2 FROM unnest($1::text[]) AS team_id
+       ON CONFLICT (team_id) DO NOTHING`,
+      [teamIds, cash],
+    );
+    return withTransaction(pool, (client) => readBooks(client, teamIds), true);
+  }
+
   return {
     async ensureTeamBook(teamId, startingCash) {
-      const empty = newTeamBook(teamId, startingCash);
-      try {
-        await query(pool, 'INSERT INTO team_books (team_id, starting_cash, cash) VALUES ($1, $2, $2) ON CONFLICT (team_id) DO NOTHING', [
-          teamId,
-          moneyParam(empty.cash),
-        ]);
-      } catch (error) {
-        if ((error as { code?: string }).code === '23503') {
-          throw new LedgerError('unknown_team', `team ${teamId} is not in the teams table: sync the team registry before creating its book`, {
-            cause: error,
-          });
-        }
-        throw error;
-      }
-      const [book] = await withTransaction(pool, (client) => readBooks(client, [teamId]), true);
-      if (!book) throw new LedgerError('no_book', `team ${teamId}: book vanished after creation`);
+      const [book] = await ensureTeamBooks([teamId], startingCash);
+      if (!book) throw new LedgerError('no_book', `team ${teamId}: no book after creating it`);
       return book;
     },
+
+    ensureTeamBooks,
 
     async recordIntents(intents) {
       for (const intent of intents) assertOurIntent(intent);
       const teamIds = [...new Set(intents.map((intent) => intent.teamId))].sort();
       return withTransaction(pool, async (client) => {
-        // Locks in team order, so two batches touching the same teams cannot deadlock.
-        const before = new Map<string, TeamBook>();
-        for (const teamId of teamIds) before.set(teamId, await lockExistingBook(client, teamId));
+        // Every writer of these teams' orders holds their book locks, so the ids seen now stay the truth.
+        const before = await lockBooks(client, teamIds);
+        const missing = teamIds.find((teamId) => !before.has(teamId));
+        if (missing !== undefined) throw new LedgerError('no_book', `team ${missing} has no book: call ensureTeamBook before recording its orders`);
+        const ids = intents.map((intent) => intent.clientOrderId);
+        const stored = new Map((await selectOrders(client, 'client_order_id = ANY($1)', [ids])).map((order) => [order.intent.clientOrderId, order.intent]));
         const after = new Map(before);
+        const fresh: NewOrder[] = [];
         const results: RecordedIntent[] = [];
         for (const intent of intents) {
-          const book = after.get(intent.teamId)!;
-          let reserved: TeamBook | null = null;
-          let refusal: string | null = null;
-          try {
-            reserved = reserveForIntent(book, intent);
-          } catch (error) {
-            if (!(error instanceof BookError)) throw error;
-            refusal = `not reserved: ${error.message}`;
-          }
-          const inserted = await insertOrder(client, intent, reserved ? 'pending_submit' : 'rejected', reserved ? intent.quantity : 0, refusal);
-          if (inserted) {
-            if (reserved) after.set(intent.teamId, reserved);
-            results.push({ clientOrderId: intent.clientOrderId, outcome: reserved ? 'recorded' : 'refused', reason: refusal });
+          const existing = stored.get(intent.clientOrderId);
+          if (existing) {
+            const difference = describeIntentDifference(existing, intent);
+            results.push({ clientOrderId: intent.clientOrderId, outcome: difference ? 'conflict' : 'already_recorded', reason: difference });
             continue;
           }
-          const stored = await selectOrder(client, intent.clientOrderId, false);
-          const difference = stored ? describeIntentDifference(stored.intent, intent) : null;
-          results.push({
-            clientOrderId: intent.clientOrderId,
-            outcome: difference ? 'conflict' : 'already_recorded',
-            reason: difference,
-          });
+          stored.set(intent.clientOrderId, intent);
+          try {
+            after.set(intent.teamId, reserveForIntent(after.get(intent.teamId)!, intent));
+            fresh.push({ intent, status: 'pending_submit', reservedQuantity: intent.quantity, brokerReason: null });
+            results.push({ clientOrderId: intent.clientOrderId, outcome: 'recorded', reason: null });
+          } catch (error) {
+            if (!(error instanceof BookError)) throw error;
+            const reason = `not reserved: ${error.message}`;
+            fresh.push({ intent, status: 'rejected', reservedQuantity: 0, brokerReason: reason });
+            results.push({ clientOrderId: intent.clientOrderId, outcome: 'refused', reason });
+          }
         }
-        for (const teamId of teamIds) await writeBook(client, before.get(teamId)!, after.get(teamId)!);
+        await insertOrders(client, fresh);
+        await writeBooks(
+          client,
+          teamIds.map((teamId) => [before.get(teamId)!, after.get(teamId)!] as const),
+        );
         return results;
       });
     },
@@ -239,21 +248,31 @@ export function createLedger(pool: PgPool): Ledger {
           await flagFill(client, fill, reason);
           return { ...base, outcome: 'flagged', reason };
         }
-        if (!(await claimFill(client, fill, teamId))) return { ...base, outcome: 'duplicate', reason: null };
+        // Decide first, then claim the execution id: only the call that inserts it may touch the book.
         const step = advanceOnFill(progressOf(order), fill.quantity);
+        let applied: ReturnType<typeof applyFillToBook> | null = null;
+        let problem: string | null = null;
         if (step.overfill) {
-          const reason = `overfill: ${fill.quantity} more shares would exceed the ordered ${order.intent.quantity} (${order.appliedQuantity} already applied)`;
-          await markFillRefused(client, fill.executionId, reason);
-          return { ...base, outcome: 'refused', reason };
+          problem = `overfill: ${fill.quantity} more shares would exceed the ordered ${order.intent.quantity} (${order.appliedQuantity} already applied)`;
+        } else {
+          try {
+            applied = applyFillToBook(book, fill, order.intent, order.reservedQuantity);
+          } catch (error) {
+            if (!(error instanceof BookError)) throw error;
+            problem = error.message;
+          }
         }
-        let applied: ReturnType<typeof applyFillToBook>;
-        try {
-          applied = applyFillToBook(book, fill, order.intent, order.reservedQuantity);
-        } catch (error) {
-          if (!(error instanceof BookError)) throw error;
-          await markFillRefused(client, fill.executionId, error.message);
-          return { ...base, outcome: 'refused', reason: error.message };
-        }
+        const record: FillRecord =
+          applied === null
+            ? { applied: false, problem: problem ?? 'not applied' }
+            : {
+                applied: true,
+                realizedPnl: applied.closedTradePnl,
+                cashAfter: applied.book.cash,
+                positionAfter: applied.book.positions[fill.symbol]?.quantity ?? 0,
+              };
+        if (!(await insertFill(client, fill, teamId, record))) return { ...base, outcome: 'duplicate', reason: null };
+        if (applied === null || step.overfill) return { ...base, outcome: 'refused', reason: problem };
         await updateOrder(client, fill.clientOrderId, {
           status: step.next.status,
           brokerOrderId: order.brokerOrderId ?? fill.brokerOrderId,
@@ -265,11 +284,6 @@ export function createLedger(pool: PgPool): Ledger {
           appliedQuantity: step.next.appliedQuantity,
         });
         await writeBook(client, book, applied.book);
-        await markFillApplied(client, fill.executionId, {
-          realizedPnl: applied.closedTradePnl,
-          cashAfter: applied.book.cash,
-          positionAfter: applied.book.positions[fill.symbol]?.quantity ?? 0,
-        });
         return { ...base, outcome: 'applied', closedTradePnl: applied.closedTradePnl, reason: null };
       });
     },

@@ -54,39 +54,47 @@ const COLUMNS = `client_order_id, team_id, minute, seq, symbol, side, quantity, 
   broker_order_id, filled_quantity, filled_avg_price, broker_reason, reserved_quantity, applied_quantity, submit_attempts,
   next_attempt_at, last_submit_error, created_at, updated_at`;
 
-/** Inserts the intent unless its client order id exists; true when this call inserted it. */
-export async function insertOrder(
-  client: pg.PoolClient,
-  intent: OrderIntent,
-  status: OrderStatus,
-  reservedQuantity: number,
-  brokerReason: string | null,
-): Promise<boolean> {
-  const rows = await query(
+export interface NewOrder {
+  intent: OrderIntent;
+  status: OrderStatus;
+  reservedQuantity: number;
+  brokerReason: string | null;
+}
+
+/**
+ * Inserts new orders in one statement. The caller holds the teams' book locks and has checked the ids
+ * are new, so a conflict here means a writer bypassed the locks: it fails the transaction rather than
+ * leaving a reservation without its order.
+ */
+export async function insertOrders(client: pg.PoolClient, orders: readonly NewOrder[]): Promise<void> {
+  if (orders.length === 0) return;
+  const records = orders.map(({ intent, status, reservedQuantity, brokerReason }) => ({
+    client_order_id: intent.clientOrderId,
+    team_id: intent.teamId,
+    minute: new Date(intent.minute).toISOString(),
+    seq: intent.seq,
+    symbol: intent.symbol,
+    side: intent.side,
+    quantity: intent.quantity,
+    type: intent.type,
+    limit_price: nullableMoneyParam(intent.limitPrice),
+    reference_price: moneyParam(intent.referencePrice),
+    reason: intent.reason,
+    status,
+    reserved_quantity: reservedQuantity,
+    broker_reason: brokerReason,
+  }));
+  await query(
     client,
     `INSERT INTO orders (client_order_id, team_id, minute, seq, symbol, side, quantity, type, limit_price, reference_price, reason,
        status, reserved_quantity, broker_reason)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-     ON CONFLICT (client_order_id) DO NOTHING
-     RETURNING client_order_id`,
-    [
-      intent.clientOrderId,
-      intent.teamId,
-      new Date(intent.minute),
-      intent.seq,
-      intent.symbol,
-      intent.side,
-      intent.quantity,
-      intent.type,
-      nullableMoneyParam(intent.limitPrice),
-      moneyParam(intent.referencePrice),
-      intent.reason,
-      status,
-      reservedQuantity,
-      brokerReason,
-    ],
+     SELECT client_order_id, team_id, minute, seq, symbol, side, quantity, type, limit_price, reference_price, reason,
+       status, reserved_quantity, broker_reason
+     FROM jsonb_to_recordset($1::jsonb) AS r(client_order_id text, team_id text, minute timestamptz, seq integer, symbol text, side text,
+       quantity bigint, type text, limit_price numeric, reference_price numeric, reason text, status text, reserved_quantity bigint,
+       broker_reason text)`,
+    [JSON.stringify(records)],
   );
-  return rows.length === 1;
 }
 
 /** One order, optionally locked (`FOR UPDATE`) for the rest of the transaction. */
