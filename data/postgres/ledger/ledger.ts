@@ -10,7 +10,7 @@
  */
 import { parseClientOrderId } from '../../../server/trading/clientOrderId.ts';
 import type { Money } from '../../../server/trading/money.ts';
-import { applyFill as applyFillToBook, BookError, newTeamBook, releaseReservation, reserveForIntent } from '../../../server/trading/portfolio/book.ts';
+import { applyFill as applyFillToBook, BookError, releaseReservation, reserveForIntent } from '../../../server/trading/portfolio/book.ts';
 import { advanceOnBrokerState, advanceOnFill, type OrderProgress } from '../../../server/trading/portfolio/orderLifecycle.ts';
 import type { BrokerOrderState, Fill, OrderIntent, OrderStatus, TeamBook } from '../../../server/trading/types.ts';
 import type { PgPool } from '../pool.ts';
@@ -124,9 +124,11 @@ export function createLedger(pool: PgPool): Ledger {
   }
 
   async function ensureTeamBooks(teamIds: readonly string[], startingCash: Money): Promise<TeamBook[]> {
-    const cash = moneyParam(newTeamBook('-', startingCash).cash);
-    const known = await query<{ id: string }>(pool, 'SELECT id FROM teams WHERE id = ANY($1)', [teamIds]);
-    const unknown = teamIds.filter((teamId) => !known.some((row) => row.id === teamId));
+    if (!Number.isSafeInteger(startingCash) || startingCash < 0) {
+      throw new RangeError(`starting cash must be a non-negative exact amount (1/10,000 $), got ${startingCash}`);
+    }
+    const known = new Set((await query<{ id: string }>(pool, 'SELECT id FROM teams WHERE id = ANY($1)', [teamIds])).map((row) => row.id));
+    const unknown = teamIds.filter((teamId) => !known.has(teamId));
     if (unknown.length > 0) {
       throw new LedgerError('unknown_team', `team ${unknown.join(', ')} is not in the teams table: sync the team registry before creating books`);
     }
@@ -134,7 +136,7 @@ export function createLedger(pool: PgPool): Ledger {
       pool,
       `INSERT INTO team_books (team_id, starting_cash, cash) SELECT team_id, $2, $2 FROM unnest($1::text[]) AS team_id
        ON CONFLICT (team_id) DO NOTHING`,
-      [teamIds, cash],
+      [teamIds, moneyParam(startingCash)],
     );
     return withTransaction(pool, (client) => readBooks(client, teamIds), true);
   }
