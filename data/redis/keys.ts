@@ -1,0 +1,16 @@
+/**
+ * Every Redis key and channel the project uses, in one place, under one prefix, so an operator
+ * can see what lives in Redis and tests can share one server without collisions.
+ */
+const PREFIX = process.env.QTC_REDIS_PREFIX ?? 'qtc';
+
+export const REDIS_KEYS = {
+  /** Redis Stream of ActivityEvent (field `event`: JSON). */
+  activityStream: `${PREFIX}:activity`,
+  /** JSON of the current leaderboard, written after every tick. */
+  leaderboard: `${PREFIX}:leaderboard:current`,
+  /** Pub/sub channel: a message (the leaderboard JSON) after every tick, for WebSocket pushes on every replica. */
+  leaderboardChannel: `${PREFIX}:leaderboard:updates`,
+  /** Prefix BullMQ uses for its queues. */
+  bullPrefix: `${PREFIX}:bull`,
+} as const;
