@@ -73,10 +73,10 @@ export interface ClassifyOptions {
  * allowed root; refuses every other transport, remote helpers (`ext::…`, `fd::…`) included.
  */
 export function classifyRepo(spec: string, options: ClassifyOptions): RepoSourceResult {
-  if (spec === '' || hasControlCharacter(spec, true)) return refused('the repository must be a URL or path without spaces or control characters');
-  if (spec.startsWith('-')) return refused('the repository must not start with "-"');
   // `<transport>::<address>` runs a remote helper; ext:: runs any command.
   if (/^[A-Za-z0-9+.-]+::/.test(spec)) return refused(`the transport "${spec.slice(0, spec.indexOf('::'))}::" is not allowed; use https, ssh or an allow-listed local path`);
+  if (spec === '' || hasControlCharacter(spec, true)) return refused('the repository must be a URL or path without spaces or control characters');
+  if (spec.startsWith('-')) return refused('the repository must not start with "-"');
 
   const scheme = SCHEME.exec(spec)?.[1]?.toLowerCase();
   if (scheme !== undefined) {
@@ -116,7 +116,7 @@ export function localPathIsAllowed(realCandidate: string, realRoots: readonly st
   return realRoots.some((root) => isInside(root, realCandidate));
 }
 
-const BRANCH_COMPONENT = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
+const BRANCH_COMPONENT = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 
 /** A branch name git accepts and that cannot be read as an option or a revision expression. */
 export function validateBranch(branch: string): string | null {

@@ -132,7 +132,7 @@ describe('hostile repositories', () => {
     // Below the registry check: git itself, as the sync runs it, refuses the transport.
     const error = await runGit(['ls-remote', '--', extUrl], { cwd: fixture.root, protocol: 'https', timeoutMs: 10_000 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GitSyncError);
-    expect(error).toMatchObject({ kind: 'refused', message: expect.stringMatching(/transport 'ext' not allowed/) });
+    expect(error).toMatchObject({ kind: 'refused', message: expect.stringMatching(/transport 'ext' not allowed/) as unknown });
     expect(existsSync(marker)).toBe(false);
     // Control: with ext allowed, the same URL does run the command.
     try {
@@ -146,10 +146,10 @@ describe('hostile repositories', () => {
   it('refuses local repositories outside the allowed roots, also through a symbolic link', async () => {
     const outside = createTeamRepo({ ...fixture, remotesDir: path.join(fixture.root, 'elsewhere') }, 'outside');
     outside.push({ 'strategy.ts': GOOD_STRATEGY }, 'outside');
-    expect(await syncOnce('outside', outside.remote)).toMatchObject({ outcome: 'failed', kind: 'refused', error: expect.stringMatching(/not under an allowed root/) });
+    expect(await syncOnce('outside', outside.remote)).toMatchObject({ outcome: 'failed', kind: 'refused', error: expect.stringMatching(/not under an allowed root/) as unknown });
     const link = path.join(fixture.remotesDir, 'link.git');
     symlinkSync(outside.remote, link);
-    expect(await syncOnce('via-link', link)).toMatchObject({ outcome: 'failed', kind: 'refused', error: expect.stringMatching(/outside the allowed roots/) });
+    expect(await syncOnce('via-link', link)).toMatchObject({ outcome: 'failed', kind: 'refused', error: expect.stringMatching(/outside the allowed roots/) as unknown });
     expect(await getActiveVersion(pool, 'via-link')).toBeNull();
   });
 
@@ -160,7 +160,7 @@ describe('hostile repositories', () => {
     const { port } = silent.address() as net.AddressInfo;
     try {
       const result = await syncOnce('silent', `https://127.0.0.1:${port}/team/strategy.git`, { limits: { timeoutMs: 1_500 } });
-      expect(result).toMatchObject({ outcome: 'failed', kind: 'timeout', error: expect.stringMatching(/did not finish within 1500 ms/) });
+      expect(result).toMatchObject({ outcome: 'failed', kind: 'timeout', error: expect.stringMatching(/did not finish within 1500 ms/) as unknown });
     } finally {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => silent.close(resolve));

@@ -84,7 +84,7 @@ describe('git sync and activation with real repositories', () => {
       {
         files: { 'strategy.ts': strategyWith('  generateSignal() { return eval("null"); }') },
         stage: 'check',
-        check: (version) => expect(version.findings).toContainEqual(expect.objectContaining({ file: 'strategy.ts', line: 2, message: expect.stringMatching(/eval/) })),
+        check: (version) => expect(version.findings).toContainEqual(expect.objectContaining({ file: 'strategy.ts', line: 2, message: expect.stringMatching(/eval/) as unknown })),
       },
       {
         files: { 'strategy.ts': strategyWith('  constructor() { throw new Error("bad params"); }\n  generateSignal() { return null; }') },
@@ -137,7 +137,7 @@ describe('git sync and activation with real repositories', () => {
     git(fixture, repo.work, ['push', '--quiet', 'origin', '--delete', 'main']);
     expect(await once()).toMatchObject({ outcome: 'failed', kind: 'branch-missing', repeated: false });
     expect(await once()).toMatchObject({ outcome: 'failed', kind: 'branch-missing', repeated: true });
-    expect(await readSyncState(pool, 'deleted')).toMatchObject({ errorKind: 'branch-missing', error: expect.stringMatching(/branch "main" does not exist/), failures: 2 });
+    expect(await readSyncState(pool, 'deleted')).toMatchObject({ errorKind: 'branch-missing', error: expect.stringMatching(/branch "main" does not exist/) as unknown, failures: 2 });
     expect((await getActiveVersion(pool, 'deleted'))?.commitSha).toBe(first);
 
     const second = repo.push({ 'strategy.ts': GOOD_STRATEGY.replace('5', '9') }, 'back');
@@ -179,7 +179,7 @@ describe('git sync and activation with real repositories', () => {
     expect(await once()).toMatchObject({ outcome: 'activated', sha: first });
     const { randomBytes } = await import('node:crypto');
     const huge = repo.push({ 'data.bin': randomBytes(3 * 1024 * 1024).toString('base64') }, 'add a big file');
-    expect(await once()).toMatchObject({ outcome: 'failed', kind: 'too-large', sha: huge, error: expect.stringMatching(/too large/) });
+    expect(await once()).toMatchObject({ outcome: 'failed', kind: 'too-large', sha: huge, error: expect.stringMatching(/too large/) as unknown });
     expect(existsSync(path.join(fixture.root, 'data', 'repos', 'huge'))).toBe(false);
     expect(await once()).toMatchObject({ outcome: 'failed', kind: 'too-large', repeated: true });
     expect((await getActiveVersion(pool, 'huge'))?.commitSha).toBe(first);
