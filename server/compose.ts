@@ -1,11 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { recordAuditEvent } from '../data/postgres/audit.ts';
+import { ApiKeyStore } from '../registry/keys/store.ts';
+import { createLiveRegistry } from '../registry/live.ts';
 import { loadRegistryFile } from '../registry/load.ts';
-import type { Registry } from '../registry/schema.ts';
+import type { RegistryStore } from '../registry/store.ts';
+import { startRegistryWatcher } from '../registry/watch.ts';
+import { AdminKeys } from './auth/adminKeys.ts';
+import { createAuthenticator } from './auth/authenticate.ts';
 import type { Config } from './config/config.ts';
 import { postgresProbe, redisProbe } from './health/probes.ts';
 import { buildHttpApp } from './http/app.ts';
+import { registerAdminRoutes } from './http/routes/admin.ts';
+import { registerTeamRoutes } from './http/routes/team.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { startServices, type Services } from './services.ts';
@@ -14,7 +21,8 @@ import { startServices, type Services } from './services.ts';
 export interface CompetitionServer {
   app: FastifyInstance;
   services: Services;
-  registry: Registry;
+  /** The team registry in force: the last good version of the file, reloaded on change. */
+  registry: RegistryStore;
   /** The address the HTTP server listens on, e.g. http://127.0.0.1:8000 */
   address: string;
   close(): Promise<void>;
@@ -23,17 +31,26 @@ export interface CompetitionServer {
 /** The composition root: builds the whole object graph from the configuration. */
 export async function startCompetitionServer(config: Config, logger: Logger): Promise<CompetitionServer> {
   // A broken registry stops the start before any service is touched.
-  const registry = await loadRegistryFile(config.registryFile);
-  logger.info({ file: config.registryFile, competition: registry.competition.name, teams: registry.teams.length }, 'team registry loaded');
+  await loadRegistryFile(config.registryFile);
   const lifecycle = new Lifecycle();
   try {
     const services = await startServices(config, logger, lifecycle);
+    const registryLog = logger.child({ component: 'registry' });
+    const registry = createLiveRegistry({ file: config.registryFile, pool: services.pg, log: registryLog });
+    const loaded = await registry.load(); // also syncs the teams into Postgres
+    logger.info({ file: config.registryFile, competition: loaded.competition.name, teams: loaded.teams.length }, 'team registry loaded');
+    lifecycle.onClose('registry watcher', startRegistryWatcher(registry, { log: registryLog }));
+    const keys = new ApiKeyStore({ pool: services.pg, graceMs: config.keyRotationGraceMs });
+    const auth = createAuthenticator({ verifyTeamKey: (key) => keys.verify(key), adminKeys: new AdminKeys(config.adminKeys) });
+    if (config.adminKeys.length === 0) logger.warn('QTC_ADMIN_KEYS is not set: the admin API refuses every request (npx qtc admin … still works)');
     const metrics = createMetrics();
     const app = buildHttpApp({
       logger,
       metrics,
       probes: { postgres: postgresProbe(services.pg), redis: redisProbe(services.redis) },
     });
+    registerAdminRoutes(app, { auth, registry, keys, pool: services.pg });
+    registerTeamRoutes(app, { auth, registry });
     lifecycle.onClose('http server', () => app.close());
     let address: string;
     try {
