@@ -14,6 +14,7 @@ import { applyFill as applyFillToBook, BookError, releaseReservation, reserveFor
 import { advanceOnBrokerState, advanceOnFill, type OrderProgress } from '../../../server/trading/portfolio/orderLifecycle.ts';
 import type { BrokerOrderState, Fill, OrderIntent, OrderStatus, TeamBook } from '../../../server/trading/types.ts';
 import type { PgPool } from '../pool.ts';
+import { auditBooks, type BookAuditFinding } from './audit.ts';
 import { lockBook, lockBooks, readBooks, writeBook, writeBooks } from './books.ts';
 import { insertFill, selectFills, type FillRecord, type StoredFill } from './fills.ts';
 import { loadTeamMemory, saveTeamMemory, type TeamMemory } from './memory.ts';
@@ -111,6 +112,8 @@ export interface Ledger {
   loadTeamMemory(teamId: string): Promise<TeamMemory | null>;
   recordReconciliation(report: ReconciliationReport): Promise<number>;
   latestReconciliation(): Promise<StoredReconciliationReport | null>;
+  /** Recomputes every book from fills and orders (one consistent snapshot); empty when all agree. */
+  auditBooks(): Promise<BookAuditFinding[]>;
 }
 
 const FOREIGN_ID = 'client order id was not issued by this server';
@@ -349,6 +352,7 @@ export function createLedger(pool: PgPool): Ledger {
     loadTeamMemory: (teamId) => loadTeamMemory(pool, teamId),
     recordReconciliation: (report) => insertReconciliationReport(pool, report),
     latestReconciliation: () => selectLatestReconciliationReport(pool),
+    auditBooks: () => withTransaction(pool, (client) => auditBooks(client), true),
   };
 }
 
