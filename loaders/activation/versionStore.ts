@@ -153,6 +153,53 @@ async function lockTeam(client: pg.PoolClient, teamId: string): Promise<void> {
   await client.query(`SELECT pg_advisory_xact_lock(hashtext('qtc.strategy-versions'), hashtext($1))`, [teamId]);
 }
 
+/** Postgres channel told (on commit) whenever a team's active version changes: `{teamId, versionId, reason}`. */
+export const ACTIVATION_CHANNEL = 'qtc_strategy_activation';
+
+export interface ActivationNotice {
+  teamId: string;
+  versionId: number;
+  reason: 'push' | 'rollback';
+}
+
+async function notifyActivation(client: pg.PoolClient, notice: ActivationNotice): Promise<void> {
+  await client.query('SELECT pg_notify($1, $2)', [ACTIVATION_CHANNEL, JSON.stringify(notice)]);
+}
+
+/**
+ * Calls `onChange` whenever any process activates or rolls back a version (delivered after the
+ * commit). Holds one connection of the pool until closed.
+ */
+export async function watchActivations(pool: PgPool, onChange: (notice: ActivationNotice) => void): Promise<{ close: () => Promise<void> }> {
+  const client = await pool.connect();
+  const listener = (message: pg.Notification) => {
+    if (message.channel !== ACTIVATION_CHANNEL || message.payload === undefined) return;
+    try {
+      onChange(JSON.parse(message.payload) as ActivationNotice);
+    } catch {
+      // A malformed payload (someone else's NOTIFY) is ignored.
+    }
+  };
+  client.on('notification', listener);
+  try {
+    await client.query(`LISTEN ${ACTIVATION_CHANNEL}`);
+  } catch (error) {
+    client.off('notification', listener);
+    client.release();
+    throw error;
+  }
+  return {
+    close: async () => {
+      client.off('notification', listener);
+      try {
+        await client.query(`UNLISTEN ${ACTIVATION_CHANNEL}`);
+      } finally {
+        client.release();
+      }
+    },
+  };
+}
+
 async function audit(client: pg.PoolClient, actor: string, kind: string, subject: string, details: Record<string, unknown>): Promise<void> {
   await client.query('INSERT INTO audit_events (actor, kind, subject, details) VALUES ($1, $2, $3, $4)', [actor, kind, subject, JSON.stringify(details)]);
 }
@@ -216,6 +263,7 @@ export async function recordVersion(pool: PgPool, input: NewVersion, actor = 'gi
     const details = { versionId: version.id, sha: version.commitSha, timings: input.timings };
     if (outcome.ok) {
       await pointTo(client, input.teamId, version.id, actor, 'push');
+      await notifyActivation(client, { teamId: input.teamId, versionId: version.id, reason: 'push' });
       await audit(client, actor, 'strategy.activated', input.teamId, { ...details, previousVersionId });
     } else {
       await audit(client, actor, 'strategy.rejected', input.teamId, { ...details, stage: outcome.stage, findings: outcome.findings.length, error: outcome.error?.slice(0, 500) ?? null });
@@ -252,6 +300,7 @@ export async function rollbackToVersion(pool: PgPool, teamId: string, target: Ro
     const previous = await supersedeActive(client, teamId);
     const updated = await client.query<SummaryRow>(`UPDATE strategy_versions v SET status = 'active' WHERE v.id = $1 RETURNING ${SUMMARY_COLUMNS}`, [versionId]);
     await pointTo(client, teamId, versionId, actor, 'rollback');
+    await notifyActivation(client, { teamId, versionId, reason: 'rollback' });
     await audit(client, actor, 'strategy.rollback', teamId, { versionId, sha: found.commit_sha, previousVersionId: previous });
     return toSummary(updated.rows[0]!);
   });

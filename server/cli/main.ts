@@ -4,6 +4,7 @@ import { registerAllCommand } from './commands/all.ts';
 import { registerBacktestCommand } from './commands/backtest.ts';
 import { registerCheckCommand } from './commands/check.ts';
 import { registerRunCommand } from './commands/run.ts';
+import { registerVersionsCommand } from './commands/versions.ts';
 import { reportFatal } from './fatal.ts';
 
 const program = new Command()
@@ -17,6 +18,7 @@ registerCheckCommand(program);
 registerRunCommand(program);
 registerAdminCommand(program);
 registerBacktestCommand(program);
+registerVersionsCommand(program);
 
 try {
   await program.parseAsync(process.argv);

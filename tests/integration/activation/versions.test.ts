@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { migrateUp } from '../../../data/postgres/migrate.ts';
 import { createPgPool, type PgPool } from '../../../data/postgres/pool.ts';
 import {
@@ -8,6 +8,8 @@ import {
   recordVersion,
   rollbackToVersion,
   VersionError,
+  watchActivations,
+  type ActivationNotice,
   type NewVersion,
 } from '../../../loaders/activation/index.ts';
 import { createTestDatabase } from '../../support/databases.ts';
@@ -105,5 +107,25 @@ describe('strategy versions', () => {
       pool.query(`INSERT INTO strategy_versions (team_id, commit_sha, author_name, author_email, message, committed_at, source, status)
                   VALUES ('alpha', $1, 'a', 'a', 'm', now(), '{}', 'superseded')`, [sha(98)]),
     ).rejects.toThrow(/check constraint/);
+  });
+
+  it('tells listeners in any process when a version is activated or rolled back, after the commit', async () => {
+    await pool.query(`INSERT INTO teams (id, name, repo) VALUES ('gamma', 'Gamma', 'https://example.org/g.git')`);
+    const notices: ActivationNotice[] = [];
+    const watcher = await watchActivations(pool, (notice) => notices.push(notice));
+    try {
+      const first = await recordVersion(pool, version('gamma', 20, true));
+      await recordVersion(pool, version('gamma', 21, false));
+      const second = await recordVersion(pool, version('gamma', 22, true));
+      await rollbackToVersion(pool, 'gamma', { versionId: first.version.id }, 'admin');
+      await vi.waitFor(() => expect(notices).toHaveLength(3), { timeout: 10_000, interval: 20 });
+      expect(notices).toEqual([
+        { teamId: 'gamma', versionId: first.version.id, reason: 'push' },
+        { teamId: 'gamma', versionId: second.version.id, reason: 'push' },
+        { teamId: 'gamma', versionId: first.version.id, reason: 'rollback' },
+      ]);
+    } finally {
+      await watcher.close();
+    }
   });
 });
