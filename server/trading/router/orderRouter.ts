@@ -48,6 +48,12 @@ export interface OrderRouterOptions {
   now?: () => number;
   /** Most intents one `submitPending` call takes. */
   batchSize?: number;
+  /**
+   * An intent still unsent this long after its minute is not sent any more (a market order from before an
+   * outage would trade on stale information): unless the broker turns out to have it, it is recorded as
+   * expired and its reservation released. Default 5 minutes.
+   */
+  expireAfterMs?: number;
   /** Everything that went wrong but did not stop the router; the composition root logs it. */
   onProblem?: (problem: RouterProblem) => void;
 }
@@ -56,6 +62,7 @@ export type SubmissionOutcome =
   | 'submitted' // the broker took it; its state is recorded
   | 'recovered' // the broker had it already (crash after submit, or a second worker): its state is recorded
   | 'rejected' // the broker refused it: recorded as rejected, reservation released
+  | 'expired' // too old to send: recorded as expired, reservation released
   | 'deferred'; // left pending_submit for a retry at `nextAttemptAt`
 
 export interface SubmissionResult {
@@ -93,6 +100,7 @@ export function createOrderRouter(options: OrderRouterOptions): OrderRouter {
   const backoff = options.backoff ?? DEFAULT_BACKOFF;
   const now = options.now ?? Date.now;
   const batchSize = options.batchSize ?? 1_000;
+  const expireAfterMs = options.expireAfterMs ?? 5 * 60_000;
   const report = options.onProblem ?? (() => undefined);
   const inFlight = new Set<Promise<void>>();
   let unsubscribe: (() => void)[] = [];
@@ -138,6 +146,7 @@ export function createOrderRouter(options: OrderRouterOptions): OrderRouter {
 
   async function submitOne(pending: PendingSubmission): Promise<SubmissionResult> {
     const { intent } = pending;
+    if (now() - intent.minute > expireAfterMs) return expire(pending);
     await limiter.acquire();
     let state: BrokerOrderState;
     try {
@@ -150,6 +159,33 @@ export function createOrderRouter(options: OrderRouterOptions): OrderRouter {
       return lookUp(pending);
     }
     return record(state, 'submitted');
+  }
+
+  /** Too old to send. A previous process may have sent it before crashing: the broker's word wins. */
+  async function expire(pending: PendingSubmission): Promise<SubmissionResult> {
+    const { intent } = pending;
+    await limiter.acquire();
+    let existing: BrokerOrderState | null;
+    try {
+      existing = await broker.getOrder(intent.clientOrderId);
+    } catch (error) {
+      return defer(pending, `too old to submit, and the lookup before expiring it failed: ${String(error)}`, error);
+    }
+    if (existing !== null) return record(existing, 'recovered');
+    const reason = `not submitted within ${Math.round(expireAfterMs / 1_000)} s of its minute`;
+    const recorded = await ledger.recordBrokerState({
+      clientOrderId: intent.clientOrderId,
+      brokerOrderId: null,
+      symbol: intent.symbol,
+      side: intent.side,
+      quantity: intent.quantity,
+      status: 'expired',
+      filledQuantity: 0,
+      filledAvgPrice: null,
+      reason,
+      updatedAt: now(),
+    });
+    return { clientOrderId: intent.clientOrderId, outcome: 'expired', status: recorded.status ?? 'expired', reason, nextAttemptAt: null };
   }
 
   async function lookUp(pending: PendingSubmission): Promise<SubmissionResult> {

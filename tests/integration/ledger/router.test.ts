@@ -166,6 +166,22 @@ describe('submitting intents', () => {
     expect(broker.orders.size).toBe(0);
   });
 
+  it('does not send an intent that waited past expireAfterMs: expired and released, unless the broker already has it', async () => {
+    const stale = intentFor('alpha', 1);
+    const sentBeforeCrash = intentFor('alpha', 2);
+    await db.ledger.recordIntents([stale, sentBeforeCrash]);
+    await broker.submit(sentBeforeCrash);
+    clock = MINUTE + 10 * 60_000;
+    const results = await router({ expireAfterMs: 5 * 60_000 }).submitPending();
+    expect(results.map((r) => [r.clientOrderId, r.outcome, r.status])).toEqual([
+      [stale.clientOrderId, 'expired', 'expired'],
+      [sentBeforeCrash.clientOrderId, 'recovered', 'accepted'],
+    ]);
+    expect(broker.calls.filter((call) => call.startsWith('submit'))).toEqual([`submit ${sentBeforeCrash.clientOrderId}`]);
+    expect(await db.ledger.getOrder(stale.clientOrderId)).toMatchObject({ status: 'expired', reservedQuantity: 0, brokerReason: 'not submitted within 300 s of its minute' });
+    expect((await db.ledger.loadBook('alpha'))?.reservedCash).toBe(10 * 100 * DOLLAR);
+  });
+
   it('the back-off doubles up to its ceiling', () => {
     const policy = { baseMs: 1_000, maxMs: 8_000 };
     expect([1, 2, 3, 4, 5, 40].map((n) => backoffDelay(policy, n))).toEqual([1_000, 2_000, 4_000, 8_000, 8_000, 8_000]);
