@@ -146,19 +146,6 @@ export async function updateOrder(client: pg.PoolClient, clientOrderId: string, 
   );
 }
 
-export function orderUpdateOf(order: StoredOrder): OrderUpdate {
-  return {
-    status: order.status,
-    brokerOrderId: order.brokerOrderId,
-    filledQuantity: order.filledQuantity,
-    filledAvgPrice: order.filledAvgPrice,
-    brokerReason: order.brokerReason,
-    brokerUpdatedAt: null,
-    reservedQuantity: order.reservedQuantity,
-    appliedQuantity: order.appliedQuantity,
-  };
-}
-
 function toStoredOrder(row: OrderRow): StoredOrder {
   return {
     intent: {
