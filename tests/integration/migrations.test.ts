@@ -1,8 +1,14 @@
+import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordAuditEvent } from '../../data/postgres/audit.ts';
-import { migrateUp } from '../../data/postgres/migrate.ts';
+import { MIGRATIONS_DIR, migrateUp } from '../../data/postgres/migrate.ts';
 import { createPgPool, type PgPool } from '../../data/postgres/pool.ts';
 import { createTestDatabase } from '../support/databases.ts';
+
+const migrationNames = readdirSync(MIGRATIONS_DIR)
+  .filter((file) => file.endsWith('.sql'))
+  .map((file) => file.replace(/\.sql$/, ''))
+  .sort();
 
 describe('schema migrations on a real Postgres', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -28,7 +34,7 @@ describe('schema migrations on a real Postgres', () => {
       await second.end();
     }
     const { rows } = await pool.query<{ name: string }>('SELECT name FROM schema_migrations ORDER BY run_on');
-    expect(rows.map((r) => r.name)).toEqual(['1763800000000_audit-events', '1763800001000_teams']);
+    expect(rows.map((r) => r.name)).toEqual(migrationNames);
   });
 
   it('applies nothing the second time', async () => {
