@@ -76,6 +76,9 @@ export class VersionError extends Error {
   override name = 'VersionError';
 }
 
+/** A commit is evaluated once per strategy folder and entry ($1 team, $2 sha, $3 path, $4 entry or ''). */
+const SAME_COMMIT_AND_FOLDER = `v.team_id = $1 AND v.commit_sha = $2 AND v.source ->> 'path' = $3 AND coalesce(v.source ->> 'entry', '') = $4`;
+
 const SUMMARY_COLUMNS = `v.id, v.team_id, v.commit_sha, v.author_name, v.author_email, v.message, v.committed_at, v.source,
   v.status, v.rejected_at_stage, v.findings, v.error, v.timings, v.evaluated_at`;
 
@@ -222,14 +225,16 @@ async function pointTo(client: pg.PoolClient, teamId: string, versionId: number,
 /**
  * Records an evaluated commit. A passing one becomes the team's active version atomically; a
  * rejected one is stored with its findings and changes nothing else. A commit evaluated before
- * is left as it was (`duplicate`).
+ * with the same folder and entry is left as it was (`duplicate`).
  */
 export async function recordVersion(pool: PgPool, input: NewVersion, actor = 'git-sync'): Promise<RecordedVersion> {
   return inTransaction(pool, async (client) => {
     await lockTeam(client, input.teamId);
-    const existing = await client.query<SummaryRow>(`SELECT ${SUMMARY_COLUMNS} FROM strategy_versions v WHERE v.team_id = $1 AND v.commit_sha = $2`, [
+    const existing = await client.query<SummaryRow>(`SELECT ${SUMMARY_COLUMNS} FROM strategy_versions v WHERE ${SAME_COMMIT_AND_FOLDER}`, [
       input.teamId,
       input.commit.sha,
+      input.source.path,
+      input.source.entry ?? '',
     ]);
     if (existing.rows[0] !== undefined) return { version: toSummary(existing.rows[0]), activated: false, duplicate: true };
 
@@ -288,7 +293,7 @@ export async function rollbackToVersion(pool: PgPool, teamId: string, target: Ro
       const sha = target.sha.toLowerCase();
       if (!/^[0-9a-f]{4,64}$/.test(sha)) throw new VersionError(`"${target.sha}" is not a commit SHA (4 to 64 hexadecimal digits)`);
       rows = (await client.query<SummaryRow>(`SELECT ${SUMMARY_COLUMNS} FROM strategy_versions v WHERE v.team_id = $1 AND v.commit_sha LIKE $2 || '%'`, [teamId, sha])).rows;
-      if (rows.length > 1) throw new VersionError(`"${target.sha}" matches ${rows.length} versions of team ${teamId}; give more digits`);
+      if (rows.length > 1) throw new VersionError(`"${target.sha}" matches ${rows.length} versions of team ${teamId}; give more digits, or the version's #id`);
     }
     const found = rows[0];
     const label = 'versionId' in target ? `version ${target.versionId}` : `commit ${target.sha}`;
@@ -327,7 +332,8 @@ export async function loadActiveVersions(pool: PgPool): Promise<ActiveVersion[]>
   return rows.map(toActive);
 }
 
-export async function hasVersion(pool: PgPool, teamId: string, sha: string): Promise<boolean> {
-  const { rowCount } = await pool.query('SELECT 1 FROM strategy_versions WHERE team_id = $1 AND commit_sha = $2', [teamId, sha]);
+/** Whether this commit was already evaluated with this strategy folder and entry. */
+export async function hasVersion(pool: PgPool, teamId: string, sha: string, folder: Pick<VersionSource, 'path' | 'entry'>): Promise<boolean> {
+  const { rowCount } = await pool.query(`SELECT 1 FROM strategy_versions v WHERE ${SAME_COMMIT_AND_FOLDER}`, [teamId, sha, folder.path, folder.entry ?? '']);
   return (rowCount ?? 0) > 0;
 }

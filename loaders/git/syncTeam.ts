@@ -84,6 +84,10 @@ async function validateTeamSource(team: TeamEntry, context: TeamSyncContext): Pr
   return { source, branch: team.branch, folder: folder.path };
 }
 
+function versionSource(team: TeamEntry, valid: ValidSource): VersionSource {
+  return { repo: valid.source.display, branch: valid.branch, path: valid.folder, entry: team.entry ?? null };
+}
+
 async function timed<T>(timings: StageTimings, stage: keyof StageTimings, work: () => Promise<T>): Promise<T> {
   const started = performance.now();
   try {
@@ -104,7 +108,7 @@ async function evaluateHead(
 ): Promise<TeamSyncResult> {
   const gitOptions = { timeoutMs: context.limits.timeoutMs, signal: context.signal, baseEnv: context.baseEnv };
   const commit = await readCommitInfo(mirrorDir, sha, gitOptions);
-  const source: VersionSource = { repo: valid.source.display, branch: valid.branch, path: valid.folder, entry: team.entry ?? null };
+  const source = versionSource(team, valid);
   await mkdir(context.worktreesDir, { recursive: true });
   const exportDir = await mkdtemp(path.join(context.worktreesDir, `${team.id}-${sha.slice(0, 12)}-`));
   const started = performance.now();
@@ -154,7 +158,8 @@ export async function syncTeam(team: TeamEntry, competition: Registry['competiti
     const valid = await validateTeamSource(team, context);
     await prepareMirror(mirrorDir, valid.source.protocol, mirrorOptions);
     headSha = await remoteHead(mirrorDir, valid.source, valid.branch, mirrorOptions);
-    if (await hasVersion(context.pg, team.id, headSha)) {
+    const folder = versionSource(team, valid);
+    if (await hasVersion(context.pg, team.id, headSha, folder)) {
       await recordSyncSuccess(context.pg, team.id, headSha);
       return { teamId: team.id, outcome: 'unchanged', sha: headSha };
     }
@@ -167,7 +172,7 @@ export async function syncTeam(team: TeamEntry, competition: Registry['competiti
     const timings: StageTimings = {};
     const sha = await timed(timings, 'fetch', () => fetchHead(mirrorDir, valid.source, valid.branch, mirrorOptions));
     headSha = sha;
-    const result = (await hasVersion(context.pg, team.id, sha))
+    const result = (await hasVersion(context.pg, team.id, sha, folder))
       ? ({ teamId: team.id, outcome: 'unchanged', sha } as const)
       : await evaluateHead(team, competition, valid, mirrorDir, sha, timings, context);
     await recordSyncSuccess(context.pg, team.id, sha);

@@ -173,6 +173,37 @@ describe('git sync and activation with real repositories', () => {
     await sync.stop();
   });
 
+  it('evaluates the same commit again when the registry points the team at another folder or entry', async () => {
+    const repo = createTeamRepo(fixture, 'moved');
+    let registry: Registry = registryFor([{ id: 'moved', name: 'Moved', repo: repo.remote, path: 'wrong' }]);
+    await insertTeams(pool, registry);
+    const sync = startGitSync({
+      pg: pool,
+      logger: silentLog,
+      dataDir: path.join(fixture.root, 'data'),
+      registry: () => registry,
+      pollIntervalMs: 0,
+      syncOnStart: false,
+      allowedLocalRoots: [fixture.remotesDir],
+      localPathBase: fixture.root,
+      baseEnv: { PATH: process.env.PATH, HOME: fixture.home },
+      smoke: { minutes: 3 },
+    });
+    const sha = repo.push({ 'bots/strategy.ts': GOOD_STRATEGY, 'bots/main.ts': GOOD_STRATEGY }, 'bots');
+    expect(await sync.syncNow('moved')).toMatchObject([{ outcome: 'rejected', sha }]);
+    registry = registryFor([{ id: 'moved', name: 'Moved', repo: repo.remote, path: 'bots' }]);
+    expect(await sync.syncNow('moved')).toMatchObject([{ outcome: 'activated', sha }]);
+    expect(await sync.syncNow('moved')).toMatchObject([{ outcome: 'unchanged', sha }]);
+    registry = registryFor([{ id: 'moved', name: 'Moved', repo: repo.remote, path: 'bots', entry: 'main.ts' }]);
+    expect(await sync.syncNow('moved')).toMatchObject([{ outcome: 'activated', sha }]);
+    expect((await listVersions(pool, 'moved')).map((version) => [version.source.path, version.source.entry, version.status])).toEqual([
+      ['bots', 'main.ts', 'active'],
+      ['bots', null, 'superseded'],
+      ['wrong', null, 'rejected'],
+    ]);
+    await sync.stop();
+  });
+
   it('refuses a repository over the size limit without replacing the active version, and does not fetch that head again', async () => {
     const { repo, sync, once } = await team('huge', {}, { limits: { maxRepoBytes: 1024 * 1024 } });
     const first = repo.push({ 'strategy.ts': GOOD_STRATEGY }, 'small');
