@@ -6,18 +6,18 @@ import type { ActivityEvent, StoredActivity } from './events.ts';
 export const ACTIVITY_STREAM_MAX_LENGTH = 10_000;
 
 /** Appends to the activity stream (every API replica reads it). Returns the entry id. */
-export async function publishActivity(redis: RedisClient, event: ActivityEvent): Promise<string> {
-  const id = await redis.xadd(REDIS_KEYS.activityStream, 'MAXLEN', '~', String(ACTIVITY_STREAM_MAX_LENGTH), '*', 'event', JSON.stringify(event));
+export async function publishActivity(redis: RedisClient, event: ActivityEvent, stream: string = REDIS_KEYS.activityStream): Promise<string> {
+  const id = await redis.xadd(stream, 'MAXLEN', '~', String(ACTIVITY_STREAM_MAX_LENGTH), '*', 'event', JSON.stringify(event));
   if (id === null) throw new Error('Redis did not store the activity event');
   return id;
 }
 
 /** Appends several events in one round trip, in order. */
-export async function publishActivities(redis: RedisClient, events: readonly ActivityEvent[]): Promise<void> {
+export async function publishActivities(redis: RedisClient, events: readonly ActivityEvent[], stream: string = REDIS_KEYS.activityStream): Promise<void> {
   if (events.length === 0) return;
   const pipeline = redis.pipeline();
   for (const event of events) {
-    pipeline.xadd(REDIS_KEYS.activityStream, 'MAXLEN', '~', String(ACTIVITY_STREAM_MAX_LENGTH), '*', 'event', JSON.stringify(event));
+    pipeline.xadd(stream, 'MAXLEN', '~', String(ACTIVITY_STREAM_MAX_LENGTH), '*', 'event', JSON.stringify(event));
   }
   const results = await pipeline.exec();
   const failed = results?.find(([error]) => error !== null);

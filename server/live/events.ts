@@ -12,6 +12,7 @@ export type ActivityEvent =
   | { type: 'tick'; at: number; minute: number; teams: number; durationMs: number; stages: Record<string, number> }
   | { type: 'leaderboard'; at: number; minute: number; top: Array<{ rank: number; teamId: string; equity: number; totalReturn: number | null }> }
   | { type: 'team_halted'; at: number; teamId: string; reason: string }
+  | { type: 'team_resumed'; at: number; teamId: string }
   | { type: 'competition_halted'; at: number; reason: string }
   | { type: 'competition_resumed'; at: number };
 
