@@ -77,6 +77,9 @@ const EnvSchema = z.object({
   ALPACA_DATA_URL: urlWithScheme('ALPACA_DATA_URL', ['https:', 'http:']).optional(),
   ALPACA_STREAM_URL: urlWithScheme('ALPACA_STREAM_URL', ['wss:', 'ws:']).optional(),
   ALPACA_FEED: z.enum(ALPACA_FEEDS, { error: `ALPACA_FEED must be one of ${ALPACA_FEEDS.join(', ')}` }).default('iex'),
+  RATE_LIMIT_PUBLIC_PER_MINUTE: positiveInt('RATE_LIMIT_PUBLIC_PER_MINUTE', 'a positive integer (requests per minute per client address)').default(600),
+  RATE_LIMIT_TEAM_PER_MINUTE: positiveInt('RATE_LIMIT_TEAM_PER_MINUTE', 'a positive integer (requests per minute per key)').default(300),
+  SSE_MAX_CLIENTS: positiveInt('SSE_MAX_CLIENTS', 'a positive integer (open /activity/stream connections per process)').default(5_000),
 });
 
 /** Secrets: never echoed in a configuration error, never enumerable on the config object (so never logged). */
@@ -121,6 +124,12 @@ export type Config = Readonly<{
   gitAllowedLocalPaths: readonly string[];
   /** Absent: no Alpaca keys, the competition trades on a simulated market. */
   alpaca: AlpacaConfig | undefined;
+  /** Requests per minute to public routes per client address, counted in Redis across replicas. */
+  rateLimitPublicPerMinute: number;
+  /** Requests per minute to team routes per API key (or address), counted in Redis across replicas. */
+  rateLimitTeamPerMinute: number;
+  /** Open SSE connections one process serves; beyond it new ones get 503. */
+  sseMaxClients: number;
 }>;
 
 export class ConfigError extends Error {
@@ -160,6 +169,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     gitPollIntervalMs: e.GIT_POLL_INTERVAL_MS,
     gitAllowedLocalPaths: (e.GIT_ALLOWED_LOCAL_PATHS ?? [path.join(path.resolve(e.QTC_DATA_DIR), 'local-repos')]).map((folder) => path.resolve(folder)),
     alpaca: alpacaConfig(e),
+    rateLimitPublicPerMinute: e.RATE_LIMIT_PUBLIC_PER_MINUTE,
+    rateLimitTeamPerMinute: e.RATE_LIMIT_TEAM_PER_MINUTE,
+    sseMaxClients: e.SSE_MAX_CLIENTS,
   });
 }
 
