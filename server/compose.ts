@@ -1,6 +1,8 @@
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { recordAuditEvent } from '../data/postgres/audit.ts';
+import { readWebhookSecret, startGitSync, type GitSync } from '../loaders/git/index.ts';
 import { ApiKeyStore } from '../registry/keys/store.ts';
 import { createLiveRegistry } from '../registry/live.ts';
 import { loadRegistryFile } from '../registry/load.ts';
@@ -12,7 +14,9 @@ import type { Config } from './config/config.ts';
 import { postgresProbe, redisProbe } from './health/probes.ts';
 import { buildHttpApp } from './http/app.ts';
 import { registerAdminRoutes } from './http/routes/admin.ts';
+import { registerGitHookRoutes } from './http/routes/hooks.ts';
 import { registerTeamRoutes } from './http/routes/team.ts';
+import { ensureDemoRepository } from './demo/demoRepository.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { startServices, type Services } from './services.ts';
@@ -23,6 +27,7 @@ export interface CompetitionServer {
   services: Services;
   /** The team registry in force: the last good version of the file, reloaded on change. */
   registry: RegistryStore;
+  gitSync: GitSync;
   /** The address the HTTP server listens on, e.g. http://127.0.0.1:8000 */
   address: string;
   close(): Promise<void>;
@@ -43,6 +48,31 @@ export async function startCompetitionServer(config: Config, logger: Logger): Pr
     const keys = new ApiKeyStore({ pool: services.pg, graceMs: config.keyRotationGraceMs });
     const auth = createAuthenticator({ verifyTeamKey: (key) => keys.verify(key), adminKeys: new AdminKeys(config.adminKeys) });
     if (config.adminKeys.length === 0) logger.warn('QTC_ADMIN_KEYS is not set: the admin API refuses every request (npx qtc admin … still works)');
+
+    // The demo teams of the starter registry follow a local repository made from examples/ on first run.
+    const demo = await ensureDemoRepository({
+      examplesDir: path.join(config.projectRoot, 'examples', 'strategies'),
+      localReposRoot: path.join(config.dataDir, 'local-repos'),
+    });
+    if (demo.created) logger.info({ repository: demo.path }, 'created the demo strategies repository from examples/strategies');
+
+    const gitSync = startGitSync({
+      pg: services.pg,
+      logger,
+      dataDir: config.dataDir,
+      registry: () => registry.current(),
+      pollIntervalMs: config.gitPollIntervalMs,
+      allowedLocalRoots: config.gitAllowedLocalPaths,
+      localPathBase: path.dirname(config.registryFile),
+    });
+    lifecycle.onClose('git sync', () => gitSync.stop());
+    registry.subscribe((next, previous) => {
+      for (const team of next.teams) {
+        const before = previous?.teams.find((t) => t.id === team.id);
+        const moved = !before || !before.enabled || before.repo !== team.repo || before.branch !== team.branch || before.path !== team.path || before.entry !== team.entry;
+        if (team.enabled && moved) gitSync.requestSync(team.id);
+      }
+    });
     const metrics = createMetrics();
     const app = buildHttpApp({
       logger,
@@ -51,6 +81,7 @@ export async function startCompetitionServer(config: Config, logger: Logger): Pr
     });
     registerAdminRoutes(app, { auth, registry, keys, pool: services.pg });
     registerTeamRoutes(app, { auth, registry });
+    registerGitHookRoutes(app, { secretFor: (team) => readWebhookSecret(services.pg, team), requestSync: (team) => gitSync.requestSync(team) });
     lifecycle.onClose('http server', () => app.close());
     let address: string;
     try {
@@ -66,6 +97,7 @@ export async function startCompetitionServer(config: Config, logger: Logger): Pr
       app,
       services,
       registry,
+      gitSync,
       address,
       close: async () => {
         const failures = await lifecycle.closeAll();
