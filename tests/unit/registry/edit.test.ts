@@ -3,7 +3,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { editRegistryText } from '../../../registry/edit.ts';
 
-const starter = readFileSync(path.resolve(import.meta.dirname, '../../../team_registry.yaml'), 'utf8');
+// The shipped registry with its demo teams taken out: a commented file whose last line is `teams: []`.
+const shipped = readFileSync(path.resolve(import.meta.dirname, '../../../team_registry.yaml'), 'utf8');
+const starter = `${shipped.slice(0, shipped.indexOf('\nteams:\n'))}\nteams: []\n`;
 
 const withTeams = `# header comment
 competition:
@@ -30,7 +32,7 @@ function ok(result: ReturnType<typeof editRegistryText>): string {
 }
 
 describe('registry edits keep the file as the user wrote it', () => {
-  it('adds the first team to the starter file, changing nothing else', () => {
+  it('adds the first team to a file with `teams: []`, changing nothing else', () => {
     const text = ok(editRegistryText(starter, { kind: 'add-team', team: { id: 'momentum', name: 'Momentum Crew', repo: 'https://git.example.org/m.git', params: { lookback: 20 } } }));
     const before = starter.split('\n');
     const after = text.split('\n');
