@@ -80,6 +80,31 @@ const EnvSchema = z.object({
   RATE_LIMIT_PUBLIC_PER_MINUTE: positiveInt('RATE_LIMIT_PUBLIC_PER_MINUTE', 'a positive integer (requests per minute per client address)').default(600),
   RATE_LIMIT_TEAM_PER_MINUTE: positiveInt('RATE_LIMIT_TEAM_PER_MINUTE', 'a positive integer (requests per minute per key)').default(300),
   SSE_MAX_CLIENTS: positiveInt('SSE_MAX_CLIENTS', 'a positive integer (open /activity/stream connections per process)').default(5_000),
+  SIM_MINUTE_MS: positiveInt('SIM_MINUTE_MS', 'a positive integer (real milliseconds per simulated market minute)').optional(),
+  SIM_START: z
+    .string()
+    .trim()
+    .refine((value) => /^\d{4}-\d{2}-\d{2}(T.*)?$/.test(value) && !Number.isNaN(Date.parse(value)), 'SIM_START must be a date (YYYY-MM-DD: that day\'s opening bell) or an ISO time (2025-07-08T13:30:00Z)')
+    .optional(),
+  REPLAY_FILE: z.string().trim().min(1, 'REPLAY_FILE must be the path of a CSV bars file').optional(),
+  REPLAY_SPEED: z.coerce
+    .number({ error: 'REPLAY_SPEED must be a positive number (1 = real time, 60 = one market minute per second)' })
+    .positive('REPLAY_SPEED must be a positive number (1 = real time, 60 = one market minute per second)')
+    .optional(),
+  TICK_DELAY_MS: z.coerce
+    .number({ error: 'TICK_DELAY_MS must be a whole number of milliseconds (0 or more)' })
+    .int('TICK_DELAY_MS must be a whole number of milliseconds (0 or more)')
+    .min(0, 'TICK_DELAY_MS must be a whole number of milliseconds (0 or more)')
+    .default(5_000),
+  TICK_SHARDS: positiveInt('TICK_SHARDS', 'a positive integer (shares of the teams per minute)').default(1),
+  TICK_LOCK_MS: positiveInt('TICK_LOCK_MS', 'a positive integer (milliseconds)').default(30_000),
+  WORKER_CONCURRENCY: positiveInt('WORKER_CONCURRENCY', 'a positive integer (jobs one worker runs at once)').default(1),
+  SANDBOX_PROCESSES: positiveInt('SANDBOX_PROCESSES', 'a positive integer (sandbox child processes per pool)').optional(),
+  SIM_SLIPPAGE_BPS: z.coerce
+    .number({ error: 'SIM_SLIPPAGE_BPS must be a number of basis points from 0 to 1000' })
+    .min(0, 'SIM_SLIPPAGE_BPS must be a number of basis points from 0 to 1000')
+    .max(1000, 'SIM_SLIPPAGE_BPS must be a number of basis points from 0 to 1000')
+    .default(0),
 });
 
 /** Secrets: never echoed in a configuration error, never enumerable on the config object (so never logged). */
@@ -130,6 +155,8 @@ export type Config = Readonly<{
   rateLimitTeamPerMinute: number;
   /** Open SSE connections one process serves; beyond it new ones get 503. */
   sseMaxClients: number;
+  /** The minute tick: its clock, sharding and the worker's BullMQ settings. */
+  tick: TickConfig;
 }>;
 
 export class ConfigError extends Error {
@@ -172,6 +199,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPublicPerMinute: e.RATE_LIMIT_PUBLIC_PER_MINUTE,
     rateLimitTeamPerMinute: e.RATE_LIMIT_TEAM_PER_MINUTE,
     sseMaxClients: e.SSE_MAX_CLIENTS,
+    tick: tickConfig(e),
   });
 }
 
@@ -211,4 +239,46 @@ export function redactUrl(value: string): string {
   } catch {
     return value;
   }
+}
+
+/**
+ * Whose clock produces the minutes: `replay` (REPLAY_FILE set), `simulated` (SIM_MINUTE_MS set) or
+ * `live` (the wall clock: each regular-session minute once it has closed, plus TICK_DELAY_MS).
+ */
+export type TickClockMode = 'live' | 'simulated' | 'replay';
+
+export type TickConfig = Readonly<{
+  clock: TickClockMode;
+  /** Real milliseconds per simulated market minute. */
+  simMinuteMs: number | undefined;
+  /** SIM_START as epoch ms (a bare date is its midnight UTC: the clock starts at that day's opening bell). */
+  simStart: number | undefined;
+  replayFile: string | undefined;
+  /** Market minutes per real minute; absent: as fast as the ticks complete. */
+  replaySpeed: number | undefined;
+  /** Live clock: how long after a minute closes its tick starts (the feed settles). */
+  delayMs: number;
+  shards: number;
+  /** BullMQ lock of a running job: a worker silent this long is presumed dead and its job retried. */
+  lockMs: number;
+  workerConcurrency: number;
+  sandboxProcesses: number | undefined;
+  simSlippageBps: number;
+}>;
+
+function tickConfig(e: z.infer<typeof EnvSchema>): TickConfig {
+  const start = e.SIM_START;
+  return Object.freeze({
+    clock: e.REPLAY_FILE !== undefined ? 'replay' : e.SIM_MINUTE_MS !== undefined ? 'simulated' : 'live',
+    simMinuteMs: e.SIM_MINUTE_MS,
+    simStart: start === undefined ? undefined : Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(start) ? `${start}T00:00:00Z` : start),
+    replayFile: e.REPLAY_FILE === undefined ? undefined : path.resolve(e.REPLAY_FILE),
+    replaySpeed: e.REPLAY_SPEED,
+    delayMs: e.TICK_DELAY_MS,
+    shards: e.TICK_SHARDS,
+    lockMs: e.TICK_LOCK_MS,
+    workerConcurrency: e.WORKER_CONCURRENCY,
+    sandboxProcesses: e.SANDBOX_PROCESSES,
+    simSlippageBps: e.SIM_SLIPPAGE_BPS,
+  });
 }
