@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Probe } from '../health/probes.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { registerHttpPlugins, type HttpPluginOptions } from './plugins/index.ts';
 import { registerHealthRoute } from './routes/health.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
 import { registerPageRoutes } from './routes/pages.ts';
@@ -10,6 +11,8 @@ export interface HttpAppDeps {
   metrics: Metrics;
   probes: Record<string, Probe>;
   probeTimeoutMs?: number;
+  /** OpenAPI, WebSocket and rate-limit plugins (rate limits counted in Redis when given). */
+  plugins?: HttpPluginOptions;
 }
 
 /** Errors leave as JSON `{error, message}` with the right status, whatever threw them. */
@@ -38,10 +41,15 @@ function installRequestMetrics(app: FastifyInstance, metrics: Metrics): void {
 
 export function buildHttpApp(deps: HttpAppDeps): FastifyInstance {
   const app = Fastify({ loggerInstance: deps.logger, return503OnClosing: true });
+  registerHttpPlugins(app, deps.plugins ?? {});
   installErrorHandling(app);
   installRequestMetrics(app, deps.metrics);
-  registerHealthRoute(app, deps.probes, deps.probeTimeoutMs ?? 2_000);
-  registerMetricsRoute(app, deps.metrics.registry);
-  registerPageRoutes(app);
+  // In a plugin, so the plugins above (their route hooks) are loaded first.
+  void app.register((scope, _options, done) => {
+    registerHealthRoute(scope, deps.probes, deps.probeTimeoutMs ?? 2_000);
+    registerMetricsRoute(scope, deps.metrics.registry);
+    registerPageRoutes(scope);
+    done();
+  });
   return app;
 }

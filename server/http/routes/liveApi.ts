@@ -1,0 +1,64 @@
+/**
+ * Every route of the live competition API in one call, for the composition root: public
+ * (leaderboard, activity, WebSocket), team data, admin operations and the OpenAPI document.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { PgPool } from '../../../data/postgres/pool.ts';
+import type { RedisClient } from '../../../data/redis/client.ts';
+import type { TeamSyncResult } from '../../../loaders/git/syncTeam.ts';
+import type { Authenticator } from '../../auth/authenticate.ts';
+import type { LeaderboardKeys } from '../../leaderboard/publish.ts';
+import { registerAdminOpsRoutes } from './adminOps.ts';
+import { registerDocsRoutes } from './docs.ts';
+import { registerPublicRoutes } from './public.ts';
+import { registerTeamDataRoutes } from './teamData.ts';
+
+export interface LiveApiDeps {
+  pg: PgPool;
+  redis: RedisClient;
+  /** A new Redis connection each call (the activity reader and the leaderboard subscriber each own one). */
+  openRedis: () => RedisClient;
+  auth: Authenticator;
+  syncNow?: (teamId?: string) => Promise<TeamSyncResult[]>;
+  keys?: LeaderboardKeys;
+  rateLimitPublicPerMinute?: number;
+  rateLimitTeamPerMinute?: number;
+  sseMaxClients?: number;
+  sseHeartbeatMs?: number;
+}
+
+/**
+ * The routes go in a plugin of their own: Fastify loads it after the OpenAPI, rate-limit and
+ * WebSocket plugins `buildHttpApp` registered, whose route hooks must exist before a route is added.
+ */
+export function registerLiveApi(app: FastifyInstance, deps: LiveApiDeps): void {
+  void app.register((scope, _options, done) => {
+    registerLiveRoutes(scope, deps);
+    done();
+  });
+}
+
+function registerLiveRoutes(app: FastifyInstance, deps: LiveApiDeps): void {
+  registerPublicRoutes(app, {
+    pg: deps.pg,
+    redis: deps.redis,
+    openRedis: deps.openRedis,
+    ...(deps.keys === undefined ? {} : { keys: deps.keys }),
+    ...(deps.rateLimitPublicPerMinute === undefined ? {} : { rateLimitPerMinute: deps.rateLimitPublicPerMinute }),
+    ...(deps.sseMaxClients === undefined ? {} : { sseMaxClients: deps.sseMaxClients }),
+    ...(deps.sseHeartbeatMs === undefined ? {} : { sseHeartbeatMs: deps.sseHeartbeatMs }),
+  });
+  registerTeamDataRoutes(app, {
+    pg: deps.pg,
+    auth: deps.auth,
+    ...(deps.rateLimitTeamPerMinute === undefined ? {} : { rateLimitPerMinute: deps.rateLimitTeamPerMinute }),
+  });
+  registerAdminOpsRoutes(app, {
+    pg: deps.pg,
+    redis: deps.redis,
+    auth: deps.auth,
+    ...(deps.syncNow === undefined ? {} : { syncNow: deps.syncNow }),
+    ...(deps.keys === undefined ? {} : { activityStream: deps.keys.activityStream }),
+  });
+  registerDocsRoutes(app);
+}

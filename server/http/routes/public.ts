@@ -1,0 +1,226 @@
+/**
+ * The public, unauthenticated API: the leaderboard (`GET /leaderboard`, its history and metrics),
+ * the activity feed (`GET /activity/recent`, `GET /activity/stream` as Server-Sent Events) and the
+ * leaderboard pushed over a WebSocket after every tick (`GET /ws/leaderboard`).
+ *
+ * Live delivery works the same behind any number of replicas: each process runs one blocking
+ * reader of the activity stream and one subscriber of the leaderboard channel, and fans out to its
+ * own clients.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { PgPool } from '../../../data/postgres/pool.ts';
+import type { RedisClient } from '../../../data/redis/client.ts';
+import { allEquityHistories } from '../../leaderboard/history.ts';
+import { computeLeaderboard, DEFAULT_LEADERBOARD_KEYS, readCachedLeaderboard, type LeaderboardKeys } from '../../leaderboard/publish.ts';
+import { windowedMetrics } from '../../leaderboard/standings.ts';
+import { metricsView, SORT_KEYS, sortEntries, type LeaderboardView, type SortKey } from '../../leaderboard/view.ts';
+import { ActivityHub, readActivitySince, readRecentActivity, STREAM_ID_PATTERN } from '../../live/activityHub.ts';
+import { activityView } from '../../live/format.ts';
+import { LeaderboardFeed } from '../../live/leaderboardFeed.ts';
+import { SseBroadcaster } from '../../live/sseBroadcaster.ts';
+import { errorSchema } from './adminSchemas.ts';
+import { activityRecentSchema, leaderboardHistorySchema, leaderboardMetricsSchema, leaderboardSchema } from './liveSchemas.ts';
+
+export interface PublicRouteDeps {
+  pg: PgPool;
+  redis: RedisClient;
+  /** Opens a new Redis connection: one for the activity reader, one for the leaderboard subscriber. */
+  openRedis: () => RedisClient;
+  keys?: LeaderboardKeys;
+  /** Requests per minute per client address; default 600. */
+  rateLimitPerMinute?: number;
+  /** SSE connections this process accepts; default 5,000. */
+  sseMaxClients?: number;
+  sseHeartbeatMs?: number;
+  /** Bytes waiting on a slow SSE or WebSocket client before it is dropped (SSE) or skipped (WebSocket); default 1 MiB. */
+  maxBufferedBytes?: number;
+  now?: () => number;
+}
+
+const DAY_MS = 86_400_000;
+/** Entries a resuming SSE client may be behind; the stream keeps about as many (ACTIVITY_STREAM_MAX_LENGTH). */
+const RESUME_BACKLOG = 10_000;
+
+/**
+ * Last-Event-ID from the header (EventSource reconnects) or `?last_event_id=` (a first connection
+ * that resumes); null when absent, false when it is not a stream id.
+ */
+function resumeId(request: FastifyRequest<{ Querystring: { last_event_id?: string } }>): string | null | false {
+  const header = request.headers['last-event-id'];
+  const value = (typeof header === 'string' && header !== '' ? header : undefined) ?? request.query.last_event_id;
+  if (value === undefined || value === '') return null;
+  return STREAM_ID_PATTERN.test(value) ? value : false;
+}
+
+export function registerPublicRoutes(app: FastifyInstance, deps: PublicRouteDeps): void {
+  const keys = deps.keys ?? DEFAULT_LEADERBOARD_KEYS;
+  const now = deps.now ?? Date.now;
+  const maxBuffered = deps.maxBufferedBytes ?? 1024 * 1024;
+  const rateLimit = { max: deps.rateLimitPerMinute ?? 600, timeWindow: 60_000 };
+  const hub = new ActivityHub({
+    reader: deps.openRedis(),
+    stream: keys.activityStream,
+    onError: (error) => app.log.warn({ err: error }, 'activity stream read failed; retrying'),
+  });
+  const broadcaster = new SseBroadcaster({
+    hub,
+    maxBufferedBytes: maxBuffered,
+    ...(deps.sseMaxClients === undefined ? {} : { maxClients: deps.sseMaxClients }),
+    ...(deps.sseHeartbeatMs === undefined ? {} : { heartbeatMs: deps.sseHeartbeatMs }),
+  });
+  const feed = new LeaderboardFeed(deps.openRedis(), keys.leaderboardChannel);
+  // Open streams would keep the server from closing: end them first.
+  app.addHook('preClose', async () => {
+    broadcaster.close();
+    for (const client of app.websocketServer?.clients ?? []) client.close(1001, 'server shutting down');
+    await Promise.all([hub.close(), feed.close()]);
+  });
+
+  /** The cached board (written after every tick), or computed now when no tick has published one yet. */
+  const currentBoard = async (): Promise<string> => {
+    const cached = await readCachedLeaderboard(deps.redis, keys);
+    if (cached !== null) return cached;
+    const { view } = await computeLeaderboard(deps.pg, now(), now);
+    return JSON.stringify(view);
+  };
+
+  app.get(
+    '/leaderboard',
+    {
+      config: { rateLimit },
+      schema: {
+        tags: ['public'],
+        summary: 'The current leaderboard, ranked by portfolio value',
+        description: 'Cached in Redis after every tick. Entries keep the original fields (team_id, portfolio_value) and add rank, metrics and a sparkline.',
+        response: { 200: leaderboardSchema, 429: errorSchema },
+      },
+    },
+    // The cached JSON is sent as is: no parse, no re-serialisation on the hot path.
+    async (_request, reply) => reply.type('application/json; charset=utf-8').header('cache-control', 'no-cache').serializer((body) => body as string).send(await currentBoard()),
+  );
+
+  app.get<{ Querystring: { days: number; limit: number } }>(
+    '/api/v1/leaderboard/history',
+    {
+      config: { rateLimit },
+      schema: {
+        tags: ['public'],
+        summary: "Every team's equity over time",
+        querystring: {
+          type: 'object',
+          properties: { days: { type: 'integer', minimum: 1, maximum: 365, default: 7 }, limit: { type: 'integer', minimum: 1, maximum: 5_000, default: 500 } },
+        },
+        response: { 200: leaderboardHistorySchema, 400: errorSchema, 429: errorSchema },
+      },
+    },
+    async (request) => ({ days: request.query.days, teams: await allEquityHistories(deps.pg, request.query.days, request.query.limit) }),
+  );
+
+  app.get<{ Querystring: { days?: number; sort_by: SortKey } }>(
+    '/api/v1/leaderboard/metrics',
+    {
+      config: { rateLimit },
+      schema: {
+        tags: ['public'],
+        summary: 'The leaderboard with performance metrics, sortable',
+        querystring: {
+          type: 'object',
+          properties: {
+            days: { type: 'integer', minimum: 1, maximum: 365, description: 'Period; all of the competition when absent' },
+            sort_by: { type: 'string', enum: [...SORT_KEYS], default: 'portfolio_value' },
+          },
+        },
+        response: { 200: leaderboardMetricsSchema, 400: errorSchema, 429: errorSchema },
+      },
+    },
+    async (request) => {
+      const board = JSON.parse(await currentBoard()) as LeaderboardView;
+      let entries = board.leaderboard;
+      const days = request.query.days;
+      if (days !== undefined) {
+        const newest = board.minute === null ? now() : Date.parse(board.minute);
+        const windowed = await windowedMetrics(deps.pg, newest - days * DAY_MS, null);
+        entries = entries.map((entry) => {
+          const team = windowed.get(entry.team_id);
+          return team ? { ...entry, ...metricsView(team.metrics, team.currentDrawdown) } : entry;
+        });
+      }
+      return { leaderboard: sortEntries(entries, request.query.sort_by), sort_by: request.query.sort_by, calculation_period_days: days ?? null };
+    },
+  );
+
+  app.get<{ Querystring: { limit: number } }>(
+    '/activity/recent',
+    {
+      config: { rateLimit },
+      schema: {
+        tags: ['public'],
+        summary: 'The latest activity (trades, rejections, errors, versions, ticks, leaderboard updates, halts), oldest first',
+        querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 } } },
+        response: { 200: activityRecentSchema, 400: errorSchema, 429: errorSchema },
+      },
+    },
+    async (request) => ({ activity: (await readRecentActivity(deps.redis, keys.activityStream, request.query.limit)).map(activityView) }),
+  );
+
+  app.get<{ Querystring: { last_event_id?: string } }>(
+    '/activity/stream',
+    {
+      config: { rateLimit },
+      schema: {
+        tags: ['public'],
+        summary: 'Live activity as Server-Sent Events',
+        description:
+          'Each event: `id: <stream id>` and `data: {id, timestamp, type, message, event}`. Reconnecting with Last-Event-ID (EventSource does it) resumes after that event; ' +
+          '`?last_event_id=` does the same on a first connection. A comment line is sent every 15 s.',
+        querystring: { type: 'object', properties: { last_event_id: { type: 'string' } } },
+        response: { 200: { type: 'string', description: 'text/event-stream' }, 400: errorSchema, 429: errorSchema, 503: errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const resume = resumeId(request);
+      if (resume === false) return reply.code(400).send({ error: 'bad_request', message: 'Last-Event-ID must be an activity stream id such as 1736000000000-0' });
+      if (broadcaster.full) return reply.code(503).header('retry-after', '5').send({ error: 'unavailable', message: 'too many open activity streams on this server; retry shortly' });
+      await hub.start();
+      reply.hijack();
+      reply.raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        // Proxies such as nginx must not buffer the stream.
+        'x-accel-buffering': 'no',
+      });
+      reply.raw.write('retry: 2000\n: connected\n\n');
+      await broadcaster.add(reply.raw, resume, (afterId) => readActivitySince(deps.redis, keys.activityStream, afterId, RESUME_BACKLOG)).catch((error: unknown) => {
+        request.log.warn({ err: error }, 'activity stream resume failed; client disconnected');
+      });
+    },
+  );
+
+  app.get(
+    '/ws/leaderboard',
+    {
+      websocket: true,
+      config: { rateLimit },
+      schema: { tags: ['public'], summary: 'WebSocket: the leaderboard (the JSON of GET /leaderboard) on connect and after every tick' },
+    },
+    (socket, request) => {
+      let unsubscribe: (() => void) | null = null;
+      socket.on('close', () => unsubscribe?.());
+      void (async () => {
+        try {
+          await feed.start();
+          if (socket.readyState !== socket.OPEN) return;
+          unsubscribe = feed.subscribe((json) => {
+            // A board replaces the previous one: a client that has not read the last ones skips to the latest.
+            if (socket.bufferedAmount <= maxBuffered) socket.send(json);
+          });
+          socket.send(await currentBoard());
+        } catch (error) {
+          request.log.warn({ err: error }, 'leaderboard websocket failed');
+          socket.close(1011, 'leaderboard unavailable');
+        }
+      })();
+    },
+  );
+}
