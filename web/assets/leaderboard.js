@@ -4,7 +4,7 @@
 import { el, setText, sparkline } from './dom.js';
 import { direction, formatDrawdown, formatMarketClock, formatMarketMinute, formatMoney, formatRatio, formatSignedPercent } from './format.js';
 import { followActivity, followLeaderboard, getJson } from './live.js';
-import { changedTeams, decodeHistory, decodeLeaderboard, describeActivity, nextSeries, summarise } from './model.js';
+import { changedTeams, decodeHistory, decodeLeaderboard, describeActivity, nextSeries, summarise, unwrapActivity } from './model.js';
 
 const ACTIVITY_LIMIT = 50;
 /** A screen reader hears the board at most this often unless the leader changes. */
@@ -130,10 +130,8 @@ function render(payload) {
   announce(board);
 }
 
-function addActivity(raw) {
-  // The stream may wrap the event as {id, event}.
-  const event = raw && typeof raw === 'object' && 'event' in raw && !('type' in raw) ? raw.event : raw;
-  const line = describeActivity(event, (teamId) => names.get(teamId) ?? teamId);
+function addActivity(data) {
+  const line = describeActivity(unwrapActivity(data), (teamId) => names.get(teamId) ?? teamId);
   if (!line) return;
   const item = el('li', { class: line.kind }, el('time', { datetime: new Date(line.at).toISOString() }, formatMarketClock(line.at)), line.text);
   activityList.prepend(item);
@@ -150,6 +148,21 @@ async function loadHistory() {
   }
 }
 
+/** The latest activity first (from /activity/recent), then the stream from just after it: no gap, no repeat. */
+async function startActivity() {
+  let after = null;
+  try {
+    const recent = await getJson('/activity/recent?limit=50');
+    const entries = Array.isArray(recent?.activity) ? recent.activity : [];
+    for (const entry of entries) addActivity(entry); // oldest first: each goes on top
+    const last = entries.at(-1);
+    if (last && typeof last.id === 'string') after = last.id;
+  } catch (error) {
+    console.warn('no recent activity:', error.message);
+  }
+  followActivity(after === null ? '/activity/stream' : `/activity/stream?last_event_id=${encodeURIComponent(after)}`, addActivity);
+}
+
 async function start() {
   try {
     const first = await getJson('/leaderboard');
@@ -160,7 +173,7 @@ async function start() {
     setText(statusLine, `The leaderboard is not available yet (${error.message}). Retrying…`);
   }
   followLeaderboard({ wsPath: '/ws/leaderboard', pollPath: '/leaderboard', onBoard: render, onState: setConnection });
-  followActivity('/activity/stream', addActivity);
+  await startActivity();
 }
 
 void start();

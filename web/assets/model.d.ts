@@ -28,5 +28,6 @@ export declare function decodeHistory(payload: unknown): Map<string, number[]>;
 export declare function nextSeries(known: number[] | undefined, row: Pick<BoardRow, 'sparkline' | 'equity'>, newMinute: boolean): number[];
 export declare function changedTeams(previous: Board | null, next: Board): Set<string>;
 export declare function summarise(board: Board, clock: (epochMs: number) => string): string;
+export declare function unwrapActivity(data: unknown): unknown;
 export declare function describeActivity(event: unknown, nameOf: (teamId: string) => string): ActivityLine | null;
 export declare function reconnectDelay(attempt: number, base?: number, max?: number, random?: () => number): number;

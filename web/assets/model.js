@@ -116,6 +116,16 @@ const shortCommit = (commit) => (typeof commit === 'string' ? commit.slice(0, 7)
 const sharesText = (quantity) => `${quantity} ${quantity === 1 ? 'share' : 'shares'}`;
 
 /**
+ * The event inside what the stream or `/activity/recent` sends: `{id, timestamp, type, message, event}`
+ * carries it in `event`; a bare event is taken as it is.
+ * @param {unknown} data
+ */
+export function unwrapActivity(data) {
+  if (isRecord(data) && isRecord(data.event) && typeof data.event.type === 'string') return data.event;
+  return data;
+}
+
+/**
  * A line of the activity ticker for one stream event, or null for events the ticker does not show
  * (ticks and leaderboard updates: the table shows those). `nameOf` turns a team id into its name.
  * @param {unknown} event

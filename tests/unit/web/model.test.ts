@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { changedTeams, decodeHistory, decodeLeaderboard, describeActivity, nextSeries, reconnectDelay, summarise, type Board } from '../../../web/assets/model.js';
+import { changedTeams, decodeHistory, decodeLeaderboard, describeActivity, nextSeries, reconnectDelay, summarise, unwrapActivity, type Board } from '../../../web/assets/model.js';
 
 const entry = (overrides: Record<string, unknown> = {}) => ({
   rank: 1,
@@ -135,6 +135,15 @@ describe('describeActivity', () => {
     expect(describeActivity({ type: 'leaderboard', at: 1, minute: 1, top: [] }, names)).toBeNull();
     expect(describeActivity({ type: 'mystery' }, names)).toBeNull();
     expect(describeActivity('trade', names)).toBeNull();
+  });
+});
+
+describe('unwrapActivity', () => {
+  it('takes the event out of an activity entry and leaves a bare event as it is', () => {
+    const event = { type: 'team_resumed', at: 1, teamId: 'alpha' };
+    expect(unwrapActivity({ id: '1-0', timestamp: '1970-01-01T00:00:00.001Z', type: 'team_resumed', message: 'alpha resumed', event })).toBe(event);
+    expect(unwrapActivity(event)).toBe(event);
+    expect(unwrapActivity('x')).toBe('x');
   });
 });
 
