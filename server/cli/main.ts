@@ -5,6 +5,7 @@ import { registerBacktestCommand } from './commands/backtest.ts';
 import { registerCheckCommand } from './commands/check.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerVersionsCommand } from './commands/versions.ts';
+import { registerWorkerCommand } from './commands/worker.ts';
 import { reportFatal } from './fatal.ts';
 
 const program = new Command()
@@ -19,6 +20,7 @@ registerRunCommand(program);
 registerAdminCommand(program);
 registerBacktestCommand(program);
 registerVersionsCommand(program);
+registerWorkerCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,205 @@
+/**
+ * The simulated broker of the live competition. It keeps nothing in memory: the orders it holds are the
+ * ledger's orders it has accepted, its account is the sum of the team books, and its executions are
+ * computed from the open orders and the minute's bars (`simFills.ts`) with deterministic ids. So any
+ * worker can act as the broker for a minute, and a worker killed in the middle of one leaves nothing
+ * behind that the next attempt cannot reconstruct.
+ *
+ * `submit` is idempotent by client order id like every Broker: an order the broker accepted before
+ * (recorded in the ledger) comes back as it is; the broker refuses what a broker refuses (unknown
+ * symbol, bad quantity, bad limit). Buying power and shares are the ledger's reservations.
+ */
+import pMap from 'p-map';
+import type { Bar } from '../../data/market/bar.ts';
+import type { MarketCalendar } from '../../data/market/calendar.ts';
+import type { AppliedFillResult, Ledger, RecordedBrokerState } from '../../data/postgres/ledger/ledger.ts';
+import type { StoredOrder } from '../../data/postgres/ledger/orders.ts';
+import { BrokerError, type Broker, type BrokerAccount, type BrokerOrderState, type BrokerPosition, type Fill, type OrderIntent } from '../trading/types.ts';
+import { simBrokerOrderId, simulateMinute, type SimExecutionOptions } from './simFills.ts';
+
+export type SimBrokerLedger = Pick<Ledger, 'getOrder' | 'openOrders' | 'loadBooks' | 'applyFill' | 'recordBrokerState'>;
+
+export interface LedgerSimBrokerOptions extends SimExecutionOptions {
+  ledger: SimBrokerLedger;
+  /** Whether the broker knows a symbol (the competition's universe, which a registry reload may change). */
+  knows: (symbol: string) => boolean;
+  /** Ledger writes in flight at once (different teams lock different rows). Default 8. */
+  concurrency?: number;
+  calendar?: MarketCalendar;
+}
+
+export interface SimMinuteResult {
+  fills: Array<{ fill: Fill; result: AppliedFillResult }>;
+  ended: Array<{ state: BrokerOrderState; result: RecordedBrokerState }>;
+}
+
+function stateOf(order: StoredOrder): BrokerOrderState {
+  return {
+    clientOrderId: order.intent.clientOrderId,
+    brokerOrderId: order.brokerOrderId ?? simBrokerOrderId(order.intent.clientOrderId),
+    symbol: order.intent.symbol,
+    side: order.intent.side,
+    quantity: order.intent.quantity,
+    status: order.status,
+    filledQuantity: order.filledQuantity,
+    filledAvgPrice: order.filledAvgPrice,
+    reason: order.brokerReason,
+    updatedAt: order.updatedAt,
+  };
+}
+
+export class LedgerSimBroker implements Broker {
+  readonly name = 'sim';
+  readonly #ledger: SimBrokerLedger;
+  readonly #knows: (symbol: string) => boolean;
+  readonly #execution: SimExecutionOptions;
+  readonly #concurrency: number;
+  readonly #fillListeners = new Set<(fill: Fill) => void>();
+  readonly #updateListeners = new Set<(state: BrokerOrderState) => void>();
+
+  constructor(options: LedgerSimBrokerOptions) {
+    this.#ledger = options.ledger;
+    this.#knows = options.knows;
+    this.#execution = {
+      slippageBps: options.slippageBps,
+      marketBuyCollarBps: options.marketBuyCollarBps,
+      ...(options.calendar === undefined ? {} : { calendar: options.calendar }),
+    };
+    this.#concurrency = options.concurrency ?? 8;
+  }
+
+  async submit(intent: OrderIntent): Promise<BrokerOrderState> {
+    const known = await this.#ledger.getOrder(intent.clientOrderId);
+    if (known !== null && known.status !== 'pending_submit') return stateOf(known);
+    if (!Number.isInteger(intent.quantity) || intent.quantity <= 0) {
+      throw new BrokerError('rejected', `qty must be a positive whole number of shares, got ${String(intent.quantity)}`, 422);
+    }
+    if (!this.#knows(intent.symbol)) throw new BrokerError('rejected', `asset "${intent.symbol}" not found`, 422);
+    if (intent.type === 'limit' && (intent.limitPrice === null || intent.limitPrice <= 0)) {
+      throw new BrokerError('rejected', 'a limit order needs a positive limit price', 422);
+    }
+    const state: BrokerOrderState = {
+      clientOrderId: intent.clientOrderId,
+      brokerOrderId: simBrokerOrderId(intent.clientOrderId),
+      symbol: intent.symbol,
+      side: intent.side,
+      quantity: intent.quantity,
+      status: 'accepted',
+      filledQuantity: 0,
+      filledAvgPrice: null,
+      reason: null,
+      updatedAt: intent.minute,
+    };
+    this.#emitUpdate(state);
+    return state;
+  }
+
+  /** The broker holds an order once it accepted it; an intent still pending submission is unknown to it. */
+  async getOrder(clientOrderId: string): Promise<BrokerOrderState | null> {
+    const order = await this.#ledger.getOrder(clientOrderId);
+    return order === null || order.status === 'pending_submit' ? null : stateOf(order);
+  }
+
+  async cancel(clientOrderId: string): Promise<void> {
+    const order = await this.#ledger.getOrder(clientOrderId);
+    if (order === null || order.status === 'pending_submit') throw new BrokerError('not_found', `order ${clientOrderId} not found`, 404);
+    if (order.status !== 'accepted' && order.status !== 'partially_filled') return;
+    const state: BrokerOrderState = { ...stateOf(order), status: 'canceled', reason: 'canceled on request', updatedAt: Date.now() };
+    await this.#ledger.recordBrokerState(state);
+    this.#emitUpdate(state);
+  }
+
+  async openOrders(): Promise<BrokerOrderState[]> {
+    const open = await this.#ledger.openOrders();
+    return open.filter((order) => order.status !== 'pending_submit').map(stateOf);
+  }
+
+  /** The shared account's positions: the sum of the team books. */
+  async positions(): Promise<BrokerPosition[]> {
+    const totals = new Map<string, { quantity: number; cost: number }>();
+    for (const book of await this.#ledger.loadBooks()) {
+      for (const [symbol, position] of Object.entries(book.positions)) {
+        const total = totals.get(symbol) ?? { quantity: 0, cost: 0 };
+        total.quantity += position.quantity;
+        total.cost += position.costBasis;
+        totals.set(symbol, total);
+      }
+    }
+    return [...totals]
+      .filter(([, total]) => total.quantity > 0)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([symbol, total]) => ({ symbol, quantity: total.quantity, avgEntryPrice: Math.round(total.cost / total.quantity) }));
+  }
+
+  /** Cash and reservations summed over the books; positions at cost (the broker keeps no prices). */
+  async account(): Promise<BrokerAccount> {
+    let cash = 0;
+    let reserved = 0;
+    let cost = 0;
+    for (const book of await this.#ledger.loadBooks()) {
+      cash += book.cash;
+      reserved += book.reservedCash;
+      for (const position of Object.values(book.positions)) cost += position.costBasis;
+    }
+    return { cash, equity: cash + cost, buyingPower: cash - reserved };
+  }
+
+  /**
+   * The minute's bars reach the broker: orders it holds from earlier minutes fill, are canceled by the
+   * collar, or expire at their session's close; each outcome goes to the ledger (a fill once per
+   * execution id). One team's orders are applied in order; different teams in parallel.
+   */
+  async advance(minute: number, bars: ReadonlyMap<string, Bar>): Promise<SimMinuteResult> {
+    const open = await this.#ledger.openOrders();
+    const decisions = simulateMinute(open, minute, bars, this.#execution);
+    const teamOf = new Map(open.map((order) => [order.intent.clientOrderId, order.intent.teamId]));
+    const byTeam = new Map<string, typeof decisions>();
+    for (const decision of decisions) {
+      const teamId = teamOf.get(decision.kind === 'fill' ? decision.fill.clientOrderId : decision.state.clientOrderId) ?? '';
+      const list = byTeam.get(teamId) ?? [];
+      list.push(decision);
+      byTeam.set(teamId, list);
+    }
+    const result: SimMinuteResult = { fills: [], ended: [] };
+    await pMap(
+      [...byTeam.values()],
+      async (teamDecisions) => {
+        for (const decision of teamDecisions) {
+          if (decision.kind === 'fill') {
+            result.fills.push({ fill: decision.fill, result: await this.#ledger.applyFill(decision.fill) });
+          } else {
+            result.ended.push({ state: decision.state, result: await this.#ledger.recordBrokerState(decision.state) });
+          }
+        }
+      },
+      { concurrency: this.#concurrency },
+    );
+    for (const { fill, result: applied } of result.fills) if (applied.outcome === 'applied') this.#emitFill(fill);
+    for (const { state } of result.ended) this.#emitUpdate(state);
+    return result;
+  }
+
+  onFill(listener: (fill: Fill) => void): () => void {
+    this.#fillListeners.add(listener);
+    return () => this.#fillListeners.delete(listener);
+  }
+
+  onOrderUpdate(listener: (state: BrokerOrderState) => void): () => void {
+    this.#updateListeners.add(listener);
+    return () => this.#updateListeners.delete(listener);
+  }
+
+  close(): Promise<void> {
+    this.#fillListeners.clear();
+    this.#updateListeners.clear();
+    return Promise.resolve();
+  }
+
+  #emitFill(fill: Fill): void {
+    for (const listener of this.#fillListeners) listener({ ...fill });
+  }
+
+  #emitUpdate(state: BrokerOrderState): void {
+    for (const listener of this.#updateListeners) listener({ ...state });
+  }
+}

@@ -1,0 +1,252 @@
+/**
+ * The warm sandboxes of one worker: one `SandboxPool` per shard the worker has recently run, holding
+ * the isolates of that shard's teams. A pool is fed every minute of bars in order (minutes other
+ * workers ran come from the stored ticks), so an isolate sees the same bar window whichever worker ran
+ * the minutes before; a team is (re)loaded with its `team.memory` from Postgres whenever its last run
+ * was not this pool's (another worker ran it, or this worker lost a race for it).
+ */
+import type { Bar } from '../../data/market/bar.ts';
+import { SandboxPool, type CompiledStrategy, type SandboxPoolOptions, type TeamMinuteState, type TeamRunResult, type Bar as SandboxBar } from '../../sandbox/index.ts';
+import type { StoredBars } from './barsSnapshot.ts';
+import type { HistoryMinute } from './tickStore.ts';
+
+export interface TeamSpec {
+  teamId: string;
+  versionId: number;
+  params: Record<string, unknown>;
+  cpuMs: number;
+  memoryMb: number;
+}
+
+/** What a pool needs from storage, injected so the pool logic stays testable. */
+export interface ShardPoolStore {
+  /** Stored minutes strictly between `after` and `before` (the newest `limit`), oldest first. */
+  history(after: number, before: number, limit: number): Promise<HistoryMinute[]>;
+  /** The latest minute before `before` each team has a stored run for (absent: never ran). */
+  lastRuns(teamIds: readonly string[], before: number): Promise<Map<string, number>>;
+  bundles(versionIds: readonly number[]): Promise<Map<number, CompiledStrategy>>;
+  memories(teamIds: readonly string[]): Promise<Map<string, Record<string, unknown>>>;
+}
+
+export interface ShardRunOutcome {
+  results: Map<string, TeamRunResult>;
+  loadMs: number;
+  runMs: number;
+}
+
+interface LoadedTeam {
+  spec: TeamSpec;
+  /** The last minute this pool ran the team (its isolate's memory is from then). */
+  lastRun: number | null;
+}
+
+const sandboxBars = (minute: number, bars: StoredBars): Record<string, SandboxBar> => {
+  const out: Record<string, SandboxBar> = {};
+  for (const [symbol, [open, high, low, close, volume]] of Object.entries(bars)) out[symbol] = { timestamp: minute, open, high, low, close, volume };
+  return out;
+};
+
+const sameSpec = (a: TeamSpec, b: TeamSpec): boolean =>
+  a.versionId === b.versionId && a.cpuMs === b.cpuMs && a.memoryMb === b.memoryMb && JSON.stringify(a.params) === JSON.stringify(b.params);
+
+export class ShardPool {
+  readonly pool: SandboxPool;
+  readonly #store: ShardPoolStore;
+  readonly #windowBars: number;
+  readonly #teams = new Map<string, LoadedTeam>();
+  /** The last minute appended to the pool's bar history. */
+  #lastMinute = -Infinity;
+  #lastResults: { minute: number; results: Map<string, TeamRunResult> } | null = null;
+  /** Runs of one pool happen one at a time (two jobs of one shard in one worker wait for each other). */
+  #queue: Promise<unknown> = Promise.resolve();
+  lastUsed = Date.now();
+
+  constructor(pool: SandboxPool, store: ShardPoolStore, windowBars: number) {
+    this.pool = pool;
+    this.#store = store;
+    this.#windowBars = windowBars;
+  }
+
+  get lastMinute(): number {
+    return this.#lastMinute;
+  }
+
+  /**
+   * Runs the teams on the minute's bars. A team this pool already ran for this minute (a retried job
+   * in the same worker) gets its first result again: a sandbox never runs one minute twice.
+   */
+  run(minute: number, bars: ReadonlyMap<string, Bar>, prices: Record<string, number>, teams: readonly TeamSpec[], states: ReadonlyMap<string, TeamMinuteState>): Promise<ShardRunOutcome> {
+    const next = this.#queue.then(() => this.#run(minute, bars, prices, teams, states));
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async #run(minute: number, bars: ReadonlyMap<string, Bar>, prices: Record<string, number>, teams: readonly TeamSpec[], states: ReadonlyMap<string, TeamMinuteState>): Promise<ShardRunOutcome> {
+    this.lastUsed = Date.now();
+    if (minute === this.#lastMinute && this.#lastResults?.minute === minute) {
+      const cached = this.#lastResults.results;
+      const results = new Map<string, TeamRunResult>();
+      for (const team of teams) results.set(team.teamId, cached.get(team.teamId) ?? notRunAgain(minute));
+      return { results, loadMs: 0, runMs: 0 };
+    }
+    if (minute <= this.#lastMinute) {
+      const results = new Map(teams.map((team) => [team.teamId, outOfOrder(minute, this.#lastMinute)] as const));
+      return { results, loadMs: 0, runMs: 0 };
+    }
+    const loadStarted = performance.now();
+    await this.#catchUp(minute);
+    await this.#load(minute, teams);
+    const loadMs = performance.now() - loadStarted;
+
+    const input: Record<string, SandboxBar> = {};
+    for (const [symbol, bar] of bars) input[symbol] = { timestamp: bar.timestamp, open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume };
+    const runStarted = performance.now();
+    const results = await this.pool.runMinute({
+      minute,
+      bars: input,
+      prices,
+      teams: teams.map((team) => states.get(team.teamId) ?? { teamId: team.teamId, cash: 0, equity: 0, positions: {} }),
+    });
+    const runMs = performance.now() - runStarted;
+    this.#lastMinute = minute;
+    this.#lastResults = { minute, results };
+    for (const team of teams) {
+      const loaded = this.#teams.get(team.teamId);
+      if (loaded !== undefined) loaded.lastRun = minute;
+    }
+    return { results, loadMs, runMs };
+  }
+
+  /** Another worker's run of the team was kept: its isolate's memory is not the stored one any more. */
+  forget(teamId: string): void {
+    const loaded = this.#teams.get(teamId);
+    if (loaded !== undefined) loaded.lastRun = null;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  /** Appends the stored minutes this pool has not seen (at most a window's worth), without running anyone. */
+  async #catchUp(minute: number): Promise<void> {
+    const missed = await this.#store.history(this.#lastMinute, minute, this.#windowBars);
+    for (const entry of missed) {
+      if (entry.minute <= this.#lastMinute) continue;
+      await this.pool.runMinute({ minute: entry.minute, bars: sandboxBars(entry.minute, entry.bars), prices: entry.prices, teams: [] });
+      this.#lastMinute = entry.minute;
+    }
+  }
+
+  async #load(minute: number, teams: readonly TeamSpec[]): Promise<void> {
+    const wanted = new Set(teams.map((team) => team.teamId));
+    for (const teamId of [...this.#teams.keys()]) {
+      if (!wanted.has(teamId)) {
+        this.#teams.delete(teamId);
+        await this.pool.unload(teamId);
+      }
+    }
+    const lastRuns = await this.#store.lastRuns([...wanted], minute);
+    const stale = teams.filter((team) => {
+      const loaded = this.#teams.get(team.teamId);
+      if (loaded === undefined || !sameSpec(loaded.spec, team)) return true;
+      return (lastRuns.get(team.teamId) ?? null) !== loaded.lastRun;
+    });
+    if (stale.length === 0) return;
+    const [bundles, memories] = await Promise.all([
+      this.#store.bundles([...new Set(stale.map((team) => team.versionId))]),
+      this.#store.memories(stale.map((team) => team.teamId)),
+    ]);
+    for (const team of stale) {
+      const strategy = bundles.get(team.versionId);
+      if (strategy === undefined) {
+        await this.pool.unload(team.teamId);
+        this.#teams.delete(team.teamId);
+        continue;
+      }
+      // A failed load is remembered by the pool: runMinute reports it as the team's error.
+      await this.pool.load({ teamId: team.teamId, strategy, params: team.params, memory: memories.get(team.teamId) ?? {}, cpuMs: team.cpuMs, memoryMb: team.memoryMb });
+      this.#teams.set(team.teamId, { spec: team, lastRun: lastRuns.get(team.teamId) ?? null });
+    }
+  }
+}
+
+function notRunAgain(minute: number): TeamRunResult {
+  return {
+    signals: [],
+    error: { kind: 'load', message: `not run: this worker had already run ${new Date(minute).toISOString()} without this team, and a sandbox never runs a minute twice` },
+    logs: [],
+    memory: {},
+    cpuMs: 0,
+    wallMs: 0,
+  };
+}
+
+function outOfOrder(minute: number, last: number): TeamRunResult {
+  return {
+    signals: [],
+    error: { kind: 'load', message: `not run: minute ${new Date(minute).toISOString()} arrived after ${new Date(last).toISOString()} in this worker` },
+    logs: [],
+    memory: {},
+    cpuMs: 0,
+    wallMs: 0,
+  };
+}
+
+export interface ShardPoolsOptions {
+  store: ShardPoolStore;
+  /** Options of each pool (processes, limits, logger). */
+  poolOptions: SandboxPoolOptions;
+  /** A pool not used for this long is closed (its shard went to other workers). */
+  idleCloseMs: number;
+}
+
+/** One pool per shard key (`<shards>:<shard>`), created on first use. */
+export class ShardPools {
+  readonly #pools = new Map<string, Promise<ShardPool>>();
+  readonly #options: ShardPoolsOptions;
+  #closed = false;
+
+  constructor(options: ShardPoolsOptions) {
+    this.#options = options;
+  }
+
+  async get(shard: number, shards: number): Promise<ShardPool> {
+    if (this.#closed) throw new Error('the worker is shutting down');
+    await this.#closeIdle(`${String(shards)}:${String(shard)}`);
+    const key = `${String(shards)}:${String(shard)}`;
+    let pool = this.#pools.get(key);
+    if (pool === undefined) {
+      pool = (async () => {
+        const sandbox = new SandboxPool(this.#options.poolOptions);
+        await sandbox.start();
+        return new ShardPool(sandbox, this.#options.store, this.#options.poolOptions.windowBars ?? 1200);
+      })();
+      this.#pools.set(key, pool);
+      pool.catch(() => this.#pools.delete(key));
+    }
+    return pool;
+  }
+
+  get size(): number {
+    return this.#pools.size;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const pools = [...this.#pools.values()];
+    this.#pools.clear();
+    await Promise.all(pools.map(async (pool) => (await pool.catch(() => null))?.close()));
+  }
+
+  async #closeIdle(keep: string): Promise<void> {
+    const now = Date.now();
+    for (const [key, promise] of [...this.#pools]) {
+      if (key === keep) continue;
+      const pool = await promise.catch(() => null);
+      if (pool !== null && now - pool.lastUsed > this.#options.idleCloseMs) {
+        this.#pools.delete(key);
+        await pool.close();
+      }
+    }
+  }
+}

@@ -1,0 +1,467 @@
+/**
+ * The minute tick (DESIGN.md "The minute tick"), split the way BullMQ runs it: per minute one flow whose
+ * children are shards of the teams and whose parent writes the books.
+ *
+ *   prepare (first shard to arrive, under a per-minute advisory lock; everyone else reuses it)
+ *     1. bars   — the minute's snapshot from the market source, stored once with its hash and the
+ *                 carried-forward prices: every team, in every shard and every attempt, sees exactly it
+ *     2. fills  — the simulated broker fills orders from earlier minutes on these bars (deterministic
+ *                 execution ids, applied once by the ledger); with a streaming broker fills arrive on
+ *                 their own and this stage only waits for what was received to be recorded
+ *   shard k (any worker)
+ *     3. strategies — the shard's teams run in a warm sandbox pool
+ *     4. orders     — validation → risk → the decision stored with the run, memory and risk state in one
+ *                     transaction → `recordIntents` (durable, reserved) → the router submits
+ *   books (parent, after every shard)
+ *     5. books  — leftover submissions, mark-to-market snapshot of every team, leaderboard, activity events,
+ *                 the tick row completed with its per-stage timings
+ *
+ * Exactly once: a team's run of a minute is stored once (first writer wins) together with its memory
+ * and risk state, and its orders are made from the stored run, never from a second run; intents and
+ * fills are idempotent in the ledger; snapshots are first-write-wins per (team, minute). So a retried,
+ * stalled, duplicated or killed job redoes only what is missing.
+ */
+import type { Logger } from 'pino';
+import type { Bar } from '../../data/market/bar.ts';
+import type { MarketDataSource } from '../../data/market/source.ts';
+import type { Ledger, PendingSubmission } from '../../data/postgres/ledger/ledger.ts';
+import { query, withTransaction } from '../../data/postgres/ledger/sql.ts';
+import type { PgPool } from '../../data/postgres/pool.ts';
+import type { RedisClient } from '../../data/redis/client.ts';
+import type { TeamMinuteState } from '../../sandbox/index.ts';
+import type { HaltState } from '../control/halts.ts';
+import { publishActivities } from '../live/activity.ts';
+import type { ActivityEvent } from '../live/events.ts';
+import { decimalStringToMoney, toDollars, toMoney, type Money } from '../trading/money.ts';
+import type { PriceLookup } from '../trading/orders/validate.ts';
+import { INITIAL_RISK_STATE, riskLimitsFrom, type RegistryRisk } from '../trading/risk/limits.ts';
+import { createOrderRouter, type RateLimiter, type RouterLedger, type SubmissionResult } from '../trading/router/orderRouter.ts';
+import type { Broker, OrderIntent } from '../trading/types.ts';
+import { barsHash, carryPrices, decodeBars, encodeBars } from './barsSnapshot.ts';
+import { decideTeamOrders, extraReservedCash, markedEquity, strategyView } from './decide.ts';
+import type { LedgerSimBroker } from './ledgerSimBroker.ts';
+import type { PauseHook } from './pausePoint.ts';
+import { teamsOfShard } from './shards.ts';
+import type { ShardPools, TeamSpec } from './shardPools.ts';
+import {
+  appendTickErrors,
+  completeTick,
+  dueTeams,
+  insertRuns,
+  insertTick,
+  loadRiskStates,
+  markEventsPublished,
+  markPrepared,
+  pricesBefore,
+  raiseAttempts,
+  saveMemories,
+  saveRiskStates,
+  selectRuns,
+  selectShards,
+  selectTick,
+  teamOverrides,
+  teamsWithRuns,
+  upsertShard,
+  type StageTimings,
+  type TeamRunRecord,
+  type TickClock,
+  type TickError,
+  type TickRecord,
+} from './tickStore.ts';
+
+/** The competition's settings the tick applies (from the registry in force). */
+export interface CompetitionSettings {
+  universe: readonly string[];
+  startingCash: Money;
+  limits: { cpuMs: number; memoryMb: number };
+  risk: RegistryRisk;
+  /** Cash validation holds back per market buy beyond its price (the simulated broker's collar, bps). */
+  marketBuyBufferBps: number;
+}
+
+/** How orders reach a market: the ledger-backed simulated broker (fills computed each minute), or a broker that streams its fills (Alpaca). */
+export type TickExecution = { kind: 'sim'; broker: LedgerSimBroker } | { kind: 'stream'; broker: Broker; idle: () => Promise<void> };
+
+export interface TickEnvironment {
+  pg: PgPool;
+  redis: RedisClient;
+  ledger: Ledger;
+  market: MarketDataSource;
+  competition: () => CompetitionSettings;
+  execution: TickExecution;
+  /** One permit per broker request of the order router. */
+  limiter: RateLimiter;
+  pools: ShardPools;
+  workerId: string;
+  log: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
+  pause: PauseHook;
+  readHalts: () => Promise<HaltState>;
+  /** After the books: cache, publish and announce the leaderboard as of the minute. */
+  publishLeaderboard: (minute: number) => Promise<void>;
+  /** The activity stream key (tests use their own). */
+  activityStream?: string;
+  /** Submissions in flight at once with the simulated broker (one per team at a time). */
+  submitConcurrency?: number;
+}
+
+export interface TickJobSpec {
+  minute: number;
+  shards: number;
+  clock: TickClock;
+  /** The BullMQ attempt this is (1 = first). */
+  attempt: number;
+}
+
+export interface ShardOutcome {
+  minute: number;
+  shard: number;
+  teams: number;
+  teamsRun: number;
+  stageMs: StageTimings;
+}
+
+export interface BooksOutcome {
+  minute: number;
+  teamsRun: number;
+  stageMs: StageTimings;
+  snapshots: number;
+}
+
+// Advisory lock namespace of a minute's preparation (any constant distinct from the project's other locks).
+const PREPARE_LOCK = 0x71_74_63_05;
+const MINUTE_MS = 60_000;
+
+/** When a minute's tick "happens": the wall clock when live, the end of the minute when simulated or replayed. */
+export function tickNow(spec: Pick<TickJobSpec, 'minute' | 'clock'>): number {
+  return spec.clock === 'live' ? Date.now() : spec.minute + MINUTE_MS;
+}
+
+function moneyPrices(prices: Readonly<Record<string, number>>): PriceLookup & { all(): Record<string, Money> } {
+  const cache = new Map<string, Money>();
+  const get = (symbol: string): Money | undefined => {
+    let money = cache.get(symbol);
+    if (money === undefined) {
+      const dollars = prices[symbol];
+      if (dollars === undefined) return undefined;
+      money = toMoney(dollars);
+      cache.set(symbol, money);
+    }
+    return money;
+  };
+  return {
+    get,
+    all: () => Object.fromEntries(Object.keys(prices).map((symbol) => [symbol, get(symbol)!])),
+  };
+}
+
+const elapsed = (since: number): number => Math.round((performance.now() - since) * 100) / 100;
+
+export function createTickRunner(env: TickEnvironment) {
+  const { pg, ledger } = env;
+
+  /** Stages 1 and 2, once per minute whichever worker gets there first. */
+  async function ensurePrepared(spec: TickJobSpec): Promise<TickRecord> {
+    const known = await selectTick(pg, spec.minute);
+    if (known?.preparedAt != null) {
+      if (spec.attempt > known.attempts) await raiseAttempts(pg, spec.minute, spec.attempt);
+      return known;
+    }
+    const client = await pg.connect();
+    const key = Math.floor(spec.minute / MINUTE_MS) % 2_147_483_647;
+    try {
+      await client.query('SELECT pg_advisory_lock($1, $2)', [PREPARE_LOCK, key]);
+      try {
+        let tick = await selectTick(client, spec.minute);
+        if (tick === null) {
+          const competition = env.competition();
+          const started = performance.now();
+          const snapshot = await env.market.barsForMinute(spec.minute, competition.universe);
+          const bars = encodeBars(snapshot.bars);
+          const teams = await dueTeams(client);
+          if (teams.length > 0) await ledger.ensureTeamBooks(teams.map((team) => team.teamId), competition.startingCash);
+          await insertTick(client, {
+            minute: spec.minute,
+            attempts: spec.attempt,
+            shards: spec.shards,
+            clock: spec.clock,
+            source: snapshot.source,
+            stale: snapshot.stale,
+            staleReason: snapshot.staleReason ?? null,
+            barHash: barsHash(spec.minute, bars),
+            bars,
+            prices: carryPrices(await pricesBefore(client, spec.minute), bars),
+            teams,
+            barsMs: elapsed(started),
+          });
+          if (snapshot.stale) env.log.warn({ minute: new Date(spec.minute).toISOString(), reason: snapshot.staleReason }, 'the minute\'s bars are stale');
+          tick = (await selectTick(client, spec.minute))!;
+        } else if (spec.attempt > tick.attempts) {
+          await raiseAttempts(client, spec.minute, spec.attempt);
+        }
+        if (tick.preparedAt === null) {
+          const started = performance.now();
+          const { applied, errors } = await applyFills(spec.minute, decodeBars(spec.minute, tick.bars));
+          await appendTickErrors(client, spec.minute, errors);
+          await env.pause('after-fills', spec.minute);
+          await markPrepared(client, spec.minute, applied, elapsed(started));
+          tick = (await selectTick(client, spec.minute))!;
+        }
+        return tick;
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1, $2)', [PREPARE_LOCK, key]);
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  async function applyFills(minute: number, bars: ReadonlyMap<string, Bar>): Promise<{ applied: number; errors: TickError[] }> {
+    if (env.execution.kind === 'stream') {
+      await env.execution.idle();
+      return { applied: 0, errors: [] };
+    }
+    const result = await env.execution.broker.advance(minute, bars);
+    const errors: TickError[] = [];
+    let applied = 0;
+    for (const { fill, result: outcome } of result.fills) {
+      if (outcome.outcome === 'applied') applied += 1;
+      else if (outcome.outcome !== 'duplicate') errors.push({ stage: 'fills', teamId: outcome.teamId ?? undefined, message: `fill ${fill.executionId} ${outcome.outcome}: ${outcome.reason ?? ''}` });
+    }
+    return { applied, errors };
+  }
+
+  /** Submits the due intents of `teamIds` (null: every team), one router per group of teams so teams go in parallel. */
+  async function submit(spec: TickJobSpec, teamIds: ReadonlySet<string> | null): Promise<SubmissionResult[]> {
+    const now = () => tickNow(spec);
+    const due = (await ledger.pendingSubmissions(now(), 1_000_000)).filter((pending) => teamIds === null || teamIds.has(pending.intent.teamId));
+    if (due.length === 0) return [];
+    const lanes = env.execution.kind === 'sim' ? Math.max(1, env.submitConcurrency ?? 4) : 1;
+    const groups: PendingSubmission[][] = Array.from({ length: lanes }, () => []);
+    const laneOf = new Map<string, number>();
+    for (const pending of due) {
+      let lane = laneOf.get(pending.intent.teamId);
+      if (lane === undefined) {
+        lane = laneOf.size % lanes;
+        laneOf.set(pending.intent.teamId, lane);
+      }
+      groups[lane]!.push(pending);
+    }
+    const results = await Promise.all(
+      groups
+        .filter((group) => group.length > 0)
+        .map((group) => {
+          let batch: PendingSubmission[] | null = group;
+          const laneLedger: RouterLedger = {
+            pendingSubmissions: () => {
+              const taken = batch ?? [];
+              batch = null;
+              return Promise.resolve(taken);
+            },
+            recordBrokerState: (state) => ledger.recordBrokerState(state),
+            applyFill: (fill) => ledger.applyFill(fill),
+            recordSubmitFailure: (id, message, next) => ledger.recordSubmitFailure(id, message, next),
+            openOrders: () => ledger.openOrders(),
+          };
+          const router = createOrderRouter({
+            broker: env.execution.broker,
+            ledger: laneLedger,
+            limiter: env.limiter,
+            now,
+            onProblem: (problem) => env.log.warn({ problem: { kind: problem.kind, clientOrderId: problem.clientOrderId, message: problem.message } }, 'order router problem'),
+          });
+          return router.submitPending();
+        }),
+    );
+    return results.flat();
+  }
+
+  /** Stages 3 and 4 for one shard of the minute's teams. */
+  async function runShard(spec: TickJobSpec & { shard: number }): Promise<ShardOutcome> {
+    const tick = await ensurePrepared(spec);
+    const mine = teamsOfShard(tick.teams, spec.shard, spec.shards);
+    const ids = mine.map((team) => team.teamId);
+    const stageMs: StageTimings = {};
+    let teamsRun = 0;
+    const halts = await env.readHalts();
+    const done = await teamsWithRuns(pg, spec.minute, ids);
+    const toRun = halts.competition === null ? mine.filter((team) => !done.has(team.teamId) && !halts.teams.has(team.teamId)) : [];
+
+    if (toRun.length > 0) {
+      const competition = env.competition();
+      const runIds = toRun.map((team) => team.teamId);
+      const [overrides, books, open, risks] = await Promise.all([teamOverrides(pg, runIds), ledger.loadBooks(), ledger.openOrders(), loadRiskStates(pg, runIds)]);
+      const bookOf = new Map(books.map((book) => [book.teamId, book]));
+      const openOf = new Map<string, OrderIntent[]>();
+      for (const order of open) {
+        if (order.status === 'pending_submit' || order.status === 'accepted' || order.status === 'partially_filled') {
+          const list = openOf.get(order.intent.teamId) ?? [];
+          list.push(order.intent);
+          openOf.set(order.intent.teamId, list);
+        }
+      }
+      const prices = moneyPrices(tick.prices);
+      const specs: TeamSpec[] = [];
+      const states = new Map<string, TeamMinuteState>();
+      const equities = new Map<string, Money>();
+      for (const team of toRun) {
+        const own = overrides.get(team.teamId);
+        const book = bookOf.get(team.teamId);
+        if (book === undefined) continue;
+        specs.push({
+          teamId: team.teamId,
+          versionId: team.versionId,
+          params: own?.params ?? {},
+          cpuMs: own?.limits.cpuMs ?? competition.limits.cpuMs,
+          memoryMb: own?.limits.memoryMb ?? competition.limits.memoryMb,
+        });
+        const equity = markedEquity(book, prices);
+        equities.set(team.teamId, equity);
+        states.set(team.teamId, strategyView(book, equity, extraReservedCash(openOf.get(team.teamId) ?? [], competition.marketBuyBufferBps)));
+      }
+      const shardPool = await env.pools.get(spec.shard, spec.shards);
+      const outcome = await shardPool.run(spec.minute, decodeBars(spec.minute, tick.bars), tick.prices, specs, states);
+      stageMs.load = Math.round(outcome.loadMs * 100) / 100;
+      stageMs.strategies = Math.round(outcome.runMs * 100) / 100;
+
+      const ordersStarted = performance.now();
+      const universe = new Set(competition.universe);
+      const runs: TeamRunRecord[] = [];
+      const riskAfter: Array<{ teamId: string; state: typeof INITIAL_RISK_STATE }> = [];
+      const memories: Array<{ teamId: string; memory: unknown }> = [];
+      for (const team of specs) {
+        const result = outcome.results.get(team.teamId);
+        const book = bookOf.get(team.teamId);
+        if (result === undefined || book === undefined) continue;
+        const own = overrides.get(team.teamId);
+        const decision = decideTeamOrders({
+          teamId: team.teamId,
+          minute: spec.minute,
+          signals: result.signals,
+          book,
+          openOrders: openOf.get(team.teamId) ?? [],
+          equity: equities.get(team.teamId)!,
+          risk: risks.get(team.teamId) ?? INITIAL_RISK_STATE,
+          limits: riskLimitsFrom({ ...competition.risk, ...own?.risk }),
+          universe,
+          prices,
+          marketBuyBufferBps: competition.marketBuyBufferBps,
+          halt: null,
+        });
+        runs.push({
+          minute: spec.minute,
+          teamId: team.teamId,
+          versionId: team.versionId,
+          shard: spec.shard,
+          worker: env.workerId,
+          signals: result.signals,
+          intents: decision.intents,
+          rejections: decision.rejections.map((r) => ({ index: r.index, symbol: String(r.signal.symbol), action: String(r.signal.action), quantity: Number(r.signal.quantity), code: r.code, message: r.message })),
+          error: result.error,
+          logs: result.logs,
+          cpuMs: result.cpuMs,
+          wallMs: result.wallMs,
+        });
+        riskAfter.push({ teamId: team.teamId, state: decision.risk });
+        memories.push({ teamId: team.teamId, memory: result.memory ?? {} });
+      }
+      const stored = await withTransaction(pg, async (client) => {
+        const inserted = await insertRuns(client, runs);
+        await saveMemories(
+          client,
+          memories.filter((entry) => inserted.has(entry.teamId) && typeof entry.memory === 'object' && entry.memory !== null && !Array.isArray(entry.memory)),
+        );
+        await saveRiskStates(client, spec.minute, riskAfter.filter((entry) => inserted.has(entry.teamId)));
+        return inserted;
+      });
+      for (const run of runs) if (!stored.has(run.teamId)) shardPool.forget(run.teamId);
+      teamsRun = stored.size;
+      stageMs.orders = elapsed(ordersStarted);
+    }
+    await env.pause('after-runs', spec.minute);
+
+    const ordersStarted = performance.now();
+    const intents = (await selectRuns(pg, spec.minute, ids)).flatMap((run) => run.intents);
+    if (intents.length > 0) {
+      const recorded = await ledger.recordIntents(intents);
+      const problems = recorded.filter((entry) => entry.outcome === 'conflict' || entry.outcome === 'refused');
+      await appendTickErrors(
+        pg,
+        spec.minute,
+        problems.map((entry) => ({ stage: 'orders', teamId: intents.find((intent) => intent.clientOrderId === entry.clientOrderId)?.teamId, message: `${entry.clientOrderId} ${entry.outcome}: ${entry.reason ?? ''}` })),
+      );
+    }
+    await env.pause('after-intents', spec.minute);
+    if (halts.competition === null) await submit(spec, new Set(ids.filter((id) => !halts.teams.has(id))));
+    stageMs.orders = (stageMs.orders ?? 0) + elapsed(ordersStarted);
+    await upsertShard(pg, { minute: spec.minute, shard: spec.shard, worker: env.workerId, teams: mine.length, teamsRun, stageMs });
+    return { minute: spec.minute, shard: spec.shard, teams: mine.length, teamsRun, stageMs };
+  }
+
+  /** Stage 5, after every shard of the minute. */
+  async function books(spec: TickJobSpec): Promise<BooksOutcome> {
+    const tick = await ensurePrepared(spec);
+    await env.pause('before-books', spec.minute);
+    const started = performance.now();
+    const halts = await env.readHalts();
+    if (halts.competition === null) await submit(spec, null);
+    const snapshots = await ledger.snapshotEquity(spec.minute, moneyPrices(tick.prices).all());
+    await env.publishLeaderboard(spec.minute);
+    const runs = await selectRuns(pg, spec.minute);
+    const shards = await selectShards(pg, spec.minute);
+    const maxOf = (stage: 'load' | 'strategies' | 'orders'): number => Math.max(0, ...shards.map((shard) => shard.stageMs[stage] ?? 0));
+    const stageMs: StageTimings = { load: maxOf('load'), strategies: maxOf('strategies'), orders: maxOf('orders'), books: elapsed(started) };
+    stageMs.total = Math.max(0, Date.now() - tick.startedAt);
+    if (!tick.eventsPublished) {
+      const events = await activityEvents(tick, runs, { ...tick.stageMs, ...stageMs });
+      await publishActivities(env.redis, events, ...(env.activityStream === undefined ? [] : [env.activityStream]));
+      await markEventsPublished(pg, spec.minute);
+    }
+    stageMs.books = elapsed(started);
+    stageMs.total = Math.max(0, Date.now() - tick.startedAt);
+    await completeTick(pg, spec.minute, runs.length, stageMs);
+    return { minute: spec.minute, teamsRun: runs.length, stageMs: { ...tick.stageMs, ...stageMs }, snapshots: snapshots.length };
+  }
+
+  async function activityEvents(tick: TickRecord, runs: readonly TeamRunRecord[], stageMs: StageTimings): Promise<ActivityEvent[]> {
+    const at = Date.now();
+    const events: ActivityEvent[] = [];
+    const fills = await query<{ team_id: string; symbol: string; side: 'buy' | 'sell'; quantity: string; price: string; client_order_id: string; executed_at: Date }>(
+      pg,
+      `SELECT team_id, symbol, side, quantity, price, client_order_id, executed_at FROM fills
+       WHERE applied AND executed_at >= $1 AND executed_at < $2 ORDER BY executed_at, team_id, client_order_id`,
+      [new Date(tick.minute), new Date(tick.minute + MINUTE_MS)],
+    );
+    for (const fill of fills) {
+      events.push({
+        type: 'trade',
+        at: fill.executed_at.getTime(),
+        teamId: fill.team_id,
+        symbol: fill.symbol,
+        side: fill.side,
+        quantity: Number(fill.quantity),
+        price: toDollars(decimalStringToMoney(fill.price)),
+        clientOrderId: fill.client_order_id,
+      });
+    }
+    for (const run of runs) {
+      if (run.error !== null) events.push({ type: 'strategy_error', at, teamId: run.teamId, kind: run.error.kind, message: run.error.message });
+      for (const rejection of run.rejections) events.push({ type: 'order_rejected', at, teamId: run.teamId, symbol: rejection.symbol, code: rejection.code, message: rejection.message });
+    }
+    const refused = await query<{ team_id: string; symbol: string; client_order_id: string; broker_reason: string | null }>(
+      pg,
+      `SELECT team_id, symbol, client_order_id, broker_reason FROM orders WHERE minute = $1 AND status = 'rejected' ORDER BY team_id, seq`,
+      [new Date(tick.minute)],
+    );
+    for (const order of refused) {
+      events.push({ type: 'order_rejected', at, teamId: order.team_id, symbol: order.symbol, code: 'broker_rejected', message: order.broker_reason ?? 'rejected', clientOrderId: order.client_order_id });
+    }
+    const stages: Record<string, number> = {};
+    for (const [stage, ms] of Object.entries(stageMs)) if (typeof ms === 'number' && stage !== 'total') stages[stage] = ms;
+    events.push({ type: 'tick', at, minute: tick.minute, teams: runs.length, durationMs: stageMs.total ?? 0, stages });
+    return events;
+  }
+
+  return { ensurePrepared, runShard, books, submit };
+}
+
+export type TickRunner = ReturnType<typeof createTickRunner>;

@@ -1,0 +1,435 @@
+/**
+ * The tick's tables (migration 1763800005000_ticks.sql): minutes, team runs, shards and risk state.
+ * Every write is idempotent by minute: a first write wins where a retry could disagree
+ * (bars, a team's run), and state that moves forward (risk) only moves to a later minute.
+ */
+import type pg from 'pg';
+import { query, type Queryable } from '../../data/postgres/ledger/sql.ts';
+import type { CompiledStrategy, LogLine, SandboxError, Signal } from '../../sandbox/index.ts';
+import type { RiskState } from '../trading/risk/limits.ts';
+import type { OrderIntent } from '../trading/types.ts';
+import type { StoredBars } from './barsSnapshot.ts';
+
+export type TickClock = 'live' | 'simulated' | 'replay';
+export type TickStatus = 'running' | 'completed' | 'failed';
+
+export interface DueTeam {
+  teamId: string;
+  versionId: number;
+}
+
+export interface TickError {
+  stage: 'bars' | 'fills' | 'strategies' | 'orders' | 'books' | 'job';
+  teamId?: string;
+  message: string;
+}
+
+export type StageTimings = Partial<Record<'bars' | 'fills' | 'load' | 'strategies' | 'orders' | 'books' | 'total', number>>;
+
+export interface TickRecord {
+  minute: number;
+  status: TickStatus;
+  attempts: number;
+  shards: number;
+  clock: TickClock;
+  source: string;
+  stale: boolean;
+  staleReason: string | null;
+  barHash: string;
+  bars: StoredBars;
+  prices: Record<string, number>;
+  teams: DueTeam[];
+  preparedAt: number | null;
+  fillsApplied: number | null;
+  teamsRun: number | null;
+  stageMs: StageTimings;
+  errors: TickError[];
+  eventsPublished: boolean;
+  startedAt: number;
+  completedAt: number | null;
+}
+
+interface TickRow {
+  minute: Date;
+  status: TickStatus;
+  attempts: number;
+  shards: number;
+  clock: TickClock;
+  source: string;
+  stale: boolean;
+  stale_reason: string | null;
+  bar_hash: string;
+  bars: StoredBars;
+  prices: Record<string, number>;
+  teams: DueTeam[];
+  prepared_at: Date | null;
+  fills_applied: number | null;
+  teams_run: number | null;
+  stage_ms: StageTimings;
+  errors: TickError[];
+  events_published: boolean;
+  started_at: Date;
+  completed_at: Date | null;
+}
+
+const TICK_COLUMNS = `minute, status, attempts, shards, clock, source, stale, stale_reason, bar_hash, bars, prices, teams, prepared_at,
+  fills_applied, teams_run, stage_ms, errors, events_published, started_at, completed_at`;
+
+function toTick(row: TickRow): TickRecord {
+  return {
+    minute: row.minute.getTime(),
+    status: row.status,
+    attempts: row.attempts,
+    shards: row.shards,
+    clock: row.clock,
+    source: row.source,
+    stale: row.stale,
+    staleReason: row.stale_reason,
+    barHash: row.bar_hash,
+    bars: row.bars,
+    prices: row.prices,
+    teams: row.teams,
+    preparedAt: row.prepared_at?.getTime() ?? null,
+    fillsApplied: row.fills_applied,
+    teamsRun: row.teams_run,
+    stageMs: row.stage_ms,
+    errors: row.errors,
+    eventsPublished: row.events_published,
+    startedAt: row.started_at.getTime(),
+    completedAt: row.completed_at?.getTime() ?? null,
+  };
+}
+
+export interface NewTick {
+  minute: number;
+  attempts: number;
+  shards: number;
+  clock: TickClock;
+  source: string;
+  stale: boolean;
+  staleReason: string | null;
+  barHash: string;
+  bars: StoredBars;
+  prices: Record<string, number>;
+  teams: DueTeam[];
+  barsMs: number;
+}
+
+/** Stores the minute's snapshot unless one is stored already (the first snapshot is the one every team sees). */
+export async function insertTick(db: Queryable, tick: NewTick): Promise<void> {
+  await query(
+    db,
+    `INSERT INTO ticks (minute, status, attempts, shards, clock, source, stale, stale_reason, bar_hash, bars, prices, teams, stage_ms)
+     VALUES ($1, 'running', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+     ON CONFLICT (minute) DO NOTHING`,
+    [
+      new Date(tick.minute),
+      tick.attempts,
+      tick.shards,
+      tick.clock,
+      tick.source,
+      tick.stale,
+      tick.staleReason,
+      tick.barHash,
+      JSON.stringify(tick.bars),
+      JSON.stringify(tick.prices),
+      JSON.stringify(tick.teams),
+      JSON.stringify({ bars: tick.barsMs }),
+    ],
+  );
+}
+
+export async function selectTick(db: Queryable, minute: number): Promise<TickRecord | null> {
+  const [row] = await query<TickRow>(db, `SELECT ${TICK_COLUMNS} FROM ticks WHERE minute = $1`, [new Date(minute)]);
+  return row === undefined ? null : toTick(row);
+}
+
+/** The most recent ticks, newest first (for the admin API and tests). */
+export async function recentTicks(db: Queryable, limit = 50): Promise<TickRecord[]> {
+  const rows = await query<TickRow>(db, `SELECT ${TICK_COLUMNS} FROM ticks ORDER BY minute DESC LIMIT $1`, [limit]);
+  return rows.map(toTick);
+}
+
+/** The latest minute with a stored tick (any status), or null. */
+export async function latestTickMinute(db: Queryable): Promise<number | null> {
+  const [row] = await query<{ minute: Date | null }>(db, 'SELECT max(minute) AS minute FROM ticks');
+  return row?.minute?.getTime() ?? null;
+}
+
+/** Prices as they stood after the latest tick before `minute` ({} before the first one). */
+export async function pricesBefore(db: Queryable, minute: number): Promise<Record<string, number>> {
+  const [row] = await query<{ prices: Record<string, number> }>(db, 'SELECT prices FROM ticks WHERE minute < $1 ORDER BY minute DESC LIMIT 1', [new Date(minute)]);
+  return row?.prices ?? {};
+}
+
+export interface HistoryMinute {
+  minute: number;
+  bars: StoredBars;
+  prices: Record<string, number>;
+}
+
+/** The last `limit` stored minutes strictly between `after` and `before`, oldest first. */
+export async function tickHistory(db: Queryable, after: number, before: number, limit: number): Promise<HistoryMinute[]> {
+  const rows = await query<{ minute: Date; bars: StoredBars; prices: Record<string, number> }>(
+    db,
+    `SELECT minute, bars, prices FROM (SELECT minute, bars, prices FROM ticks WHERE minute > $1 AND minute < $2 ORDER BY minute DESC LIMIT $3) AS recent ORDER BY minute`,
+    [new Date(Math.max(after, 0)), new Date(before), limit],
+  );
+  return rows.map((row) => ({ minute: row.minute.getTime(), bars: row.bars, prices: row.prices }));
+}
+
+export async function raiseAttempts(db: Queryable, minute: number, attempts: number): Promise<void> {
+  await query(db, 'UPDATE ticks SET attempts = GREATEST(attempts, $2) WHERE minute = $1', [new Date(minute), attempts]);
+}
+
+export async function markPrepared(db: Queryable, minute: number, fillsApplied: number, fillsMs: number): Promise<void> {
+  await query(
+    db,
+    `UPDATE ticks SET prepared_at = now(), fills_applied = $2, stage_ms = stage_ms || jsonb_build_object('fills', $3::double precision)
+     WHERE minute = $1 AND prepared_at IS NULL`,
+    [new Date(minute), fillsApplied, fillsMs],
+  );
+}
+
+export async function appendTickErrors(db: Queryable, minute: number, errors: readonly TickError[]): Promise<void> {
+  if (errors.length === 0) return;
+  await query(db, 'UPDATE ticks SET errors = errors || $2::jsonb WHERE minute = $1', [new Date(minute), JSON.stringify(errors)]);
+}
+
+export async function completeTick(db: Queryable, minute: number, teamsRun: number, stageMs: StageTimings): Promise<void> {
+  await query(
+    db,
+    `UPDATE ticks SET status = 'completed', teams_run = $2, stage_ms = stage_ms || $3::jsonb, completed_at = now()
+     WHERE minute = $1 AND status <> 'completed'`,
+    [new Date(minute), teamsRun, JSON.stringify(stageMs)],
+  );
+}
+
+export async function failTick(db: Queryable, minute: number, error: TickError): Promise<void> {
+  await query(
+    db,
+    `UPDATE ticks SET status = 'failed', errors = errors || $2::jsonb, completed_at = now() WHERE minute = $1 AND status = 'running'`,
+    [new Date(minute), JSON.stringify([error])],
+  );
+}
+
+export async function markEventsPublished(db: Queryable, minute: number): Promise<void> {
+  await query(db, 'UPDATE ticks SET events_published = true WHERE minute = $1', [new Date(minute)]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Teams due and what they run
+
+/** Enabled, present teams with an active strategy version, by id. */
+export async function dueTeams(db: Queryable): Promise<DueTeam[]> {
+  const rows = await query<{ team_id: string; version_id: string }>(
+    db,
+    `SELECT a.team_id, a.version_id FROM team_active_versions a JOIN teams t ON t.id = a.team_id
+     WHERE t.enabled AND t.removed_at IS NULL ORDER BY a.team_id`,
+  );
+  return rows.map((row) => ({ teamId: row.team_id, versionId: Number(row.version_id) }));
+}
+
+export interface TeamOverrides {
+  params: Record<string, unknown>;
+  limits: { cpuMs?: number; memoryMb?: number };
+  risk: Partial<Record<'maxPositionPct' | 'maxOrderNotional' | 'maxOrdersPerMinute' | 'maxTradesPerDay' | 'maxDailyLossPct', number>>;
+}
+
+/** Each team's own params, limits and risk as synced from the registry (the competition's defaults apply beneath them). */
+export async function teamOverrides(db: Queryable, teamIds: readonly string[]): Promise<Map<string, TeamOverrides>> {
+  const rows = await query<{ id: string; params: TeamOverrides['params']; limits: TeamOverrides['limits']; risk: TeamOverrides['risk'] }>(
+    db,
+    'SELECT id, params, limits, risk FROM teams WHERE id = ANY($1)',
+    [teamIds],
+  );
+  return new Map(rows.map((row) => [row.id, { params: row.params, limits: row.limits, risk: row.risk }]));
+}
+
+export async function strategyBundles(db: Queryable, versionIds: readonly number[]): Promise<Map<number, CompiledStrategy>> {
+  if (versionIds.length === 0) return new Map();
+  const rows = await query<{ id: string; bundle_code: string; bundle_source_map: string; bundle_filename: string }>(
+    db,
+    'SELECT id, bundle_code, bundle_source_map, bundle_filename FROM strategy_versions WHERE id = ANY($1) AND bundle_code IS NOT NULL',
+    [versionIds],
+  );
+  return new Map(rows.map((row) => [Number(row.id), { code: row.bundle_code, sourceMap: row.bundle_source_map, filename: row.bundle_filename }]));
+}
+
+export async function loadMemories(db: Queryable, teamIds: readonly string[]): Promise<Map<string, Record<string, unknown>>> {
+  const rows = await query<{ team_id: string; memory: Record<string, unknown> }>(db, 'SELECT team_id, memory FROM team_memory WHERE team_id = ANY($1)', [teamIds]);
+  return new Map(rows.map((row) => [row.team_id, row.memory]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Team runs
+
+export interface StoredRejection {
+  index: number;
+  symbol: string;
+  action: string;
+  quantity: number;
+  code: string;
+  message: string;
+}
+
+export interface TeamRunRecord {
+  minute: number;
+  teamId: string;
+  versionId: number | null;
+  shard: number;
+  worker: string;
+  signals: Signal[];
+  intents: OrderIntent[];
+  rejections: StoredRejection[];
+  error: SandboxError | null;
+  logs: LogLine[];
+  cpuMs: number;
+  wallMs: number;
+}
+
+/** Teams of `teamIds` whose run of `minute` is stored. */
+export async function teamsWithRuns(db: Queryable, minute: number, teamIds: readonly string[]): Promise<Set<string>> {
+  const rows = await query<{ team_id: string }>(db, 'SELECT team_id FROM tick_team_runs WHERE minute = $1 AND team_id = ANY($2)', [new Date(minute), teamIds]);
+  return new Set(rows.map((row) => row.team_id));
+}
+
+/**
+ * Stores runs; a (minute, team) stored before keeps its first run (another worker got there first).
+ * Returns the teams whose run this call stored: only their memory and risk state may be written.
+ */
+export async function insertRuns(client: pg.PoolClient, runs: readonly TeamRunRecord[]): Promise<Set<string>> {
+  if (runs.length === 0) return new Set();
+  const records = runs.map((run) => ({
+    minute: new Date(run.minute).toISOString(),
+    team_id: run.teamId,
+    version_id: run.versionId,
+    shard: run.shard,
+    worker: run.worker,
+    signals: run.signals,
+    intents: run.intents,
+    rejections: run.rejections,
+    error: run.error,
+    logs: run.logs,
+    cpu_ms: run.cpuMs,
+    wall_ms: run.wallMs,
+  }));
+  const rows = await query<{ team_id: string }>(
+    client,
+    `INSERT INTO tick_team_runs (minute, team_id, version_id, shard, worker, signals, intents, rejections, error, logs, cpu_ms, wall_ms)
+     SELECT minute, team_id, version_id, shard, worker, signals, intents, rejections, error, logs, cpu_ms, wall_ms
+     FROM jsonb_to_recordset($1::jsonb) AS r(minute timestamptz, team_id text, version_id bigint, shard integer, worker text, signals jsonb,
+       intents jsonb, rejections jsonb, error jsonb, logs jsonb, cpu_ms double precision, wall_ms double precision)
+     ON CONFLICT (minute, team_id) DO NOTHING
+     RETURNING team_id`,
+    [JSON.stringify(records)],
+  );
+  return new Set(rows.map((row) => row.team_id));
+}
+
+interface RunRow {
+  minute: Date;
+  team_id: string;
+  version_id: string | null;
+  shard: number;
+  worker: string;
+  signals: Signal[];
+  intents: OrderIntent[];
+  rejections: StoredRejection[];
+  error: SandboxError | null;
+  logs: LogLine[];
+  cpu_ms: number;
+  wall_ms: number;
+}
+
+/** The stored runs of a minute (of some teams, or all), by team id. */
+export async function selectRuns(db: Queryable, minute: number, teamIds: readonly string[] | null = null): Promise<TeamRunRecord[]> {
+  const rows = await query<RunRow>(
+    db,
+    `SELECT minute, team_id, version_id, shard, worker, signals, intents, rejections, error, logs, cpu_ms, wall_ms
+     FROM tick_team_runs WHERE minute = $1 ${teamIds === null ? '' : 'AND team_id = ANY($2)'} ORDER BY team_id`,
+    teamIds === null ? [new Date(minute)] : [new Date(minute), teamIds],
+  );
+  return rows.map((row) => ({
+    minute: row.minute.getTime(),
+    teamId: row.team_id,
+    versionId: row.version_id === null ? null : Number(row.version_id),
+    shard: row.shard,
+    worker: row.worker,
+    signals: row.signals,
+    intents: row.intents,
+    rejections: row.rejections,
+    error: row.error,
+    logs: row.logs,
+    cpuMs: row.cpu_ms,
+    wallMs: row.wall_ms,
+  }));
+}
+
+/** Upserts team.memory for the given teams in one statement. */
+export async function saveMemories(client: pg.PoolClient, memories: ReadonlyArray<{ teamId: string; memory: unknown }>): Promise<void> {
+  if (memories.length === 0) return;
+  await query(
+    client,
+    `INSERT INTO team_memory (team_id, memory) SELECT team_id, memory FROM jsonb_to_recordset($1::jsonb) AS r(team_id text, memory jsonb)
+     ON CONFLICT (team_id) DO UPDATE SET memory = EXCLUDED.memory, updated_at = now()`,
+    [JSON.stringify(memories.map(({ teamId, memory }) => ({ team_id: teamId, memory })))],
+  );
+}
+
+export async function loadRiskStates(db: Queryable, teamIds: readonly string[]): Promise<Map<string, RiskState>> {
+  const rows = await query<{ team_id: string; state: RiskState }>(db, 'SELECT team_id, state FROM team_risk_state WHERE team_id = ANY($1)', [teamIds]);
+  return new Map(rows.map((row) => [row.team_id, row.state]));
+}
+
+/** Risk state only moves forward: a write for an earlier or equal minute than the stored one is ignored. */
+export async function saveRiskStates(client: pg.PoolClient, minute: number, states: ReadonlyArray<{ teamId: string; state: RiskState }>): Promise<void> {
+  if (states.length === 0) return;
+  await query(
+    client,
+    `INSERT INTO team_risk_state (team_id, minute, state) SELECT team_id, $2, state FROM jsonb_to_recordset($1::jsonb) AS r(team_id text, state jsonb)
+     ON CONFLICT (team_id) DO UPDATE SET minute = EXCLUDED.minute, state = EXCLUDED.state, updated_at = now()
+     WHERE team_risk_state.minute < EXCLUDED.minute`,
+    [JSON.stringify(states.map(({ teamId, state }) => ({ team_id: teamId, state }))), new Date(minute)],
+  );
+}
+
+export interface ShardRecord {
+  minute: number;
+  shard: number;
+  worker: string;
+  teams: number;
+  teamsRun: number;
+  stageMs: StageTimings;
+}
+
+export async function upsertShard(db: Queryable, shard: ShardRecord): Promise<void> {
+  await query(
+    db,
+    `INSERT INTO tick_shards (minute, shard, worker, teams, teams_run, stage_ms) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (minute, shard) DO UPDATE SET worker = EXCLUDED.worker, teams = EXCLUDED.teams, teams_run = tick_shards.teams_run + EXCLUDED.teams_run,
+       stage_ms = EXCLUDED.stage_ms, completed_at = now()`,
+    [new Date(shard.minute), shard.shard, shard.worker, shard.teams, shard.teamsRun, JSON.stringify(shard.stageMs)],
+  );
+}
+
+export async function selectShards(db: Queryable, minute: number): Promise<ShardRecord[]> {
+  const rows = await query<{ minute: Date; shard: number; worker: string; teams: number; teams_run: number; stage_ms: StageTimings }>(
+    db,
+    'SELECT minute, shard, worker, teams, teams_run, stage_ms FROM tick_shards WHERE minute = $1 ORDER BY shard',
+    [new Date(minute)],
+  );
+  return rows.map((row) => ({ minute: row.minute.getTime(), shard: row.shard, worker: row.worker, teams: row.teams, teamsRun: row.teams_run, stageMs: row.stage_ms }));
+}
+
+/** The latest stored run before `before` of each team (one index probe per team). */
+export async function lastRunMinutes(db: Queryable, teamIds: readonly string[], before: number): Promise<Map<string, number>> {
+  if (teamIds.length === 0) return new Map();
+  const rows = await query<{ team_id: string; minute: Date }>(
+    db,
+    `SELECT t.team_id, r.minute FROM unnest($1::text[]) AS t(team_id)
+     CROSS JOIN LATERAL (SELECT minute FROM tick_team_runs WHERE team_id = t.team_id AND minute < $2 ORDER BY minute DESC LIMIT 1) AS r`,
+    [teamIds, new Date(before)],
+  );
+  return new Map(rows.map((row) => [row.team_id, row.minute.getTime()]));
+}

@@ -1,0 +1,46 @@
+// `qtc worker`, loaded only when the command is used: the tick worker alone, against the Postgres and
+// Redis the environment names (or the embedded ones of QTC_DATA_DIR, shared with a running `qtc all`).
+import { Lifecycle } from '../lifecycle.ts';
+import { loadConfig } from '../config/config.ts';
+import { createLogger } from '../observability/logger.ts';
+import { startServices } from '../services.ts';
+import { RegistryStore } from '../../registry/store.ts';
+import { startRegistryWatcher } from '../../registry/watch.ts';
+import { startWorker } from './worker.ts';
+
+export async function runWorker(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const lifecycle = new Lifecycle();
+  try {
+    const services = await startServices(config, logger, lifecycle);
+    // The worker reads the registry (competition settings) but leaves syncing it into Postgres to the API.
+    const registryLog = logger.child({ component: 'registry' });
+    const registry = new RegistryStore({ file: config.registryFile, log: registryLog });
+    await registry.load();
+    lifecycle.onClose('registry watcher', startRegistryWatcher(registry, { log: registryLog }));
+    const worker = await startWorker({ config, pg: services.pg, redis: services.redis, registry, logger });
+    lifecycle.onClose('tick worker', () => worker.stop());
+  } catch (error) {
+    await lifecycle.closeAll();
+    throw error;
+  }
+
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'worker shutting down');
+    const forced = setTimeout(() => {
+      logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown took too long; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    forced.unref();
+    void lifecycle.closeAll().then((failures) => {
+      for (const failure of failures) logger.error({ err: failure.error, resource: failure.name }, 'error while shutting down');
+      process.exit(failures.length === 0 ? 0 : 1);
+    });
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}

@@ -1,0 +1,163 @@
+/**
+ * The worker: a BullMQ worker on the tick queue that runs shards of minutes (strategies and orders) and
+ * their books, with warm sandbox pools for the shards it runs. Any number of workers share one Redis;
+ * every stage is idempotent by minute (server/tick), so a retried, stalled or duplicated job, or one
+ * whose worker was killed, is completed by the next attempt without trading twice.
+ */
+import { randomBytes } from 'node:crypto';
+import { availableParallelism, hostname } from 'node:os';
+import { Worker, type Job } from 'bullmq';
+import type { Logger } from 'pino';
+import type { MarketDataSource } from '../../data/market/source.ts';
+import { createLedger } from '../../data/postgres/ledger/ledger.ts';
+import type { PgPool } from '../../data/postgres/pool.ts';
+import type { RedisClient } from '../../data/redis/client.ts';
+import { REDIS_KEYS } from '../../data/redis/keys.ts';
+import type { RegistryStore } from '../../registry/store.ts';
+import type { Config } from '../config/config.ts';
+import { readHaltState } from '../control/halts.ts';
+import { computeAndPublishLeaderboard, type LeaderboardKeys } from '../leaderboard/publish.ts';
+import type { RateLimiter } from '../trading/router/orderRouter.ts';
+import { competitionSettings, createMarketSource } from '../tick/competition.ts';
+import { LedgerSimBroker } from '../tick/ledgerSimBroker.ts';
+import { parsePauseSpec, pauseHookFrom, type PauseHook } from '../tick/pausePoint.ts';
+import { TICK_QUEUE, type BooksJobData, type ShardJobData } from '../tick/queue.ts';
+import { ShardPools } from '../tick/shardPools.ts';
+import { createTickRunner, type TickExecution, type TickRunner } from '../tick/tick.ts';
+import { failTick, lastRunMinutes, loadMemories, strategyBundles, tickHistory } from '../tick/tickStore.ts';
+
+export interface WorkerDeps {
+  config: Config;
+  pg: PgPool;
+  /** Used for the activity stream and the leaderboard cache; the BullMQ connection is a duplicate of it. */
+  redis: RedisClient;
+  /** The registry in force (the competition's universe, cash, limits, risk, market). */
+  registry: RegistryStore;
+  logger: Logger;
+  /** The bars' source; default: REPLAY_FILE, else the registry's `marketData` (simulator or replay). */
+  market?: MarketDataSource;
+  /** Default: the ledger-backed simulated broker. Pass `{ kind: 'stream', broker, idle }` for Alpaca. */
+  execution?: TickExecution;
+  /** Permits for broker requests; default: none needed (the simulated broker has no rate limit). */
+  limiter?: RateLimiter;
+  /** BullMQ key prefix; default `REDIS_KEYS.bullPrefix`. */
+  prefix?: string;
+  activityStream?: string;
+  leaderboardKeys?: LeaderboardKeys;
+  /** Test-only pause point (see server/tick/pausePoint.ts); default: QTC_TICK_PAUSE_AT. */
+  pause?: PauseHook;
+}
+
+export interface RunningWorker {
+  /** `<host>:<pid>:<random>`, stored with every run and shard this worker did. */
+  workerId: string;
+  runner: TickRunner;
+  /** Stops taking jobs, waits for the running ones, closes the sandboxes. */
+  stop(): Promise<void>;
+}
+
+const unlimited: RateLimiter = { acquire: () => Promise.resolve() };
+
+export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
+  const { config, pg, logger } = deps;
+  const log = logger.child({ component: 'worker' });
+  const workerId = `${hostname()}:${String(process.pid)}:${randomBytes(3).toString('hex')}`;
+  const ledger = createLedger(pg);
+  const market = deps.market ?? (await createMarketSource(deps.registry.current(), { replayFile: config.tick.replayFile, registryFile: config.registryFile }));
+  const competition = () => competitionSettings(deps.registry.current(), config.tick.simSlippageBps);
+  const ownBroker = deps.execution === undefined;
+  const execution: TickExecution = deps.execution ?? {
+    kind: 'sim',
+    broker: new LedgerSimBroker({
+      ledger,
+      knows: (symbol) => competition().universe.includes(symbol),
+      slippageBps: config.tick.simSlippageBps,
+      marketBuyCollarBps: competition().marketBuyBufferBps,
+    }),
+  };
+  const pools = new ShardPools({
+    store: {
+      history: (after, before, limit) => tickHistory(pg, after, before, limit),
+      lastRuns: (teamIds, before) => lastRunMinutes(pg, teamIds, before),
+      bundles: (versionIds) => strategyBundles(pg, versionIds),
+      memories: (teamIds) => loadMemories(pg, teamIds),
+    },
+    poolOptions: {
+      processes: config.tick.sandboxProcesses ?? Math.min(2, availableParallelism()),
+      logger: (event) => log.info({ sandbox: event }, `sandbox: ${event.type}`),
+    },
+    idleCloseMs: 10 * 60_000,
+  });
+  const runner = createTickRunner({
+    pg,
+    redis: deps.redis,
+    ledger,
+    market,
+    competition,
+    execution,
+    limiter: deps.limiter ?? unlimited,
+    pools,
+    workerId,
+    log,
+    pause: deps.pause ?? pauseHookFrom(parsePauseSpec(process.env.QTC_TICK_PAUSE_AT)),
+    readHalts: () => readHaltState(pg),
+    publishLeaderboard: async (minute) => {
+      await computeAndPublishLeaderboard(pg, deps.redis, minute, deps.leaderboardKeys === undefined ? {} : { keys: deps.leaderboardKeys });
+    },
+    ...(deps.activityStream === undefined ? {} : { activityStream: deps.activityStream }),
+  });
+
+  const connection = deps.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true, lazyConnect: false });
+  connection.on('error', () => undefined);
+  const process_ = async (job: Job<ShardJobData | BooksJobData>): Promise<unknown> => {
+    const attempt = Math.max(1, job.attemptsStarted);
+    const minute = new Date(job.data.minute).toISOString();
+    try {
+      if (job.name === 'shard') {
+        const data = job.data as ShardJobData;
+        const outcome = await runner.runShard({ ...data, attempt });
+        log.debug({ minute, shard: data.shard, teams: outcome.teams, teamsRun: outcome.teamsRun, stageMs: outcome.stageMs }, 'shard done');
+        return outcome;
+      }
+      if (job.name === 'books') {
+        const outcome = await runner.books({ ...(job.data), attempt });
+        log.info({ minute, teams: outcome.teamsRun, stageMs: outcome.stageMs }, 'tick done');
+        return outcome;
+      }
+      throw new Error(`unknown job ${job.name} in the ${TICK_QUEUE} queue`);
+    } catch (error) {
+      log.warn({ err: error, job: job.id, attempt, minute }, 'tick job failed; BullMQ retries it');
+      throw error;
+    }
+  };
+  const worker = new Worker<ShardJobData | BooksJobData>(TICK_QUEUE, process_, {
+    connection,
+    prefix: deps.prefix ?? REDIS_KEYS.bullPrefix,
+    concurrency: config.tick.workerConcurrency,
+    lockDuration: config.tick.lockMs,
+    stalledInterval: config.tick.lockMs,
+    // A worker killed mid-job leaves it stalled; another worker takes it over (a few times before giving up).
+    maxStalledCount: 3,
+  });
+  worker.on('error', (error) => log.error({ err: error }, 'BullMQ worker error'));
+  worker.on('failed', (job, error) => {
+    if (job === undefined || job.attemptsMade < (job.opts.attempts ?? 1)) return;
+    log.error({ err: error, job: job.id }, 'tick job failed for good');
+    void failTick(pg, job.data.minute, { stage: 'job', message: `${job.name} ${job.id ?? ''} failed after ${String(job.attemptsMade)} attempts: ${error.message}` }).catch(
+      (failure: unknown) => log.error({ err: failure }, 'could not record the failed tick'),
+    );
+  });
+  await worker.waitUntilReady();
+  log.info({ workerId, concurrency: config.tick.workerConcurrency }, 'tick worker ready');
+
+  return {
+    workerId,
+    runner,
+    stop: async () => {
+      await worker.close();
+      await pools.close();
+      if (ownBroker) await execution.broker.close();
+      connection.disconnect();
+    },
+  };
+}

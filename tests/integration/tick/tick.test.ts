@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MarketSimulator } from '../../../data/market/simulator.ts';
+import { createLedger } from '../../../data/postgres/ledger/ledger.ts';
+import { createRedis, connectRedis, type RedisClient } from '../../../data/redis/client.ts';
+import { decodeStreamEntry } from '../../../server/live/activity.ts';
+import { RegistryStore } from '../../../registry/store.ts';
+import { loadConfig } from '../../../server/config/config.ts';
+import { barsHash, encodeBars } from '../../../server/tick/barsSnapshot.ts';
+import { selectRuns, selectShards } from '../../../server/tick/tickStore.ts';
+import { startWorker, type RunningWorker } from '../../../server/worker/worker.ts';
+import { silentLog } from '../../support/silentLog.ts';
+import { createTickFixture, enqueueMinute, minuteAt, teamTruth, waitForTick, type TickFixture } from './support.ts';
+
+/** The whole minute pipeline in one worker: bars, fills first, strategies, orders, books, events. */
+
+let fixture: TickFixture;
+let redis: RedisClient;
+let worker: RunningWorker;
+const TEAMS = ['alpha', 'beta'];
+
+beforeAll(async () => {
+  fixture = await createTickFixture({ teams: TEAMS });
+  redis = createRedis(fixture.redisUrl);
+  await connectRedis(redis, 5_000);
+  const config = loadConfig({ DATABASE_URL: fixture.databaseUrl, REDIS_URL: fixture.redisUrl, QTC_REGISTRY_FILE: fixture.registryFile, SANDBOX_PROCESSES: '1' });
+  const registry = new RegistryStore({ file: fixture.registryFile, log: silentLog });
+  await registry.load();
+  worker = await startWorker({
+    config,
+    pg: fixture.pool,
+    redis,
+    registry,
+    logger: silentLog,
+    prefix: fixture.bullPrefix,
+    activityStream: `${fixture.redisPrefix}:activity`,
+    leaderboardKeys: { leaderboard: `${fixture.redisPrefix}:lb`, leaderboardChannel: `${fixture.redisPrefix}:lb:updates`, activityStream: `${fixture.redisPrefix}:activity` },
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await worker?.stop();
+  redis?.disconnect();
+  await fixture?.close();
+});
+
+describe('the minute tick', () => {
+  it('runs four minutes: fills on the next bar, books equal to the fills, one run per team and minute, events published', async () => {
+    for (let index = 0; index < 4; index++) {
+      await enqueueMinute(fixture, minuteAt(index));
+      const tick = await waitForTick(fixture.pool, minuteAt(index));
+      expect(tick.status, JSON.stringify(tick.errors)).toBe('completed');
+      expect(tick.teamsRun).toBe(2);
+      expect(Object.keys(tick.stageMs).sort()).toEqual(['bars', 'books', 'fills', 'load', 'orders', 'strategies', 'total']);
+    }
+
+    // Every team saw the simulator's snapshot, and its hash is the one stored.
+    const simulator = new MarketSimulator({ seed: 7 });
+    const expected = encodeBars((await simulator.barsForMinute(minuteAt(2), ['SPY', 'QQQ'])).bars);
+    const tick2 = await waitForTick(fixture.pool, minuteAt(2));
+    expect(tick2.bars).toEqual(expected);
+    expect(tick2.barHash).toBe(barsHash(minuteAt(2), expected));
+
+    for (const teamId of TEAMS) {
+      const truth = await teamTruth(fixture.pool, teamId, 100_000);
+      // buy 2 (M0), sell 1 (M1), buy 2 (M2), sell 1 (M3); each fills on the next minute's bar.
+      expect(truth.orders.map((o) => [o.side, o.quantity, o.status])).toEqual([
+        ['buy', 2, 'filled'],
+        ['sell', 1, 'filled'],
+        ['buy', 2, 'filled'],
+        ['sell', 1, 'accepted'],
+      ]);
+      expect(truth.fills).toHaveLength(3);
+      expect(new Set(truth.fills.map((f) => f.executionId)).size).toBe(3);
+      expect(truth.book.cash).toBe(truth.fromFills.cash);
+      expect(truth.book.positions).toEqual(truth.fromFills.positions);
+      expect(truth.book.positions).toEqual({ SPY: 3 });
+      expect(truth.memory?.calls).toBe(4);
+    }
+    expect(await createLedger(fixture.pool).auditBooks()).toEqual([]);
+
+    // A fill happens at the next bar's open (no look-ahead).
+    const spyAt1 = (await simulator.barsForMinute(minuteAt(1), ['SPY'])).bars.get('SPY')!;
+    const alpha = await teamTruth(fixture.pool, 'alpha', 100_000);
+    expect(Number(alpha.fills[0]!.price)).toBeCloseTo(spyAt1.open, 4);
+
+    const entries = await redis.xrange(`${fixture.redisPrefix}:activity`, '-', '+');
+    const events = entries.map((entry) => decodeStreamEntry(entry)?.event);
+    expect(events.filter((event) => event?.type === 'tick')).toHaveLength(4);
+    expect(events.filter((event) => event?.type === 'trade')).toHaveLength(6);
+    expect(events.filter((event) => event?.type === 'leaderboard').length).toBeGreaterThanOrEqual(4);
+    expect(await redis.get(`${fixture.redisPrefix}:lb`)).toContain('alpha');
+  });
+
+  it('does nothing twice: a duplicated flow, a re-run shard and re-run books after completion', async () => {
+    const before = await Promise.all(TEAMS.map((teamId) => teamTruth(fixture.pool, teamId, 100_000)));
+    await enqueueMinute(fixture, minuteAt(2)); // already completed: the same job ids, nothing added
+    const again = await worker.runner.runShard({ minute: minuteAt(3), shard: 0, shards: 1, clock: 'simulated', attempt: 2 });
+    expect(again.teamsRun).toBe(0);
+    await worker.runner.books({ minute: minuteAt(3), shards: 1, clock: 'simulated', attempt: 2 });
+    const after = await Promise.all(TEAMS.map((teamId) => teamTruth(fixture.pool, teamId, 100_000)));
+    expect(after).toEqual(before);
+    expect(await selectRuns(fixture.pool, minuteAt(3))).toHaveLength(2);
+    expect((await selectShards(fixture.pool, minuteAt(3))).map((s) => s.worker)).toEqual([worker.workerId]);
+    const snapshots = await fixture.pool.query('SELECT count(*)::int AS n FROM equity_snapshots WHERE minute = $1', [new Date(minuteAt(3))]);
+    expect(snapshots.rows[0]).toEqual({ n: 2 });
+  });
+});
