@@ -6,12 +6,16 @@
 //   (b) the SMA-crossover example over 10 symbols.
 // Bars come from the seeded simulator and are generated before the clock starts (the simulator's
 // own speed is reported separately), so the figure is the engine's.
+// Each case runs with the sandbox in-process (what `qtc backtest` uses) and in child processes
+// (what the live server uses), to show what the process boundary costs.
 import { availableParallelism, cpus } from 'node:os';
 import path from 'node:path';
 import { MarketSimulator } from '../data/market/simulator.ts';
 import type { MinuteSnapshot } from '../data/market/source.ts';
 import { compileStrategy } from '../loaders/index.ts';
-import { SandboxPool, type CompiledStrategy } from '../sandbox/index.ts';
+import { SandboxPool, type CompiledStrategy, type SandboxPoolOptions } from '../sandbox/index.ts';
+
+type SandboxMode = NonNullable<SandboxPoolOptions['mode']>;
 import { runBacktest, type BacktestMinute } from '../server/backtest/engine.ts';
 import { toMoney } from '../server/trading/money.ts';
 import { DEFAULT_RISK, riskLimitsFrom } from '../server/trading/risk/limits.ts';
@@ -38,10 +42,10 @@ async function generate(symbols: readonly string[], days: number): Promise<{ min
   return { minutes, ms: performance.now() - started };
 }
 
-async function measure(name: string, strategy: CompiledStrategy, symbolCount: number, days: number) {
+async function measure(name: string, strategy: CompiledStrategy, symbolCount: number, days: number, mode: SandboxMode) {
   const symbols = symbolsOf(symbolCount);
   const data = await generate(symbols, days);
-  const pool = new SandboxPool({ processes: 1 });
+  const pool = new SandboxPool({ mode, processes: 1 });
   await pool.start();
   try {
     const started = performance.now();
@@ -60,6 +64,7 @@ async function measure(name: string, strategy: CompiledStrategy, symbolCount: nu
     if (team.errorCount > 0) throw new Error(`${name}: ${String(team.errorCount)} errors, first: ${JSON.stringify(team.errors[0])}`);
     return {
       name,
+      sandbox: mode,
       symbols: symbolCount,
       days,
       minutes: outcome.minutes,
@@ -76,7 +81,10 @@ async function measure(name: string, strategy: CompiledStrategy, symbolCount: nu
 }
 
 const sma = await compileStrategy(path.resolve(import.meta.dirname, '../examples/strategies/sma-crossover'));
-const runs = [await measure('empty-400', EMPTY, 400, 5), await measure('sma-crossover-10', sma, 10, 20)];
+const runs = [];
+for (const mode of ['in-process', 'processes'] as const) {
+  runs.push(await measure('empty-400', EMPTY, 400, 5, mode), await measure('sma-crossover-10', sma, 10, 20, mode));
+}
 console.log(
   JSON.stringify(
     {

@@ -3,9 +3,12 @@
 // the minutes it has not seen yet.
 import type { MinuteEntry } from './protocol.ts';
 
-export class MinuteHistory {
+/** Anything numbered like a MinuteEntry: [seq, minute, ...]. */
+type Numbered = readonly [number, number, ...unknown[]];
+
+export class MinuteHistory<Entry extends Numbered = MinuteEntry> {
   readonly #capacity: number;
-  #entries: MinuteEntry[] = [];
+  #entries: Entry[] = [];
 
   constructor(capacity: number) {
     this.#capacity = capacity;
@@ -20,7 +23,7 @@ export class MinuteHistory {
   }
 
   /** Appends an entry unless it is already known (a replayed run after a child restart). */
-  append(entry: MinuteEntry): void {
+  append(entry: Entry): void {
     if (entry[0] <= this.lastSeq) return;
     this.#entries.push(entry);
     // Trim in chunks so appending stays amortised O(1).
@@ -28,8 +31,8 @@ export class MinuteHistory {
   }
 
   /** Entries with seq greater than `seq`, at most the last `capacity` of them, oldest first. */
-  since(seq: number): MinuteEntry[] {
-    const out: MinuteEntry[] = [];
+  since(seq: number): Entry[] {
+    const out: Entry[] = [];
     const first = Math.max(0, this.#entries.length - this.#capacity);
     for (let i = this.#entries.length - 1; i >= first; i--) {
       const entry = this.#entries[i];
@@ -39,7 +42,7 @@ export class MinuteHistory {
     return out.reverse();
   }
 
-  all(): MinuteEntry[] {
+  all(): Entry[] {
     return this.since(0);
   }
 }

@@ -2,10 +2,12 @@
 // isolates of a stable, balanced share of the teams.
 import { availableParallelism } from 'node:os';
 import { CrashLedger } from './host/crashLedger.ts';
+import { LocalSlot } from './host/localSlot.ts';
 import { ProcessSlot, errorResult, type SlotHost } from './host/processSlot.ts';
+import type { Slot } from './host/slot.ts';
 import type { ExitInfo } from './host/sandboxChild.ts';
 import { MinuteHistory } from './history.ts';
-import type { BarRow, LoadSpec, MinuteEntry, RunTeam, RuntimeLimits } from './protocol.ts';
+import { BAR_FIELDS, type LoadSpec, type MinuteEntry, type RunTeam, type RuntimeLimits } from './protocol.ts';
 import type {
   CompiledStrategy,
   LoadOutcome,
@@ -35,6 +37,7 @@ interface TeamRecord {
 }
 
 interface ResolvedOptions {
+  mode: 'processes' | 'in-process';
   processes: number;
   cpuMs: number;
   loadMs: number;
@@ -61,8 +64,12 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
 }
 
 function resolveOptions(options: SandboxPoolOptions): ResolvedOptions {
+  const mode = options.mode ?? 'processes';
+  if (mode !== 'processes' && mode !== 'in-process') throw new RangeError(`SandboxPool: mode must be 'processes' or 'in-process', got ${String(mode)}`);
   return {
-    processes: positiveInteger('processes', options.processes, Math.min(2, availableParallelism())),
+    mode,
+    // In-process there is one host, the calling process.
+    processes: mode === 'in-process' ? 1 : positiveInteger('processes', options.processes, Math.min(2, availableParallelism())),
     cpuMs: positiveInteger('cpuMs', options.cpuMs, 200),
     loadMs: positiveInteger('loadMs', options.loadMs, 1000),
     memoryMb: Math.max(8, positiveInteger('memoryMb', options.memoryMb, 64)),
@@ -82,11 +89,18 @@ function resolveOptions(options: SandboxPoolOptions): ResolvedOptions {
 }
 
 /** A short, human explanation of how a child process ended. */
-export function describeExit(exit: ExitInfo): string {
+export function describeExit(exit: Pick<ExitInfo, 'code' | 'signal' | 'stderrTail' | 'watchdog'>): string {
   const fatal = /(FATAL ERROR:[^\n]*|Fatal (?:process )?[^\n]*out of memory[^\n]*|[^\n]*heap out of memory[^\n]*)/i.exec(exit.stderrTail)?.[1]?.trim();
   const how = exit.signal !== null ? `killed by ${exit.signal}` : `exit code ${String(exit.code)}`;
   const likelyMemory = fatal !== undefined || exit.signal === 'SIGABRT' || exit.signal === 'SIGTRAP' || exit.code === 134 || exit.code === 133;
   return `${how}${fatal !== undefined ? `: ${fatal.slice(0, 200)}` : likelyMemory ? ', out of memory?' : ''}`;
+}
+
+/** Keys in sorted order; callers usually hand them in that order already, which a scan confirms. */
+function sortedKeys(record: object): string[] {
+  const keys = Object.keys(record);
+  for (let i = 1; i < keys.length; i++) if ((keys[i - 1] ?? '') > (keys[i] ?? '')) return keys.sort();
+  return keys;
 }
 
 function assertFiniteNumber(what: string, value: unknown): asserts value is number {
@@ -98,7 +112,7 @@ export class SandboxPool {
   readonly #history: MinuteHistory;
   readonly #teams = new Map<string, TeamRecord>();
   readonly #ledger: CrashLedger;
-  readonly #slots: ProcessSlot[];
+  readonly #slots: Slot[];
   #started = false;
   #closing = false;
   #lastMinute = -Infinity;
@@ -108,7 +122,7 @@ export class SandboxPool {
     this.#history = new MinuteHistory(this.#options.limits.windowBars);
     this.#ledger = new CrashLedger(this.#options.quarantineAfterCrashes, this.#options.quarantineWindowMs);
     const host = this.#slotHost();
-    this.#slots = Array.from({ length: this.#options.processes }, (_, index) => new ProcessSlot(index, host));
+    this.#slots = Array.from({ length: this.#options.processes }, (_, index) => (this.#options.mode === 'in-process' ? new LocalSlot(index, host) : new ProcessSlot(index, host)));
   }
 
   /** Starts every sandbox child process. */
@@ -248,16 +262,23 @@ export class SandboxPool {
     if (input.minute <= this.#lastMinute) {
       throw new RangeError(`runMinute: minutes must increase; got ${new Date(input.minute).toISOString()} after ${new Date(this.#lastMinute).toISOString()}`);
     }
-    const rows: BarRow[] = [];
-    for (const symbol of Object.keys(input.bars).sort()) {
+    const symbols: string[] = [];
+    const values: number[] = [];
+    for (const symbol of sortedKeys(input.bars)) {
       const bar = input.bars[symbol];
       if (bar === undefined) continue;
-      for (const field of ['timestamp', 'open', 'high', 'low', 'close', 'volume'] as const) assertFiniteNumber(`bars.${symbol}.${field}`, bar[field]);
-      rows.push([symbol, bar.timestamp, bar.open, bar.high, bar.low, bar.close, bar.volume]);
+      const { timestamp, open, high, low, close, volume } = bar;
+      // One test for the common case; the per-field check only to name the culprit.
+      if (!Number.isFinite(timestamp + open + high + low + close + volume)) {
+        for (const field of ['timestamp', 'open', 'high', 'low', 'close', 'volume'] as const) assertFiniteNumber(`bars.${symbol}.${field}`, bar[field]);
+      }
+      symbols.push(symbol);
+      values.push(timestamp, open, high, low, close, volume);
     }
-    for (const [symbol, price] of Object.entries(input.prices)) assertFiniteNumber(`prices.${symbol}`, price);
+    if (values.length !== symbols.length * BAR_FIELDS) throw new Error('unreachable: bar values out of step with symbols');
+    for (const symbol in input.prices) assertFiniteNumber(`prices.${symbol}`, input.prices[symbol]);
     this.#lastMinute = input.minute;
-    const entry: MinuteEntry = [this.#history.lastSeq + 1, input.minute, rows];
+    const entry: MinuteEntry = [this.#history.lastSeq + 1, input.minute, symbols, values];
     this.#history.append(entry);
   }
 
@@ -269,7 +290,7 @@ export class SandboxPool {
     return best;
   }
 
-  #slotOf(record: TeamRecord): ProcessSlot {
+  #slotOf(record: TeamRecord): Slot {
     const slot = this.#slots[record.slot];
     if (slot === undefined) throw new Error(`unreachable: slot ${record.slot} missing`);
     return slot;

@@ -1,11 +1,15 @@
 // Messages between the pool (parent) and a sandbox child process. Plain JSON over the IPC channel.
 import type { LogLine, Position, SandboxError, TeamRunResult } from './types.ts';
 
-/** One bar row as it travels: [symbol, timestamp, open, high, low, close, volume]. */
-export type BarRow = [string, number, number, number, number, number, number];
+/** Values per bar in `MinuteEntry.values`: timestamp, open, high, low, close, volume. */
+export const BAR_FIELDS = 6;
 
-/** The bars of one minute, numbered: `seq` increases by one per minute fed to the pool. */
-export type MinuteEntry = [seq: number, minute: number, rows: BarRow[]];
+/**
+ * The bars of one minute, numbered: `seq` increases by one per minute fed to the pool.
+ * `symbols` are sorted; `values` holds BAR_FIELDS numbers per symbol, in the same order
+ * (flat, so a minute of 400 symbols is two arrays rather than 400).
+ */
+export type MinuteEntry = [seq: number, minute: number, symbols: string[], values: number[]];
 
 /** Limits that are the same for every team of a pool. */
 export interface RuntimeLimits {
@@ -40,7 +44,10 @@ export type ParentMessage =
   | { type: 'init'; limits: RuntimeLimits; history: MinuteEntry[] }
   | { type: 'load'; opId: number; entries: MinuteEntry[]; spec: LoadSpec }
   | { type: 'unload'; opId: number; teamId: string }
-  /** `entries`: the minutes the child has not seen yet, the current one last. */
+  /**
+   * `entries`: the minutes the child has not seen yet, the current one last. The child answers
+   * with one `results` message; which team it is running is visible in its progress file.
+   */
   | { type: 'run'; opId: number; entries: MinuteEntry[]; minute: number; prices: Record<string, number>; teams: RunTeam[] }
   | { type: 'stats'; opId: number };
 
@@ -54,6 +61,6 @@ export type ChildMessage =
   | { type: 'ready' }
   | { type: 'loaded'; opId: number; teamId: string; error: SandboxError | null; logs: LogLine[] }
   | { type: 'unloaded'; opId: number }
-  | { type: 'result'; opId: number; teamId: string; result: TeamRunResult }
-  | { type: 'done'; opId: number }
+  /** One result per team of the `run` message, in its order. */
+  | { type: 'results'; opId: number; results: TeamRunResult[] }
   | { type: 'stats'; opId: number; stats: ChildStats };

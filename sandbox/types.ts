@@ -131,7 +131,14 @@ export type SandboxEvent =
   | { type: 'team-reloaded'; teamId: string; process: number; ok: boolean };
 
 export interface SandboxPoolOptions {
-  /** Number of sandbox child processes; default min(2, number of CPUs). */
+  /**
+   * 'processes' (default): isolates live in supervised child processes; a strategy that aborts
+   * V8 costs only its child, which is restarted. 'in-process': isolates live in the calling
+   * process (same runtime and limits, no IPC, much faster for backtests); nothing can restart it,
+   * so a V8 abort ends the caller. For offline runs of one's own strategies only.
+   */
+  mode?: 'processes' | 'in-process';
+  /** Number of sandbox child processes; default min(2, number of CPUs). Ignored in-process. */
   processes?: number;
   /** CPU limit per strategy call in ms; default 200. */
   cpuMs?: number;

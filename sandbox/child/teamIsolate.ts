@@ -12,7 +12,17 @@ export interface PreludeSource {
   cachedData: ivm.ExternalCopy<ArrayBuffer> | undefined;
 }
 
-type RunFn = (minuteJson: string, teamJson: string) => string;
+type RunFn = (payload: ArrayBuffer, namesFrom: number, namesJson: string, teamJson: string) => string;
+
+/** The input of one call: the minute's payload (see payload.ts), the symbol names the isolate lacks, the team's state. */
+export interface CallInput {
+  payload: ivm.ExternalCopy<ArrayBuffer>;
+  /** Index of the first name in `namesJson`. */
+  namesFrom: number;
+  /** JSON list of symbol names from `namesFrom` on, or '' when the isolate knows them all. */
+  namesJson: string;
+  teamJson: string;
+}
 
 export type CallOutcome = DecodedCall & { cpuMs: number; wallMs: number; isolateLost: boolean };
 
@@ -86,13 +96,13 @@ export class TeamIsolate {
     return this.#isolate.isDisposed;
   }
 
-  call(minuteJson: string, teamJson: string): CallOutcome {
+  call(input: CallInput): CallOutcome {
     const cpuBefore = this.#isolate.cpuTime;
     const started = performance.now();
     let decoded: DecodedCall;
     let isolateLost = false;
     try {
-      const text = this.#run.applySync(undefined, [minuteJson, teamJson], { timeout: this.#spec.cpuMs });
+      const text = this.#run.applySync(undefined, [input.payload.copyInto(), input.namesFrom, input.namesJson, input.teamJson], { timeout: this.#spec.cpuMs });
       decoded = mapError(decodeCallResult(text, this.#limits), this.mapper);
     } catch (error) {
       const kind = classify(error, this.#isolate);

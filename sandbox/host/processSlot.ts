@@ -2,7 +2,8 @@
 // restarted when it dies. Operations on a slot run strictly one after another.
 import type { ChildMessage, LoadSpec, MinuteEntry, RunTeam, RuntimeLimits } from '../protocol.ts';
 import type { SandboxError, TeamRunResult } from '../types.ts';
-import { SandboxChild, type ExitInfo } from './sandboxChild.ts';
+import { SandboxChild, type ExitInfo, type ProgressBudget } from './sandboxChild.ts';
+import type { Slot } from './slot.ts';
 
 export interface SlotHost {
   readonly limits: RuntimeLimits;
@@ -23,12 +24,14 @@ export interface SlotHost {
 }
 
 const READY_TIMEOUT_MS = 30_000;
+/** Deaths of a child at no identifiable team within one run before the run gives up on its teams. */
+const MAX_UNATTRIBUTED_DEATHS = 3;
 
 export function errorResult(error: SandboxError, memory: unknown): TeamRunResult {
   return { signals: [], error, logs: [], memory, cpuMs: 0, wallMs: 0 };
 }
 
-export class ProcessSlot {
+export class ProcessSlot implements Slot {
   readonly index: number;
   readonly #host: SlotHost;
   #child: SandboxChild | null = null;
@@ -99,8 +102,14 @@ export class ProcessSlot {
     return this.withLock(async () => {
       const results = new Map<string, TeamRunResult>();
       const suspects = new Set<string>();
+      const deaths = { unattributed: 0 };
       let remaining = teams;
       while (remaining.length > 0) {
+        if (deaths.unattributed >= MAX_UNATTRIBUTED_DEATHS) {
+          const message = `the sandbox process died ${deaths.unattributed} times during this minute without running a strategy to blame; it has been restarted`;
+          for (const team of remaining) results.set(team.teamId, errorResult({ kind: 'crashed', message }, this.#memoryOf(team.teamId)));
+          break;
+        }
         let child: SandboxChild;
         try {
           child = await this.#ensureChild();
@@ -127,13 +136,17 @@ export class ProcessSlot {
           continue;
         }
         if (ready.length === 0) break;
-        remaining = await this.#runOn(child, minute, prices, ready, results, suspects);
+        remaining = await this.#runOn(child, minute, prices, ready, results, suspects, deaths);
       }
       return results;
     });
   }
 
-  /** Runs `teams` on `child`; returns the teams still to run if the child died midway. */
+  /**
+   * Runs `teams` on `child` as one operation; returns the teams still to run if the child died
+   * midway (their results died with it; re-running them in the fresh child with the same inputs
+   * and last good memory gives the same results).
+   */
   async #runOn(
     child: SandboxChild,
     minute: number,
@@ -141,43 +154,59 @@ export class ProcessSlot {
     teams: RunTeam[],
     results: Map<string, TeamRunResult>,
     suspects: Set<string>,
+    deaths: { unattributed: number },
   ): Promise<RunTeam[]> {
-    let next = 0;
-    const arm = (): void => {
-      const team = teams[next];
-      if (team === undefined) return child.armWatchdog(this.#host.watchdogGraceMs * 5, null, 0);
+    const grace = this.#host.watchdogGraceMs;
+    const budget = (index: number): ProgressBudget => {
+      const team = teams[index];
+      if (team === undefined) return { ms: grace * 5, teamId: null, limitMs: 0 };
       const spec = this.#host.loadSpec(team.teamId);
       const cpuMs = spec?.cpuMs ?? 0;
       // The child may have to rebuild a lost isolate before the call, hence loadMs in the budget.
-      child.armWatchdog(cpuMs + (spec?.loadMs ?? 0) + this.#host.watchdogGraceMs, team.teamId, cpuMs);
+      return { ms: cpuMs + (spec?.loadMs ?? 0) + grace, teamId: team.teamId, limitMs: cpuMs };
     };
-    arm();
+    let reply: TeamRunResult[] | null = null;
+    let runOpId = 0;
     const outcome = await child.op(
-      (opId) => ({ type: 'run', opId, entries: this.#unsent(child), minute, prices, teams }),
+      (opId) => {
+        runOpId = opId;
+        child.watchProgress(opId, Math.max(5, Math.min(100, Math.floor(grace / 4))), budget);
+        return { type: 'run', opId, entries: this.#unsent(child), minute, prices, teams };
+      },
       (message: ChildMessage) => {
-        if (message.type === 'result') {
-          results.set(message.teamId, message.result);
-          next++;
-          arm();
-          return false;
-        }
-        return message.type === 'done';
+        if (message.type !== 'results') return false;
+        reply = message.results;
+        return true;
       },
     );
-    if (outcome.died === null) return [];
-    const culprit = teams[next];
+    if (outcome.died === null) {
+      const received = reply as TeamRunResult[] | null;
+      for (const [index, team] of teams.entries()) {
+        const result = received?.[index];
+        results.set(team.teamId, result ?? errorResult({ kind: 'crashed', message: 'the sandbox returned no result for this team' }, this.#memoryOf(team.teamId)));
+      }
+      return [];
+    }
+    const { progress } = outcome.died;
+    const culprit = progress.opId === runOpId ? teams[progress.index] : undefined;
+    if (culprit === undefined) {
+      // Died before the first team or after the last one: nobody to blame, everybody runs again.
+      deaths.unattributed++;
+      this.#handleDeath(child, outcome.died, null);
+      return teams;
+    }
     // A death the watchdog did not cause may have nothing to do with the team that was running
     // (the child may have died just before the operation reached it): run that team once more
     // in the fresh child and blame it only if the child dies on it again.
-    const certain = outcome.died.watchdog !== null || culprit === undefined || suspects.has(culprit.teamId);
+    const certain = outcome.died.watchdog !== null || suspects.has(culprit.teamId);
     if (!certain) {
       suspects.add(culprit.teamId);
       this.#handleDeath(child, outcome.died, null);
-      return teams.slice(next);
+      return teams;
     }
-    const error = this.#handleDeath(child, outcome.died, culprit?.teamId ?? null);
-    if (culprit !== undefined) results.set(culprit.teamId, errorResult(error, this.#memoryOf(culprit.teamId)));
-    return teams.slice(next + 1);
+    const error = this.#handleDeath(child, outcome.died, culprit.teamId);
+    results.set(culprit.teamId, errorResult(error, this.#memoryOf(culprit.teamId)));
+    return teams.filter((team) => team !== culprit);
   }
 
   async #loadOne(child: SandboxChild, teamId: string): Promise<SandboxError | null> {

@@ -2,6 +2,7 @@
 // one operation at a time, the watchdog, and the way it ended.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { ProgressFile, type Progress } from '../progress.ts';
 import type { ChildMessage, MinuteEntry, ParentMessage, RuntimeLimits } from '../protocol.ts';
 
 const CHILD_ENTRY = fileURLToPath(new URL('../child/main.ts', import.meta.url));
@@ -14,6 +15,15 @@ export interface ExitInfo {
   stderrTail: string;
   /** Set when the parent's watchdog killed the child. */
   watchdog: { teamId: string | null; limitMs: number } | null;
+  /** What the child's progress file said when it ended. */
+  progress: Progress;
+}
+
+/** How long the child may stay at one position of a run before the watchdog kills it. */
+export interface ProgressBudget {
+  ms: number;
+  teamId: string | null;
+  limitMs: number;
 }
 
 export type OpOutcome = { died: null } | { died: ExitInfo };
@@ -31,16 +41,19 @@ export class SandboxChild {
   /** Last minute seq this child has been sent. */
   sentSeq = 0;
   readonly #process: ChildProcess;
+  readonly #progress: ProgressFile;
   readonly #exited: Promise<ExitInfo>;
   #exitInfo: ExitInfo | null = null;
   #stderrTail = '';
   #pending: PendingOp | null = null;
   #nextOpId = 1;
   #watchdogTimer: NodeJS.Timeout | null = null;
+  #watchdogPoll: NodeJS.Timeout | null = null;
   #watchdogKill: ExitInfo['watchdog'] = null;
 
-  private constructor(child: ChildProcess) {
+  private constructor(child: ChildProcess, progress: ProgressFile) {
     this.#process = child;
+    this.#progress = progress;
     if (child.pid === undefined) throw new Error('the sandbox child process could not be started');
     this.pid = child.pid;
     child.stderr?.setEncoding('utf8');
@@ -60,7 +73,8 @@ export class SandboxChild {
     this.#exited = new Promise((resolve) => {
       child.on('close', (code, signal) => {
         this.#clearWatchdog();
-        this.#exitInfo = { code, signal, stderrTail: this.#stderrTail, watchdog: this.#watchdogKill };
+        this.#exitInfo = { code, signal, stderrTail: this.#stderrTail, watchdog: this.#watchdogKill, progress: this.#progress.read() };
+        this.#progress.remove();
         const pending = this.#pending;
         this.#pending = null;
         pending?.finish({ died: this.#exitInfo });
@@ -70,14 +84,21 @@ export class SandboxChild {
   }
 
   static async start(limits: RuntimeLimits, history: MinuteEntry[], readyTimeoutMs: number): Promise<SandboxChild> {
-    const child = fork(CHILD_ENTRY, [], {
+    const progress = new ProgressFile();
+    let child: ChildProcess;
+    try {
+      child = fork(CHILD_ENTRY, [progress.path], {
       execArgv: ['--no-node-snapshot'],
       // A fixed zone keeps Date's local-time methods identical on every machine.
       env: { ...process.env, TZ: 'UTC' },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: 'json',
-    });
-    const handle = new SandboxChild(child);
+      });
+    } catch (error) {
+      progress.remove();
+      throw new Error('the sandbox child process could not be forked', { cause: error });
+    }
+    const handle = new SandboxChild(child, progress);
     handle.sentSeq = history.at(-1)?.[0] ?? 0;
     const ready = new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), readyTimeoutMs);
@@ -124,6 +145,33 @@ export class SandboxChild {
     });
   }
 
+  /**
+   * Watches the operation `opId` through the progress file until it completes: every `pollMs`
+   * the parent reads which team the child is at, and kills the child when it stays at one
+   * position longer than `budget(index)` allows (index -1: not started yet; the team count:
+   * all teams done). Replaces any armed watchdog.
+   */
+  watchProgress(opId: number, pollMs: number, budget: (index: number) => ProgressBudget): void {
+    this.#clearWatchdog();
+    let index = Number.NaN;
+    let since = performance.now();
+    this.#watchdogPoll = setInterval(() => {
+      const progress = this.#progress.read();
+      const now = performance.now();
+      const current = progress.opId === opId ? progress.index : -1;
+      if (current !== index) {
+        index = current;
+        since = now;
+        return;
+      }
+      const allowed = budget(index);
+      if (now - since > allowed.ms) {
+        this.#watchdogKill = { teamId: allowed.teamId, limitMs: allowed.limitMs };
+        this.kill();
+      }
+    }, pollMs);
+  }
+
   /** (Re)arms the watchdog: if the child does not make progress within `ms`, it is killed. */
   armWatchdog(ms: number, teamId: string | null, limitMs: number): void {
     this.#clearWatchdog();
@@ -139,7 +187,9 @@ export class SandboxChild {
 
   #clearWatchdog(): void {
     if (this.#watchdogTimer !== null) clearTimeout(this.#watchdogTimer);
+    if (this.#watchdogPoll !== null) clearInterval(this.#watchdogPoll);
     this.#watchdogTimer = null;
+    this.#watchdogPoll = null;
   }
 
   #send(message: ParentMessage): void {

@@ -238,10 +238,15 @@
     checkPeriod('mean', period);
     return n < period ? null : meanOf(values, n - period, n);
   }
+  // The series functions write every index once (no fill pass, no branch per element): they run
+  // over whole windows every minute in typical strategies. Same operations in the same order as
+  // the naive loop, so the same numbers to the last bit.
   function emaSeries(values, period) {
     checkPeriod('emaSeries', period);
     const n = values.length;
-    const out = new Array(n).fill(NaN);
+    const out = new Array(n);
+    const head = MathMin(n, period - 1);
+    for (let i = 0; i < head; i++) out[i] = NaN;
     if (n < period) return out;
     const alpha = 2 / (period + 1);
     let value = meanOf(values, 0, period);
@@ -264,12 +269,23 @@
   function smaSeries(values, period) {
     checkPeriod('smaSeries', period);
     const n = values.length;
-    const out = new Array(n).fill(NaN);
+    const out = new Array(n);
+    const head = MathMin(n, period - 1);
     let sum = 0;
-    for (let i = 0; i < n; i++) {
+    let i = 0;
+    for (; i < head; i++) {
       sum += values[i];
-      if (i >= period) sum -= values[i - period];
-      if (i >= period - 1) out[i] = sum / period;
+      out[i] = NaN;
+    }
+    if (i < n) {
+      sum += values[i];
+      out[i] = sum / period;
+      i++;
+    }
+    for (; i < n; i++) {
+      sum += values[i];
+      sum -= values[i - period];
+      out[i] = sum / period;
     }
     return out;
   }
@@ -381,7 +397,8 @@
     this.views = null;
     this.times = null;
   }
-  Series.prototype.append = function (row) {
+  /** Appends the bar stored at `data[at]` … `data[at + 5]` (timestamp, open, high, low, close, volume). */
+  Series.prototype.append = function (data, at) {
     if (this.end === this.cap) {
       const keep = MathMin(this.end - this.start, windowBars - 1);
       const from = this.end - keep;
@@ -402,7 +419,7 @@
       this.start = 0;
       this.end = keep;
     }
-    for (let f = 0; f < 6; f++) this.cols[f][this.end] = row[f + 1];
+    for (let f = 0; f < 6; f++) this.cols[f][this.end] = data[at + f];
     this.end++;
     if (this.end - this.start > windowBars) this.start = this.end - windowBars;
     this.views = null;
@@ -440,6 +457,10 @@
 
   const series = new MapC();
   const bars = {};
+  // Own data properties whatever the key (even "__proto__"), as JSON.parse would create them.
+  function defineOwn(target, key, value) {
+    ObjectDefineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+  }
   function emptySlice() {
     const out = { timestamp: [] };
     for (let f = 1; f < 6; f++) out[FIELDS[f]] = new F64(0);
@@ -451,22 +472,65 @@
     const entry = {};
     ObjectDefineProperty(entry, 'timestamp', { get: () => s.timestamps(), enumerable: true });
     for (let f = 1; f < 6; f++) ObjectDefineProperty(entry, FIELDS[f], { get: () => s.view(f), enumerable: true });
-    bars[symbol] = entry;
+    defineOwn(bars, symbol, entry);
+    return s;
+  }
+
+  // The minute arrives as one Float64Array (layout in sandbox/child/payload.ts); symbols are
+  // indices into `symbolNames`, which the host extends whenever it has new names for us.
+  const symbolNames = [];
+  const seriesByIndex = [];
+  function learnNames(from, json) {
+    if (json === '') return;
+    const list = JSONparse(json);
+    for (let i = 0; i < list.length; i++) symbolNames[from + i] = StringC(list[i]);
+  }
+  function seriesAt(index) {
+    let s = seriesByIndex[index];
+    if (s === undefined) {
+      const name = symbolNames[index];
+      s = series.get(name) ?? addSymbol(name);
+      seriesByIndex[index] = s;
+    }
     return s;
   }
   let lastSeq = 0;
-  function applyEntries(entries) {
-    for (let i = 0; i < entries.length; i++) {
-      const entry = entries[i];
-      if (entry[0] <= lastSeq) continue;
-      lastSeq = entry[0];
-      const rows = entry[2];
-      for (let r = 0; r < rows.length; r++) {
-        const row = rows[r];
-        const s = series.get(row[0]) ?? addSymbol(row[0]);
-        s.append(row);
+  /** Appends the bars of the minutes not seen yet; `at` points at the entry count. */
+  function applyBars(data, at) {
+    const entries = data[at++];
+    for (let e = 0; e < entries; e++) {
+      const seq = data[at];
+      const rows = data[at + 1];
+      at += 2;
+      if (seq <= lastSeq) {
+        at += rows * 7;
+        continue;
+      }
+      lastSeq = seq;
+      for (let r = 0; r < rows; r++, at += 7) seriesAt(data[at]).append(data, at + 1);
+    }
+  }
+  // currentPrices is a fresh plain object every call. Cloning a private template with the same
+  // keys (built with own data properties) and overwriting its values is several times cheaper
+  // than adding hundreds of keys one by one; the keys rarely change from one minute to the next.
+  let priceKeys = [];
+  let priceTemplate = {};
+  function readPrices(data, count, at) {
+    let same = count === priceKeys.length;
+    for (let i = 0; same && i < count; i++) if (priceKeys[i] !== data[at + 2 * i]) same = false;
+    if (!same) {
+      priceKeys = [];
+      priceTemplate = {};
+      for (let i = 0; i < count; i++) {
+        priceKeys[i] = data[at + 2 * i];
+        // NaN, not 0: a field that starts as a small integer and then receives a fraction makes
+        // V8 migrate the object once per field (quadratic: ~250 ms for 400 symbols).
+        defineOwn(priceTemplate, symbolNames[data[at + 2 * i]], NaN);
       }
     }
+    const prices = { ...priceTemplate };
+    for (let i = 0; i < count; i++) prices[symbolNames[data[at + 2 * i]]] = data[at + 2 * i + 1];
+    return prices;
   }
 
   // US Eastern time: DST from the second Sunday of March to the first Sunday of November (since 2007).
@@ -612,11 +676,15 @@
     }
   }
 
-  function runCall(minuteJson, teamJson) {
-    const minute = JSONparse(minuteJson);
-    applyEntries(minute.e);
-    nowMs = minute.m;
-    seedRandom(teamId + ':' + minute.m);
+  function runCall(payload, namesFrom, namesJson, teamJson) {
+    learnNames(namesFrom, namesJson);
+    const data = new F64(payload);
+    const minute = data[0];
+    const priceCount = data[1];
+    const currentPrices = readPrices(data, priceCount, 2);
+    applyBars(data, 2 + 2 * priceCount);
+    nowMs = minute;
+    seedRandom(teamId + ':' + minute);
     resetLogs();
     const state = JSONparse(teamJson);
     if (memoryDirty) memory = JSONparse(memoryJsonGood);
@@ -624,7 +692,7 @@
     const team = { id: teamId, cash: state.cash, equity: state.equity, positions: state.positions, params, memory, api };
     let out;
     try {
-      out = instance.generateSignal(team, bars, minute.p);
+      out = instance.generateSignal(team, bars, currentPrices);
     } catch (e) {
       return thrownJson('runtime', e, '');
     }
@@ -673,10 +741,10 @@
     return '{"ok":true,"signals":' + signalsJson + ',"memory":' + memoryJson + ',"logs":' + logsJson() + '}';
   }
 
-  function run(minuteJson, teamJson) {
+  function run(payload, namesFrom, namesJson, teamJson) {
     try {
       if (instance === null) return errorJson('load', 'the strategy is not loaded');
-      return runCall(minuteJson, teamJson);
+      return runCall(payload, namesFrom, namesJson, teamJson);
     } catch (e) {
       try {
         return thrownJson('runtime', e, '');

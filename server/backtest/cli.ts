@@ -143,7 +143,9 @@ export async function runBacktestCommand(dirs: string[], options: BacktestComman
   }
 
   const started = performance.now();
-  const pool = new SandboxPool({ processes: Math.max(1, Math.min(2, strategies.length)), ...(cpuMs === undefined ? {} : { cpuMs }) });
+  // In-process isolates (same runtime and limits, no IPC: several times faster). The price: a
+  // strategy that aborts V8 ends this offline run instead of a restartable child process.
+  const pool = new SandboxPool({ mode: 'in-process', ...(cpuMs === undefined ? {} : { cpuMs }) });
   await pool.start();
   const progress = progressBar(market.totalMinutes, 'backtest');
   let outcome;

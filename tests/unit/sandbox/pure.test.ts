@@ -34,7 +34,7 @@ describe('validateSignal', () => {
 });
 
 describe('MinuteHistory', () => {
-  const entry = (seq: number): MinuteEntry => [seq, seq * 60_000, [['AAPL', seq, 1, 1, 1, 1, 1]]];
+  const entry = (seq: number): MinuteEntry => [seq, seq * 60_000, ['AAPL'], [seq, 1, 1, 1, 1, 1]];
   it('returns the minutes after a seq, bounded by capacity, ignoring replays', () => {
     const history = new MinuteHistory(3);
     for (let seq = 1; seq <= 5; seq++) history.append(entry(seq));

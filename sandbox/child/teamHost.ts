@@ -1,0 +1,159 @@
+// The isolates of a set of teams and the bar history they are fed from. Lives in a sandbox child
+// process (child/main.ts) or, in the pool's in-process mode, in the caller's process. Everything
+// here is synchronous: a batch of teams runs one after another on the calling thread.
+import { readFileSync } from 'node:fs';
+import ivm from 'isolated-vm';
+import { MinuteHistory } from '../history.ts';
+import type { LoadSpec, MinuteEntry, RunTeam, RuntimeLimits } from '../protocol.ts';
+import type { LogLine, SandboxError, TeamRunResult } from '../types.ts';
+import { encodeMinute, encodePayload, encodePrices, IndexCache, SymbolTable, type EncodedMinute } from './payload.ts';
+import { TeamIsolate, type PreludeSource } from './teamIsolate.ts';
+
+interface HostedTeam {
+  spec: LoadSpec;
+  isolate: TeamIsolate | null;
+  /** Last minute seq the isolate has been given. */
+  seenSeq: number;
+  /** Symbol names the isolate knows (a prefix of the host's table). */
+  knownNames: number;
+  /** Last good team.memory, restored into a rebuilt isolate. */
+  memory: unknown;
+}
+
+export interface HostStats {
+  rss: number;
+  heapUsed: number;
+  teams: number;
+}
+
+/** Creates a prelude source whose code cache is shared by every isolate built from it. */
+export function loadPrelude(): PreludeSource {
+  return { code: readFileSync(new URL('../runtime/prelude.js', import.meta.url), 'utf8'), cachedData: undefined };
+}
+
+export class TeamHost {
+  readonly #limits: RuntimeLimits;
+  readonly #prelude: PreludeSource;
+  readonly #teams = new Map<string, HostedTeam>();
+  readonly #symbols = new SymbolTable();
+  readonly #barSymbols = new IndexCache(this.#symbols);
+  readonly #priceSymbols = new IndexCache(this.#symbols);
+  readonly #history: MinuteHistory<EncodedMinute>;
+
+  constructor(limits: RuntimeLimits, prelude: PreludeSource = loadPrelude()) {
+    this.#limits = limits;
+    this.#prelude = prelude;
+    this.#history = new MinuteHistory<EncodedMinute>(limits.windowBars);
+  }
+
+  get lastSeq(): number {
+    return this.#history.lastSeq;
+  }
+
+  /** Adds minutes to the history (ones already known are ignored). */
+  append(entries: readonly MinuteEntry[]): void {
+    for (const entry of entries) if (entry[0] > this.#history.lastSeq) this.#history.append(encodeMinute(entry, this.#barSymbols));
+  }
+
+  /** (Re)creates a team's isolate; on failure the team is not kept. */
+  load(spec: LoadSpec): { error: SandboxError | null; logs: LogLine[] } {
+    this.unload(spec.teamId);
+    const team: HostedTeam = { spec, isolate: null, seenSeq: 0, knownNames: 0, memory: spec.memory ?? {} };
+    const built = this.#build(team);
+    if (!built.ok) return { error: built.result.error, logs: built.result.logs };
+    this.#teams.set(spec.teamId, team);
+    return { error: null, logs: [] };
+  }
+
+  unload(teamId: string): void {
+    this.#teams.get(teamId)?.isolate?.dispose();
+    this.#teams.delete(teamId);
+  }
+
+  /**
+   * Runs the teams one after another on `minute` (whose bars must have been appended).
+   * `onTeam(i)` is called just before team i runs, and with `teams.length` after the last.
+   */
+  runBatch(minute: number, prices: Readonly<Record<string, number>>, states: readonly RunTeam[], onTeam?: (index: number) => void): TeamRunResult[] {
+    const priceData = encodePrices(prices, this.#priceSymbols);
+    // One payload per distinct "last minute seen" (nearly always a single one), copied into each isolate.
+    const payloads = new Map<number, ivm.ExternalCopy<ArrayBuffer>>();
+    const namesJson = new Map<number, string>();
+    const names = this.#symbols.names;
+    const results: TeamRunResult[] = [];
+    try {
+      for (let i = 0; i < states.length; i++) {
+        onTeam?.(i);
+        const state = states[i];
+        if (state === undefined) continue;
+        results.push(
+          this.#runTeam(state, (team) => {
+            let payload = payloads.get(team.seenSeq);
+            if (payload === undefined) {
+              const data = encodePayload(minute, priceData, this.#history.since(team.seenSeq));
+              payload = new ivm.ExternalCopy(data.buffer as ArrayBuffer);
+              payloads.set(team.seenSeq, payload);
+            }
+            let json = namesJson.get(team.knownNames);
+            if (json === undefined) {
+              json = team.knownNames < names.length ? JSON.stringify(names.slice(team.knownNames)) : '';
+              namesJson.set(team.knownNames, json);
+            }
+            return { payload, namesFrom: team.knownNames, namesJson: json, teamJson: JSON.stringify({ cash: state.cash, equity: state.equity, positions: state.positions }) };
+          }),
+        );
+      }
+      onTeam?.(states.length);
+    } finally {
+      for (const payload of payloads.values()) payload.release();
+    }
+    return results;
+  }
+
+  stats(): HostStats {
+    const usage = process.memoryUsage();
+    return { rss: usage.rss, heapUsed: usage.heapUsed, teams: this.#teams.size };
+  }
+
+  dispose(): void {
+    for (const teamId of [...this.#teams.keys()]) this.unload(teamId);
+  }
+
+  #build(team: HostedTeam): { ok: true } | { ok: false; result: TeamRunResult } {
+    const built = TeamIsolate.create(team.spec, this.#limits, this.#history.lastMinute, team.memory, this.#prelude);
+    if (built.team === null) {
+      const error = built.result.ok ? { kind: 'load' as const, message: 'the strategy failed to load' } : built.result.error;
+      return { ok: false, result: { signals: [], error, logs: built.result.logs, memory: team.memory, cpuMs: 0, wallMs: 0 } };
+    }
+    team.isolate = built.team;
+    team.seenSeq = 0;
+    team.knownNames = 0;
+    return { ok: true };
+  }
+
+  #runTeam(state: RunTeam, inputFor: (team: HostedTeam) => Parameters<TeamIsolate['call']>[0]): TeamRunResult {
+    const team = this.#teams.get(state.teamId);
+    if (team === undefined) {
+      return { signals: [], error: { kind: 'load', message: 'the strategy is not loaded in its sandbox process' }, logs: [], memory: {}, cpuMs: 0, wallMs: 0 };
+    }
+    if (team.isolate === null || team.isolate.lost) {
+      const built = this.#build(team);
+      if (!built.ok) return built.result;
+    }
+    const isolate = team.isolate;
+    if (isolate === null) throw new Error('unreachable: isolate missing after rebuild');
+    const outcome = isolate.call(inputFor(team));
+    team.seenSeq = this.#history.lastSeq;
+    // After an error the names are sent again from the start (harmless: they are assigned by position).
+    team.knownNames = outcome.ok ? this.#symbols.names.length : 0;
+    if (outcome.isolateLost) {
+      isolate.dispose();
+      team.isolate = null;
+    }
+    if (outcome.ok) {
+      team.memory = outcome.memory;
+      return { signals: outcome.signals, error: null, logs: outcome.logs, memory: outcome.memory, cpuMs: outcome.cpuMs, wallMs: outcome.wallMs };
+    }
+    return { signals: [], error: outcome.error, logs: outcome.logs, memory: team.memory, cpuMs: outcome.cpuMs, wallMs: outcome.wallMs };
+  }
+}
