@@ -16,6 +16,7 @@ import { windowedMetrics } from '../../leaderboard/standings.ts';
 import { metricsView, SORT_KEYS, sortEntries, type LeaderboardView, type SortKey } from '../../leaderboard/view.ts';
 import { ActivityHub, readActivitySince, readRecentActivity, STREAM_ID_PATTERN } from '../../live/activityHub.ts';
 import { activityView } from '../../live/format.ts';
+import { BoardCache } from '../../live/boardCache.ts';
 import { LeaderboardFeed } from '../../live/leaderboardFeed.ts';
 import { SseBroadcaster } from '../../live/sseBroadcaster.ts';
 import { errorSchema } from './adminSchemas.ts';
@@ -68,7 +69,9 @@ export function registerPublicRoutes(app: FastifyInstance, deps: PublicRouteDeps
     ...(deps.sseMaxClients === undefined ? {} : { maxClients: deps.sseMaxClients }),
     ...(deps.sseHeartbeatMs === undefined ? {} : { heartbeatMs: deps.sseHeartbeatMs }),
   });
-  const feed = new LeaderboardFeed(deps.openRedis(), keys.leaderboardChannel);
+  const subscriber = deps.openRedis();
+  const feed = new LeaderboardFeed(subscriber, keys.leaderboardChannel);
+  const boards = new BoardCache(feed, subscriber, () => readCachedLeaderboard(deps.redis, keys));
   // Open streams would keep the server from closing: end them first.
   app.addHook('preClose', async () => {
     broadcaster.close();
@@ -77,11 +80,15 @@ export function registerPublicRoutes(app: FastifyInstance, deps: PublicRouteDeps
   });
 
   /** The cached board (written after every tick), or computed now when no tick has published one yet. */
-  const currentBoard = async (): Promise<string> => {
-    const cached = await readCachedLeaderboard(deps.redis, keys);
-    if (cached !== null) return cached;
+  const currentBoard = async (): Promise<string | Buffer> => {
+    const cached = await boards.get();
+    if (cached !== null) return cached.bytes;
     const { view } = await computeLeaderboard(deps.pg, now(), now);
     return JSON.stringify(view);
+  };
+  const currentBoardText = async (): Promise<string> => {
+    const board = await currentBoard();
+    return typeof board === 'string' ? board : board.toString('utf8');
   };
 
   app.get(
@@ -95,7 +102,7 @@ export function registerPublicRoutes(app: FastifyInstance, deps: PublicRouteDeps
         response: { 200: leaderboardSchema, 429: errorSchema },
       },
     },
-    // The cached JSON is sent as is: no parse, no re-serialisation on the hot path.
+    // The cached bytes are sent as they are: no Redis read, parse, serialisation or encoding on the hot path.
     async (_request, reply) => reply.type('application/json; charset=utf-8').header('cache-control', 'no-cache').serializer((body) => body as string).send(await currentBoard()),
   );
 
@@ -134,7 +141,7 @@ export function registerPublicRoutes(app: FastifyInstance, deps: PublicRouteDeps
       },
     },
     async (request) => {
-      const board = JSON.parse(await currentBoard()) as LeaderboardView;
+      const board = JSON.parse(await currentBoardText()) as LeaderboardView;
       let entries = board.leaderboard;
       const days = request.query.days;
       if (days !== undefined) {
@@ -215,7 +222,7 @@ export function registerPublicRoutes(app: FastifyInstance, deps: PublicRouteDeps
             // A board replaces the previous one: a client that has not read the last ones skips to the latest.
             if (socket.bufferedAmount <= maxBuffered) socket.send(json);
           });
-          socket.send(await currentBoard());
+          socket.send(await currentBoardText());
         } catch (error) {
           request.log.warn({ err: error }, 'leaderboard websocket failed');
           socket.close(1011, 'leaderboard unavailable');
