@@ -3,14 +3,20 @@
  * shard every minute (and in the same warm sandbox pool of whichever worker takes that shard).
  */
 
-/** FNV-1a, 32 bits: stable across processes and versions, unlike anything keyed on object identity. */
+/** FNV-1a, 32 bits, finalised: stable across processes and versions. */
 function fnv1a(text: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     hash ^= text.charCodeAt(i);
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
-  return hash;
+  // FNV's low bits are weak (the lowest is a parity of the input's): MurmurHash3's finaliser mixes every bit into them.
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b);
+  hash ^= hash >>> 13;
+  hash = Math.imul(hash, 0xc2b2ae35);
+  hash ^= hash >>> 16;
+  return hash >>> 0;
 }
 
 export function shardOf(teamId: string, shards: number): number {
