@@ -5,8 +5,8 @@
  * worker can act as the broker for a minute, and a worker killed in the middle of one leaves nothing
  * behind that the next attempt cannot reconstruct.
  *
- * `submit` is idempotent by client order id like every Broker: an order the broker accepted before
- * (recorded in the ledger) comes back as it is; the broker refuses what a broker refuses (unknown
+ * `submit` is idempotent by client order id like every Broker (the same id is the same acceptance); the
+ * broker refuses what a broker refuses (unknown
  * symbol, bad quantity, bad limit). Buying power and shares are the ledger's reservations.
  */
 import pMap from 'p-map';
@@ -68,9 +68,20 @@ export class LedgerSimBroker implements Broker {
     this.#concurrency = options.concurrency ?? 8;
   }
 
-  async submit(intent: OrderIntent): Promise<BrokerOrderState> {
-    const known = await this.#ledger.getOrder(intent.clientOrderId);
-    if (known !== null && known.status !== 'pending_submit') return stateOf(known);
+  /**
+   * Accepting is a pure function of the intent (the broker order id derives from the client order id), so
+   * submitting again returns the same acceptance, which the ledger records once (its states only move
+   * forward): no lookup is needed to be idempotent.
+   */
+  submit(intent: OrderIntent): Promise<BrokerOrderState> {
+    try {
+      return Promise.resolve(this.#accept(intent));
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  #accept(intent: OrderIntent): BrokerOrderState {
     if (!Number.isInteger(intent.quantity) || intent.quantity <= 0) {
       throw new BrokerError('rejected', `qty must be a positive whole number of shares, got ${String(intent.quantity)}`, 422);
     }

@@ -235,7 +235,7 @@ export function createTickRunner(env: TickEnvironment) {
     const now = () => tickNow(spec);
     const due = (await ledger.pendingSubmissions(now(), 1_000_000)).filter((pending) => teamIds === null || teamIds.has(pending.intent.teamId));
     if (due.length === 0) return [];
-    const lanes = env.execution.kind === 'sim' ? Math.max(1, env.submitConcurrency ?? 4) : 1;
+    const lanes = env.execution.kind === 'sim' ? Math.max(1, env.submitConcurrency ?? 8) : 1;
     const groups: PendingSubmission[][] = Array.from({ length: lanes }, () => []);
     const laneOf = new Map<string, number>();
     for (const pending of due) {

@@ -1,0 +1,186 @@
+// Minute-tick benchmark: one tick for 100 and for 1,000 teams through the real pipeline (BullMQ flow,
+// sandbox child processes, ledger, simulated market and ledger-backed simulated broker, leaderboard,
+// activity stream), p50/p95 per stage. Targets: ≤ 150 ms p95 (100 teams), ≤ 1 s p95 (1,000 teams).
+// Run with: npm run bench:tick   (node --no-node-snapshot bench/tick.ts)
+// Starts throwaway Postgres and Redis (or uses BENCH_DATABASE_URL / BENCH_REDIS_URL); prints one JSON object.
+// Each team runs a small strategy that keeps a counter in team.memory and buys or sells one share on a
+// fifth of its minutes (so about 20% of the teams trade each minute: orders, fills and reservations are
+// part of the figures). WARMUP minutes load the isolates first; MINUTES minutes are measured.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import os from 'node:os';
+import path from 'node:path';
+import { FlowProducer } from 'bullmq';
+import pg from 'pg';
+import pino from 'pino';
+import { startEmbeddedPostgres, type EmbeddedService } from '../data/embedded/postgresCluster.ts';
+import { startEmbeddedRedis } from '../data/embedded/redisServer.ts';
+import { migrateUp } from '../data/postgres/migrate.ts';
+import { createPgPool } from '../data/postgres/pool.ts';
+import { connectRedis, createRedis } from '../data/redis/client.ts';
+import { recordVersion } from '../loaders/activation/index.ts';
+import { parseRegistry } from '../registry/load.ts';
+import { RegistryStore } from '../registry/store.ts';
+import { syncTeams } from '../registry/sync.ts';
+import type { CompiledStrategy } from '../sandbox/index.ts';
+import { loadConfig } from '../server/config/config.ts';
+import { tickFlow } from '../server/tick/queue.ts';
+import { selectTick } from '../server/tick/tickStore.ts';
+import { startWorker } from '../server/worker/worker.ts';
+
+const SIZES = (process.env.TEAMS ?? '100,1000').split(',').map(Number);
+const WARMUP = Number(process.env.WARMUP ?? 5);
+const MINUTES = Number(process.env.MINUTES ?? 30);
+const UNIVERSE = ['SPY', 'QQQ', 'IWM', 'TLT', 'GLD', 'EFA', 'EEM', 'XLF', 'XLK', 'XLE'];
+const OPEN = Date.UTC(2025, 6, 8, 13, 30);
+const silent = pino({ level: 'silent' });
+
+const STRATEGY: CompiledStrategy = {
+  filename: 'strategy.bundle.js',
+  sourceMap: '',
+  code: `var __qtcStrategy = (() => {
+class Strategy {
+  constructor(params) { this.offset = params.offset ?? 0; this.symbol = params.symbol ?? 'SPY'; }
+  generateSignal(team, bars, prices) {
+    const n = (team.memory.n ?? 0) + 1;
+    team.memory.n = n;
+    const close = bars[this.symbol]?.close;
+    if (!close || close.length < 2) return null;
+    const phase = (n + this.offset) % 10;
+    if (phase === 0) return { symbol: this.symbol, action: 'buy', quantity: 1, reason: 'phase 0' };
+    if (phase === 5 && (team.positions[this.symbol]?.quantity ?? 0) > 0) return { symbol: this.symbol, action: 'sell', quantity: 1, reason: 'phase 5' };
+    return null;
+  }
+}
+return { default: Strategy };
+})();`,
+};
+
+const started: EmbeddedService[] = [];
+const dataDir = mkdtempSync(path.join(os.tmpdir(), 'qtc-bench-tick-'));
+const serverUrl: string = process.env.BENCH_DATABASE_URL ?? (await startEmbeddedPostgres({ dataDir, log: silent }).then((s) => (started.push(s), s.url)));
+const redisUrl: string = process.env.BENCH_REDIS_URL ?? (await startEmbeddedRedis({ dataDir, log: silent }).then((s) => (started.push(s), s.url)));
+
+function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return 0;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return Math.round(sorted[rank]! * 10) / 10;
+}
+
+async function freshDatabase(name: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function measure(teams: number) {
+  const databaseUrl = await freshDatabase(`qtc_bench_tick_${String(teams)}`);
+  const pool = createPgPool({ url: databaseUrl, max: 10, connectTimeoutMs: 10_000 });
+  await migrateUp(pool);
+  const registryFile = path.join(dataDir, `registry-${String(teams)}.yaml`);
+  const teamIds = Array.from({ length: teams }, (_, i) => `team-${String(i).padStart(4, '0')}`);
+  const yaml = [
+    'competition:',
+    '  name: Tick benchmark',
+    `  universe: [${UNIVERSE.join(', ')}]`,
+    '  marketData: { source: simulator, seed: 42 }',
+    'teams:',
+    ...teamIds.flatMap((id, i) => [`  - id: ${id}`, `    name: ${id}`, `    repo: https://example.org/${id}.git`, `    params: { offset: ${String(i % 10)}, symbol: ${UNIVERSE[i % UNIVERSE.length]!} }`]),
+    '',
+  ].join('\n');
+  writeFileSync(registryFile, yaml);
+  const parsed = parseRegistry(yaml);
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+  await syncTeams(pool, parsed.registry);
+  for (const [index, teamId] of teamIds.entries()) {
+    await recordVersion(pool, {
+      teamId,
+      commit: { sha: (index + 1).toString(16).padStart(40, '0'), authorName: 'bench', authorEmail: 'bench@example.org', committedAt: new Date(OPEN), message: 'bench' },
+      source: { repo: `https://example.org/${teamId}.git`, branch: 'main', path: '.', entry: null },
+      timings: {},
+      outcome: { ok: true, compiled: STRATEGY },
+    });
+  }
+
+  const redis = createRedis(redisUrl);
+  await connectRedis(redis, 10_000);
+  const prefix = `bench-tick-${String(process.pid)}-${String(teams)}`;
+  const config = loadConfig({ DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, QTC_REGISTRY_FILE: registryFile, LOG_LEVEL: 'silent' });
+  const registry = new RegistryStore({ file: registryFile, log: silent });
+  await registry.load();
+  const worker = await startWorker({
+    config,
+    pg: pool,
+    redis,
+    registry,
+    logger: silent,
+    prefix: `${prefix}:bull`,
+    activityStream: `${prefix}:activity`,
+    leaderboardKeys: { leaderboard: `${prefix}:lb`, leaderboardChannel: `${prefix}:lb:updates`, activityStream: `${prefix}:activity` },
+  });
+  const connection = redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true, lazyConnect: false });
+  const producer = new FlowProducer({ connection, prefix: `${prefix}:bull` });
+  const stages: Record<string, number[]> = {};
+  const endToEnd: number[] = [];
+  let trades = 0;
+  try {
+    for (let index = 0; index < WARMUP + MINUTES; index++) {
+      const minute = OPEN + index * 60_000;
+      const enqueued = performance.now();
+      await producer.add(tickFlow(minute, 1, 'simulated'));
+      let tick = await selectTick(pool, minute);
+      while (tick?.status !== 'completed') {
+        if (tick?.status === 'failed') throw new Error(`tick failed: ${JSON.stringify(tick.errors)}`);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        tick = await selectTick(pool, minute);
+      }
+      if (index < WARMUP) continue;
+      endToEnd.push(performance.now() - enqueued);
+      trades += tick.fillsApplied ?? 0;
+      for (const [stage, ms] of Object.entries(tick.stageMs)) (stages[stage] ??= []).push(ms);
+    }
+  } finally {
+    await producer.close();
+    connection.disconnect();
+    await worker.stop();
+    redis.disconnect();
+    await pool.end();
+  }
+  const perStage = Object.fromEntries(Object.entries(stages).map(([stage, values]) => [stage, { p50: percentile(values, 50), p95: percentile(values, 95) }]));
+  return {
+    teams,
+    minutes: MINUTES,
+    fillsPerMinute: Math.round((trades / MINUTES) * 10) / 10,
+    stagesMs: perStage,
+    endToEndMs: { p50: percentile(endToEnd, 50), p95: percentile(endToEnd, 95) },
+  };
+}
+
+try {
+  const results = [];
+  for (const teams of SIZES) results.push(await measure(teams));
+  console.log(
+    JSON.stringify(
+      {
+        benchmark: 'tick',
+        machine: { cpus: availableParallelism(), model: cpus()[0]?.model ?? 'unknown', node: process.versions.node },
+        note: 'stagesMs from the ticks table (bars, fills, load = isolate (re)loads and bar catch-up, strategies, orders, books, total = first job start to books done); endToEndMs = flow added to tick completed, as the scheduler sees it',
+        results,
+      },
+      null,
+      2,
+    ),
+  );
+} finally {
+  await Promise.all(started.map((service) => service.stop()));
+  rmSync(dataDir, { recursive: true, force: true });
+}
