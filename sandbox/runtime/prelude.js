@@ -32,6 +32,7 @@
   const ReflectConstruct = Reflect.construct;
   const ReflectApply = Reflect.apply;
   const F64 = Float64Array;
+  const ArrayBufferC = ArrayBuffer;
   const MapC = Map;
   const ErrorC = Error;
 
@@ -397,19 +398,25 @@
     this.views = null;
     this.times = null;
   }
-  /** Appends the bar stored at `data[at]` … `data[at + 5]` (timestamp, open, high, low, close, volume). */
-  Series.prototype.append = function (data, at) {
+  /**
+   * Appends the bar stored at `data[at]` … `data[at + 5]` (timestamp, open, high, low, close,
+   * volume); `more` bars at most follow in the same batch, so storage grows once for all of them
+   * (a new isolate receives the whole window at once) instead of doubling through garbage.
+   */
+  Series.prototype.append = function (data, at, more) {
     if (this.end === this.cap) {
       const keep = MathMin(this.end - this.start, windowBars - 1);
       const from = this.end - keep;
       const maxCap = windowBars + MathMax(64, windowBars >> 2);
       if (this.cap < maxCap) {
-        const cap = MathMin(maxCap, MathMax(64, this.cap * 2));
-        const cols = [];
+        const cap = MathMin(maxCap, MathMax(64, this.cap * 2, keep + 1 + more));
+        // One buffer for the six columns: one allocation per growth instead of six.
+        const buffer = new ArrayBufferC(cap * 6 * 8);
+        const cols = [null, null, null, null, null, null];
         for (let f = 0; f < 6; f++) {
-          const col = new F64(cap);
+          const col = new F64(buffer, f * cap * 8, cap);
           if (this.cols !== null) col.set(this.cols[f].subarray(from, this.end));
-          cols.push(col);
+          cols[f] = col;
         }
         this.cols = cols;
         this.cap = cap;
@@ -507,7 +514,8 @@
         continue;
       }
       lastSeq = seq;
-      for (let r = 0; r < rows; r++, at += 7) seriesAt(data[at]).append(data, at + 1);
+      const more = entries - e - 1;
+      for (let r = 0; r < rows; r++, at += 7) seriesAt(data[at]).append(data, at + 1, more);
     }
   }
   // currentPrices is a fresh plain object every call. Cloning a private template with the same
