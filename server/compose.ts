@@ -15,6 +15,7 @@ import { postgresProbe, redisProbe } from './health/probes.ts';
 import { buildHttpApp } from './http/app.ts';
 import { registerAdminRoutes } from './http/routes/admin.ts';
 import { registerGitHookRoutes } from './http/routes/hooks.ts';
+import { registerLiveApi } from './http/routes/liveApi.ts';
 import { registerTeamRoutes } from './http/routes/team.ts';
 import { ensureDemoRepository } from './demo/demoRepository.ts';
 import { Lifecycle } from './lifecycle.ts';
@@ -78,10 +79,26 @@ export async function startCompetitionServer(config: Config, logger: Logger): Pr
       logger,
       metrics,
       probes: { postgres: postgresProbe(services.pg), redis: redisProbe(services.redis) },
+      plugins: { rateLimitRedis: services.redis },
     });
-    registerAdminRoutes(app, { auth, registry, keys, pool: services.pg });
-    registerTeamRoutes(app, { auth, registry });
+    // Inside a plugin, so the OpenAPI document and the rate limits (loaded first) see these routes.
+    void app.register((scope, _options, done) => {
+      registerAdminRoutes(scope, { auth, registry, keys, pool: services.pg });
+      registerTeamRoutes(scope, { auth, registry });
+      done();
+    });
     registerGitHookRoutes(app, { secretFor: (team) => readWebhookSecret(services.pg, team), requestSync: (team) => gitSync.requestSync(team) });
+    registerLiveApi(app, {
+      pg: services.pg,
+      redis: services.redis,
+      // One connection for the activity reader, one for the leaderboard subscriber.
+      openRedis: () => services.redis.duplicate(),
+      auth,
+      syncNow: (teamId) => gitSync.syncNow(teamId),
+      rateLimitPublicPerMinute: config.rateLimitPublicPerMinute,
+      rateLimitTeamPerMinute: config.rateLimitTeamPerMinute,
+      sseMaxClients: config.sseMaxClients,
+    });
     lifecycle.onClose('http server', () => app.close());
     let address: string;
     try {
