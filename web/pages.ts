@@ -19,7 +19,7 @@ export interface WebFile {
 }
 
 /** Pages by URL path. The status page moved from `/` to `/status` when the leaderboard took the root. */
-export const PAGES = { '/': 'leaderboard.html', '/status': 'status.html' } as const;
+export const PAGES = { '/': 'leaderboard.html', '/team': 'team.html', '/status': 'status.html' } as const;
 
 const ASSET_TYPES: Readonly<Record<string, string>> = {
   '.js': 'text/javascript; charset=utf-8',
@@ -28,6 +28,9 @@ const ASSET_TYPES: Readonly<Record<string, string>> = {
 };
 
 const WEB_DIR = import.meta.dirname;
+
+/** Names an asset may have (the route accepts only these, so nothing else can reach the lookup). */
+export const ASSET_NAME_PATTERN = '^[a-z0-9-]+\\.[a-z]+$';
 
 function sha256Base64(text: string | Buffer): string {
   return createHash('sha256').update(text).digest('base64');
@@ -78,6 +81,9 @@ export function loadWebFiles(webDir: string = WEB_DIR): Map<string, WebFile> {
   for (const name of readdirSync(path.join(webDir, 'assets')).sort()) {
     const type = ASSET_TYPES[path.extname(name)];
     if (type === undefined || name.endsWith('.d.ts')) continue;
+    if (!new RegExp(ASSET_NAME_PATTERN).test(name)) {
+      throw new Error(`web/assets/${name} could not be requested: asset names are lower-case letters, digits and dashes (e.g. team-model.js)`);
+    }
     const urlPath = `/assets/${name}`;
     files.set(urlPath, webFile(urlPath, type, readFileSync(path.join(webDir, 'assets', name)), null));
   }

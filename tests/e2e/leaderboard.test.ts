@@ -6,38 +6,13 @@
  *
  * Skips (and says why) where /usr/bin/chromium is missing; .ci/run installs it, so CI runs it.
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createLedger, type Ledger } from '../../data/postgres/ledger/ledger.ts';
-import { migrateUp } from '../../data/postgres/migrate.ts';
-import { createPgPool, type PgPool } from '../../data/postgres/pool.ts';
-import { connectRedis, createRedis, type RedisClient } from '../../data/redis/client.ts';
-import { ApiKeyStore } from '../../registry/keys/store.ts';
-import { AdminKeys } from '../../server/auth/adminKeys.ts';
-import { createAuthenticator } from '../../server/auth/authenticate.ts';
-import { buildHttpApp } from '../../server/http/app.ts';
-import { registerLiveApi } from '../../server/http/routes/liveApi.ts';
-import { computeAndPublishLeaderboard, type LeaderboardKeys } from '../../server/leaderboard/publish.ts';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishActivity } from '../../server/live/activity.ts';
-import { createMetrics } from '../../server/observability/metrics.ts';
 import { clientOrderId } from '../../server/trading/clientOrderId.ts';
-import { toMoney } from '../../server/trading/money.ts';
-import type { OrderIntent } from '../../server/trading/types.ts';
-import { createTestDatabase } from '../support/databases.ts';
-import { silentLog } from '../support/silentLog.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-const title = haveChromium
-  ? 'live leaderboard page in headless Chromium'
-  : `live leaderboard page in headless Chromium — SKIPPED: ${CHROMIUM} not found (apt-get install --no-install-recommends chromium)`;
-
-/** Optional: a folder to keep screenshots of the page in (QTC_E2E_SCREENSHOTS=dir). */
-const screenshotDir = process.env.QTC_E2E_SCREENSHOTS;
+import { browserSuiteTitle, haveChromium, screenshotDir, startE2eWorld, type E2eWorld } from './support.ts';
 
 // Two market minutes of a Tuesday session (14:31 and 14:32 UTC = 09:31 and 09:32 New York).
 const MINUTE_1 = Date.UTC(2025, 10, 18, 14, 31);
@@ -45,94 +20,31 @@ const MINUTE_2 = MINUTE_1 + 60_000;
 // A team names itself: the page must show this text, never interpret it.
 const HOSTILE_NAME = '<img src=x onerror="document.title=\'owned\'"> Beta & Sons';
 
-describe.skipIf(!haveChromium)(title, () => {
-  let database: Awaited<ReturnType<typeof createTestDatabase>>;
-  let pool: PgPool;
-  let redis: RedisClient;
-  let ledger: Ledger;
-  let app: FastifyInstance;
+describe.skipIf(!haveChromium)(browserSuiteTitle('live leaderboard page in headless Chromium'), () => {
+  let world: E2eWorld;
   let address: string;
-  let browser: Browser;
-  const redisConnections: RedisClient[] = [];
-  const prefix = `e2e-${randomBytes(4).toString('hex')}`;
-  const keys: LeaderboardKeys = { leaderboard: `${prefix}:leaderboard`, leaderboardChannel: `${prefix}:leaderboard:updates`, activityStream: `${prefix}:activity` };
-
-  const openRedis = (): RedisClient => {
-    const client = createRedis(inject('redisUrl'));
-    redisConnections.push(client);
-    return client;
-  };
-
-  /** A market buy filled at `price` dollars, through the ledger as the order router records it. */
-  async function buyFilled(teamId: string, symbol: string, quantity: number, price: number): Promise<void> {
-    const intent: OrderIntent = {
-      clientOrderId: clientOrderId(teamId, MINUTE_1, 1),
-      teamId,
-      minute: MINUTE_1,
-      seq: 1,
-      symbol,
-      side: 'buy',
-      quantity,
-      type: 'market',
-      limitPrice: null,
-      referencePrice: toMoney(price),
-      reason: null,
-    };
-    expect(await ledger.recordIntents([intent])).toMatchObject([{ outcome: 'recorded' }]);
-    const fill = { executionId: `x-${intent.clientOrderId}`, clientOrderId: intent.clientOrderId, brokerOrderId: `b-${teamId}`, symbol, side: 'buy' as const, quantity, price: toMoney(price), at: MINUTE_1 + 30_000 };
-    expect(await ledger.applyFill(fill)).toMatchObject({ outcome: 'applied' });
-  }
-
-  /** The end of a tick: mark every book to market, then compute and publish the board. */
-  async function closeMinute(minute: number, prices: Record<string, number>): Promise<void> {
-    await ledger.snapshotEquity(minute, Object.fromEntries(Object.entries(prices).map(([symbol, dollars]) => [symbol, toMoney(dollars)])));
-    await computeAndPublishLeaderboard(pool, redis, minute, { keys });
-  }
 
   const rowOrder = async (page: Page) => Promise.all((await page.locator('#board-rows tr').all()).map((row) => row.getAttribute('data-team-id')));
   const cellText = (page: Page, teamId: string, field: string) => page.textContent(`#board-rows tr[data-team-id="${teamId}"] [data-field="${field}"]`);
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    pool = createPgPool({ url: database.url, max: 4, connectTimeoutMs: 5_000 });
-    await migrateUp(pool);
-    redis = openRedis();
-    await connectRedis(redis, 5_000);
-    ledger = createLedger(pool);
-    for (const [id, name] of [
+    world = await startE2eWorld([
       ['alpha', 'Alpha Capital'],
       ['beta', HOSTILE_NAME],
       ['gamma', 'Gamma Rays'],
-    ]) {
-      await pool.query('INSERT INTO teams (id, name, repo) VALUES ($1, $2, $3)', [id, name, `file:///repos/${id}`]);
-    }
-    await ledger.ensureTeamBooks(['alpha', 'beta', 'gamma'], toMoney(100_000));
-    await buyFilled('alpha', 'SPY', 100, 100);
-    await buyFilled('beta', 'QQQ', 300, 100);
-    await closeMinute(MINUTE_1, { SPY: 100, QQQ: 100 });
-
-    // The HTTP app as `qtc all` builds it: plugins, pages and every live route.
-    app = buildHttpApp({ logger: silentLog, metrics: createMetrics(), probes: {}, plugins: { rateLimitRedis: redis, rateLimitPrefix: `${prefix}:rl:` } });
-    const apiKeys = new ApiKeyStore({ pool, graceMs: 0 });
-    const auth = createAuthenticator({ verifyTeamKey: (key) => apiKeys.verify(key), adminKeys: new AdminKeys([]) });
-    registerLiveApi(app, { pg: pool, redis, openRedis, auth, keys });
-    address = await app.listen({ port: 0, host: '127.0.0.1' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    ]);
+    address = world.address;
+    expect(await world.trade('alpha', MINUTE_1, 1, 'buy', 'SPY', 100, 100, 100)).toBe('recorded');
+    expect(await world.trade('beta', MINUTE_1, 1, 'buy', 'QQQ', 300, 100, 100)).toBe('recorded');
+    await world.closeMinute(MINUTE_1, { SPY: 100, QQQ: 100 });
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    for (const client of redisConnections) client.disconnect();
-    await pool?.end();
-    await database?.drop();
+    await world?.close();
   });
 
   it('shows the board, then changes it in place when a tick publishes a new one', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const page = await world.browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.setDefaultTimeout(20_000);
     const problems: string[] = [];
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
@@ -167,7 +79,7 @@ describe.skipIf(!haveChromium)(title, () => {
     const pushesBefore = boardsPushed.length;
 
     // Minute 2: SPY falls to $95, QQQ rises to $110: beta 70,000 + 33,000, gamma flat, alpha 90,000 + 9,500.
-    await closeMinute(MINUTE_2, { SPY: 95, QQQ: 110 });
+    await world.closeMinute(MINUTE_2, { SPY: 95, QQQ: 110 });
     await page.waitForSelector('#board-rows tr:first-child[data-team-id="beta"]');
 
     expect(await rowOrder(page)).toEqual(['beta', 'gamma', 'alpha']);
@@ -190,7 +102,7 @@ describe.skipIf(!haveChromium)(title, () => {
     expect(await page.evaluate(() => (globalThis as unknown as { keptAcrossUpdates?: string }).keptAcrossUpdates)).toBe('yes');
 
     // The activity ticker follows the SSE stream.
-    await publishActivity(redis, { type: 'trade', at: MINUTE_2 + 5_000, teamId: 'gamma', symbol: 'IWM', side: 'buy', quantity: 7, price: 210.5, clientOrderId: clientOrderId('gamma', MINUTE_2, 1) }, keys.activityStream);
+    await publishActivity(world.redis, { type: 'trade', at: MINUTE_2 + 5_000, teamId: 'gamma', symbol: 'IWM', side: 'buy', quantity: 7, price: 210.5, clientOrderId: clientOrderId('gamma', MINUTE_2, 1) }, world.keys.activityStream);
     await page.waitForSelector('#activity li.buy');
     expect(await page.textContent('#activity li.buy')).toBe('09:32Gamma Rays bought 7 shares of IWM at $210.50');
 
@@ -203,7 +115,7 @@ describe.skipIf(!haveChromium)(title, () => {
   }, 90_000);
 
   it('falls back to polling GET /leaderboard while the WebSocket cannot connect', async () => {
-    const context = await browser.newContext();
+    const context = await world.browser.newContext();
     // Every WebSocket upgrade to the board fails, as behind a proxy that does not pass them.
     await context.routeWebSocket(/\/ws\/leaderboard$/, (socket) => socket.close({ code: 1011, reason: 'refused by the test' }));
     const page = await context.newPage();
@@ -211,7 +123,7 @@ describe.skipIf(!haveChromium)(title, () => {
     await page.waitForSelector('#connection[data-state="reconnecting"]');
     await page.waitForSelector('#board-rows tr[data-team-id="beta"]');
     const minute3 = MINUTE_2 + 60_000;
-    await closeMinute(minute3, { SPY: 120, QQQ: 110 });
+    await world.closeMinute(minute3, { SPY: 120, QQQ: 110 });
     // alpha: 90,000 + 12,000 = 102,000; beta stays at 103,000.
     await page.waitForSelector('#board-rows tr[data-team-id="alpha"] [data-field="equity"]:text-is("$102,000.00")', { timeout: 30_000 });
     expect(await rowOrder(page)).toEqual(['beta', 'alpha', 'gamma']);

@@ -1,7 +1,7 @@
 // The type import brings @fastify/swagger's `hide` into route schemas: pages stay out of /docs.
 import type {} from '@fastify/swagger';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { loadWebFiles, matchesEtag, PAGES, type WebFile } from '../../../web/pages.ts';
+import { ASSET_NAME_PATTERN, loadWebFiles, matchesEtag, PAGES, type WebFile } from '../../../web/pages.ts';
 
 /**
  * The pages people open: `/` the live leaderboard, `/team` the team dashboard, `/status` the server
@@ -30,7 +30,7 @@ export function registerPageRoutes(app: FastifyInstance): void {
 
   app.get<{ Params: { name: string } }>(
     '/assets/:name',
-    { schema: { hide: true, params: { type: 'object', properties: { name: { type: 'string', pattern: '^[a-z0-9-]+\\.[a-z]+$' } }, required: ['name'] } } },
+    { schema: { hide: true, params: { type: 'object', properties: { name: { type: 'string', pattern: ASSET_NAME_PATTERN } }, required: ['name'] } } },
     async (request, reply) => {
       const file = files.get(`/assets/${request.params.name}`);
       if (!file) return reply.code(404).send({ error: 'not_found', message: `no asset ${request.params.name}` });

@@ -62,7 +62,7 @@ describe('web pages', () => {
     const files = loadWebFiles();
     for (const [urlPath, file] of files) {
       if (!file.contentType.startsWith('text/javascript')) continue;
-      for (const match of file.body.toString('utf8').matchAll(/^import .* from '\.\/([a-z0-9-]+\.js)';$/gm)) {
+      for (const match of file.body.toString('utf8').matchAll(/^import .* from '\.\/([^']+)';$/gm)) {
         expect(files.has(`/assets/${match[1]}`), `${urlPath} imports ${match[1]}`).toBe(true);
       }
     }
