@@ -10,9 +10,9 @@ const bench = new AttackBench({ cpuMs: 100 });
 let counter = 0;
 
 /** Loads `body` as a new attacker team, runs `minutes` minutes, unloads it; returns its results. */
-async function attack(body: string, minutes = 1) {
+async function attack(body: string, minutes = 1, cpuMs?: number) {
   const teamId = `attacker-${counter++}`;
-  const loaded = await bench.pool.load({ teamId, strategy: bundle(body) });
+  const loaded = await bench.pool.load({ teamId, strategy: bundle(body), ...(cpuMs === undefined ? {} : { cpuMs }) });
   const results = [];
   for (let i = 0; i < minutes; i++) results.push(resultOf(await bench.step(teamId), teamId));
   await bench.pool.unload(teamId);
@@ -193,7 +193,8 @@ describe('memory exhaustion', () => {
   });
 
   it('growth within one call ends in a memory error', async () => {
-    const { first } = await attack(`class Strategy { generateSignal() { const a = []; for (;;) a.push(new Array(100000).fill(1.5)); } }`);
+    // A generous CPU limit, so that on a loaded machine the heap limit is still what stops it.
+    const { first } = await attack(`class Strategy { generateSignal() { const a = []; for (;;) a.push(new Array(100000).fill(1.5)); } }`, 1, 5_000);
     expectError(first, ['memory']);
   });
 
