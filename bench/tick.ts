@@ -31,6 +31,7 @@ import { startWorker } from '../server/worker/worker.ts';
 const SIZES = (process.env.TEAMS ?? '100,1000').split(',').map(Number);
 const WARMUP = Number(process.env.WARMUP ?? 5);
 const MINUTES = Number(process.env.MINUTES ?? 30);
+const SYNCHRONOUS_COMMIT = process.env.BENCH_SYNCHRONOUS_COMMIT === 'off' ? 'off' : 'on';
 const UNIVERSE = ['SPY', 'QQQ', 'IWM', 'TLT', 'GLD', 'EFA', 'EEM', 'XLF', 'XLK', 'XLE'];
 const OPEN = Date.UTC(2025, 6, 8, 13, 30);
 const silent = pino({ level: 'silent' });
@@ -74,6 +75,9 @@ async function freshDatabase(name: string): Promise<string> {
   try {
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.query(`CREATE DATABASE ${name}`);
+    // BENCH_SYNCHRONOUS_COMMIT=off measures what an operator gets with that database setting (commits stop
+    // waiting for the WAL flush; a Postgres crash may lose the last moments, never consistency).
+    if (SYNCHRONOUS_COMMIT === 'off') await admin.query(`ALTER DATABASE ${name} SET synchronous_commit = off`);
   } finally {
     await admin.end();
   }
@@ -86,6 +90,7 @@ async function measure(teams: number) {
   const databaseUrl = await freshDatabase(`qtc_bench_tick_${String(teams)}`);
   const pool = createPgPool({ url: databaseUrl, max: 10, connectTimeoutMs: 10_000 });
   await migrateUp(pool);
+
   const registryFile = path.join(dataDir, `registry-${String(teams)}.yaml`);
   const teamIds = Array.from({ length: teams }, (_, i) => `team-${String(i).padStart(4, '0')}`);
   const yaml = [
@@ -173,7 +178,8 @@ try {
       {
         benchmark: 'tick',
         machine: { cpus: availableParallelism(), model: cpus()[0]?.model ?? 'unknown', node: process.versions.node },
-        note: 'stagesMs from the ticks table (bars, fills, load = isolate (re)loads and bar catch-up, strategies, orders, books, total = first job start to books done); endToEndMs = flow added to tick completed, as the scheduler sees it',
+        synchronousCommit: SYNCHRONOUS_COMMIT,
+        note: 'stagesMs from the ticks table (bars, fills, load = isolate (re)loads and bar catch-up, strategies, orders (submit = its broker hand-off part), books, total = first job start to books done); endToEndMs = flow added to tick completed, as the scheduler sees it',
         results,
       },
       null,

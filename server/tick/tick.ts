@@ -391,7 +391,9 @@ export function createTickRunner(env: TickEnvironment) {
       );
     }
     await env.pause('after-intents', spec.minute);
+    const submitStarted = performance.now();
     if (halts.competition === null) await submit(spec, new Set(ids.filter((id) => !halts.teams.has(id))));
+    stageMs.submit = elapsed(submitStarted);
     stageMs.orders = (stageMs.orders ?? 0) + elapsed(ordersStarted);
     await upsertShard(pg, { minute: spec.minute, shard: spec.shard, worker: env.workerId, teams: mine.length, teamsRun, stageMs });
     return { minute: spec.minute, shard: spec.shard, teams: mine.length, teamsRun, stageMs };
@@ -408,8 +410,8 @@ export function createTickRunner(env: TickEnvironment) {
     await env.publishLeaderboard(spec.minute);
     const runs = await selectRuns(pg, spec.minute);
     const shards = await selectShards(pg, spec.minute);
-    const maxOf = (stage: 'load' | 'strategies' | 'orders'): number => Math.max(0, ...shards.map((shard) => shard.stageMs[stage] ?? 0));
-    const stageMs: StageTimings = { load: maxOf('load'), strategies: maxOf('strategies'), orders: maxOf('orders'), books: elapsed(started) };
+    const maxOf = (stage: 'load' | 'strategies' | 'orders' | 'submit'): number => Math.max(0, ...shards.map((shard) => shard.stageMs[stage] ?? 0));
+    const stageMs: StageTimings = { load: maxOf('load'), strategies: maxOf('strategies'), orders: maxOf('orders'), submit: maxOf('submit'), books: elapsed(started) };
     stageMs.total = Math.max(0, Date.now() - tick.startedAt);
     if (!tick.eventsPublished) {
       const events = await activityEvents(tick, runs, { ...tick.stageMs, ...stageMs });

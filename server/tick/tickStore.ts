@@ -24,7 +24,8 @@ export interface TickError {
   message: string;
 }
 
-export type StageTimings = Partial<Record<'bars' | 'fills' | 'load' | 'strategies' | 'orders' | 'books' | 'total', number>>;
+/** Milliseconds per stage; `submit` is the part of `orders` spent handing intents to the broker. */
+export type StageTimings = Partial<Record<'bars' | 'fills' | 'load' | 'strategies' | 'orders' | 'submit' | 'books' | 'total', number>>;
 
 export interface TickRecord {
   minute: number;
