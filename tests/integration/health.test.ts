@@ -53,8 +53,8 @@ describe('GET /health with real Postgres and Redis', () => {
     expect(response.body).toMatch(/^qtc_http_request_duration_seconds_count\{method="GET",route="\/health",status="200"\} [1-9]/m);
   });
 
-  it('serves the status page at the root', async () => {
-    const response = await app.inject({ method: 'GET', url: '/' });
+  it('serves the status page at /status', async () => {
+    const response = await app.inject({ method: 'GET', url: '/status' });
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(response.body).toContain("fetch('/health'");
