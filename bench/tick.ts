@@ -3,9 +3,9 @@
 // activity stream), p50/p95 per stage. Targets: ≤ 150 ms p95 (100 teams), ≤ 1 s p95 (1,000 teams).
 // Run with: npm run bench:tick   (node --no-node-snapshot bench/tick.ts)
 // Starts throwaway Postgres and Redis (or uses BENCH_DATABASE_URL / BENCH_REDIS_URL); prints one JSON object.
-// Each team runs a small strategy that keeps a counter in team.memory and buys or sells one share on a
-// fifth of its minutes (so about 20% of the teams trade each minute: orders, fills and reservations are
-// part of the figures). WARMUP minutes load the isolates first; MINUTES minutes are measured.
+// Each team runs a small strategy that keeps a counter in team.memory and buys or sells one share twice
+// every TRADE_PERIOD minutes (default 10: about 20% of the teams trade each minute, so orders, fills and
+// reservations are part of the figures; TRADE_PERIOD=100 shows the floor with 2%). WARMUP minutes load the isolates first; MINUTES minutes are measured.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import os from 'node:os';
@@ -31,6 +31,8 @@ import { startWorker } from '../server/worker/worker.ts';
 const SIZES = (process.env.TEAMS ?? '100,1000').split(',').map(Number);
 const WARMUP = Number(process.env.WARMUP ?? 5);
 const MINUTES = Number(process.env.MINUTES ?? 30);
+// Each team buys once and sells once per TRADE_PERIOD minutes: 2/TRADE_PERIOD of the teams trade each minute.
+const TRADE_PERIOD = Number(process.env.TRADE_PERIOD ?? 10);
 const SYNCHRONOUS_COMMIT = process.env.BENCH_SYNCHRONOUS_COMMIT === 'off' ? 'off' : 'on';
 const UNIVERSE = ['SPY', 'QQQ', 'IWM', 'TLT', 'GLD', 'EFA', 'EEM', 'XLF', 'XLK', 'XLE'];
 const OPEN = Date.UTC(2025, 6, 8, 13, 30);
@@ -41,15 +43,15 @@ const STRATEGY: CompiledStrategy = {
   sourceMap: '',
   code: `var __qtcStrategy = (() => {
 class Strategy {
-  constructor(params) { this.offset = params.offset ?? 0; this.symbol = params.symbol ?? 'SPY'; }
+  constructor(params) { this.offset = params.offset ?? 0; this.symbol = params.symbol ?? 'SPY'; this.period = params.period ?? 10; }
   generateSignal(team, bars, prices) {
     const n = (team.memory.n ?? 0) + 1;
     team.memory.n = n;
     const close = bars[this.symbol]?.close;
     if (!close || close.length < 2) return null;
-    const phase = (n + this.offset) % 10;
+    const phase = (n + this.offset) % this.period;
     if (phase === 0) return { symbol: this.symbol, action: 'buy', quantity: 1, reason: 'phase 0' };
-    if (phase === 5 && (team.positions[this.symbol]?.quantity ?? 0) > 0) return { symbol: this.symbol, action: 'sell', quantity: 1, reason: 'phase 5' };
+    if (phase === Math.floor(this.period / 2) && (team.positions[this.symbol]?.quantity ?? 0) > 0) return { symbol: this.symbol, action: 'sell', quantity: 1, reason: 'half period' };
     return null;
   }
 }
@@ -99,7 +101,12 @@ async function measure(teams: number) {
     `  universe: [${UNIVERSE.join(', ')}]`,
     '  marketData: { source: simulator, seed: 42 }',
     'teams:',
-    ...teamIds.flatMap((id, i) => [`  - id: ${id}`, `    name: ${id}`, `    repo: https://example.org/${id}.git`, `    params: { offset: ${String(i % 10)}, symbol: ${UNIVERSE[i % UNIVERSE.length]!} }`]),
+    ...teamIds.flatMap((id, i) => [
+      `  - id: ${id}`,
+      `    name: ${id}`,
+      `    repo: https://example.org/${id}.git`,
+      `    params: { offset: ${String(i % TRADE_PERIOD)}, period: ${String(TRADE_PERIOD)}, symbol: ${UNIVERSE[i % UNIVERSE.length]!} }`,
+    ]),
     '',
   ].join('\n');
   writeFileSync(registryFile, yaml);
@@ -179,6 +186,7 @@ try {
         benchmark: 'tick',
         machine: { cpus: availableParallelism(), model: cpus()[0]?.model ?? 'unknown', node: process.versions.node },
         synchronousCommit: SYNCHRONOUS_COMMIT,
+        tradePeriod: TRADE_PERIOD,
         note: 'stagesMs from the ticks table (bars, fills, load = isolate (re)loads and bar catch-up, strategies, orders (submit = its broker hand-off part), books, total = first job start to books done); endToEndMs = flow added to tick completed, as the scheduler sees it',
         results,
       },

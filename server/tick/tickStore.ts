@@ -343,15 +343,33 @@ interface RunRow {
   wall_ms: number;
 }
 
+const RUN_COLUMNS = 'minute, team_id, version_id, shard, worker, signals, intents, rejections, error, logs, cpu_ms, wall_ms';
+
 /** The stored runs of a minute (of some teams, or all), by team id. */
 export async function selectRuns(db: Queryable, minute: number, teamIds: readonly string[] | null = null): Promise<TeamRunRecord[]> {
   const rows = await query<RunRow>(
     db,
-    `SELECT minute, team_id, version_id, shard, worker, signals, intents, rejections, error, logs, cpu_ms, wall_ms
-     FROM tick_team_runs WHERE minute = $1 ${teamIds === null ? '' : 'AND team_id = ANY($2)'} ORDER BY team_id`,
+    `SELECT ${RUN_COLUMNS} FROM tick_team_runs WHERE minute = $1 ${teamIds === null ? '' : 'AND team_id = ANY($2)'} ORDER BY team_id`,
     teamIds === null ? [new Date(minute)] : [new Date(minute), teamIds],
   );
-  return rows.map((row) => ({
+  return rows.map(toRun);
+}
+
+/**
+ * A team's latest runs, newest first, optionally before a minute (paging): its signals, errors, captured
+ * logs and CPU time per minute, for the team's status and logs endpoints.
+ */
+export async function recentTeamRuns(db: Queryable, teamId: string, limit = 60, beforeMinute?: number): Promise<TeamRunRecord[]> {
+  const rows = await query<RunRow>(
+    db,
+    `SELECT ${RUN_COLUMNS} FROM tick_team_runs WHERE team_id = $1 AND minute < $2 ORDER BY minute DESC LIMIT $3`,
+    [teamId, new Date(beforeMinute ?? 8_640_000_000_000_000), limit],
+  );
+  return rows.map(toRun);
+}
+
+function toRun(row: RunRow): TeamRunRecord {
+  return {
     minute: row.minute.getTime(),
     teamId: row.team_id,
     versionId: row.version_id === null ? null : Number(row.version_id),
@@ -364,7 +382,7 @@ export async function selectRuns(db: Queryable, minute: number, teamIds: readonl
     logs: row.logs,
     cpuMs: row.cpu_ms,
     wallMs: row.wall_ms,
-  }));
+  };
 }
 
 /** Upserts team.memory for the given teams in one statement. */

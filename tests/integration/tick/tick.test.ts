@@ -6,7 +6,7 @@ import { decodeStreamEntry } from '../../../server/live/activity.ts';
 import { RegistryStore } from '../../../registry/store.ts';
 import { loadConfig } from '../../../server/config/config.ts';
 import { barsHash, encodeBars } from '../../../server/tick/barsSnapshot.ts';
-import { selectRuns, selectShards } from '../../../server/tick/tickStore.ts';
+import { recentTeamRuns, recentTicks, selectRuns, selectShards } from '../../../server/tick/tickStore.ts';
 import { startWorker, type RunningWorker } from '../../../server/worker/worker.ts';
 import { silentLog } from '../../support/silentLog.ts';
 import { createTickFixture, enqueueMinute, minuteAt, teamTruth, waitForTick, type TickFixture } from './support.ts';
@@ -89,6 +89,14 @@ describe('the minute tick', () => {
     expect(events.filter((event) => event?.type === 'trade')).toHaveLength(6);
     expect(events.filter((event) => event?.type === 'leaderboard').length).toBeGreaterThanOrEqual(4);
     expect(await redis.get(`${fixture.redisPrefix}:lb`)).toContain('alpha');
+
+    // What the API shows: recent ticks and a team's runs, newest first, paged.
+    expect((await recentTicks(fixture.pool, 2)).map((tick) => tick.minute)).toEqual([minuteAt(3), minuteAt(2)]);
+    const runs = await recentTeamRuns(fixture.pool, 'alpha', 2, minuteAt(3));
+    expect(runs.map((run) => [run.minute, run.signals.map((signal) => signal.action), run.error])).toEqual([
+      [minuteAt(2), ['buy'], null],
+      [minuteAt(1), ['sell'], null],
+    ]);
   });
 
   it('does nothing twice: a duplicated flow, a re-run shard and re-run books after completion', async () => {
