@@ -394,7 +394,7 @@ export function createTickRunner(env: TickEnvironment) {
     const submitStarted = performance.now();
     if (halts.competition === null) await submit(spec, new Set(ids.filter((id) => !halts.teams.has(id))));
     stageMs.submit = elapsed(submitStarted);
-    stageMs.orders = (stageMs.orders ?? 0) + elapsed(ordersStarted);
+    stageMs.orders = Math.round(((stageMs.orders ?? 0) + elapsed(ordersStarted)) * 100) / 100;
     await upsertShard(pg, { minute: spec.minute, shard: spec.shard, worker: env.workerId, teams: mine.length, teamsRun, stageMs });
     return { minute: spec.minute, shard: spec.shard, teams: mine.length, teamsRun, stageMs };
   }
