@@ -17,7 +17,8 @@ import type { RegistryStore } from '../../registry/store.ts';
 import type { Config } from '../config/config.ts';
 import { readHaltState } from '../control/halts.ts';
 import { computeAndPublishLeaderboard, type LeaderboardKeys } from '../leaderboard/publish.ts';
-import type { RateLimiter } from '../trading/router/orderRouter.ts';
+import { createOrderRouter, type OrderRouter, type RateLimiter } from '../trading/router/orderRouter.ts';
+import type { Broker } from '../trading/types.ts';
 import { competitionSettings, createMarketSource } from '../tick/competition.ts';
 import { LedgerSimBroker } from '../tick/ledgerSimBroker.ts';
 import { parsePauseSpec, pauseHookFrom, type PauseHook } from '../tick/pausePoint.ts';
@@ -36,9 +37,13 @@ export interface WorkerDeps {
   logger: Logger;
   /** The bars' source; default: REPLAY_FILE, else the registry's `marketData` (simulator or replay). */
   market?: MarketDataSource;
-  /** Default: the ledger-backed simulated broker. Pass `{ kind: 'stream', broker, idle }` for Alpaca. */
-  execution?: TickExecution;
-  /** Permits for broker requests; default: none needed (the simulated broker has no rate limit). */
+  /**
+   * A broker that streams its fills (AlpacaBroker, connected). Default: the ledger-backed simulated broker.
+   * The worker listens to its fills and order updates through the order router (each applied once by the
+   * ledger, whichever worker receives it) and asks it for its open orders at start.
+   */
+  broker?: Broker;
+  /** Permits for broker requests (with Alpaca: a limiter for order submissions); default: none (the simulated broker has no rate limit). */
   limiter?: RateLimiter;
   /** BullMQ key prefix; default `REDIS_KEYS.bullPrefix`. */
   prefix?: string;
@@ -65,16 +70,32 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const ledger = createLedger(pg);
   const market = deps.market ?? (await createMarketSource(deps.registry.current(), { replayFile: config.tick.replayFile, registryFile: config.registryFile }));
   const competition = () => competitionSettings(deps.registry.current(), config.tick.simSlippageBps);
-  const ownBroker = deps.execution === undefined;
-  const execution: TickExecution = deps.execution ?? {
-    kind: 'sim',
-    broker: new LedgerSimBroker({
+  const limiter = deps.limiter ?? unlimited;
+  let streamRouter: OrderRouter | null = null;
+  let execution: TickExecution;
+  if (deps.broker === undefined) {
+    execution = {
+      kind: 'sim',
+      broker: new LedgerSimBroker({
+        ledger,
+        knows: (symbol) => competition().universe.includes(symbol),
+        slippageBps: config.tick.simSlippageBps,
+        marketBuyCollarBps: competition().marketBuyBufferBps,
+      }),
+    };
+  } else {
+    const router = createOrderRouter({
+      broker: deps.broker,
       ledger,
-      knows: (symbol) => competition().universe.includes(symbol),
-      slippageBps: config.tick.simSlippageBps,
-      marketBuyCollarBps: competition().marketBuyBufferBps,
-    }),
-  };
+      limiter,
+      onProblem: (problem) => log.warn({ problem: { kind: problem.kind, clientOrderId: problem.clientOrderId, message: problem.message } }, 'order router problem'),
+    });
+    router.listen();
+    streamRouter = router;
+    // Orders that moved while no worker listened (a restart) are brought up to date now.
+    await router.refreshOpenOrders().catch((error: unknown) => log.warn({ err: error }, 'could not refresh the open orders from the broker'));
+    execution = { kind: 'stream', broker: deps.broker, idle: () => router.idle() };
+  }
   const pools = new ShardPools({
     store: {
       history: (after, before, limit) => tickHistory(pg, after, before, limit),
@@ -95,7 +116,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     market,
     competition,
     execution,
-    limiter: deps.limiter ?? unlimited,
+    limiter,
     pools,
     workerId,
     log,
@@ -156,7 +177,8 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     stop: async () => {
       await worker.close();
       await pools.close();
-      if (ownBroker) await execution.broker.close();
+      if (streamRouter !== null) await streamRouter.close();
+      else await execution.broker.close();
       connection.disconnect();
     },
   };
