@@ -406,12 +406,16 @@ export function createTickRunner(env: TickEnvironment) {
     const started = performance.now();
     const halts = await env.readHalts();
     if (halts.competition === null) await submit(spec, null);
+    const snapshotStarted = performance.now();
     const snapshots = await ledger.snapshotEquity(spec.minute, moneyPrices(tick.prices).all());
+    const snapshotMs = elapsed(snapshotStarted);
+    const leaderboardStarted = performance.now();
     await env.publishLeaderboard(spec.minute);
+    const leaderboardMs = elapsed(leaderboardStarted);
     const runs = await selectRuns(pg, spec.minute);
     const shards = await selectShards(pg, spec.minute);
     const maxOf = (stage: 'load' | 'strategies' | 'orders' | 'submit'): number => Math.max(0, ...shards.map((shard) => shard.stageMs[stage] ?? 0));
-    const stageMs: StageTimings = { load: maxOf('load'), strategies: maxOf('strategies'), orders: maxOf('orders'), submit: maxOf('submit'), books: elapsed(started) };
+    const stageMs: StageTimings = { load: maxOf('load'), strategies: maxOf('strategies'), orders: maxOf('orders'), submit: maxOf('submit'), snapshot: snapshotMs, leaderboard: leaderboardMs, books: elapsed(started) };
     stageMs.total = Math.max(0, Date.now() - tick.startedAt);
     if (!tick.eventsPublished) {
       const events = await activityEvents(tick, runs, { ...tick.stageMs, ...stageMs });

@@ -24,8 +24,11 @@ export interface TickError {
   message: string;
 }
 
-/** Milliseconds per stage; `submit` is the part of `orders` spent handing intents to the broker. */
-export type StageTimings = Partial<Record<'bars' | 'fills' | 'load' | 'strategies' | 'orders' | 'submit' | 'books' | 'total', number>>;
+/**
+ * Milliseconds per stage. `submit` is the part of `orders` spent handing intents to the broker;
+ * `snapshot` and `leaderboard` are parts of `books`.
+ */
+export type StageTimings = Partial<Record<'bars' | 'fills' | 'load' | 'strategies' | 'orders' | 'submit' | 'books' | 'snapshot' | 'leaderboard' | 'total', number>>;
 
 export interface TickRecord {
   minute: number;

@@ -50,7 +50,7 @@ describe('the minute tick', () => {
       const tick = await waitForTick(fixture.pool, minuteAt(index));
       expect(tick.status, JSON.stringify(tick.errors)).toBe('completed');
       expect(tick.teamsRun).toBe(2);
-      expect(Object.keys(tick.stageMs).sort()).toEqual(['bars', 'books', 'fills', 'load', 'orders', 'strategies', 'submit', 'total']);
+      expect(Object.keys(tick.stageMs).sort()).toEqual(['bars', 'books', 'fills', 'leaderboard', 'load', 'orders', 'snapshot', 'strategies', 'submit', 'total']);
     }
 
     // Every team saw the simulator's snapshot, and its hash is the one stored.
