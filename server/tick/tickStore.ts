@@ -154,12 +154,6 @@ export async function recentTicks(db: Queryable, limit = 50): Promise<TickRecord
   return rows.map(toTick);
 }
 
-/** The latest minute with a stored tick (any status), or null. */
-export async function latestTickMinute(db: Queryable): Promise<number | null> {
-  const [row] = await query<{ minute: Date | null }>(db, 'SELECT max(minute) AS minute FROM ticks');
-  return row?.minute?.getTime() ?? null;
-}
-
 /** Prices as they stood after the latest tick before `minute` ({} before the first one). */
 export async function pricesBefore(db: Queryable, minute: number): Promise<Record<string, number>> {
   const [row] = await query<{ prices: Record<string, number> }>(db, 'SELECT prices FROM ticks WHERE minute < $1 ORDER BY minute DESC LIMIT 1', [new Date(minute)]);
