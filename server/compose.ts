@@ -6,36 +6,163 @@ import { readWebhookSecret, startGitSync, type GitSync } from '../loaders/git/in
 import { ApiKeyStore } from '../registry/keys/store.ts';
 import { createLiveRegistry } from '../registry/live.ts';
 import { loadRegistryFile } from '../registry/load.ts';
+import type { Registry } from '../registry/schema.ts';
 import type { RegistryStore } from '../registry/store.ts';
 import { startRegistryWatcher } from '../registry/watch.ts';
 import { AdminKeys } from './auth/adminKeys.ts';
-import { createAuthenticator } from './auth/authenticate.ts';
+import { createAuthenticator, type Authenticator } from './auth/authenticate.ts';
 import type { Config } from './config/config.ts';
+import { ensureDemoRepository } from './demo/demoRepository.ts';
 import { postgresProbe, redisProbe } from './health/probes.ts';
 import { buildHttpApp } from './http/app.ts';
 import { registerAdminRoutes } from './http/routes/admin.ts';
 import { registerGitHookRoutes } from './http/routes/hooks.ts';
 import { registerLiveApi } from './http/routes/liveApi.ts';
 import { registerTeamRoutes } from './http/routes/team.ts';
-import { ensureDemoRepository } from './demo/demoRepository.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { createMetrics } from './observability/metrics.ts';
+import { startScheduler } from './scheduler/scheduler.ts';
 import { startServices, type Services } from './services.ts';
+import { connectAlpacaVenue } from './trading/venue/alpacaVenue.ts';
+import { startWorker } from './worker/worker.ts';
 
-/** The running competition server: what `qtc all` starts and stops. */
+/**
+ * What one process runs. `qtc all` runs everything; `qtc api` only the HTTP API (any number of
+ * replicas; live events reach each through Redis); `qtc worker` is a separate entry (worker/standalone.ts).
+ */
+export interface Roles {
+  /** The HTTP API and pages. */
+  http: boolean;
+  /** One per competition: Git sync of the teams' repositories, and the demo repository. */
+  control: boolean;
+  /** One per competition: the minute scheduler, plus a tick worker in this process. */
+  ticks: boolean;
+}
+
+export const ALL_ROLES: Roles = { http: true, control: true, ticks: true };
+export const API_ROLES: Roles = { http: true, control: false, ticks: false };
+
+/** The running competition server. */
 export interface CompetitionServer {
-  app: FastifyInstance;
   services: Services;
   /** The team registry in force: the last good version of the file, reloaded on change. */
   registry: RegistryStore;
-  gitSync: GitSync;
+  app: FastifyInstance | undefined;
+  gitSync: GitSync | undefined;
   /** The address the HTTP server listens on, e.g. http://127.0.0.1:8000 */
-  address: string;
+  address: string | undefined;
   close(): Promise<void>;
 }
 
-/** The composition root: builds the whole object graph from the configuration. */
-export async function startCompetitionServer(config: Config, logger: Logger): Promise<CompetitionServer> {
+/**
+ * A simulated market has no trading hours of its own: with no clock chosen, it runs on the demo
+ * clock (one market minute every second) instead of idling outside New York's session.
+ */
+export function effectiveTickConfig(config: Config, registry: Registry): Config {
+  if (config.tick.clock !== 'live' || registry.competition.marketData.source !== 'simulator') return config;
+  return { ...config, tick: { ...config.tick, clock: 'simulated', simMinuteMs: DEMO_MINUTE_MS } };
+}
+export const DEMO_MINUTE_MS = 1_000;
+
+function describeListenError(error: unknown, config: Config): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') return new Error(`port ${config.port} on ${config.host} is already in use (set PORT to another port)`, { cause: error });
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return new Error(`cannot listen on HOST=${config.host}: not an address of this machine`, { cause: error });
+  return error as Error;
+}
+
+async function startControl(config: Config, logger: Logger, services: Services, registry: RegistryStore, lifecycle: Lifecycle): Promise<GitSync> {
+  // The demo teams of the starter registry follow a local repository made from examples/ on first run.
+  const demo = await ensureDemoRepository({
+    examplesDir: path.join(config.projectRoot, 'examples', 'strategies'),
+    localReposRoot: path.join(config.dataDir, 'local-repos'),
+  });
+  if (demo.created) logger.info({ repository: demo.path }, 'created the demo strategies repository from examples/strategies');
+
+  const gitSync = startGitSync({
+    pg: services.pg,
+    logger,
+    dataDir: config.dataDir,
+    registry: () => registry.current(),
+    pollIntervalMs: config.gitPollIntervalMs,
+    allowedLocalRoots: config.gitAllowedLocalPaths,
+    localPathBase: path.dirname(config.registryFile),
+  });
+  lifecycle.onClose('git sync', () => gitSync.stop());
+  registry.subscribe((next, previous) => {
+    for (const team of next.teams) {
+      const before = previous?.teams.find((t) => t.id === team.id);
+      const moved = !before || !before.enabled || before.repo !== team.repo || before.branch !== team.branch || before.path !== team.path || before.entry !== team.entry;
+      if (team.enabled && moved) gitSync.requestSync(team.id);
+    }
+  });
+  return gitSync;
+}
+
+async function startTicks(config: Config, logger: Logger, services: Services, registry: RegistryStore, lifecycle: Lifecycle): Promise<void> {
+  const tickConfig = effectiveTickConfig(config, registry.current());
+  if (tickConfig !== config) logger.info({ minuteMs: DEMO_MINUTE_MS }, 'simulated market: one market minute every second (set SIM_MINUTE_MS to change it)');
+  const venue = await connectAlpacaVenue(registry.current(), config.alpaca, logger);
+  lifecycle.onClose('alpaca', () => venue.close());
+  const worker = await startWorker({
+    config: tickConfig,
+    pg: services.pg,
+    redis: services.redis,
+    registry,
+    logger,
+    ...(venue.broker ? { broker: venue.broker } : {}),
+    ...(venue.market ? { market: venue.market } : {}),
+  });
+  lifecycle.onClose('tick worker', () => worker.stop());
+  // Closed in reverse order: the scheduler stops adding minutes before the worker stops.
+  const scheduler = await startScheduler({ config: tickConfig, pg: services.pg, redis: services.redis, registry, logger });
+  lifecycle.onClose('tick scheduler', () => scheduler.stop());
+}
+
+async function startHttp(
+  config: Config,
+  logger: Logger,
+  services: Services,
+  registry: RegistryStore,
+  auth: Authenticator,
+  keys: ApiKeyStore,
+  gitSync: GitSync | undefined,
+  lifecycle: Lifecycle,
+): Promise<{ app: FastifyInstance; address: string }> {
+  const app = buildHttpApp({
+    logger,
+    metrics: createMetrics(),
+    probes: { postgres: postgresProbe(services.pg), redis: redisProbe(services.redis) },
+    plugins: { rateLimitRedis: services.redis },
+  });
+  // Inside a plugin, so the OpenAPI document and the rate limits (loaded first) see these routes.
+  void app.register((scope, _options, done) => {
+    registerAdminRoutes(scope, { auth, registry, keys, pool: services.pg });
+    registerTeamRoutes(scope, { auth, registry });
+    done();
+  });
+  if (gitSync) registerGitHookRoutes(app, { secretFor: (team) => readWebhookSecret(services.pg, team), requestSync: (team) => gitSync.requestSync(team) });
+  registerLiveApi(app, {
+    pg: services.pg,
+    redis: services.redis,
+    // One connection for the activity reader, one for the leaderboard subscriber.
+    openRedis: () => services.redis.duplicate(),
+    auth,
+    ...(gitSync ? { syncNow: (teamId?: string) => gitSync.syncNow(teamId) } : {}),
+    rateLimitPublicPerMinute: config.rateLimitPublicPerMinute,
+    rateLimitTeamPerMinute: config.rateLimitTeamPerMinute,
+    sseMaxClients: config.sseMaxClients,
+  });
+  lifecycle.onClose('http server', () => app.close());
+  try {
+    return { app, address: await app.listen({ port: config.port, host: config.host }) };
+  } catch (error) {
+    throw describeListenError(error, config);
+  }
+}
+
+/** The composition root: builds the object graph of the chosen roles from the configuration. */
+export async function startCompetitionServer(config: Config, logger: Logger, roles: Roles = ALL_ROLES): Promise<CompetitionServer> {
   // A broken registry stops the start before any service is touched.
   await loadRegistryFile(config.registryFile);
   const lifecycle = new Lifecycle();
@@ -46,76 +173,24 @@ export async function startCompetitionServer(config: Config, logger: Logger): Pr
     const loaded = await registry.load(); // also syncs the teams into Postgres
     logger.info({ file: config.registryFile, competition: loaded.competition.name, teams: loaded.teams.length }, 'team registry loaded');
     lifecycle.onClose('registry watcher', startRegistryWatcher(registry, { log: registryLog }));
-    const keys = new ApiKeyStore({ pool: services.pg, graceMs: config.keyRotationGraceMs });
-    const auth = createAuthenticator({ verifyTeamKey: (key) => keys.verify(key), adminKeys: new AdminKeys(config.adminKeys) });
-    if (config.adminKeys.length === 0) logger.warn('QTC_ADMIN_KEYS is not set: the admin API refuses every request (npx qtc admin … still works)');
 
-    // The demo teams of the starter registry follow a local repository made from examples/ on first run.
-    const demo = await ensureDemoRepository({
-      examplesDir: path.join(config.projectRoot, 'examples', 'strategies'),
-      localReposRoot: path.join(config.dataDir, 'local-repos'),
-    });
-    if (demo.created) logger.info({ repository: demo.path }, 'created the demo strategies repository from examples/strategies');
+    const gitSync = roles.control ? await startControl(config, logger, services, registry, lifecycle) : undefined;
+    if (roles.ticks) await startTicks(config, logger, services, registry, lifecycle);
 
-    const gitSync = startGitSync({
-      pg: services.pg,
-      logger,
-      dataDir: config.dataDir,
-      registry: () => registry.current(),
-      pollIntervalMs: config.gitPollIntervalMs,
-      allowedLocalRoots: config.gitAllowedLocalPaths,
-      localPathBase: path.dirname(config.registryFile),
-    });
-    lifecycle.onClose('git sync', () => gitSync.stop());
-    registry.subscribe((next, previous) => {
-      for (const team of next.teams) {
-        const before = previous?.teams.find((t) => t.id === team.id);
-        const moved = !before || !before.enabled || before.repo !== team.repo || before.branch !== team.branch || before.path !== team.path || before.entry !== team.entry;
-        if (team.enabled && moved) gitSync.requestSync(team.id);
-      }
-    });
-    const metrics = createMetrics();
-    const app = buildHttpApp({
-      logger,
-      metrics,
-      probes: { postgres: postgresProbe(services.pg), redis: redisProbe(services.redis) },
-      plugins: { rateLimitRedis: services.redis },
-    });
-    // Inside a plugin, so the OpenAPI document and the rate limits (loaded first) see these routes.
-    void app.register((scope, _options, done) => {
-      registerAdminRoutes(scope, { auth, registry, keys, pool: services.pg });
-      registerTeamRoutes(scope, { auth, registry });
-      done();
-    });
-    registerGitHookRoutes(app, { secretFor: (team) => readWebhookSecret(services.pg, team), requestSync: (team) => gitSync.requestSync(team) });
-    registerLiveApi(app, {
-      pg: services.pg,
-      redis: services.redis,
-      // One connection for the activity reader, one for the leaderboard subscriber.
-      openRedis: () => services.redis.duplicate(),
-      auth,
-      syncNow: (teamId) => gitSync.syncNow(teamId),
-      rateLimitPublicPerMinute: config.rateLimitPublicPerMinute,
-      rateLimitTeamPerMinute: config.rateLimitTeamPerMinute,
-      sseMaxClients: config.sseMaxClients,
-    });
-    lifecycle.onClose('http server', () => app.close());
-    let address: string;
-    try {
-      address = await app.listen({ port: config.port, host: config.host });
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EADDRINUSE') throw new Error(`port ${config.port} on ${config.host} is already in use (set PORT to another port)`, { cause: error });
-      if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new Error(`cannot listen on HOST=${config.host}: not an address of this machine`, { cause: error });
-      throw error;
+    let http: { app: FastifyInstance; address: string } | undefined;
+    if (roles.http) {
+      const keys = new ApiKeyStore({ pool: services.pg, graceMs: config.keyRotationGraceMs });
+      const auth = createAuthenticator({ verifyTeamKey: (key) => keys.verify(key), adminKeys: new AdminKeys(config.adminKeys) });
+      if (config.adminKeys.length === 0) logger.warn('QTC_ADMIN_KEYS is not set: the admin API refuses every request (npx qtc admin … still works)');
+      http = await startHttp(config, logger, services, registry, auth, keys, gitSync, lifecycle);
     }
-    await recordAuditEvent(services.pg, { actor: 'system', kind: 'server.started', details: { address, pid: process.pid } });
+    await recordAuditEvent(services.pg, { actor: 'system', kind: 'server.started', details: { address: http?.address ?? null, roles, pid: process.pid } });
     return {
-      app,
       services,
       registry,
+      app: http?.app,
       gitSync,
-      address,
+      address: http?.address,
       close: async () => {
         const failures = await lifecycle.closeAll();
         for (const failure of failures) logger.error({ err: failure.error, resource: failure.name }, 'error while shutting down');

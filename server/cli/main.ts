@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAdminCommand } from './commands/admin.ts';
 import { registerAllCommand } from './commands/all.ts';
+import { registerApiCommand } from './commands/api.ts';
 import { registerBacktestCommand } from './commands/backtest.ts';
 import { registerCheckCommand } from './commands/check.ts';
 import { registerRunCommand } from './commands/run.ts';
@@ -15,6 +16,7 @@ const program = new Command()
   .exitOverride();
 
 registerAllCommand(program);
+registerApiCommand(program);
 registerCheckCommand(program);
 registerRunCommand(program);
 registerAdminCommand(program);

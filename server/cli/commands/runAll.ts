@@ -1,13 +1,13 @@
-// `qtc all`, loaded only when the command is used.
+// `qtc all` and `qtc api`, loaded only when the command is used.
 import { loadConfig } from '../../config/config.ts';
-import { startCompetitionServer } from '../../compose.ts';
+import { ALL_ROLES, startCompetitionServer, type Roles } from '../../compose.ts';
 import { createLogger } from '../../observability/logger.ts';
 
-export async function runAll(): Promise<void> {
+export async function runAll(roles: Roles = ALL_ROLES): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  const server = await startCompetitionServer(config, logger);
-  logger.info({ url: server.address }, `competition server ready at ${server.address}`);
+  const server = await startCompetitionServer(config, logger, roles);
+  logger.info({ url: server.address, roles }, `competition server ready at ${server.address}`);
 
   let stoppingSince: number | undefined;
   const shutdown = (signal: NodeJS.Signals) => {
