@@ -1,4 +1,4 @@
-import type { PgPool } from './pool.ts';
+import type { Queryable } from './transaction.ts';
 
 export interface AuditEvent {
   actor: string;
@@ -7,7 +7,7 @@ export interface AuditEvent {
   details?: Record<string, unknown>;
 }
 
-export async function recordAuditEvent(pool: PgPool, event: AuditEvent): Promise<void> {
+export async function recordAuditEvent(pool: Queryable, event: AuditEvent): Promise<void> {
   await pool.query('INSERT INTO audit_events (actor, kind, subject, details) VALUES ($1, $2, $3, $4)', [
     event.actor,
     event.kind,

@@ -1,3 +1,4 @@
+import { inTransaction } from '../../data/postgres/transaction.ts';
 import type pg from 'pg';
 import type { PgPool } from '../../data/postgres/pool.ts';
 import type { CompiledStrategy } from '../index.ts';
@@ -135,21 +136,6 @@ function toActive(row: ActiveRow): ActiveVersion {
     activatedBy: row.activated_by,
     activationReason: row.reason,
   };
-}
-
-async function inTransaction<T>(pool: PgPool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
 }
 
 async function lockTeam(client: pg.PoolClient, teamId: string): Promise<void> {

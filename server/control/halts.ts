@@ -3,6 +3,8 @@
  * every worker and API replica sees the same answer; each change is audited in the same
  * transaction and announced on the activity stream after it commits.
  */
+import { recordAuditEvent } from '../../data/postgres/audit.ts';
+import { inTransaction } from '../../data/postgres/transaction.ts';
 import type pg from 'pg';
 import type { PgPool } from '../../data/postgres/pool.ts';
 import type { RedisClient } from '../../data/redis/client.ts';
@@ -73,23 +75,8 @@ export interface ControlDeps {
   now?: () => number;
 }
 
-async function inTransaction<T>(pool: PgPool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
-}
-
-async function audit(client: pg.PoolClient, actor: string, kind: string, subject: string | null, details: Record<string, unknown>): Promise<void> {
-  await client.query('INSERT INTO audit_events (actor, kind, subject, details) VALUES ($1, $2, $3, $4)', [actor, kind, subject, JSON.stringify(details)]);
+function audit(client: pg.PoolClient, actor: string, kind: string, subject: string | null, details: Record<string, unknown>): Promise<void> {
+  return recordAuditEvent(client, { actor, kind, ...(subject === null ? {} : { subject }), details });
 }
 
 function checkReason(reason: string): string {

@@ -9,6 +9,7 @@
  * they advance only moves forward, so the cached board never goes back to an older minute even when
  * two workers (or a retried job) compute at once.
  */
+import { inTransaction } from '../../data/postgres/transaction.ts';
 import type pg from 'pg';
 import type { PgPool } from '../../data/postgres/pool.ts';
 import type { RedisClient } from '../../data/redis/client.ts';
@@ -47,20 +48,12 @@ export interface PublishedLeaderboard {
   newSnapshots: number;
 }
 
-async function inLockedTransaction<T>(pool: PgPool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+/** One computation at a time across processes: the board only moves forward. */
+function inLockedTransaction<T>(pool: PgPool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return inTransaction(pool, async (client) => {
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('qtc.leaderboard'))`);
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+    return work(client);
+  });
 }
 
 /** Computes the board from Postgres as of `minute` (epoch ms) without touching Redis. */
