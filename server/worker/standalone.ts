@@ -4,6 +4,7 @@ import { Lifecycle } from '../lifecycle.ts';
 import { loadConfig } from '../config/config.ts';
 import { createLogger } from '../observability/logger.ts';
 import { startServices } from '../services.ts';
+import { stopOnSignals } from '../shutdown.ts';
 import { RegistryStore } from '../../registry/store.ts';
 import { startRegistryWatcher } from '../../registry/watch.ts';
 import { startWorker } from './worker.ts';
@@ -26,21 +27,13 @@ export async function runWorker(): Promise<void> {
     throw error;
   }
 
-  let stopping = false;
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'worker shutting down');
-    const forced = setTimeout(() => {
-      logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown took too long; exiting');
-      process.exit(1);
-    }, config.shutdownTimeoutMs);
-    forced.unref();
-    void lifecycle.closeAll().then((failures) => {
+  stopOnSignals({
+    logger,
+    timeoutMs: config.shutdownTimeoutMs,
+    close: async () => {
+      const failures = await lifecycle.closeAll();
       for (const failure of failures) logger.error({ err: failure.error, resource: failure.name }, 'error while shutting down');
-      process.exit(failures.length === 0 ? 0 : 1);
-    });
-  };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
+      return failures.length === 0;
+    },
+  });
 }
