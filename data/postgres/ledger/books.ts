@@ -1,7 +1,7 @@
 /**
  * Team books in Postgres: rows of `team_books` and `team_positions` to and from the pure `TeamBook`.
- * Writers lock the team's `team_books` row first (`lockBook`), which serialises every change to one
- * team's cash and positions across processes.
+ * Writers lock the teams' `team_books` rows first (`lockBooks`, in team-id order), which serialises every
+ * change to one team's cash and positions across processes.
  */
 import type pg from 'pg';
 import type { PositionBook, TeamBook } from '../../../server/trading/types.ts';
@@ -21,11 +21,6 @@ interface PositionRow {
   pending_sell: string;
   cost_basis: string;
   realized_pnl: string;
-}
-
-/** Locks the team's book row for the rest of the transaction and reads the whole book; null if it has none. */
-export async function lockBook(client: pg.PoolClient, teamId: string): Promise<TeamBook | null> {
-  return (await lockBooks(client, [teamId])).get(teamId) ?? null;
 }
 
 /**
@@ -69,11 +64,6 @@ function groupPositions(positions: readonly PositionRow[]): Map<string, Position
     byTeam.set(position.team_id, list);
   }
   return byTeam;
-}
-
-/** Writes what changed between `before` (as read under lock) and `after`. */
-export async function writeBook(client: pg.PoolClient, before: TeamBook, after: TeamBook): Promise<void> {
-  await writeBooks(client, [[before, after]]);
 }
 
 /** Writes what changed in several books, in two statements whatever their number. */

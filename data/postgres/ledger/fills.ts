@@ -21,35 +21,51 @@ export type FillRecord =
   | { applied: true; realizedPnl: Money | null; cashAfter: Money; positionAfter: number }
   | { applied: false; problem: string };
 
+/** Which of these execution ids are recorded already (the caller holds the book locks of their teams). */
+export async function recordedExecutionIds(db: Queryable, executionIds: readonly string[]): Promise<Set<string>> {
+  if (executionIds.length === 0) return new Set();
+  const rows = await query<{ execution_id: string }>(db, 'SELECT execution_id FROM fills WHERE execution_id = ANY($1)', [executionIds]);
+  return new Set(rows.map((row) => row.execution_id));
+}
+
 /**
- * Records the execution unless its id was recorded before; true when this call recorded it — the
- * only case in which the caller may change the book.
+ * Records executions in one statement, skipping any id recorded before; returns the ids this call
+ * recorded — the caller may have changed the books only for those (it checks they are all of them).
+ * `recorded_at` follows the order given, so fills of one instant list in the order they were applied.
  */
-export async function insertFill(client: pg.PoolClient, fill: Fill, teamId: string, record: FillRecord): Promise<boolean> {
-  const rows = await query(
+export async function insertFills(client: pg.PoolClient, fills: ReadonlyArray<{ fill: Fill; teamId: string; record: FillRecord }>): Promise<Set<string>> {
+  if (fills.length === 0) return new Set();
+  const records = fills.map(({ fill, teamId, record }, index) => ({
+    n: index,
+    execution_id: fill.executionId,
+    client_order_id: fill.clientOrderId,
+    team_id: teamId,
+    broker_order_id: fill.brokerOrderId,
+    symbol: fill.symbol,
+    side: fill.side,
+    quantity: fill.quantity,
+    price: moneyParam(fill.price),
+    executed_at: new Date(fill.at).toISOString(),
+    applied: record.applied,
+    problem: record.applied ? null : record.problem,
+    realized_pnl: record.applied ? nullableMoneyParam(record.realizedPnl) : null,
+    cash_after: record.applied ? moneyParam(record.cashAfter) : null,
+    position_after: record.applied ? record.positionAfter : null,
+  }));
+  const rows = await query<{ execution_id: string }>(
     client,
     `INSERT INTO fills (execution_id, client_order_id, team_id, broker_order_id, symbol, side, quantity, price, executed_at,
-       applied, problem, realized_pnl, cash_after, position_after)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+       applied, problem, realized_pnl, cash_after, position_after, recorded_at)
+     SELECT execution_id, client_order_id, team_id, broker_order_id, symbol, side, quantity, price, executed_at,
+       applied, problem, realized_pnl, cash_after, position_after, now() + n * interval '1 microsecond'
+     FROM jsonb_to_recordset($1::jsonb) AS r(n integer, execution_id text, client_order_id text, team_id text, broker_order_id text,
+       symbol text, side text, quantity bigint, price numeric, executed_at timestamptz, applied boolean, problem text,
+       realized_pnl numeric, cash_after numeric, position_after bigint)
+     ORDER BY n
      ON CONFLICT (execution_id) DO NOTHING RETURNING execution_id`,
-    [
-      fill.executionId,
-      fill.clientOrderId,
-      teamId,
-      fill.brokerOrderId,
-      fill.symbol,
-      fill.side,
-      fill.quantity,
-      moneyParam(fill.price),
-      new Date(fill.at),
-      record.applied,
-      record.applied ? null : record.problem,
-      record.applied ? nullableMoneyParam(record.realizedPnl) : null,
-      record.applied ? moneyParam(record.cashAfter) : null,
-      record.applied ? record.positionAfter : null,
-    ],
+    [JSON.stringify(records)],
   );
-  return rows.length === 1;
+  return new Set(rows.map((row) => row.execution_id));
 }
 
 interface FillRow {

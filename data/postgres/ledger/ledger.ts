@@ -1,8 +1,10 @@
 /**
  * The trading ledger on Postgres: the system of record for order intents, broker answers, fills and
- * the teams' books. Every operation is one transaction that first locks the team's book row, so
- * concurrent writers (the minute job, the fill stream, a second worker) are serialised per team, and
- * the accounting itself is the pure `server/trading/portfolio` code.
+ * the teams' books. Every operation is one transaction that first locks the book rows of the teams it
+ * touches (in team-id order), so concurrent writers (the minute job, the fill stream, a second worker)
+ * are serialised per team without deadlocks, and the accounting itself is the pure
+ * `server/trading/portfolio` code. Broker events come in batches (`applyFills`, `recordBrokerStates`: one
+ * transaction for any number); the single-event calls are batches of one, so there is one code path.
  *
  * Guarantees: an intent is durable (and its cash or shares reserved) before anyone submits it; recording
  * the same intents again changes nothing; a fill is applied once per execution id; a reservation is
@@ -10,15 +12,17 @@
  */
 import { parseClientOrderId } from '../../../server/trading/clientOrderId.ts';
 import type { Money } from '../../../server/trading/money.ts';
-import { applyFill as applyFillToBook, BookError, releaseReservation, reserveForIntent } from '../../../server/trading/portfolio/book.ts';
-import { advanceOnBrokerState, advanceOnFill, type OrderProgress } from '../../../server/trading/portfolio/orderLifecycle.ts';
-import type { BrokerOrderState, Fill, OrderIntent, OrderStatus, TeamBook } from '../../../server/trading/types.ts';
+import { BookError, reserveForIntent } from '../../../server/trading/portfolio/book.ts';
+import type { BrokerOrderState, Fill, OrderIntent, TeamBook } from '../../../server/trading/types.ts';
 import type { PgPool } from '../pool.ts';
 import { auditBooks, type BookAuditFinding } from './audit.ts';
-import { lockBook, lockBooks, readBooks, writeBook, writeBooks } from './books.ts';
-import { insertFill, selectFills, type FillRecord, type StoredFill } from './fills.ts';
+import { lockBooks, readBooks, writeBooks } from './books.ts';
+import { applyBrokerEvents } from './brokerEvents.ts';
+import { LedgerError } from './errors.ts';
+import type { AppliedFillResult, RecordedBrokerState } from './eventPlan.ts';
+import { selectFills, type StoredFill } from './fills.ts';
 import { loadTeamMemory, saveTeamMemory, type TeamMemory } from './memory.ts';
-import { insertOrders, orderTeam, selectOrder, selectOrders, updateOrder, type NewOrder, type StoredOrder } from './orders.ts';
+import { insertOrders, selectOrder, selectOrders, type NewOrder, type StoredOrder } from './orders.ts';
 import {
   insertReconciliationReport,
   selectLatestReconciliationReport,
@@ -27,19 +31,10 @@ import {
 } from './reconciliationReports.ts';
 import { insertSnapshots, selectSnapshots, snapshotOf, type EquitySnapshot } from './snapshots.ts';
 import { moneyParam, query, withTransaction } from './sql.ts';
-import { flagFill, flagOrderState, listUnattributed, type UnattributedEvent } from './unattributed.ts';
+import { listUnattributed, type UnattributedEvent } from './unattributed.ts';
 
-export type LedgerErrorKind = 'unknown_team' | 'no_book' | 'invalid_intent';
-
-/** A caller mistake (not a broker event): the team has no book, or an intent is malformed. */
-export class LedgerError extends Error {
-  override name = 'LedgerError';
-  readonly kind: LedgerErrorKind;
-  constructor(kind: LedgerErrorKind, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.kind = kind;
-  }
-}
+export { LedgerError, type LedgerErrorKind } from './errors.ts';
+export type { AppliedFillResult, RecordedBrokerState } from './eventPlan.ts';
 
 export interface RecordedIntent {
   clientOrderId: string;
@@ -49,31 +44,6 @@ export interface RecordedIntent {
    * conflict: the id was stored before with different terms — nothing changed, the stored order stands.
    */
   outcome: 'recorded' | 'already_recorded' | 'refused' | 'conflict';
-  reason: string | null;
-}
-
-export interface RecordedBrokerState {
-  clientOrderId: string;
-  /** advanced: the order moved forward; stale: older or equal news, ignored; unattributed / flagged: stored for review, not applied. */
-  outcome: 'advanced' | 'stale' | 'unattributed' | 'flagged';
-  teamId: string | null;
-  /** The order's status after this call (null when not ours). */
-  status: OrderStatus | null;
-  /** Shares whose reservation this call released. */
-  released: number;
-  reason: string | null;
-}
-
-export interface AppliedFillResult {
-  executionId: string;
-  /**
-   * applied: changed the team's book; duplicate: this execution was recorded before, nothing changed;
-   * unattributed: not our client order id (flagged); flagged: ours, but contradicts the order (symbol/side);
-   * refused: recorded, but the book could not take it (overfill, cash or shares below zero) — see reason.
-   */
-  outcome: 'applied' | 'duplicate' | 'unattributed' | 'flagged' | 'refused';
-  teamId: string | null;
-  closedTradePnl: Money | null;
   reason: string | null;
 }
 
@@ -91,8 +61,19 @@ export interface Ledger {
   recordIntents(intents: readonly OrderIntent[]): Promise<RecordedIntent[]>;
   /** Applies a broker's order state: forward-only; a terminal state releases the unfilled reservation once. */
   recordBrokerState(state: BrokerOrderState): Promise<RecordedBrokerState>;
+  /**
+   * The same for many states in one transaction (each team's book locked once): the results, in the
+   * states' order, are what recording them one after the other would give.
+   */
+  recordBrokerStates(states: readonly BrokerOrderState[]): Promise<RecordedBrokerState[]>;
   /** Applies one execution exactly once. */
   applyFill(fill: Fill): Promise<AppliedFillResult>;
+  /**
+   * Applies many executions in one transaction, each exactly once (a repeated execution id, in the batch
+   * or before it, is a duplicate): the results, in the fills' order, are what applying them one after the
+   * other would give.
+   */
+  applyFills(fills: readonly Fill[]): Promise<AppliedFillResult[]>;
   /** A failed submission to retry later: counts the attempt and sets when the next one may happen. */
   recordSubmitFailure(clientOrderId: string, message: string, nextAttemptAt: number): Promise<void>;
   /** Intents not yet acknowledged by the broker whose next attempt is due at `now`, oldest first. */
@@ -116,14 +97,27 @@ export interface Ledger {
   auditBooks(): Promise<BookAuditFinding[]>;
 }
 
-const FOREIGN_ID = 'client order id was not issued by this server';
-const UNKNOWN_ID = 'client order id has our format but no intent was recorded for it';
-
 export function createLedger(pool: PgPool): Ledger {
-  async function lockExistingBook(client: Parameters<typeof lockBook>[0], teamId: string): Promise<TeamBook> {
-    const book = await lockBook(client, teamId);
-    if (!book) throw new LedgerError('no_book', `team ${teamId} has no book: call ensureTeamBook before recording its orders`);
-    return book;
+  async function recordBrokerStates(states: readonly BrokerOrderState[]): Promise<RecordedBrokerState[]> {
+    const results = await applyBrokerEvents(
+      pool,
+      states.map((state) => ({ kind: 'state', state })),
+    );
+    return results.map((entry) => {
+      if (entry.kind !== 'state') throw new Error('a broker state produced a fill result');
+      return entry.result;
+    });
+  }
+
+  async function applyFills(fills: readonly Fill[]): Promise<AppliedFillResult[]> {
+    const results = await applyBrokerEvents(
+      pool,
+      fills.map((fill) => ({ kind: 'fill', fill })),
+    );
+    return results.map((entry) => {
+      if (entry.kind !== 'fill') throw new Error('a fill produced a broker state result');
+      return entry.result;
+    });
   }
 
   async function ensureTeamBooks(teamIds: readonly string[], startingCash: Money): Promise<TeamBook[]> {
@@ -195,103 +189,18 @@ export function createLedger(pool: PgPool): Ledger {
     },
 
     async recordBrokerState(state) {
-      const teamId = await orderTeam(pool, state.clientOrderId);
-      if (teamId === null) {
-        const reason = parseClientOrderId(state.clientOrderId) ? UNKNOWN_ID : FOREIGN_ID;
-        await flagOrderState(pool, state, reason);
-        return { clientOrderId: state.clientOrderId, outcome: 'unattributed', teamId: null, status: null, released: 0, reason };
-      }
-      return withTransaction(pool, async (client): Promise<RecordedBrokerState> => {
-        const book = await lockExistingBook(client, teamId);
-        const order = (await selectOrder(client, state.clientOrderId, true))!;
-        const base = { clientOrderId: state.clientOrderId, teamId };
-        const contradiction = describeStateContradiction(order.intent, state);
-        if (contradiction) {
-          const reason = `contradicts the recorded intent: ${contradiction}`;
-          await flagOrderState(client, state, reason);
-          return { ...base, outcome: 'flagged', status: order.status, released: 0, reason };
-        }
-        const advance = advanceOnBrokerState(progressOf(order), state);
-        if (!advance) {
-          if (order.brokerOrderId === null && state.brokerOrderId !== null) {
-            await query(client, 'UPDATE orders SET broker_order_id = $2, updated_at = now() WHERE client_order_id = $1', [
-              state.clientOrderId,
-              state.brokerOrderId,
-            ]);
-          }
-          return { ...base, outcome: 'stale', status: order.status, released: 0, reason: null };
-        }
-        const next = advance.release > 0 ? releaseReservation(book, order.intent, advance.release) : book;
-        await updateOrder(client, state.clientOrderId, {
-          status: advance.next.status,
-          brokerOrderId: state.brokerOrderId ?? order.brokerOrderId,
-          filledQuantity: advance.next.filledQuantity,
-          filledAvgPrice: state.filledAvgPrice ?? order.filledAvgPrice,
-          brokerReason: state.reason ?? order.brokerReason,
-          brokerUpdatedAt: state.updatedAt,
-          reservedQuantity: advance.next.reservedQuantity,
-          appliedQuantity: advance.next.appliedQuantity,
-        });
-        await writeBook(client, book, next);
-        return { ...base, outcome: 'advanced', status: advance.next.status, released: advance.release, reason: null };
-      });
+      const [result] = await recordBrokerStates([state]);
+      return result!;
     },
 
+    recordBrokerStates,
+
     async applyFill(fill) {
-      const teamId = await orderTeam(pool, fill.clientOrderId);
-      const base = { executionId: fill.executionId, teamId, closedTradePnl: null };
-      if (teamId === null) {
-        const reason = parseClientOrderId(fill.clientOrderId) ? UNKNOWN_ID : FOREIGN_ID;
-        await flagFill(pool, fill, reason);
-        return { ...base, outcome: 'unattributed', reason };
-      }
-      return withTransaction(pool, async (client): Promise<AppliedFillResult> => {
-        const book = await lockExistingBook(client, teamId);
-        const order = (await selectOrder(client, fill.clientOrderId, true))!;
-        if (fill.symbol !== order.intent.symbol || fill.side !== order.intent.side) {
-          const reason = `contradicts the recorded intent: fill is ${fill.side} ${fill.symbol}, order is ${order.intent.side} ${order.intent.symbol}`;
-          await flagFill(client, fill, reason);
-          return { ...base, outcome: 'flagged', reason };
-        }
-        // Decide first, then claim the execution id: only the call that inserts it may touch the book.
-        const step = advanceOnFill(progressOf(order), fill.quantity);
-        let applied: ReturnType<typeof applyFillToBook> | null = null;
-        let problem: string | null = null;
-        if (step.overfill) {
-          problem = `overfill: ${fill.quantity} more shares would exceed the ordered ${order.intent.quantity} (${order.appliedQuantity} already applied)`;
-        } else {
-          try {
-            applied = applyFillToBook(book, fill, order.intent, order.reservedQuantity);
-          } catch (error) {
-            if (!(error instanceof BookError)) throw error;
-            problem = error.message;
-          }
-        }
-        const record: FillRecord =
-          applied === null
-            ? { applied: false, problem: problem ?? 'not applied' }
-            : {
-                applied: true,
-                realizedPnl: applied.closedTradePnl,
-                cashAfter: applied.book.cash,
-                positionAfter: applied.book.positions[fill.symbol]?.quantity ?? 0,
-              };
-        if (!(await insertFill(client, fill, teamId, record))) return { ...base, outcome: 'duplicate', reason: null };
-        if (applied === null || step.overfill) return { ...base, outcome: 'refused', reason: problem };
-        await updateOrder(client, fill.clientOrderId, {
-          status: step.next.status,
-          brokerOrderId: order.brokerOrderId ?? fill.brokerOrderId,
-          filledQuantity: step.next.filledQuantity,
-          filledAvgPrice: order.filledAvgPrice,
-          brokerReason: order.brokerReason,
-          brokerUpdatedAt: null,
-          reservedQuantity: step.next.reservedQuantity,
-          appliedQuantity: step.next.appliedQuantity,
-        });
-        await writeBook(client, book, applied.book);
-        return { ...base, outcome: 'applied', closedTradePnl: applied.closedTradePnl, reason: null };
-      });
+      const [result] = await applyFills([fill]);
+      return result!;
     },
+
+    applyFills,
 
     async recordSubmitFailure(clientOrderId, message, nextAttemptAt) {
       await query(
@@ -356,16 +265,6 @@ export function createLedger(pool: PgPool): Ledger {
   };
 }
 
-function progressOf(order: StoredOrder): OrderProgress {
-  return {
-    quantity: order.intent.quantity,
-    status: order.status,
-    filledQuantity: order.filledQuantity,
-    reservedQuantity: order.reservedQuantity,
-    appliedQuantity: order.appliedQuantity,
-  };
-}
-
 /** Only intents carrying one of our ids, consistent with their team, minute and sequence, enter the ledger. */
 function assertOurIntent(intent: OrderIntent): void {
   const parsed = parseClientOrderId(intent.clientOrderId);
@@ -382,12 +281,4 @@ function describeIntentDifference(stored: OrderIntent, incoming: OrderIntent): s
   const differing = keys.filter((key) => stored[key] !== incoming[key]);
   if (differing.length === 0) return null;
   return `recorded before with different ${differing.map((key) => `${key} (${String(stored[key])} ≠ ${String(incoming[key])})`).join(', ')}`;
-}
-
-function describeStateContradiction(intent: OrderIntent, state: BrokerOrderState): string | null {
-  const problems: string[] = [];
-  if (state.symbol !== intent.symbol) problems.push(`symbol ${state.symbol} ≠ ${intent.symbol}`);
-  if (state.side !== intent.side) problems.push(`side ${state.side} ≠ ${intent.side}`);
-  if (state.quantity !== intent.quantity) problems.push(`quantity ${state.quantity} ≠ ${intent.quantity}`);
-  return problems.length === 0 ? null : problems.join(', ');
 }

@@ -108,10 +108,13 @@ export async function selectOrders(db: Queryable, where: string, params: unknown
   return rows.map(toStoredOrder);
 }
 
-/** The team an order belongs to, read without a lock (to know which book to lock first). */
-export async function orderTeam(db: Queryable, clientOrderId: string): Promise<string | null> {
-  const [row] = await query<{ team_id: string }>(db, 'SELECT team_id FROM orders WHERE client_order_id = $1', [clientOrderId]);
-  return row?.team_id ?? null;
+/** The team of each of these orders that exists, read without a lock (to know which books to lock first). */
+export async function orderTeams(db: Queryable, clientOrderIds: readonly string[]): Promise<Map<string, string>> {
+  if (clientOrderIds.length === 0) return new Map();
+  const rows = await query<{ client_order_id: string; team_id: string }>(db, 'SELECT client_order_id, team_id FROM orders WHERE client_order_id = ANY($1)', [
+    clientOrderIds,
+  ]);
+  return new Map(rows.map((row) => [row.client_order_id, row.team_id]));
 }
 
 export interface OrderUpdate {
@@ -125,24 +128,33 @@ export interface OrderUpdate {
   appliedQuantity: number;
 }
 
-export async function updateOrder(client: pg.PoolClient, clientOrderId: string, update: OrderUpdate): Promise<void> {
+/**
+ * Writes the broker-facing part of several orders in one statement. A null `brokerUpdatedAt` keeps the
+ * stored one; leaving pending_submit clears the next submission attempt.
+ */
+export async function updateOrders(client: pg.PoolClient, updates: ReadonlyArray<{ clientOrderId: string; update: OrderUpdate }>): Promise<void> {
+  if (updates.length === 0) return;
+  const records = updates.map(({ clientOrderId, update }) => ({
+    client_order_id: clientOrderId,
+    status: update.status,
+    broker_order_id: update.brokerOrderId,
+    filled_quantity: update.filledQuantity,
+    filled_avg_price: nullableMoneyParam(update.filledAvgPrice),
+    broker_reason: update.brokerReason,
+    broker_updated_at: update.brokerUpdatedAt === null ? null : new Date(update.brokerUpdatedAt).toISOString(),
+    reserved_quantity: update.reservedQuantity,
+    applied_quantity: update.appliedQuantity,
+  }));
   await query(
     client,
-    `UPDATE orders SET status = $2, broker_order_id = $3, filled_quantity = $4, filled_avg_price = $5, broker_reason = $6,
-       broker_updated_at = COALESCE($7, broker_updated_at), reserved_quantity = $8, applied_quantity = $9,
-       next_attempt_at = CASE WHEN $2 = 'pending_submit' THEN next_attempt_at ELSE NULL END, updated_at = now()
-     WHERE client_order_id = $1`,
-    [
-      clientOrderId,
-      update.status,
-      update.brokerOrderId,
-      update.filledQuantity,
-      nullableMoneyParam(update.filledAvgPrice),
-      update.brokerReason,
-      update.brokerUpdatedAt === null ? null : new Date(update.brokerUpdatedAt),
-      update.reservedQuantity,
-      update.appliedQuantity,
-    ],
+    `UPDATE orders AS o SET status = r.status, broker_order_id = r.broker_order_id, filled_quantity = r.filled_quantity,
+       filled_avg_price = r.filled_avg_price, broker_reason = r.broker_reason, broker_updated_at = COALESCE(r.broker_updated_at, o.broker_updated_at),
+       reserved_quantity = r.reserved_quantity, applied_quantity = r.applied_quantity,
+       next_attempt_at = CASE WHEN r.status = 'pending_submit' THEN o.next_attempt_at ELSE NULL END, updated_at = now()
+     FROM jsonb_to_recordset($1::jsonb) AS r(client_order_id text, status text, broker_order_id text, filled_quantity bigint,
+       filled_avg_price numeric, broker_reason text, broker_updated_at timestamptz, reserved_quantity bigint, applied_quantity bigint)
+     WHERE o.client_order_id = r.client_order_id`,
+    [JSON.stringify(records)],
   );
 }
 

@@ -14,17 +14,49 @@ export interface UnattributedEvent {
   receivedAt: number;
 }
 
-/** Stores the fill unless the same execution was stored before; true when this call stored it. */
-export async function flagFill(db: Queryable, fill: Fill, reason: string): Promise<boolean> {
-  const payload = { ...fill, price: moneyToDecimalString(fill.price) };
-  return insertEvent(db, `fill:${fill.executionId}`, 'fill', fill.clientOrderId, fill.brokerOrderId, fill.executionId, reason, payload);
-}
+/** A broker event held back for review, and why. */
+export type FlaggedBrokerEvent = { kind: 'fill'; fill: Fill; reason: string } | { kind: 'order'; state: BrokerOrderState; reason: string };
 
-/** Stores the order state unless the same (id, status, filled quantity) was stored before. */
-export async function flagOrderState(db: Queryable, state: BrokerOrderState, reason: string): Promise<boolean> {
-  const payload = { ...state, filledAvgPrice: state.filledAvgPrice === null ? null : moneyToDecimalString(state.filledAvgPrice) };
-  const key = `order:${state.clientOrderId}:${state.status}:${state.filledQuantity}`;
-  return insertEvent(db, key, 'order', state.clientOrderId, state.brokerOrderId, null, reason, payload);
+/**
+ * Stores the events in one statement, each unless stored before: a fill once per execution id, an order
+ * state once per (client order id, status, filled quantity).
+ */
+export async function flagEvents(db: Queryable, events: readonly FlaggedBrokerEvent[]): Promise<void> {
+  const records = new Map<string, Record<string, unknown>>();
+  for (const event of events) {
+    const record =
+      event.kind === 'fill'
+        ? {
+            event_key: `fill:${event.fill.executionId}`,
+            kind: 'fill',
+            client_order_id: event.fill.clientOrderId,
+            broker_order_id: event.fill.brokerOrderId,
+            execution_id: event.fill.executionId,
+            reason: event.reason,
+            payload: { ...event.fill, price: moneyToDecimalString(event.fill.price) },
+          }
+        : {
+            event_key: `order:${event.state.clientOrderId}:${event.state.status}:${event.state.filledQuantity}`,
+            kind: 'order',
+            client_order_id: event.state.clientOrderId,
+            broker_order_id: event.state.brokerOrderId,
+            execution_id: null,
+            reason: event.reason,
+            payload: { ...event.state, filledAvgPrice: event.state.filledAvgPrice === null ? null : moneyToDecimalString(event.state.filledAvgPrice) },
+          };
+    if (!records.has(record.event_key)) records.set(record.event_key, { ...record, n: records.size });
+  }
+  if (records.size === 0) return;
+  await query(
+    db,
+    `INSERT INTO unattributed_broker_events (event_key, kind, client_order_id, broker_order_id, execution_id, reason, payload)
+     SELECT event_key, kind, client_order_id, broker_order_id, execution_id, reason, payload
+     FROM jsonb_to_recordset($1::jsonb) AS r(n integer, event_key text, kind text, client_order_id text, broker_order_id text,
+       execution_id text, reason text, payload jsonb)
+     ORDER BY n
+     ON CONFLICT (event_key) DO NOTHING`,
+    [JSON.stringify([...records.values()])],
+  );
 }
 
 export async function listUnattributed(db: Queryable, limit: number): Promise<UnattributedEvent[]> {
@@ -53,23 +85,4 @@ export async function listUnattributed(db: Queryable, limit: number): Promise<Un
     payload: row.payload,
     receivedAt: row.received_at.getTime(),
   }));
-}
-
-async function insertEvent(
-  db: Queryable,
-  key: string,
-  kind: 'order' | 'fill',
-  clientOrderId: string,
-  brokerOrderId: string | null,
-  executionId: string | null,
-  reason: string,
-  payload: Record<string, unknown>,
-): Promise<boolean> {
-  const rows = await query(
-    db,
-    `INSERT INTO unattributed_broker_events (event_key, kind, client_order_id, broker_order_id, execution_id, reason, payload)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_key) DO NOTHING RETURNING id`,
-    [key, kind, clientOrderId, brokerOrderId, executionId, reason, JSON.stringify(payload)],
-  );
-  return rows.length === 1;
 }
