@@ -9,7 +9,6 @@
  * broker refuses what a broker refuses (unknown
  * symbol, bad quantity, bad limit). Buying power and shares are the ledger's reservations.
  */
-import pMap from 'p-map';
 import type { Bar } from '../../data/market/bar.ts';
 import type { MarketCalendar } from '../../data/market/calendar.ts';
 import type { AppliedFillResult, Ledger, RecordedBrokerState } from '../../data/postgres/ledger/ledger.ts';
@@ -17,14 +16,12 @@ import type { StoredOrder } from '../../data/postgres/ledger/orders.ts';
 import { BrokerError, type Broker, type BrokerAccount, type BrokerOrderState, type BrokerPosition, type Fill, type OrderIntent } from '../trading/types.ts';
 import { simBrokerOrderId, simulateMinute, type SimExecutionOptions } from './simFills.ts';
 
-export type SimBrokerLedger = Pick<Ledger, 'getOrder' | 'openOrders' | 'loadBooks' | 'applyFill' | 'recordBrokerState'>;
+export type SimBrokerLedger = Pick<Ledger, 'getOrder' | 'openOrders' | 'loadBooks' | 'applyFills' | 'recordBrokerState' | 'recordBrokerStates'>;
 
 export interface LedgerSimBrokerOptions extends SimExecutionOptions {
   ledger: SimBrokerLedger;
   /** Whether the broker knows a symbol (the competition's universe, which a registry reload may change). */
   knows: (symbol: string) => boolean;
-  /** Ledger writes in flight at once (different teams lock different rows). Default 8. */
-  concurrency?: number;
   calendar?: MarketCalendar;
 }
 
@@ -53,7 +50,6 @@ export class LedgerSimBroker implements Broker {
   readonly #ledger: SimBrokerLedger;
   readonly #knows: (symbol: string) => boolean;
   readonly #execution: SimExecutionOptions;
-  readonly #concurrency: number;
   readonly #fillListeners = new Set<(fill: Fill) => void>();
   readonly #updateListeners = new Set<(state: BrokerOrderState) => void>();
 
@@ -65,7 +61,6 @@ export class LedgerSimBroker implements Broker {
       marketBuyCollarBps: options.marketBuyCollarBps,
       ...(options.calendar === undefined ? {} : { calendar: options.calendar }),
     };
-    this.#concurrency = options.concurrency ?? 8;
   }
 
   /**
@@ -157,35 +152,21 @@ export class LedgerSimBroker implements Broker {
 
   /**
    * The minute's bars reach the broker: orders it holds from earlier minutes fill, are canceled by the
-   * collar, or expire at their session's close; each outcome goes to the ledger (a fill once per
-   * execution id). One team's orders are applied in order; different teams in parallel.
+   * collar, or expire at their session's close. The minute's fills go to the ledger in one batch (each
+   * applied once by its execution id) and its order ends in another; an order has at most one outcome
+   * per minute, so the two batches never touch the same order.
    */
   async advance(minute: number, bars: ReadonlyMap<string, Bar>): Promise<SimMinuteResult> {
     const open = await this.#ledger.openOrders();
     const decisions = simulateMinute(open, minute, bars, this.#execution);
-    const teamOf = new Map(open.map((order) => [order.intent.clientOrderId, order.intent.teamId]));
-    const byTeam = new Map<string, typeof decisions>();
-    for (const decision of decisions) {
-      const teamId = teamOf.get(decision.kind === 'fill' ? decision.fill.clientOrderId : decision.state.clientOrderId) ?? '';
-      const list = byTeam.get(teamId) ?? [];
-      list.push(decision);
-      byTeam.set(teamId, list);
-    }
-    const result: SimMinuteResult = { fills: [], ended: [] };
-    await pMap(
-      [...byTeam.values()],
-      async (teamDecisions) => {
-        for (const decision of teamDecisions) {
-          if (decision.kind === 'fill') {
-            result.fills.push({ fill: decision.fill, result: await this.#ledger.applyFill(decision.fill) });
-          } else {
-            result.ended.push({ state: decision.state, result: await this.#ledger.recordBrokerState(decision.state) });
-          }
-        }
-      },
-      { concurrency: this.#concurrency },
-    );
-    for (const { fill, result: applied } of result.fills) if (applied.outcome === 'applied') this.#emitFill(fill);
+    const fills = decisions.flatMap((decision) => (decision.kind === 'fill' ? [decision.fill] : []));
+    const ends = decisions.flatMap((decision) => (decision.kind === 'end' ? [decision.state] : []));
+    const [applied, recorded] = await Promise.all([this.#ledger.applyFills(fills), this.#ledger.recordBrokerStates(ends)]);
+    const result: SimMinuteResult = {
+      fills: fills.map((fill, index) => ({ fill, result: applied[index]! })),
+      ended: ends.map((state, index) => ({ state, result: recorded[index]! })),
+    };
+    for (const { fill, result: outcome } of result.fills) if (outcome.outcome === 'applied') this.#emitFill(fill);
     for (const { state } of result.ended) this.#emitUpdate(state);
     return result;
   }

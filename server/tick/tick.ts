@@ -100,8 +100,6 @@ export interface TickEnvironment {
   publishLeaderboard: (minute: number) => Promise<void>;
   /** The activity stream key (tests use their own). */
   activityStream?: string;
-  /** Submissions in flight at once with the simulated broker (one per team at a time). */
-  submitConcurrency?: number;
 }
 
 export interface TickJobSpec {
@@ -230,49 +228,38 @@ export function createTickRunner(env: TickEnvironment) {
     return { applied, errors };
   }
 
-  /** Submits the due intents of `teamIds` (null: every team), one router per group of teams so teams go in parallel. */
+  /**
+   * Submits the due intents of `teamIds` (null: every team) in one router pass. With the simulated broker
+   * an acceptance is pure, so every answer of the pass is recorded in one ledger transaction; a remote
+   * broker's answers are recorded as they come, in small batches (the router's defaults).
+   */
   async function submit(spec: TickJobSpec, teamIds: ReadonlySet<string> | null): Promise<SubmissionResult[]> {
     const now = () => tickNow(spec);
     const due = (await ledger.pendingSubmissions(now(), 1_000_000)).filter((pending) => teamIds === null || teamIds.has(pending.intent.teamId));
     if (due.length === 0) return [];
-    const lanes = env.execution.kind === 'sim' ? Math.max(1, env.submitConcurrency ?? 8) : 1;
-    const groups: PendingSubmission[][] = Array.from({ length: lanes }, () => []);
-    const laneOf = new Map<string, number>();
-    for (const pending of due) {
-      let lane = laneOf.get(pending.intent.teamId);
-      if (lane === undefined) {
-        lane = laneOf.size % lanes;
-        laneOf.set(pending.intent.teamId, lane);
-      }
-      groups[lane]!.push(pending);
-    }
-    const results = await Promise.all(
-      groups
-        .filter((group) => group.length > 0)
-        .map((group) => {
-          let batch: PendingSubmission[] | null = group;
-          const laneLedger: RouterLedger = {
-            pendingSubmissions: () => {
-              const taken = batch ?? [];
-              batch = null;
-              return Promise.resolve(taken);
-            },
-            recordBrokerState: (state) => ledger.recordBrokerState(state),
-            applyFill: (fill) => ledger.applyFill(fill),
-            recordSubmitFailure: (id, message, next) => ledger.recordSubmitFailure(id, message, next),
-            openOrders: () => ledger.openOrders(),
-          };
-          const router = createOrderRouter({
-            broker: env.execution.broker,
-            ledger: laneLedger,
-            limiter: env.limiter,
-            now,
-            onProblem: (problem) => env.log.warn({ problem: { kind: problem.kind, clientOrderId: problem.clientOrderId, message: problem.message } }, 'order router problem'),
-          });
-          return router.submitPending();
-        }),
-    );
-    return results.flat();
+    let batch: PendingSubmission[] | null = due;
+    const passLedger: RouterLedger = {
+      pendingSubmissions: () => {
+        const taken = batch ?? [];
+        batch = null;
+        return Promise.resolve(taken);
+      },
+      recordBrokerState: (state) => ledger.recordBrokerState(state),
+      recordBrokerStates: (states) => ledger.recordBrokerStates(states),
+      applyFill: (fill) => ledger.applyFill(fill),
+      recordSubmitFailure: (id, message, next) => ledger.recordSubmitFailure(id, message, next),
+      openOrders: () => ledger.openOrders(),
+    };
+    const router = createOrderRouter({
+      broker: env.execution.broker,
+      ledger: passLedger,
+      limiter: env.limiter,
+      now,
+      batchSize: due.length,
+      ...(env.execution.kind === 'sim' ? { recordBatchSize: due.length, recordWithinMs: Number.POSITIVE_INFINITY } : {}),
+      onProblem: (problem) => env.log.warn({ problem: { kind: problem.kind, clientOrderId: problem.clientOrderId, message: problem.message } }, 'order router problem'),
+    });
+    return router.submitPending();
   }
 
   /** Stages 3 and 4 for one shard of the minute's teams. */

@@ -8,7 +8,7 @@
  * which we look it up). No path submits a second order. Fills and order updates from the broker's
  * stream go straight to the ledger, which applies each execution once.
  */
-import type { Ledger, PendingSubmission } from '../../../data/postgres/ledger/ledger.ts';
+import type { Ledger, PendingSubmission, RecordedBrokerState } from '../../../data/postgres/ledger/ledger.ts';
 import { BrokerError, type Broker, type BrokerOrderState, type OrderIntent, type OrderStatus } from '../types.ts';
 
 /** Anything that hands out request permits (e.g. the shared Alpaca TokenBucket). */
@@ -25,7 +25,7 @@ export interface BackoffPolicy {
 export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 1_000, maxMs: 60_000 };
 
 /** The ledger operations the router uses (the Postgres ledger implements them). */
-export type RouterLedger = Pick<Ledger, 'pendingSubmissions' | 'recordBrokerState' | 'applyFill' | 'recordSubmitFailure' | 'openOrders'>;
+export type RouterLedger = Pick<Ledger, 'pendingSubmissions' | 'recordBrokerState' | 'recordBrokerStates' | 'applyFill' | 'recordSubmitFailure' | 'openOrders'>;
 
 export type RouterProblemKind =
   | 'submit_deferred' // the broker could not take the order now (unavailable, rate limited, unauthorized…): retried later
@@ -48,6 +48,14 @@ export interface OrderRouterOptions {
   now?: () => number;
   /** Most intents one `submitPending` call takes. */
   batchSize?: number;
+  /**
+   * The broker's answers are recorded in the ledger in batches (one transaction each): after this many
+   * answers (default 100), or once the oldest unrecorded answer is `recordWithinMs` old (default 1 s, wall
+   * clock: with a remote broker an answer never waits long), and at the end of the pass. An answer lost
+   * to a crash before it is recorded costs a lookup on the next pass, never a second order.
+   */
+  recordBatchSize?: number;
+  recordWithinMs?: number;
   /**
    * An intent still unsent this long after its minute is not sent any more (a market order from before an
    * outage would trade on stale information): unless the broker turns out to have it, it is recorded as
@@ -93,6 +101,16 @@ export function backoffDelay(policy: BackoffPolicy, attempts: number): number {
   return Math.min(policy.maxMs, policy.baseMs * 2 ** Math.min(exponent, 30));
 }
 
+/** A broker state to record, and how to report the submission once recorded. */
+interface Recording {
+  kind: 'record';
+  state: BrokerOrderState;
+  finish: (recorded: RecordedBrokerState) => SubmissionResult;
+}
+
+/** What one pending intent came to: a state to record, or a result already settled (deferred). */
+type Attempt = Recording | { kind: 'settled'; result: SubmissionResult };
+
 const REFUSALS: ReadonlySet<BrokerError['kind']> = new Set(['rejected', 'insufficient_buying_power', 'wash_trade']);
 
 export function createOrderRouter(options: OrderRouterOptions): OrderRouter {
@@ -100,51 +118,63 @@ export function createOrderRouter(options: OrderRouterOptions): OrderRouter {
   const backoff = options.backoff ?? DEFAULT_BACKOFF;
   const now = options.now ?? Date.now;
   const batchSize = options.batchSize ?? 1_000;
+  const recordBatchSize = Math.max(1, options.recordBatchSize ?? 100);
+  const recordWithinMs = options.recordWithinMs ?? 1_000;
   const expireAfterMs = options.expireAfterMs ?? 5 * 60_000;
   const report = options.onProblem ?? (() => undefined);
   const inFlight = new Set<Promise<void>>();
   let unsubscribe: (() => void)[] = [];
 
-  async function record(state: BrokerOrderState, outcome: 'submitted' | 'recovered'): Promise<SubmissionResult> {
-    const recorded = await ledger.recordBrokerState(state);
-    if (recorded.outcome === 'flagged' || recorded.outcome === 'unattributed') {
-      report({ kind: 'event_not_applied', clientOrderId: state.clientOrderId, message: recorded.reason ?? recorded.outcome });
-    }
+  function answer(state: BrokerOrderState, outcome: 'submitted' | 'recovered'): Recording {
     return {
-      clientOrderId: state.clientOrderId,
-      outcome,
-      status: recorded.status ?? state.status,
-      reason: recorded.reason,
-      nextAttemptAt: null,
+      kind: 'record',
+      state,
+      finish: (recorded) => ({ clientOrderId: state.clientOrderId, outcome, status: recorded.status ?? state.status, reason: recorded.reason, nextAttemptAt: null }),
     };
   }
 
-  async function defer(pending: PendingSubmission, message: string, error: unknown): Promise<SubmissionResult> {
+  /** Records the answers in one ledger transaction, reporting those the ledger would not apply. */
+  async function recordAll(attempts: readonly Recording[]): Promise<SubmissionResult[]> {
+    if (attempts.length === 0) return [];
+    const recorded = await ledger.recordBrokerStates(attempts.map((attempt) => attempt.state));
+    return attempts.map((attempt, index) => {
+      const result = recorded[index]!;
+      if (result.outcome === 'flagged' || result.outcome === 'unattributed') {
+        report({ kind: 'event_not_applied', clientOrderId: attempt.state.clientOrderId, message: result.reason ?? result.outcome });
+      }
+      return attempt.finish(result);
+    });
+  }
+
+  async function defer(pending: PendingSubmission, message: string, error: unknown): Promise<Attempt> {
     const attempts = pending.submitAttempts + 1;
     const nextAttemptAt = now() + backoffDelay(backoff, attempts);
     await ledger.recordSubmitFailure(pending.intent.clientOrderId, message, nextAttemptAt);
     report({ kind: 'submit_deferred', clientOrderId: pending.intent.clientOrderId, message: `${message} (attempt ${attempts}; next at ${new Date(nextAttemptAt).toISOString()})`, error });
-    return { clientOrderId: pending.intent.clientOrderId, outcome: 'deferred', status: 'pending_submit', reason: message, nextAttemptAt };
+    return { kind: 'settled', result: { clientOrderId: pending.intent.clientOrderId, outcome: 'deferred', status: 'pending_submit', reason: message, nextAttemptAt } };
   }
 
-  async function refuse(intent: OrderIntent, error: BrokerError): Promise<SubmissionResult> {
-    const reason = `${error.kind}: ${error.message}`;
-    const recorded = await ledger.recordBrokerState({
-      clientOrderId: intent.clientOrderId,
-      brokerOrderId: null,
-      symbol: intent.symbol,
-      side: intent.side,
-      quantity: intent.quantity,
-      status: 'rejected',
-      filledQuantity: 0,
-      filledAvgPrice: null,
-      reason,
-      updatedAt: now(),
-    });
-    return { clientOrderId: intent.clientOrderId, outcome: 'rejected', status: recorded.status ?? 'rejected', reason, nextAttemptAt: null };
+  /** An end we decide ourselves (refused by the broker, or too old to send), recorded like a broker state. */
+  function ending(intent: OrderIntent, status: 'rejected' | 'expired', outcome: 'rejected' | 'expired', reason: string): Recording {
+    return {
+      kind: 'record',
+      state: {
+        clientOrderId: intent.clientOrderId,
+        brokerOrderId: null,
+        symbol: intent.symbol,
+        side: intent.side,
+        quantity: intent.quantity,
+        status,
+        filledQuantity: 0,
+        filledAvgPrice: null,
+        reason,
+        updatedAt: now(),
+      },
+      finish: (recorded) => ({ clientOrderId: intent.clientOrderId, outcome, status: recorded.status ?? status, reason, nextAttemptAt: null }),
+    };
   }
 
-  async function submitOne(pending: PendingSubmission): Promise<SubmissionResult> {
+  async function submitOne(pending: PendingSubmission): Promise<Attempt> {
     const { intent } = pending;
     if (now() - intent.minute > expireAfterMs) return expire(pending);
     await limiter.acquire();
@@ -153,16 +183,16 @@ export function createOrderRouter(options: OrderRouterOptions): OrderRouter {
       state = await broker.submit(intent);
     } catch (error) {
       if (!(error instanceof BrokerError)) return defer(pending, `submit failed: ${String(error)}`, error);
-      if (REFUSALS.has(error.kind)) return refuse(intent, error);
+      if (REFUSALS.has(error.kind)) return ending(intent, 'rejected', 'rejected', `${error.kind}: ${error.message}`);
       if (error.kind !== 'duplicate_client_order_id') return defer(pending, `${error.kind}: ${error.message}`, error);
       // The broker has this id already: we submitted it before and crashed (or another worker did). Take its order.
       return lookUp(pending);
     }
-    return record(state, 'submitted');
+    return answer(state, 'submitted');
   }
 
   /** Too old to send. A previous process may have sent it before crashing: the broker's word wins. */
-  async function expire(pending: PendingSubmission): Promise<SubmissionResult> {
+  async function expire(pending: PendingSubmission): Promise<Attempt> {
     const { intent } = pending;
     await limiter.acquire();
     let existing: BrokerOrderState | null;
@@ -171,24 +201,11 @@ export function createOrderRouter(options: OrderRouterOptions): OrderRouter {
     } catch (error) {
       return defer(pending, `too old to submit, and the lookup before expiring it failed: ${String(error)}`, error);
     }
-    if (existing !== null) return record(existing, 'recovered');
-    const reason = `not submitted within ${Math.round(expireAfterMs / 1_000)} s of its minute`;
-    const recorded = await ledger.recordBrokerState({
-      clientOrderId: intent.clientOrderId,
-      brokerOrderId: null,
-      symbol: intent.symbol,
-      side: intent.side,
-      quantity: intent.quantity,
-      status: 'expired',
-      filledQuantity: 0,
-      filledAvgPrice: null,
-      reason,
-      updatedAt: now(),
-    });
-    return { clientOrderId: intent.clientOrderId, outcome: 'expired', status: recorded.status ?? 'expired', reason, nextAttemptAt: null };
+    if (existing !== null) return answer(existing, 'recovered');
+    return ending(intent, 'expired', 'expired', `not submitted within ${Math.round(expireAfterMs / 1_000)} s of its minute`);
   }
 
-  async function lookUp(pending: PendingSubmission): Promise<SubmissionResult> {
+  async function lookUp(pending: PendingSubmission): Promise<Attempt> {
     await limiter.acquire();
     let existing: BrokerOrderState | null;
     try {
@@ -197,7 +214,7 @@ export function createOrderRouter(options: OrderRouterOptions): OrderRouter {
       return defer(pending, `duplicate client order id, and the lookup failed: ${String(error)}`, error);
     }
     if (existing === null) return defer(pending, 'the broker says this client order id was used but has no order with it', null);
-    return record(existing, 'recovered');
+    return answer(existing, 'recovered');
   }
 
   function track(work: Promise<void>): void {
@@ -212,9 +229,27 @@ export function createOrderRouter(options: OrderRouterOptions): OrderRouter {
   return {
     async submitPending() {
       const due = await ledger.pendingSubmissions(now(), batchSize);
-      const results: SubmissionResult[] = [];
-      // One at a time: the limiter paces the broker anyway, and order within a team's minute is kept.
-      for (const pending of due) results.push(await submitOne(pending));
+      const results: SubmissionResult[] = new Array<SubmissionResult>(due.length);
+      let unrecorded: Array<{ index: number; attempt: Recording }> = [];
+      let oldest = 0;
+      const flush = async () => {
+        const batch = unrecorded;
+        unrecorded = [];
+        const recorded = await recordAll(batch.map((entry) => entry.attempt));
+        batch.forEach((entry, position) => (results[entry.index] = recorded[position]!));
+      };
+      // One broker request at a time: the limiter paces the broker anyway, and order within a team's minute is kept.
+      for (const [index, pending] of due.entries()) {
+        const attempt = await submitOne(pending);
+        if (attempt.kind === 'settled') {
+          results[index] = attempt.result;
+          continue;
+        }
+        if (unrecorded.length === 0) oldest = performance.now();
+        unrecorded.push({ index, attempt });
+        if (unrecorded.length >= recordBatchSize || performance.now() - oldest >= recordWithinMs) await flush();
+      }
+      await flush();
       return results;
     },
 
@@ -250,13 +285,21 @@ export function createOrderRouter(options: OrderRouterOptions): OrderRouter {
 
     async refreshOpenOrders() {
       const open = await ledger.openOrders();
-      for (const order of open) {
-        if (order.status === 'pending_submit') continue; // submitPending's job
-        await limiter.acquire();
-        const state = await broker.getOrder(order.intent.clientOrderId);
-        if (state) await record(state, 'recovered');
-        else report({ kind: 'event_not_applied', clientOrderId: order.intent.clientOrderId, message: `open (${order.status}) in the ledger, unknown to the broker` });
+      const found: Recording[] = [];
+      try {
+        for (const order of open) {
+          if (order.status === 'pending_submit') continue; // submitPending's job
+          await limiter.acquire();
+          const state = await broker.getOrder(order.intent.clientOrderId);
+          if (state) found.push(answer(state, 'recovered'));
+          else report({ kind: 'event_not_applied', clientOrderId: order.intent.clientOrderId, message: `open (${order.status}) in the ledger, unknown to the broker` });
+        }
+      } catch (error) {
+        // What was found before the broker failed is still worth recording.
+        await recordAll(found);
+        throw error;
       }
+      await recordAll(found);
     },
 
     idle,

@@ -182,6 +182,30 @@ describe('submitting intents', () => {
     expect((await db.ledger.loadBook('alpha'))?.reservedCash).toBe(10 * 100 * DOLLAR);
   });
 
+  it('records the answers of a pass in batches, results in the order of the intents, a deferral in between kept', async () => {
+    const intents = [1, 2, 3, 4, 5].map((seq) => intentFor('alpha', seq, { quantity: 1 }));
+    await db.ledger.recordIntents(intents);
+    const batches: string[][] = [];
+    const counting = { ...db.ledger, recordBrokerStates: (states: Parameters<typeof db.ledger.recordBrokerStates>[0]) => {
+      batches.push(states.map((state) => state.clientOrderId));
+      return db.ledger.recordBrokerStates(states);
+    } };
+    broker.beforeSubmit = (intent) => {
+      if (intent.seq === 3) broker.failNextSubmit('unavailable', 'HTTP 503');
+      return Promise.resolve();
+    };
+    const results = await router({ ledger: counting, recordBatchSize: 2, recordWithinMs: Number.POSITIVE_INFINITY }).submitPending();
+    expect(results.map((r) => [r.clientOrderId, r.outcome])).toEqual(intents.map((intent) => [intent.clientOrderId, intent.seq === 3 ? 'deferred' : 'submitted']));
+    const ids = intents.map((intent) => intent.clientOrderId);
+    expect(batches).toEqual([[ids[0], ids[1]], [ids[3], ids[4]]]);
+    broker.beforeSubmit = null;
+    clock += 1_000;
+    const all = await router({ ledger: counting }).submitPending();
+    expect(all.map((r) => r.outcome)).toEqual(['submitted']);
+    expect(batches).toHaveLength(3);
+    for (const intent of intents) expect(await db.ledger.getOrder(intent.clientOrderId)).toMatchObject({ status: 'accepted' });
+  });
+
   it('the back-off doubles up to its ceiling', () => {
     const policy = { baseMs: 1_000, maxMs: 8_000 };
     expect([1, 2, 3, 4, 5, 40].map((n) => backoffDelay(policy, n))).toEqual([1_000, 2_000, 4_000, 8_000, 8_000, 8_000]);
