@@ -56,6 +56,7 @@ import {
   raiseAttempts,
   saveMemories,
   saveRiskStates,
+  selectRunIntents,
   selectRuns,
   selectShards,
   selectTick,
@@ -367,7 +368,7 @@ export function createTickRunner(env: TickEnvironment) {
     await env.pause('after-runs', spec.minute);
 
     const ordersStarted = performance.now();
-    const intents = (await selectRuns(pg, spec.minute, ids)).flatMap((run) => run.intents);
+    const intents = await selectRunIntents(pg, spec.minute, ids);
     if (intents.length > 0) {
       const recorded = await ledger.recordIntents(intents);
       const problems = recorded.filter((entry) => entry.outcome === 'conflict' || entry.outcome === 'refused');

@@ -352,6 +352,16 @@ export async function selectRuns(db: Queryable, minute: number, teamIds: readonl
   return rows.map(toRun);
 }
 
+/** The intents of a minute's stored runs of these teams (what the orders stage records), in team order. */
+export async function selectRunIntents(db: Queryable, minute: number, teamIds: readonly string[]): Promise<OrderIntent[]> {
+  const rows = await query<{ intents: OrderIntent[] }>(
+    db,
+    `SELECT intents FROM tick_team_runs WHERE minute = $1 AND team_id = ANY($2) AND jsonb_array_length(intents) > 0 ORDER BY team_id`,
+    [new Date(minute), teamIds],
+  );
+  return rows.flatMap((row) => row.intents);
+}
+
 /**
  * A team's latest runs, newest first, optionally before a minute (paging): its signals, errors, captured
  * logs and CPU time per minute, for the team's status and logs endpoints.

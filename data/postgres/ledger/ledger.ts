@@ -229,11 +229,11 @@ export function createLedger(pool: PgPool): Ledger {
           client,
           locked.map((row) => row.team_id),
         );
-        await insertSnapshots(
-          client,
-          books.map((book) => snapshotOf(book, minute, prices)),
-        );
-        return selectSnapshots(client, 'minute = $1', [new Date(minute)]);
+        const computed = books.map((book) => snapshotOf(book, minute, prices));
+        const stored = await insertSnapshots(client, computed);
+        // A retried minute keeps its first snapshots: read back only those this call did not store.
+        const earlier = await selectSnapshots(client, 'minute = $1 AND NOT (team_id = ANY($2))', [new Date(minute), [...stored]]);
+        return [...computed.filter((snapshot) => stored.has(snapshot.teamId)), ...earlier].sort((a, b) => (a.teamId < b.teamId ? -1 : a.teamId > b.teamId ? 1 : 0));
       });
     },
 

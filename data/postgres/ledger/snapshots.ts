@@ -50,9 +50,12 @@ export function snapshotOf(book: TeamBook, minute: number, prices: Readonly<Reco
   };
 }
 
-/** Inserts the snapshots in one statement; a (team, minute) already stored keeps its first value. */
-export async function insertSnapshots(client: pg.PoolClient, snapshots: readonly EquitySnapshot[]): Promise<void> {
-  if (snapshots.length === 0) return;
+/**
+ * Inserts the snapshots in one statement; a (team, minute) already stored keeps its first value. Returns
+ * the teams whose snapshot this call stored.
+ */
+export async function insertSnapshots(client: pg.PoolClient, snapshots: readonly EquitySnapshot[]): Promise<Set<string>> {
+  if (snapshots.length === 0) return new Set();
   const records = snapshots.map((snapshot) => ({
     team_id: snapshot.teamId,
     minute: new Date(snapshot.minute).toISOString(),
@@ -70,15 +73,16 @@ export async function insertSnapshots(client: pg.PoolClient, snapshots: readonly
     ),
     unpriced_symbols: snapshot.unpricedSymbols,
   }));
-  await query(
+  const rows = await query<{ team_id: string }>(
     client,
     `INSERT INTO equity_snapshots (team_id, minute, equity, cash, reserved_cash, positions_value, unrealized_pnl, realized_pnl, positions, unpriced_symbols)
      SELECT team_id, minute, equity, cash, reserved_cash, positions_value, unrealized_pnl, realized_pnl, positions, unpriced_symbols
      FROM jsonb_to_recordset($1::jsonb) AS r(team_id text, minute timestamptz, equity numeric, cash numeric, reserved_cash numeric,
        positions_value numeric, unrealized_pnl numeric, realized_pnl numeric, positions jsonb, unpriced_symbols text[])
-     ON CONFLICT (team_id, minute) DO NOTHING`,
+     ON CONFLICT (team_id, minute) DO NOTHING RETURNING team_id`,
     [JSON.stringify(records)],
   );
+  return new Set(rows.map((row) => row.team_id));
 }
 
 interface SnapshotRow {
