@@ -96,9 +96,16 @@ export function describeExit(exit: Pick<ExitInfo, 'code' | 'signal' | 'stderrTai
   return `${how}${fatal !== undefined ? `: ${fatal.slice(0, 200)}` : likelyMemory ? ', out of memory?' : ''}`;
 }
 
-/** Keys in sorted order; callers usually hand them in that order already, which a scan confirms. */
-function sortedKeys(record: object): string[] {
+/**
+ * Keys in sorted order; callers usually hand them in that order already, which a scan confirms.
+ * Consecutive minutes nearly always have the same keys: when they equal `previous` element by
+ * element (the same interned strings, so mostly pointer comparisons), that list is reused.
+ */
+function sortedKeys(record: object, previous: readonly string[]): readonly string[] {
   const keys = Object.keys(record);
+  let same = keys.length === previous.length;
+  for (let i = 0; same && i < keys.length; i++) same = keys[i] === previous[i];
+  if (same) return previous;
   for (let i = 1; i < keys.length; i++) if ((keys[i - 1] ?? '') > (keys[i] ?? '')) return keys.sort();
   return keys;
 }
@@ -116,6 +123,7 @@ export class SandboxPool {
   #started = false;
   #closing = false;
   #lastMinute = -Infinity;
+  #lastBarKeys: readonly string[] = [];
 
   constructor(options: SandboxPoolOptions = {}) {
     this.#options = resolveOptions(options);
@@ -264,7 +272,9 @@ export class SandboxPool {
     }
     const symbols: string[] = [];
     const values: number[] = [];
-    for (const symbol of sortedKeys(input.bars)) {
+    const keys = sortedKeys(input.bars, this.#lastBarKeys);
+    this.#lastBarKeys = keys;
+    for (const symbol of keys) {
       const bar = input.bars[symbol];
       if (bar === undefined) continue;
       const { timestamp, open, high, low, close, volume } = bar;
