@@ -15,6 +15,7 @@ import type { AppliedFillResult, Ledger, RecordedBrokerState } from '../../data/
 import type { StoredOrder } from '../../data/postgres/ledger/orders.ts';
 import { BrokerError, type Broker, type BrokerAccount, type BrokerOrderState, type BrokerPosition, type Fill, type OrderIntent } from '../trading/types.ts';
 import { simBrokerOrderId, simulateMinute, type SimExecutionOptions } from './simFills.ts';
+import { BrokerSubscribers } from '../trading/brokers/subscribers.ts';
 
 export type SimBrokerLedger = Pick<Ledger, 'getOrder' | 'openOrders' | 'loadBooks' | 'applyFills' | 'recordBrokerState' | 'recordBrokerStates'>;
 
@@ -50,8 +51,7 @@ export class LedgerSimBroker implements Broker {
   readonly #ledger: SimBrokerLedger;
   readonly #knows: (symbol: string) => boolean;
   readonly #execution: SimExecutionOptions;
-  readonly #fillListeners = new Set<(fill: Fill) => void>();
-  readonly #updateListeners = new Set<(state: BrokerOrderState) => void>();
+  readonly #subscribers = new BrokerSubscribers();
 
   constructor(options: LedgerSimBrokerOptions) {
     this.#ledger = options.ledger;
@@ -172,26 +172,23 @@ export class LedgerSimBroker implements Broker {
   }
 
   onFill(listener: (fill: Fill) => void): () => void {
-    this.#fillListeners.add(listener);
-    return () => this.#fillListeners.delete(listener);
+    return this.#subscribers.onFill(listener);
   }
 
   onOrderUpdate(listener: (state: BrokerOrderState) => void): () => void {
-    this.#updateListeners.add(listener);
-    return () => this.#updateListeners.delete(listener);
+    return this.#subscribers.onOrderUpdate(listener);
   }
 
   close(): Promise<void> {
-    this.#fillListeners.clear();
-    this.#updateListeners.clear();
+    this.#subscribers.clear();
     return Promise.resolve();
   }
 
   #emitFill(fill: Fill): void {
-    for (const listener of this.#fillListeners) listener({ ...fill });
+    this.#subscribers.emitFill(fill);
   }
 
   #emitUpdate(state: BrokerOrderState): void {
-    for (const listener of this.#updateListeners) listener({ ...state });
+    this.#subscribers.emitUpdate(state);
   }
 }

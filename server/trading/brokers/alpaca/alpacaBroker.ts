@@ -28,6 +28,7 @@ import {
   type OrderIntent,
 } from '../../types.ts';
 import { alpacaDecimalToMoney, alpacaWholeQuantity, moneyToAlpacaDecimal } from './alpacaDecimal.ts';
+import { BrokerSubscribers } from '../subscribers.ts';
 import { toBrokerError } from './alpacaErrors.ts';
 import {
   executionFromActivity,
@@ -113,8 +114,7 @@ export class AlpacaBroker implements Broker {
   readonly #stream: streaming.TradingStream;
   readonly #log: AlpacaBrokerLog;
   readonly #options: AlpacaBrokerOptions;
-  readonly #fillListeners = new Set<(fill: Fill) => void>();
-  readonly #orderListeners = new Set<(state: BrokerOrderState) => void>();
+  readonly #subscribers: BrokerSubscribers;
   readonly #tracked = new Map<string, TrackedOrder>();
   #disconnectedAt: number | null = null;
   #firstListening: (() => void) | undefined;
@@ -128,6 +128,13 @@ export class AlpacaBroker implements Broker {
   private constructor(options: AlpacaBrokerOptions) {
     this.#options = options;
     this.#log = options.logger;
+    // A listener that throws is logged and never keeps the event from the others or breaks the stream.
+    this.#subscribers = new BrokerSubscribers((error, event) =>
+      this.#log.error(
+        { broker: 'alpaca', ...('executionId' in event ? { executionId: event.executionId } : { clientOrderId: event.clientOrderId }), error: String(error) },
+        'executionId' in event ? 'a fill listener threw' : 'an order-update listener threw',
+      ),
+    );
     const client = createAlpacaClient({
       keyId: options.keyId,
       secretKey: options.secretKey,
@@ -330,13 +337,11 @@ export class AlpacaBroker implements Broker {
   }
 
   onFill(listener: (fill: Fill) => void): () => void {
-    this.#fillListeners.add(listener);
-    return () => this.#fillListeners.delete(listener);
+    return this.#subscribers.onFill(listener);
   }
 
   onOrderUpdate(listener: (state: BrokerOrderState) => void): () => void {
-    this.#orderListeners.add(listener);
-    return () => this.#orderListeners.delete(listener);
+    return this.#subscribers.onOrderUpdate(listener);
   }
 
   async close(): Promise<void> {
@@ -430,24 +435,11 @@ export class AlpacaBroker implements Broker {
     tracked.reportedQuantity += execution.quantity;
     tracked.brokerFilledQuantity = Math.max(tracked.brokerFilledQuantity, execution.cumulativeQuantity);
     this.#stats.fillsReported += 1;
-    const fill = fillFromExecution(execution);
-    for (const listener of this.#fillListeners) {
-      try {
-        listener(fill);
-      } catch (error) {
-        this.#log.error({ broker: 'alpaca', executionId: fill.executionId, error: String(error) }, 'a fill listener threw');
-      }
-    }
+    this.#subscribers.emitFill(fillFromExecution(execution));
   }
 
   #emitOrderUpdate(state: BrokerOrderState): void {
-    for (const listener of this.#orderListeners) {
-      try {
-        listener(state);
-      } catch (error) {
-        this.#log.error({ broker: 'alpaca', clientOrderId: state.clientOrderId, error: String(error) }, 'an order-update listener threw');
-      }
-    }
+    this.#subscribers.emitUpdate(state);
   }
 
   // --- catch-up --------------------------------------------------------------------------------

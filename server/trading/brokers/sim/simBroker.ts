@@ -25,6 +25,7 @@ import { notional, toMoney, type Money } from '../../money.ts';
 import { BrokerError, TERMINAL_ORDER_STATUSES, type Broker, type BrokerAccount, type BrokerOrderState, type BrokerPosition, type Fill, type OrderIntent } from '../../types.ts';
 import { formatDollars } from '../../orders/formatMoney.ts';
 import { marketBuyCeiling } from '../../orders/validate.ts';
+import { BrokerSubscribers } from '../subscribers.ts';
 
 export interface SimBrokerOptions {
   /** Cash of the shared account at the start, exact. */
@@ -78,8 +79,7 @@ export class SimBroker implements Broker {
   /** Open orders in submission order. */
   readonly #open = new Map<string, SimOrder>();
   readonly #positions = new Map<string, SimPosition>();
-  readonly #fillListeners = new Set<(fill: Fill) => void>();
-  readonly #updateListeners = new Set<(state: BrokerOrderState) => void>();
+  readonly #subscribers = new BrokerSubscribers();
   #cash: Money;
   #reserved: Money = 0;
   #nextOrderNumber = 1;
@@ -228,18 +228,15 @@ export class SimBroker implements Broker {
   }
 
   onFill(listener: (fill: Fill) => void): () => void {
-    this.#fillListeners.add(listener);
-    return () => this.#fillListeners.delete(listener);
+    return this.#subscribers.onFill(listener);
   }
 
   onOrderUpdate(listener: (state: BrokerOrderState) => void): () => void {
-    this.#updateListeners.add(listener);
-    return () => this.#updateListeners.delete(listener);
+    return this.#subscribers.onOrderUpdate(listener);
   }
 
   close(): Promise<void> {
-    this.#fillListeners.clear();
-    this.#updateListeners.clear();
+    this.#subscribers.clear();
     return Promise.resolve();
   }
 
@@ -313,10 +310,10 @@ export class SimBroker implements Broker {
   }
 
   #emitFill(fill: Fill): void {
-    for (const listener of this.#fillListeners) listener({ ...fill });
+    this.#subscribers.emitFill(fill);
   }
 
   #emitUpdate(state: BrokerOrderState): void {
-    for (const listener of this.#updateListeners) listener(copy(state));
+    this.#subscribers.emitUpdate(state);
   }
 }
