@@ -1,8 +1,9 @@
 // One team's isolate: creation (runtime prelude, strategy script, constructor) and calls.
 // Only strings cross in either direction; the host never holds a reference to a strategy object.
 import ivm from 'isolated-vm';
-import { decodeCallResult, type DecodeLimits, type DecodedCall } from '../decode.ts';
+import { decodeCallResult, MAX_ERROR_CHARS, MAX_STACK_CHARS, type DecodeLimits, type DecodedCall } from '../decode.ts';
 import type { LoadSpec, RuntimeLimits } from '../protocol.ts';
+import { safeText } from '../safeText.ts';
 import { createStackMapper, RUNTIME_FILENAME, type StackMapper } from '../stackMap.ts';
 import type { SandboxError, SandboxErrorKind } from '../types.ts';
 
@@ -39,7 +40,7 @@ export class TeamIsolate {
     this.#isolate = isolate;
     this.#run = run;
     this.#spec = spec;
-    this.#limits = limits;
+    this.#limits = decodeLimits(limits);
     this.mapper = mapper;
   }
 
@@ -104,6 +105,8 @@ export class TeamIsolate {
     try {
       const text = this.#run.applySync(undefined, [input.payload.copyInto(), input.namesFrom, input.namesJson, input.teamJson], { timeout: this.#spec.cpuMs });
       decoded = mapError(decodeCallResult(text, this.#limits), this.mapper);
+      // A result the runtime should never have let through (see decode.ts) leaves bad state in the isolate.
+      if (!decoded.ok && decoded.discardIsolate === true) isolateLost = true;
     } catch (error) {
       const kind = classify(error, this.#isolate);
       isolateLost = true; // after a timeout or an out-of-memory the isolate is rebuilt from the last good memory
@@ -126,7 +129,13 @@ export class TeamIsolate {
 }
 
 export function decodeLimits(limits: RuntimeLimits): DecodeLimits {
-  return { maxSignals: limits.maxSignals, maxReasonChars: limits.maxReasonChars, maxLogLines: limits.maxLogLines + 1 };
+  return {
+    maxSignals: limits.maxSignals,
+    maxReasonChars: limits.maxReasonChars,
+    maxLogLines: limits.maxLogLines + 1,
+    maxLogBytes: limits.maxLogBytes,
+    memoryCapChars: limits.memoryCapChars,
+  };
 }
 
 function failed(kind: SandboxErrorKind, message: string, stack?: string): DecodedCall {
@@ -135,8 +144,9 @@ function failed(kind: SandboxErrorKind, message: string, stack?: string): Decode
   return { ok: false, error, logs: [] };
 }
 
+/** The message of an error thrown across the isolate boundary: strategy text, so made safe. */
 function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return safeText(error instanceof Error ? error.message : String(error), MAX_ERROR_CHARS);
 }
 
 function classify(error: unknown, isolate: ivm.Isolate): SandboxErrorKind {
@@ -147,7 +157,7 @@ function classify(error: unknown, isolate: ivm.Isolate): SandboxErrorKind {
 }
 
 function mapStackOf(error: unknown, mapper: StackMapper): string | undefined {
-  return error instanceof Error && typeof error.stack === 'string' ? mapper.mapStack(error.stack) : undefined;
+  return error instanceof Error && typeof error.stack === 'string' ? mapper.mapStack(safeText(error.stack, MAX_STACK_CHARS)) : undefined;
 }
 
 /** Rewrites an error's stack to the author's files and names the first location in the message. */
@@ -155,6 +165,6 @@ function mapError(decoded: DecodedCall, mapper: StackMapper): DecodedCall {
   if (decoded.ok || decoded.error.stack === undefined) return decoded;
   const location = mapper.firstLocation(decoded.error.stack);
   const error: SandboxError = { ...decoded.error, stack: mapper.mapStack(decoded.error.stack) };
-  if (location !== null) error.message = `${error.message} (at ${location})`;
+  if (location !== null) error.message = `${error.message} (at ${safeText(location, 200)})`;
   return { ...decoded, error };
 }

@@ -4,9 +4,12 @@
 // the replaced `Date`/`Math.random`, and the blocked constructors.
 //
 // Trust model: the strategy may tamper with anything it can reach in its own realm (prototypes,
-// JSON, ...). That can only break its own results, because every value leaving the isolate is a
-// string that the host parses and validates. So this file captures the intrinsics it needs up
-// front where that is cheap, and otherwise relies on that boundary rather than on a lockdown.
+// JSON, toJSON, ...). Every value leaving the isolate is a string that the host parses,
+// validates and clips again (sandbox/decode.ts), so tampering can only break the strategy's own
+// results. To keep even that from happening by accident, the runtime's own records (logs,
+// errors, signals) are written as JSON text by hand from primitive strings and numbers, with
+// intrinsics captured before any strategy code runs: JSON.stringify is only ever applied to a
+// primitive string (which never consults toJSON) or to the strategy's own team.memory.
 // All entry points are strict functions so V8 CallSites never hand them to user code.
 (function qtcRuntime() {
   'use strict';
@@ -36,6 +39,17 @@
   const ArrayBufferTransfer = ArrayBuffer.prototype.transfer;
   const MapC = Map;
   const ErrorC = Error;
+  const ArrayBufferIsView = ArrayBuffer.isView;
+  const StringSlice = String.prototype.slice;
+  const StringIncludes = String.prototype.includes;
+  const StringIsWellFormed = String.prototype.isWellFormed;
+  const RegExpExec = RegExp.prototype.exec;
+  const sliceOf = (text, from, to) => ReflectApply(StringSlice, text, [from, to]);
+
+  /** A primitive string as JSON text; anything else as "" (never calls strategy code). */
+  function quote(text) {
+    return JSONstringify(typeof text === 'string' ? text : '');
+  }
 
   // ---------------------------------------------------------------- capabilities removed
   for (const name of ['eval', 'SharedArrayBuffer', 'Atomics', 'WebAssembly', 'FinalizationRegistry', 'WeakRef']) {
@@ -153,7 +167,7 @@
   function inspect(value, depth, budget) {
     if (budget.left <= 0) return '…';
     const type = typeof value;
-    if (type === 'string') return depth === 0 ? value : JSONstringify(value);
+    if (type === 'string') return depth === 0 ? value : quote(value);
     if (type === 'number' || type === 'boolean' || type === 'undefined' || value === null) return StringC(value);
     if (type === 'bigint') return StringC(value) + 'n';
     if (type === 'symbol') return 'Symbol()';
@@ -163,18 +177,21 @@
       return typeof stack === 'string' ? stack : StringC(value.message);
     }
     if (depth >= 3) return ArrayIsArray(value) ? '[Array]' : '[Object]';
-    const parts = [];
-    const isList = ArrayIsArray(value) || ArrayBuffer.isView(value);
+    const isList = ArrayIsArray(value) || ArrayBufferIsView(value);
     const keys = isList ? null : ObjectKeys(value);
     const count = isList ? value.length : keys.length;
     const shown = MathMin(count, 20);
+    let text = '';
+    let parts = 0;
     for (let i = 0; i < shown && budget.left > 0; i++) {
-      const text = isList ? inspect(value[i], depth + 1, budget) : keys[i] + ': ' + inspect(value[keys[i]], depth + 1, budget);
-      budget.left -= text.length + 2;
-      parts.push(text);
+      let piece = isList ? inspect(value[i], depth + 1, budget) : keys[i] + ': ' + inspect(value[keys[i]], depth + 1, budget);
+      if (typeof piece !== 'string') piece = '';
+      budget.left -= piece.length + 2;
+      text += (parts === 0 ? '' : ', ') + piece;
+      parts++;
     }
-    if (count > parts.length) parts.push('… ' + (count - parts.length) + ' more');
-    return isList ? '[' + parts.join(', ') + ']' : '{ ' + parts.join(', ') + ' }';
+    if (count > parts) text += (parts === 0 ? '' : ', ') + '… ' + (count - parts) + ' more';
+    return isList ? '[' + text + ']' : '{ ' + text + ' }';
   }
 
   function emit(level, args) {
@@ -186,29 +203,33 @@
     let text = '';
     try {
       for (let i = 0; i < args.length && budget.left > 0; i++) {
-        const piece = inspect(args[i], 0, budget);
+        let piece = inspect(args[i], 0, budget);
+        if (typeof piece !== 'string') piece = '';
         text += (i === 0 ? '' : ' ') + piece;
         budget.left -= piece.length;
       }
     } catch {
       text += ' [unprintable value]';
     }
-    if (text.length > maxLogBytes - logBytes) text = text.slice(0, MathMax(0, maxLogBytes - logBytes)) + '…[truncated]';
+    if (typeof text !== 'string') text = '';
+    if (text.length > maxLogBytes - logBytes) text = sliceOf(text, 0, MathMax(0, maxLogBytes - logBytes)) + '…[truncated]';
     logBytes += text.length;
     logLevels[logLevels.length] = level;
     logMessages[logMessages.length] = text;
   }
 
+  function logLineJson(level, message) {
+    return '{"level":' + quote(level) + ',"message":' + quote(message) + '}';
+  }
   function logsJson() {
-    const lines = [];
-    for (let i = 0; i < logMessages.length; i++) lines[i] = { level: logLevels[i], message: logMessages[i] };
+    let json = '[';
+    const count = MathMin(logMessages.length, maxLogLines);
+    for (let i = 0; i < count; i++) json += (i === 0 ? '' : ',') + logLineJson(logLevels[i], logMessages[i]);
     if (logDropped > 0) {
-      lines[lines.length] = {
-        level: 'warn',
-        message: '[qtc] ' + logDropped + ' more console call(s) dropped: at most ' + maxLogLines + ' lines and ' + maxLogBytes + ' characters per call are kept',
-      };
+      const marker = '[qtc] ' + logDropped + ' more console call(s) dropped: at most ' + maxLogLines + ' lines and ' + maxLogBytes + ' characters per call are kept';
+      json += (count === 0 ? '' : ',') + logLineJson('warn', marker);
     }
-    return JSONstringify(lines);
+    return json + ']';
   }
 
   const qtcConsole = {};
@@ -612,7 +633,7 @@
   const FALLBACK = '{"ok":false,"error":{"kind":"runtime","message":"the strategy left the sandbox runtime unable to report its error"},"logs":[]}';
 
   function clip(text, max) {
-    return text.length > max ? text.slice(0, max) + '…[truncated]' : text;
+    return text.length > max ? sliceOf(text, 0, max) + '…[truncated]' : text;
   }
   function describeThrown(e) {
     let message;
@@ -641,29 +662,54 @@
     } catch {
       logs = '[]';
     }
-    return '{"ok":false,"error":' + JSONstringify({ kind, message, stack }) + ',"logs":' + logs + '}';
+    const error = '{"kind":' + quote(kind) + ',"message":' + quote(message) + (typeof stack === 'string' ? ',"stack":' + quote(stack) : '') + '}';
+    return '{"ok":false,"error":' + error + ',"logs":' + logs + '}';
   }
   function thrownJson(kind, e, prefix) {
     const d = describeThrown(e);
     return errorJson(kind, prefix + d.message, d.stack);
   }
 
-  function cleanValue(v) {
+  // Signals are written as JSON text field by field; a value that is not plain becomes a
+  // { "$type": … } marker the host turns into a precise message.
+  function valueJson(v) {
     const type = typeof v;
-    if (type === 'string') return v.length > maxReasonChars ? { $type: 'string', length: v.length } : v;
-    if (type === 'boolean' || v === null) return v;
-    if (type === 'number') return NumberIsFinite(v) ? v : { $type: 'number', value: StringC(v) };
-    return { $type: ArrayIsArray(v) ? 'array' : type };
+    if (type === 'string') return v.length > maxReasonChars ? '{"$type":"string","length":' + v.length + '}' : quote(v);
+    if (type === 'boolean') return v ? 'true' : 'false';
+    if (v === null) return 'null';
+    if (type === 'number') return NumberIsFinite(v) ? StringC(v) : '{"$type":"number","value":' + quote(StringC(v)) + '}';
+    return '{"$type":' + quote(ArrayIsArray(v) ? 'array' : type) + '}';
   }
   const SIGNAL_FIELDS = ['symbol', 'action', 'quantity', 'price', 'confidence', 'reason'];
-  function cleanSignal(s) {
-    if (s === null || typeof s !== 'object' || ArrayIsArray(s)) return { $type: s === null ? 'null' : ArrayIsArray(s) ? 'array' : typeof s };
-    const out = {};
+  function signalJson(s) {
+    if (s === null || typeof s !== 'object' || ArrayIsArray(s)) return '{"$type":' + quote(s === null ? 'null' : ArrayIsArray(s) ? 'array' : typeof s) + '}';
+    let json = '{';
     for (let i = 0; i < SIGNAL_FIELDS.length; i++) {
       const v = s[SIGNAL_FIELDS[i]];
-      if (v !== undefined) out[SIGNAL_FIELDS[i]] = cleanValue(v);
+      if (v !== undefined) json += (json === '{' ? '' : ',') + quote(SIGNAL_FIELDS[i]) + ':' + valueJson(v);
     }
-    return out;
+    return json + '}';
+  }
+
+  // Postgres cannot store a NUL character or an unpaired surrogate; JSON.stringify writes both as
+  // \u escapes, so this one scan of the text clears nearly every memory without a walk.
+  const SUSPECT_ESCAPE = /\\u(?:0000|[dD][89a-fA-F])/;
+  function unstorableString(text) {
+    return !ReflectApply(StringIsWellFormed, text, []) || ReflectApply(StringIncludes, text, ['\u0000']);
+  }
+  function unstorablePath(value, path) {
+    if (typeof value === 'string') return unstorableString(value) ? path : null;
+    if (value === null || typeof value !== 'object') return null;
+    const list = ArrayIsArray(value);
+    const keys = list ? null : ObjectKeys(value);
+    const count = list ? value.length : keys.length;
+    for (let i = 0; i < count; i++) {
+      const key = list ? i : keys[i];
+      if (!list && unstorableString(key)) return path + '.' + '<key>';
+      const found = unstorablePath(value[key], list ? path + '[' + i + ']' : path + '.' + key);
+      if (found !== null) return found;
+    }
+    return null;
   }
 
   function setup(configJson) {
@@ -741,9 +787,9 @@
       if (typeof count !== 'number' || count > maxSignals) {
         return errorJson('invalid-result', 'generateSignal returned ' + StringC(count) + ' signals; at most ' + maxSignals + ' are accepted per call');
       }
-      const clean = [];
-      for (let i = 0; i < count; i++) clean[i] = cleanSignal(list[i]);
-      signalsJson = JSONstringify(clean);
+      signalsJson = '[';
+      for (let i = 0; i < count; i++) signalsJson += (i === 0 ? '' : ',') + signalJson(list[i]);
+      signalsJson += ']';
     } catch (e) {
       return thrownJson('invalid-result', e, 'the returned signals could not be read: ');
     }
@@ -756,6 +802,16 @@
       memoryJson = JSONstringify(m);
     } catch (e) {
       return thrownJson('invalid-result', e, 'team.memory could not be serialised to JSON (the previous memory is kept): ');
+    }
+    // A toJSON can turn the object into anything; what is kept must be a JSON object.
+    if (typeof memoryJson !== 'string' || sliceOf(memoryJson, 0, 1) !== '{') {
+      return errorJson('invalid-result', 'team.memory must stay a plain JSON object; the previous memory is kept');
+    }
+    if (ReflectApply(RegExpExec, SUSPECT_ESCAPE, [memoryJson]) !== null) {
+      const where = unstorablePath(JSONparse(memoryJson), 'team.memory');
+      if (where !== null) {
+        return errorJson('invalid-result', clip(where, 200) + ' holds a NUL character or an unpaired surrogate, which cannot be stored; the previous memory is kept');
+      }
     }
     if (memoryJson.length > memoryCapChars) {
       return errorJson(

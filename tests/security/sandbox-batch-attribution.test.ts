@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { SandboxPool, type SandboxEvent, type TeamRunResult } from '../../sandbox/index.ts';
 import { CANARY, bundle, minute, team } from '../unit/sandbox/helpers.ts';
-import { resultOf } from './support.ts';
+import { CANARY_CPU_MS, resultOf } from './support.ts';
 
 function comparable(result: TeamRunResult): unknown {
   const { signals, error, logs, memory } = result;
@@ -22,8 +22,8 @@ describe('crash attribution within one batched minute', () => {
       const order = ['w-0', 'w-1', 'hog', 'w-2', 'w-3'];
       const good = order.filter((id) => id !== 'hog');
       for (const id of good) {
-        await pool.load({ teamId: id, strategy: CANARY });
-        await alone.load({ teamId: id, strategy: CANARY });
+        await pool.load({ teamId: id, strategy: CANARY, cpuMs: CANARY_CPU_MS });
+        await alone.load({ teamId: id, strategy: CANARY, cpuMs: CANARY_CPU_MS });
       }
       // Runs for seconds outside the isolate's timeout (see sandbox-supervision): only the watchdog or V8 stops it.
       await pool.load({ teamId: 'hog', strategy: bundle(`class Strategy { generateSignal() { if (Date.now() >= ${minute(1, []).minute}) new Array(2 ** 26).fill(1.5); return null; } }`) });

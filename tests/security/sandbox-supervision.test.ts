@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { SandboxPool, type SandboxEvent } from '../../sandbox/index.ts';
 import { CANARY, bundle, minute, team } from '../unit/sandbox/helpers.ts';
-import { AttackBench, CANARIES, resultOf } from './support.ts';
+import { AttackBench, CANARIES, CANARY_CPU_MS, resultOf } from './support.ts';
 
 describe('sandbox supervision', () => {
   it('several well-behaved teams together get exactly their results alone', async () => {
@@ -11,12 +11,12 @@ describe('sandbox supervision', () => {
     const together = new SandboxPool({ processes: 2 });
     await together.start();
     try {
-      for (const id of ids) await together.load({ teamId: id, strategy: CANARY, params: { size: 1 } });
+      for (const id of ids) await together.load({ teamId: id, strategy: CANARY, params: { size: 1 }, cpuMs: CANARY_CPU_MS });
       const alone = new Map<string, unknown[]>();
       for (const id of ids) {
         const pool = new SandboxPool({ processes: 1 });
         await pool.start();
-        await pool.load({ teamId: id, strategy: CANARY, params: { size: 1 } });
+        await pool.load({ teamId: id, strategy: CANARY, params: { size: 1 }, cpuMs: CANARY_CPU_MS });
         const list: unknown[] = [];
         for (let i = 0; i < 4; i++) {
           const r = resultOf(await pool.runMinute(minute(i, [team(id)])), id);

@@ -6,6 +6,11 @@ import { SandboxPool, type SandboxPoolOptions, type TeamRunResult } from '../../
 import { CANARY, minute, team } from '../unit/sandbox/helpers.ts';
 
 export const CANARIES = ['canary-0', 'canary-1'];
+/**
+ * The CPU limit is wall time on the isolate's thread: a canary gets a generous one so that a
+ * loaded machine never cuts its call, and any difference from the baseline is the attacker's doing.
+ */
+export const CANARY_CPU_MS = 10_000;
 
 function comparable(result: TeamRunResult | undefined): unknown {
   if (result === undefined) return undefined;
@@ -27,8 +32,8 @@ export class AttackBench {
   async start(): Promise<void> {
     await Promise.all([this.pool.start(), this.baseline.start()]);
     for (const id of CANARIES) {
-      expect(await this.pool.load({ teamId: id, strategy: CANARY, params: { size: 2 } })).toEqual({ ok: true });
-      expect(await this.baseline.load({ teamId: id, strategy: CANARY, params: { size: 2 } })).toEqual({ ok: true });
+      expect(await this.pool.load({ teamId: id, strategy: CANARY, params: { size: 2 }, cpuMs: CANARY_CPU_MS })).toEqual({ ok: true });
+      expect(await this.baseline.load({ teamId: id, strategy: CANARY, params: { size: 2 }, cpuMs: CANARY_CPU_MS })).toEqual({ ok: true });
     }
     expect(CANARIES.map((id) => this.pool.status(id)?.process)).toEqual([0, 1]);
   }

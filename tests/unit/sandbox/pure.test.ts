@@ -5,7 +5,7 @@ import { MinuteHistory } from '../../../sandbox/history.ts';
 import { describeExit } from '../../../sandbox/index.ts';
 import type { MinuteEntry } from '../../../sandbox/protocol.ts';
 
-const limits = { maxSignals: 2, maxReasonChars: 10, maxLogLines: 5 };
+const limits = { maxSignals: 2, maxReasonChars: 10, maxLogLines: 5, maxLogBytes: 8192, memoryCapChars: 65536 };
 
 describe('decodeCallResult', () => {
   it('decodes a good result', () => {
