@@ -1,8 +1,13 @@
 import { inTransaction } from '../../data/postgres/transaction.ts';
 import type pg from 'pg';
 import type { PgPool } from '../../data/postgres/pool.ts';
+import { storableJson } from '../../data/postgres/storableJson.ts';
+import { safeText } from '../../sandbox/safeText.ts';
 import type { CompiledStrategy } from '../index.ts';
 import type { Stage, StageTimings, VersionFinding } from './evaluateStrategy.ts';
+
+/** Characters kept of a rejected version's error (a smoke-run error with its stack fits). */
+const MAX_VERSION_ERROR_CHARS = 10_000;
 
 /**
  * Strategy versions in Postgres. Activation is one transaction: the new row, the old active row
@@ -235,15 +240,17 @@ export async function recordVersion(pool: PgPool, input: NewVersion, actor = 'gi
       [
         input.teamId,
         input.commit.sha,
-        input.commit.authorName,
-        input.commit.authorEmail,
-        input.commit.message,
+        // Everything below comes from the team's repository: made storable and bounded, so a NUL in
+        // a commit message or an error can never make a version unstorable (and re-evaluated at every poll).
+        safeText(input.commit.authorName, 200),
+        safeText(input.commit.authorEmail, 200),
+        safeText(input.commit.message, 4000),
         input.commit.committedAt,
-        JSON.stringify(input.source),
+        storableJson(input.source),
         outcome.ok ? 'active' : 'rejected',
         outcome.ok ? null : outcome.stage,
-        JSON.stringify(outcome.ok ? [] : outcome.findings),
-        outcome.ok ? null : outcome.error,
+        storableJson(outcome.ok ? [] : outcome.findings),
+        outcome.ok || outcome.error === null ? null : safeText(outcome.error, MAX_VERSION_ERROR_CHARS),
         JSON.stringify(input.timings),
         outcome.ok ? outcome.compiled.code : null,
         outcome.ok ? outcome.compiled.sourceMap : null,
@@ -257,7 +264,7 @@ export async function recordVersion(pool: PgPool, input: NewVersion, actor = 'gi
       await notifyActivation(client, { teamId: input.teamId, versionId: version.id, reason: 'push' });
       await audit(client, actor, 'strategy.activated', input.teamId, { ...details, previousVersionId });
     } else {
-      await audit(client, actor, 'strategy.rejected', input.teamId, { ...details, stage: outcome.stage, findings: outcome.findings.length, error: outcome.error?.slice(0, 500) ?? null });
+      await audit(client, actor, 'strategy.rejected', input.teamId, { ...details, stage: outcome.stage, findings: outcome.findings.length, error: outcome.error === null ? null : safeText(outcome.error, 500) });
     }
     return { version, activated: outcome.ok, duplicate: false };
   });

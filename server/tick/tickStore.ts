@@ -5,6 +5,7 @@
  */
 import type pg from 'pg';
 import { query, type Queryable } from '../../data/postgres/ledger/sql.ts';
+import { storableJson } from '../../data/postgres/storableJson.ts';
 import type { CompiledStrategy, LogLine, SandboxError, Signal } from '../../sandbox/index.ts';
 import type { RiskState } from '../trading/risk/limits.ts';
 import type { OrderIntent } from '../trading/types.ts';
@@ -191,7 +192,7 @@ export async function markPrepared(db: Queryable, minute: number, fillsApplied: 
 
 export async function appendTickErrors(db: Queryable, minute: number, errors: readonly TickError[]): Promise<void> {
   if (errors.length === 0) return;
-  await query(db, 'UPDATE ticks SET errors = errors || $2::jsonb WHERE minute = $1', [new Date(minute), JSON.stringify(errors)]);
+  await query(db, 'UPDATE ticks SET errors = errors || $2::jsonb WHERE minute = $1', [new Date(minute), storableJson(errors)]);
 }
 
 export async function completeTick(db: Queryable, minute: number, teamsRun: number, stageMs: StageTimings): Promise<void> {
@@ -207,7 +208,7 @@ export async function failTick(db: Queryable, minute: number, error: TickError):
   await query(
     db,
     `UPDATE ticks SET status = 'failed', errors = errors || $2::jsonb, completed_at = now() WHERE minute = $1 AND status = 'running'`,
-    [new Date(minute), JSON.stringify([error])],
+    [new Date(minute), storableJson([error])],
   );
 }
 
@@ -320,7 +321,7 @@ export async function insertRuns(client: pg.PoolClient, runs: readonly TeamRunRe
        intents jsonb, rejections jsonb, error jsonb, logs jsonb, cpu_ms double precision, wall_ms double precision)
      ON CONFLICT (minute, team_id) DO NOTHING
      RETURNING team_id`,
-    [JSON.stringify(records)],
+    [storableJson(records)],
   );
   return new Set(rows.map((row) => row.team_id));
 }
@@ -399,7 +400,7 @@ export async function saveMemories(client: pg.PoolClient, memories: ReadonlyArra
     client,
     `INSERT INTO team_memory (team_id, memory) SELECT team_id, memory FROM jsonb_to_recordset($1::jsonb) AS r(team_id text, memory jsonb)
      ON CONFLICT (team_id) DO UPDATE SET memory = EXCLUDED.memory, updated_at = now()`,
-    [JSON.stringify(memories.map(({ teamId, memory }) => ({ team_id: teamId, memory })))],
+    [storableJson(memories.map(({ teamId, memory }) => ({ team_id: teamId, memory })))],
   );
 }
 

@@ -1,5 +1,6 @@
 /** The strategies' `team.memory`, kept in Postgres so it survives server restarts. */
 import { query, type Queryable } from './sql.ts';
+import { storableJson } from '../storableJson.ts';
 
 export type TeamMemory = Record<string, unknown>;
 
@@ -11,7 +12,7 @@ export async function saveTeamMemory(db: Queryable, teamId: string, memory: Team
     db,
     `INSERT INTO team_memory (team_id, memory) VALUES ($1, $2)
      ON CONFLICT (team_id) DO UPDATE SET memory = EXCLUDED.memory, updated_at = now()`,
-    [teamId, JSON.stringify(memory)],
+    [teamId, storableJson(memory)],
   );
 }
 

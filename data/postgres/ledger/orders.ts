@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { Money } from '../../../server/trading/money.ts';
 import type { OrderIntent, OrderStatus } from '../../../server/trading/types.ts';
 import { moneyColumn, nullableMoneyColumn, nullableMoneyParam, moneyParam, query, sharesColumn, type Queryable } from './sql.ts';
+import { storableJson } from '../storableJson.ts';
 
 export interface StoredOrder {
   intent: OrderIntent;
@@ -93,7 +94,7 @@ export async function insertOrders(client: pg.PoolClient, orders: readonly NewOr
      FROM jsonb_to_recordset($1::jsonb) AS r(client_order_id text, team_id text, minute timestamptz, seq integer, symbol text, side text,
        quantity bigint, type text, limit_price numeric, reference_price numeric, reason text, status text, reserved_quantity bigint,
        broker_reason text)`,
-    [JSON.stringify(records)],
+    [storableJson(records)],
   );
 }
 
@@ -154,7 +155,7 @@ export async function updateOrders(client: pg.PoolClient, updates: ReadonlyArray
      FROM jsonb_to_recordset($1::jsonb) AS r(client_order_id text, status text, broker_order_id text, filled_quantity bigint,
        filled_avg_price numeric, broker_reason text, broker_updated_at timestamptz, reserved_quantity bigint, applied_quantity bigint)
      WHERE o.client_order_id = r.client_order_id`,
-    [JSON.stringify(records)],
+    [storableJson(records)],
   );
 }
 

@@ -59,7 +59,13 @@ export interface TickFixture {
   close(): Promise<void>;
 }
 
-export async function createTickFixture(options: { teams: readonly string[]; strategy?: CompiledStrategy; startingCash?: number }): Promise<TickFixture> {
+export async function createTickFixture(options: {
+  teams: readonly string[];
+  strategy?: CompiledStrategy;
+  /** A strategy per team, overriding `strategy`. */
+  strategies?: Readonly<Record<string, CompiledStrategy>>;
+  startingCash?: number;
+}): Promise<TickFixture> {
   const database = await createTestDatabase();
   const pool = createPgPool({ url: database.url, max: 6, connectTimeoutMs: 5_000 });
   await migrateUp(pool);
@@ -86,7 +92,7 @@ export async function createTickFixture(options: { teams: readonly string[]; str
       commit: { sha: (index + 1).toString(16).padStart(40, 'a'), authorName: 'T', authorEmail: 't@example.org', committedAt: new Date(OPEN), message: 'strategy' },
       source: { repo: `https://example.org/${teamId}.git`, branch: 'main', path: '.', entry: null },
       timings: {},
-      outcome: { ok: true, compiled: options.strategy ?? TRADER },
+      outcome: { ok: true, compiled: options.strategies?.[teamId] ?? options.strategy ?? TRADER },
     });
   }
   const redisPrefix = `qtc-test-${randomBytes(4).toString('hex')}`;
