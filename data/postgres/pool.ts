@@ -8,6 +8,8 @@ export interface PgPoolOptions {
   connectTimeoutMs: number;
 }
 
+const ignore = (): void => undefined;
+
 export function createPgPool(options: PgPoolOptions): PgPool {
   const pool = new pg.Pool({
     connectionString: options.url,
@@ -18,6 +20,11 @@ export function createPgPool(options: PgPoolOptions): PgPool {
   });
   // An idle client losing its connection (server restart) must not crash the process;
   // the next checkout reconnects and the health check reports the outage.
-  pool.on('error', () => undefined);
+  pool.on('error', ignore);
+  // pg removes the pool's idle listener while a client is checked out (pool.connect()), so a server
+  // restart then emits an unhandled 'error' on the client and kills the process. This listener stays
+  // for the client's whole life: the error still rejects the client's pending and later queries (the
+  // job fails and is retried), and pg-pool drops the broken client when it is released.
+  pool.on('connect', (client) => client.on('error', ignore));
   return pool;
 }

@@ -7,15 +7,19 @@ export type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
 /** Runs `work` in one transaction on one client; rolls back on any error and rethrows it. */
 export async function inTransaction<T>(pool: PgPool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  let broken = false;
   try {
     await client.query('BEGIN');
     const result = await work(client);
     await client.query('COMMIT');
     return result;
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    // A connection that cannot even roll back (lost in a server restart) is not given back to the pool.
+    await client.query('ROLLBACK').catch(() => {
+      broken = true;
+    });
     throw error;
   } finally {
-    client.release();
+    client.release(broken);
   }
 }

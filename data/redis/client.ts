@@ -15,8 +15,18 @@ export function createRedis(url: string, overrides: RedisOptions = {}): RedisCli
     retryStrategy: (attempt) => Math.min(attempt * 200, 5_000),
     ...overrides,
   });
-  // Errors surface through commands and the health check; an unhandled 'error' event would crash us.
+  return quiet(client);
+}
+
+/**
+ * Errors surface through commands and the health check, so the 'error' event is ignored. ioredis does
+ * not copy listeners to `duplicate()`s (the BullMQ, subscriber and stream connections), so each copy
+ * gets the same listener; without it every reconnect attempt during an outage prints an
+ * "Unhandled error event" stack.
+ */
+function quiet(client: Redis): Redis {
   client.on('error', () => undefined);
+  client.duplicate = (override?: Partial<RedisOptions>) => quiet(Redis.prototype.duplicate.call(client, override) as Redis);
   return client;
 }
 

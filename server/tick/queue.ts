@@ -22,9 +22,12 @@ export interface BooksJobData {
   clock: TickClock;
 }
 
+/** Attempts of every tick job: the runner marks the minute failed when the last one fails (server/tick/tickMarks.ts). */
+export const TICK_JOB_ATTEMPTS = 5;
+
 /** Retries with back-off; finished jobs are kept a day so a re-added minute stays a duplicate. */
 const COMMON: JobsOptions = {
-  attempts: 5,
+  attempts: TICK_JOB_ATTEMPTS,
   backoff: { type: 'exponential', delay: 500 },
   removeOnComplete: { age: 24 * 3600, count: 5_000 },
   removeOnFail: { age: 7 * 24 * 3600 },

@@ -41,8 +41,10 @@ import { barsHash, carryPrices, decodeBars, encodeBars } from './barsSnapshot.ts
 import { decideTeamOrders, extraReservedCash, markedEquity, strategyView } from './decide.ts';
 import type { LedgerSimBroker } from './ledgerSimBroker.ts';
 import type { PauseHook } from './pausePoint.ts';
+import { TICK_JOB_ATTEMPTS } from './queue.ts';
 import { teamsOfShard } from './shards.ts';
 import type { ShardPools, TeamSpec } from './shardPools.ts';
+import { errorText, failOrphanedTicks, markFailedUntilRecorded } from './tickMarks.ts';
 import {
   appendTickErrors,
   completeTick,
@@ -167,6 +169,7 @@ export function createTickRunner(env: TickEnvironment) {
     }
     const client = await pg.connect();
     const key = Math.floor(spec.minute / MINUTE_MS) % 2_147_483_647;
+    let unlockFailed: Error | undefined;
     try {
       await client.query('SELECT pg_advisory_lock($1, $2)', [PREPARE_LOCK, key]);
       try {
@@ -194,6 +197,8 @@ export function createTickRunner(env: TickEnvironment) {
           });
           if (snapshot.stale) env.log.warn({ minute: new Date(spec.minute).toISOString(), reason: snapshot.staleReason }, 'the minute\'s bars are stale');
           tick = (await selectTick(client, spec.minute))!;
+          const orphans = await failOrphanedTicks(client, spec.minute);
+          if (orphans.length > 0) env.log.warn({ minutes: orphans.map((minute) => new Date(minute).toISOString()) }, 'marked failed minutes left running with no live job');
         } else if (spec.attempt > tick.attempts) {
           await raiseAttempts(client, spec.minute, spec.attempt);
         }
@@ -207,10 +212,14 @@ export function createTickRunner(env: TickEnvironment) {
         }
         return tick;
       } finally {
-        await client.query('SELECT pg_advisory_unlock($1, $2)', [PREPARE_LOCK, key]);
+        // Not thrown: it would hide the error in flight (a lost connection fails both). The client is
+        // destroyed instead of released, which ends its session and so frees the lock.
+        await client.query('SELECT pg_advisory_unlock($1, $2)', [PREPARE_LOCK, key]).catch((error: unknown) => {
+          unlockFailed = error as Error;
+        });
       }
     } finally {
-      client.release();
+      client.release(unlockFailed);
     }
   }
 
@@ -455,7 +464,26 @@ export function createTickRunner(env: TickEnvironment) {
     return events;
   }
 
-  return { ensurePrepared, runShard, books, submit };
+  /**
+   * A job's last attempt failed: BullMQ gives up on the minute, and worker.ts records that only once, which
+   * fails while Postgres is down. So the minute is also marked here, retried until Postgres answers.
+   */
+  function markedOnLastFailure<T>(spec: TickJobSpec, job: string, work: Promise<T>): Promise<T> {
+    return work.catch((error: unknown) => {
+      if (spec.attempt >= TICK_JOB_ATTEMPTS) {
+        const message = `${job} failed after ${String(spec.attempt)} attempts: ${errorText(error)}`;
+        markFailedUntilRecorded(pg, { minute: spec.minute, shards: spec.shards, clock: spec.clock, attempts: spec.attempt }, { stage: 'job', message }, env.log);
+      }
+      throw error;
+    });
+  }
+
+  return {
+    ensurePrepared,
+    runShard: (spec: TickJobSpec & { shard: number }) => markedOnLastFailure(spec, `shard ${String(spec.shard)}`, runShard(spec)),
+    books: (spec: TickJobSpec) => markedOnLastFailure(spec, 'books', books(spec)),
+    submit,
+  };
 }
 
 export type TickRunner = ReturnType<typeof createTickRunner>;
