@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import type { GitProtocol } from './repoSource.ts';
 import { GitSyncError, type SyncErrorKind } from './syncError.ts';
@@ -124,4 +125,77 @@ export function runGit(args: readonly string[], options: GitProcessOptions): Pro
 /** `git cat-file blob <oid>` as bytes (file contents are not always text). */
 export function readBlob(oid: string, options: GitProcessOptions): Promise<Buffer> {
   return run(options, 'cat-file', async (git) => (await git.binaryCatFile(['blob', oid])) as Buffer);
+}
+
+/** Most of git's error output kept by streamGit (for the message). */
+const MAX_STDERR_BYTES = 8 * 1024;
+
+/**
+ * Runs git and hands its standard output to `onChunk` as it arrives, never holding more of it
+ * than the chunk at hand. Whatever `onChunk` throws (a limit was passed) kills git at once and
+ * rejects with that error; `onChunk` returning `'stop'` kills git and resolves (enough was read).
+ * Same environment, deadline and abort signal as runGit; simple-git is not used here because it
+ * collects the whole output before handing it over.
+ */
+export function streamGit(args: readonly string[], options: GitProcessOptions, onChunk: (chunk: Buffer) => void | 'stop'): Promise<void> {
+  const what = args[0] ?? '';
+  return new Promise<void>((resolve, reject) => {
+    if (options.signal?.aborted === true) {
+      const reason: unknown = options.signal.reason;
+      reject(reason instanceof GitSyncError ? reason : new GitSyncError('aborted', `git ${what} was stopped`));
+      return;
+    }
+    const child = spawn('git', [...args], {
+      cwd: options.cwd,
+      env: gitEnvironment(options.protocol, options.baseEnv),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      windowsHide: true,
+    });
+    const stderr: Buffer[] = [];
+    let stderrBytes = 0;
+    /** Set once the outcome is known; later output is ignored. */
+    let outcome: { error: Error } | { stopped: true } | null = null;
+    const stop = (result: NonNullable<typeof outcome>) => {
+      if (outcome !== null) return;
+      outcome = result;
+      child.stdout.removeAllListeners('data');
+      child.stdout.resume();
+      child.kill('SIGKILL');
+    };
+    const timer = setTimeout(() => stop({ error: new GitSyncError('timeout', `git ${what} did not finish within ${options.timeoutMs} ms and was stopped`) }), options.timeoutMs);
+    const onAbort = () => {
+      const reason: unknown = options.signal?.reason;
+      stop({ error: reason instanceof GitSyncError ? reason : new GitSyncError('aborted', `git ${what} was stopped`) });
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+
+    child.stdout.on('data', (chunk: Buffer) => {
+      try {
+        if (onChunk(chunk) === 'stop') stop({ stopped: true });
+      } catch (error) {
+        stop({ error: error instanceof Error ? error : new Error(String(error)) });
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      if (stderrBytes >= MAX_STDERR_BYTES) return;
+      stderr.push(chunk.subarray(0, MAX_STDERR_BYTES - stderrBytes));
+      stderrBytes += chunk.length;
+    });
+    child.on('error', (error) => stop({ error: new GitSyncError('failed', `git ${what} could not be started: ${error.message}`, { cause: error }) }));
+    // 'close': the process ended and its pipes are drained, so nothing of it outlives the promise.
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      const settled = outcome;
+      if (settled !== null) {
+        if ('error' in settled) reject(settled.error);
+        else resolve();
+      } else if (code === 0) resolve();
+      else {
+        const output = Buffer.concat(stderr).toString('utf8');
+        const status = code === null ? `signal ${signal ?? 'unknown'}` : `exit code ${code}`;
+        reject(new GitSyncError(classifyGitFailure(output), `git ${what} failed (${status}): ${summariseGitOutput(output)}`));
+      }
+    });
+  });
 }

@@ -1,3 +1,5 @@
+import { MAX_REASON_CHARS } from './limits.ts';
+
 /**
  * Why a repository could not be synced. None of these touches the team's active version; the
  * sync is retried on the next poll (a refused source or an oversized head only once they change).
@@ -22,7 +24,18 @@ export class GitSyncError extends Error {
   override name = 'GitSyncError';
   readonly kind: SyncErrorKind;
   constructor(kind: SyncErrorKind, message: string, options?: ErrorOptions) {
-    super(message, options);
+    super(teamVisibleText(message), options);
     this.kind = kind;
   }
+}
+
+/**
+ * Pure: text from git, a repository or a strategy made fit to store and show to the team: no NUL
+ * (Postgres text refuses it) or other control character except tab and newline, and at most
+ * `max` characters.
+ */
+export function teamVisibleText(text: string, max = MAX_REASON_CHARS): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = text.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '\ufffd');
+  return clean.length <= max ? clean : `${clean.slice(0, Math.max(0, max - 1))}\u2026`;
 }

@@ -9,28 +9,13 @@ import { hasVersion, recordVersion, type VersionSource, type VersionSummary } fr
 import { ExportRejection, exportFolder, readCommitInfo } from './exportTree.ts';
 import { fetchHead, prepareMirror, remoteHead, type MirrorOptions } from './mirror.ts';
 import { classifyRepo, localPathIsAllowed, normaliseSubPath, validateBranch, type RepoSource } from './repoSource.ts';
-import { GitSyncError, type SyncErrorKind } from './syncError.ts';
+import type { GitLimits } from './limits.ts';
+import { GitSyncError, teamVisibleText, type SyncErrorKind } from './syncError.ts';
 import { readSyncState, recordSyncFailure, recordSyncSuccess } from './syncState.ts';
 
 /** One team, one pass: look at the branch head, and evaluate and record it when it is new. */
 
-export interface GitLimits {
-  /** Kill any git process after this long; default 60 s. */
-  timeoutMs: number;
-  /** Largest mirror (objects of the fetched head); default 50 MiB. */
-  maxRepoBytes: number;
-  /** Files of the strategy folder written out for the check; default 2,000. */
-  maxFolderFiles: number;
-  /** Bytes of the strategy folder written out for the check; default 16 MiB. */
-  maxFolderBytes: number;
-}
-
-export const DEFAULT_GIT_LIMITS: GitLimits = {
-  timeoutMs: 60_000,
-  maxRepoBytes: 50 * 1024 * 1024,
-  maxFolderFiles: 2_000,
-  maxFolderBytes: 16 * 1024 * 1024,
-};
+export { DEFAULT_GIT_LIMITS, type GitLimits } from './limits.ts';
 
 export interface TeamSyncContext {
   pg: PgPool;
@@ -114,9 +99,9 @@ async function evaluateHead(
   const started = performance.now();
   try {
     try {
-      await timed(timings, 'export', () =>
-        exportFolder(mirrorDir, sha, valid.folder, path.join(exportDir, 'strategy'), { maxFiles: context.limits.maxFolderFiles, maxBytes: context.limits.maxFolderBytes }, gitOptions),
-      );
+      const { limits } = context;
+      const exportLimits = { maxFiles: limits.maxFolderFiles, maxBytes: limits.maxFolderBytes, maxEntries: limits.maxFolderEntries, maxDepth: limits.maxFolderDepth, maxFileBytes: limits.maxFileBytes };
+      await timed(timings, 'export', () => exportFolder(mirrorDir, sha, valid.folder, path.join(exportDir, 'strategy'), exportLimits, gitOptions));
     } catch (error) {
       if (!(error instanceof ExportRejection)) throw error;
       timings.total = Math.round(performance.now() - started + (timings.fetch ?? 0));
@@ -137,7 +122,8 @@ async function evaluateHead(
     timings.total = Math.round(performance.now() - started + (timings.fetch ?? 0));
     const outcome = evaluation.ok
       ? { ok: true as const, compiled: evaluation.compiled }
-      : { ok: false as const, stage: evaluation.stage, findings: evaluation.findings, error: evaluation.error };
+      : // A strategy's own error text may hold a NUL, which Postgres text refuses.
+        { ok: false as const, stage: evaluation.stage, findings: evaluation.findings, error: evaluation.error === null ? null : teamVisibleText(evaluation.error, 10_000) };
     const recorded = await recordVersion(context.pg, { teamId: team.id, commit, source, timings, outcome });
     if (recorded.duplicate) return { teamId: team.id, outcome: 'unchanged', sha };
     return { teamId: team.id, outcome: recorded.activated ? 'activated' : 'rejected', sha, version: recorded.version };

@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { describeSmokeFailure } from '../../../loaders/activation/evaluateStrategy.ts';
 import { sampleMinutes, SAMPLE_START_MS } from '../../../loaders/activation/sampleBars.ts';
 import { PerKeyCoalescer, Semaphore } from '../../../loaders/git/coalesce.ts';
-import { isSafeRelativePath, parseCommitInfo, parseLsTree } from '../../../loaders/git/exportTree.ts';
+import { ExportRejection, isSafeRelativePath, NulRecordSplitter, parseCommitInfo, parseLsTree, parseLsTreeRecord, TreeBudget } from '../../../loaders/git/exportTree.ts';
 import { classifyGitFailure, gitEnvironment, summariseGitOutput } from '../../../loaders/git/gitProcess.ts';
 import { mirrorConfig } from '../../../loaders/git/mirror.ts';
 import { FixedWindowLimiter } from '../../../loaders/git/rateLimit.ts';
+import { GitSyncError, teamVisibleText } from '../../../loaders/git/syncError.ts';
 import { signWebhookBody, verifyWebhookSignature } from '../../../loaders/git/webhookSignature.ts';
 
 describe('gitEnvironment', () => {
@@ -95,7 +96,7 @@ describe('ls-tree, paths and commit parsing', () => {
 
   it('parses commit metadata with a multi-line message', () => {
     const sha = 'c'.repeat(40);
-    expect(parseCommitInfo(`${sha}\0Ada Team\0ada@example.org\x002025-03-04T05:06:07+01:00\0Subject\n\nBody line\n`)).toEqual({
+    expect(parseCommitInfo(`${sha}\x002025-03-04T05:06:07+01:00\0Ada Team\0ada@example.org\0Subject\n\nBody line\n`)).toEqual({
       sha,
       authorName: 'Ada Team',
       authorEmail: 'ada@example.org',
@@ -103,6 +104,59 @@ describe('ls-tree, paths and commit parsing', () => {
       message: 'Subject\n\nBody line',
     });
     expect(() => parseCommitInfo('nonsense')).toThrow(/unexpected git log output/);
+  });
+
+  it('keeps no NUL of a commit message and cuts overlong names', () => {
+    const info = parseCommitInfo(`${'c'.repeat(40)}\x002025-03-04T05:06:07Z\0${'n'.repeat(1000)}\0e@x\0a\0b`);
+    expect(info.message).toBe('a\ufffdb');
+    expect(info.authorName).toHaveLength(256);
+  });
+});
+
+describe('streamed ls-tree listing', () => {
+  const oid = 'a'.repeat(40);
+  const record = (mode: string, type: string, size: string, file: string) => `${mode} ${type} ${oid} ${size.padStart(7)}\t${file}\0`;
+  const limits = { maxFiles: 3, maxBytes: 100, maxEntries: 6, maxDepth: 3, maxFileBytes: 60 };
+
+  it('splits records however the stream is cut, holding at most one unfinished record', () => {
+    const output = record('040000', 'tree', '-', 'lib') + record('100644', 'blob', '12', 'lib/a b.ts') + record('100644', 'blob', '7', 'strategy.ts');
+    for (const size of [1, 2, 7, 64, 1000]) {
+      const splitter = new NulRecordSplitter(200);
+      const records: string[] = [];
+      const bytes = Buffer.from(output);
+      for (let at = 0; at < bytes.length; at += size) records.push(...splitter.push(bytes.subarray(at, at + size)));
+      expect(splitter.unfinished).toBe(false);
+      expect(records.map(parseLsTreeRecord)).toEqual(parseLsTree(output));
+    }
+    const splitter = new NulRecordSplitter(200);
+    expect(() => splitter.push(Buffer.alloc(201, 0x61))).toThrow(ExportRejection);
+    expect(() => new NulRecordSplitter(200).push(Buffer.from(`${'x'.repeat(250)}\0`))).toThrow(/longer than 200 bytes/);
+  });
+
+  it('stops at the first entry over a limit', () => {
+    const admitAll = (records: string[]) => {
+      const budget = new TreeBudget(limits);
+      for (const text of records) budget.admit(parseLsTreeRecord(text.slice(0, -1)));
+      return budget;
+    };
+    const ok = admitAll([record('040000', 'tree', '-', 'a'), record('100644', 'blob', '50', 'a/x.ts'), record('120000', 'blob', '3', 'l'), record('160000', 'commit', '-', 's')]);
+    expect([ok.files.length, ok.bytes, ok.skipped]).toEqual([1, 50, [{ path: 'l', reason: 'symlink' }, { path: 's', reason: 'submodule' }]]);
+    expect(() => admitAll(Array.from({ length: 7 }, (_, i) => record('040000', 'tree', '-', `d${i}`)))).toThrow(/more than 6 entries/);
+    expect(() => admitAll([record('040000', 'tree', '-', 'a/b/c/d')])).toThrow(/"a\/b\/c\/d" is 4 levels deep \(limit 3\)/);
+    expect(() => admitAll([record('100644', 'blob', '61', 'big.ts')])).toThrow(/"big.ts" has 61 bytes \(limit 60 bytes per file\)/);
+    expect(() => admitAll(['1', '2', '3', '4'].map((n) => record('100644', 'blob', '1', `${n}.ts`)))).toThrow(/more than 3 files/);
+    expect(() => admitAll(['1', '2'].map((n) => record('100644', 'blob', '60', `${n}.ts`)))).toThrow(/take more than 100 bytes/);
+    expect(() => admitAll([record('100644', 'blob', '1', '../x.ts')])).toThrow(/not allowed/);
+  });
+});
+
+describe('teamVisibleText', () => {
+  it('replaces NUL and control characters, keeps tabs and newlines, and clips', () => {
+    expect(teamVisibleText('a\0b\u0007c\td\ne')).toBe('a\ufffdb\ufffdc\td\ne');
+    expect(teamVisibleText('x'.repeat(600))).toBe(`${'x'.repeat(499)}\u2026`);
+    expect(teamVisibleText('abc', 2)).toBe('a\u2026');
+    expect(new GitSyncError('failed', `bad\0${'y'.repeat(1000)}`).message).toHaveLength(500);
+    expect(new ExportRejection('the file "\0"').message).not.toContain('\0');
   });
 });
 
