@@ -83,6 +83,7 @@ function resolveOptions(options: SandboxPoolOptions): ResolvedOptions {
       maxLogLines: positiveInteger('maxLogLines', options.maxLogLines, 50),
       maxLogBytes: positiveInteger('maxLogBytes', options.maxLogBytes, 8192),
       maxReasonChars: 1000,
+      rssGrowthMb: positiveInteger('rssGrowthMb', options.rssGrowthMb, 128),
     },
     logger: options.logger ?? (() => undefined),
   };
@@ -213,6 +214,7 @@ export class SandboxPool {
         if (record === undefined) continue;
         if (result.error === null) record.memory = result.memory;
         record.lastError = result.error;
+        if (result.strike !== undefined) this.#strike(record, result.strike);
       }
     }
     return results;
@@ -318,6 +320,16 @@ export class SandboxPool {
       memoryMb: record.memoryMb,
       loadMs: this.#options.loadMs,
     };
+  }
+
+  /** Counts a discarded isolate like a process death toward the team's quarantine. */
+  #strike(record: TeamRecord, reason: string): void {
+    if (this.#closing) return;
+    const { count, limitReached } = this.#ledger.record(record.teamId, Date.now());
+    if (limitReached && record.state !== 'quarantined') {
+      const minutes = Math.round(this.#options.quarantineWindowMs / 60_000);
+      this.#quarantine(record, `quarantined: ${count} strikes within ${minutes} min (last: ${reason}); load the strategy again to release it`);
+    }
   }
 
   #quarantine(record: TeamRecord, reason: string): void {

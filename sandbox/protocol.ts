@@ -19,6 +19,11 @@ export interface RuntimeLimits {
   maxLogLines: number;
   maxLogBytes: number;
   maxReasonChars: number;
+  /**
+   * Growth of the sandbox process's resident memory a team's calls may cause, in MB (at least
+   * twice the team's heap limit): what Intl and other objects hold outside the V8 heap.
+   */
+  rssGrowthMb: number;
 }
 
 export interface LoadSpec {

@@ -68,6 +68,11 @@ export interface TeamRunResult {
   cpuMs: number;
   /** Wall time of the call as seen by the sandbox process. */
   wallMs: number;
+  /**
+   * Set when the host discarded the team's isolate for something that counts toward quarantine
+   * like a process death (memory grown outside the V8 heap); the reason.
+   */
+  strike?: string;
 }
 
 /** The state of one team's portfolio as the strategy sees it this minute. */
@@ -162,5 +167,11 @@ export interface SandboxPoolOptions {
   maxLogLines?: number;
   /** console bytes kept per call; default 8192. */
   maxLogBytes?: number;
+  /**
+   * Resident memory of its sandbox process a team's calls may add (heap included), in MB; default
+   * 128, and never less than twice the team's heap limit. Over it the isolate is discarded and
+   * rebuilt, and the team gets a strike toward quarantine.
+   */
+  rssGrowthMb?: number;
   logger?: (event: SandboxEvent) => void;
 }

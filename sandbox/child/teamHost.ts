@@ -7,6 +7,7 @@ import { MinuteHistory } from '../history.ts';
 import type { LoadSpec, MinuteEntry, RunTeam, RuntimeLimits } from '../protocol.ts';
 import type { LogLine, SandboxError, TeamRunResult } from '../types.ts';
 import { encodeMinute, encodePayload, encodePrices, IndexCache, SymbolTable, type EncodedMinute } from './payload.ts';
+import { RssProbe } from './rssProbe.ts';
 import { TeamIsolate, type PreludeSource } from './teamIsolate.ts';
 
 interface HostedTeam {
@@ -18,6 +19,12 @@ interface HostedTeam {
   knownNames: number;
   /** Last good team.memory, restored into a rebuilt isolate. */
   memory: unknown;
+  /**
+   * Net growth of the process's resident memory over this isolate's calls, in bytes. A call runs
+   * alone on this thread, so what the process gained during it is (up to noise) the isolate's:
+   * its heap and what it holds outside the heap (Intl/ICU objects), which no V8 limit bounds.
+   */
+  rssGrowth: number;
 }
 
 export interface HostStats {
@@ -39,6 +46,7 @@ export class TeamHost {
   readonly #barSymbols = new IndexCache(this.#symbols);
   readonly #priceSymbols = new IndexCache(this.#symbols);
   readonly #history: MinuteHistory<EncodedMinute>;
+  readonly #rss = new RssProbe();
 
   constructor(limits: RuntimeLimits, prelude: PreludeSource = loadPrelude()) {
     this.#limits = limits;
@@ -58,7 +66,7 @@ export class TeamHost {
   /** (Re)creates a team's isolate; on failure the team is not kept. */
   load(spec: LoadSpec): { error: SandboxError | null; logs: LogLine[] } {
     this.unload(spec.teamId);
-    const team: HostedTeam = { spec, isolate: null, seenSeq: 0, knownNames: 0, memory: spec.memory ?? {} };
+    const team: HostedTeam = { spec, isolate: null, seenSeq: 0, knownNames: 0, memory: spec.memory ?? {}, rssGrowth: 0 };
     const built = this.#build(team);
     if (!built.ok) return { error: built.result.error, logs: built.result.logs };
     this.#teams.set(spec.teamId, team);
@@ -128,6 +136,7 @@ export class TeamHost {
     team.isolate = built.team;
     team.seenSeq = 0;
     team.knownNames = 0;
+    team.rssGrowth = 0;
     return { ok: true };
   }
 
@@ -142,8 +151,20 @@ export class TeamHost {
     }
     const isolate = team.isolate;
     if (isolate === null) throw new Error('unreachable: isolate missing after rebuild');
-    const outcome = isolate.call(inputFor(team));
+    const input = inputFor(team);
+    const rssBefore = this.#rss.read();
+    const outcome = isolate.call(input);
+    team.rssGrowth = Math.max(0, team.rssGrowth + this.#rss.read() - rssBefore);
     team.seenSeq = this.#history.lastSeq;
+    const grownMb = team.rssGrowth / 2 ** 20;
+    const allowedMb = Math.max(this.#limits.rssGrowthMb, 2 * team.spec.memoryMb);
+    if (grownMb > allowedMb && !outcome.isolateLost) {
+      // Disposing the isolate frees what it held (the allocator reuses it for the next one).
+      isolate.dispose();
+      team.isolate = null;
+      const message = `the strategy grew its sandbox process by ${Math.round(grownMb)} MB, over its ${allowedMb} MB allowance (memory outside the JavaScript heap, e.g. Intl objects kept across calls, counts too); its isolate was discarded and will be rebuilt from the last saved team.memory`;
+      return { signals: [], error: { kind: 'memory', message }, logs: outcome.logs, memory: team.memory, cpuMs: outcome.cpuMs, wallMs: outcome.wallMs, strike: message };
+    }
     // After an error the names are sent again from the start (harmless: they are assigned by position).
     team.knownNames = outcome.ok ? this.#symbols.names.length : 0;
     if (outcome.isolateLost) {
