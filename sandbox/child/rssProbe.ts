@@ -10,15 +10,9 @@ export class RssProbe {
   readonly #pageSize: number;
 
   constructor() {
-    let fd: number | null = null;
-    try {
-      fd = openSync('/proc/self/statm', 'r');
-    } catch {
-      fd = null;
-    }
-    this.#fd = fd;
+    this.#fd = openStatm();
     // statm counts pages; the page size is learnt once by comparing with Node's figure.
-    const pages = fd === null ? 0 : this.#pages();
+    const pages = this.#pages();
     this.#pageSize = pages > 0 ? 2 ** Math.round(Math.log2(process.memoryUsage.rss() / pages)) : 0;
   }
 
@@ -40,5 +34,13 @@ export class RssProbe {
       pages = pages * 10 + digit;
     }
     return pages;
+  }
+}
+
+function openStatm(): number | null {
+  try {
+    return openSync('/proc/self/statm', 'r');
+  } catch {
+    return null;
   }
 }
