@@ -1,5 +1,6 @@
 // The public face of the sandbox: a pool of supervised child processes, each hosting the
 // isolates of a stable, balanced share of the teams.
+import { createHmac } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { CrashLedger } from './host/crashLedger.ts';
 import { LocalSlot } from './host/localSlot.ts';
@@ -46,6 +47,7 @@ interface ResolvedOptions {
   quarantineAfterCrashes: number;
   quarantineWindowMs: number;
   limits: RuntimeLimits;
+  randomSecret: string;
   logger: (event: SandboxEvent) => void;
 }
 
@@ -85,8 +87,14 @@ function resolveOptions(options: SandboxPoolOptions): ResolvedOptions {
       maxReasonChars: 1000,
       rssGrowthMb: positiveInteger('rssGrowthMb', options.rssGrowthMb, 128),
     },
+    randomSecret: options.randomSecret ?? '',
     logger: options.logger ?? (() => undefined),
   };
+}
+
+/** The seed key of a team's Math.random: its id offline, an HMAC of it under the competition's secret otherwise. */
+export function randomKeyOf(secret: string, teamId: string): string {
+  return secret === '' ? teamId : createHmac('sha256', secret).update(teamId).digest('hex');
 }
 
 /** A short, human explanation of how a child process ended. */
@@ -319,6 +327,7 @@ export class SandboxPool {
       cpuMs: record.cpuMs,
       memoryMb: record.memoryMb,
       loadMs: this.#options.loadMs,
+      randomKey: randomKeyOf(this.#options.randomSecret, record.teamId),
     };
   }
 

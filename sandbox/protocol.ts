@@ -36,6 +36,8 @@ export interface LoadSpec {
   cpuMs: number;
   memoryMb: number;
   loadMs: number;
+  /** Seeds the team's Math.random (see SandboxPoolOptions.randomSecret). */
+  randomKey: string;
 }
 
 export interface RunTeam {

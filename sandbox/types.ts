@@ -174,4 +174,10 @@ export interface SandboxPoolOptions {
    */
   rssGrowthMb?: number;
   logger?: (event: SandboxEvent) => void;
+  /**
+   * Secret of the competition from which each team's Math.random seed is derived
+   * (HMAC-SHA256 of the team id): without it a team's stream follows from its id and the minute,
+   * so any team could compute another's. Default '' (offline runs: the seed is the team id).
+   */
+  randomSecret?: string;
 }

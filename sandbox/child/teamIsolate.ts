@@ -62,7 +62,7 @@ export class TeamIsolate {
       const run = entry.getSync('run', { reference: true }) as ivm.Reference<RunFn>;
       entry.release();
       preludeScript.release();
-      const config = { teamId: spec.teamId, params: spec.params, memory, now, limits };
+      const config = { teamId: spec.teamId, randomKey: spec.randomKey, params: spec.params, memory, now, limits };
       setup.applySync(undefined, [JSON.stringify(config)], { timeout: spec.loadMs });
       setup.release();
 

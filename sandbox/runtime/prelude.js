@@ -621,6 +621,9 @@
 
   // ---------------------------------------------------------------- results
   let teamId = '';
+  // The team's own key for Math.random, derived by the host from a secret of the competition:
+  // other teams cannot compute this team's stream, and a replay with the same secret repeats it.
+  let randomKey = '';
   let params = {};
   let memory = {};
   let memoryJsonGood = '{}';
@@ -715,6 +718,7 @@
   function setup(configJson) {
     const config = JSONparse(configJson);
     teamId = config.teamId;
+    randomKey = config.randomKey;
     params = config.params;
     memoryJsonGood = JSONstringify(config.memory === undefined || config.memory === null ? {} : config.memory);
     memory = JSONparse(memoryJsonGood);
@@ -725,7 +729,7 @@
     maxLogLines = config.limits.maxLogLines;
     maxLogBytes = config.limits.maxLogBytes;
     maxReasonChars = config.limits.maxReasonChars;
-    seedRandom(teamId + ':load');
+    seedRandom(randomKey + ':load');
   }
 
   function construct() {
@@ -760,7 +764,7 @@
     // window, ~0.7 MB at 10 symbols).
     if (ArrayBufferTransfer !== undefined) ReflectApply(ArrayBufferTransfer, payload, [0]);
     nowMs = minute;
-    seedRandom(teamId + ':' + minute);
+    seedRandom(randomKey + ':' + minute);
     resetLogs();
     const state = JSONparse(teamJson);
     if (memoryDirty) memory = JSONparse(memoryJsonGood);

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { MarketDataSource } from '../../data/market/source.ts';
 import { createLedger } from '../../data/postgres/ledger/ledger.ts';
 import type { PgPool } from '../../data/postgres/pool.ts';
+import { competitionSecret } from '../../data/postgres/secrets.ts';
 import type { RedisClient } from '../../data/redis/client.ts';
 import { REDIS_KEYS } from '../../data/redis/keys.ts';
 import type { RegistryStore } from '../../registry/store.ts';
@@ -105,6 +106,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     },
     poolOptions: {
       processes: config.tick.sandboxProcesses ?? Math.min(2, availableParallelism()),
+      randomSecret: await competitionSecret(pg, 'random-seed'),
       logger: (event) => log.info({ sandbox: event }, `sandbox: ${event.type}`),
     },
     idleCloseMs: 10 * 60_000,

@@ -152,6 +152,10 @@ describe('a hostile team in a real season', () => {
     // The memory that could not be stored was never stored; the attacker's last good memory was.
     const memory = await attacked.fixture.pool.query<{ memory: Record<string, unknown> }>('SELECT memory FROM team_memory WHERE team_id = $1', ['hostile']);
     expect(memory.rows[0]?.memory).toEqual({ ok: true });
+    // The competition's random secret exists once, so every worker seeds Math.random alike.
+    const secrets = await attacked.fixture.pool.query<{ value: string }>("SELECT value FROM competition_secrets WHERE name = 'random-seed'");
+    expect(secrets.rows).toHaveLength(1);
+    expect(secrets.rows[0]?.value).toMatch(/^[0-9a-f]{64}$/);
     // What the public sees of it is bounded too.
     const entries = await attacked.redis.xrange(`${attacked.fixture.redisPrefix}:activity`, '-', '+');
     for (const entry of entries) {
