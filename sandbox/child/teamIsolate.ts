@@ -102,9 +102,14 @@ export class TeamIsolate {
     const started = performance.now();
     let decoded: DecodedCall;
     let isolateLost = false;
+    let hostMs = 0;
     try {
       const text = this.#run.applySync(undefined, [input.payload.copyInto(), input.namesFrom, input.namesJson, input.teamJson], { timeout: this.#spec.cpuMs });
+      const decodeStarted = performance.now();
       decoded = mapError(decodeCallResult(text, this.#limits), this.mapper);
+      // The host's work on the strategy's output (parsing, validation, stack mapping) is the
+      // team's too: it is counted in its CPU time, which it sees and the operators watch.
+      hostMs = performance.now() - decodeStarted;
       // A result the runtime should never have let through (see decode.ts) leaves bad state in the isolate.
       if (!decoded.ok && decoded.discardIsolate === true) isolateLost = true;
     } catch (error) {
@@ -119,7 +124,7 @@ export class TeamIsolate {
       }
     }
     const wallMs = performance.now() - started;
-    const cpuMs = this.#isolate.isDisposed ? wallMs : Number(this.#isolate.cpuTime - cpuBefore) / 1e6;
+    const cpuMs = this.#isolate.isDisposed ? wallMs : Number(this.#isolate.cpuTime - cpuBefore) / 1e6 + hostMs;
     return { ...decoded, cpuMs, wallMs, isolateLost };
   }
 

@@ -252,7 +252,8 @@ export class ProcessSlot implements Slot {
       if (this.#host.closing) return;
       // Recover under the lock so a death during an operation is handled by that operation first.
       void this.withLock(async () => {
-        if (this.#child !== child) return;
+        // The pool may have closed while this waited for the lock: starting a child now would outlive it.
+        if (this.#child !== child || this.#host.closing) return;
         await this.#ensureChild();
         await this.#reloadAll();
       });
@@ -266,6 +267,7 @@ export class ProcessSlot implements Slot {
     if (!this.#host.closing) {
       // Bring the other teams back into a fresh child once the current operation is over.
       void this.withLock(async () => {
+        if (this.#host.closing) return;
         await this.#ensureChild();
         await this.#reloadAll();
       }).catch(() => undefined);
@@ -287,6 +289,13 @@ export class ProcessSlot implements Slot {
   }
 
   async close(): Promise<void> {
+    // Kill the current child at once (an operation waiting on it then ends), then once more under
+    // the lock, after any recovery queued before the close: none may leave a child running.
+    await this.#killChild();
+    await this.withLock(() => this.#killChild());
+  }
+
+  async #killChild(): Promise<void> {
     const child = this.#child;
     this.#child = null;
     if (child === null || !child.alive) return;

@@ -109,7 +109,8 @@ describe('qtc run on a small CSV', () => {
   it('keeps a well-behaved strategy unaffected by a runaway one next to it', async () => {
     const spinner = strategyFolder('spinner', `export default class S { generateSignal() { for (;;) {} } }`);
     const alone = jsonLines((await qtc(['run', upBarBuyer, '--data', smallCsv, '--json'])).stdout);
-    const together = await qtc(['run', spinner, upBarBuyer, '--data', smallCsv, '--json', '--skip-static-check', '--cpu-ms', '50']);
+    // The limit applies to both: generous enough that a loaded machine never cuts the good one.
+    const together = await qtc(['run', spinner, upBarBuyer, '--data', smallCsv, '--json', '--skip-static-check', '--cpu-ms', '1000']);
     expect(together.code).toBe(1);
     const lines = jsonLines(together.stdout);
     const strip = (l: RunLine) => ({ ...l, cpuMs: 0 });
@@ -118,6 +119,32 @@ describe('qtc run on a small CSV', () => {
     expect(spinnerLines).toHaveLength(3);
     for (const line of spinnerLines) expect(line.error?.kind).toBe('timeout');
   });
+
+  it('runs the other strategies when one cannot be compiled', async () => {
+    const broken = strategyFolder('broken', `import fs from 'fs'; export default class B { generateSignal() { return fs.readFileSync('/etc/passwd'); } }`);
+    const alone = jsonLines((await qtc(['run', upBarBuyer, '--data', smallCsv, '--json'])).stdout);
+    const together = await qtc(['run', broken, upBarBuyer, '--data', smallCsv, '--json', '--skip-static-check']);
+    expect(together.code).toBe(1);
+    const lines = jsonLines(together.stdout);
+    const strip = (l: RunLine) => ({ ...l, cpuMs: 0 });
+    expect(lines.filter((l) => l.strategy === 'up-bar-buyer').map(strip)).toEqual(alone.map(strip));
+    expect(lines.filter((l) => l.strategy === 'broken')).toEqual([
+      { minute: null, strategy: 'broken', signals: [], error: { kind: 'load', message: expect.stringMatching(/could not be compiled/) as unknown }, cpuMs: 0 },
+    ]);
+    expect(together.stderr).toMatch(/broken: did not load/);
+  });
+
+  it('ends after a strategy got its sandbox process killed every minute', async () => {
+    // Each call runs for seconds outside the isolate's timeout, so the watchdog kills the child every
+    // minute; the run must still print its summary and exit (a restarted child once kept it alive).
+    const hog = strategyFolder('hog', `export default class H { generateSignal() { new Array(2 ** 26).fill(1.5); return null; } }`);
+    const result = await qtc(['run', hog, '--data', smallCsv, '--json', '--skip-static-check', '--cpu-ms', '50']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/summary:/);
+    const kinds = jsonLines(result.stdout).map((line) => line.error?.kind);
+    expect(kinds).toHaveLength(3);
+    for (const kind of kinds) expect(['timeout', 'crashed', 'memory', 'quarantined']).toContain(kind);
+  }, 120_000);
 
   it('explains bad input in one line with exit code 2', async () => {
     const missing = await qtc(['run', path.join(temp.dir, 'nope'), '--data', smallCsv]);

@@ -80,9 +80,16 @@ function summaryText(tallies: Map<string, Tally>, failures: LoadFailure[]): stri
   return `${lines.join('\n')}\n`;
 }
 
-async function prepare(dirs: string[], options: RunCommandOptions, params: Record<string, unknown>): Promise<OfflineStrategy[] | undefined> {
+interface Prepared {
+  strategies: OfflineStrategy[];
+  /** Strategies that could not be compiled: reported like a failed load, the others still run. */
+  failures: LoadFailure[];
+}
+
+async function prepare(dirs: string[], options: RunCommandOptions, params: Record<string, unknown>): Promise<Prepared | undefined> {
   const names = uniqueNames(dirs.map((dir) => path.basename(path.resolve(dir))));
   const strategies: OfflineStrategy[] = [];
+  const failures: LoadFailure[] = [];
   let rejected = false;
   for (const [index, dir] of dirs.entries()) {
     if (options.skipStaticCheck !== true) {
@@ -93,38 +100,46 @@ async function prepare(dirs: string[], options: RunCommandOptions, params: Recor
         continue;
       }
     }
-    strategies.push({ name: names[index]!, compiled: await compileStrategy(dir), params });
+    try {
+      strategies.push({ name: names[index]!, compiled: await compileStrategy(dir), params });
+    } catch (error) {
+      const message = `the strategy could not be compiled: ${error instanceof Error ? error.message : String(error)}`;
+      failures.push({ strategy: names[index]!, error: { kind: 'load', message } });
+    }
   }
   if (rejected) {
     process.stderr.write('qtc: not running: fix the findings above (qtc check <dir>), or pass --skip-static-check to test the sandbox on its own\n');
     return undefined;
   }
-  return strategies;
+  return { strategies, failures };
 }
 
 export async function runReplay(dirs: string[], options: RunCommandOptions): Promise<void> {
   const params = parseParams(options.params);
   const cpuMs = parseCpuMs(options.cpuMs);
-  const strategies = await prepare(dirs, options, params);
-  if (!strategies) {
+  const prepared = await prepare(dirs, options, params);
+  if (!prepared) {
     process.exitCode = 1;
     return;
   }
+  const { strategies } = prepared;
   const minutes = replayMinutes(await readBarsCsv(options.data), { sessions: options.allSessions === true ? 'all' : 'regular' });
 
-  const pool = new SandboxPool({ processes: Math.min(2, strategies.length), ...(cpuMs === undefined ? {} : { cpuMs }) });
+  const pool = new SandboxPool({ processes: Math.max(1, Math.min(2, strategies.length)), ...(cpuMs === undefined ? {} : { cpuMs }) });
   await pool.start();
   const failures: LoadFailure[] = [];
+  const reportFailure = (failure: LoadFailure): void => {
+    failures.push(failure);
+    const line = options.json === true
+      ? JSON.stringify({ minute: null, strategy: failure.strategy, signals: [], error: { kind: failure.error.kind, message: failure.error.message }, cpuMs: 0 })
+      : `${failure.strategy}  did not load: ${failure.error.kind}: ${failure.error.message}`;
+    process.stdout.write(`${line}\n`);
+  };
+  prepared.failures.forEach(reportFailure);
   const tallies = new Map<string, Tally>();
   let anyError = false;
   try {
-    const outcomes = replayStrategies(pool, strategies, minutes, (failure) => {
-      failures.push(failure);
-      const line = options.json === true
-        ? JSON.stringify({ minute: null, strategy: failure.strategy, signals: [], error: { kind: failure.error.kind, message: failure.error.message }, cpuMs: 0 })
-        : `${failure.strategy}  did not load: ${failure.error.kind}: ${failure.error.message}`;
-      process.stdout.write(`${line}\n`);
-    });
+    const outcomes = replayStrategies(pool, strategies, minutes, reportFailure);
     for await (const outcome of outcomes) {
       const tally = tallies.get(outcome.strategy) ?? { minutes: 0, signals: 0, errors: 0, cpu: [] };
       tally.minutes += 1;
