@@ -23,7 +23,7 @@ import { Lifecycle } from './lifecycle.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { startScheduler } from './scheduler/scheduler.ts';
 import { startServices, type Services } from './services.ts';
-import { connectAlpacaVenue } from './trading/venue/alpacaVenue.ts';
+import { openVenue } from './trading/venue/openVenue.ts';
 import { startWorker } from './worker/worker.ts';
 
 /**
@@ -102,17 +102,9 @@ async function startControl(config: Config, logger: Logger, services: Services, 
 async function startTicks(config: Config, logger: Logger, services: Services, registry: RegistryStore, lifecycle: Lifecycle): Promise<void> {
   const tickConfig = effectiveTickConfig(config, registry.current());
   if (tickConfig !== config) logger.info({ minuteMs: DEMO_MINUTE_MS }, 'simulated market: one market minute every second (set SIM_MINUTE_MS to change it)');
-  const venue = await connectAlpacaVenue(registry.current(), config.alpaca, logger);
-  lifecycle.onClose('alpaca', () => venue.close());
-  const worker = await startWorker({
-    config: tickConfig,
-    pg: services.pg,
-    redis: services.redis,
-    registry,
-    logger,
-    ...(venue.broker ? { broker: venue.broker } : {}),
-    ...(venue.market ? { market: venue.market } : {}),
-  });
+  const venue = await openVenue(config, registry.current(), logger);
+  lifecycle.onClose('venue', () => venue.close());
+  const worker = await startWorker({ config: tickConfig, pg: services.pg, redis: services.redis, registry, logger, market: venue.market, ...(venue.broker ? { broker: venue.broker } : {}) });
   lifecycle.onClose('tick worker', () => worker.stop());
   // Closed in reverse order: the scheduler stops adding minutes before the worker stops.
   const scheduler = await startScheduler({ config: tickConfig, pg: services.pg, redis: services.redis, registry, logger });

@@ -7,6 +7,7 @@ import { startServices } from '../services.ts';
 import { stopOnSignals } from '../shutdown.ts';
 import { RegistryStore } from '../../registry/store.ts';
 import { startRegistryWatcher } from '../../registry/watch.ts';
+import { openVenue } from '../trading/venue/openVenue.ts';
 import { startWorker } from './worker.ts';
 
 export async function runWorker(): Promise<void> {
@@ -20,7 +21,10 @@ export async function runWorker(): Promise<void> {
     const registry = new RegistryStore({ file: config.registryFile, log: registryLog });
     await registry.load();
     lifecycle.onClose('registry watcher', startRegistryWatcher(registry, { log: registryLog }));
-    const worker = await startWorker({ config, pg: services.pg, redis: services.redis, registry, logger });
+    // The same venue as `qtc all`'s worker: with Alpaca in the registry, Alpaca or no start at all.
+    const venue = await openVenue(config, registry.current(), logger);
+    lifecycle.onClose('venue', () => venue.close());
+    const worker = await startWorker({ config, pg: services.pg, redis: services.redis, registry, logger, market: venue.market, ...(venue.broker ? { broker: venue.broker } : {}) });
     lifecycle.onClose('tick worker', () => worker.stop());
   } catch (error) {
     await lifecycle.closeAll();
