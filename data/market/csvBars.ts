@@ -7,7 +7,9 @@ import { BarsCsvCollector, BarsCsvError } from './csvBarRows.ts';
 export { BAR_CSV_COLUMNS, BarsCsvError } from './csvBarRows.ts';
 
 // Field counts are checked by the collector, which knows the header and says which columns it wanted.
-const CSV_OPTIONS = { info: true, relax_column_count: true, skip_empty_lines: true, bom: true } as const;
+// Every line ending is named: csv-parse otherwise takes the first one it sees as the only one, and a file
+// mixing CRLF and LF merges lines into one record (errors reported lines late, or rows lost).
+const CSV_OPTIONS = { info: true, relax_column_count: true, skip_empty_lines: true, bom: true, record_delimiter: ['\r\n', '\n', '\r'] };
 
 /** What csv-parse yields per record with `info: true`; `lines` is the line the record ends on. */
 interface CsvRecordWithInfo {

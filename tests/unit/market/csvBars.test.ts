@@ -117,6 +117,13 @@ describe('parseBarsCsv', () => {
     expect(error.message).toBe('bars.csv:6: volume "x" is not a number');
   });
 
+  it('reports the right line in a file that mixes CRLF, LF and CR line endings', () => {
+    const text = `${HEADER}\r\n${GOOD_ROW}\n2025-07-08T13:31:00Z,SPY,1,1,1,1,1\r\n2025-07-08T13:32:00Z,SPY,1,1,1,1,1\r2025-07-08T13:33:00Z,SPY,1,1,1,1,x\n`;
+    expect(parseError(text).message).toBe('bars.csv:5: volume "x" is not a number');
+    const good = `${HEADER}\r\n${GOOD_ROW}\n2025-07-08T13:31:00Z,SPY,1,1,1,1,1\r\n2025-07-08T13:32:00Z,SPY,1,1,1,1,1\r`;
+    expect(parseBarsCsv(good, 'bars.csv')).toHaveLength(3);
+  });
+
   it('reports a duplicate that is not adjacent with both lines', () => {
     const error = parseError(csv(HEADER, GOOD_ROW, '2025-07-08T13:31:00Z,SPY,1,1,1,1,1', '2025-07-08T13:30:00Z,FXY,1,1,1,1,1', '2025-07-08T13:30:00Z,SPY,1,1,1,1,1'));
     expect(error.message).toBe('bars.csv:5: duplicate bar for SPY at 2025-07-08T13:30:00Z (first on line 2)');
