@@ -80,6 +80,10 @@ const EnvSchema = z.object({
   RATE_LIMIT_PUBLIC_PER_MINUTE: positiveInt('RATE_LIMIT_PUBLIC_PER_MINUTE', 'a positive integer (requests per minute per client address)').default(600),
   RATE_LIMIT_TEAM_PER_MINUTE: positiveInt('RATE_LIMIT_TEAM_PER_MINUTE', 'a positive integer (requests per minute per key)').default(300),
   SSE_MAX_CLIENTS: positiveInt('SSE_MAX_CLIENTS', 'a positive integer (open /activity/stream connections per process)').default(5_000),
+  SSE_MAX_CLIENTS_PER_ADDRESS: positiveInt('SSE_MAX_CLIENTS_PER_ADDRESS', 'a positive integer (open /activity/stream connections per client address and process)').default(20),
+  WS_MAX_CLIENTS: positiveInt('WS_MAX_CLIENTS', 'a positive integer (open /ws/leaderboard connections per process)').default(5_000),
+  WS_MAX_CLIENTS_PER_ADDRESS: positiveInt('WS_MAX_CLIENTS_PER_ADDRESS', 'a positive integer (open /ws/leaderboard connections per client address and process)').default(20),
+  AUTH_FAILURES_PER_MINUTE: positiveInt('AUTH_FAILURES_PER_MINUTE', 'a positive integer (failed authentications per minute that block a client address)').default(20),
   SIM_MINUTE_MS: positiveInt('SIM_MINUTE_MS', 'a positive integer (real milliseconds per simulated market minute)').optional(),
   SIM_START: z
     .string()
@@ -153,8 +157,16 @@ export type Config = Readonly<{
   rateLimitPublicPerMinute: number;
   /** Requests per minute to team routes per API key (or address), counted in Redis across replicas. */
   rateLimitTeamPerMinute: number;
-  /** Open SSE connections one process serves; beyond it new ones get 503. */
+  /** Open SSE connections one process serves; when full, a newcomer evicts from the address holding the most, or gets 503. */
   sseMaxClients: number;
+  /** Open SSE connections one client address may hold per process; beyond it 429. */
+  sseMaxClientsPerAddress: number;
+  /** Open leaderboard WebSockets one process serves (same rule as SSE). */
+  wsMaxClients: number;
+  /** Open leaderboard WebSockets one client address may hold per process; beyond it 429. */
+  wsMaxClientsPerAddress: number;
+  /** Failed authentications per minute after which an address gets 429 on authenticated routes, counted in Redis. */
+  authFailuresPerMinute: number;
   /** The minute tick: its clock, sharding and the worker's BullMQ settings. */
   tick: TickConfig;
 }>;
@@ -199,6 +211,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPublicPerMinute: e.RATE_LIMIT_PUBLIC_PER_MINUTE,
     rateLimitTeamPerMinute: e.RATE_LIMIT_TEAM_PER_MINUTE,
     sseMaxClients: e.SSE_MAX_CLIENTS,
+    sseMaxClientsPerAddress: e.SSE_MAX_CLIENTS_PER_ADDRESS,
+    wsMaxClients: e.WS_MAX_CLIENTS,
+    wsMaxClientsPerAddress: e.WS_MAX_CLIENTS_PER_ADDRESS,
+    authFailuresPerMinute: e.AUTH_FAILURES_PER_MINUTE,
     tick: tickConfig(e),
   });
 }

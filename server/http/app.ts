@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Probe } from '../health/probes.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { requestForLog } from './logRedaction.ts';
 import { registerHttpPlugins, type HttpPluginOptions } from './plugins/index.ts';
 import { registerHealthRoute } from './routes/health.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
@@ -15,16 +16,29 @@ export interface HttpAppDeps {
   plugins?: HttpPluginOptions;
 }
 
+/** Names of the statuses Fastify itself answers (its error codes, FST_ERR_…, mean nothing to a client). */
+const STATUS_NAMES: Record<number, string> = {
+  400: 'bad_request',
+  404: 'not_found',
+  413: 'payload_too_large',
+  414: 'uri_too_long',
+  415: 'unsupported_media_type',
+};
+
 /** Errors leave as JSON `{error, message}` with the right status, whatever threw them. */
 function installErrorHandling(app: FastifyInstance): void {
-  app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).send({ error: 'not_found', message: `no route for ${request.method} ${request.url.split('?')[0]}` });
+  // Once the plugins are loaded: unknown paths count against the address's rate limit too.
+  void app.after(() => {
+    app.setNotFoundHandler({ preHandler: app.rateLimit() }, (request, reply) => {
+      void reply.code(404).send({ error: 'not_found', message: `no route for ${request.method} ${request.url.split('?')[0]}` });
+    });
   });
   app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
     if (status >= 500) request.log.error({ err: error }, 'request failed');
+    const name = error.code === undefined || error.code.startsWith('FST_') ? (STATUS_NAMES[status] ?? 'bad_request') : error.code.toLowerCase();
     void reply.code(status).send({
-      error: status >= 500 ? 'internal_error' : (error.code ?? 'bad_request').toLowerCase(),
+      error: status >= 500 ? 'internal_error' : name,
       message: status >= 500 ? 'internal server error' : error.message,
     });
   });
@@ -40,7 +54,13 @@ function installRequestMetrics(app: FastifyInstance, metrics: Metrics): void {
 }
 
 export function buildHttpApp(deps: HttpAppDeps): FastifyInstance {
-  const app = Fastify({ loggerInstance: deps.logger, return503OnClosing: true });
+  const app = Fastify({
+    // Request lines are logged with every key redacted, whatever serializer the given logger had.
+    loggerInstance: deps.logger.child({}, { serializers: { req: requestForLog } }),
+    return503OnClosing: true,
+    // API bodies are small JSON documents; the Git webhook sets its own limit.
+    bodyLimit: 64 * 1024,
+  });
   registerHttpPlugins(app, deps.plugins ?? {});
   installErrorHandling(app);
   installRequestMetrics(app, deps.metrics);

@@ -17,8 +17,6 @@ export interface SseBroadcasterOptions {
   heartbeatMs?: number;
   /** Bytes waiting on one socket before the client is dropped; default 1 MiB. */
   maxBufferedBytes?: number;
-  /** Open connections accepted; default 5,000. */
-  maxClients?: number;
 }
 
 interface Client {
@@ -33,7 +31,6 @@ export class SseBroadcaster {
   readonly #clients = new Set<Client>();
   readonly #hub: ActivityHub;
   readonly #maxBuffered: number;
-  readonly maxClients: number;
   readonly #heartbeat: NodeJS.Timeout;
   readonly #unsubscribe: () => void;
   /** Clients dropped for not reading fast enough (for tests and metrics). */
@@ -42,7 +39,6 @@ export class SseBroadcaster {
   constructor(options: SseBroadcasterOptions) {
     this.#hub = options.hub;
     this.#maxBuffered = options.maxBufferedBytes ?? 1024 * 1024;
-    this.maxClients = options.maxClients ?? 5_000;
     this.#heartbeat = setInterval(() => this.#writeAll(SSE_HEARTBEAT), options.heartbeatMs ?? 15_000);
     this.#heartbeat.unref();
     this.#unsubscribe = this.#hub.subscribe((entries) => this.#deliver(entries));
@@ -50,10 +46,6 @@ export class SseBroadcaster {
 
   get size(): number {
     return this.#clients.size;
-  }
-
-  get full(): boolean {
-    return this.#clients.size >= this.maxClients;
   }
 
   /**

@@ -24,6 +24,9 @@ export interface LiveApiDeps {
   rateLimitPublicPerMinute?: number;
   rateLimitTeamPerMinute?: number;
   sseMaxClients?: number;
+  sseMaxClientsPerAddress?: number;
+  wsMaxClients?: number;
+  wsMaxClientsPerAddress?: number;
   sseHeartbeatMs?: number;
 }
 
@@ -46,6 +49,9 @@ function registerLiveRoutes(app: FastifyInstance, deps: LiveApiDeps): void {
     ...(deps.keys === undefined ? {} : { keys: deps.keys }),
     ...(deps.rateLimitPublicPerMinute === undefined ? {} : { rateLimitPerMinute: deps.rateLimitPublicPerMinute }),
     ...(deps.sseMaxClients === undefined ? {} : { sseMaxClients: deps.sseMaxClients }),
+    ...(deps.sseMaxClientsPerAddress === undefined ? {} : { sseMaxClientsPerAddress: deps.sseMaxClientsPerAddress }),
+    ...(deps.wsMaxClients === undefined ? {} : { wsMaxClients: deps.wsMaxClients }),
+    ...(deps.wsMaxClientsPerAddress === undefined ? {} : { wsMaxClientsPerAddress: deps.wsMaxClientsPerAddress }),
     ...(deps.sseHeartbeatMs === undefined ? {} : { sseHeartbeatMs: deps.sseHeartbeatMs }),
   });
   registerTeamDataRoutes(app, {

@@ -7,7 +7,8 @@
  * reader of the activity stream and one subscriber of the leaderboard channel, and fans out to its
  * own clients.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
 import type { PgPool } from '../../../data/postgres/pool.ts';
 import type { RedisClient } from '../../../data/redis/client.ts';
 import { allEquityHistories } from '../../leaderboard/history.ts';
@@ -17,6 +18,7 @@ import { metricsView, SORT_KEYS, sortEntries, type LeaderboardView, type SortKey
 import { ActivityHub, readActivitySince, readRecentActivity, STREAM_ID_PATTERN } from '../../live/activityHub.ts';
 import { activityView } from '../../live/format.ts';
 import { BoardCache } from '../../live/boardCache.ts';
+import { ConnectionSlots, type Admission } from '../../live/connectionSlots.ts';
 import { LeaderboardFeed } from '../../live/leaderboardFeed.ts';
 import { SseBroadcaster } from '../../live/sseBroadcaster.ts';
 import { errorSchema } from './adminSchemas.ts';
@@ -32,6 +34,12 @@ export interface PublicRouteDeps {
   rateLimitPerMinute?: number;
   /** SSE connections this process accepts; default 5,000. */
   sseMaxClients?: number;
+  /** SSE connections one client address may hold on this process; default 20. */
+  sseMaxClientsPerAddress?: number;
+  /** WebSocket connections this process accepts; default 5,000. */
+  wsMaxClients?: number;
+  /** WebSocket connections one client address may hold on this process; default 20. */
+  wsMaxClientsPerAddress?: number;
   sseHeartbeatMs?: number;
   /** Bytes waiting on a slow SSE or WebSocket client before it is dropped (SSE) or skipped (WebSocket); default 1 MiB. */
   maxBufferedBytes?: number;
@@ -53,6 +61,14 @@ function resumeId(request: FastifyRequest<{ Querystring: { last_event_id?: strin
   return STREAM_ID_PATTERN.test(value) ? value : false;
 }
 
+/** A refused long-lived connection: 429 (its address holds too many) or 503 (the process is full). */
+function refuseConnection(reply: FastifyReply, refusal: Extract<Admission, { ok: false }>): FastifyReply {
+  return reply
+    .code(refusal.status)
+    .header('retry-after', refusal.status === 503 ? '5' : '30')
+    .send({ error: refusal.error, message: refusal.message });
+}
+
 export function registerPublicRoutes(app: FastifyInstance, deps: PublicRouteDeps): void {
   const keys = deps.keys ?? DEFAULT_LEADERBOARD_KEYS;
   const now = deps.now ?? Date.now;
@@ -66,9 +82,13 @@ export function registerPublicRoutes(app: FastifyInstance, deps: PublicRouteDeps
   const broadcaster = new SseBroadcaster({
     hub,
     maxBufferedBytes: maxBuffered,
-    ...(deps.sseMaxClients === undefined ? {} : { maxClients: deps.sseMaxClients }),
     ...(deps.sseHeartbeatMs === undefined ? {} : { heartbeatMs: deps.sseHeartbeatMs }),
   });
+  // Per process, like the connections themselves (see ConnectionSlots for who gets a slot when full).
+  const sseSlots = new ConnectionSlots(deps.sseMaxClients ?? 5_000, deps.sseMaxClientsPerAddress ?? 20);
+  const wsSlots = new ConnectionSlots(deps.wsMaxClients ?? 5_000, deps.wsMaxClientsPerAddress ?? 20);
+  /** The socket of an admitted WebSocket once upgraded, so an eviction can close it properly. */
+  const upgraded = new WeakMap<FastifyRequest['raw'], { socket: WebSocket | null }>();
   const subscriber = deps.openRedis();
   const feed = new LeaderboardFeed(subscriber, keys.leaderboardChannel);
   const boards = new BoardCache(feed, subscriber, () => readCachedLeaderboard(deps.redis, keys));
@@ -181,13 +201,21 @@ export function registerPublicRoutes(app: FastifyInstance, deps: PublicRouteDeps
           'Each event: `id: <stream id>` and `data: {id, timestamp, type, message, event}`. Reconnecting with Last-Event-ID (EventSource does it) resumes after that event; ' +
           '`?last_event_id=` does the same on a first connection. A comment line is sent every 15 s.',
         querystring: { type: 'object', properties: { last_event_id: { type: 'string' } } },
-        response: { 200: { type: 'string', description: 'text/event-stream' }, 400: errorSchema, 429: errorSchema, 503: errorSchema },
+        response: {
+          200: { type: 'string', description: 'text/event-stream' },
+          400: errorSchema,
+          429: { ...errorSchema, description: 'Too many requests, or this address already holds SSE_MAX_CLIENTS_PER_ADDRESS streams' },
+          503: { ...errorSchema, description: 'SSE_MAX_CLIENTS streams are open and no address holds more than its share' },
+        },
       },
     },
     async (request, reply) => {
       const resume = resumeId(request);
       if (resume === false) return reply.code(400).send({ error: 'bad_request', message: 'Last-Event-ID must be an activity stream id such as 1736000000000-0' });
-      if (broadcaster.full) return reply.code(503).header('retry-after', '5').send({ error: 'unavailable', message: 'too many open activity streams on this server; retry shortly' });
+      // An evicted stream is cut; its EventSource reconnects and is refused (or admitted) like any newcomer.
+      const admission = sseSlots.admit(request.ip, () => reply.raw.destroy(), 'activity streams');
+      if (!admission.ok) return refuseConnection(reply, admission);
+      reply.raw.on('close', admission.slot.release);
       await hub.start();
       reply.hijack();
       reply.raw.writeHead(200, {
@@ -210,8 +238,20 @@ export function registerPublicRoutes(app: FastifyInstance, deps: PublicRouteDeps
       websocket: true,
       config: { rateLimit },
       schema: { tags: ['public'], summary: 'WebSocket: the leaderboard (the JSON of GET /leaderboard) on connect and after every tick' },
+      // Before the upgrade, so a refusal is a plain HTTP answer (429 or 503 with JSON), not a socket closed at once.
+      preHandler: async (request, reply) => {
+        if (!request.ws) return; // a plain GET: answered 404 by @fastify/websocket, takes no slot
+        const holder: { socket: WebSocket | null } = { socket: null };
+        const evict = () => (holder.socket ? holder.socket.close(1013, 'making room for another client address; retry later') : request.raw.socket.destroy());
+        const admission = wsSlots.admit(request.ip, evict, 'leaderboard WebSockets');
+        if (!admission.ok) return refuseConnection(reply, admission);
+        request.raw.socket.once('close', admission.slot.release);
+        upgraded.set(request.raw, holder);
+      },
     },
     (socket, request) => {
+      const holder = upgraded.get(request.raw);
+      if (holder) holder.socket = socket;
       let unsubscribe: (() => void) | null = null;
       socket.on('close', () => unsubscribe?.());
       void (async () => {

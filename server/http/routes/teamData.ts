@@ -29,7 +29,7 @@ const refusals = { 401: errorSchema, 403: errorSchema, 429: errorSchema } as con
 const security = [{ bearer: [] }];
 
 /** Team routes are counted per key (its public id part), not per address: a class behind one NAT is not one client. */
-function rateLimitKey(request: FastifyRequest): string {
+export function teamRateLimitKey(request: FastifyRequest): string {
   const key = presentedKey(request) ?? (request.params as { teamKey?: string }).teamKey;
   if (typeof key === 'string' && looksLikeTeamKey(key)) return `key:${key.slice(0, 'qtc_team_'.length + 12)}`;
   return `ip:${request.ip}`;
@@ -38,7 +38,7 @@ function rateLimitKey(request: FastifyRequest): string {
 const usd = (value: number): string => `$${value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 
 export function registerTeamDataRoutes(app: FastifyInstance, deps: TeamDataRouteDeps): void {
-  const rateLimit = { max: deps.rateLimitPerMinute ?? 300, timeWindow: 60_000, keyGenerator: rateLimitKey };
+  const rateLimit = { max: deps.rateLimitPerMinute ?? 300, timeWindow: 60_000, keyGenerator: teamRateLimitKey };
   const onRequest = deps.auth.requireTeam('id');
 
   /** The team a key in the path belongs to; answers 404 for what is not a key at all (any other one-segment path). */
