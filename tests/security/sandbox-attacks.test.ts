@@ -308,3 +308,82 @@ describe('what the isolate can see', () => {
     }
   });
 });
+
+describe('forging the runtime\'s own records', () => {
+  function expectBounded(result: { logs: Array<{ message: string }>; error: { message: string; stack?: string } | null } | null): void {
+    expect(result?.logs.length ?? 0).toBeLessThanOrEqual(51);
+    expect((result?.logs ?? []).reduce((sum, line) => sum + line.message.length, 0)).toBeLessThanOrEqual(8192 + 200);
+    expect((result?.error?.message.length ?? 0) + (result?.error?.stack?.length ?? 0)).toBeLessThanOrEqual(2000 + 8000 + 300);
+  }
+
+  it('toJSON on every prototype cannot replace the log list, the error record or its kind', async () => {
+    const { results } = await attack(`class Strategy { generateSignal() {
+      Object.prototype.toJSON = function () { return { kind: 'crashed', message: 'y'.repeat(1000000) }; };
+      Array.prototype.toJSON = function () { return Array.from({ length: 100000 }, () => ({ level: 'log', message: 'forged'.repeat(100) })); };
+      String.prototype.toJSON = function () { return 'forged'; };
+      for (let i = 0; i < 500; i++) console.log('line', i, 'x'.repeat(1000));
+      throw new Error('plain'); } }`, 2);
+    for (const result of results) {
+      expectError(result, ['runtime'], /^Error: plain/);
+      expectBounded(result);
+      expect(result.logs.at(-1)?.message).toMatch(/more console call\(s\) dropped/);
+    }
+  });
+
+  it('replaced String and Array methods and index setters cannot lift the console caps', async () => {
+    const { first } = await attack(`class Strategy { generateSignal() {
+      const huge = 'h'.repeat(1000000);
+      String.prototype.slice = function () { return huge; };
+      String.prototype.substring = function () { return huge; };
+      Array.prototype.join = function () { return huge; };
+      Object.defineProperty(Array.prototype, '0', { set(v) {}, get() { return huge; }, configurable: true });
+      console.log({ a: [1, 2, 3], b: { toString() { return huge; } } }, [huge, huge]);
+      console.log(huge + huge);
+      return { symbol: 'AAPL', action: 'buy', quantity: 1 }; } }`);
+    expectBounded(first);
+    expect(first?.error).toBeNull();
+    expect(first?.signals).toEqual([{ symbol: 'AAPL', action: 'buy', quantity: 1 }]);
+  });
+
+  it('setters on Object.prototype cannot drop the fields of a returned signal (inherited ones are the strategy\'s own)', async () => {
+    const { first } = await attack(`class Strategy { generateSignal() {
+      for (const key of ['symbol', 'action', 'quantity', 'reason', '$type', 'level', 'message', 'kind']) {
+        Object.defineProperty(Object.prototype, key, { set(v) {}, get() { return 'forged'; }, configurable: true });
+      }
+      const signal = {};
+      Object.defineProperty(signal, 'symbol', { value: 'AAPL', enumerable: true });
+      Object.defineProperty(signal, 'action', { value: 'sell', enumerable: true });
+      Object.defineProperty(signal, 'quantity', { value: 2, enumerable: true });
+      return signal; } }`);
+    expect(first?.error).toBeNull();
+    // `reason` is inherited from the polluted prototype: the strategy's own choice, read like any property.
+    expect(first?.signals).toEqual([{ symbol: 'AAPL', action: 'sell', quantity: 2, reason: 'forged' }]);
+  });
+
+  it('an error whose stack getter returns megabytes is clipped', async () => {
+    const { first } = await attack(`class Strategy { generateSignal() {
+      const e = new Error('m');
+      Object.defineProperty(e, 'stack', { get() { return 'Error: m\\n' + ('    at ' + 'f'.repeat(100000) + ' (strategy.bundle.js:1:1)\\n').repeat(50); } });
+      throw e; } }`);
+    expectError(first, ['runtime']);
+    expectBounded(first);
+  });
+
+  it.each([
+    ['a Date', 'new Date(0)'],
+    ['an object whose toJSON returns a number', '({ toJSON() { return 5; } })'],
+    ['an array', '[1, 2]'],
+    ['a string', "'text'"],
+    ['an object holding a NUL', "({ note: 'a\\u0000b' })"],
+    ['an object with an unpaired surrogate key', "({ ['k\\ud800']: 1 })"],
+  ])('team.memory replaced by %s is refused and the previous memory kept', async (_name, value) => {
+    const { results } = await attack(`class Strategy { generateSignal(team) {
+      if (team.memory.step === undefined) { team.memory.step = 1; return null; }
+      team.memory = ${value}; return null; } }`, 3);
+    expect(results[0]?.error).toBeNull();
+    for (const result of results.slice(1)) {
+      expectError(result, ['invalid-result'], /team\.memory/);
+      expect(result.memory).toEqual({ step: 1 });
+    }
+  });
+});
