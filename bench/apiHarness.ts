@@ -56,6 +56,8 @@ registerLiveApi(app, {
   // The limits stay on (their Redis counting is part of the cost) but high enough not to refuse the load.
   rateLimitPublicPerMinute: 1_000_000_000,
   sseMaxClients: 10_000,
+  // Every benchmark client comes from one address.
+  sseMaxClientsPerAddress: 10_000,
 });
 const url = await app.listen({ port: 0, host: '127.0.0.1' });
 process.stdout.write(`${JSON.stringify({ url, redisUrl, activityStream: keys.activityStream, teams: TEAMS })}\n`);

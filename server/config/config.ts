@@ -84,6 +84,14 @@ const EnvSchema = z.object({
   WS_MAX_CLIENTS: positiveInt('WS_MAX_CLIENTS', 'a positive integer (open /ws/leaderboard connections per process)').default(5_000),
   WS_MAX_CLIENTS_PER_ADDRESS: positiveInt('WS_MAX_CLIENTS_PER_ADDRESS', 'a positive integer (open /ws/leaderboard connections per client address and process)').default(20),
   AUTH_FAILURES_PER_MINUTE: positiveInt('AUTH_FAILURES_PER_MINUTE', 'a positive integer (failed authentications per minute that block a client address)').default(20),
+  TRUST_PROXY: z
+    .string()
+    .trim()
+    .refine(
+      (value) => value === '' || value === 'false' || /^\d{1,2}$/.test(value) || value.split(',').every((part) => /^[0-9a-fA-F.:/]+$/.test(part.trim())),
+      'TRUST_PROXY must be a number of proxy hops (1), or comma-separated proxy addresses or CIDR ranges (10.0.0.0/8,127.0.0.1)',
+    )
+    .default(''),
   SIM_MINUTE_MS: positiveInt('SIM_MINUTE_MS', 'a positive integer (real milliseconds per simulated market minute)').optional(),
   SIM_START: z
     .string()
@@ -167,6 +175,11 @@ export type Config = Readonly<{
   wsMaxClientsPerAddress: number;
   /** Failed authentications per minute after which an address gets 429 on authenticated routes, counted in Redis. */
   authFailuresPerMinute: number;
+  /**
+   * Which proxies' X-Forwarded-For to believe for the client address (per-address limits and caps):
+   * none by default; a hop count or addresses/CIDR ranges of the load balancers.
+   */
+  trustProxy: false | number | string[];
   /** The minute tick: its clock, sharding and the worker's BullMQ settings. */
   tick: TickConfig;
 }>;
@@ -215,6 +228,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     wsMaxClients: e.WS_MAX_CLIENTS,
     wsMaxClientsPerAddress: e.WS_MAX_CLIENTS_PER_ADDRESS,
     authFailuresPerMinute: e.AUTH_FAILURES_PER_MINUTE,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
     tick: tickConfig(e),
   });
 }
@@ -297,4 +311,10 @@ function tickConfig(e: z.infer<typeof EnvSchema>): TickConfig {
     sandboxProcesses: e.SANDBOX_PROCESSES,
     simSlippageBps: e.SIM_SLIPPAGE_BPS,
   });
+}
+
+function parseTrustProxy(value: string): false | number | string[] {
+  if (value === '' || value === 'false') return false;
+  if (/^\d{1,2}$/.test(value)) return Number(value);
+  return value.split(',').map((part) => part.trim());
 }

@@ -14,6 +14,8 @@ export interface HttpAppDeps {
   probeTimeoutMs?: number;
   /** OpenAPI, WebSocket and rate-limit plugins (rate limits counted in Redis when given). */
   plugins?: HttpPluginOptions;
+  /** Proxies whose X-Forwarded-For gives the client address (TRUST_PROXY); none by default. */
+  trustProxy?: false | number | string[];
 }
 
 /** Names of the statuses Fastify itself answers (its error codes, FST_ERR_…, mean nothing to a client). */
@@ -44,6 +46,11 @@ function installErrorHandling(app: FastifyInstance): void {
   });
 }
 
+/** A hop count becomes the function Fastify's types accept: trust the nearest `hops` proxies. */
+function trustProxyOption(trust: false | number | string[]): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof trust === 'number' ? (_address: string, hop: number) => hop < trust : trust;
+}
+
 function installRequestMetrics(app: FastifyInstance, metrics: Metrics): void {
   app.addHook('onResponse', async (request, reply) => {
     metrics.httpRequestDuration.observe(
@@ -60,6 +67,7 @@ export function buildHttpApp(deps: HttpAppDeps): FastifyInstance {
     return503OnClosing: true,
     // API bodies are small JSON documents; the Git webhook sets its own limit.
     bodyLimit: 64 * 1024,
+    trustProxy: trustProxyOption(deps.trustProxy ?? false),
   });
   registerHttpPlugins(app, deps.plugins ?? {});
   installErrorHandling(app);

@@ -26,10 +26,23 @@ let secret: string;
 let clock = 0;
 const requested: string[] = [];
 
-const payload = Buffer.from(JSON.stringify({ ref: 'refs/heads/main', after: 'x'.repeat(40), repository: { full_name: 'team/strategy' } }));
+/** A push payload; each accepted delivery must be new (a replayed signature is refused), so each gets its own. */
+let pushes = 0;
+function pushPayload(): Buffer {
+  pushes += 1;
+  return Buffer.from(JSON.stringify({ ref: 'refs/heads/main', after: pushes.toString(16).padStart(40, 'x'), repository: { full_name: 'team/strategy' } }));
+}
+const payload = pushPayload();
 
+/** Posts with a fresh delivery id, as GitHub sends one per delivery. */
 function post(team: string, body: Buffer, headers: Record<string, string>) {
-  return app.inject({ method: 'POST', url: `/api/v1/hooks/git/${team}`, payload: body, headers: { 'content-type': 'application/json', ...headers } });
+  pushes += 1;
+  return app.inject({
+    method: 'POST',
+    url: `/api/v1/hooks/git/${team}`,
+    payload: body,
+    headers: { 'content-type': 'application/json', 'x-github-delivery': `delivery-${String(pushes)}`, ...headers },
+  });
 }
 
 beforeAll(async () => {
@@ -110,7 +123,8 @@ describe('git webhook', () => {
 
   it('accepts a correctly signed push with 202 and activates the pushed commit', async () => {
     const sha = repo.push({ 'strategy.ts': GOOD_STRATEGY }, 'via webhook');
-    const response = await post('hooked-team', payload, { 'x-hub-signature-256': signWebhookBody(secret, payload), 'x-github-event': 'push' });
+    const body = pushPayload();
+    const response = await post('hooked-team', body, { 'x-hub-signature-256': signWebhookBody(secret, body), 'x-github-event': 'push' });
     expect(response.statusCode).toBe(202);
     expect(response.json()).toEqual({ accepted: true, team: 'hooked-team' });
     await vi.waitFor(async () => expect((await getActiveVersion(pool, 'hooked-team'))?.commitSha).toBe(sha), { timeout: 20_000, interval: 50 });
@@ -122,7 +136,7 @@ describe('git webhook', () => {
       method: 'POST',
       url: '/api/v1/hooks/git/hooked-team',
       payload: form,
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-hub-signature-256': signWebhookBody(secret, form) },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-hub-signature-256': signWebhookBody(secret, form), 'x-github-delivery': 'form-delivery' },
     });
     expect(response.statusCode).toBe(202);
     const echo = await app.inject({ method: 'POST', url: '/echo', payload: { a: 1 } });
@@ -134,12 +148,15 @@ describe('git webhook', () => {
     const disabled = await post('sleepy-team', payload, { 'x-hub-signature-256': signWebhookBody(sleepySecret!, payload) });
     expect(disabled.statusCode).toBe(409);
     // Two accepted calls above; the limit is three a minute.
-    const signature = { 'x-hub-signature-256': signWebhookBody(secret, payload) };
-    expect((await post('hooked-team', payload, signature)).statusCode).toBe(202);
-    const limited = await post('hooked-team', payload, signature);
+    const signed = (body: Buffer) => ({ 'x-hub-signature-256': signWebhookBody(secret, body) });
+    const third = pushPayload();
+    expect((await post('hooked-team', third, signed(third))).statusCode).toBe(202);
+    const fourth = pushPayload();
+    const limited = await post('hooked-team', fourth, signed(fourth));
     expect(limited.statusCode).toBe(429);
     expect(limited.headers['retry-after']).toBe('60');
     clock += 60_000;
-    expect((await post('hooked-team', payload, signature)).statusCode).toBe(202);
+    const fifth = pushPayload();
+    expect((await post('hooked-team', fifth, signed(fifth))).statusCode).toBe(202);
   });
 });
