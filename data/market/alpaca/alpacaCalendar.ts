@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { embeddedCalendar, type MarketCalendar, type Session } from '../calendar.ts';
 import { newYorkWallTimeToEpoch } from '../newYorkTime.ts';
 import { createAlpacaClient } from './alpacaClient.ts';
-import type { TokenBucket } from './tokenBucket.ts';
+import type { AlpacaLimiter } from './alpacaFetch.ts';
 
 export type AlpacaCalendarLog = Pick<Logger, 'info' | 'warn'>;
 
@@ -20,7 +20,7 @@ export interface AlpacaCalendarOptions {
   paper: boolean;
   /** The calendar and clock are trading-API endpoints: `ALPACA_TRADING_URL`. */
   tradingUrl: string;
-  limiter: TokenBucket;
+  limiter: AlpacaLimiter;
   logger: AlpacaCalendarLog;
   requestTimeoutMs?: number;
   getRetries?: number;

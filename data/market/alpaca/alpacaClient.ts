@@ -1,5 +1,5 @@
 import { Alpaca } from '@alpacahq/alpaca-trade-api';
-import { createAlpacaFetch } from './alpacaFetch.ts';
+import { createAlpacaFetch, type AlpacaLimiter } from './alpacaFetch.ts';
 import { TokenBucket } from './tokenBucket.ts';
 
 /** Alpaca's documented limit for one account: 200 requests per minute. */
@@ -16,7 +16,7 @@ export interface AlpacaClientOptions {
   paper: boolean;
   /** Where this client's REST requests go (trading or data host, a proxy, or a test server). */
   baseUrl: string;
-  limiter: TokenBucket;
+  limiter: AlpacaLimiter;
   /** Deadline per attempt once the request holds its permit. Default 10 s. */
   requestTimeoutMs?: number;
   /** Automatic retries of safe (GET) requests on 429/5xx/network errors; POST and DELETE are never retried by the SDK. Default 2. */

@@ -9,7 +9,7 @@ import { findBarProblem, isWholeMinute, MINUTE_MS, type Bar } from '../bar.ts';
 import { groupByMinute } from '../minutes.ts';
 import type { HistoricalMarketDataSource, MinuteSnapshot } from '../source.ts';
 import { createAlpacaClient } from './alpacaClient.ts';
-import type { TokenBucket } from './tokenBucket.ts';
+import type { AlpacaLimiter } from './alpacaFetch.ts';
 
 export type AlpacaMarketDataLog = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 
@@ -21,7 +21,7 @@ export interface AlpacaMarketDataOptions {
   /** `ALPACA_FEED`: `iex` (free) or `sip` (paid subscription). */
   feed: 'iex' | 'sip';
   /** Alpaca's limit is per account: share the broker's bucket. */
-  limiter: TokenBucket;
+  limiter: AlpacaLimiter;
   logger: AlpacaMarketDataLog;
   requestTimeoutMs?: number;
   /** Bars per page (Alpaca: at most 10,000, default 1,000). */

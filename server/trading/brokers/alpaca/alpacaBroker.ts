@@ -15,7 +15,7 @@
 import { streaming, type trading } from '@alpacahq/alpaca-trade-api';
 import type { Logger } from 'pino';
 import { createAlpacaClient, createAlpacaLimiter } from '../../../../data/market/alpaca/alpacaClient.ts';
-import type { TokenBucket } from '../../../../data/market/alpaca/tokenBucket.ts';
+import type { AlpacaLimiter } from '../../../../data/market/alpaca/alpacaFetch.ts';
 import type { AlpacaConfig } from '../../../config/config.ts';
 import {
   BrokerError,
@@ -51,8 +51,8 @@ export interface AlpacaBrokerOptions {
   /** `ALPACA_STREAM_URL`: the trade-updates WebSocket. */
   streamUrl: string;
   logger: AlpacaBrokerLog;
-  /** Shared with every other client of the account (default: a new 200/minute bucket). */
-  limiter?: TokenBucket;
+  /** Shared with every other client of the account: `SharedAlpacaBudget` (Redis, every process) or a `TokenBucket` (this process; the default, 200/minute). */
+  limiter?: AlpacaLimiter;
   /** Per-attempt HTTP deadline once the request holds its permit. Default 10 s. */
   requestTimeoutMs?: number;
   /** SDK retries of GET requests. Default 2. */
@@ -177,7 +177,7 @@ export class AlpacaBroker implements Broker {
     return broker;
   }
 
-  static fromConfig(config: AlpacaConfig, dependencies: { logger: AlpacaBrokerLog; limiter?: TokenBucket }): Promise<AlpacaBroker> {
+  static fromConfig(config: AlpacaConfig, dependencies: { logger: AlpacaBrokerLog; limiter?: AlpacaLimiter }): Promise<AlpacaBroker> {
     return AlpacaBroker.connect({
       keyId: config.keyId,
       secretKey: config.secretKey,
