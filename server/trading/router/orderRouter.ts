@@ -8,8 +8,10 @@
  * which we look it up). No path submits a second order. Fills and order updates from the broker's
  * stream go straight to the ledger, which applies each execution once.
  */
+import { embeddedCalendar, type MarketCalendar } from '../../../data/market/calendar.ts';
 import type { Ledger, PendingSubmission, RecordedBrokerState } from '../../../data/postgres/ledger/ledger.ts';
 import { BrokerError, type Broker, type BrokerOrderState, type OrderIntent, type OrderStatus } from '../types.ts';
+import { sessionVerdict } from './sessionGuard.ts';
 
 /** Anything that hands out request permits (e.g. the shared Alpaca TokenBucket). */
 export interface RateLimiter {
@@ -62,6 +64,12 @@ export interface OrderRouterOptions {
    * expired and its reservation released. Default 5 minutes.
    */
   expireAfterMs?: number;
+  /**
+   * The market's sessions, for the rule on orders near the close (sessionGuard.ts): an order decided on
+   * its session's last minute is refused before it is sent, whichever the broker. Default: the embedded
+   * NYSE calendar.
+   */
+  calendar?: MarketCalendar;
   /** Everything that went wrong but did not stop the router; the composition root logs it. */
   onProblem?: (problem: RouterProblem) => void;
 }
@@ -121,6 +129,7 @@ export function createOrderRouter(options: OrderRouterOptions): OrderRouter {
   const recordBatchSize = Math.max(1, options.recordBatchSize ?? 100);
   const recordWithinMs = options.recordWithinMs ?? 1_000;
   const expireAfterMs = options.expireAfterMs ?? 5 * 60_000;
+  const calendar = options.calendar ?? embeddedCalendar;
   const report = options.onProblem ?? (() => undefined);
   const inFlight = new Set<Promise<void>>();
   let unsubscribe: (() => void)[] = [];
@@ -176,7 +185,10 @@ export function createOrderRouter(options: OrderRouterOptions): OrderRouter {
 
   async function submitOne(pending: PendingSubmission): Promise<Attempt> {
     const { intent } = pending;
-    if (now() - intent.minute > expireAfterMs) return expire(pending);
+    const verdict = sessionVerdict(intent.minute, now(), calendar);
+    if (verdict.kind === 'refuse') return ending(intent, 'rejected', 'rejected', verdict.reason);
+    if (verdict.kind === 'too_late') return expire(pending, verdict.reason);
+    if (now() - intent.minute > expireAfterMs) return expire(pending, `not submitted within ${Math.round(expireAfterMs / 1_000)} s of its minute`);
     await limiter.acquire();
     let state: BrokerOrderState;
     try {
@@ -191,18 +203,18 @@ export function createOrderRouter(options: OrderRouterOptions): OrderRouter {
     return answer(state, 'submitted');
   }
 
-  /** Too old to send. A previous process may have sent it before crashing: the broker's word wins. */
-  async function expire(pending: PendingSubmission): Promise<Attempt> {
+  /** Too late to send. A previous process may have sent it before crashing: the broker's word wins. */
+  async function expire(pending: PendingSubmission, reason: string): Promise<Attempt> {
     const { intent } = pending;
     await limiter.acquire();
     let existing: BrokerOrderState | null;
     try {
       existing = await broker.getOrder(intent.clientOrderId);
     } catch (error) {
-      return defer(pending, `too old to submit, and the lookup before expiring it failed: ${String(error)}`, error);
+      return defer(pending, `too late to submit (${reason}), and the lookup before ending it failed: ${String(error)}`, error);
     }
     if (existing !== null) return answer(existing, 'recovered');
-    return ending(intent, 'expired', 'expired', `not submitted within ${Math.round(expireAfterMs / 1_000)} s of its minute`);
+    return ending(intent, 'expired', 'expired', reason);
   }
 
   async function lookUp(pending: PendingSubmission): Promise<Attempt> {

@@ -12,7 +12,7 @@ import { AlpacaCalendar } from '../../../data/market/alpaca/alpacaCalendar.ts';
 import { createAlpacaLimiter } from '../../../data/market/alpaca/alpacaClient.ts';
 import { AlpacaMarketData } from '../../../data/market/alpaca/alpacaMarketData.ts';
 import { toMoney } from '../../../server/trading/money.ts';
-import type { Operation, RecordedExchange } from '../../fixtures/fakeAlpaca/index.ts';
+import type { Operation, RecordedExchange, TradeUpdateData } from '../../fixtures/fakeAlpaca/index.ts';
 import { silentLog } from '../../support/silentLog.ts';
 import { intent, startHarness, waitFor, type BrokerHarness } from './support.ts';
 
@@ -109,6 +109,11 @@ describe.skipIf(!haveSpecs)('the fake Alpaca answers as the official OpenAPI spe
     await expect(broker.account()).rejects.toThrow();
     fake.injectFault({ operation: 'getAllOpenPositions', respond: 500, times: 3 });
     await expect(broker.positions()).rejects.toThrow();
+    // Alpaca's rules beyond the happy path: an order replaced at Alpaca, one expired.
+    const working = await broker.submit(intent({ symbol: 'AAPL', type: 'limit', limitPrice: toMoney(150), quantity: 3 }));
+    fake.book.fill(fake.book.replace(working.brokerOrderId as string, { limitPrice: 151 }).id, { qty: 1, price: 151 });
+    const stale = await broker.submit(intent({ symbol: 'MSFT', type: 'limit', limitPrice: toMoney(90), quantity: 1 }));
+    fake.book.expire(stale.brokerOrderId as string);
 
     const limiter = createAlpacaLimiter();
     const calendar = await AlpacaCalendar.load({ keyId: fake.keyId, secretKey: fake.secretKey, paper: true, tradingUrl: fake.url, limiter, logger: silentLog, from: '2025-07-01', to: '2025-07-10' });
@@ -148,10 +153,46 @@ describe.skipIf(!haveSpecs)('the fake Alpaca answers as the official OpenAPI spe
   }
 
   it('validates every trade-update frame: event, Order, and the fill fields Alpaca adds', () => {
-    const order = validators.schema('Order');
     const events = new Set(harness.fake.streamFrames.map((frame) => frame.event));
-    expect(events).toEqual(new Set(['new', 'partial_fill', 'fill', 'canceled']));
-    for (const frame of harness.fake.streamFrames) {
+    expect(events).toEqual(new Set(['new', 'partial_fill', 'fill', 'pending_cancel', 'canceled', 'pending_replace', 'replaced', 'expired']));
+    checkFrames(harness.fake.streamFrames);
+  });
+
+  it('validates the answers and frames of a day with market hours: 429 with Retry-After, orders queued after the close, expiry at the close', async () => {
+    const start = Date.parse('2025-07-08T19:58:00Z'); // 15:58 New York; advanceTo moves the fake's clock
+    const dayHarness = await startHarness({ marketHours: true, now: () => start, serverRateLimit: { limit: 2, windowMs: 60_000 } }, { getRetries: 0 });
+    try {
+      const { fake, broker } = dayHarness;
+      const resting = await broker.submit(intent({ symbol: 'SPY', type: 'limit', limitPrice: toMoney(400), quantity: 1 }));
+      fake.advanceTo(Date.parse('2025-07-08T20:05:00Z')); // 16:00 rings: the resting day order expires
+      const queued = await broker.submit(intent({ symbol: 'AAPL', quantity: 1 })); // after the close: accepted, waits
+      expect(queued.status).toBe('accepted');
+      expect(fake.book.orders.get(queued.brokerOrderId as string)?.status).toBe('accepted');
+      await expect(broker.account()).rejects.toThrow(/rate limit/); // the 3rd request of the minute: 429
+      expect(fake.exchanges.at(-1)?.status).toBe(429);
+      const again = await fetch(`${fake.url}/v2/account`, { headers: { 'APCA-API-KEY-ID': fake.keyId, 'APCA-API-SECRET-KEY': fake.secretKey } });
+      expect(again.status).toBe(429);
+      expect(Number(again.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(again.headers.get('x-ratelimit-remaining')).toBe('0');
+      fake.advanceTo(Date.parse('2025-07-09T13:31:00Z')); // 09:30 rings: the queued order is routed and fills
+      expect(fake.book.orders.get(queued.brokerOrderId as string)?.status).toBe('filled');
+      expect(fake.book.orders.get(resting.brokerOrderId as string)?.status).toBe('expired');
+      await waitFor(() => fake.streamFrames.filter((frame) => frame.event === 'fill').length === 1, 'the fill at the open');
+      expect(fake.streamFrames.map((frame) => frame.event)).toEqual(['new', 'expired', 'accepted', 'new', 'fill']);
+      checkFrames(fake.streamFrames);
+      const problems = fake.exchanges.flatMap((exchange) => {
+        const problem = checkExchange(exchange);
+        return problem === null ? [] : [`${exchange.operation} ${String(exchange.status)}: ${problem}`];
+      });
+      expect(problems).toEqual([]);
+    } finally {
+      await dayHarness.close();
+    }
+  });
+
+  function checkFrames(frames: readonly TradeUpdateData[]): void {
+    const order = validators.schema('Order');
+    for (const frame of frames) {
       expect(order(frame.order), JSON.stringify(order.errors)).toBe(true);
       expect(frame.timestamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/);
       expect(typeof frame.execution_id).toBe('string');
@@ -161,5 +202,5 @@ describe.skipIf(!haveSpecs)('the fake Alpaca answers as the official OpenAPI spe
         expect(frame.position_qty).toMatch(/^-?\d+$/);
       }
     }
-  });
+  }
 });
