@@ -18,6 +18,13 @@ export interface PositionDiscrepancy {
   brokerQuantity: number;
   /** Sum of the team books' shares (0 when no team holds the symbol). */
   booksQuantity: number;
+  /**
+   * Set by the scheduled reconciliation (server/reconciliation): in how many consecutive passes, this one
+   * included, the symbol has differed; `alert` once that reaches the threshold. A fill in flight makes a
+   * difference for one pass; one that stays is a lost fill, a foreign order or a bug.
+   */
+  consecutiveRuns?: number;
+  alert?: boolean;
 }
 
 /** Shares per symbol summed over the team books (symbols every team has closed are left out). */

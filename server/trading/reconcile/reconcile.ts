@@ -12,24 +12,33 @@ export interface ReconciliationResult extends ReconciliationReport {
   id: number;
 }
 
-export async function reconcilePositions(
+/** Reads the account and the books and compares them; stores nothing. */
+export async function compareAccount(
   broker: Pick<Broker, 'name' | 'positions'>,
-  ledger: Pick<Ledger, 'loadBooks' | 'recordReconciliation'>,
+  ledger: Pick<Ledger, 'loadBooks'>,
   now: () => number = Date.now,
-): Promise<ReconciliationResult> {
+): Promise<ReconciliationReport> {
   // Broker first, books second: a fill landing in between shows up as a transient mismatch that the
   // next pass clears, rather than being hidden.
   const brokerPositions = await broker.positions();
   const books = await ledger.loadBooks();
   const brokerBySymbol: Record<string, number> = {};
   for (const position of brokerPositions) brokerBySymbol[position.symbol] = (brokerBySymbol[position.symbol] ?? 0) + position.quantity;
-  const report: ReconciliationReport = {
+  return {
     broker: broker.name,
     checkedAt: now(),
     discrepancies: classifyPositions(brokerPositions, books),
     brokerPositions: brokerBySymbol,
     booksPositions: Object.fromEntries([...sumTeamPositions(books)].sort(([a], [b]) => a.localeCompare(b))),
   };
+}
+
+export async function reconcilePositions(
+  broker: Pick<Broker, 'name' | 'positions'>,
+  ledger: Pick<Ledger, 'loadBooks' | 'recordReconciliation'>,
+  now: () => number = Date.now,
+): Promise<ReconciliationResult> {
+  const report = await compareAccount(broker, ledger, now);
   const id = await ledger.recordReconciliation(report);
   return { id, ...report };
 }
