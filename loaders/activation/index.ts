@@ -6,6 +6,7 @@ export {
   recordVersion,
   rollbackToVersion,
   listVersions,
+  getVersion,
   getActiveVersion,
   loadActiveVersions,
   hasVersion,
@@ -23,3 +24,4 @@ export {
   type VersionStatus,
   type VersionSummary,
 } from './versionStore.ts';
+export { notifyVersionEvent, watchVersionEvents, VERSION_EVENT_CHANNEL, type VersionEventNotice } from './versionEvents.ts';

@@ -5,6 +5,7 @@ import { storableJson } from '../../data/postgres/storableJson.ts';
 import { safeText } from '../../sandbox/safeText.ts';
 import type { CompiledStrategy } from '../index.ts';
 import type { Stage, StageTimings, VersionFinding } from './evaluateStrategy.ts';
+import { notifyVersionEvent } from './versionEvents.ts';
 
 /** Characters kept of a rejected version's error (a smoke-run error with its stack fits). */
 const MAX_VERSION_ERROR_CHARS = 10_000;
@@ -266,6 +267,7 @@ export async function recordVersion(pool: PgPool, input: NewVersion, actor = 'gi
     } else {
       await audit(client, actor, 'strategy.rejected', input.teamId, { ...details, stage: outcome.stage, findings: outcome.findings.length, error: outcome.error === null ? null : safeText(outcome.error, 500) });
     }
+    await notifyVersionEvent(client, { teamId: input.teamId, versionId: version.id, status: outcome.ok ? 'active' : 'rejected', via: 'push' });
     return { version, activated: outcome.ok, duplicate: false };
   });
 }
@@ -299,6 +301,7 @@ export async function rollbackToVersion(pool: PgPool, teamId: string, target: Ro
     const updated = await client.query<SummaryRow>(`UPDATE strategy_versions v SET status = 'active' WHERE v.id = $1 RETURNING ${SUMMARY_COLUMNS}`, [versionId]);
     await pointTo(client, teamId, versionId, actor, 'rollback');
     await notifyActivation(client, { teamId, versionId, reason: 'rollback' });
+    await notifyVersionEvent(client, { teamId, versionId, status: 'active', via: 'rollback' });
     await audit(client, actor, 'strategy.rollback', teamId, { versionId, sha: found.commit_sha, previousVersionId: previous });
     return toSummary(updated.rows[0]!);
   });
@@ -308,6 +311,12 @@ export async function rollbackToVersion(pool: PgPool, teamId: string, target: Ro
 export async function listVersions(pool: PgPool, teamId: string, limit = 50): Promise<VersionSummary[]> {
   const { rows } = await pool.query<SummaryRow>(`SELECT ${SUMMARY_COLUMNS} FROM strategy_versions v WHERE v.team_id = $1 ORDER BY v.id DESC LIMIT $2`, [teamId, limit]);
   return rows.map(toSummary);
+}
+
+/** One version of a team, without its bundle; null when the team has no such version. */
+export async function getVersion(pool: PgPool, teamId: string, versionId: number): Promise<VersionSummary | null> {
+  const { rows } = await pool.query<SummaryRow>(`SELECT ${SUMMARY_COLUMNS} FROM strategy_versions v WHERE v.team_id = $1 AND v.id = $2`, [teamId, versionId]);
+  return rows[0] === undefined ? null : toSummary(rows[0]);
 }
 
 const ACTIVE_QUERY = `SELECT ${SUMMARY_COLUMNS}, v.bundle_code, v.bundle_source_map, v.bundle_filename, a.activated_at, a.activated_by, a.reason

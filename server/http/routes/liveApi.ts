@@ -7,7 +7,8 @@ import type { PgPool } from '../../../data/postgres/pool.ts';
 import type { RedisClient } from '../../../data/redis/client.ts';
 import type { TeamSyncResult } from '../../../loaders/git/syncTeam.ts';
 import type { Authenticator } from '../../auth/authenticate.ts';
-import type { LeaderboardKeys } from '../../leaderboard/publish.ts';
+import { DEFAULT_LEADERBOARD_KEYS, type LeaderboardKeys } from '../../leaderboard/publish.ts';
+import { startVersionAnnouncer } from '../../live/versionAnnouncer.ts';
 import { registerAdminOpsRoutes } from './adminOps.ts';
 import { registerDocsRoutes } from './docs.ts';
 import { registerPublicRoutes } from './public.ts';
@@ -28,6 +29,11 @@ export interface LiveApiDeps {
   wsMaxClients?: number;
   wsMaxClientsPerAddress?: number;
   sseHeartbeatMs?: number;
+  /**
+   * Default true: publish `version_activated` / `version_rejected` events for the versions any
+   * process records (one Postgres connection listens; replicas publish each event once).
+   */
+  announceVersions?: boolean;
 }
 
 /**
@@ -35,6 +41,24 @@ export interface LiveApiDeps {
  * WebSocket plugins `buildHttpApp` registered, whose route hooks must exist before a route is added.
  */
 export function registerLiveApi(app: FastifyInstance, deps: LiveApiDeps): void {
+  if (deps.announceVersions !== false) {
+    let announcer: { close: () => Promise<void> } | null = null;
+    app.addHook('onReady', async () => {
+      try {
+        announcer = await startVersionAnnouncer({
+          pg: deps.pg,
+          redis: deps.redis,
+          stream: (deps.keys ?? DEFAULT_LEADERBOARD_KEYS).activityStream,
+          onError: (error) => app.log.warn({ err: error }, 'a version event could not be published'),
+        });
+      } catch (error) {
+        app.log.warn({ err: error }, 'version events are not announced: could not listen on Postgres');
+      }
+    });
+    app.addHook('onClose', async () => {
+      await announcer?.close();
+    });
+  }
   void app.register((scope, _options, done) => {
     registerLiveRoutes(scope, deps);
     done();
@@ -58,6 +82,14 @@ function registerLiveRoutes(app: FastifyInstance, deps: LiveApiDeps): void {
     pg: deps.pg,
     auth: deps.auth,
     ...(deps.rateLimitTeamPerMinute === undefined ? {} : { rateLimitPerMinute: deps.rateLimitTeamPerMinute }),
+    stream: {
+      redis: deps.redis,
+      openRedis: deps.openRedis,
+      activityStream: (deps.keys ?? DEFAULT_LEADERBOARD_KEYS).activityStream,
+      ...(deps.sseMaxClients === undefined ? {} : { maxClients: deps.sseMaxClients }),
+      ...(deps.sseMaxClientsPerAddress === undefined ? {} : { maxClientsPerAddress: deps.sseMaxClientsPerAddress }),
+      ...(deps.sseHeartbeatMs === undefined ? {} : { heartbeatMs: deps.sseHeartbeatMs }),
+    },
   });
   registerAdminOpsRoutes(app, {
     pg: deps.pg,

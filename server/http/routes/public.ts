@@ -15,7 +15,9 @@ import { allEquityHistories } from '../../leaderboard/history.ts';
 import { computeLeaderboard, DEFAULT_LEADERBOARD_KEYS, readCachedLeaderboard, type LeaderboardKeys } from '../../leaderboard/publish.ts';
 import { windowedMetrics } from '../../leaderboard/standings.ts';
 import { metricsView, SORT_KEYS, sortEntries, type LeaderboardView, type SortKey } from '../../leaderboard/view.ts';
+import { DEFAULT_RECENT_TYPES, readRecentByType } from '../../live/activity.ts';
 import { ActivityHub, readActivitySince, readRecentActivity, STREAM_ID_PATTERN } from '../../live/activityHub.ts';
+import { ACTIVITY_TYPES, HOUSEKEEPING_TYPES, type ActivityType } from '../../live/events.ts';
 import { activityView } from '../../live/format.ts';
 import { BoardCache } from '../../live/boardCache.ts';
 import { ConnectionSlots, type Admission } from '../../live/connectionSlots.ts';
@@ -176,18 +178,36 @@ export function registerPublicRoutes(app: FastifyInstance, deps: PublicRouteDeps
     },
   );
 
-  app.get<{ Querystring: { limit: number } }>(
+  app.get<{ Querystring: { limit: number; type?: string } }>(
     '/activity/recent',
     {
       config: { rateLimit },
       schema: {
         tags: ['public'],
-        summary: 'The latest activity (trades, rejections, errors, versions, ticks, leaderboard updates, halts), oldest first',
-        querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 } } },
+        summary: 'The latest activity, oldest first: trades, rejections, errors, versions and halts, or the types asked for',
+        description:
+          'Each type keeps its own history (trades about 2,000, rejections and errors 1,000 each, versions 500, ticks 500, leaderboard updates 200, halts 100-200), ' +
+          'so frequent events never push the others out. Without `type`, every type but `tick` and `leaderboard`; `?type=tick,leaderboard` for those.',
+        querystring: {
+          type: 'object',
+          properties: {
+            limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
+            type: { type: 'string', maxLength: 300, description: `Comma-separated types: ${ACTIVITY_TYPES.join(', ')}` },
+          },
+        },
         response: { 200: activityRecentSchema, 400: errorSchema, 429: errorSchema },
       },
     },
-    async (request) => ({ activity: (await readRecentActivity(deps.redis, keys.activityStream, request.query.limit)).map(activityView) }),
+    async (request, reply) => {
+      const asked = request.query.type?.split(',').map((type) => type.trim()).filter(Boolean) ?? [];
+      const unknown = asked.filter((type) => !(ACTIVITY_TYPES as readonly string[]).includes(type));
+      if (unknown.length > 0) return reply.code(400).send({ error: 'bad_request', message: `unknown activity type ${unknown.slice(0, 3).join(', ').slice(0, 100)}; types: ${ACTIVITY_TYPES.join(', ')}` });
+      const types = asked.length > 0 ? [...new Set(asked as ActivityType[])] : DEFAULT_RECENT_TYPES;
+      let entries = await readRecentByType(deps.redis, keys.activityStream, types, request.query.limit);
+      // Events stored before the per-type histories existed are only in the main stream.
+      if (entries.length === 0) entries = (await readRecentActivity(deps.redis, keys.activityStream, request.query.limit)).filter((entry) => types.includes(entry.event.type) && (asked.length > 0 || !HOUSEKEEPING_TYPES.has(entry.event.type)));
+      return { activity: entries.map(activityView) };
+    },
   );
 
   app.get<{ Querystring: { last_event_id?: string } }>(

@@ -10,18 +10,21 @@ import { readSyncState } from '../../../loaders/git/syncState.ts';
 import { looksLikeTeamKey } from '../../../registry/keys/format.ts';
 import { presentedKey, type Authenticator } from '../../auth/authenticate.ts';
 import { readHaltState } from '../../control/halts.ts';
-import { countTrades, latestSnapshot, listOrders, listTrades, teamLogs, teamRunSummary } from '../../control/teamQueries.ts';
+import { countTrades, latestSnapshot, listTrades, teamLogs, teamRunSummary } from '../../control/teamQueries.ts';
 import { teamEquityHistory } from '../../leaderboard/history.ts';
 import { windowedMetrics } from '../../leaderboard/standings.ts';
 import { metricsView } from '../../leaderboard/view.ts';
 import { errorSchema, teamIdParams } from './adminSchemas.ts';
 import { daysLimitQuery, lineSchema, ordersSchema, teamHistorySchema, teamKeyParams, teamMetricsSchema, tradesSchema } from './liveSchemas.ts';
+import { listOrdersByStatus, registerTeamDashboardRoutes, STATUS_FILTER_PATTERN, statusesOf, type TeamStreamDeps } from './teamDashboard.ts';
 
 export interface TeamDataRouteDeps {
   pg: PgPool;
   auth: Authenticator;
   /** Requests per minute per key; default 300. */
   rateLimitPerMinute?: number;
+  /** The team's live stream (`GET /api/v1/team/{id}/stream`); without it the route is absent. */
+  stream?: TeamStreamDeps;
 }
 
 const DAY_MS = 86_400_000;
@@ -220,7 +223,12 @@ export function registerTeamDataRoutes(app: FastifyInstance, deps: TeamDataRoute
           properties: {
             limit: { type: 'integer', minimum: 1, maximum: 1_000, default: 100 },
             offset: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
-            status: { type: 'string', enum: ['pending_submit', 'accepted', 'partially_filled', 'filled', 'canceled', 'expired', 'rejected'] },
+            status: {
+              type: 'string',
+              pattern: STATUS_FILTER_PATTERN,
+              maxLength: 200,
+              description: 'One status or several, comma-separated: pending_submit, accepted, partially_filled, filled, canceled, expired, rejected; `open` = pending_submit,accepted,partially_filled',
+            },
             key: { type: 'string' },
           },
         },
@@ -229,10 +237,12 @@ export function registerTeamDataRoutes(app: FastifyInstance, deps: TeamDataRoute
     },
     async (request) => {
       const { limit, offset, status } = request.query;
-      const orders = await listOrders(deps.pg, request.params.id, limit, offset, status ?? null);
+      const orders = await listOrdersByStatus(deps.pg, request.params.id, limit, offset, status === undefined ? null : statusesOf(status));
       return { team_id: request.params.id, count: orders.length, orders, next_offset: orders.length === limit ? offset + limit : null };
     },
   );
+
+  registerTeamDashboardRoutes(app, { pg: deps.pg, auth: deps.auth, rateLimit, ...(deps.stream === undefined ? {} : { stream: deps.stream }) });
 
   app.get<{ Params: { id: string } }>(
     '/api/v1/team/:id/strategy',
