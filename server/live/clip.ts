@@ -75,6 +75,10 @@ export function clipEvent(event: ActivityEvent): ActivityEvent {
       return { ...event, reason: clip(event.reason, CLIP.text) };
     case 'leaderboard':
       return { ...event, top: event.top.slice(0, 10).map((entry) => ({ ...entry, teamId: clip(entry.teamId, CLIP.name) })) };
+    case 'reconciliation': {
+      const symbols = (list: string[]) => list.slice(0, 50).map((symbol) => clip(symbol, CLIP.name));
+      return { ...event, broker: clip(event.broker, CLIP.name), symbols: symbols(event.symbols), alerts: symbols(event.alerts) };
+    }
     case 'tick':
     case 'competition_resumed':
       return event;

@@ -46,7 +46,9 @@ export type ActivityEvent =
   | { type: 'team_halted'; at: number; teamId: string; reason: string }
   | { type: 'team_resumed'; at: number; teamId: string }
   | { type: 'competition_halted'; at: number; reason: string }
-  | { type: 'competition_resumed'; at: number };
+  | { type: 'competition_resumed'; at: number }
+  /** The broker account and the sum of the team books differ (server/reconciliation): when that appears, changes, or turns into an alert. */
+  | { type: 'reconciliation'; at: number; broker: string; symbols: string[]; alerts: string[] };
 
 export type ActivityType = ActivityEvent['type'];
 
@@ -61,6 +63,7 @@ export const ACTIVITY_TYPES: readonly ActivityType[] = [
   'team_resumed',
   'competition_halted',
   'competition_resumed',
+  'reconciliation',
   'tick',
   'leaderboard',
 ];

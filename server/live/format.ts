@@ -35,6 +35,8 @@ export function describeActivity(event: TeamStreamEvent): string {
       return `competition halted: ${event.reason}`;
     case 'competition_resumed':
       return 'competition resumed';
+    case 'reconciliation':
+      return `reconciliation: the ${event.broker} account differs from the team books on ${event.symbols.join(', ')}${event.alerts.length > 0 ? ` (still after several passes: ${event.alerts.join(', ')})` : ''}`;
     case 'minute': {
       const equity = event.equity === null ? '' : `, equity ${usd(event.equity)}`;
       const run = event.cpuMs === null ? 'strategy did not run' : `strategy ran in ${event.cpuMs.toFixed(1)} ms CPU`;

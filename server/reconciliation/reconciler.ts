@@ -10,20 +10,13 @@
  */
 import type { Logger } from 'pino';
 import type { Ledger } from '../../data/postgres/ledger/ledger.ts';
+import type { ActivityEvent } from '../live/events.ts';
 import { compareAccount, type ReconciliationResult } from '../trading/reconcile/reconcile.ts';
 import type { Broker } from '../trading/types.ts';
 import { DEFAULT_ALERT_AFTER_RUNS, isNews, withPersistence } from './persistence.ts';
 
-/** What the activity stream hears (server/live/events.ts `reconciliation`). */
-export interface ReconciliationNews {
-  type: 'reconciliation';
-  at: number;
-  broker: string;
-  /** Symbols on which the account and the books differ. */
-  symbols: string[];
-  /** Those that differed in `alertAfterRuns` consecutive passes or more. */
-  alerts: string[];
-}
+/** What the activity stream hears: symbols that differ, and those that differed in `alertAfterRuns` passes or more. */
+export type ReconciliationNews = Extract<ActivityEvent, { type: 'reconciliation' }>;
 
 export interface ReconcilerDeps {
   broker: Pick<Broker, 'name' | 'positions'>;
