@@ -172,7 +172,6 @@ export async function runBacktestCommand(dirs: string[], options: BacktestComman
     const written = await writeTeamFiles(outcome, options.out);
     process.stderr.write(`wrote ${written.map(shownPath).join(', ')}\n`);
   }
-  if (outcome.unattributed.length > 0) process.stderr.write(`qtc: ${String(outcome.unattributed.length)} broker events had client order ids of no team (not applied): ${outcome.unattributed.slice(0, 5).join(', ')}\n`);
   if (options.json !== true) process.stderr.write(`done in ${(report.durationMs / 1000).toFixed(1)} s (${Math.round(report.bars / Math.max(report.durationMs / 1000, 1e-3)).toLocaleString('en-US')} bars/s)\n`);
   process.exitCode = outcome.loadFailures.length > 0 ? 1 : 0;
 }

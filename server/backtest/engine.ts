@@ -1,25 +1,21 @@
 /**
- * The backtest loop: the same sandbox, validation, risk, books and simulated broker as the live
- * competition, over recorded or simulated minutes, as fast as the strategies allow.
- *
- * Per minute, in the live tick's order:
- *   1. session close passed → day orders still open expire (reservations released);
- *   2. fills first: orders from earlier minutes fill on this minute's bars (SimBroker, no look-ahead);
- *      each fill is attributed to its team by client order id and applied to its books once;
- *   3. mark to market at this minute's closes → equity curve, metrics, daily-loss check;
- *   4. every strategy runs in the sandbox on the new bars;
- *   5. signals → validation → risk → intents reserved in the books → submitted to the SimBroker.
+ * A backtest: the minute engine (server/engine) over in-memory books, the simulated venue and an
+ * in-process sandbox pool, stepped through recorded or simulated minutes as fast as the strategies
+ * allow. Everything that trades is the engine's; this file loads the strategies, feeds the minutes and
+ * turns each minute's report into per-team trades, equity, metrics and errors.
  */
 import type { Bar } from '../../data/market/bar.ts';
-import { embeddedCalendar, type MarketCalendar } from '../../data/market/calendar.ts';
-import type { CompiledStrategy, SandboxPool, Bar as SandboxBar, TeamMinuteState, TeamRunResult } from '../../sandbox/index.ts';
-import { SimBroker } from '../trading/brokers/sim/simBroker.ts';
-import { parseClientOrderId } from '../trading/clientOrderId.ts';
-import { toMoney, type Money } from '../trading/money.ts';
-import type { PriceLookup } from '../trading/orders/validate.ts';
-import { tradingDay, type RiskLimits } from '../trading/risk/limits.ts';
-import { BrokerError, type BrokerOrderState } from '../trading/types.ts';
-import { TeamRun } from './teamRun.ts';
+import type { MarketCalendar } from '../../data/market/calendar.ts';
+import type { Bar as SandboxBar, CompiledStrategy, SandboxPool } from '../../sandbox/index.ts';
+import { createMinuteEngine, type MinuteReport } from '../engine/engine.ts';
+import { MemoryBooks } from '../engine/memoryBooks.ts';
+import type { StrategyHost } from '../engine/ports.ts';
+import { marketBuyCollarBps } from '../trading/brokers/sim/fillModel.ts';
+import { SimVenue } from '../trading/brokers/sim/simVenue.ts';
+import type { Money } from '../trading/money.ts';
+import type { RiskLimits } from '../trading/risk/limits.ts';
+import type { BrokerOrderState, OrderIntent } from '../trading/types.ts';
+import { TeamReport } from './teamReport.ts';
 
 /** One minute of bars, keyed by symbol (a `MinuteSnapshot` or `MinuteBars` fits). */
 export interface BacktestMinute {
@@ -34,6 +30,12 @@ export interface BacktestStrategy {
   teamId: string;
   compiled: CompiledStrategy;
   params: Record<string, unknown>;
+  /** This team's risk limits (a registry team's overrides); default: the run's. */
+  limits?: RiskLimits;
+  /** CPU limit per call, ms; default: the pool's. */
+  cpuMs?: number;
+  /** Heap limit of the isolate, MB; default: the pool's. */
+  memoryMb?: number;
 }
 
 export interface BacktestConfig {
@@ -46,7 +48,7 @@ export interface BacktestConfig {
   capital: Money;
   slippageBps: number;
   limits: RiskLimits;
-  /** A started pool; the engine loads the strategies into it and leaves it open. */
+  /** A started pool; the backtest loads the strategies into it and leaves it open. */
   pool: SandboxPool;
   calendar?: MarketCalendar;
   /** Called after every minute with the number of minutes done. */
@@ -60,121 +62,109 @@ export interface LoadFailureReport {
 }
 
 export interface BacktestOutcome {
-  teams: TeamRun[];
+  teams: TeamReport[];
   /** Strategies that did not load (they are not in `teams`). */
   loadFailures: LoadFailureReport[];
   minutes: number;
   /** Bars delivered (symbol-minutes). */
   bars: number;
-  /** Fills or order updates whose client order id is not one of this run's teams (never applied). */
-  unattributed: string[];
 }
 
-/**
- * A market buy never fills more than this above the price it was decided at (plus the slippage):
- * beyond it the simulated broker cancels it, so a buy can never cost more than the cash checked for it.
- */
-export const MARKET_BUY_COLLAR_BPS = 500;
+/** The in-process pool as the engine's strategy host. */
+export function poolHost(pool: SandboxPool): StrategyHost {
+  return {
+    run: (minute, bars, prices, teams) => {
+      const newBars: Record<string, SandboxBar> = {};
+      for (const [symbol, bar] of bars) newBars[symbol] = bar;
+      return pool.runMinute({ minute, bars: newBars, prices, teams: [...teams] });
+    },
+  };
+}
+
+const orderText = (order: Pick<OrderIntent, 'clientOrderId' | 'side' | 'quantity' | 'symbol'>): string => `${order.clientOrderId} ${order.side} ${String(order.quantity)} ${order.symbol}`;
+
+/** Folds one minute's report into the teams' reports. */
+function record(report: MinuteReport, byTeamId: ReadonlyMap<string, TeamReport>, intents: ReadonlyMap<string, OrderIntent>): void {
+  const teamOf = (teamId: string | null | undefined): TeamReport | undefined => (teamId == null ? undefined : byTeamId.get(teamId));
+  for (const { fill, result } of report.fills.fills) if (result.outcome === 'applied') teamOf(result.teamId)?.filled(fill, result);
+  for (const { state, result } of report.fills.ended) endedOrder(teamOf(result.teamId), state);
+  for (const problem of report.fills.problems) teamOf(problem.teamId)?.error(report.minute, 'order', 'fill_refused', problem.message);
+  for (const { teamId, result, decision } of report.teams) {
+    const team = teamOf(teamId);
+    if (result.error !== null) team?.strategyError(report.minute, result.error);
+    for (const rejection of decision.rejections) team?.rejected(report.minute, rejection);
+  }
+  for (const entry of report.recorded) {
+    const intent = intents.get(entry.clientOrderId);
+    if (entry.outcome === 'refused' && intent !== undefined) teamOf(intent.teamId)?.error(report.minute, 'order', 'refused', `${orderText(intent)}: ${entry.reason ?? ''}`);
+  }
+  for (const submission of report.submissions) {
+    const intent = intents.get(submission.clientOrderId);
+    if (submission.outcome === 'rejected' && intent !== undefined) teamOf(intent.teamId)?.error(intent.minute, 'order', 'broker_rejected', `${orderText(intent)}: ${submission.reason ?? ''}`);
+  }
+  for (const snapshot of report.snapshots) teamOf(snapshot.teamId)?.snapshot(snapshot);
+}
+
+/** Canceled orders say why (the price collar); expiries at the close are routine. */
+function endedOrder(team: TeamReport | undefined, state: BrokerOrderState): void {
+  if (team === undefined || state.status !== 'canceled' || state.reason === null) return;
+  team.error(state.updatedAt, 'order', 'canceled', `${orderText(state)}: ${state.reason}`);
+}
 
 export async function runBacktest(config: BacktestConfig): Promise<BacktestOutcome> {
   const { pool } = config;
-  const calendar = config.calendar ?? embeddedCalendar;
-  const universe = new Set(config.universe);
-  const collarBps = MARKET_BUY_COLLAR_BPS + config.slippageBps;
-  const broker = new SimBroker({
-    startingCash: config.capital * config.strategies.length,
-    symbols: universe,
-    slippageBps: config.slippageBps,
-    marketBuyCollarBps: collarBps,
-  });
-
-  const teams: TeamRun[] = [];
+  const teams: TeamReport[] = [];
+  const limits = new Map<string, RiskLimits>();
   const loadFailures: LoadFailureReport[] = [];
   for (const strategy of config.strategies) {
-    const loaded = await pool.load({ teamId: strategy.teamId, strategy: strategy.compiled, params: strategy.params });
+    const loaded = await pool.load({
+      teamId: strategy.teamId,
+      strategy: strategy.compiled,
+      params: strategy.params,
+      ...(strategy.cpuMs === undefined ? {} : { cpuMs: strategy.cpuMs }),
+      ...(strategy.memoryMb === undefined ? {} : { memoryMb: strategy.memoryMb }),
+    });
     if (!loaded.ok) {
       loadFailures.push({ id: strategy.id, kind: loaded.error.kind, message: loaded.error.message });
       continue;
     }
-    teams.push(new TeamRun({ id: strategy.id, teamId: strategy.teamId, capital: config.capital, limits: config.limits, universe, marketBuyBufferBps: collarBps }));
+    teams.push(new TeamReport(strategy.id, strategy.teamId, config.capital));
+    limits.set(strategy.teamId, strategy.limits ?? config.limits);
   }
   const byTeamId = new Map(teams.map((team) => [team.teamId, team]));
-  const unattributed: string[] = [];
-  const teamOf = (clientOrderId: string): TeamRun | undefined => {
-    const parsed = parseClientOrderId(clientOrderId);
-    const team = parsed === null ? undefined : byTeamId.get(parsed.teamId);
-    if (team === undefined) unattributed.push(clientOrderId);
-    return team;
-  };
-  const endOrders = (states: readonly BrokerOrderState[]): void => {
-    for (const state of states) if (state.status === 'canceled' || state.status === 'expired' || state.status === 'rejected') teamOf(state.clientOrderId)?.endOrder(state);
-  };
+  const teamIds = teams.map((team) => team.teamId);
 
-  // Prices carry forward for symbols without a bar this minute (sparse data). `lastPrices` goes to the
-  // sandbox as is: runMinute has serialised it before it resolves, and it is only changed after that.
-  const lastPrices: Record<string, number> = {};
-  const moneyPrices: PriceLookup = {
-    get: (symbol) => {
-      const price = lastPrices[symbol];
-      return price === undefined ? undefined : toMoney(price);
-    },
-  };
-  let sessionClose = -Infinity;
-  let sessionDay = '';
+  const books = new MemoryBooks();
+  await books.ensureTeamBooks(teamIds, config.capital);
+  const universe = new Set(config.universe);
+  const collarBps = marketBuyCollarBps(config.slippageBps);
+  const venue = new SimVenue({
+    books,
+    knows: (symbol) => universe.has(symbol),
+    slippageBps: config.slippageBps,
+    marketBuyCollarBps: collarBps,
+    ...(config.calendar === undefined ? {} : { calendar: config.calendar }),
+  });
+  const engine = createMinuteEngine({
+    books,
+    execution: { kind: 'sim', venue },
+    host: poolHost(pool),
+    teamIds,
+    universe,
+    marketBuyBufferBps: collarBps,
+    limitsOf: (teamId) => limits.get(teamId) ?? config.limits,
+  });
+
   let minutes = 0;
   let bars = 0;
-
   for await (const { minute, bars: minuteBars } of config.minutes) {
-    // 1. Day orders expire at the close of their session.
-    if (minute >= sessionClose && sessionClose !== -Infinity) {
-      endOrders(broker.expireOpenOrders(sessionClose));
-      sessionClose = -Infinity;
-    }
-    const day = tradingDay(minute);
-    if (day !== sessionDay) {
-      sessionDay = day;
-      sessionClose = calendar.sessionFor(day)?.close ?? -Infinity;
-    }
-
-    // 2. Fills first, on this minute's bars.
-    const { fills, updates } = broker.advance(minute, minuteBars);
-    for (const fill of fills) teamOf(fill.clientOrderId)?.applyFill(fill);
-    endOrders(updates);
-
-    // 3. Prices and books.
-    const newBars: Record<string, SandboxBar> = {};
-    for (const [symbol, bar] of minuteBars) {
-      newBars[symbol] = bar;
-      lastPrices[symbol] = bar.close;
-    }
+    const report = await engine.step(minute, minuteBars);
+    const intents = new Map(report.teams.flatMap((team) => team.decision.intents.map((intent) => [intent.clientOrderId, intent] as const)));
+    record(report, byTeamId, intents);
     bars += minuteBars.size;
-    const states: TeamMinuteState[] = [];
-    for (const team of teams) {
-      team.markMinute(minute, lastPrices);
-      states.push(team.minuteState());
-    }
-
-    // 4. Strategies.
-    const results: ReadonlyMap<string, TeamRunResult> = teams.length === 0 ? new Map() : await pool.runMinute({ minute, bars: newBars, prices: lastPrices, teams: states });
-
-    // 5. Orders, team by team in a fixed order so runs are reproducible.
-    for (const team of teams) {
-      const result = results.get(team.teamId);
-      if (result === undefined) continue;
-      if (result.error !== null) team.strategyError(minute, result.error);
-      for (const intent of team.decide(minute, result.signals, moneyPrices)) {
-        try {
-          broker.submitNow(intent);
-        } catch (error) {
-          if (!(error instanceof BrokerError)) throw error;
-          team.brokerRejected(intent, error.message);
-        }
-      }
-    }
     minutes += 1;
     config.onMinute?.(minutes);
   }
-  if (sessionClose !== -Infinity) endOrders(broker.expireOpenOrders(sessionClose));
-  await broker.close();
-  return { teams, loadFailures, minutes, bars, unattributed };
+  await venue.close();
+  return { teams, loadFailures, minutes, bars };
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { moneyToDecimalString, toDollars } from '../trading/money.ts';
 import type { PerformanceMetrics } from '../trading/metrics/metrics.ts';
 import type { BacktestOutcome } from './engine.ts';
-import type { BacktestError, BacktestTrade, TeamRun } from './teamRun.ts';
+import type { BacktestError, BacktestTrade, TeamReport } from './teamReport.ts';
 
 export interface BacktestTeamReport {
   id: string;
@@ -31,7 +31,7 @@ export interface BacktestReport {
 }
 
 /** Best first: final equity (every team starts with the same capital), then id for a stable order. */
-export function rankTeams(teams: readonly TeamRun[]): TeamRun[] {
+export function rankTeams(teams: readonly TeamReport[]): TeamReport[] {
   return [...teams].sort((a, b) => b.equity - a.equity || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
@@ -98,11 +98,11 @@ function csvCell(value: string | number): string {
 
 const csv = (rows: Array<Array<string | number>>): string => rows.map((row) => row.map(csvCell).join(',')).join('\n') + '\n';
 
-export function tradesCsv(team: TeamRun): string {
+export function tradesCsv(team: TeamReport): string {
   return csv([['time', 'symbol', 'side', 'quantity', 'price', 'clientOrderId'], ...team.trades.map((t) => [t.time, t.symbol, t.side, t.quantity, t.price, t.clientOrderId])]);
 }
 
-export function equityCsv(team: TeamRun): string {
+export function equityCsv(team: TeamReport): string {
   const rows: Array<Array<string | number>> = [['time', 'equity', 'cash']];
   for (const point of team.equityCurve) rows.push([new Date(point.minute).toISOString().replace('.000Z', 'Z'), moneyToDecimalString(point.equity), moneyToDecimalString(point.cash)]);
   return csv(rows);

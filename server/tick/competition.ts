@@ -7,7 +7,7 @@ import { MarketSimulator } from '../../data/market/simulator.ts';
 import { ReplaySource } from '../../data/market/replaySource.ts';
 import type { MarketDataSource } from '../../data/market/source.ts';
 import type { Registry } from '../../registry/schema.ts';
-import { MARKET_BUY_COLLAR_BPS } from '../backtest/engine.ts';
+import { marketBuyCollarBps } from '../trading/brokers/sim/fillModel.ts';
 import { toMoney } from '../trading/money.ts';
 import type { CompetitionSettings } from './tick.ts';
 
@@ -18,7 +18,7 @@ export function competitionSettings(registry: Registry, slippageBps: number): Co
     startingCash: toMoney(competition.startingCash),
     limits: competition.limits,
     risk: competition.risk,
-    marketBuyBufferBps: MARKET_BUY_COLLAR_BPS + slippageBps,
+    marketBuyBufferBps: marketBuyCollarBps(slippageBps),
   };
 }
 

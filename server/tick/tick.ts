@@ -24,22 +24,24 @@
 import type { Logger } from 'pino';
 import type { Bar } from '../../data/market/bar.ts';
 import type { MarketDataSource } from '../../data/market/source.ts';
-import type { Ledger, PendingSubmission } from '../../data/postgres/ledger/ledger.ts';
+import type { Ledger } from '../../data/postgres/ledger/ledger.ts';
 import { query, withTransaction } from '../../data/postgres/ledger/sql.ts';
 import type { PgPool } from '../../data/postgres/pool.ts';
 import type { RedisClient } from '../../data/redis/client.ts';
-import type { TeamMinuteState } from '../../sandbox/index.ts';
 import type { HaltState } from '../control/halts.ts';
 import { publishActivities } from '../live/activity.ts';
 import type { ActivityEvent } from '../live/events.ts';
-import { decimalStringToMoney, toDollars, toMoney, type Money } from '../trading/money.ts';
-import type { PriceLookup } from '../trading/orders/validate.ts';
-import { INITIAL_RISK_STATE, riskLimitsFrom, type RegistryRisk } from '../trading/risk/limits.ts';
-import { createOrderRouter, type RateLimiter, type RouterLedger, type SubmissionResult } from '../trading/router/orderRouter.ts';
-import type { Broker, OrderIntent } from '../trading/types.ts';
+import { decideTeams } from '../engine/decide.ts';
+import { fillsStage } from '../engine/fillsStage.ts';
+import type { Execution } from '../engine/ports.ts';
+import { moneyPrices } from '../engine/prices.ts';
+import { submitStage } from '../engine/submitStage.ts';
+import { teamMinutes } from '../engine/teamView.ts';
+import { decimalStringToMoney, toDollars, type Money } from '../trading/money.ts';
+import { rejectionRecord } from '../trading/orders/rejection.ts';
+import { riskLimitsFrom, type RegistryRisk, type RiskState } from '../trading/risk/limits.ts';
+import type { RateLimiter, SubmissionResult } from '../trading/router/orderRouter.ts';
 import { barsHash, carryPrices, decodeBars, encodeBars } from './barsSnapshot.ts';
-import { decideTeamOrders, extraReservedCash, markedEquity, strategyView } from './decide.ts';
-import type { LedgerSimBroker } from './ledgerSimBroker.ts';
 import type { PauseHook } from './pausePoint.ts';
 import { TICK_JOB_ATTEMPTS } from './queue.ts';
 import { teamsOfShard } from './shards.ts';
@@ -82,8 +84,8 @@ export interface CompetitionSettings {
   marketBuyBufferBps: number;
 }
 
-/** How orders reach a market: the ledger-backed simulated broker (fills computed each minute), or a broker that streams its fills (Alpaca). */
-export type TickExecution = { kind: 'sim'; broker: LedgerSimBroker } | { kind: 'stream'; broker: Broker; idle: () => Promise<void> };
+/** How orders reach a market: the simulated venue on the ledger (fills computed each minute), or a broker that streams its fills (Alpaca). */
+export type TickExecution = Execution;
 
 export interface TickEnvironment {
   pg: PgPool;
@@ -135,24 +137,6 @@ const MINUTE_MS = 60_000;
 /** When a minute's tick "happens": the wall clock when live, the end of the minute when simulated or replayed. */
 export function tickNow(spec: Pick<TickJobSpec, 'minute' | 'clock'>): number {
   return spec.clock === 'live' ? Date.now() : spec.minute + MINUTE_MS;
-}
-
-function moneyPrices(prices: Readonly<Record<string, number>>): PriceLookup & { all(): Record<string, Money> } {
-  const cache = new Map<string, Money>();
-  const get = (symbol: string): Money | undefined => {
-    let money = cache.get(symbol);
-    if (money === undefined) {
-      const dollars = prices[symbol];
-      if (dollars === undefined) return undefined;
-      money = toMoney(dollars);
-      cache.set(symbol, money);
-    }
-    return money;
-  };
-  return {
-    get,
-    all: () => Object.fromEntries(Object.keys(prices).map((symbol) => [symbol, get(symbol)!])),
-  };
 }
 
 const elapsed = (since: number): number => Math.round((performance.now() - since) * 100) / 100;
@@ -224,18 +208,8 @@ export function createTickRunner(env: TickEnvironment) {
   }
 
   async function applyFills(minute: number, bars: ReadonlyMap<string, Bar>): Promise<{ applied: number; errors: TickError[] }> {
-    if (env.execution.kind === 'stream') {
-      await env.execution.idle();
-      return { applied: 0, errors: [] };
-    }
-    const result = await env.execution.broker.advance(minute, bars);
-    const errors: TickError[] = [];
-    let applied = 0;
-    for (const { fill, result: outcome } of result.fills) {
-      if (outcome.outcome === 'applied') applied += 1;
-      else if (outcome.outcome !== 'duplicate') errors.push({ stage: 'fills', teamId: outcome.teamId ?? undefined, message: `fill ${fill.executionId} ${outcome.outcome}: ${outcome.reason ?? ''}` });
-    }
-    return { applied, errors };
+    const outcome = await fillsStage(env.execution, minute, bars);
+    return { applied: outcome.applied, errors: outcome.problems.map((problem) => ({ stage: 'fills', teamId: problem.teamId ?? undefined, message: problem.message })) };
   }
 
   /**
@@ -244,32 +218,14 @@ export function createTickRunner(env: TickEnvironment) {
    * broker's answers are recorded as they come, in small batches (the router's defaults).
    */
   async function submit(spec: TickJobSpec, teamIds: ReadonlySet<string> | null): Promise<SubmissionResult[]> {
-    const now = () => tickNow(spec);
-    const due = (await ledger.pendingSubmissions(now(), 1_000_000)).filter((pending) => teamIds === null || teamIds.has(pending.intent.teamId));
-    if (due.length === 0) return [];
-    let batch: PendingSubmission[] | null = due;
-    const passLedger: RouterLedger = {
-      pendingSubmissions: () => {
-        const taken = batch ?? [];
-        batch = null;
-        return Promise.resolve(taken);
-      },
-      recordBrokerState: (state) => ledger.recordBrokerState(state),
-      recordBrokerStates: (states) => ledger.recordBrokerStates(states),
-      applyFill: (fill) => ledger.applyFill(fill),
-      recordSubmitFailure: (id, message, next) => ledger.recordSubmitFailure(id, message, next),
-      openOrders: () => ledger.openOrders(),
-    };
-    const router = createOrderRouter({
-      broker: env.execution.broker,
-      ledger: passLedger,
+    return submitStage({
+      books: ledger,
+      execution: env.execution,
       limiter: env.limiter,
-      now,
-      batchSize: due.length,
-      ...(env.execution.kind === 'sim' ? { recordBatchSize: due.length, recordWithinMs: Number.POSITIVE_INFINITY } : {}),
+      now: () => tickNow(spec),
+      teamIds,
       onProblem: (problem) => env.log.warn({ problem: { kind: problem.kind, clientOrderId: problem.clientOrderId, message: problem.message } }, 'order router problem'),
     });
-    return router.submitPending();
   }
 
   /** Stages 3 and 4 for one shard of the minute's teams. */
@@ -287,23 +243,12 @@ export function createTickRunner(env: TickEnvironment) {
       const competition = env.competition();
       const runIds = toRun.map((team) => team.teamId);
       const [overrides, books, open, risks] = await Promise.all([teamOverrides(pg, runIds), ledger.loadBooks(), ledger.openOrders(), loadRiskStates(pg, runIds)]);
-      const bookOf = new Map(books.map((book) => [book.teamId, book]));
-      const openOf = new Map<string, OrderIntent[]>();
-      for (const order of open) {
-        if (order.status === 'pending_submit' || order.status === 'accepted' || order.status === 'partially_filled') {
-          const list = openOf.get(order.intent.teamId) ?? [];
-          list.push(order.intent);
-          openOf.set(order.intent.teamId, list);
-        }
-      }
       const prices = moneyPrices(tick.prices);
+      const teams = teamMinutes(runIds, books, open, prices, competition.marketBuyBufferBps);
       const specs: TeamSpec[] = [];
-      const states = new Map<string, TeamMinuteState>();
-      const equities = new Map<string, Money>();
       for (const team of toRun) {
+        if (!teams.has(team.teamId)) continue;
         const own = overrides.get(team.teamId);
-        const book = bookOf.get(team.teamId);
-        if (book === undefined) continue;
         specs.push({
           teamId: team.teamId,
           versionId: team.versionId,
@@ -311,55 +256,43 @@ export function createTickRunner(env: TickEnvironment) {
           cpuMs: own?.limits.cpuMs ?? competition.limits.cpuMs,
           memoryMb: own?.limits.memoryMb ?? competition.limits.memoryMb,
         });
-        const equity = markedEquity(book, prices);
-        equities.set(team.teamId, equity);
-        states.set(team.teamId, strategyView(book, equity, extraReservedCash(openOf.get(team.teamId) ?? [], competition.marketBuyBufferBps)));
       }
       const shardPool = await env.pools.get(spec.shard, spec.shards);
+      const states = new Map([...teams].map(([teamId, team]) => [teamId, team.view]));
       const outcome = await shardPool.run(spec.minute, decodeBars(spec.minute, tick.bars), tick.prices, specs, states);
       stageMs.load = Math.round(outcome.loadMs * 100) / 100;
       stageMs.strategies = Math.round(outcome.runMs * 100) / 100;
 
       const ordersStarted = performance.now();
-      const universe = new Set(competition.universe);
+      const decided = decideTeams(teams, outcome.results, {
+        minute: spec.minute,
+        universe: new Set(competition.universe),
+        prices,
+        marketBuyBufferBps: competition.marketBuyBufferBps,
+        limitsOf: (teamId) => riskLimitsFrom({ ...competition.risk, ...overrides.get(teamId)?.risk }),
+        riskOf: (teamId) => risks.get(teamId),
+      });
+      const versionOf = new Map(specs.map((team) => [team.teamId, team.versionId]));
       const runs: TeamRunRecord[] = [];
-      const riskAfter: Array<{ teamId: string; state: typeof INITIAL_RISK_STATE }> = [];
+      const riskAfter: Array<{ teamId: string; state: RiskState }> = [];
       const memories: Array<{ teamId: string; memory: unknown }> = [];
-      for (const team of specs) {
-        const result = outcome.results.get(team.teamId);
-        const book = bookOf.get(team.teamId);
-        if (result === undefined || book === undefined) continue;
-        const own = overrides.get(team.teamId);
-        const decision = decideTeamOrders({
-          teamId: team.teamId,
-          minute: spec.minute,
-          signals: result.signals,
-          book,
-          openOrders: openOf.get(team.teamId) ?? [],
-          equity: equities.get(team.teamId)!,
-          risk: risks.get(team.teamId) ?? INITIAL_RISK_STATE,
-          limits: riskLimitsFrom({ ...competition.risk, ...own?.risk }),
-          universe,
-          prices,
-          marketBuyBufferBps: competition.marketBuyBufferBps,
-          halt: null,
-        });
+      for (const { teamId, result, decision } of decided) {
         runs.push({
           minute: spec.minute,
-          teamId: team.teamId,
-          versionId: team.versionId,
+          teamId,
+          versionId: versionOf.get(teamId) ?? null,
           shard: spec.shard,
           worker: env.workerId,
           signals: result.signals,
           intents: decision.intents,
-          rejections: decision.rejections.map((r) => ({ index: r.index, symbol: String(r.signal.symbol), action: String(r.signal.action), quantity: Number(r.signal.quantity), code: r.code, message: r.message })),
+          rejections: decision.rejections.map(rejectionRecord),
           error: result.error,
           logs: result.logs,
           cpuMs: result.cpuMs,
           wallMs: result.wallMs,
         });
-        riskAfter.push({ teamId: team.teamId, state: decision.risk });
-        memories.push({ teamId: team.teamId, memory: result.memory ?? {} });
+        riskAfter.push({ teamId, state: decision.risk });
+        memories.push({ teamId, memory: result.memory ?? {} });
       }
       const stored = await withTransaction(pg, async (client) => {
         const inserted = await insertRuns(client, runs);
@@ -404,7 +337,7 @@ export function createTickRunner(env: TickEnvironment) {
     const halts = await env.readHalts();
     if (halts.competition === null) await submit(spec, null);
     const snapshotStarted = performance.now();
-    const snapshots = await ledger.snapshotEquity(spec.minute, moneyPrices(tick.prices).all());
+    const snapshots = await ledger.snapshotEquity(spec.minute, moneyPrices(tick.prices).record());
     const snapshotMs = elapsed(snapshotStarted);
     const leaderboardStarted = performance.now();
     await env.publishLeaderboard(spec.minute);

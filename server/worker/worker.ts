@@ -19,9 +19,9 @@ import type { Config } from '../config/config.ts';
 import { readHaltState } from '../control/halts.ts';
 import { computeAndPublishLeaderboard, type LeaderboardKeys } from '../leaderboard/publish.ts';
 import { createOrderRouter, type OrderRouter, type RateLimiter } from '../trading/router/orderRouter.ts';
+import { SimVenue } from '../trading/brokers/sim/simVenue.ts';
 import type { Broker } from '../trading/types.ts';
 import { competitionSettings, createMarketSource } from '../tick/competition.ts';
-import { LedgerSimBroker } from '../tick/ledgerSimBroker.ts';
 import { parsePauseSpec, pauseHookFrom, type PauseHook } from '../tick/pausePoint.ts';
 import { TICK_QUEUE, type BooksJobData, type ShardJobData } from '../tick/queue.ts';
 import { ShardPools } from '../tick/shardPools.ts';
@@ -77,8 +77,8 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   if (deps.broker === undefined) {
     execution = {
       kind: 'sim',
-      broker: new LedgerSimBroker({
-        ledger,
+      venue: new SimVenue({
+        books: ledger,
         knows: (symbol) => competition().universe.includes(symbol),
         slippageBps: config.tick.simSlippageBps,
         marketBuyCollarBps: competition().marketBuyBufferBps,
@@ -180,7 +180,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       await worker.close();
       await pools.close();
       if (streamRouter !== null) await streamRouter.close();
-      else await execution.broker.close();
+      else if (execution.kind === 'sim') await execution.venue.close();
       connection.disconnect();
     },
   };

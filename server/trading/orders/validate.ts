@@ -8,12 +8,11 @@
  * already pending) and no margin (a buy is limited to cash net of cash reserved by open buy
  * orders and by earlier buys of this minute).
  */
-import type { Signal } from '../../../sandbox/index.ts';
 import { clientOrderId } from '../clientOrderId.ts';
 import { MONEY_SCALE, notional, toMoney, type Money } from '../money.ts';
 import type { OrderIntent, TeamBook } from '../types.ts';
 import { formatDollars } from './formatMoney.ts';
-import type { OrderRejection } from './rejection.ts';
+import { isMalformed, type OrderRejection, type ReturnedSignal } from './rejection.ts';
 
 /** Whole shares above this are refused outright: no real order is that large, and notionals stay exact. */
 export const MAX_ORDER_QUANTITY = 1_000_000_000;
@@ -73,7 +72,8 @@ export function cashToReserve(quantity: number, limitPrice: Money | null, refere
 
 const shares = (n: number): string => `${n.toLocaleString('en-US')} share${n === 1 ? '' : 's'}`;
 
-export function validateSignals(signals: readonly Signal[], context: ValidationContext): ValidationResult {
+/** Each entry is judged on its own: a malformed or refused one is rejected with its reason, the others go on. */
+export function validateSignals(signals: readonly ReturnedSignal[], context: ValidationContext): ValidationResult {
   const band = context.priceBand ?? DEFAULT_PRICE_BAND;
   const buffer = context.marketBuyBufferBps ?? 0;
   const intents: OrderIntent[] = [];
@@ -85,6 +85,10 @@ export function validateSignals(signals: readonly Signal[], context: ValidationC
     const reject = (code: OrderRejection['code'], message: string): void => {
       rejections.push({ index, signal, code, message });
     };
+    if (isMalformed(signal)) {
+      reject('invalid_signal', signal.malformed);
+      return;
+    }
     const { symbol, action, quantity } = signal;
     if (!context.universe.has(symbol)) {
       reject('unknown_symbol', `${String(symbol)} is not in the competition's universe`);

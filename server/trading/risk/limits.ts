@@ -15,9 +15,8 @@
 import { newYorkDate } from '../../../data/market/newYorkTime.ts';
 import { notional, toMoney, type Money } from '../money.ts';
 import { formatDollars } from '../orders/formatMoney.ts';
-import type { OrderRejection } from '../orders/rejection.ts';
+import type { OrderRejection, ReturnedSignal } from '../orders/rejection.ts';
 import type { OrderIntent } from '../types.ts';
-import type { Signal } from '../../../sandbox/index.ts';
 
 export interface RiskLimits {
   /** Largest position in one symbol, as a fraction of equity (0, 1]. */
@@ -116,7 +115,7 @@ export interface RiskContext {
   /** Shares in open buy orders per symbol (they become position when they fill). */
   pendingBuys: ReadonlyMap<string, number>;
   /** The signals the intents came from, to report rejections against (intent.seq - 1 indexes it). */
-  signals: readonly Signal[];
+  signals: readonly ReturnedSignal[];
 }
 
 export interface RiskResult {
@@ -135,7 +134,7 @@ export function applyRiskLimits(intents: readonly OrderIntent[], context: RiskCo
 
   for (const intent of intents) {
     const index = intent.seq - 1;
-    const signal: Signal = signals[index] ?? { symbol: intent.symbol, action: intent.side, quantity: intent.quantity };
+    const signal: ReturnedSignal = signals[index] ?? { symbol: intent.symbol, action: intent.side, quantity: intent.quantity };
     const reject = (code: OrderRejection['code'], message: string): void => {
       rejections.push({ index, signal, code, message });
     };

@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { Bar } from '../../../data/market/bar.ts';
-import { SimBroker } from '../../../server/trading/brokers/sim/simBroker.ts';
+import { decideTeamOrders } from '../../../server/engine/decide.ts';
+import { MemoryBooks } from '../../../server/engine/memoryBooks.ts';
+import { simExecutionId, simulateMinute, type SimOpenOrder } from '../../../server/trading/brokers/sim/fillModel.ts';
+import { SimVenue } from '../../../server/trading/brokers/sim/simVenue.ts';
 import { clientOrderId } from '../../../server/trading/clientOrderId.ts';
 import { toMoney } from '../../../server/trading/money.ts';
 import { INITIAL_RISK_STATE, riskLimitsFrom, DEFAULT_RISK } from '../../../server/trading/risk/limits.ts';
 import type { OrderIntent } from '../../../server/trading/types.ts';
 import { barsHash, carryPrices, decodeBars, encodeBars } from '../../../server/tick/barsSnapshot.ts';
-import { decideTeamOrders } from '../../../server/tick/decide.ts';
 import { parsePauseSpec, pauseHookFrom } from '../../../server/tick/pausePoint.ts';
 import { shardOf, teamsOfShard } from '../../../server/tick/shards.ts';
-import { simExecutionId, simulateMinute, type SimOpenOrder } from '../../../server/tick/simFills.ts';
 import { newTeamBook } from '../../../server/trading/portfolio/book.ts';
 
 const M0 = Date.UTC(2025, 6, 8, 13, 30);
@@ -57,8 +58,8 @@ describe('shards', () => {
   });
 });
 
-describe('simulated fills from the ledger\'s open orders', () => {
-  it('match SimBroker on the same orders and bars, with deterministic execution ids', () => {
+describe('simulated fills: one fill model, whatever books hold the orders', () => {
+  it('give the same fills over the backtest\'s memory books as over a plain list of open orders, with deterministic execution ids', async () => {
     const intents = [
       intent('alpha', 1, 'SPY', 'buy', 10, 100), // market: fills at the next open + slippage
       intent('alpha', 2, 'QQQ', 'buy', 5, 50, 49.5), // limit below the bar's low: stays open
@@ -70,17 +71,26 @@ describe('simulated fills from the ledger\'s open orders', () => {
       ['QQQ', bar('QQQ', M1, 50.2, 50.6, 49.9, 50.1)],
       ['IWM', bar('IWM', M1, 25, 25.5, 24.9, 25.2)],
     ]);
-    const broker = new SimBroker({ startingCash: toMoney(1_000_000), symbols: ['SPY', 'QQQ', 'IWM'], slippageBps: 2, marketBuyCollarBps: 500 });
-    for (const order of intents) broker.submitNow(order);
-    const expected = broker.advance(M1, bars);
+    const books = new MemoryBooks();
+    await books.ensureTeamBooks(['alpha', 'beta'], toMoney(1_000_000));
+    const venue = new SimVenue({ books, knows: (symbol) => ['SPY', 'QQQ', 'IWM'].includes(symbol), slippageBps: 2, marketBuyCollarBps: 500 });
+    await books.recordIntents(intents);
+    await books.recordBrokerStates(await Promise.all(intents.map((order) => venue.submit(order))));
+    const expected = await venue.advance(M1, bars);
+    // Independent figures: 100.50 + 2 bps = 100.5201 (rounded up for a buy); the limit buy at the open 100.50.
+    expect(expected.fills.map(({ fill }) => [fill.clientOrderId, fill.quantity, fill.price, fill.at])).toEqual([
+      [intents[0]!.clientOrderId, 10, toMoney(100.5201), M1],
+      [intents[2]!.clientOrderId, 3, toMoney(100.5), M1],
+    ]);
     const open: SimOpenOrder[] = intents.map((order) => ({ intent: order, status: 'accepted', filledQuantity: 0 }));
     const decisions = simulateMinute(open, M1, bars, { slippageBps: 2, marketBuyCollarBps: 500 });
     const fills = decisions.flatMap((d) => (d.kind === 'fill' ? [d.fill] : []));
-    expect(fills.map((f) => [f.clientOrderId, f.quantity, f.price, f.at])).toEqual(expected.fills.map((f) => [f.clientOrderId, f.quantity, f.price, f.at]));
+    expect(fills).toEqual(expected.fills.map(({ fill }) => fill));
     expect(fills.map((f) => f.executionId)).toEqual(fills.map((f) => simExecutionId(f.clientOrderId)));
     const ended = decisions.flatMap((d) => (d.kind === 'end' ? [d.state] : []));
-    expect(ended.map((s) => [s.clientOrderId, s.status])).toEqual(expected.updates.filter((u) => u.status === 'canceled').map((u) => [u.clientOrderId, u.status]));
-    // Pending submissions and orders of this minute are not the broker's yet; ended ones are done.
+    expect(ended).toEqual(expected.ended.map(({ state }) => state));
+    expect(ended.map((s) => [s.clientOrderId, s.status])).toEqual([[intents[3]!.clientOrderId, 'canceled']]);
+    // Pending submissions and orders of this minute are not the venue's yet; ended ones are done.
     const ignored = simulateMinute([{ intent: intents[0]!, status: 'pending_submit', filledQuantity: 0 }, { intent: { ...intents[0]!, minute: M1 }, status: 'accepted', filledQuantity: 0 }], M1, bars, { slippageBps: 0, marketBuyCollarBps: 500 });
     expect(ignored).toEqual([]);
   });

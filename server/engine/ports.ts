@@ -1,0 +1,45 @@
+/**
+ * The minute engine's ports (DESIGN.md "One engine, three uses"). A backtest plugs in memory books, an
+ * in-process sandbox pool and the simulated venue; the live tick plugs in the Postgres ledger, warm shard
+ * pools and the simulated venue or Alpaca. The stages in this folder only see these shapes.
+ *
+ *   minute source ─▶ fills (venue) ─▶ team views ─▶ strategies (host) ─▶ decide ─▶ intents (books) ─▶ submit (venue) ─▶ snapshot (books)
+ */
+import type { Bar } from '../../data/market/bar.ts';
+import type { Ledger } from '../../data/postgres/ledger/ledger.ts';
+import type { TeamMinuteState, TeamRunResult } from '../../sandbox/index.ts';
+import type { SimVenue } from '../trading/brokers/sim/simVenue.ts';
+import type { Broker } from '../trading/types.ts';
+
+/**
+ * The book store: team books, orders and their reservations, fills applied once, minute snapshots.
+ * The Postgres ledger is one; `MemoryBooks` (a backtest's) is the other, on the same pure accounting.
+ */
+export type BookStore = Pick<
+  Ledger,
+  | 'ensureTeamBooks'
+  | 'loadBooks'
+  | 'getOrder'
+  | 'openOrders'
+  | 'recordIntents'
+  | 'applyFill'
+  | 'applyFills'
+  | 'recordBrokerState'
+  | 'recordBrokerStates'
+  | 'pendingSubmissions'
+  | 'recordSubmitFailure'
+  | 'snapshotEquity'
+>;
+
+/**
+ * The execution venue: the simulated venue (its fills computed each minute from the open orders), or a
+ * broker that streams its fills as they happen (Alpaca), with a way to wait for those received so far.
+ */
+export type Execution = { kind: 'sim'; venue: SimVenue } | { kind: 'stream'; broker: Broker; idle: () => Promise<void> };
+
+export const brokerOf = (execution: Execution): Broker => (execution.kind === 'sim' ? execution.venue : execution.broker);
+
+/** The strategy host: runs the given teams on a minute's bars, each seeing its own state. */
+export interface StrategyHost {
+  run(minute: number, bars: ReadonlyMap<string, Bar>, prices: Readonly<Record<string, number>>, teams: readonly TeamMinuteState[]): Promise<ReadonlyMap<string, TeamRunResult>>;
+}
