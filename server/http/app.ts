@@ -1,3 +1,4 @@
+import { HttpError } from './plugins/httpError.ts';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Probe } from '../health/probes.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -37,11 +38,14 @@ function installErrorHandling(app: FastifyInstance): void {
   });
   app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    if (status >= 500 && !(error instanceof HttpError)) request.log.error({ err: error }, 'request failed');
     const name = error.code === undefined || error.code.startsWith('FST_') ? (STATUS_NAMES[status] ?? 'bad_request') : error.code.toLowerCase();
+    // A deliberate answer (an HttpError, e.g. 503 "the Git sync does not run here") keeps its words;
+    // anything else past 500 is a bug whose details stay in the log.
+    const deliberate = error instanceof HttpError;
     void reply.code(status).send({
-      error: status >= 500 ? 'internal_error' : name,
-      message: status >= 500 ? 'internal server error' : error.message,
+      error: status >= 500 && !deliberate ? 'internal_error' : name,
+      message: status >= 500 && !deliberate ? 'internal server error' : error.message,
     });
   });
 }
