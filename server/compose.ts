@@ -21,8 +21,10 @@ import { registerLiveApi } from './http/routes/liveApi.ts';
 import { registerTeamRoutes } from './http/routes/team.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { createMetrics } from './observability/metrics.ts';
+import { registerReconciliationMetrics } from './reconciliation/metrics.ts';
 import { startScheduler } from './scheduler/scheduler.ts';
 import { startServices, type Services } from './services.ts';
+import { registerAlpacaBudgetMetrics } from './trading/brokers/alpaca/budgetMetrics.ts';
 import { openVenue } from './trading/venue/openVenue.ts';
 import { startWorker } from './worker/worker.ts';
 
@@ -102,12 +104,12 @@ async function startControl(config: Config, logger: Logger, services: Services, 
 async function startTicks(config: Config, logger: Logger, services: Services, registry: RegistryStore, lifecycle: Lifecycle): Promise<void> {
   const tickConfig = effectiveTickConfig(config, registry.current());
   if (tickConfig !== config) logger.info({ minuteMs: DEMO_MINUTE_MS }, 'simulated market: one market minute every second (set SIM_MINUTE_MS to change it)');
-  const venue = await openVenue(config, registry.current(), logger);
+  const venue = await openVenue(config, registry.current(), logger, services.redis);
   lifecycle.onClose('venue', () => venue.close());
   const worker = await startWorker({ config: tickConfig, pg: services.pg, redis: services.redis, registry, logger, market: venue.market, ...(venue.broker ? { broker: venue.broker } : {}) });
   lifecycle.onClose('tick worker', () => worker.stop());
   // Closed in reverse order: the scheduler stops adding minutes before the worker stops.
-  const scheduler = await startScheduler({ config: tickConfig, pg: services.pg, redis: services.redis, registry, logger });
+  const scheduler = await startScheduler({ config: tickConfig, pg: services.pg, redis: services.redis, registry, logger, ...(venue.calendar ? { calendar: venue.calendar } : {}) });
   lifecycle.onClose('tick scheduler', () => scheduler.stop());
 }
 
@@ -121,9 +123,13 @@ async function startHttp(
   gitSync: GitSync | undefined,
   lifecycle: Lifecycle,
 ): Promise<{ app: FastifyInstance; address: string }> {
+  const metrics = createMetrics();
+  // Read from Redis and Postgres at each scrape: every replica shows the whole account's budget and the latest reconciliation.
+  registerReconciliationMetrics(metrics.registry, services.pg);
+  if (config.alpaca) registerAlpacaBudgetMetrics(metrics.registry, services.redis, config.alpaca.keyId);
   const app = buildHttpApp({
     logger,
-    metrics: createMetrics(),
+    metrics,
     probes: { postgres: postgresProbe(services.pg), redis: redisProbe(services.redis) },
     plugins: { rateLimitRedis: services.redis },
   });

@@ -23,7 +23,7 @@ export interface ReconcilerDeps {
   ledger: Pick<Ledger, 'loadBooks' | 'recordReconciliation' | 'latestReconciliation'>;
   /** Resolves once every broker event received so far is recorded (the order router's `idle`). */
   settled: () => Promise<void>;
-  announce: (news: ReconciliationNews) => Promise<void>;
+  announce: (news: ReconciliationNews) => Promise<unknown>;
   log: Pick<Logger, 'info' | 'warn' | 'error'>;
   /** Consecutive passes with a difference on a symbol before it is flagged as an alert. Default 3. */
   alertAfterRuns?: number;

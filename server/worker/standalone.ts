@@ -22,7 +22,7 @@ export async function runWorker(): Promise<void> {
     await registry.load();
     lifecycle.onClose('registry watcher', startRegistryWatcher(registry, { log: registryLog }));
     // The same venue as `qtc all`'s worker: with Alpaca in the registry, Alpaca or no start at all.
-    const venue = await openVenue(config, registry.current(), logger);
+    const venue = await openVenue(config, registry.current(), logger, services.redis);
     lifecycle.onClose('venue', () => venue.close());
     const worker = await startWorker({ config, pg: services.pg, redis: services.redis, registry, logger, market: venue.market, ...(venue.broker ? { broker: venue.broker } : {}) });
     lifecycle.onClose('tick worker', () => worker.stop());

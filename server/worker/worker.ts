@@ -17,6 +17,8 @@ import { REDIS_KEYS } from '../../data/redis/keys.ts';
 import type { RegistryStore } from '../../registry/store.ts';
 import type { Config } from '../config/config.ts';
 import { readHaltState } from '../control/halts.ts';
+import { publishActivity } from '../live/activity.ts';
+import { createReconciler, type Reconciler } from '../reconciliation/reconciler.ts';
 import { computeAndPublishLeaderboard, type LeaderboardKeys } from '../leaderboard/publish.ts';
 import { createOrderRouter, type OrderRouter, type RateLimiter } from '../trading/router/orderRouter.ts';
 import { SimVenue } from '../trading/brokers/sim/simVenue.ts';
@@ -73,6 +75,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const competition = () => competitionSettings(deps.registry.current(), config.tick.simSlippageBps);
   const limiter = deps.limiter ?? unlimited;
   let streamRouter: OrderRouter | null = null;
+  let reconciler: Reconciler | null = null;
   let execution: TickExecution;
   if (deps.broker === undefined) {
     execution = {
@@ -95,6 +98,9 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     streamRouter = router;
     // Orders that moved while no worker listened (a restart) are brought up to date now.
     await router.refreshOpenOrders().catch((error: unknown) => log.warn({ err: error }, 'could not refresh the open orders from the broker'));
+    // The broker account against the team books: now, and after every minute's books (below).
+    reconciler = createReconciler({ broker: deps.broker, ledger, settled: () => router.idle(), announce: (news) => publishActivity(deps.redis, news, deps.activityStream), log });
+    void reconciler.run('worker start');
     execution = { kind: 'stream', broker: deps.broker, idle: () => router.idle() };
   }
   const pools = new ShardPools({
@@ -145,6 +151,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       if (job.name === 'books') {
         const outcome = await runner.books({ ...(job.data), attempt });
         log.info({ minute, teams: outcome.teamsRun, stageMs: outcome.stageMs }, 'tick done');
+        void reconciler?.run(`after the books of ${minute}`); // not awaited: it never holds up the next minute
         return outcome;
       }
       throw new Error(`unknown job ${job.name} in the ${TICK_QUEUE} queue`);
@@ -179,6 +186,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     stop: async () => {
       await worker.close();
       await pools.close();
+      await reconciler?.close();
       if (streamRouter !== null) await streamRouter.close();
       else if (execution.kind === 'sim') await execution.venue.close();
       connection.disconnect();

@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
+import type { MarketCalendar } from '../../../data/market/calendar.ts';
 import type { MarketDataSource } from '../../../data/market/source.ts';
+import type { RedisClient } from '../../../data/redis/client.ts';
 import type { Registry } from '../../../registry/schema.ts';
 import type { Config } from '../../config/config.ts';
 import { createMarketSource } from '../../tick/competition.ts';
@@ -11,6 +13,8 @@ export interface Venue {
   /** A broker that streams its fills (Alpaca); undefined: the ledger-backed simulated broker. */
   broker: Broker | undefined;
   market: MarketDataSource;
+  /** Alpaca's calendar when Alpaca is the market data source; undefined: the embedded NYSE calendar. */
+  calendar: MarketCalendar | undefined;
   close(): Promise<void>;
 }
 
@@ -19,13 +23,13 @@ export interface Venue {
  * process that hosts a tick worker (`qtc all`, `qtc worker`) gets its venue here, so no worker can
  * trade anywhere but where the registry says: an extra `qtc worker` once fell back to the simulated
  * broker while `qtc all` traded on Alpaca. Refuses to start when the registry names Alpaca and no
- * keys are configured.
+ * keys are configured. With `redis`, Alpaca's request budget is shared by every process of the account.
  */
-export async function openVenue(config: Config, registry: Registry, logger: Logger): Promise<Venue> {
-  const alpaca = await connectAlpacaVenue(registry, config.alpaca, logger);
+export async function openVenue(config: Config, registry: Registry, logger: Logger, redis?: RedisClient): Promise<Venue> {
+  const alpaca = await connectAlpacaVenue(registry, config.alpaca, logger, redis);
   try {
     const market = alpaca.market ?? (await createMarketSource(registry, { replayFile: config.tick.replayFile, registryFile: config.registryFile }));
-    return { broker: alpaca.broker, market, close: () => alpaca.close() };
+    return { broker: alpaca.broker, market, calendar: alpaca.calendar, close: () => alpaca.close() };
   } catch (error) {
     await alpaca.close();
     throw error;

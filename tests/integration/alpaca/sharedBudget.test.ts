@@ -147,7 +147,7 @@ describe('the shared Alpaca budget in Redis', { timeout: 60_000 }, () => {
     const positionsAt = fake.exchanges.find((exchange) => exchange.operation === 'getAllOpenPositions')?.at ?? 0;
     expect(positionsAt - pausedAt).toBeGreaterThanOrEqual(1_800);
     const registry = new Registry();
-    registerAlpacaBudgetMetrics(registry, await redisConnection(), secondBudget);
+    registerAlpacaBudgetMetrics(registry, await redisConnection(), 'PKSHARED', { keyPrefix: prefix });
     const text = await registry.metrics();
     const account = secondBudget.account;
     expect(text).toContain(`qtc_alpaca_rate_limited_total{account="${account}"} 1`);

@@ -5,9 +5,12 @@
 import type { Redis } from 'ioredis';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { bucketCounters, peekBucket } from '../../../../data/redis/tokenBucket.ts';
-import { ALPACA_PRIORITIES, type SharedAlpacaBudget } from './sharedBudget.ts';
+import { ALPACA_PRIORITIES, SharedAlpacaBudget, type SharedAlpacaBudgetOptions } from './sharedBudget.ts';
 
-export function registerAlpacaBudgetMetrics(registry: Registry, redis: Redis, budget: Pick<SharedAlpacaBudget, 'key' | 'shape' | 'account' | 'waiting'>): void {
+/** `options`: the budget's shape (limit, burst…) when it is not the default one the workers use. */
+export function registerAlpacaBudgetMetrics(registry: Registry, redis: Redis, keyId: string, options: Partial<SharedAlpacaBudgetOptions> = {}): void {
+  // The same key and shape as the workers' budget; this instance never hands out a permit.
+  const budget = new SharedAlpacaBudget({ redis, keyId, ...options });
   const account = budget.account;
   // One Redis read serves the four series of a scrape.
   let pending: Promise<{ tokens: number; pausedMs: number; granted: Record<string, number>; throttled: number } | null> | null = null;
@@ -59,16 +62,6 @@ export function registerAlpacaBudgetMetrics(registry: Registry, redis: Redis, bu
       if (state === null) return;
       this.reset();
       this.inc({ account }, state.throttled);
-    },
-  });
-  new Gauge({
-    name: 'qtc_alpaca_budget_waiting',
-    help: 'Requests of this process waiting for a permit of the shared Alpaca budget, by priority',
-    labelNames: ['priority'],
-    registers: [registry],
-    collect() {
-      const waiting = budget.waiting();
-      for (const priority of ALPACA_PRIORITIES) this.set({ priority }, waiting[priority]);
     },
   });
 }

@@ -138,11 +138,6 @@ export class SharedAlpacaBudget implements AlpacaLimiter {
     );
   }
 
-  /** Requests of this process waiting for a permit, per priority. */
-  waiting(): Record<AlpacaPriority, number> {
-    return { order: this.#queues.order.length, lookup: this.#queues.lookup.length, reconcile: this.#queues.reconcile.length };
-  }
-
   #head(): Waiter | undefined {
     for (const priority of ALPACA_PRIORITIES) {
       const waiter = this.#queues[priority][0];
