@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { decodeCallResult } from '../../../sandbox/decode.ts';
 import { makeTempDir } from '../../support/tempDir.ts';
 
 const projectRoot = path.resolve(import.meta.dirname, '../../..');
@@ -82,6 +83,17 @@ const roundTrip = strategyFolder(
 );
 const idle = strategyFolder('idle', 'export default class Idle { generateSignal() { return null; } }');
 
+// Whether the sandbox reports unreadable entries one by one (TeamRunResult.invalidSignals) instead of
+// failing the whole call; until it does, such an entry voids the strategy's minute (invalid-result).
+const probe = decodeCallResult('{"ok":true,"signals":[{"symbol":"AAA","action":"hold","quantity":1}],"logs":[]}', {
+  maxSignals: 50,
+  maxReasonChars: 1000,
+  maxLogLines: 50,
+  maxLogBytes: 10_000,
+  memoryCapChars: 65_536,
+});
+const sandboxReportsInvalidSignals = probe.ok && 'invalidSignals' in probe;
+
 describe('qtc backtest', () => {
   it('fills market orders at the next bar\'s open, with slippage, and reports rejected signals', async () => {
     const result = await qtc([roundTrip, idle, '--data', smallCsv, '--json', '--slippage-bps', '10']);
@@ -100,6 +112,24 @@ describe('qtc backtest', () => {
     expect(team?.errors.map((e) => e.kind)).toEqual(['insufficient_position', 'unknown_symbol']);
     expect(report.teams.map((t) => t.id)).toEqual(['round-trip', 'idle']);
     expect(report.teams[1]).toMatchObject({ finalEquity: 100_000, trades: [], errors: [] });
+  });
+
+  it.skipIf(!sandboxReportsInvalidSignals)('rejects each malformed signal on its own, numbered from 1, and trades the others', async () => {
+    const mixed = strategyFolder(
+      'mixed',
+      `export default class Mixed {
+        generateSignal(team, bars) {
+          if (bars.AAA.close.length !== 1) return null;
+          return [{ symbol: 'AAA', action: 'hold', quantity: 1 }, { symbol: 'AAA', action: 'buy', quantity: 100 }, { symbol: 'AAA', action: 'buy', quantity: 0 }];
+        }
+      }`,
+    );
+    const result = await qtc([mixed, '--data', smallCsv, '--json']);
+    expect(result.code).toBe(0);
+    const team = parseReport(result.stdout).teams[0];
+    expect(team?.trades.map((t) => [t.clientOrderId, t.quantity])).toEqual([['t-mixed-202507081330-2', 100]]);
+    expect(team?.errors.map((e) => e.kind)).toEqual(['invalid_signal', 'invalid_signal']);
+    expect(team?.errors.map((e) => e.message.slice(0, 16))).toEqual(['signal 1 (AAA): ', 'signal 3 (AAA): ']);
   });
 
   it('prints a leaderboard of the examples and writes trades and equity CSVs per strategy', async () => {

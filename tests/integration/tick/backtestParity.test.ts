@@ -36,7 +36,7 @@ function writeBars(): void {
   writeFileSync(csv, `${rows.join('\n')}\n`);
 }
 
-// Buys and sells SPY, places QQQ limit orders, and sends a signal outside the universe (rejected on its own).
+// Buys and sells SPY, places QQQ limit orders, sends a signal outside the universe and a malformed one.
 const STRATEGY = `export default class Trader {
   generateSignal(team, bars, prices) {
     team.memory.calls = (team.memory.calls ?? 0) + 1;
@@ -50,6 +50,7 @@ const STRATEGY = `export default class Trader {
     if (n % 4 === 0) out.push({ symbol: 'QQQ', action: 'buy', quantity: size, price: Math.round(prices.QQQ * 100.2) / 100 });
     if (n % 5 === 0) out.push({ symbol: 'IWM', action: 'buy', quantity: 1 });
     if (n % 7 === 0 && qqq > 0) out.push({ symbol: 'QQQ', action: 'sell', quantity: qqq });
+    if (bars.SPY.close.length % 6 === 0) out.push({ symbol: 'SPY', action: 'hold', quantity: 1 });
     return out;
   }
 }
