@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 
 /**
@@ -28,6 +29,15 @@ const ASSET_TYPES: Readonly<Record<string, string>> = {
 };
 
 const WEB_DIR = import.meta.dirname;
+
+/**
+ * Files of npm packages served as assets (pinned in package.json, read from node_modules), so no page
+ * needs a CDN: asset name → module path. uPlot draws the team dashboard's charts.
+ */
+export const VENDOR_ASSETS: Readonly<Record<string, string>> = {
+  'uplot.js': 'uplot/dist/uPlot.esm.js',
+  'uplot.css': 'uplot/dist/uPlot.min.css',
+};
 
 /** Names an asset may have (the route accepts only these, so nothing else can reach the lookup). */
 export const ASSET_NAME_PATTERN = '^[a-z0-9-]+\\.[a-z]+$';
@@ -86,6 +96,12 @@ export function loadWebFiles(webDir: string = WEB_DIR): Map<string, WebFile> {
     }
     const urlPath = `/assets/${name}`;
     files.set(urlPath, webFile(urlPath, type, readFileSync(path.join(webDir, 'assets', name)), null));
+  }
+  const resolve = createRequire(import.meta.url).resolve;
+  for (const [name, specifier] of Object.entries(VENDOR_ASSETS)) {
+    const urlPath = `/assets/${name}`;
+    if (files.has(urlPath)) throw new Error(`web/assets/${name} would hide the ${specifier} asset of the same name`);
+    files.set(urlPath, webFile(urlPath, ASSET_TYPES[path.extname(name)] ?? 'application/octet-stream', readFileSync(resolve(specifier)), null));
   }
   return files;
 }
