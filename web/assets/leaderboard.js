@@ -4,7 +4,8 @@
 import { el, setText, sparkline } from './dom.js';
 import { direction, formatDrawdown, formatMarketClock, formatMarketMinute, formatMoney, formatRatio, formatSignedPercent } from './format.js';
 import { followActivity, followLeaderboard, getJson } from './live.js';
-import { changedTeams, decodeHistory, decodeLeaderboard, describeActivity, nextSeries, summarise, unwrapActivity } from './model.js';
+import { changedTeams, decodeHistory, decodeLeaderboard, nextSeries, summarise } from './model.js';
+import { createTicker } from './ticker.js';
 
 const ACTIVITY_LIMIT = 50;
 /** A screen reader hears the board at most this often unless the leader changes. */
@@ -24,6 +25,9 @@ const series = new Map();
 const rowsByTeam = new Map();
 const names = new Map();
 let lastAnnouncement = { at: 0, leader: '' };
+const ticker = createTicker((teamId) => names.get(teamId) ?? teamId);
+/** Ticker lines on the page by key (a summed line is updated in place). */
+const tickerItems = new Map();
 
 const CONNECTION_TEXT = {
   connecting: 'Connecting…',
@@ -126,16 +130,24 @@ function render(payload) {
     }
   }
   haltedBanner.hidden = !board.competitionHalted;
+  ticker.setMarketMinute(board.minute);
   current = board;
   announce(board);
 }
 
 function addActivity(data) {
-  const line = describeActivity(unwrapActivity(data), (teamId) => names.get(teamId) ?? teamId);
+  const line = ticker.push(data);
   if (!line) return;
-  const item = el('li', { class: line.kind }, el('time', { datetime: new Date(line.at).toISOString() }, formatMarketClock(line.at)), line.text);
+  const shown = tickerItems.get(line.key);
+  if (line.replace && shown?.isConnected) {
+    setText(shown.lastChild, line.text);
+    return;
+  }
+  const item = el('li', { class: line.kind }, el('time', { datetime: new Date(line.at).toISOString() }, formatMarketClock(line.at)), el('span', {}, line.text));
   activityList.prepend(item);
+  tickerItems.set(line.key, item);
   while (activityList.childElementCount > ACTIVITY_LIMIT) activityList.lastElementChild?.remove();
+  for (const [key, element] of tickerItems) if (!element.isConnected) tickerItems.delete(key);
   activityEmpty.hidden = true;
 }
 
