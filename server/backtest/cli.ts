@@ -2,14 +2,17 @@
 import path from 'node:path';
 import { ReplaySource } from '../../data/market/replaySource.ts';
 import { checkStrategy, compileStrategy } from '../../loaders/index.ts';
+import { loadRegistryFile } from '../../registry/load.ts';
+import type { Registry } from '../../registry/schema.ts';
 import { SandboxPool } from '../../sandbox/index.ts';
 import { checkReportText } from '../cli/commands/check.ts';
 import { uniqueNames } from '../offline/replayRun.ts';
 import { toMoney } from '../trading/money.ts';
-import { DEFAULT_RISK, riskLimitsFrom } from '../trading/risk/limits.ts';
-import { runBacktest, type BacktestMinute, type BacktestStrategy } from './engine.ts';
+import { riskLimitsFrom } from '../trading/risk/limits.ts';
+import { runBacktest, type BacktestMinute, type BacktestOutcome, type BacktestStrategy } from './engine.ts';
 import { progressBar } from './progress.ts';
-import { buildReport, leaderboardText, writeTeamFiles } from './report.ts';
+import { buildReport, leaderboardText, writeTeamFiles, type BacktestReport } from './report.ts';
+import { BacktestUsageError, backtestSettings, parseRiskOverrides, type BacktestSettings } from './settings.ts';
 import { syntheticMarket, type SyntheticOptions } from './synthetic.ts';
 
 export interface BacktestCommandOptions {
@@ -25,9 +28,11 @@ export interface BacktestCommandOptions {
   params?: string;
   cpuMs?: string;
   skipStaticCheck?: boolean;
+  registry?: string;
+  risk?: string[];
 }
 
-export class BacktestUsageError extends Error {}
+export { BacktestUsageError };
 
 /** Relative to the working directory when inside it, absolute otherwise. */
 function shownPath(file: string): string {
@@ -73,7 +78,8 @@ interface MarketInput {
   description: string;
 }
 
-async function loadMarket(options: BacktestCommandOptions): Promise<MarketInput> {
+/** The minutes to replay; with a registry, only its universe's bars (what the live tick would deliver). */
+async function loadMarket(options: BacktestCommandOptions, universe: readonly string[] | null): Promise<MarketInput> {
   const data = options.data ?? [];
   if (options.synthetic === true && data.length > 0) throw new BacktestUsageError('give either --data <csv>... or --synthetic, not both');
   if (options.synthetic !== true && data.length === 0) throw new BacktestUsageError('no market data: give --data <csv>... (timestamp,symbol,open,high,low,close,volume) or --synthetic');
@@ -82,13 +88,13 @@ async function loadMarket(options: BacktestCommandOptions): Promise<MarketInput>
     const source = await ReplaySource.fromCsvFiles(data);
     if (source.range === null) throw new BacktestUsageError(`${data.join(', ')}: no regular-session bars to backtest on`);
     const minutes: BacktestMinute[] = [];
-    for await (const snapshot of source.minutes(source.range.first, source.range.end, source.symbols)) minutes.push(snapshot);
-    return { minutes, totalMinutes: minutes.length, universe: [...source.symbols], description: data.map((file) => path.basename(file)).join(', ') };
+    for await (const snapshot of source.minutes(source.range.first, source.range.end, universe ?? source.symbols)) minutes.push(snapshot);
+    return { minutes, totalMinutes: minutes.length, universe: [...(universe ?? source.symbols)], description: data.map((file) => path.basename(file)).join(', ') };
   }
   const synthetic: SyntheticOptions = {
     days: numberOption('--days', options.days, 5, (v) => Number.isInteger(v) && v >= 1 && v <= 260, 'a whole number of trading days from 1 to 260'),
     seed: numberOption('--seed', options.seed, 1, (v) => Number.isSafeInteger(v), 'an integer'),
-    ...(options.symbols === undefined ? {} : { symbols: parseSymbols(options.symbols) }),
+    ...(options.symbols === undefined ? (universe === null ? {} : { symbols: [...universe] }) : { symbols: parseSymbols(options.symbols) }),
   };
   const market = syntheticMarket(synthetic);
   return {
@@ -107,7 +113,7 @@ function parseSymbols(raw: string): string[] {
   return symbols;
 }
 
-async function prepare(dirs: readonly string[], options: BacktestCommandOptions, params: Record<string, unknown>): Promise<BacktestStrategy[] | undefined> {
+async function prepare(dirs: readonly string[], options: BacktestCommandOptions, settings: BacktestSettings): Promise<BacktestStrategy[] | undefined> {
   const ids = uniqueNames(dirs.map((dir) => path.basename(path.resolve(dir))));
   const teamIds = teamIdsFor(ids);
   const strategies: BacktestStrategy[] = [];
@@ -121,7 +127,18 @@ async function prepare(dirs: readonly string[], options: BacktestCommandOptions,
         continue;
       }
     }
-    strategies.push({ id: ids[index] ?? dir, teamId: teamIds[index] ?? 'strategy', compiled: await compileStrategy(dir), params });
+    const id = ids[index] ?? dir;
+    const team = settings.team(id);
+    if (options.registry !== undefined && !team.registered) process.stderr.write(`qtc: ${id} is not a team of ${options.registry}: it runs with the competition's settings and no params of its own\n`);
+    strategies.push({
+      id,
+      teamId: teamIds[index] ?? 'strategy',
+      compiled: await compileStrategy(dir),
+      params: team.params,
+      limits: riskLimitsFrom(team.risk),
+      ...(team.cpuMs === undefined ? {} : { cpuMs: team.cpuMs }),
+      ...(team.memoryMb === undefined ? {} : { memoryMb: team.memoryMb }),
+    });
   }
   if (rejected) {
     process.stderr.write('qtc: not running the backtest: fix the findings above (qtc check <dir>)\n');
@@ -130,13 +147,35 @@ async function prepare(dirs: readonly string[], options: BacktestCommandOptions,
   return strategies;
 }
 
-export async function runBacktestCommand(dirs: string[], options: BacktestCommandOptions): Promise<void> {
-  const capital = numberOption('--capital', options.capital, 100_000, (v) => Number.isFinite(v) && v > 0 && v <= 1e12, 'a positive amount of dollars');
+async function readRegistry(file: string | undefined): Promise<Registry | null> {
+  if (file === undefined) return null;
+  try {
+    return await loadRegistryFile(file);
+  } catch (error) {
+    throw new BacktestUsageError(`--registry: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** What a finished run leaves to its caller (`qtc backtest --report` writes its HTML from it). */
+export interface BacktestRun {
+  outcome: BacktestOutcome;
+  report: BacktestReport;
+  /** What the bars were, as printed on the first line. */
+  data: string;
+}
+
+export async function runBacktestCommand(dirs: string[], options: BacktestCommandOptions): Promise<BacktestRun | undefined> {
+  const capital = options.capital === undefined ? undefined : numberOption('--capital', options.capital, 100_000, (v) => Number.isFinite(v) && v > 0 && v <= 1e12, 'a positive amount of dollars');
   const slippageBps = numberOption('--slippage-bps', options.slippageBps, 0, (v) => Number.isFinite(v) && v >= 0 && v <= 1000, 'from 0 to 1000 basis points');
   const cpuMs = options.cpuMs === undefined ? undefined : numberOption('--cpu-ms', options.cpuMs, 200, (v) => Number.isInteger(v) && v >= 1 && v <= 10_000, 'an integer from 1 to 10000');
-  const params = parseParams(options.params);
-  const market = await loadMarket(options);
-  const strategies = await prepare(dirs, options, params);
+  const settings = backtestSettings(await readRegistry(options.registry), {
+    risk: parseRiskOverrides(options.risk ?? []),
+    ...(capital === undefined ? {} : { capital }),
+    ...(options.params === undefined ? {} : { params: parseParams(options.params) }),
+    ...(cpuMs === undefined ? {} : { cpuMs }),
+  });
+  const market = await loadMarket(options, settings.universe);
+  const strategies = await prepare(dirs, options, settings);
   if (strategies === undefined) {
     process.exitCode = 1;
     return;
@@ -154,9 +193,9 @@ export async function runBacktestCommand(dirs: string[], options: BacktestComman
       strategies,
       minutes: market.minutes,
       universe: market.universe,
-      capital: toMoney(capital),
+      capital: toMoney(settings.capital),
       slippageBps,
-      limits: riskLimitsFrom(DEFAULT_RISK),
+      limits: riskLimitsFrom(settings.risk),
       pool,
       onMinute: (done) => progress.update(done),
     });
@@ -174,4 +213,5 @@ export async function runBacktestCommand(dirs: string[], options: BacktestComman
   }
   if (options.json !== true) process.stderr.write(`done in ${(report.durationMs / 1000).toFixed(1)} s (${Math.round(report.bars / Math.max(report.durationMs / 1000, 1e-3)).toLocaleString('en-US')} bars/s)\n`);
   process.exitCode = outcome.loadFailures.length > 0 ? 1 : 0;
+  return { outcome, report, data: market.description };
 }

@@ -177,6 +177,73 @@ describe('qtc backtest', () => {
   });
 });
 
+// A competition's settings: $250,000 each, AAA only, orders up to $1M; team "capped" keeps a $1,000 limit.
+const registryFile = path.join(temp.dir, 'team_registry.yaml');
+writeFileSync(
+  registryFile,
+  [
+    'competition:',
+    '  name: Backtest test',
+    '  universe: [AAA]',
+    '  startingCash: 250000',
+    '  risk: { maxPositionPct: 1, maxOrderNotional: 1000000, maxOrdersPerMinute: 10 }',
+    'teams:',
+    '  - { id: allin, name: All in, repo: https://example.org/allin.git, params: { fraction: 0.99 } }',
+    '  - { id: capped, name: Capped, repo: https://example.org/capped.git, params: { fraction: 0.99 }, risk: { maxOrderNotional: 1000 } }',
+    '',
+  ].join('\n'),
+);
+const twoSymbols = path.join(temp.dir, 'two-symbols.csv');
+writeFileSync(twoSymbols, [...readFileSync(smallCsv, 'utf8').trim().split('\n'), '2025-07-08T13:30:00Z,BBB,5,5,5,5,1000', '2025-07-08T13:31:00Z,BBB,5,5,5,5,1000', ''].join('\n'));
+// On its first minute: buys AAA with a fraction of its cash (params.fraction, default a half), and 1 BBB.
+const allInSource = `export default class AllIn {
+  constructor(params) { this.fraction = params.fraction ?? 0.5; }
+  generateSignal(team, bars, prices) {
+    if (bars.AAA.close.length !== 1) return null;
+    return [{ symbol: 'AAA', action: 'buy', quantity: Math.floor((team.cash * this.fraction) / prices.AAA / 1.05) }, { symbol: 'BBB', action: 'buy', quantity: 1 }];
+  }
+}`;
+const allIn = strategyFolder('allin', allInSource);
+const capped = strategyFolder('capped', allInSource);
+
+describe('qtc backtest --registry', () => {
+  it('trades under the competition\'s universe, cash, risk limits and team params, with --capital and --risk overrides', async () => {
+    // Built-in defaults: $100,000, half the cash in AAA, BBB in the universe of the data.
+    const plain = parseReport((await qtc([allIn, '--data', twoSymbols, '--json'])).stdout).teams[0];
+    expect(plain?.trades.map((t) => [t.symbol, t.quantity])).toEqual([['AAA', 4668], ['BBB', 1]]);
+
+    const result = await qtc([allIn, capped, idle, '--data', twoSymbols, '--registry', registryFile, '--json']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('idle is not a team of');
+    const teams = parseReport(result.stdout).teams;
+    const team = (id: string) => teams.find((t) => t.id === id);
+    // 99% of $250,000 in AAA (the default $50,000 order limit would refuse it); BBB is outside the universe.
+    expect(team('allin')?.trades.map((t) => [t.symbol, t.quantity, t.price])).toEqual([['AAA', 23109, 10.4]]);
+    expect(team('allin')?.finalEquity).toBe(268_487.2); // 250,000 + 23,109 × (11.20 last close − 10.40)
+    expect(team('allin')?.errors.map((e) => [e.kind, e.message])).toEqual([['unknown_symbol', "signal 2 (buy 1 BBB): BBB is not in the competition's universe"]]);
+    expect(team('capped')?.trades).toEqual([]);
+    expect(team('capped')?.errors[0]?.message).toContain('above the $1,000.00 limit per order');
+    expect(team('idle')?.finalEquity).toBe(250_000);
+
+    const overridden = await qtc([allIn, '--data', twoSymbols, '--registry', registryFile, '--capital', '50000', '--risk', 'maxOrderNotional=10', '--json']);
+    expect(overridden.code).toBe(0);
+    const limited = parseReport(overridden.stdout).teams[0];
+    expect(limited?.finalEquity).toBe(50_000);
+    expect(limited?.errors.map((e) => [e.kind, e.message.split(':')[0]])).toEqual([['max_order_notional', 'signal 1 (buy 4621 AAA)'], ['unknown_symbol', 'signal 2 (buy 1 BBB)']]);
+  });
+
+  it('refuses an unknown --risk key, a limit the registry\'s rules forbid, and an invalid registry, with exit 2', async () => {
+    const unknown = await qtc([idle, '--synthetic', '--risk', 'maxLeverage=2']);
+    expect([unknown.code, unknown.stderr]).toEqual([2, expect.stringContaining('--risk takes key=value with a key among maxPositionPct') as unknown]);
+    const tooBig = await qtc([idle, '--synthetic', '--risk', 'maxPositionPct=2']);
+    expect([tooBig.code, tooBig.stderr]).toEqual([2, expect.stringContaining('maxPositionPct: Too big') as unknown]);
+    const broken = path.join(temp.dir, 'broken.yaml');
+    writeFileSync(broken, 'competition:\n  name: x\n');
+    const invalid = await qtc([idle, '--synthetic', '--registry', broken]);
+    expect([invalid.code, invalid.stderr]).toEqual([2, expect.stringContaining('--registry: ') as unknown]);
+  });
+});
+
 describe.skipIf(!existsSync(spyBars) || !existsSync(sparseBars))('qtc backtest on the real bars in ../shared/data/bars', () => {
   it('runs the examples over SPY, deterministically, with a leaderboard', async () => {
     const args = [...examples, '--data', spyBars, '--json'];

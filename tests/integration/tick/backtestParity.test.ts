@@ -110,8 +110,9 @@ describe('qtc backtest and the live tick', () => {
       expect(tick.status, JSON.stringify(tick.errors)).toBe('completed');
     }
 
-    const backtest = await qtcBacktest([...dirs, '--data', csv, '--json', '--out', outDir]);
-    expect(backtest.stderr).toContain('wrote');
+    // The same competition: the backtest reads the registry file the worker runs on.
+    const backtest = await qtcBacktest([...dirs, '--data', csv, '--registry', fixture.registryFile, '--json', '--out', outDir]);
+    expect(backtest.stderr).toMatch(/^wrote /);
     expect(backtest.code).toBe(0);
     const report = JSON.parse(backtest.stdout) as Report;
     const standings = await readStandings(fixture.pool, new Set());
