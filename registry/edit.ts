@@ -22,7 +22,11 @@ export interface NewTeam {
   enabled?: boolean;
 }
 
-export type RegistryEdit = { kind: 'add-team'; team: NewTeam } | { kind: 'set-enabled'; teamId: string; enabled: boolean };
+export type RegistryEdit =
+  | { kind: 'add-team'; team: NewTeam }
+  | { kind: 'set-enabled'; teamId: string; enabled: boolean }
+  /** Takes the team out of the file; the server then marks it removed in Postgres (its history stays). */
+  | { kind: 'remove-team'; teamId: string };
 
 export type EditResult =
   | { ok: true; text: string; registry: Registry; changed: boolean }
@@ -129,11 +133,37 @@ function setEnabled(text: string, doc: Document.Parsed, teamId: string, enabled:
   return splice(withNewline, at, 0, `${indent}enabled: ${value}\n`);
 }
 
+function removeTeam(text: string, doc: Document.Parsed, teamId: string): string | EditResult {
+  const teams = doc.get('teams', true);
+  const index = isSeq(teams) ? teams.items.findIndex((candidate) => isMap(candidate) && candidate.get('id') === teamId) : -1;
+  if (!isSeq(teams) || index === -1) return refuse(`no team "${teamId}" in the registry`);
+  if (teams.flow) return refuse('"teams" is written as a flow list [ … ]; rewrite it as a block list (one "- id: …" per team) to edit it with qtc admin');
+  const item = teams.items[index] as YAMLMap;
+  const [itemStart, valueEnd] = item.range!;
+  const start = lineStart(text, itemStart);
+  // The dash must open the item's first line (`- id: …`), so removing whole lines removes exactly the item.
+  if (!/^[ \t]*-[ \t]+$/.test(text.slice(start, itemStart))) return refuse(`teams entry "${teamId}" has an unusual layout; remove it by hand`);
+  // A block entry ends after its last line's newline; a flow entry (`- { … }  # comment`) at the end of its line.
+  const { text: withNewline, at: end } = valueEnd > 0 && text[valueEnd - 1] === '\n' ? { text, at: valueEnd } : afterLine(text, valueEnd);
+  const removed = splice(withNewline, start, end - start, '');
+  if (teams.items.length > 1) return removed;
+  // It was the only team: `teams:` alone would mean null, so it becomes `teams: []`.
+  const root = doc.contents;
+  const pair = isMap(root) ? root.items.find((candidate) => isScalar(candidate.key) && candidate.key.value === 'teams') : undefined;
+  const keyEnd = pair && isScalar(pair.key) ? pair.key.range?.[1] : undefined;
+  const colon = keyEnd === undefined ? -1 : removed.indexOf(':', keyEnd);
+  if (colon === -1 || colon > start) return refuse('the "teams:" line has an unusual layout; remove the team by hand');
+  return splice(removed, colon + 1, 0, ' []');
+}
+
 /** True when `after` differs from `before` by exactly the edit: nothing else in the file changed meaning. */
 function onlyTheEdit(before: Registry, after: Registry, edit: RegistryEdit): boolean {
   if (edit.kind === 'set-enabled') {
     const expected = { ...before, teams: before.teams.map((team) => (team.id === edit.teamId ? { ...team, enabled: edit.enabled } : team)) };
     return JSON.stringify(after) === JSON.stringify(expected);
+  }
+  if (edit.kind === 'remove-team') {
+    return JSON.stringify(after) === JSON.stringify({ ...before, teams: before.teams.filter((team) => team.id !== edit.teamId) });
   }
   const added = after.teams.at(-1);
   if (!added || JSON.stringify({ ...after, teams: after.teams.slice(0, -1) }) !== JSON.stringify(before)) return false;
@@ -156,7 +186,8 @@ export function editRegistryText(text: string, edit: RegistryEdit): EditResult {
     if (team?.enabled === edit.enabled) return { ok: true, text, registry: before.registry, changed: false };
   }
   const doc = parseDocument(text, { keepSourceTokens: false });
-  const edited = edit.kind === 'add-team' ? addTeam(text, doc, edit.team) : setEnabled(text, doc, edit.teamId, edit.enabled);
+  const edited =
+    edit.kind === 'add-team' ? addTeam(text, doc, edit.team) : edit.kind === 'remove-team' ? removeTeam(text, doc, edit.teamId) : setEnabled(text, doc, edit.teamId, edit.enabled);
   if (typeof edited !== 'string') return edited;
   const after = parseRegistry(edited);
   if (!after.ok) return refuse(`the edit would make the registry invalid, so the file was not changed: ${describe(after.errors)}`, after.errors);

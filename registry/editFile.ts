@@ -21,7 +21,15 @@ export interface FileEditResult {
  * one, never half of it. Refuses if the file changed while the edit was prepared, rather than
  * overwriting someone else's change.
  */
-export async function editRegistryFile(file: string, edit: RegistryEdit): Promise<FileEditResult> {
+export interface EditFileOptions {
+  /**
+   * Runs on the registry the edit would make, before anything is written; throwing refuses the edit
+   * (`qtc admin teams add` checks the new team's repository there, as the Git sync would).
+   */
+  check?: (registry: Registry) => Promise<void>;
+}
+
+export async function editRegistryFile(file: string, edit: RegistryEdit, options: EditFileOptions = {}): Promise<FileEditResult> {
   // Through a symlink, the link stays and its target is replaced.
   const target = await realpath(file).catch((error: unknown) => {
     throw new RegistryEditRefused(`cannot read the team registry ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
@@ -30,6 +38,7 @@ export async function editRegistryFile(file: string, edit: RegistryEdit): Promis
   const result = editRegistryText(original, edit);
   if (!result.ok) throw new RegistryEditRefused(`${file}: ${result.message}`);
   if (!result.changed) return { file, changed: false, registry: result.registry };
+  await options.check?.(result.registry);
 
   const { mode } = await stat(target);
   const temporary = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);

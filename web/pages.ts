@@ -20,7 +20,7 @@ export interface WebFile {
 }
 
 /** Pages by URL path. The status page moved from `/` to `/status` when the leaderboard took the root. */
-export const PAGES = { '/': 'leaderboard.html', '/team': 'team.html', '/status': 'status.html' } as const;
+export const PAGES = { '/': 'leaderboard.html', '/team': 'team.html', '/status': 'status.html', '/admin': 'admin.html' } as const;
 
 const ASSET_TYPES: Readonly<Record<string, string>> = {
   '.js': 'text/javascript; charset=utf-8',

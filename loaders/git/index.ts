@@ -1,6 +1,6 @@
 // Public surface of loaders/git: syncing team repositories and the webhook that triggers it.
 export { startGitSync, UnknownTeamError, type GitSync, type GitSyncDeps } from './gitSync.ts';
-export { syncTeam, type TeamSyncContext, type TeamSyncResult } from './syncTeam.ts';
+export { syncTeam, validateTeamSource, type TeamSyncContext, type TeamSyncResult, type ValidSource } from './syncTeam.ts';
 export { DEFAULT_GIT_LIMITS, type GitLimits } from './limits.ts';
 export { GitSyncError, teamVisibleText, type SyncErrorKind } from './syncError.ts';
 export { listSyncStates, readSyncState, type SyncState } from './syncState.ts';

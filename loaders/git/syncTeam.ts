@@ -38,7 +38,7 @@ export type TeamSyncResult =
   | { teamId: string; outcome: 'activated' | 'rejected'; sha: string; version: VersionSummary }
   | { teamId: string; outcome: 'failed'; kind: SyncErrorKind; error: string; sha: string | null; /** The same error as last time. */ repeated: boolean };
 
-interface ValidSource {
+export interface ValidSource {
   source: RepoSource;
   branch: string;
   folder: string;
@@ -48,7 +48,12 @@ async function realRoots(roots: readonly string[]): Promise<string[]> {
   return Promise.all(roots.map((root) => realpath(root).catch(() => path.resolve(root))));
 }
 
-async function validateTeamSource(team: TeamEntry, context: TeamSyncContext): Promise<ValidSource> {
+/**
+ * The checks every sync makes before git runs: the repository (transport, host, local path under an
+ * allowed root, symbolic links included), the branch name and the strategy folder. Throws GitSyncError
+ * ('refused', or 'unreachable' for a local repository that does not exist). `qtc admin teams add` uses it too.
+ */
+export async function validateTeamSource(team: Pick<TeamEntry, 'repo' | 'branch' | 'path'>, context: Pick<TeamSyncContext, 'localPathBase' | 'allowedLocalRoots'>): Promise<ValidSource> {
   const classified = classifyRepo(team.repo, { base: context.localPathBase, allowedRoots: context.allowedLocalRoots });
   if (!classified.ok) throw new GitSyncError('refused', classified.reason);
   const branchProblem = validateBranch(team.branch);

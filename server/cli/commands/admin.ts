@@ -6,7 +6,12 @@ interface JsonOption {
   json?: boolean;
 }
 
-/** `qtc admin …`: teams (edits team_registry.yaml) and API keys (in Postgres). */
+interface HaltCliOptions extends JsonOption {
+  team?: string;
+  reason?: string;
+}
+
+/** `qtc admin …`: teams (edits team_registry.yaml), API keys, halts and the state of the competition (in Postgres). */
 export function registerAdminCommand(program: Command): void {
   const admin = program
     .command('admin')
@@ -23,7 +28,7 @@ export function registerAdminCommand(program: Command): void {
     });
   teams
     .command('add')
-    .description('add a team to the registry file (atomic write; the running server picks it up)')
+    .description("add a team to the registry file (atomic write; the running server picks it up); the repository, branch and path must pass the server's Git sync checks")
     .argument('<id>', 'slug: 2-32 characters, a-z, 0-9 and dashes')
     .requiredOption('--name <name>', 'display name')
     .requiredOption('--repo <url-or-path>', 'Git URL (https or ssh) or an allow-listed local path')
@@ -35,6 +40,14 @@ export function registerAdminCommand(program: Command): void {
     .action(async (id: string, options: TeamAddOptions) => {
       const { addTeamCommand } = await import('./adminTeams.ts');
       await addTeamCommand(id, options).catch(reportFatal);
+    });
+  teams
+    .command('remove')
+    .description('take a team out of the registry file; the server marks it removed (never deletes it): its strategy stops and its keys stop working, its history stays')
+    .argument('<id>', 'team id')
+    .action(async (id: string) => {
+      const { removeTeamCommand } = await import('./adminTeams.ts');
+      await removeTeamCommand(id).catch(reportFatal);
     });
   for (const [name, enabled] of [
     ['disable', false],
@@ -49,6 +62,62 @@ export function registerAdminCommand(program: Command): void {
         await setTeamEnabledCommand(id, enabled).catch(reportFatal);
       });
   }
+
+  admin
+    .command('status')
+    .description('every team with its state (enabled, halted, quarantined), active version, Git sync and last error; and whether the competition is halted')
+    .option('--json', 'print {competition: {halt}, teams: [...]} as GET /api/v1/admin/status does')
+    .action(async (options: JsonOption) => {
+      const { statusCommand } = await import('./adminOps.ts');
+      await statusCommand(options).catch(reportFatal);
+    });
+  admin
+    .command('halt')
+    .description('halt the competition (no strategy runs, no order is sent) or one team (--team) from the next minute; audited')
+    .option('--team <id>', 'halt only this team')
+    .option('--reason <text>', 'why (recorded with the halt and shown to everyone)')
+    .option('--json', 'print {changed, announced, halt: {reason, halted_at, halted_by}}')
+    .action(async (options: HaltCliOptions) => {
+      const { haltCommand } = await import('./adminOps.ts');
+      await haltCommand(options).catch(reportFatal);
+    });
+  admin
+    .command('resume')
+    .description('resume the competition, or one team (--team), from the next minute; audited')
+    .option('--team <id>', 'resume only this team')
+    .option('--json', 'print {changed, announced, halt: null}')
+    .action(async (options: { team?: string; json?: boolean }) => {
+      const { resumeCommand } = await import('./adminOps.ts');
+      await resumeCommand(options).catch(reportFatal);
+    });
+  admin
+    .command('sync')
+    .description("fetch and evaluate a team's repository now (or every enabled team's), through the running server's Git sync; needs an admin key in QTC_ADMIN_KEY or QTC_ADMIN_KEYS")
+    .argument('[team]', 'only this team')
+    .option('--server <url>', 'the running server (default http://HOST:PORT from the environment)')
+    .option('--json', 'print {results: [{team_id, outcome, sha, …}]}')
+    .action(async (team: string | undefined, options: { server?: string; json?: boolean }) => {
+      const { syncCommand } = await import('./adminOps.ts');
+      await syncCommand(team, options).catch(reportFatal);
+    });
+  admin
+    .command('ticks')
+    .description('the latest minutes, newest first: status, attempts, teams run and milliseconds per stage')
+    .option('--limit <n>', 'how many minutes (default 20, at most 1000)')
+    .option('--json', 'print {ticks: [...]} as GET /api/v1/admin/ticks does')
+    .action(async (options: { limit?: string; json?: boolean }) => {
+      const { ticksCommand } = await import('./adminOps.ts');
+      await ticksCommand(options).catch(reportFatal);
+    });
+  admin
+    .command('reconciliation')
+    .description('the latest broker-versus-books reconciliation and the broker events attributed to no team')
+    .option('--audit', 'also recompute every book from its fills and list the differences')
+    .option('--json', 'print {report, unattributed, audit?} as GET /api/v1/admin/reconciliation does')
+    .action(async (options: { audit?: boolean; json?: boolean }) => {
+      const { reconciliationCommand } = await import('./adminOps.ts');
+      await reconciliationCommand(options).catch(reportFatal);
+    });
 
   const keys = admin.command('keys').description('issue, rotate, revoke and list team API keys');
   keys

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { recordAuditEvent } from '../../../data/postgres/audit.ts';
 import type { PgPool } from '../../../data/postgres/pool.ts';
 import { issueWebhookSecret } from '../../../loaders/git/webhookSecrets.ts';
 import type { ApiKeyInfo, ApiKeyStore } from '../../../registry/keys/store.ts';
@@ -29,6 +30,8 @@ export interface AdminRouteDeps {
 }
 
 const refusals = { 401: errorSchema, 403: errorSchema } as const;
+/** Grouped with the other admin routes in /docs, which sends the key given under "Authorize". */
+const documented = (summary: string) => ({ tags: ['admin'], security: [{ bearer: [] }], summary });
 const SHOWN_ONCE = 'This key is shown once and cannot be recovered: only its hash is stored. Send it as "Authorization: Bearer <key>".';
 
 function iso(date: Date | null): string | null {
@@ -67,7 +70,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
   // The team registry in force and the last rejected edit, if any.
   app.get(
     '/api/v1/admin/registry',
-    { onRequest, schema: { response: { 200: registryStatusSchema, ...refusals } } },
+    { onRequest, schema: { ...documented('The team registry in force and its last rejected edit (errors with line and column)'), response: { 200: registryStatusSchema, ...refusals } } },
     (_request, reply) => reply.send(statusJson(deps.registry.status())),
   );
 
@@ -77,12 +80,15 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
     {
       onRequest,
       schema: {
+        ...documented('Reloads team_registry.yaml now; an invalid file is refused (422) and the registry in force stays'),
         response: { 200: reloadResultSchema, 422: reloadFailedSchema, ...refusals },
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
       const outcome = await deps.registry.reload('manual');
       const registry = statusJson(deps.registry.status());
+      // The reload itself is audited by the registry (as the system); this says which admin asked.
+      await recordAuditEvent(deps.pool, { actor: actorOf(request), kind: 'registry.reload-requested', subject: registry.file, details: { outcome: outcome.result } });
       if (outcome.result === 'failed') {
         const problems = outcome.failure.errors.map((e) => `${e.line > 0 ? `${e.line}:${e.column} ` : ''}${e.path ? `${e.path}: ` : ''}${e.message}`);
         return reply.code(422).send({ error: 'registry_rejected', message: `the registry in force stays: ${problems.join('; ')}`, registry });
@@ -94,7 +100,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
   // Every team in the database, removed ones included, with its number of working keys.
   app.get(
     '/api/v1/admin/teams',
-    { onRequest, schema: { response: { 200: teamListSchema, ...refusals } } },
+    { onRequest, schema: { ...documented('Every team in the database, removed ones included, with its number of working keys'), response: { 200: teamListSchema, ...refusals } } },
     async () => {
       const inRegistry = new Set(deps.registry.current().teams.map((team) => team.id));
       const teams = await listTeams(deps.pool, clock());
@@ -110,6 +116,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
     {
       onRequest,
       schema: {
+        ...documented('API keys (never their secrets), of one team with ?team='),
         querystring: { type: 'object', properties: { team: teamIdParams.properties.id } },
         response: { 200: keyListSchema, ...refusals },
       },
@@ -120,7 +127,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
   // Issues an API key for the team; the key is in this answer only.
   app.post<{ Params: { id: string } }>(
     '/api/v1/admin/teams/:id/keys',
-    { onRequest, schema: { params: teamIdParams, response: { 201: issuedKeySchema, 404: errorSchema, ...refusals } } },
+    { onRequest, schema: { ...documented('Issues an API key for the team; the key is in this answer only'), params: teamIdParams, response: { 201: issuedKeySchema, 404: errorSchema, ...refusals } } },
     async (request, reply) => {
       const issued = await deps.keys.issue(request.params.id, actorOf(request));
       return noStore(reply).code(201).send({ key: issued.key, info: keyJson(issued.info), notice: SHOWN_ONCE });
@@ -133,6 +140,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
     {
       onRequest,
       schema: {
+        ...documented('Replaces a key with a new one (in this answer only); the old key works for KEY_ROTATION_GRACE_MS'),
         params: keyIdParams,
         response: { 201: rotatedKeySchema, 404: errorSchema, 409: errorSchema, ...refusals },
       },
@@ -149,7 +157,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
   // Revokes a key at once.
   app.delete<{ Params: { keyId: string } }>(
     '/api/v1/admin/keys/:keyId',
-    { onRequest, schema: { params: keyIdParams, response: { 200: { type: 'object', required: ['key'], properties: { key: keyInfoSchema } }, 404: errorSchema, ...refusals } } },
+    { onRequest, schema: { ...documented('Revokes a key at once'), params: keyIdParams, response: { 200: { type: 'object', required: ['key'], properties: { key: keyInfoSchema } }, 404: errorSchema, ...refusals } } },
     async (request) => ({ key: keyJson(await deps.keys.revoke(request.params.keyId, actorOf(request))) }),
   );
 
@@ -159,6 +167,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
     {
       onRequest,
       schema: {
+        ...documented("Creates or replaces the secret of the team's Git webhook (in this answer only)"),
         params: teamIdParams,
         response: { 201: webhookSecretSchema, 404: errorSchema, ...refusals },
       },

@@ -3,7 +3,8 @@
  * team's repository now, roll a team back to an earlier strategy version, the reconciliation report
  * and the recent ticks with their timings per stage.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { recordAuditEvent } from '../../../data/postgres/audit.ts';
 import type { PgPool } from '../../../data/postgres/pool.ts';
 import { createLedger } from '../../../data/postgres/ledger/ledger.ts';
 import type { RedisClient } from '../../../data/redis/client.ts';
@@ -15,6 +16,7 @@ import { haltCompetition, haltTeam, HaltError, readHaltState, resumeCompetition,
 import { listRecentTicks } from '../../control/teamQueries.ts';
 import { HttpError } from '../plugins/index.ts';
 import { errorSchema, teamIdParams } from './adminSchemas.ts';
+import { registerAdminStatusRoute } from './adminStatus.ts';
 
 export interface AdminOpsRouteDeps {
   pg: PgPool;
@@ -29,11 +31,25 @@ export interface AdminOpsRouteDeps {
 const refusals = { 401: errorSchema, 403: errorSchema } as const;
 const security = [{ bearer: [] }];
 const anyObject = { type: 'object', additionalProperties: true } as const;
+/** The reason is optional: without one (or without any body) the halt records DEFAULT_HALT_REASON. */
 const reasonBody = {
   type: 'object',
-  required: ['reason'],
   properties: { reason: { type: 'string', minLength: 1, maxLength: 500 } },
 } as const;
+
+/** What a halt records when the admin gave no reason. */
+export const DEFAULT_HALT_REASON = 'halted by an admin (no reason given)';
+
+/**
+ * A POST without a body (`curl -X POST …/halt`) reaches validation as `undefined`, which a body
+ * schema refuses ("body must be object"); an absent body means "no options" here.
+ */
+function emptyBodyIsEmptyObject(request: FastifyRequest, _reply: FastifyReply, done: () => void): void {
+  if (request.body === undefined || request.body === null) request.body = {};
+  done();
+}
+
+const reasonOf = (body: { reason?: string } | undefined): string => body?.reason ?? DEFAULT_HALT_REASON;
 
 const haltJson = (halt: Halt | null) => halt && { reason: halt.reason, halted_at: halt.haltedAt.toISOString(), halted_by: halt.haltedBy };
 const changeJson = (change: HaltChange) => ({ changed: change.changed, halt: haltJson(change.halt), announced: change.announced });
@@ -85,10 +101,20 @@ export function registerAdminOpsRoutes(app: FastifyInstance, deps: AdminOpsRoute
     },
   );
 
-  app.post<{ Body: { reason: string } }>(
+  app.post<{ Body: { reason?: string } }>(
     '/api/v1/admin/halt',
-    { onRequest, schema: { tags, security, summary: 'Halts the whole competition from the next minute: no strategy runs, no order is sent', body: reasonBody, response: { 200: haltChangeSchema, 400: errorSchema, 409: errorSchema, ...refusals } } },
-    async (request) => changeJson(await haltCompetition(control, { reason: request.body.reason, actor: actorOf(request) }).catch(asHttpError)),
+    {
+      onRequest,
+      preValidation: emptyBodyIsEmptyObject,
+      schema: {
+        tags,
+        security,
+        summary: `Halts the whole competition from the next minute: no strategy runs, no order is sent. The body is optional; without a reason the halt records "${DEFAULT_HALT_REASON}"`,
+        body: reasonBody,
+        response: { 200: haltChangeSchema, 400: errorSchema, 409: errorSchema, ...refusals },
+      },
+    },
+    async (request) => changeJson(await haltCompetition(control, { reason: reasonOf(request.body), actor: actorOf(request) }).catch(asHttpError)),
   );
 
   app.post(
@@ -97,13 +123,21 @@ export function registerAdminOpsRoutes(app: FastifyInstance, deps: AdminOpsRoute
     async (request) => changeJson(await resumeCompetition(control, actorOf(request))),
   );
 
-  app.post<{ Params: { id: string }; Body: { reason: string } }>(
+  app.post<{ Params: { id: string }; Body: { reason?: string } }>(
     '/api/v1/admin/teams/:id/halt',
     {
       onRequest,
-      schema: { tags, security, summary: "Halts one team: its strategy stops running from the next minute", params: teamIdParams, body: reasonBody, response: { 200: haltChangeSchema, 400: errorSchema, 404: errorSchema, 409: errorSchema, ...refusals } },
+      preValidation: emptyBodyIsEmptyObject,
+      schema: {
+        tags,
+        security,
+        summary: `Halts one team: its strategy stops running from the next minute. The body is optional; without a reason the halt records "${DEFAULT_HALT_REASON}"`,
+        params: teamIdParams,
+        body: reasonBody,
+        response: { 200: haltChangeSchema, 400: errorSchema, 404: errorSchema, 409: errorSchema, ...refusals },
+      },
     },
-    async (request) => changeJson(await haltTeam(control, request.params.id, { reason: request.body.reason, actor: actorOf(request) }).catch(asHttpError)),
+    async (request) => changeJson(await haltTeam(control, request.params.id, { reason: reasonOf(request.body), actor: actorOf(request) }).catch(asHttpError)),
   );
 
   app.post<{ Params: { id: string } }>(
@@ -116,17 +150,26 @@ export function registerAdminOpsRoutes(app: FastifyInstance, deps: AdminOpsRoute
     '/api/v1/admin/sync',
     {
       onRequest,
+      preValidation: emptyBodyIsEmptyObject,
       schema: {
         tags,
         security,
         summary: "Fetches and evaluates a team's repository now (or every enabled team's); answers when done",
-        body: { type: ['object', 'null'], properties: { team: teamIdParams.properties.id } },
+        body: { type: 'object', properties: { team: teamIdParams.properties.id } },
         response: { 200: { type: 'object', required: ['results'], properties: { results: { type: 'array', items: anyObject } } }, 404: errorSchema, 503: errorSchema, ...refusals },
       },
     },
     async (request) => {
       if (!deps.syncNow) throw new HttpError(503, 'git_sync_unavailable', 'the Git sync does not run in this process (qtc all runs it)');
-      const results = await deps.syncNow(request.body?.team).catch(asHttpError);
+      const team = request.body?.team;
+      const results = await deps.syncNow(team).catch(asHttpError);
+      // Who asked for it; what each sync found is audited by the sync itself (versions, failures).
+      await recordAuditEvent(deps.pg, {
+        actor: actorOf(request),
+        kind: 'git.sync-requested',
+        ...(team === undefined ? {} : { subject: team }),
+        details: { outcomes: results.map((result) => ({ team: result.teamId, outcome: result.outcome, sha: result.sha })) },
+      });
       return {
         results: results.map((result) =>
           result.outcome === 'activated' || result.outcome === 'rejected'
@@ -216,4 +259,6 @@ export function registerAdminOpsRoutes(app: FastifyInstance, deps: AdminOpsRoute
     },
     async (request) => ({ ticks: await listRecentTicks(deps.pg, request.query.limit) }),
   );
+
+  registerAdminStatusRoute(app, { pg: deps.pg, auth: deps.auth });
 }

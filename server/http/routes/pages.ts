@@ -5,7 +5,8 @@ import { ASSET_NAME_PATTERN, loadWebFiles, matchesEtag, PAGES, type WebFile } fr
 
 /**
  * The pages people open: `/` the live leaderboard, `/team` the team dashboard, `/status` the server
- * status; their scripts and styles under `/assets/`. Browsers revalidate every time (`no-cache` with a
+ * status, `/admin` the admin console (the page is public; everything it shows comes from admin routes
+ * with the key typed into it); their scripts and styles under `/assets/`. Browsers revalidate every time (`no-cache` with a
  * strong ETag, 304 when unchanged), so a deploy is seen at once and an unchanged file costs a 304.
  */
 export function registerPageRoutes(app: FastifyInstance): void {
