@@ -4,6 +4,7 @@ import { registerAllCommand } from './commands/all.ts';
 import { registerApiCommand } from './commands/api.ts';
 import { registerBacktestCommand } from './commands/backtest.ts';
 import { registerCheckCommand } from './commands/check.ts';
+import { registerInitCommand } from './commands/init.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerVersionsCommand } from './commands/versions.ts';
 import { registerWorkerCommand } from './commands/worker.ts';
@@ -18,6 +19,7 @@ const program = new Command()
 registerAllCommand(program);
 registerApiCommand(program);
 registerCheckCommand(program);
+registerInitCommand(program);
 registerRunCommand(program);
 registerAdminCommand(program);
 registerBacktestCommand(program);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { StrategyCompileError, StrategyFolderError } from '../../../loaders/index.ts';
 import type { BacktestCommandOptions } from '../../backtest/cli.ts';
+import { rankTeams } from '../../backtest/report.ts';
 import { reportFatal } from '../fatal.ts';
 
 export function registerBacktestCommand(program: Command): void {
@@ -19,18 +20,26 @@ export function registerBacktestCommand(program: Command): void {
     .option('--risk <key=value>', 'override a risk limit, repeatable: maxPositionPct, maxOrderNotional, maxOrdersPerMinute, maxTradesPerDay, maxDailyLossPct (e.g. --risk maxOrderNotional=200000)', (value: string, previous: string[] = []) => [...previous, value])
     .option('--slippage-bps <bps>', 'market orders fill this many basis points worse than the next bar\'s open (default 0)')
     .option('--out <dir>', 'write <team>.trades.csv and <team>.equity.csv per strategy into this folder')
+    .option('--report <file.html>', 'write a self-contained HTML report: equity and drawdown charts with trades marked, per-symbol breakdown, trades, errors, metrics')
     .option('--params <json>', 'JSON object passed to every strategy constructor')
     .option('--cpu-ms <ms>', 'CPU limit per strategy call (default 200)')
     .option('--skip-static-check', 'run without the static check')
-    .action(async (dirs: string[], options: BacktestCommandOptions) => {
+    .action(async (dirs: string[], options: BacktestCommandOptions & { report?: string }) => {
       const { runBacktestCommand, BacktestUsageError } = await import('../../backtest/cli.ts');
-      await runBacktestCommand(dirs, options).catch((error: unknown) => {
-        if (error instanceof BacktestUsageError || error instanceof StrategyFolderError || error instanceof StrategyCompileError) {
-          process.stderr.write(`qtc: ${error.message}\n`);
-          process.exitCode = 2;
-          return;
-        }
-        reportFatal(error);
-      });
+      await runBacktestCommand(dirs, options)
+        .then(async (run) => {
+          if (options.report === undefined || run === undefined) return;
+          const { writeBacktestReport } = await import('../report/backtestReport.ts');
+          await writeBacktestReport(options.report, { ...run.outcome, data: run.data, durationMs: run.report.durationMs, failed: run.outcome.loadFailures, teams: rankTeams(run.outcome.teams), generatedAt: new Date() });
+          process.stderr.write(`wrote ${options.report}\n`);
+        })
+        .catch((error: unknown) => {
+          if (error instanceof BacktestUsageError || error instanceof StrategyFolderError || error instanceof StrategyCompileError) {
+            process.stderr.write(`qtc: ${error.message}\n`);
+            process.exitCode = 2;
+            return;
+          }
+          reportFatal(error);
+        });
     });
 }
