@@ -3,6 +3,7 @@
  * simulated venue an acceptance is pure, so every answer of the pass is recorded in one book-store batch;
  * a remote broker's answers are recorded as they come, in small batches (the router's defaults).
  */
+import { embeddedCalendar, type MarketCalendar, type Session } from '../../data/market/calendar.ts';
 import type { PendingSubmission } from '../../data/postgres/ledger/ledger.ts';
 import { createOrderRouter, type RateLimiter, type RouterLedger, type RouterProblem, type SubmissionResult } from '../trading/router/orderRouter.ts';
 import { brokerOf, type BookStore, type Execution } from './ports.ts';
@@ -16,9 +17,28 @@ export interface SubmitStageOptions {
   /** Only these teams' intents; null: every team's. */
   teamIds: ReadonlySet<string> | null;
   onProblem?: (problem: RouterProblem) => void;
+  /** The sessions the router's rule on orders near the close uses; default: the embedded NYSE calendar. */
+  calendar?: MarketCalendar;
 }
 
 export const unlimited: RateLimiter = { acquire: () => Promise.resolve() };
+
+/** A calendar that looks each date up once: the router asks it about every order, and sessions never change. */
+export function memoizedCalendar(calendar: MarketCalendar): MarketCalendar {
+  const sessions = new Map<string, Session | null>();
+  return {
+    sessionFor: (date) => {
+      let session = sessions.get(date);
+      if (session === undefined) {
+        session = calendar.sessionFor(date);
+        sessions.set(date, session);
+      }
+      return session;
+    },
+  };
+}
+
+const embeddedSessions = memoizedCalendar(embeddedCalendar);
 
 export async function submitStage(options: SubmitStageOptions): Promise<SubmissionResult[]> {
   const { books, execution, teamIds, now } = options;
@@ -43,6 +63,7 @@ export async function submitStage(options: SubmitStageOptions): Promise<Submissi
     ledger: passBooks,
     limiter: options.limiter,
     now,
+    calendar: options.calendar ?? embeddedSessions,
     batchSize: due.length,
     ...(execution.kind === 'sim' ? { recordBatchSize: due.length, recordWithinMs: Number.POSITIVE_INFINITY } : {}),
     ...(options.onProblem === undefined ? {} : { onProblem: options.onProblem }),
