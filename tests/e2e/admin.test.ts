@@ -7,7 +7,7 @@
  * checked too. No console error is allowed. Skips (and says why) where /usr/bin/chromium is missing.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -39,6 +39,7 @@ const screenshotDir = process.env.QTC_E2E_SCREENSHOTS ?? path.join(import.meta.d
 
 interface AdminWorld {
   pool: PgPool;
+  registryFile: string;
   apiKeys: ApiKeyStore;
   address: string;
   browser: Browser;
@@ -90,6 +91,7 @@ async function startAdminWorld(): Promise<AdminWorld> {
   });
   return {
     pool,
+    registryFile,
     apiKeys,
     address,
     browser,
@@ -238,6 +240,10 @@ describe.skipIf(!haveChromium)(browserSuiteTitle('admin console in headless Chro
     expect(authorizations).toEqual(new Set([`Bearer ${ADMIN_KEY}`]));
     expect(seen.urls.filter((url) => !url.startsWith(world.address))).toEqual([]);
     expect(seen.urls.some((url) => url.includes(ADMIN_KEY))).toBe(false);
+    if (screenshotDir) {
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await page.screenshot({ path: path.join(screenshotDir, 'admin-desktop-dark.png') });
+    }
     expect(seen.problems).toEqual([]);
     await context.close();
   });
@@ -264,6 +270,30 @@ describe.skipIf(!haveChromium)(browserSuiteTitle('admin console in headless Chro
     expect(await page.evaluate(() => globalThis.sessionStorage.getItem('qtc.admin'))).toBeNull();
     expect(seen.problems).toEqual([]);
     await context.close();
+  });
+
+  it('shows a rejected registry edit with line and column, and keeps the registry in force', async () => {
+    const page = await world.browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(20_000);
+    const seen = watch(page);
+    await signIn(page, world.address);
+    const good = readFileSync(world.registryFile, 'utf8');
+    writeFileSync(world.registryFile, good.replace('    repo: https://git.example.org/beta.git\n', '    repo: 42\n'));
+    try {
+      await page.click('#reload-registry');
+      await page.waitForSelector('#registry-errors li');
+      expect(await page.textContent('#registry-errors li')).toMatch(/^\d+:\d+ teams\[1\]\.repo: /);
+      expect(await page.textContent('#notice')).toBe('The registry file is invalid; the registry in force stays (errors below).');
+      expect(await page.textContent('#registry')).toContain('rejected');
+      expect(await page.locator('#teams tr').count()).toBe(2);
+    } finally {
+      writeFileSync(world.registryFile, good);
+    }
+    const audit = await world.pool.query<{ details: { outcome: string } }>(`SELECT details FROM audit_events WHERE kind = 'registry.reload-requested'`);
+    expect(audit.rows).toEqual([{ details: { outcome: 'failed' } }]);
+    // A reload fails with 422, which the page explains: the console shows no error for it.
+    expect(seen.problems.filter((problem) => !problem.includes('422'))).toEqual([]);
+    await page.close();
   });
 
   it('refuses a team key and a wrong key with the reason', async () => {
