@@ -5,7 +5,9 @@ import { requestLogSerializer } from '../auth/redactLog.ts';
 /**
  * Logs on stdout. In a terminal they are for people: one line per event (time, level, component,
  * message, then its fields), errors with their stack, and request logs summarised: a line per failed
- * request (4xx/5xx), the others counted into one line a minute (each of them at LOG_LEVEL=debug).
+ * request (4xx/5xx), the others counted into one line a minute; an info message repeated within the
+ * minute (a tick every simulated minute) is written three times, then counted (everything is written
+ * at LOG_LEVEL=debug).
  * Elsewhere (a pipe, a file, a log shipper) they are JSON lines, every request included. LOG_FORMAT=json
  * or pretty chooses explicitly. Secrets never reach either: keys and passwords are redacted by path.
  */
@@ -49,6 +51,9 @@ export function createLogger(level: string, options: LoggerOptions = {}): Logger
   return pino(settings, new PrettyStream(output, { colors, summaryEveryMs: options.summaryEveryMs ?? 60_000, debugRequests: (pino.levels.values[level] ?? 30) <= 20 }));
 }
 
+/** Lines of one info message written per summary period before the rest are only counted. */
+const REPEATS_SHOWN = 3;
+
 const LEVELS: Record<number, { name: string; color: string }> = {
   10: { name: 'TRACE', color: '90' },
   20: { name: 'DEBUG', color: '36' },
@@ -79,6 +84,8 @@ export class PrettyStream {
   readonly #pending = new Map<string, { method: string; url: string }>();
   #stats: RequestStats = { count: 0, byClass: {}, slowest: null };
   readonly #timer: NodeJS.Timeout;
+  /** Info messages written since the last summary, by component and message. */
+  readonly #repeats = new Map<string, { count: number; last: Record<string, unknown> }>();
 
   constructor(output: { write(text: string): unknown }, options: { colors: boolean; summaryEveryMs: number; debugRequests: boolean }) {
     this.#output = output;
@@ -118,6 +125,16 @@ export class PrettyStream {
       this.#request(entry, reqId);
       return;
     }
+    // The same info message again and again (a tick every simulated minute): the first few lines,
+    // then a count in the summary. Warnings and errors are always written.
+    if (Number(entry.level) <= 30 && !this.#debugRequests) {
+      const key = `${typeof entry.component === 'string' ? entry.component : ''}\n${msg}`;
+      const seen = this.#repeats.get(key) ?? { count: 0, last: entry };
+      seen.count += 1;
+      seen.last = entry;
+      this.#repeats.set(key, seen);
+      if (seen.count > REPEATS_SHOWN) return;
+    }
     this.#output.write(this.#format(entry, msg));
   }
 
@@ -138,8 +155,14 @@ export class PrettyStream {
     }
   }
 
-  /** Writes the requests counted since the last summary as one line (nothing when there were none). */
+  /** Writes what was counted since the last summary (repeated messages, requests), one line each. */
   flushSummary(): void {
+    for (const [key, seen] of this.#repeats) {
+      if (seen.count <= REPEATS_SHOWN) continue;
+      const msg = key.slice(key.indexOf('\n') + 1);
+      this.#output.write(this.#format({ ...seen.last, time: new Date().toISOString() }, `${msg} ×${(seen.count - REPEATS_SHOWN).toLocaleString('en-US')} more; the last:`));
+    }
+    this.#repeats.clear();
     const stats = this.#stats;
     if (stats.count === 0) return;
     this.#stats = { count: 0, byClass: {}, slowest: null };

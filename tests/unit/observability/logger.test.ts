@@ -52,6 +52,16 @@ describe('pretty logs', () => {
     await expect.poll(() => lines.find((line) => line.includes('requests ('))).toMatch(/INFO {2}http: 6 requests \(5 2xx, 1 4xx\); slowest GET .+ ms\)$/);
   });
 
+  it('writes an info message repeated within the minute three times, then counts it', async () => {
+    const { lines, output } = sink();
+    const log = createLogger('info', { format: 'pretty', output, colors: false, summaryEveryMs: 100 }).child({ component: 'worker' });
+    for (let minute = 1; minute <= 10; minute += 1) log.info({ minute }, 'tick done');
+    log.warn('slow minute');
+    expect(lines.filter((line) => line.includes('tick done'))).toHaveLength(3);
+    expect(lines.at(-1)).toContain('WARN  worker: slow minute');
+    await expect.poll(() => lines.find((line) => line.includes('×7 more'))).toMatch(/INFO {2}worker: tick done ×7 more; the last: {2}minute=10$/);
+  });
+
   it('shows every request at LOG_LEVEL=debug', async () => {
     const { lines, output } = sink();
     app = buildHttpApp({ logger: createLogger('debug', { format: 'pretty', output, colors: false }), metrics: createMetrics(), probes: {} });
