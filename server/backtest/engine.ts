@@ -6,7 +6,7 @@
  */
 import type { Bar } from '../../data/market/bar.ts';
 import type { MarketCalendar } from '../../data/market/calendar.ts';
-import type { Bar as SandboxBar, CompiledStrategy, SandboxPool } from '../../sandbox/index.ts';
+import type { CompiledStrategy, SandboxPool } from '../../sandbox/index.ts';
 import { createMinuteEngine, type MinuteReport } from '../engine/engine.ts';
 import { MemoryBooks } from '../engine/memoryBooks.ts';
 import type { StrategyHost } from '../engine/ports.ts';
@@ -73,11 +73,7 @@ export interface BacktestOutcome {
 /** The in-process pool as the engine's strategy host. */
 export function poolHost(pool: SandboxPool): StrategyHost {
   return {
-    run: (minute, bars, prices, teams) => {
-      const newBars: Record<string, SandboxBar> = {};
-      for (const [symbol, bar] of bars) newBars[symbol] = bar;
-      return pool.runMinute({ minute, bars: newBars, prices, teams: [...teams] });
-    },
+    run: (minute, bars, prices, teams) => pool.runMinute({ minute, bars, prices, teams: [...teams] }),
   };
 }
 

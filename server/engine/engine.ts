@@ -56,11 +56,15 @@ export function createMinuteEngine(config: MinuteEngineConfig) {
   async function step(minute: number, bars: ReadonlyMap<string, Bar>): Promise<MinuteReport> {
     const fills = await fillsStage(execution, minute, bars);
 
-    for (const [symbol, bar] of bars) lastPrices[symbol] = bar.close;
+    const newBars: Record<string, Bar> = {};
+    for (const [symbol, bar] of bars) {
+      newBars[symbol] = bar;
+      lastPrices[symbol] = bar.close;
+    }
     const prices = moneyPrices(lastPrices);
     const teams = teamMinutes(config.teamIds, await books.loadBooks(), await books.openOrders(), prices, config.marketBuyBufferBps);
 
-    const results = teams.size === 0 ? new Map() : await host.run(minute, bars, lastPrices, [...teams.values()].map((team) => team.view));
+    const results = teams.size === 0 ? new Map() : await host.run(minute, newBars, lastPrices, [...teams.values()].map((team) => team.view));
 
     const outcomes = decideTeams(teams, results, {
       minute,

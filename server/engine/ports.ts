@@ -41,5 +41,5 @@ export const brokerOf = (execution: Execution): Broker => (execution.kind === 's
 
 /** The strategy host: runs the given teams on a minute's bars, each seeing its own state. */
 export interface StrategyHost {
-  run(minute: number, bars: ReadonlyMap<string, Bar>, prices: Readonly<Record<string, number>>, teams: readonly TeamMinuteState[]): Promise<ReadonlyMap<string, TeamRunResult>>;
+  run(minute: number, bars: Readonly<Record<string, Bar>>, prices: Readonly<Record<string, number>>, teams: readonly TeamMinuteState[]): Promise<ReadonlyMap<string, TeamRunResult>>;
 }
