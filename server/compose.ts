@@ -23,7 +23,7 @@ import { Lifecycle } from './lifecycle.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { registerReconciliationMetrics } from './reconciliation/metrics.ts';
 import { startScheduler } from './scheduler/scheduler.ts';
-import { startServices, type Services } from './services.ts';
+import { startServices, type EmbeddedRole, type Services } from './services.ts';
 import { registerAlpacaBudgetMetrics } from './trading/brokers/alpaca/budgetMetrics.ts';
 import { openVenue } from './trading/venue/openVenue.ts';
 import { startWorker } from './worker/worker.ts';
@@ -39,10 +39,15 @@ export interface Roles {
   control: boolean;
   /** One per competition: the minute scheduler, plus a tick worker in this process. */
   ticks: boolean;
+  /**
+   * Without DATABASE_URL / REDIS_URL: `run` starts (or adopts) the embedded Postgres and Redis and
+   * stops them on exit; `join` only waits for the ones `qtc all` runs (see startServices).
+   */
+  embedded: EmbeddedRole;
 }
 
-export const ALL_ROLES: Roles = { http: true, control: true, ticks: true };
-export const API_ROLES: Roles = { http: true, control: false, ticks: false };
+export const ALL_ROLES: Roles = { http: true, control: true, ticks: true, embedded: 'run' };
+export const API_ROLES: Roles = { http: true, control: false, ticks: false, embedded: 'join' };
 
 /** The running competition server. */
 export interface CompetitionServer {
@@ -131,7 +136,8 @@ async function startHttp(
     logger,
     metrics,
     probes: { postgres: postgresProbe(services.pg), redis: redisProbe(services.redis) },
-    plugins: { rateLimitRedis: services.redis },
+    plugins: { rateLimitRedis: services.redis, authFailuresPerMinute: config.authFailuresPerMinute },
+    trustProxy: config.trustProxy,
   });
   // Inside a plugin, so the OpenAPI document and the rate limits (loaded first) see these routes.
   void app.register((scope, _options, done) => {
@@ -150,6 +156,9 @@ async function startHttp(
     rateLimitPublicPerMinute: config.rateLimitPublicPerMinute,
     rateLimitTeamPerMinute: config.rateLimitTeamPerMinute,
     sseMaxClients: config.sseMaxClients,
+    sseMaxClientsPerAddress: config.sseMaxClientsPerAddress,
+    wsMaxClients: config.wsMaxClients,
+    wsMaxClientsPerAddress: config.wsMaxClientsPerAddress,
   });
   lifecycle.onClose('http server', () => app.close());
   try {
@@ -159,13 +168,15 @@ async function startHttp(
   }
 }
 
-/** The composition root: builds the object graph of the chosen roles from the configuration. */
-export async function startCompetitionServer(config: Config, logger: Logger, roles: Roles = ALL_ROLES): Promise<CompetitionServer> {
+/**
+ * The composition root: builds the object graph of the chosen roles from the configuration. Everything
+ * started is registered on `lifecycle` (the caller's, so a signal during start-up can stop it).
+ */
+export async function startCompetitionServer(config: Config, logger: Logger, roles: Roles = ALL_ROLES, lifecycle = new Lifecycle()): Promise<CompetitionServer> {
   // A broken registry stops the start before any service is touched.
   await loadRegistryFile(config.registryFile);
-  const lifecycle = new Lifecycle();
   try {
-    const services = await startServices(config, logger, lifecycle);
+    const services = await startServices(config, logger, lifecycle, roles.embedded);
     const registryLog = logger.child({ component: 'registry' });
     const registry = createLiveRegistry({ file: config.registryFile, pool: services.pg, log: registryLog });
     const loaded = await registry.load(); // also syncs the teams into Postgres

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import { startEmbeddedPostgres } from '../data/embedded/postgresCluster.ts';
-import { startEmbeddedRedis } from '../data/embedded/redisServer.ts';
+import { joinEmbeddedPostgres, startEmbeddedPostgres } from '../data/embedded/postgresCluster.ts';
+import { joinEmbeddedRedis, startEmbeddedRedis } from '../data/embedded/redisServer.ts';
 import { migrateUp } from '../data/postgres/migrate.ts';
 import { createPgPool, type PgPool } from '../data/postgres/pool.ts';
 import { connectRedis, createRedis, type RedisClient } from '../data/redis/client.ts';
@@ -35,23 +35,43 @@ function describeConnectError(error: unknown): string {
 }
 
 /**
- * Postgres and Redis, either the ones the environment names or our own embedded servers,
+ * What a process does with the embedded services (no DATABASE_URL / REDIS_URL). `run` (`qtc all`):
+ * start them, or adopt the ones an earlier run left behind, and stop them on exit. `join` (`qtc worker`,
+ * `qtc api`): wait for the ones `qtc all` runs, never start or stop them, so stopping a worker (or a
+ * worker started during an outage) cannot take the shared databases with it.
+ */
+export type EmbeddedRole = 'run' | 'join';
+
+/**
+ * Postgres and Redis, either the ones the environment names or the embedded servers,
  * connected, checked and migrated. Everything acquired is registered on `lifecycle`.
  */
-export async function startServices(config: Config, logger: Logger, lifecycle: Lifecycle): Promise<Services> {
+export async function startServices(config: Config, logger: Logger, lifecycle: Lifecycle, embedded: EmbeddedRole): Promise<Services> {
   const log = logger.child({ component: 'services' });
-  const [postgresUrl, redisUrl] = await Promise.all([
+  const { dataDir, serviceConnectTimeoutMs: timeoutMs } = config;
+  const { signal } = lifecycle;
+  const started = await Promise.allSettled([
     config.databaseUrl ??
-      startEmbeddedPostgres({ dataDir: config.dataDir, log }).then((service) => {
-        lifecycle.onClose('embedded postgres', () => service.stop());
-        return service.url;
-      }),
+      (embedded === 'join'
+        ? joinEmbeddedPostgres({ dataDir, timeoutMs, signal })
+        : startEmbeddedPostgres({ dataDir, log, signal }).then((service) => {
+            lifecycle.onClose('embedded postgres', () => service.stop());
+            return service.url;
+          })),
     config.redisUrl ??
-      startEmbeddedRedis({ dataDir: config.dataDir, log }).then((service) => {
-        lifecycle.onClose('embedded redis', () => service.stop());
-        return service.url;
-      }),
+      (embedded === 'join'
+        ? joinEmbeddedRedis({ dataDir, timeoutMs, signal })
+        : startEmbeddedRedis({ dataDir, log, signal }).then((service) => {
+            lifecycle.onClose('embedded redis', () => service.stop());
+            return service.url;
+          })),
   ]);
+  // Both starts are awaited to their end (not Promise.all), so a server whose start finished after the
+  // other failed, or after a signal, is still registered and stopped rather than left running.
+  const [postgresUrl, redisUrl] = started.map((result) => {
+    if (result.status === 'rejected') throw result.reason;
+    return result.value;
+  }) as [string, string];
   const origin = {
     postgres: config.databaseUrl ? 'DATABASE_URL' : 'embedded',
     redis: config.redisUrl ? 'REDIS_URL' : 'embedded',

@@ -67,34 +67,50 @@ function prepareDirectory(dir: string, runAs: RunAs | undefined, mode: number): 
   if (runAs) chownSync(dir, runAs.uid, runAs.gid);
 }
 
-async function initCluster(pgdata: string, password: string, dataDir: string, runAs: RunAs | undefined, log: ServiceLog): Promise<void> {
+async function initCluster(pgdata: string, password: string, dataDir: string, runAs: RunAs | undefined, log: ServiceLog, signal: AbortSignal | undefined): Promise<void> {
   const initdb = await ensureBinary({ binary: 'initdb', ...POSTGRES_SOURCE }, log);
   prepareDirectory(pgdata, runAs, 0o700);
   const pwfile = path.join(dataDir, `.pgpass-init-${process.pid}`);
   writeFileSync(pwfile, `${password}\n`, { mode: 0o600 });
   if (runAs) chownSync(pwfile, runAs.uid, runAs.gid);
   log.info({ pgdata }, 'creating the embedded PostgreSQL cluster (first run)');
+  // Stopped by `signal` with SIGTERM, on which initdb finishes its step and removes what it made; we wait
+  // for that (not execFile's own `signal`, which rejects at once and leaves initdb and its backend running).
+  const running = execFileAsync(
+    initdb,
+    ['-D', pgdata, '-U', SUPERUSER, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--no-locale', '--no-instructions'],
+    { timeout: 120_000, ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}) },
+  );
+  const stop = () => running.child.kill('SIGTERM');
+  signal?.addEventListener('abort', stop, { once: true });
+  if (signal?.aborted) stop();
   try {
-    await execFileAsync(
-      initdb,
-      ['-D', pgdata, '-U', SUPERUSER, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--no-locale', '--no-instructions'],
-      { timeout: 120_000, ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}) },
-    );
+    await running;
   } catch (error) {
     rmSync(pgdata, { recursive: true, force: true });
     const stderr = (error as { stderr?: string }).stderr?.trim().split('\n').slice(-3).join(' | ');
     throw new Error(`initdb failed for ${pgdata}: ${stderr || (error as Error).message}`, { cause: error });
   } finally {
+    signal?.removeEventListener('abort', stop);
     rmSync(pwfile, { force: true });
   }
 }
 
 /**
  * A PostgreSQL cluster of our own in `<dataDir>/postgres`, created on first use and reused
- * afterwards, listening on 127.0.0.1 only with a generated password.
+ * afterwards, listening on 127.0.0.1 only with a generated password. A server left running by a dead
+ * process is adopted (stopped with ours) unless `adoptOrphan` is false: a short command (`qtc admin`)
+ * then uses it and leaves it running, since a `qtc worker` may be using it too. `signal` abandons the
+ * start (initdb killed, a server we spawned stopped) when the process is asked to stop meanwhile.
  */
-export async function startEmbeddedPostgres(options: { dataDir: string; log: ServiceLog; timeoutMs?: number }): Promise<EmbeddedService> {
-  const { dataDir, log } = options;
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  log: ServiceLog;
+  timeoutMs?: number;
+  adoptOrphan?: boolean;
+  signal?: AbortSignal | undefined;
+}): Promise<EmbeddedService> {
+  const { dataDir, log, signal } = options;
   const timeoutMs = options.timeoutMs ?? 60_000;
   const runAs = serviceUserForPostgres();
   // The postgres user must be able to reach its data folder inside ours.
@@ -103,16 +119,16 @@ export async function startEmbeddedPostgres(options: { dataDir: string; log: Ser
   const stateFile = new ServiceStateFile(dataDir, 'postgres');
   const state = stateFile.read();
 
-  if (!existsSync(path.join(pgdata, 'PG_VERSION'))) await initCluster(pgdata, state.password, dataDir, runAs, log);
+  if (!existsSync(path.join(pgdata, 'PG_VERSION'))) await initCluster(pgdata, state.password, dataDir, runAs, log, signal);
 
   const running = readPostmasterPid(pgdata);
   if (running && isProcessAlive(running.pid)) {
     const url = connectionUrl(state.password, running.port, DATABASE);
     const ownerAlive = state.ownerPid !== undefined && state.ownerPid !== process.pid && isProcessAlive(state.ownerPid);
-    await waitFor(() => canConnect(connectionUrl(state.password, running.port, 'postgres')), { timeoutMs, what: 'the running embedded PostgreSQL' });
+    await waitFor(() => canConnect(connectionUrl(state.password, running.port, 'postgres')), { timeoutMs, signal, what: 'the running embedded PostgreSQL' });
     await ensureDatabase(connectionUrl(state.password, running.port, 'postgres'));
-    if (ownerAlive) {
-      log.info({ port: running.port, ownerPid: state.ownerPid }, 'using the embedded PostgreSQL another qtc process started; it stays with that process');
+    if (ownerAlive || options.adoptOrphan === false) {
+      log.info({ port: running.port, ownerPid: state.ownerPid }, 'using the running embedded PostgreSQL; it is left running');
       return { url, stop: () => Promise.resolve() };
     }
     log.warn({ port: running.port, serverPid: running.pid }, 'adopted an embedded PostgreSQL left running by an earlier run; it stops when this process stops');
@@ -120,6 +136,7 @@ export async function startEmbeddedPostgres(options: { dataDir: string; log: Ser
     return { url, stop: () => stopForeignProcess(running.pid, 'SIGINT', 15_000) };
   }
 
+  signal?.throwIfAborted(); // asked to stop meanwhile: start no server
   const postgres = await ensureBinary({ binary: 'postgres', ...POSTGRES_SOURCE }, log);
   const port = await preferredPort(state.port);
   const logFile = path.join(dataDir, 'postgres.log');
@@ -134,6 +151,7 @@ export async function startEmbeddedPostgres(options: { dataDir: string; log: Ser
   try {
     await waitFor(() => canConnect(adminUrl), {
       timeoutMs,
+      signal,
       what: `PostgreSQL on port ${port}`,
       giveUp: () => (server.running ? undefined : `PostgreSQL exited at start: ${tailOfFile(logFile, 3)} (log: ${logFile})`),
     });
@@ -145,4 +163,23 @@ export async function startEmbeddedPostgres(options: { dataDir: string; log: Ser
   log.info({ port, serverPid: server.pid, pgdata }, 'embedded PostgreSQL is up');
   // SIGINT is PostgreSQL's "fast shutdown": roll back open transactions, checkpoint, exit.
   return { url: connectionUrl(state.password, port, DATABASE), stop: () => server.stop('SIGINT', 15_000) };
+}
+
+/**
+ * The URL of the embedded PostgreSQL another process runs in `dataDir` (`qtc all`), once it answers:
+ * for `qtc worker` and `qtc api`, which never start, adopt or stop it. Retries until `timeoutMs`, so
+ * a worker started during an outage or just before `qtc all` waits instead of failing.
+ */
+export function joinEmbeddedPostgres(options: { dataDir: string; timeoutMs: number; signal?: AbortSignal | undefined }): Promise<string> {
+  const stateFile = new ServiceStateFile(options.dataDir, 'postgres');
+  return waitFor(
+    async () => {
+      const state = stateFile.readExisting();
+      if (state?.port === undefined) throw new Error('no qtc all has run it yet');
+      const url = connectionUrl(state.password, state.port, DATABASE);
+      await canConnect(url);
+      return url;
+    },
+    { timeoutMs: options.timeoutMs, intervalMs: 250, signal: options.signal, what: `the embedded PostgreSQL of ${options.dataDir} (run by qtc all; or set DATABASE_URL)` },
+  );
 }

@@ -20,6 +20,10 @@ async function ping(url: string): Promise<void> {
   }
 }
 
+function redisUrl(password: string, port: number): string {
+  return `redis://:${encodeURIComponent(password)}@127.0.0.1:${port}`;
+}
+
 function readPid(pidFile: string): number | undefined {
   if (!existsSync(pidFile)) return undefined;
   const pid = Number(readFileSync(pidFile, 'utf8').trim());
@@ -46,21 +50,24 @@ function writeConfig(file: string, options: { port: number; dir: string; passwor
   writeFileSync(file, `${lines.join('\n')}\n`, { mode: 0o600 });
 }
 
-/** A redis-server of our own in `<dataDir>/redis`, reused across runs, on 127.0.0.1 with a generated password. */
-export async function startEmbeddedRedis(options: { dataDir: string; log: ServiceLog; timeoutMs?: number }): Promise<EmbeddedService> {
-  const { dataDir, log } = options;
+/**
+ * A redis-server of our own in `<dataDir>/redis`, reused across runs, on 127.0.0.1 with a generated
+ * password. `signal` abandons the start (a server we spawned is stopped) when the process is asked to stop meanwhile.
+ */
+export async function startEmbeddedRedis(options: { dataDir: string; log: ServiceLog; timeoutMs?: number; signal?: AbortSignal | undefined }): Promise<EmbeddedService> {
+  const { dataDir, log, signal } = options;
   const timeoutMs = options.timeoutMs ?? 30_000;
   const dir = path.join(dataDir, 'redis');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const stateFile = new ServiceStateFile(dataDir, 'redis');
   const state = stateFile.read();
   const pidFile = path.join(dir, 'redis.pid');
-  const urlFor = (port: number) => `redis://:${encodeURIComponent(state.password)}@127.0.0.1:${port}`;
+  const urlFor = (port: number) => redisUrl(state.password, port);
 
   const runningPid = readPid(pidFile);
   if (runningPid !== undefined && state.port !== undefined && isProcessAlive(runningPid)) {
     const url = urlFor(state.port);
-    await waitFor(() => ping(url), { timeoutMs, what: 'the running embedded Redis' });
+    await waitFor(() => ping(url), { timeoutMs, signal, what: 'the running embedded Redis' });
     const ownerAlive = state.ownerPid !== undefined && state.ownerPid !== process.pid && isProcessAlive(state.ownerPid);
     if (ownerAlive) {
       log.info({ port: state.port, ownerPid: state.ownerPid }, 'using the embedded Redis another qtc process started; it stays with that process');
@@ -75,6 +82,7 @@ export async function startEmbeddedRedis(options: { dataDir: string; log: Servic
     { binary: 'redis-server', debianPackage: 'redis-server', alternative: 'set REDIS_URL to a running Redis' },
     log,
   );
+  signal?.throwIfAborted(); // asked to stop meanwhile: start no server
   const port = await preferredPort(state.port);
   const configFile = path.join(dir, 'redis.conf');
   writeConfig(configFile, { port, dir, password: state.password, pidFile });
@@ -85,6 +93,7 @@ export async function startEmbeddedRedis(options: { dataDir: string; log: Servic
   try {
     await waitFor(() => ping(url), {
       timeoutMs,
+      signal,
       what: `Redis on port ${port}`,
       giveUp: () => (server.running ? undefined : `redis-server exited at start: ${tailOfFile(logFile, 3)} (log: ${logFile})`),
     });
@@ -95,4 +104,22 @@ export async function startEmbeddedRedis(options: { dataDir: string; log: Servic
   log.info({ port, serverPid: server.pid }, 'embedded Redis is up');
   // SIGTERM makes redis-server flush its append-only file and exit.
   return { url, stop: () => server.stop('SIGTERM', 10_000) };
+}
+
+/**
+ * The URL of the embedded Redis another process runs in `dataDir` (`qtc all`), once it answers: for
+ * `qtc worker` and `qtc api`, which never start, adopt or stop it. Retries until `timeoutMs`.
+ */
+export function joinEmbeddedRedis(options: { dataDir: string; timeoutMs: number; signal?: AbortSignal | undefined }): Promise<string> {
+  const stateFile = new ServiceStateFile(options.dataDir, 'redis');
+  return waitFor(
+    async () => {
+      const state = stateFile.readExisting();
+      if (state?.port === undefined) throw new Error('no qtc all has run it yet');
+      const url = redisUrl(state.password, state.port);
+      await ping(url);
+      return url;
+    },
+    { timeoutMs: options.timeoutMs, intervalMs: 250, signal: options.signal, what: `the embedded Redis of ${options.dataDir} (run by qtc all; or set REDIS_URL)` },
+  );
 }

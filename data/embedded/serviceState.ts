@@ -20,12 +20,18 @@ export class ServiceStateFile {
     this.file = path.join(dataDir, `${service}.json`);
   }
 
+  /** The stored state, or a fresh one (new password, no port) on first use. */
   read(): ServiceState {
+    return this.readExisting() ?? { password: randomBytes(24).toString('hex') };
+  }
+
+  /** The stored state; undefined when no qtc process has ever run the service in this folder. */
+  readExisting(): ServiceState | undefined {
     let raw: string;
     try {
       raw = readFileSync(this.file, 'utf8');
     } catch {
-      return { password: randomBytes(24).toString('hex') };
+      return undefined;
     }
     const parsed = ServiceStateSchema.safeParse(JSON.parse(raw));
     if (!parsed.success) throw new Error(`${this.file} is damaged (${parsed.error.issues[0]?.message}); delete it to start afresh`);

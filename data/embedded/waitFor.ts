@@ -1,11 +1,15 @@
-/** Polls `attempt` until it resolves, `giveUp` returns a reason, or the deadline passes. */
+/**
+ * Polls `attempt` until it resolves, `giveUp` returns a reason, `signal` aborts (the process is
+ * stopping: a start-up must not keep it waiting), or the deadline passes.
+ */
 export async function waitFor<T>(
   attempt: () => Promise<T>,
-  options: { timeoutMs: number; intervalMs?: number; giveUp?: () => string | undefined; what: string },
+  options: { timeoutMs: number; intervalMs?: number; giveUp?: () => string | undefined; signal?: AbortSignal | undefined; what: string },
 ): Promise<T> {
   const deadline = Date.now() + options.timeoutMs;
   let lastError: unknown;
   for (;;) {
+    if (options.signal?.aborted) throw new Error(`stopped while waiting for ${options.what}`);
     const reason = options.giveUp?.();
     if (reason !== undefined) throw new Error(reason);
     try {

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findFreePort } from '../../data/embedded/freePort.ts';
+import { findFreePort, isPortFree } from '../../data/embedded/freePort.ts';
 import { isProcessAlive } from '../../data/embedded/managedProcess.ts';
 import { makeTempDir } from '../support/tempDir.ts';
 
@@ -75,6 +75,64 @@ describe('qtc all on the embedded default', { timeout: 180_000 }, () => {
     expect(run.code, run.output).toBe(0);
     expect(run.output).not.toContain('creating the embedded PostgreSQL cluster');
     expect(run.pids.filter(isProcessAlive)).toEqual([]);
+  });
+});
+
+/** Processes whose command line names `dir` (the embedded Postgres and its children: `-D <dir>/postgres`). */
+function processesNaming(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(dir)) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+/** The pid a pid file names; undefined while it is missing or still empty (a server writes it after creating it). */
+function pidIn(file: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(file, 'utf8').split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function servicePorts(dataDir: string): number[] {
+  return ['postgres', 'redis'].flatMap((service) => {
+    const file = path.join(dataDir, `${service}.json`);
+    return existsSync(file) ? [(JSON.parse(readFileSync(file, 'utf8')) as { port: number }).port] : [];
+  });
+}
+
+describe('Ctrl-C during start-up', { timeout: 180_000 }, () => {
+  // Redis is up within a moment, while Postgres is still being created; Postgres is spawned a little later.
+  it.each(['redis/redis.pid', 'postgres/postmaster.pid'])('once %s exists: stops what has started and leaves no Postgres or Redis behind', async (pidFile) => {
+    const temp = makeTempDir('qtc-startup-');
+    try {
+      const qtc = startQtc({ QTC_DATA_DIR: temp.dir, PORT: String(await findFreePort()), LOG_LEVEL: 'info' });
+      try {
+        await expect.poll(() => pidIn(path.join(temp.dir, pidFile)) !== undefined || qtc.child.exitCode !== null, { timeout: 90_000, interval: 5 }).toBe(true);
+        const redisPid = pidIn(path.join(temp.dir, 'redis', 'redis.pid'));
+        qtc.child.kill('SIGINT');
+        const code = await qtc.exit;
+        expect(qtc.output()).not.toContain('competition server ready');
+        expect(code, qtc.output()).toBe(0);
+        if (redisPid !== undefined) expect(isProcessAlive(redisPid)).toBe(false);
+        expect(processesNaming(temp.dir)).toEqual([]);
+        const ports = servicePorts(temp.dir);
+        expect(ports.length).toBeGreaterThan(0);
+        for (const port of ports) expect(await isPortFree(port), `port ${String(port)} still taken`).toBe(true);
+      } finally {
+        qtc.child.kill('SIGKILL');
+      }
+    } finally {
+      temp.remove();
+    }
   });
 });
 

@@ -7,8 +7,9 @@ import { redactUrl, type Config } from '../../config/config.ts';
 import { Lifecycle } from '../../lifecycle.ts';
 
 /**
- * Runs `work` with a migrated pool, then releases everything. The embedded PostgreSQL is shared
- * with a running `qtc all` (left running for it), or started for the command and stopped after.
+ * Runs `work` with a migrated pool, then releases everything. A running embedded PostgreSQL is used
+ * and left running (a `qtc all` or `qtc worker` may be using it, even when its starter is gone); one
+ * that is not running is started for the command and stopped after.
  * Service messages go to stderr, so stdout carries only the command's output.
  */
 export async function withAdminDatabase<T>(config: Config, work: (pool: PgPool) => Promise<T>): Promise<T> {
@@ -17,7 +18,7 @@ export async function withAdminDatabase<T>(config: Config, work: (pool: PgPool) 
   try {
     let url = config.databaseUrl;
     if (url === undefined) {
-      const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, log });
+      const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, log, adoptOrphan: false });
       lifecycle.onClose('embedded postgres', () => embedded.stop());
       url = embedded.url;
     }

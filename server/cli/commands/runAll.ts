@@ -2,20 +2,15 @@
 import { loadConfig } from '../../config/config.ts';
 import { ALL_ROLES, startCompetitionServer, type Roles } from '../../compose.ts';
 import { createLogger } from '../../observability/logger.ts';
-import { stopOnSignals } from '../../shutdown.ts';
+import { startUntilSignal } from '../../shutdown.ts';
 
 export async function runAll(roles: Roles = ALL_ROLES): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  const server = await startCompetitionServer(config, logger, roles);
-  logger.info({ url: server.address, roles }, `competition server ready at ${server.address}`);
-
-  stopOnSignals({
+  const server = await startUntilSignal({
     logger,
     timeoutMs: config.shutdownTimeoutMs,
-    close: async () => {
-      await server.close();
-      return true;
-    },
+    start: (lifecycle) => startCompetitionServer(config, logger, roles, lifecycle),
   });
+  if (server) logger.info({ url: server.address, roles }, `competition server ready at ${server.address}`);
 }
