@@ -40,8 +40,9 @@ function isNotice(value: unknown): value is VersionEventNotice {
  * Calls `onNotice` for every version outcome any process records (after its commit). Holds one
  * connection of the pool until closed.
  */
-export async function watchVersionEvents(pool: PgPool, onNotice: (notice: VersionEventNotice) => void): Promise<{ close: () => Promise<void> }> {
+export async function watchVersionEvents(pool: PgPool, onNotice: (notice: VersionEventNotice) => void, onLost?: (error: Error) => void): Promise<{ close: () => Promise<void> }> {
   const client = await pool.connect();
+  let closed = false;
   const listener = (message: pg.Notification) => {
     if (message.channel !== VERSION_EVENT_CHANNEL || message.payload === undefined) return;
     let parsed: unknown;
@@ -52,8 +53,13 @@ export async function watchVersionEvents(pool: PgPool, onNotice: (notice: Versio
     }
     if (isNotice(parsed)) onNotice(parsed);
   };
-  // A connection that breaks (Postgres restarting) must not crash the process.
-  const ignore = () => undefined;
+  // A connection that breaks (Postgres restarting) must not crash the process; the caller may listen again.
+  const ignore = (error: Error) => {
+    if (closed) return;
+    closed = true;
+    client.release(error);
+    onLost?.(error);
+  };
   client.on('error', ignore);
   client.on('notification', listener);
   try {
@@ -66,6 +72,8 @@ export async function watchVersionEvents(pool: PgPool, onNotice: (notice: Versio
   return {
     close: async () => {
       client.off('notification', listener);
+      if (closed) return;
+      closed = true;
       try {
         await client.query(`UNLISTEN ${VERSION_EVENT_CHANNEL}`);
         client.off('error', ignore);

@@ -65,12 +65,40 @@ export async function startVersionAnnouncer(deps: VersionAnnouncerDeps): Promise
     await publishActivity(deps.redis, versionEvent(status, notice.via, now()), deps.stream);
   };
 
-  const watcher = await watchVersionEvents(deps.pg, (notice) => {
+  const onNotice = (notice: VersionEventNotice) => {
     chain = chain.then(() => announce(notice)).catch((error: unknown) => deps.onError?.(error));
-  });
+  };
+  let watcher: { close: () => Promise<void> } | null = null;
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+  let attempt = 0;
+  // When Postgres drops the listening connection (a restart), listen again with back-off; notices
+  // sent meanwhile are missed (the versions themselves are in Postgres and on the dashboard).
+  const listen = async (): Promise<void> => {
+    watcher = await watchVersionEvents(deps.pg, onNotice, (error) => {
+      deps.onError?.(error);
+      watcher = null;
+      schedule();
+    });
+    attempt = 0;
+  };
+  const schedule = () => {
+    if (stopped) return;
+    attempt += 1;
+    retry = setTimeout(() => {
+      listen().catch((error: unknown) => {
+        deps.onError?.(error);
+        schedule();
+      });
+    }, Math.min(30_000, 500 * 2 ** Math.min(attempt, 6)));
+    retry.unref();
+  };
+  await listen();
   return {
     close: async () => {
-      await watcher.close();
+      stopped = true;
+      clearTimeout(retry);
+      await watcher?.close();
       await chain;
     },
   };

@@ -198,4 +198,21 @@ describe('version events', () => {
       publicStream.close();
     }
   });
+
+  it('listens again after Postgres drops the listening connection', async () => {
+    const team = await openSse(`${replicas[0]!.url}/api/v1/team/alpha/stream`, bearer(alphaKey));
+    try {
+      const listeners = `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN qtc_strategy_version_event%'`;
+      const before = (await world.pool.query<{ pid: number }>(listeners)).rows.map((row) => row.pid);
+      expect(before).toHaveLength(2);
+      await world.pool.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [before]);
+      // Both replicas listen again, on new connections.
+      await expect.poll(async () => (await world.pool.query<{ pid: number }>(listeners)).rows.filter((row) => !before.includes(row.pid)).length, { timeout: 10_000 }).toBe(2);
+      await recordVersion(world.pool, version('alpha', 9, true));
+      await waitForVersionEvents(team, 1);
+    } finally {
+      team.close();
+    }
+  });
 });
+
