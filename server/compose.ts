@@ -136,8 +136,7 @@ async function startHttp(
     logger,
     metrics,
     probes: { postgres: postgresProbe(services.pg), redis: redisProbe(services.redis) },
-    plugins: { rateLimitRedis: services.redis, authFailuresPerMinute: config.authFailuresPerMinute },
-    trustProxy: config.trustProxy,
+    plugins: { rateLimitRedis: services.redis },
   });
   // Inside a plugin, so the OpenAPI document and the rate limits (loaded first) see these routes.
   void app.register((scope, _options, done) => {
@@ -156,9 +155,6 @@ async function startHttp(
     rateLimitPublicPerMinute: config.rateLimitPublicPerMinute,
     rateLimitTeamPerMinute: config.rateLimitTeamPerMinute,
     sseMaxClients: config.sseMaxClients,
-    sseMaxClientsPerAddress: config.sseMaxClientsPerAddress,
-    wsMaxClients: config.wsMaxClients,
-    wsMaxClientsPerAddress: config.wsMaxClientsPerAddress,
   });
   lifecycle.onClose('http server', () => app.close());
   try {
