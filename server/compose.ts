@@ -136,7 +136,8 @@ async function startHttp(
     logger,
     metrics,
     probes: { postgres: postgresProbe(services.pg), redis: redisProbe(services.redis) },
-    plugins: { rateLimitRedis: services.redis },
+    plugins: { rateLimitRedis: services.redis, authFailuresPerMinute: config.authFailuresPerMinute },
+    trustProxy: config.trustProxy,
   });
   // Inside a plugin, so the OpenAPI document and the rate limits (loaded first) see these routes.
   void app.register((scope, _options, done) => {
@@ -155,6 +156,9 @@ async function startHttp(
     rateLimitPublicPerMinute: config.rateLimitPublicPerMinute,
     rateLimitTeamPerMinute: config.rateLimitTeamPerMinute,
     sseMaxClients: config.sseMaxClients,
+    sseMaxClientsPerAddress: config.sseMaxClientsPerAddress,
+    wsMaxClients: config.wsMaxClients,
+    wsMaxClientsPerAddress: config.wsMaxClientsPerAddress,
   });
   lifecycle.onClose('http server', () => app.close());
   try {
