@@ -5,7 +5,7 @@
 // tamper with the realm the runtime serialises in (prototypes, toJSON): the isolate's word on
 // sizes and kinds is never trusted.
 import { safeText, unstorableJsonPath } from './safeText.ts';
-import type { LogLevel, LogLine, SandboxError, SandboxErrorKind, Signal } from './types.ts';
+import type { InvalidSignal, LogLevel, LogLine, SandboxError, SandboxErrorKind, Signal } from './types.ts';
 
 export const MAX_RESULT_CHARS = 4 * 1024 * 1024;
 /** Characters kept of an error message and of a stack a strategy produced. */
@@ -24,7 +24,7 @@ export interface DecodeLimits {
 }
 
 export type DecodedCall =
-  | { ok: true; signals: Signal[]; memory: unknown; logs: LogLine[] }
+  | { ok: true; signals: Signal[]; invalidSignals: InvalidSignal[]; memory: unknown; logs: LogLine[] }
   | { ok: false; error: SandboxError; logs: LogLine[]; discardIsolate?: boolean };
 
 /**
@@ -135,18 +135,21 @@ export function decodeCallResult(text: unknown, limits: DecodeLimits): DecodedCa
   }
   const memory = checkMemory(parsed.memory, text, limits.memoryCapChars);
   if (typeof memory === 'string') return { ...invalid(memory, logs), discardIsolate: true };
-  if (parsed.signals === undefined) return { ok: true, signals: [], memory: parsed.memory, logs };
+  if (parsed.signals === undefined) return { ok: true, signals: [], invalidSignals: [], memory: parsed.memory, logs };
   if (!Array.isArray(parsed.signals)) return invalid('the signals are not a list', logs);
   if (parsed.signals.length > limits.maxSignals) {
     return invalid(`generateSignal returned ${parsed.signals.length} signals; at most ${limits.maxSignals} are accepted per call`, logs);
   }
+  // Each entry is judged on its own: a malformed one is reported with its position (messages number
+  // signals from 1) and the others go on, as the README promises.
   const signals: Signal[] = [];
+  const invalidSignals: InvalidSignal[] = [];
   for (const [index, raw] of parsed.signals.entries()) {
-    const checked = validateSignal(raw, index, limits.maxReasonChars);
-    if (typeof checked === 'string') return invalid(`invalid signal returned: ${checked}`, logs);
-    signals.push(checked);
+    const checked = validateSignal(raw, index + 1, limits.maxReasonChars);
+    if (typeof checked === 'string') invalidSignals.push({ index, message: checked });
+    else signals.push(checked);
   }
-  return { ok: true, signals, memory: parsed.memory, logs };
+  return { ok: true, signals, invalidSignals, memory: parsed.memory, logs };
 }
 
 /**

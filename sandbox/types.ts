@@ -58,8 +58,17 @@ export interface LogLine {
   message: string;
 }
 
+/** A returned entry that is not a valid signal: its 0-based position in the list and why (signals numbered from 1). */
+export interface InvalidSignal {
+  index: number;
+  message: string;
+}
+
 export interface TeamRunResult {
+  /** The valid signals, in the order returned. */
   signals: Signal[];
+  /** The entries that were not valid signals; the others are in `signals`. */
+  invalidSignals?: InvalidSignal[];
   error: SandboxError | null;
   logs: LogLine[];
   /** team.memory after the call; the last good memory when the call failed. */

@@ -173,7 +173,15 @@ export class TeamHost {
     }
     if (outcome.ok) {
       team.memory = outcome.memory;
-      return { signals: outcome.signals, error: null, logs: outcome.logs, memory: outcome.memory, cpuMs: outcome.cpuMs, wallMs: outcome.wallMs };
+      return {
+        signals: outcome.signals,
+        ...(outcome.invalidSignals.length === 0 ? {} : { invalidSignals: outcome.invalidSignals }),
+        error: null,
+        logs: outcome.logs,
+        memory: outcome.memory,
+        cpuMs: outcome.cpuMs,
+        wallMs: outcome.wallMs,
+      };
     }
     return { signals: [], error: outcome.error, logs: outcome.logs, memory: team.memory, cpuMs: outcome.cpuMs, wallMs: outcome.wallMs };
   }

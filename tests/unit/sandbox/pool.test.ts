@@ -79,23 +79,31 @@ describe('SandboxPool end to end', () => {
     expect(second.error).toBeNull();
   });
 
-  it('rejects malformed signals with a clear invalid-result error', async () => {
+  it('reports each malformed signal on its own, with its position and reason, and keeps the others', async () => {
+    const good = `{ symbol: 'MSFT', action: 'sell', quantity: 1 }`;
     const cases: Array<[string, RegExp]> = [
-      [`{ symbol: 'AAPL', action: 'hold', quantity: 1 }`, /action must be "buy" or "sell"/],
+      [`{ symbol: 'AAPL', action: 'hold', quantity: 1 }`, /^signal 2 \(AAPL\): action must be "buy" or "sell"/],
       [`{ symbol: 'AAPL', action: 'buy', quantity: -1 }`, /quantity must be a finite number greater than 0/],
       [`{ symbol: 'AAPL', action: 'buy', quantity: NaN }`, /quantity must be a finite number greater than 0, got NaN/],
       [`{ symbol: 42, action: 'buy', quantity: 1 }`, /symbol must be a ticker string/],
-      [`'buy AAPL'`, /signal 0 must be an object/],
-      [`Array.from({ length: 51 }, () => ({ symbol: 'AAPL', action: 'buy', quantity: 1 }))`, /at most 50/],
+      [`'buy AAPL'`, /^signal 2 must be an object/],
       [`{ symbol: 'AAPL', action: 'buy', quantity: 1, reason: 'x'.repeat(5000) }`, /reason.*at most 1000 characters/],
     ];
     for (const [value, message] of cases) {
-      await pool.load({ teamId: 'bad-signal', strategy: bundle(`class Strategy { generateSignal() { return ${value}; } }`) });
+      await pool.load({ teamId: 'bad-signal', strategy: bundle(`class Strategy { generateSignal() { return [${good}, ${value}]; } }`) });
       const result = await only('bad-signal');
-      expect(result.error?.kind, value).toBe('invalid-result');
-      expect(result.error?.message, value).toMatch(message);
-      expect(result.signals).toEqual([]);
+      expect(result.error, value).toBeNull();
+      expect(result.signals, value).toEqual([{ symbol: 'MSFT', action: 'sell', quantity: 1 }]);
+      expect(result.invalidSignals, value).toEqual([{ index: 1, message: expect.stringMatching(message) as unknown }]);
     }
+  });
+
+  it('refuses more signals than the cap as a whole', async () => {
+    await pool.load({ teamId: 'bad-signal', strategy: bundle(`class Strategy { generateSignal() { return Array.from({ length: 51 }, () => ({ symbol: 'AAPL', action: 'buy', quantity: 1 })); } }`) });
+    const result = await only('bad-signal');
+    expect(result.error?.kind).toBe('invalid-result');
+    expect(result.error?.message).toMatch(/at most 50/);
+    expect(result.signals).toEqual([]);
   });
 
   it('reports load errors with kind load', async () => {

@@ -10,7 +10,7 @@ const limits = { maxSignals: 2, maxReasonChars: 10, maxLogLines: 5, maxLogBytes:
 describe('decodeCallResult', () => {
   it('decodes a good result', () => {
     const text = JSON.stringify({ ok: true, signals: [{ symbol: 'AAPL', action: 'buy', quantity: 2, confidence: 0.5 }], memory: { a: 1 }, logs: [{ level: 'warn', message: 'hi' }] });
-    expect(decodeCallResult(text, limits)).toEqual({ ok: true, signals: [{ symbol: 'AAPL', action: 'buy', quantity: 2, confidence: 0.5 }], memory: { a: 1 }, logs: [{ level: 'warn', message: 'hi' }] });
+    expect(decodeCallResult(text, limits)).toEqual({ ok: true, signals: [{ symbol: 'AAPL', action: 'buy', quantity: 2, confidence: 0.5 }], invalidSignals: [], memory: { a: 1 }, logs: [{ level: 'warn', message: 'hi' }] });
   });
 
   it('refuses non-strings, bad JSON, too many signals and unknown error kinds', () => {
