@@ -13,4 +13,6 @@ export const REDIS_KEYS = {
   leaderboardChannel: `${PREFIX}:leaderboard:updates`,
   /** Prefix BullMQ uses for its queues. */
   bullPrefix: `${PREFIX}:bull`,
+  /** Prefix of each worker's sandbox health report (JSON, expiring): `<prefix><workerId>`. */
+  sandboxHealthPrefix: `${PREFIX}:sandbox-health:`,
 } as const;

@@ -6,7 +6,7 @@
  * was not this pool's (another worker ran it, or this worker lost a race for it).
  */
 import type { Bar } from '../../data/market/bar.ts';
-import { SandboxPool, type CompiledStrategy, type SandboxPoolOptions, type TeamMinuteState, type TeamRunResult, type Bar as SandboxBar } from '../../sandbox/index.ts';
+import { SandboxPool, type CompiledStrategy, type SandboxPoolOptions, type TeamMinuteState, type TeamRunResult, type Bar as SandboxBar, type ProcessStats, type QuarantineEntry } from '../../sandbox/index.ts';
 import type { StoredBars } from './barsSnapshot.ts';
 import type { HistoryMinute } from './tickStore.ts';
 
@@ -192,6 +192,13 @@ function outOfOrder(minute: number, last: number): TeamRunResult {
   };
 }
 
+export interface ShardHealth {
+  /** `<shards>:<shard>`. */
+  shard: string;
+  processes: ProcessStats[];
+  quarantined: QuarantineEntry[];
+}
+
 export interface ShardPoolsOptions {
   store: ShardPoolStore;
   /** Options of each pool (processes, limits, logger). */
@@ -229,6 +236,17 @@ export class ShardPools {
 
   get size(): number {
     return this.#pools.size;
+  }
+
+  /** The sandbox processes and quarantines of every pool this worker holds, by shard key. */
+  async health(): Promise<ShardHealth[]> {
+    const out: ShardHealth[] = [];
+    for (const [shard, promise] of [...this.#pools]) {
+      const pool = await promise.catch(() => null);
+      if (pool === null) continue;
+      out.push({ shard, processes: await pool.pool.processStats(), quarantined: pool.pool.quarantined() });
+    }
+    return out;
   }
 
   async close(): Promise<void> {

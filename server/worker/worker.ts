@@ -27,6 +27,7 @@ import { competitionSettings, createMarketSource } from '../tick/competition.ts'
 import { parsePauseSpec, pauseHookFrom, type PauseHook } from '../tick/pausePoint.ts';
 import { TICK_QUEUE, type BooksJobData, type ShardJobData } from '../tick/queue.ts';
 import { ShardPools } from '../tick/shardPools.ts';
+import { startSandboxHealthReporter } from './sandboxHealth.ts';
 import { createTickRunner, type TickExecution, type TickRunner } from '../tick/tick.ts';
 import { failTick, lastRunMinutes, loadMemories, strategyBundles, tickHistory } from '../tick/tickStore.ts';
 
@@ -52,6 +53,8 @@ export interface WorkerDeps {
   prefix?: string;
   activityStream?: string;
   leaderboardKeys?: LeaderboardKeys;
+  /** Prefix of this worker's sandbox health key; default REDIS_KEYS.sandboxHealthPrefix. */
+  sandboxHealthPrefix?: string;
   /** Test-only pause point (see server/tick/pausePoint.ts); default: QTC_TICK_PAUSE_AT. */
   pause?: PauseHook;
 }
@@ -179,12 +182,21 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   });
   await worker.waitUntilReady();
   log.info({ workerId, concurrency: config.tick.workerConcurrency }, 'tick worker ready');
+  const stopHealth = startSandboxHealthReporter({
+    redis: deps.redis,
+    keyPrefix: deps.sandboxHealthPrefix ?? REDIS_KEYS.sandboxHealthPrefix,
+    workerId,
+    pools,
+    intervalMs: 10_000,
+    log,
+  });
 
   return {
     workerId,
     runner,
     stop: async () => {
       await worker.close();
+      await stopHealth();
       await pools.close();
       await reconciler?.close();
       if (streamRouter !== null) await streamRouter.close();

@@ -337,6 +337,26 @@ function showReconciliation(payload) {
   }
 }
 
+// ---- sandboxes ------------------------------------------------------------------------------------
+
+const MB = 1024 * 1024;
+
+function showSandbox(payload) {
+  const processes = [];
+  const quarantines = [];
+  for (const worker of payload.workers) {
+    for (const shard of worker.shards) {
+      for (const p of shard.processes) {
+        processes.push(`${worker.workerId} · shard ${shard.shard} · process ${p.process} (pid ${p.pid}): ${(p.rss / MB).toFixed(0)} MB resident, ${(p.heapUsed / MB).toFixed(0)} MB heap, ${p.teams} teams`);
+      }
+      for (const q of shard.quarantined) quarantines.push(`${q.teamId}: ${q.reason}`);
+    }
+  }
+  $('sandbox-processes').replaceChildren(...processes.map((line) => el('li', {}, line)));
+  $('sandbox-quarantines').replaceChildren(...quarantines.map((line) => el('li', {}, line)));
+  $('sandbox-empty').hidden = payload.workers.length > 0;
+}
+
 // ---- refresh and session --------------------------------------------------------------------------
 
 async function refresh() {
@@ -353,16 +373,18 @@ async function refresh() {
   $('sign-in').hidden = true;
   $('console').hidden = false;
   showStatus(status);
-  const [registry, ticks, reconciliation, details] = await Promise.allSettled([
+  const [registry, ticks, reconciliation, sandbox, details] = await Promise.allSettled([
     api('GET', '/api/v1/admin/registry'),
     api('GET', '/api/v1/admin/ticks?limit=60'),
     api('GET', '/api/v1/admin/reconciliation'),
+    api('GET', '/api/v1/admin/sandbox'),
     loadTeamDetails(),
   ]);
   if (registry.status === 'fulfilled') showRegistry(registry.value);
   if (ticks.status === 'fulfilled') showTicks(ticks.value);
   if (reconciliation.status === 'fulfilled') showReconciliation(reconciliation.value);
-  const failed = [registry, ticks, reconciliation, details].find((result) => result.status === 'rejected');
+  if (sandbox.status === 'fulfilled') showSandbox(sandbox.value);
+  const failed = [registry, ticks, reconciliation, sandbox, details].find((result) => result.status === 'rejected');
   if (failed) fail(failed.reason);
   setText($('refreshed'), `Updated ${formatWhen(new Date().toISOString())}`);
 }

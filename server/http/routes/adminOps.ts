@@ -16,6 +16,7 @@ import { haltCompetition, haltTeam, HaltError, readHaltState, resumeCompetition,
 import { listRecentTicks } from '../../control/teamQueries.ts';
 import { HttpError } from '../plugins/index.ts';
 import { errorSchema, teamIdParams } from './adminSchemas.ts';
+import { registerAdminSandboxRoute } from './adminSandbox.ts';
 import { registerAdminStatusRoute } from './adminStatus.ts';
 
 export interface AdminOpsRouteDeps {
@@ -26,6 +27,8 @@ export interface AdminOpsRouteDeps {
   syncNow?: (teamId?: string) => Promise<TeamSyncResult[]>;
   /** The activity stream key; default REDIS_KEYS.activityStream. */
   activityStream?: string;
+  /** Prefix of the workers' sandbox health keys; default REDIS_KEYS.sandboxHealthPrefix. */
+  sandboxHealthPrefix?: string;
 }
 
 const refusals = { 401: errorSchema, 403: errorSchema } as const;
@@ -261,4 +264,5 @@ export function registerAdminOpsRoutes(app: FastifyInstance, deps: AdminOpsRoute
   );
 
   registerAdminStatusRoute(app, { pg: deps.pg, auth: deps.auth });
+  registerAdminSandboxRoute(app, { redis: deps.redis, auth: deps.auth, ...(deps.sandboxHealthPrefix === undefined ? {} : { keyPrefix: deps.sandboxHealthPrefix }) });
 }

@@ -34,6 +34,8 @@ export interface LiveApiDeps {
    * process records (one Postgres connection listens; replicas publish each event once).
    */
   announceVersions?: boolean;
+  /** Prefix of the workers' sandbox health keys (tests); default REDIS_KEYS.sandboxHealthPrefix. */
+  sandboxHealthPrefix?: string;
 }
 
 /**
@@ -97,6 +99,7 @@ function registerLiveRoutes(app: FastifyInstance, deps: LiveApiDeps): void {
     auth: deps.auth,
     ...(deps.syncNow === undefined ? {} : { syncNow: deps.syncNow }),
     ...(deps.keys === undefined ? {} : { activityStream: deps.keys.activityStream }),
+    ...(deps.sandboxHealthPrefix === undefined ? {} : { sandboxHealthPrefix: deps.sandboxHealthPrefix }),
   });
   registerDocsRoutes(app);
 }
