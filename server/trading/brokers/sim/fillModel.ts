@@ -93,7 +93,7 @@ const closesByCalendar = new WeakMap<MarketCalendar, Map<number, number | null>>
  */
 function sessionCloseOf(minute: number, calendar: MarketCalendar): number {
   let closes = closesByCalendar.get(calendar);
-  if (closes === undefined || closes.size > 10_000) closesByCalendar.set(calendar, (closes = new Map()));
+  if (closes === undefined || closes.size > 10_000) closesByCalendar.set(calendar, (closes = new Map<number, number | null>()));
   const hour = Math.floor(minute / HOUR_MS);
   let close = closes.get(hour);
   if (close === undefined) {
