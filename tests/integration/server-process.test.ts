@@ -78,6 +78,86 @@ describe('qtc all on the embedded default', { timeout: 180_000 }, () => {
   });
 });
 
+/** The children of `pid` whose command line contains `text`. */
+function childrenOf(pid: number, text: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(text)) found.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+describe('qtc all as a process tree', { timeout: 180_000 }, () => {
+  it('runs the API and the worker as child processes, restarts a killed one, and stops them all on Ctrl-C', async () => {
+    const temp = makeTempDir('qtc-tree-');
+    try {
+      const port = await findFreePort();
+      const qtc = startQtc({ QTC_DATA_DIR: temp.dir, PORT: String(port), LOG_LEVEL: 'info', LOG_FORMAT: 'json' });
+      try {
+        await expect.poll(() => healthStatus(port), { timeout: 90_000, interval: 250 }).toBe(200);
+        const parent = qtc.child.pid!;
+        const [api] = childrenOf(parent, 'qtc.js\0api');
+        const [worker] = childrenOf(parent, 'qtc.js\0worker');
+        expect(api, qtc.output()).toBeDefined();
+        expect(worker, qtc.output()).toBeDefined();
+        // The worker ticks the demo season in its own process.
+        await expect.poll(() => qtc.output().includes(`"pid":${String(worker)}`) && qtc.output().includes('tick done'), { timeout: 60_000, interval: 250 }).toBe(true);
+
+        process.kill(worker!, 'SIGKILL');
+        await expect.poll(() => childrenOf(parent, 'qtc.js\0worker').filter((pid) => pid !== worker), { timeout: 60_000, interval: 250 }).toHaveLength(1);
+        expect(qtc.output()).toContain('the worker process exited; restarting it');
+        const [restarted] = childrenOf(parent, 'qtc.js\0worker');
+        expect(await healthStatus(port)).toBe(200);
+
+        const pids = servicePids(temp.dir);
+        qtc.child.kill('SIGINT');
+        expect(await qtc.exit, qtc.output()).toBe(0);
+        expect([api!, restarted!, ...pids].filter(isProcessAlive)).toEqual([]);
+        expect(processesNaming(temp.dir)).toEqual([]);
+      } finally {
+        qtc.child.kill('SIGKILL');
+      }
+    } finally {
+      temp.remove();
+    }
+  });
+
+  it('children leave when the parent is killed with SIGKILL (the next run adopts the databases)', async () => {
+    const temp = makeTempDir('qtc-tree-');
+    try {
+      const port = await findFreePort();
+      const qtc = startQtc({ QTC_DATA_DIR: temp.dir, PORT: String(port), LOG_LEVEL: 'info' });
+      await expect.poll(() => healthStatus(port), { timeout: 90_000, interval: 250 }).toBe(200);
+      const children = [...childrenOf(qtc.child.pid!, 'qtc.js\0api'), ...childrenOf(qtc.child.pid!, 'qtc.js\0worker')];
+      expect(children).toHaveLength(2);
+      qtc.child.kill('SIGKILL');
+      await qtc.exit;
+      await expect.poll(() => children.filter(isProcessAlive), { timeout: 30_000, interval: 250 }).toEqual([]);
+
+      // The next run adopts the orphaned databases and stops them on Ctrl-C.
+      const next = startQtc({ QTC_DATA_DIR: temp.dir, PORT: String(port), LOG_LEVEL: 'info' });
+      try {
+        await expect.poll(() => healthStatus(port), { timeout: 90_000, interval: 250 }).toBe(200);
+        next.child.kill('SIGINT');
+        expect(await next.exit, next.output()).toBe(0);
+        await expect.poll(() => processesNaming(temp.dir), { timeout: 30_000, interval: 250 }).toEqual([]);
+      } finally {
+        next.child.kill('SIGKILL');
+      }
+    } finally {
+      for (const pid of processesNaming(temp.dir)) process.kill(pid, 'SIGKILL');
+      temp.remove();
+    }
+  });
+});
+
 /** Processes whose command line names `dir` (the embedded Postgres and its children: `-D <dir>/postgres`). */
 function processesNaming(dir: string): number[] {
   const pids: number[] = [];
