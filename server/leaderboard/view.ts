@@ -73,13 +73,12 @@ export interface LeaderboardView {
   competition_halted: boolean;
 }
 
-const round = (value: number, places: number): number => {
-  const factor = 10 ** places;
-  return Math.round(value * factor) / factor;
-};
-const ratio = (value: number | null): number | null => (value === null ? null : round(value, 6));
-const percent = (value: number | null): number | null => (value === null ? null : round(value * 100, 4));
-const dollars = (value: number): number => round(value, 4);
+// Every figure is served at full double precision: the pages format for display (web/assets/format.js),
+// clients that compute with the numbers get them unrounded. Dollar amounts are already exact to
+// 1/10,000 dollar (server/trading/money.ts), so they pass through unchanged.
+const ratio = (value: number | null): number | null => value;
+const percent = (value: number | null): number | null => (value === null ? null : value * 100);
+const dollars = (value: number): number => value;
 
 export function metricsView(metrics: PerformanceMetrics, currentDrawdown: number | null): MetricsView {
   const drawdown = metrics.maxDrawdown === null ? null : -metrics.maxDrawdown;

@@ -7,3 +7,4 @@ export declare function formatRatio(value: number | null | undefined): string;
 export declare function formatMarketClock(epochMs: number | null | undefined): string;
 export declare function formatMarketMinute(epochMs: number | null | undefined): string;
 export declare function direction(value: number | null | undefined): 'up' | 'down' | 'flat';
+export declare function returnDirection(fraction: number | null | undefined): 'up' | 'down' | 'flat';

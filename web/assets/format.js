@@ -1,5 +1,6 @@
 // Display formatting for the public pages. Pure functions (no DOM), unit-tested in tests/unit/web.
-// Numbers arrive as dollars and fractions; null means "not defined yet" and shows as an em dash.
+// Numbers arrive as dollars and fractions at full precision (the API rounds nothing); they are rounded
+// here, for display only. null means "not defined yet" and shows as an em dash.
 
 export const MISSING = '—';
 
@@ -43,6 +44,14 @@ export function formatMarketClock(epochMs) {
 /** "Nov 21, 14:31 ET" */
 export function formatMarketMinute(epochMs) {
   return isNumber(epochMs) ? `${newYorkDay.format(epochMs)}, ${newYorkClock.format(epochMs)} ET` : MISSING;
+}
+
+/**
+ * The direction of a return as formatSignedPercent shows it: a return that shows as 0.00% (say 3e-7,
+ * served unrounded) is "flat", not coloured up or down.
+ */
+export function returnDirection(fraction) {
+  return isNumber(fraction) ? direction(Math.sign(fraction) * Math.round(Math.abs(fraction) * 10_000)) : 'flat';
 }
 
 /** "up", "down" or "flat" for a signed number, for CSS classes and spoken labels. */

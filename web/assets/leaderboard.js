@@ -2,7 +2,7 @@
 // The public leaderboard page: first board from GET /leaderboard, then every tick's board over the
 // WebSocket (polling while it is down), and the activity ticker from the SSE stream.
 import { el, setText, sparkline } from './dom.js';
-import { direction, formatDrawdown, formatMarketClock, formatMarketMinute, formatMoney, formatRatio, formatSignedPercent } from './format.js';
+import { formatDrawdown, formatMarketClock, formatMarketMinute, formatMoney, formatRatio, formatSignedPercent, returnDirection } from './format.js';
 import { followActivity, followLeaderboard, getJson } from './live.js';
 import { changedTeams, decodeHistory, decodeLeaderboard, nextSeries, summarise } from './model.js';
 import { createTicker } from './ticker.js';
@@ -78,7 +78,7 @@ function fillRow(tr, row, values) {
   setText(fieldOf(tr, 'equity'), formatMoney(row.equity));
   const returnCell = fieldOf(tr, 'return');
   setText(returnCell, formatSignedPercent(row.totalReturn));
-  returnCell.className = `num ${direction(row.totalReturn)}`;
+  returnCell.className = `num ${returnDirection(row.totalReturn)}`;
   setText(fieldOf(tr, 'sharpe'), formatRatio(row.sharpe));
   setText(fieldOf(tr, 'drawdown'), formatDrawdown(row.maxDrawdown));
   fieldOf(tr, 'trend').replaceChildren(sparkline(values));

@@ -5,7 +5,7 @@
 // stream (GET /api/v1/team/{id}/stream) brings every minute, trade, rejection, error and version as
 // it happens; each event refreshes only what it changed. No polling.
 import { el, setText } from './dom.js';
-import { direction, formatDrawdown, formatMarketClock, formatMarketMinute, formatMoney, formatRatio, formatSignedPercent } from './format.js';
+import { direction, formatDrawdown, formatMarketClock, formatMarketMinute, formatMoney, formatRatio, formatSignedPercent, returnDirection } from './format.js';
 import { getJson } from './live.js';
 import { decodeLeaderboard } from './model.js';
 import { createCpuChart, createEquityCharts } from './team-charts.js';
@@ -112,7 +112,7 @@ function showMetrics(payload) {
     ['Win rate', typeof m.win_rate === 'number' ? formatDrawdown(m.win_rate) : '—'],
     ['Closed trades', String(m.total_trades ?? 0)],
   ]);
-  $('metrics').querySelectorAll('dd')[1].className = direction(m.total_return);
+  $('metrics').querySelectorAll('dd')[1].className = returnDirection(m.total_return);
 }
 
 function showStrategy(strategy) {

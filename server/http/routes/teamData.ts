@@ -180,7 +180,7 @@ export function registerTeamDataRoutes(app: FastifyInstance, deps: TeamDataRoute
           period: {
             start: new Date(team.firstMinute).toISOString(),
             end: new Date(team.lastMinute).toISOString(),
-            days: Math.round(((team.lastMinute - team.firstMinute) / DAY_MS) * 100) / 100,
+            days: (team.lastMinute - team.firstMinute) / DAY_MS,
             data_points: team.metrics.observations + 1,
           },
         },

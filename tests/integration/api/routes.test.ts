@@ -73,6 +73,20 @@ describe('public routes', () => {
     expect(error.json()).toMatchObject({ error: expect.any(String) as unknown, message: expect.any(String) as unknown });
   });
 
+  it('serves metrics at full precision on /leaderboard, /api/v1/leaderboard/metrics and the team metrics (no rounding to 6 decimals)', async () => {
+    // alpha's return over its snapshots is 100,360 / 100,180 − 1 = 0.00179676...; rounded to 6 decimals it was 0.001797.
+    const decimals = (value: unknown) => (typeof value === 'number' ? (String(value).split('.')[1] ?? '').length : 0);
+    const board = (await api.app.inject({ url: '/leaderboard' })).json<LeaderboardView>();
+    const metrics = (await api.app.inject({ url: '/api/v1/leaderboard/metrics?days=1' })).json<LeaderboardView>();
+    const team = (await api.app.inject({ url: '/api/v1/team/alpha/metrics', headers: bearer(alphaKey) })).json<{ metrics: Record<string, unknown> }>();
+    for (const alpha of [board.leaderboard.find((entry) => entry.team_id === 'alpha')!, metrics.leaderboard.find((entry) => entry.team_id === 'alpha')!, team.metrics]) {
+      expect(decimals(alpha.total_return)).toBeGreaterThan(6);
+      expect(decimals(alpha.annualized_volatility)).toBeGreaterThan(6);
+      expect(alpha.total_return_percentage).toBe((alpha.total_return as number) * 100);
+    }
+    expect(team.metrics.total_return).toBeCloseTo(100_360 / 100_180 - 1, 15);
+  });
+
   it('GET /activity/recent returns entries with the original {timestamp, message} and the event', async () => {
     await publishActivity(world.redis, { type: 'trade', at: MINUTE, teamId: 'alpha', symbol: 'SPY', side: 'buy', quantity: 100, price: 100, clientOrderId: 'x' }, world.keys.activityStream);
     const body = (await api.app.inject({ url: '/activity/recent?limit=1' })).json<{ activity: Array<Record<string, unknown>> }>();

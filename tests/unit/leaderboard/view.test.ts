@@ -23,9 +23,37 @@ describe('buildLeaderboardView', () => {
     expect(view.leaderboard[0]!.total_return_percentage).toBeCloseTo(1, 4);
     expect(view.minute).toBe(new Date(60_000).toISOString());
     expect(topOf(view, 2)).toEqual([
-      { rank: 1, teamId: 'c', equity: 101_000, totalReturn: 0.01 },
+      { rank: 1, teamId: 'c', equity: 101_000, totalReturn: 101_000 / 100_000 - 1 },
       { rank: 2, teamId: 'a', equity: 100_000, totalReturn: 0 },
     ]);
+  });
+
+  it('serves every figure at full precision: metrics exactly as computed, dollars to the 1/10,000', () => {
+    // A return of 1.234e-7 was served as 0 (6 decimals), and 0.0017967 as 0.001797 (relative error 1.7e-4).
+    const tiny = standing('t', 100_000.0123, [100_000, 100_000.0123]);
+    const small = standing('s', 100_360, [100_180, 100_360]);
+    const view = buildLeaderboardView([tiny, small], false, 0);
+    const byId = new Map(view.leaderboard.map((entry) => [entry.team_id, entry]));
+    for (const source of [tiny, small]) {
+      const entry = byId.get(source.teamId)!;
+      const m = source.metrics;
+      expect(entry.total_return).toBe(m.totalReturn);
+      expect(entry.total_return_percentage).toBe(m.totalReturn === null ? null : m.totalReturn * 100);
+      expect(entry.annualized_return).toBe(m.annualizedReturn);
+      expect(entry.annualized_volatility).toBe(m.volatility);
+      expect(entry.sharpe_ratio).toBe(m.sharpe);
+      expect(entry.sortino_ratio).toBe(m.sortino);
+      expect(entry.calmar_ratio).toBe(m.calmar);
+      expect(entry.win_rate).toBe(m.winRate);
+      expect(entry.profit_factor).toBe(m.profitFactor);
+      expect(entry.portfolio_value).toBe(source.equity);
+      expect(entry.sparkline).toEqual(source.sparkline);
+    }
+    expect(byId.get('t')!.total_return).toBeGreaterThan(0);
+    expect(byId.get('t')!.total_return).toBeCloseTo(1.23e-7, 12);
+    expect(byId.get('t')!.portfolio_value).toBe(100_000.0123);
+    expect(byId.get('s')!.total_return).not.toBe(0.001797);
+    expect(byId.get('s')!.total_return).toBeCloseTo(100_360 / 100_180 - 1, 15);
   });
 
   it('has no minute before any snapshot', () => {

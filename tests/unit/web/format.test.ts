@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { direction, formatDrawdown, formatMarketClock, formatMarketMinute, formatMoney, formatRatio, formatSignedPercent, MISSING } from '../../../web/assets/format.js';
+import { direction, formatDrawdown, formatMarketClock, formatMarketMinute, formatMoney, formatRatio, formatSignedPercent, MISSING, returnDirection } from '../../../web/assets/format.js';
 import { seriesTrend, sparklinePoints } from '../../../web/assets/sparkline.js';
 
 describe('format', () => {
@@ -12,6 +12,20 @@ describe('format', () => {
     expect(formatDrawdown(0.0542)).toBe('5.42%');
     expect(formatRatio(1.8549)).toBe('1.85');
     expect(formatRatio(-0.5)).toBe('-0.50');
+  });
+
+  it('rounds full-precision figures from the API for display only, and colours a return as it is shown', () => {
+    expect(formatSignedPercent(0.0017967658215212)).toBe('+0.18%');
+    expect(formatSignedPercent(-3e-7)).toBe('0.00%');
+    expect(formatSignedPercent(1.23e-7)).toBe('0.00%');
+    expect(formatRatio(-1e-9)).toBe('0.00');
+    expect(formatMoney(100_000.0123)).toBe('$100,000.01');
+    expect(returnDirection(-3e-7)).toBe('flat');
+    expect(returnDirection(1.23e-7)).toBe('flat');
+    expect(returnDirection(0.0017967658215212)).toBe('up');
+    expect(formatSignedPercent(-0.00006)).toBe('-0.01%');
+    expect(returnDirection(-0.00006)).toBe('down');
+    expect(returnDirection(null)).toBe('flat');
   });
 
   it('shows a dash for figures that are not defined yet', () => {
