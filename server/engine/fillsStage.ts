@@ -18,7 +18,7 @@ export async function fillsStage(execution: Execution, minute: number, bars: Rea
     await execution.idle();
     return { fills: [], ended: [], applied: 0, problems: [] };
   }
-  const result = await execution.venue.advance(minute, bars);
+  const result = execution.kind === 'netted' ? await execution.venue.settle(minute, bars) : await execution.venue.advance(minute, bars);
   let applied = 0;
   const problems: FillsOutcome['problems'] = [];
   for (const { fill, result: outcome } of result.fills) {

@@ -9,6 +9,7 @@ import type { Bar } from '../../data/market/bar.ts';
 import type { Ledger } from '../../data/postgres/ledger/ledger.ts';
 import type { TeamMinuteState, TeamRunResult } from '../../sandbox/index.ts';
 import type { SimVenue } from '../trading/brokers/sim/simVenue.ts';
+import type { NettedVenue } from '../trading/netting/nettedVenue.ts';
 import type { Broker } from '../trading/types.ts';
 
 /**
@@ -33,11 +34,13 @@ export type BookStore = Pick<
 
 /**
  * The execution venue: the simulated venue (its fills computed each minute from the open orders), or a
- * broker that streams its fills as they happen (Alpaca), with a way to wait for those received so far.
+ * broker that streams its fills as they happen (Alpaca), with a way to wait for those received so far, or
+ * the netted venue over such a broker (one net order per minute and symbol, allocated to the teams).
  */
-export type Execution = { kind: 'sim'; venue: SimVenue } | { kind: 'stream'; broker: Broker; idle: () => Promise<void> };
+export type Execution = { kind: 'sim'; venue: SimVenue } | { kind: 'stream'; broker: Broker; idle: () => Promise<void> } | { kind: 'netted'; venue: NettedVenue };
 
-export const brokerOf = (execution: Execution): Broker => (execution.kind === 'sim' ? execution.venue : execution.broker);
+export const brokerOf = (execution: Execution): Broker =>
+  execution.kind === 'sim' ? execution.venue : execution.kind === 'netted' ? execution.venue.broker : execution.broker;
 
 /** The strategy host: runs the given teams on a minute's bars, each seeing its own state. */
 export interface StrategyHost {

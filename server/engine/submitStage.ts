@@ -42,6 +42,9 @@ const embeddedSessions = memoizedCalendar(embeddedCalendar);
 
 export async function submitStage(options: SubmitStageOptions): Promise<SubmissionResult[]> {
   const { books, execution, teamIds, now } = options;
+  // Netted: one pass over every team's intents, so each (minute, symbol) is one net order. A shard's own
+  // pass (teamIds) leaves its intents to the minute's books job, which submits them all.
+  if (execution.kind === 'netted') return teamIds === null ? execution.venue.submit(now()) : [];
   const due = (await books.pendingSubmissions(now(), 1_000_000)).filter((pending) => teamIds === null || teamIds.has(pending.intent.teamId));
   if (due.length === 0) return [];
   // One pass over exactly these intents: the router asks for its batch once.
