@@ -28,6 +28,7 @@ import { parsePauseSpec, pauseHookFrom, type PauseHook } from '../tick/pausePoin
 import { TICK_QUEUE, type BooksJobData, type ShardJobData } from '../tick/queue.ts';
 import { ShardPools } from '../tick/shardPools.ts';
 import { startSandboxHealthReporter } from './sandboxHealth.ts';
+import { executionMode } from '../trading/netting/executionMode.ts';
 import { createTickRunner, type TickExecution, type TickRunner } from '../tick/tick.ts';
 import { failTick, lastRunMinutes, loadMemories, strategyBundles, tickHistory } from '../tick/tickStore.ts';
 
@@ -88,6 +89,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
         knows: (symbol) => competition().universe.includes(symbol),
         slippageBps: config.tick.simSlippageBps,
         marketBuyCollarBps: competition().marketBuyBufferBps,
+        netted: executionMode(deps.registry.current().competition) === 'netted',
       }),
     };
   } else {

@@ -44,6 +44,12 @@ export interface FillModelOptions {
   /** Market buys never fill above reference price × (1 + collar). */
   marketBuyCollarBps: number;
   calendar?: MarketCalendar;
+  /**
+   * Netted execution (registry `competition.execution: netted`): the market orders of one (minute, symbol)
+   * fill at one price, the bar's open moved by the slippage against the side of the net (buys − sells),
+   * or the plain open when the net is zero, as the live netted venue allocates one price per group.
+   */
+  netted?: boolean;
 }
 
 export type SimDecision = { kind: 'fill'; fill: Fill } | { kind: 'end'; state: BrokerOrderState };
@@ -61,8 +67,8 @@ export function slippedMarketPrice(open: number, side: 'buy' | 'sell', slippageB
   return Math.floor((base * (10_000 - slippageBps)) / 10_000);
 }
 
-function fillPrice(intent: OrderIntent, bar: Bar, slippageBps: number): Money | null {
-  if (intent.limitPrice === null) return slippedMarketPrice(bar.open, intent.side, slippageBps);
+function fillPrice(intent: OrderIntent, bar: Bar, slippageBps: number, groupPrice?: Money): Money | null {
+  if (intent.limitPrice === null) return groupPrice ?? slippedMarketPrice(bar.open, intent.side, slippageBps);
   const open = toMoney(bar.open);
   if (intent.side === 'buy') return toMoney(bar.low) <= intent.limitPrice ? Math.min(open, intent.limitPrice) : null;
   return toMoney(bar.high) >= intent.limitPrice ? Math.max(open, intent.limitPrice) : null;
@@ -108,6 +114,25 @@ const HELD: ReadonlySet<OrderStatus> = new Set(['accepted', 'partially_filled'])
 const bySubmission = (a: SimOpenOrder, b: SimOpenOrder): number =>
   a.intent.minute - b.intent.minute || (a.intent.teamId < b.intent.teamId ? -1 : a.intent.teamId > b.intent.teamId ? 1 : 0) || a.intent.seq - b.intent.seq;
 
+/** Netted: one market price per (decision minute, symbol), from the side of the group's net. */
+function nettedPrices(held: readonly SimOpenOrder[], bars: ReadonlyMap<string, Bar>, slippageBps: number): Map<string, Money> {
+  const nets = new Map<string, { symbol: string; net: number }>();
+  for (const { intent, filledQuantity } of held) {
+    if (intent.limitPrice !== null) continue;
+    const key = `${String(intent.minute)}|${intent.symbol}`;
+    const group = nets.get(key) ?? { symbol: intent.symbol, net: 0 };
+    group.net += (intent.side === 'buy' ? 1 : -1) * (intent.quantity - filledQuantity);
+    nets.set(key, group);
+  }
+  const prices = new Map<string, Money>();
+  for (const [key, { symbol, net }] of nets) {
+    const bar = bars.get(symbol);
+    if (bar === undefined) continue;
+    prices.set(key, net === 0 ? toMoney(bar.open) : slippedMarketPrice(bar.open, net > 0 ? 'buy' : 'sell', slippageBps));
+  }
+  return prices;
+}
+
 /**
  * The executions and order ends the bars of `minute` cause, in submission order. Orders the venue does
  * not hold (pending submission, ended) and orders of this minute or later are left alone.
@@ -116,6 +141,7 @@ export function simulateMinute(orders: readonly SimOpenOrder[], minute: number, 
   const held = orders.filter((order) => HELD.has(order.status) && order.intent.minute < minute);
   if (held.length === 0) return [];
   const calendar = options.calendar ?? embeddedCalendar;
+  const groupPrices = options.netted === true ? nettedPrices(held, bars, options.slippageBps) : undefined;
   const decisions: SimDecision[] = [];
   for (const order of held.sort(bySubmission)) {
     const { intent } = order;
@@ -126,7 +152,7 @@ export function simulateMinute(orders: readonly SimOpenOrder[], minute: number, 
     }
     const bar = bars.get(intent.symbol);
     if (bar === undefined || bar.timestamp <= intent.minute || bar.volume === 0) continue;
-    const price = fillPrice(intent, bar, options.slippageBps);
+    const price = fillPrice(intent, bar, options.slippageBps, groupPrices?.get(`${String(intent.minute)}|${intent.symbol}`));
     if (price === null) continue;
     if (intent.side === 'buy' && intent.limitPrice === null) {
       const ceiling = marketBuyCeiling(intent.referencePrice, options.marketBuyCollarBps);

@@ -82,6 +82,7 @@ export class SimVenue implements Broker {
       slippageBps: options.slippageBps,
       marketBuyCollarBps: options.marketBuyCollarBps,
       ...(options.calendar === undefined ? {} : { calendar: options.calendar }),
+      ...(options.netted === true ? { netted: true } : {}),
     };
   }
 
