@@ -7,7 +7,7 @@ import type { Registry } from './schema.ts';
 
 export type RegistryLog = Pick<Logger, 'info' | 'warn' | 'error'>;
 
-export type ReloadTrigger = 'startup' | 'file-change' | 'poll' | 'manual';
+export type ReloadTrigger = 'startup' | 'file-change' | 'poll' | 'notify' | 'manual';
 
 export interface RegistryFailure {
   at: Date;
@@ -31,8 +31,17 @@ export type ReloadOutcome =
   /** The file is unreadable or invalid, or activating it failed: the previous registry stays. */
   | { result: 'failed'; failure: RegistryFailure };
 
+/** Where a store reads registry text from: the file (default), or e.g. the version in force in Postgres. */
+export interface RegistrySource {
+  /** Throws (an ENOENT-like `code` is shown) when there is nothing to read. */
+  read(): Promise<string>;
+}
+
 export interface RegistryStoreOptions {
+  /** The file, or (with `source`) a name for where the registry comes from, shown in status and logs. */
   file: string;
+  /** Instead of reading `file`: API replicas and workers read the registry in force from Postgres. */
+  source?: RegistrySource;
   log: RegistryLog;
   clock?: () => Date;
   /**
@@ -40,7 +49,7 @@ export interface RegistryStoreOptions {
    * the previous registry stays and the next change or poll tries again. Its result is returned
    * in the `loaded` outcome and audited.
    */
-  activate?: (registry: Registry) => Promise<unknown>;
+  activate?: (registry: Registry, text: { text: string; hash: string }) => Promise<unknown>;
   /** Best effort: a failure to audit is logged and does not undo a reload. */
   audit?: (event: AuditEvent) => Promise<void>;
 }
@@ -60,7 +69,8 @@ export class RegistryStore {
   readonly file: string;
   private readonly log: RegistryLog;
   private readonly clock: () => Date;
-  private readonly activate: (registry: Registry) => Promise<unknown>;
+  private readonly activate: (registry: Registry, text: { text: string; hash: string }) => Promise<unknown>;
+  private readonly read: () => Promise<string>;
   private readonly audit: (event: AuditEvent) => Promise<void>;
   private readonly listeners = new Set<RegistryListener>();
   private registry: Registry | undefined;
@@ -76,6 +86,8 @@ export class RegistryStore {
     this.log = options.log;
     this.clock = options.clock ?? (() => new Date());
     this.activate = options.activate ?? (() => Promise.resolve(undefined));
+    const source = options.source;
+    this.read = source ? () => source.read() : () => readFile(options.file, 'utf8');
     this.audit = options.audit ?? (() => Promise.resolve());
   }
 
@@ -119,7 +131,7 @@ export class RegistryStore {
   private async reloadNow(trigger: ReloadTrigger): Promise<ReloadOutcome> {
     let text: string;
     try {
-      text = await readFile(this.file, 'utf8');
+      text = await this.read();
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
       return this.fail(trigger, `read:${code}`, [outsideFile(`cannot read ${this.file}: ${code}`)]);
@@ -137,7 +149,7 @@ export class RegistryStore {
     if (!parsed.ok) return this.fail(trigger, `invalid:${hash}`, parsed.errors);
     let activation: unknown;
     try {
-      activation = await this.activate(parsed.registry);
+      activation = await this.activate(parsed.registry, { text, hash });
     } catch (error) {
       const message = `the registry is valid but could not be brought into force: ${(error as Error).message}`;
       return this.fail(trigger, `activate:${hash}:${(error as Error).message}`, [outsideFile(message)]);

@@ -4,11 +4,10 @@ import type { Logger } from 'pino';
 import { recordAuditEvent } from '../data/postgres/audit.ts';
 import { readWebhookSecret, startGitSync, type GitSync } from '../loaders/git/index.ts';
 import { ApiKeyStore } from '../registry/keys/store.ts';
-import { createLiveRegistry } from '../registry/live.ts';
 import { loadRegistryFile } from '../registry/load.ts';
+import { openRegistry } from '../registry/role.ts';
 import type { Registry } from '../registry/schema.ts';
 import type { RegistryStore } from '../registry/store.ts';
-import { startRegistryWatcher } from '../registry/watch.ts';
 import { AdminKeys } from './auth/adminKeys.ts';
 import { createAuthenticator, type Authenticator } from './auth/authenticate.ts';
 import type { Config } from './config/config.ts';
@@ -44,6 +43,13 @@ export interface Roles {
    * stops them on exit; `join` only waits for the ones `qtc all` runs (see startServices).
    */
   embedded: EmbeddedRole;
+  /**
+   * Where the registry comes from. `file`: this process is the control role: it takes the control
+   * leader lock, reads team_registry.yaml and publishes it to Postgres (one per competition).
+   * `postgres`: it reads the version in force from Postgres and follows it, never opening the file.
+   * Default: `file` for the process that runs the embedded services (`qtc all`), else `postgres`.
+   */
+  registry?: 'file' | 'postgres';
 }
 
 export const ALL_ROLES: Roles = { http: true, control: true, ticks: true, embedded: 'run' };
@@ -173,15 +179,13 @@ async function startHttp(
  * started is registered on `lifecycle` (the caller's, so a signal during start-up can stop it).
  */
 export async function startCompetitionServer(config: Config, logger: Logger, roles: Roles = ALL_ROLES, lifecycle = new Lifecycle()): Promise<CompetitionServer> {
+  const readsFile = (roles.registry ?? (roles.embedded === 'run' ? 'file' : 'postgres')) === 'file';
   // A broken registry stops the start before any service is touched.
-  await loadRegistryFile(config.registryFile);
+  if (readsFile) await loadRegistryFile(config.registryFile);
   try {
     const services = await startServices(config, logger, lifecycle, roles.embedded);
-    const registryLog = logger.child({ component: 'registry' });
-    const registry = createLiveRegistry({ file: config.registryFile, pool: services.pg, log: registryLog });
-    const loaded = await registry.load(); // also syncs the teams into Postgres
-    logger.info({ file: config.registryFile, competition: loaded.competition.name, teams: loaded.teams.length }, 'team registry loaded');
-    lifecycle.onClose('registry watcher', startRegistryWatcher(registry, { log: registryLog }));
+    // The control role publishes the file to Postgres (under the leader lock); the others follow Postgres.
+    const registry = await openRegistry({ pool: services.pg, logger, lifecycle, control: readsFile, file: config.registryFile });
 
     const gitSync = roles.control ? await startControl(config, logger, services, registry, lifecycle) : undefined;
     if (roles.ticks) await startTicks(config, logger, services, registry, lifecycle);

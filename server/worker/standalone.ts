@@ -8,18 +8,15 @@ import type { Lifecycle } from '../lifecycle.ts';
 import { createLogger } from '../observability/logger.ts';
 import { startServices } from '../services.ts';
 import { startUntilSignal } from '../shutdown.ts';
-import { RegistryStore } from '../../registry/store.ts';
-import { startRegistryWatcher } from '../../registry/watch.ts';
+import { openRegistry } from '../../registry/role.ts';
 import { openVenue } from '../trading/venue/openVenue.ts';
 import { startWorker } from './worker.ts';
 
 async function startStandaloneWorker(config: Config, logger: Logger, lifecycle: Lifecycle): Promise<void> {
   const services = await startServices(config, logger, lifecycle, 'join');
-  // The worker reads the registry (competition settings) but leaves syncing it into Postgres to the API.
-  const registryLog = logger.child({ component: 'registry' });
-  const registry = new RegistryStore({ file: config.registryFile, log: registryLog });
-  await registry.load();
-  lifecycle.onClose('registry watcher', startRegistryWatcher(registry, { log: registryLog }));
+  // The registry in force (competition settings) from Postgres, as the control process published it;
+  // never from a local team_registry.yaml, so a worker on another machine needs only DATABASE_URL / REDIS_URL.
+  const registry = await openRegistry({ pool: services.pg, logger, lifecycle, control: false, file: config.registryFile });
   // The same venue as `qtc all`'s worker: with Alpaca in the registry, Alpaca or no start at all.
   const venue = await openVenue(config, registry.current(), logger, services.redis);
   lifecycle.onClose('venue', () => venue.close());

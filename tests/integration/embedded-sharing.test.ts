@@ -8,6 +8,7 @@ import { startEmbeddedPostgres, type EmbeddedService } from '../../data/embedded
 import { startEmbeddedRedis } from '../../data/embedded/redisServer.ts';
 import { ServiceStateFile } from '../../data/embedded/serviceState.ts';
 import { silentLog } from '../support/silentLog.ts';
+import { publishRegistryAt } from './registry/publish.ts';
 import { makeTempDir } from '../support/tempDir.ts';
 
 /**
@@ -99,6 +100,8 @@ describe('qtc worker and qtc api on the embedded services', { timeout: 180_000 }
       // The servers come up (started here, standing in for a `qtc all`), then their starter is "gone":
       // no live owner recorded, exactly what a `qtc all` killed with SIGKILL leaves behind.
       services.push(...(await Promise.all([startEmbeddedPostgres({ dataDir: temp.dir, log: silentLog }), startEmbeddedRedis({ dataDir: temp.dir, log: silentLog })])));
+      // What `qtc all` also does: publish the registry in Postgres, where workers and replicas read it.
+      await publishRegistryAt(services[0]!.url, path.join(projectRoot, 'team_registry.yaml'));
       for (const name of ['postgres', 'redis']) {
         const state = new ServiceStateFile(temp.dir, name);
         const { ownerPid: _gone, ...rest } = state.read();

@@ -9,6 +9,7 @@ import { createPgPool, type PgPool } from '../../data/postgres/pool.ts';
 import { ApiKeyStore } from '../../registry/keys/store.ts';
 import { createTestDatabase } from '../support/databases.ts';
 import { makeTempDir } from '../support/tempDir.ts';
+import { publishRegistryAt } from '../integration/registry/publish.ts';
 
 /**
  * The real server (`qtc api`, its own pino logger on stdout) is sent admin and team keys in every
@@ -47,6 +48,8 @@ beforeAll(async () => {
   temp = makeTempDir('qtc-log-');
   const registryFile = path.join(temp.dir, 'team_registry.yaml');
   writeFileSync(registryFile, 'competition:\n  name: Log Cup\n  universe: [SPY]\nteams:\n  - id: alpha\n    name: Alpha\n    repo: https://git.example.org/alpha.git\n');
+  // qtc api reads the registry from Postgres, where the control process publishes it.
+  await publishRegistryAt(database.url, registryFile);
   port = await findFreePort();
   server = spawn(process.execPath, ['--no-node-snapshot', 'bin/qtc.js', 'api'], {
     cwd: projectRoot,

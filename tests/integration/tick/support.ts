@@ -17,6 +17,7 @@ import type { CompiledStrategy } from '../../../sandbox/index.ts';
 import { tickFlow } from '../../../server/tick/queue.ts';
 import { selectTick, type TickClock, type TickRecord } from '../../../server/tick/tickStore.ts';
 import { createTestDatabase } from '../../support/databases.ts';
+import { publishRegistryFile } from '../registry/publish.ts';
 import { makeTempDir } from '../../support/tempDir.ts';
 
 export const projectRoot = path.resolve(import.meta.dirname, '../../..');
@@ -145,6 +146,9 @@ export interface WorkerProcess {
 
 /** A real `qtc worker` process on the fixture's database and Redis. */
 export function startWorkerProcess(fixture: TickFixture, env: Record<string, string> = {}): WorkerProcess {
+  // What the control process does: the registry file (as the test left it) becomes the version in
+  // force in Postgres, where the worker reads it (it waits for one).
+  const published = publishRegistryFile(fixture.pool, fixture.registryFile);
   const child = spawn(process.execPath, ['--no-node-snapshot', 'bin/qtc.js', 'worker'], {
     cwd: projectRoot,
     env: {
@@ -171,6 +175,7 @@ export function startWorkerProcess(fixture: TickFixture, env: Record<string, str
       }
     }
   };
+  published.catch((error: unknown) => onData(Buffer.from(`test: publishing the registry failed: ${String(error)}\n`)));
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
