@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -188,17 +189,43 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/**
+ * Secrets may come from files (Docker / Kubernetes secrets): `NAME_FILE=/run/secrets/x` reads NAME's
+ * value from that file at start (one trailing newline dropped). Setting both NAME and NAME_FILE is an error.
+ */
+export const SECRET_FILE_VARIABLES = ['DATABASE_URL', 'REDIS_URL', 'ALPACA_KEY_ID', 'ALPACA_SECRET_KEY', 'QTC_ADMIN_KEYS'] as const;
+
+function withSecretFiles(values: Record<string, string>): Record<string, string> {
+  const out = { ...values };
+  for (const name of SECRET_FILE_VARIABLES) {
+    const file = out[`${name}_FILE`];
+    if (file === undefined) continue;
+    if (out[name] !== undefined) throw new ConfigError(`invalid configuration: set ${name} or ${name}_FILE, not both`);
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new ConfigError(`invalid configuration: ${name}_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    const value = text.replace(/\r?\n$/, '');
+    if (value.trim() === '') throw new ConfigError(`invalid configuration: ${name}_FILE: ${file} is empty`);
+    out[name] = value;
+  }
+  return out;
+}
+
 /** Empty strings count as unset, so `DATABASE_URL= npm start` means "use the embedded default". */
 function withoutEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''));
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = EnvSchema.safeParse(withoutEmpty(env));
+  const values = withSecretFiles(withoutEmpty(env));
+  const parsed = EnvSchema.safeParse(values);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? '');
-      const got = SECRET_VARIABLES.has(name) ? undefined : env[name];
+      const got = SECRET_VARIABLES.has(name) ? undefined : values[name];
       return `${issue.message}${got === undefined ? '' : ` (got ${JSON.stringify(redactUrl(got))})`}`;
     });
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
