@@ -253,20 +253,24 @@ export class NettedVenue {
         }
         continue;
       }
+      // The broker's answer (or refusal) is recorded outside the try: a store failure stops the pass, and
+      // the next one resubmits under the same id, which the broker answers with the existing order.
+      let state: BrokerOrderState | null;
       try {
-        const state = await this.#request(() => this.#broker.submit(intent));
-        await this.#store.recordNetState(state);
-        if (!isTerminal(state.status)) open.add(`${group.symbol}|${group.side}`);
+        state = await this.#request(() => this.#broker.submit(intent));
       } catch (error) {
         if (error instanceof BrokerError && REFUSALS.has(error.kind)) {
-          await this.#store.recordNetState(this.#ending(intent, 'rejected', `${error.kind}: ${error.message}`, now));
+          state = this.#ending(intent, 'rejected', `${error.kind}: ${error.message}`, now);
         } else if (error instanceof BrokerError && error.kind === 'duplicate_client_order_id') {
-          const existing = await this.#request(() => this.#broker.getOrder(intent.clientOrderId)).catch(() => null);
-          if (existing !== null) await this.#store.recordNetState(existing);
+          state = await this.#request(() => this.#broker.getOrder(intent.clientOrderId)).catch(() => null);
         } else {
           this.#report({ kind: 'submit_deferred', clientOrderId: intent.clientOrderId, message: `net order not sent: ${String(error)}`, error });
+          state = null;
         }
       }
+      if (state === null) continue;
+      await this.#store.recordNetState(state);
+      if (!isTerminal(state.status)) open.add(`${group.symbol}|${group.side}`);
     }
   }
 
