@@ -4,6 +4,7 @@
 // scheduler, supervises its children (the very code `qtc api` and `qtc worker` run), restarts one that
 // dies, and stops them all, then the databases, on Ctrl-C / SIGTERM.
 import { spawn, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { effectiveTickConfig, startCompetitionServer, type CompetitionServer, type Roles } from '../compose.ts';
@@ -21,6 +22,8 @@ const RESTART_MIN_MS = 1_000;
 const RESTART_MAX_MS = 30_000;
 /** A child that ran this long before dying is restarted after the shortest delay again. */
 const HEALTHY_AFTER_MS = 60_000;
+/** The API's niceness (0 = the worker's): under API load the tick keeps its CPU share. */
+const API_NICENESS = 10;
 
 interface SupervisedChild {
   /** Resolves with the first 'ready' message of the current incarnation. */
@@ -52,6 +55,14 @@ function superviseChild(role: TreeRole, logger: Logger): SupervisedChild {
       detached: true,
     });
     child = current;
+    // The minute comes first: on a busy machine the scheduler gives the worker the CPU before the API.
+    if (role === 'api' && current.pid !== undefined) {
+      try {
+        os.setPriority(current.pid, API_NICENESS);
+      } catch (error) {
+        log.warn({ err: error }, 'could not lower the api process priority');
+      }
+    }
     log.info({ pid: current.pid }, `started the ${role} process`);
     current.on('message', (message: ChildMessage) => {
       if (message?.type !== 'ready') return;
