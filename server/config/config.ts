@@ -104,6 +104,16 @@ const EnvSchema = z.object({
     .number({ error: 'REPLAY_SPEED must be a positive number (1 = real time, 60 = one market minute per second)' })
     .positive('REPLAY_SPEED must be a positive number (1 = real time, 60 = one market minute per second)')
     .optional(),
+  SEASON_START_AT: z
+    .string()
+    .trim()
+    .refine((value) => /^\d{4}-\d{2}-\d{2}T/.test(value) && !Number.isNaN(Date.parse(value)), 'SEASON_START_AT must be an ISO time (2026-12-03T18:00:00Z)')
+    .optional(),
+  SEASON_START_TIMEOUT_MS: z.coerce
+    .number({ error: 'SEASON_START_TIMEOUT_MS must be a whole number of milliseconds (0 or more)' })
+    .int('SEASON_START_TIMEOUT_MS must be a whole number of milliseconds (0 or more)')
+    .min(0, 'SEASON_START_TIMEOUT_MS must be a whole number of milliseconds (0 or more)')
+    .default(120_000),
   TICK_DELAY_MS: z.coerce
     .number({ error: 'TICK_DELAY_MS must be a whole number of milliseconds (0 or more)' })
     .int('TICK_DELAY_MS must be a whole number of milliseconds (0 or more)')
@@ -313,6 +323,10 @@ export type TickConfig = Readonly<{
   replayFile: string | undefined;
   /** Market minutes per real minute; absent: as fast as the ticks complete. */
   replaySpeed: number | undefined;
+  /** SEASON_START_AT as epoch ms: a fresh simulated or replayed season starts then, whatever the teams' state. */
+  seasonStartAt: number | undefined;
+  /** Without seasonStartAt: how long a fresh simulated or replayed season waits for every enabled team's strategy; 0 = no wait. */
+  seasonStartTimeoutMs: number;
   /** Live clock: how long after a minute closes its tick starts (the feed settles). */
   delayMs: number;
   shards: number;
@@ -331,6 +345,8 @@ function tickConfig(e: z.infer<typeof EnvSchema>): TickConfig {
     simStart: start === undefined ? undefined : Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(start) ? `${start}T00:00:00Z` : start),
     replayFile: e.REPLAY_FILE === undefined ? undefined : path.resolve(e.REPLAY_FILE),
     replaySpeed: e.REPLAY_SPEED,
+    seasonStartAt: e.SEASON_START_AT === undefined ? undefined : Date.parse(e.SEASON_START_AT),
+    seasonStartTimeoutMs: e.SEASON_START_TIMEOUT_MS,
     delayMs: e.TICK_DELAY_MS,
     shards: e.TICK_SHARDS,
     lockMs: e.TICK_LOCK_MS,

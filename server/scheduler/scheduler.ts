@@ -11,6 +11,8 @@
  *    skipping nights, weekends and holidays; a restart continues after the last stored minute;
  *  - replay: the minutes of REPLAY_FILE that have bars, as fast as the ticks complete or REPLAY_SPEED
  *    market minutes per real minute; a restart continues after the last stored minute.
+ * A fresh simulated or replayed season (no minute stored yet) passes the start gate first (startGate.ts):
+ * SEASON_START_AT, or every enabled team's strategy active, or SEASON_START_TIMEOUT_MS.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FlowProducer, QueueEvents } from 'bullmq';
@@ -26,6 +28,7 @@ import type { Config } from '../config/config.ts';
 import { TICK_QUEUE, tickFlow } from '../tick/queue.ts';
 import { recentTicks, type TickClock } from '../tick/tickStore.ts';
 import { dueLiveMinute, nextLiveDueAt, nextSessionMinute, pacedAt, sessionMinuteAtOrAfter } from './clocks.ts';
+import { readTeamReadiness, waitForSeasonStart, type SeasonStart, type StartGateOptions } from './startGate.ts';
 
 export interface SchedulerDeps {
   config: Config;
@@ -37,6 +40,8 @@ export interface SchedulerDeps {
   prefix?: string;
   calendar?: MarketCalendar;
   now?: () => number;
+  /** How often the start gate reads the teams' state (default 1 s). */
+  startGatePollMs?: number;
 }
 
 export interface RunningScheduler {
@@ -45,6 +50,8 @@ export interface RunningScheduler {
   completed(): number;
   /** Resolves when a finite clock (replay) has produced its last minute. */
   finished: Promise<void>;
+  /** How the season started (the start gate's verdict); null for the live clock and a resumed season. */
+  seasonStart: Promise<SeasonStart | null>;
   stop(): Promise<void>;
 }
 
@@ -68,6 +75,24 @@ export async function startScheduler(deps: SchedulerDeps): Promise<RunningSchedu
   await events.waitUntilReady();
   const abort = new AbortController();
   let completed = 0;
+  let settleSeasonStart: (start: SeasonStart | null) => void = () => undefined;
+  const seasonStart = new Promise<SeasonStart | null>((resolve) => (settleSeasonStart = resolve));
+
+  /** A fresh season waits at the start gate; a resumed one (minutes stored) goes on at once. */
+  async function passStartGate(resumed: boolean): Promise<void> {
+    if (resumed) return settleSeasonStart(null);
+    const gate: StartGateOptions = {
+      startAt: config.tick.seasonStartAt,
+      timeoutMs: config.tick.seasonStartTimeoutMs,
+      enabledTeams: () => deps.registry.current().teams.filter((team) => team.enabled).map((team) => team.id),
+      readiness: (teamIds) => readTeamReadiness(deps.pg, teamIds),
+      now,
+      signal: abort.signal,
+      log,
+      ...(deps.startGatePollMs !== undefined ? { pollMs: deps.startGatePollMs } : {}),
+    };
+    settleSeasonStart(await waitForSeasonStart(gate));
+  }
 
   /** Adds the minute's flow (a duplicate adds nothing) and waits for its books. */
   async function tick(minute: number): Promise<void> {
@@ -110,6 +135,7 @@ export async function startScheduler(deps: SchedulerDeps): Promise<RunningSchedu
 
   async function runSimulated(minuteMs: number): Promise<void> {
     const resume = await resumeFrom();
+    await passStartGate(resume !== null);
     let minute: number;
     if (resume !== null) minute = resume.completed ? nextSessionMinute(resume.minute, calendar) : resume.minute;
     else minute = sessionMinuteAtOrAfter(config.tick.simStart ?? now(), calendar);
@@ -132,6 +158,7 @@ export async function startScheduler(deps: SchedulerDeps): Promise<RunningSchedu
         if (resume === null || snapshot.minute > resume.minute || (!resume.completed && snapshot.minute === resume.minute)) minutes.push(snapshot.minute);
       }
     }
+    await passStartGate(resume !== null);
     log.info({ file, minutes: minutes.length, speed: speed ?? 'as fast as possible' }, 'replaying');
     const startedAt = now();
     for (const [index, minute] of minutes.entries()) {
@@ -147,6 +174,7 @@ export async function startScheduler(deps: SchedulerDeps): Promise<RunningSchedu
       try {
         if (clock === 'replay') return await runReplay(config.tick.replayFile!, config.tick.replaySpeed);
         if (clock === 'simulated') return await runSimulated(config.tick.simMinuteMs!);
+        settleSeasonStart(null);
         return await runLive();
       } catch (error) {
         if (abort.signal.aborted) return;
@@ -161,9 +189,11 @@ export async function startScheduler(deps: SchedulerDeps): Promise<RunningSchedu
     clock,
     completed: () => completed,
     finished: loop,
+    seasonStart,
     stop: async () => {
       abort.abort();
       await loop;
+      settleSeasonStart(null);
       await producer.close();
       await events.close();
       producerConnection.disconnect();
