@@ -29,6 +29,8 @@ import { TICK_QUEUE, type BooksJobData, type ShardJobData } from '../tick/queue.
 import { ShardPools } from '../tick/shardPools.ts';
 import { startSandboxHealthReporter } from './sandboxHealth.ts';
 import { executionMode } from '../trading/netting/executionMode.ts';
+import { NettedVenue } from '../trading/netting/nettedVenue.ts';
+import { PgNetStore } from '../../data/postgres/ledger/netGroups.ts';
 import { createTickRunner, type TickExecution, type TickRunner } from '../tick/tick.ts';
 import { failTick, lastRunMinutes, loadMemories, strategyBundles, tickHistory } from '../tick/tickStore.ts';
 
@@ -92,6 +94,20 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
         netted: executionMode(deps.registry.current().competition) === 'netted',
       }),
     };
+  } else if (executionMode(deps.registry.current().competition) === 'netted') {
+    // One net order per minute and symbol, allocated to the teams (server/trading/netting). The venue takes
+    // the broker's events itself: a net order's fills are allocated, never applied as they are.
+    const venue = new NettedVenue({
+      books: ledger,
+      broker: deps.broker,
+      store: new PgNetStore(pg),
+      limiter,
+      onProblem: (problem) => log.warn({ problem: { kind: problem.kind, clientOrderId: problem.clientOrderId, message: problem.message } }, 'netted venue problem'),
+    });
+    venue.listen();
+    reconciler = createReconciler({ broker: venue.accountView(), ledger, settled: () => venue.idle(), announce: (news) => publishActivity(deps.redis, news, deps.activityStream), log });
+    void reconciler.run('worker start');
+    execution = { kind: 'netted', venue };
   } else {
     const router = createOrderRouter({
       broker: deps.broker,
@@ -202,7 +218,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       await pools.close();
       await reconciler?.close();
       if (streamRouter !== null) await streamRouter.close();
-      else if (execution.kind === 'sim') await execution.venue.close();
+      else if (execution.kind === 'sim' || execution.kind === 'netted') await execution.venue.close();
       connection.disconnect();
     },
   };

@@ -99,6 +99,30 @@ export class NettedVenue {
     return this.#broker;
   }
 
+  /**
+   * The account as reconciliation should compare it with the team books: the broker's positions less what
+   * the net orders filled that is not allocated to the teams yet (their groups settle at a later fills
+   * stage). Net orders are read after the positions, so a fill landing in between shows as a transient
+   * difference, never hides one.
+   */
+  accountView(): Pick<Broker, 'name' | 'positions'> {
+    return {
+      name: this.#broker.name,
+      positions: async () => {
+        const positions = await this.#broker.positions();
+        const pending = new Map<string, number>();
+        for (const record of await this.#store.unsettled()) {
+          if (record.state === null || record.group.side === null || record.state.filledQuantity === 0) continue;
+          const signed = (record.group.side === 'buy' ? 1 : -1) * record.state.filledQuantity;
+          pending.set(record.group.symbol, (pending.get(record.group.symbol) ?? 0) + signed);
+        }
+        const adjusted = positions.map((position) => ({ ...position, quantity: position.quantity - (pending.get(position.symbol) ?? 0) }));
+        for (const [symbol, quantity] of pending) if (!positions.some((position) => position.symbol === symbol)) adjusted.push({ symbol, quantity: -quantity, avgEntryPrice: 0 });
+        return adjusted.filter((position) => position.quantity !== 0);
+      },
+    };
+  }
+
   /** The broker's events: net orders' states to the NetStore, the teams' own (limit) orders to the books. */
   listen(): void {
     if (this.#unsubscribe.length > 0) return;
