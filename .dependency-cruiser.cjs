@@ -30,7 +30,7 @@ module.exports = {
       comment: 'sandbox/ runs untrusted code: it depends on node builtins and isolated-vm only.',
       severity: 'error',
       from: { path: '^sandbox/' },
-      to: { dependencyTypesNot: ['core'], pathNot: ['^sandbox/', '^node_modules/isolated-vm/'] },
+      to: { dependencyTypesNot: ['core'], pathNot: ['^sandbox/', '(^|/)node_modules/isolated-vm/'] },
     },
     {
       name: 'lower-layers-never-import-server',
