@@ -210,12 +210,13 @@ export class NettedVenue {
       );
     }
 
-    // 3. One order per non-zero net.
-    await this.#sendUnsent(now);
-
     // Limit orders: per team, through the order router (this venue listens to their events).
-    if (limits.length > 0) {
-      let batch: typeof limits | null = limits;
+    // Sent before the net orders, and only when no opposite net order of the symbol is open at the broker
+    // (it would be refused as a wash trade): otherwise it stays pending for the next pass.
+    const openNets = new Set((await this.#store.unsettled()).filter((r) => r.state !== null && !isTerminal(r.state.status)).map((r) => `${r.group.symbol}|${r.group.side ?? ''}`));
+    const sendableLimits = limits.filter((pending) => !openNets.has(`${pending.intent.symbol}|${pending.intent.side === 'buy' ? 'sell' : 'buy'}`));
+    if (sendableLimits.length > 0) {
+      let batch: typeof sendableLimits | null = sendableLimits;
       const router = createOrderRouter({
         broker: this.#broker,
         ledger: {
@@ -237,6 +238,10 @@ export class NettedVenue {
       });
       results.push(...(await router.submitPending()));
     }
+
+    // 3. One order per non-zero net (held while an opposite order of the symbol is open at the broker).
+    await this.#sendUnsent(now);
+
     return results;
   }
 
@@ -261,6 +266,12 @@ export class NettedVenue {
     // Symbol and side of every net order still open at the broker: an opposite one would be refused as a
     // wash trade, so a group waits (unsent, its members accepted) until the open one has ended.
     const open = new Set(unsettled.filter((record) => record.state !== null && !isTerminal(record.state.status)).map((record) => `${record.group.symbol}|${record.group.side ?? ''}`));
+    if (unsettled.some((record) => record.group.side !== null && record.state === null)) {
+      // Teams' own (limit) orders resting at the broker count too.
+      for (const order of await this.#books.openOrders()) {
+        if (order.intent.type === 'limit' && (order.status === 'accepted' || order.status === 'partially_filled')) open.add(`${order.intent.symbol}|${order.intent.side}`);
+      }
+    }
     for (const record of unsettled) {
       const { group } = record;
       if (group.side === null || record.state !== null) continue;
@@ -283,7 +294,12 @@ export class NettedVenue {
       try {
         state = await this.#request(() => this.#broker.submit(intent));
       } catch (error) {
-        if (error instanceof BrokerError && REFUSALS.has(error.kind)) {
+        if (error instanceof BrokerError && error.kind === 'wash_trade') {
+          // An opposite order we did not see open (placed by hand, or a stream not caught up): wait and retry
+          // next pass rather than refuse the teams; past expireAfterMs the group ends unsent (see above).
+          this.#report({ kind: 'submit_deferred', clientOrderId: intent.clientOrderId, message: `net order waits: ${error.message}`, error });
+          state = null;
+        } else if (error instanceof BrokerError && REFUSALS.has(error.kind)) {
           state = this.#ending(intent, 'rejected', `${error.kind}: ${error.message}`, now);
         } else if (error instanceof BrokerError && error.kind === 'duplicate_client_order_id') {
           state = await this.#request(() => this.#broker.getOrder(intent.clientOrderId)).catch(() => null);

@@ -127,4 +127,30 @@ describe('NettedVenue', () => {
     expect(results).toEqual([expect.objectContaining({ clientOrderId: late.clientOrderId, outcome: 'rejected', status: 'rejected' })]);
     expect(results[0]?.reason).toContain('net order of AAPL');
   });
+
+  it('holds a net order while an opposite team limit order rests at the broker, and sends it once that has ended; a wash-trade refusal waits, never refuses the teams', async () => {
+    let refuseAsWashTrade = false;
+    const broker = scriptedBroker((order) =>
+      refuseAsWashTrade && order.type === 'market'
+        ? new BrokerError('wash_trade', 'potential wash trade detected. use complex orders', 403)
+        : { clientOrderId: order.clientOrderId, brokerOrderId: `b-${order.clientOrderId}`, symbol: order.symbol, side: order.side, quantity: order.quantity, status: 'accepted', filledQuantity: 0, filledAvgPrice: null, reason: null, updatedAt: NOW },
+    );
+    const { books, venue, store } = await setUp(broker, { bravo: 10 });
+    const limitSell: OrderIntent = { ...intent('bravo', 'sell', 10), type: 'limit', limitPrice: toMoney(250) };
+    await books.recordIntents([limitSell, intent('alpha', 'buy', 5)]);
+    await venue.submit(NOW);
+    expect(broker.sent.map((o) => [o.type, o.side])).toEqual([['limit', 'sell']]);
+    expect(store.all()[0]?.state).toBeNull();
+    // The limit order ends (canceled by its team): the net buy goes out with the next pass.
+    await books.recordBrokerState({ clientOrderId: limitSell.clientOrderId, brokerOrderId: 'b', symbol: 'AAPL', side: 'sell', quantity: 10, status: 'canceled', filledQuantity: 0, filledAvgPrice: null, reason: 'canceled', updatedAt: NOW + 1 });
+    refuseAsWashTrade = true; // an opposite order we do not know of
+    await venue.settle(NOW, bars(NOW));
+    expect(store.all()[0]?.state).toBeNull();
+    expect((await books.getOrder(clientOrderId('alpha', MINUTE, 1)))?.status).toBe('accepted');
+    refuseAsWashTrade = false;
+    await venue.settle(NOW + 60_000, bars(NOW + 60_000));
+    expect(broker.sent.map((o) => [o.type, o.side, o.quantity])).toEqual([['limit', 'sell', 10], ['market', 'buy', 5], ['market', 'buy', 5]]);
+    expect(store.all()[0]?.state?.status).toBe('accepted');
+  });
 });
+
