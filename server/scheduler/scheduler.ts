@@ -23,6 +23,7 @@ import { ReplaySource } from '../../data/market/replaySource.ts';
 import type { PgPool } from '../../data/postgres/pool.ts';
 import type { RedisClient } from '../../data/redis/client.ts';
 import { REDIS_KEYS } from '../../data/redis/keys.ts';
+import { recordAuditEvent } from '../../data/postgres/audit.ts';
 import type { RegistryStore } from '../../registry/store.ts';
 import type { Config } from '../config/config.ts';
 import { TICK_QUEUE, tickFlow } from '../tick/queue.ts';
@@ -91,7 +92,12 @@ export async function startScheduler(deps: SchedulerDeps): Promise<RunningSchedu
       log,
       ...(deps.startGatePollMs !== undefined ? { pollMs: deps.startGatePollMs } : {}),
     };
-    settleSeasonStart(await waitForSeasonStart(gate));
+    const start = await waitForSeasonStart(gate);
+    // Kept in the audit log: how the season started and which teams had no strategy yet.
+    await recordAuditEvent(deps.pg, { actor: 'scheduler', kind: 'season.started', details: { clock, reason: start.reason, waitedMs: start.waitedMs, late: start.late } }).catch((error: unknown) =>
+      log.warn({ err: error }, 'could not record the season start in the audit log'),
+    );
+    settleSeasonStart(start);
   }
 
   /** Adds the minute's flow (a duplicate adds nothing) and waits for its books. */

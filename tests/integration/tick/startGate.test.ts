@@ -88,6 +88,8 @@ describe('the season start gate', { timeout: 120_000 }, () => {
       const start = await scheduler.seasonStart;
       expect(start).toMatchObject({ reason: 'teams_ready', late: [] });
       expect(start!.waitedMs).toBeGreaterThanOrEqual(800);
+      const audit = await fixture.pool.query<{ actor: string; details: unknown }>(`SELECT actor, details FROM audit_events WHERE kind = 'season.started'`);
+      expect(audit.rows).toEqual([{ actor: 'scheduler', details: { clock: 'simulated', reason: 'teams_ready', waitedMs: start!.waitedMs, late: [] } }]);
       for (;;) {
         const ticks = (await recentTicks(fixture.pool, 10)).filter((tick) => tick.status === 'completed');
         if (ticks.length > 0) {
