@@ -24,6 +24,7 @@ export const TYPE_HISTORY_LENGTH: Readonly<Record<ActivityType, number>> = {
   team_resumed: 200,
   competition_halted: 100,
   competition_resumed: 100,
+  season_started: 100,
   reconciliation: 200,
   tick: 500,
   leaderboard: 200,

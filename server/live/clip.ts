@@ -79,6 +79,8 @@ export function clipEvent(event: ActivityEvent): ActivityEvent {
       const symbols = (list: string[]) => list.slice(0, 50).map((symbol) => clip(symbol, CLIP.name));
       return { ...event, broker: clip(event.broker, CLIP.name), symbols: symbols(event.symbols), alerts: symbols(event.alerts) };
     }
+    case 'season_started':
+      return { ...event, clock: clip(event.clock, CLIP.name), reason: clip(event.reason, CLIP.name), late: event.late.slice(0, 50).map((id) => clip(id, CLIP.name)) };
     case 'tick':
     case 'competition_resumed':
       return event;

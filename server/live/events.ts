@@ -47,6 +47,8 @@ export type ActivityEvent =
   | { type: 'team_resumed'; at: number; teamId: string }
   | { type: 'competition_halted'; at: number; reason: string }
   | { type: 'competition_resumed'; at: number }
+  /** A fresh simulated or replayed season started (server/scheduler/startGate.ts): why, and the teams without an active strategy then. */
+  | { type: 'season_started'; at: number; clock: string; reason: string; waitedMs: number; late: string[] }
   /** The broker account and the sum of the team books differ (server/reconciliation): when that appears, changes, or turns into an alert. */
   | { type: 'reconciliation'; at: number; broker: string; symbols: string[]; alerts: string[] };
 
@@ -63,6 +65,7 @@ export const ACTIVITY_TYPES: readonly ActivityType[] = [
   'team_resumed',
   'competition_halted',
   'competition_resumed',
+  'season_started',
   'reconciliation',
   'tick',
   'leaderboard',
@@ -72,7 +75,7 @@ export const ACTIVITY_TYPES: readonly ActivityType[] = [
 export const HOUSEKEEPING_TYPES: ReadonlySet<ActivityType> = new Set(['tick', 'leaderboard']);
 
 /** Competition-wide events every team's own stream carries too. */
-export const COMPETITION_TYPES: readonly ActivityType[] = ['competition_halted', 'competition_resumed'];
+export const COMPETITION_TYPES: readonly ActivityType[] = ['competition_halted', 'competition_resumed', 'season_started'];
 
 /** An event as stored: the Redis Stream entry id doubles as the SSE event id (resumable with Last-Event-ID). */
 export interface StoredActivity {

@@ -35,6 +35,10 @@ export function describeActivity(event: TeamStreamEvent): string {
       return `competition halted: ${event.reason}`;
     case 'competition_resumed':
       return 'competition resumed';
+    case 'season_started':
+      return event.late.length === 0
+        ? 'season started: every team has an active strategy'
+        : `season started ${event.reason === 'timeout' ? `after waiting ${Math.round(event.waitedMs / 1000)} s ` : ''}without an active strategy for ${event.late.join(', ')}`;
     case 'reconciliation':
       return `reconciliation: the ${event.broker} account differs from the team books on ${event.symbols.join(', ')}${event.alerts.length > 0 ? ` (still after several passes: ${event.alerts.join(', ')})` : ''}`;
     case 'minute': {

@@ -24,6 +24,7 @@ import type { PgPool } from '../../data/postgres/pool.ts';
 import type { RedisClient } from '../../data/redis/client.ts';
 import { REDIS_KEYS } from '../../data/redis/keys.ts';
 import { recordAuditEvent } from '../../data/postgres/audit.ts';
+import { publishActivity } from '../live/activity.ts';
 import type { RegistryStore } from '../../registry/store.ts';
 import type { Config } from '../config/config.ts';
 import { TICK_QUEUE, tickFlow } from '../tick/queue.ts';
@@ -43,6 +44,8 @@ export interface SchedulerDeps {
   now?: () => number;
   /** How often the start gate reads the teams' state (default 1 s). */
   startGatePollMs?: number;
+  /** Where the season's start is announced (default the activity stream). */
+  activityStream?: string;
 }
 
 export interface RunningScheduler {
@@ -96,6 +99,9 @@ export async function startScheduler(deps: SchedulerDeps): Promise<RunningSchedu
     // Kept in the audit log: how the season started and which teams had no strategy yet.
     await recordAuditEvent(deps.pg, { actor: 'scheduler', kind: 'season.started', details: { clock, reason: start.reason, waitedMs: start.waitedMs, late: start.late } }).catch((error: unknown) =>
       log.warn({ err: error }, 'could not record the season start in the audit log'),
+    );
+    await publishActivity(deps.redis, { type: 'season_started', at: now(), clock, reason: start.reason, waitedMs: start.waitedMs, late: start.late }, deps.activityStream).catch((error: unknown) =>
+      log.warn({ err: error }, 'could not announce the season start'),
     );
     settleSeasonStart(start);
   }

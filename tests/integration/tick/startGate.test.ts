@@ -80,7 +80,8 @@ describe('the season start gate', { timeout: 120_000 }, () => {
       leaderboardKeys: { leaderboard: `${fixture.redisPrefix}:lb`, leaderboardChannel: `${fixture.redisPrefix}:lb:updates`, activityStream: `${fixture.redisPrefix}:activity` },
     });
     const activateBeta = await deactivate('beta');
-    const scheduler = await startScheduler({ config, pg: fixture.pool, redis, registry, logger: silentLog, prefix: fixture.bullPrefix, startGatePollMs: 50 });
+    const activityStream = `${fixture.redisPrefix}:activity`;
+    const scheduler = await startScheduler({ config, pg: fixture.pool, redis, registry, logger: silentLog, prefix: fixture.bullPrefix, startGatePollMs: 50, activityStream });
     try {
       await new Promise((resolve) => setTimeout(resolve, 800));
       expect(await recentTicks(fixture.pool, 10)).toEqual([]); // beta's strategy is not active yet: no minute has run
@@ -90,6 +91,8 @@ describe('the season start gate', { timeout: 120_000 }, () => {
       expect(start!.waitedMs).toBeGreaterThanOrEqual(800);
       const audit = await fixture.pool.query<{ actor: string; details: unknown }>(`SELECT actor, details FROM audit_events WHERE kind = 'season.started'`);
       expect(audit.rows).toEqual([{ actor: 'scheduler', details: { clock: 'simulated', reason: 'teams_ready', waitedMs: start!.waitedMs, late: [] } }]);
+      const announced = (await redis.xrange(`${activityStream}:type:season_started`, '-', '+')) as Array<[string, string[]]>;
+      expect(announced.map(([, fields]) => JSON.parse(fields[1]!) as unknown)).toEqual([expect.objectContaining({ type: 'season_started', clock: 'simulated', reason: 'teams_ready', late: [] })]);
       for (;;) {
         const ticks = (await recentTicks(fixture.pool, 10)).filter((tick) => tick.status === 'completed');
         if (ticks.length > 0) {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../server/config/config.ts';
+import { clipEvent } from '../../../server/live/clip.ts';
+import { describeActivity } from '../../../server/live/format.ts';
 import { waitForSeasonStart, type TeamReadiness } from '../../../server/scheduler/startGate.ts';
 
 /** A gate on a fake clock: each read of the teams advances time by `pollMs` (the gate's sleeps are real but tiny). */
@@ -72,6 +74,13 @@ describe('the season start gate', () => {
     const waiting = waitForSeasonStart({ startAt: undefined, timeoutMs: 120_000, pollMs: 10, enabledTeams: () => ['a'], readiness: () => Promise.resolve(new Map()), signal: abort.signal });
     setTimeout(() => abort.abort(), 30);
     await expect(waiting).rejects.toThrow();
+  });
+
+  it('announces the start on the activity stream, naming the late teams', () => {
+    expect(describeActivity({ type: 'season_started', at: 0, clock: 'replay', reason: 'timeout', waitedMs: 120_000, late: ['b', 'c'] })).toBe('season started after waiting 120 s without an active strategy for b, c');
+    expect(describeActivity({ type: 'season_started', at: 0, clock: 'simulated', reason: 'teams_ready', waitedMs: 3_000, late: [] })).toBe('season started: every team has an active strategy');
+    const many = clipEvent({ type: 'season_started', at: 0, clock: 'replay', reason: 'timeout', waitedMs: 1, late: Array.from({ length: 80 }, (_, i) => `team-${i}`) });
+    expect(many.type === 'season_started' && many.late.length).toBe(50);
   });
 
   it('is configured by SEASON_START_AT and SEASON_START_TIMEOUT_MS (default 120 s)', () => {
