@@ -52,9 +52,10 @@ for (const [index, team] of registry.current().teams.entries()) {
 const redis = new Redis(env('REDIS_URL'), { maxRetriesPerRequest: null });
 const producer = new FlowProducer({ connection: redis, prefix: `${env('QTC_REDIS_PREFIX')}:bull` });
 reply({ ready: true, teams: registry.current().teams.map((team) => team.id) });
+const streams = new Map<string, { text: string; abort: AbortController }>();
 
 for await (const line of createInterface({ input: process.stdin })) {
-  const command = JSON.parse(line) as { cmd: string; minute?: number; shards?: number; url?: string };
+  const command = JSON.parse(line) as { cmd: string; minute?: number; shards?: number; url?: string; key?: string };
   try {
     if (command.cmd === 'enqueue') {
       await producer.add(tickFlow(command.minute!, command.shards ?? 1, 'simulated'));
@@ -68,6 +69,18 @@ for await (const line of createInterface({ input: process.stdin })) {
       const fills = await pool.query<{ team_id: string; fills: number }>('SELECT o.team_id, count(*)::int AS fills FROM fills f JOIN orders o USING (client_order_id) GROUP BY o.team_id ORDER BY o.team_id');
       const memory = await pool.query<{ team_id: string; calls: number }>(`SELECT team_id, (memory->>'calls')::int AS calls FROM team_memory ORDER BY team_id`);
       reply({ ok: true, orders: orders.rows, fills: fills.rows, memory: memory.rows });
+    } else if (command.cmd === 'sse-open') {
+      // Reads a Server-Sent Events stream in the background; 'sse-read' returns what arrived so far.
+      const stream = { text: '', abort: new AbortController() };
+      streams.set(command.key!, stream);
+      const response = await fetch(command.url!, { signal: stream.abort.signal, headers: { accept: 'text/event-stream' } });
+      void (async () => {
+        const decoder = new TextDecoder();
+        for await (const chunk of response.body!) stream.text += decoder.decode(chunk as Uint8Array, { stream: true });
+      })().catch(() => undefined);
+      reply({ ok: true, status: response.status });
+    } else if (command.cmd === 'sse-read') {
+      reply({ ok: true, text: streams.get(command.key!)?.text ?? '' });
     } else if (command.cmd === 'get') {
       const response = await fetch(command.url!);
       reply({ ok: true, status: response.status, body: await response.text() });
@@ -78,6 +91,7 @@ for await (const line of createInterface({ input: process.stdin })) {
     reply({ ok: false, error: String(error) });
   }
 }
+for (const stream of streams.values()) stream.abort.abort();
 await producer.close();
 redis.disconnect();
 await lifecycle.closeAll();

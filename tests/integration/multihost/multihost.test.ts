@@ -193,7 +193,7 @@ describe.skipIf(SKIP !== undefined)('several machines (network namespaces)', { t
     temp.remove();
   });
 
-  it('a worker torn down mid-minute: the minute completes on the other worker; both replicas serve the same leaderboard', async () => {
+  it('a worker torn down mid-minute: the minute completes on the other worker; both replicas stream the next minute and serve the same leaderboard', async () => {
     const m1 = minuteAt(1);
     const w1 = startWorker('w1', { QTC_TICK_PAUSE_AT: `after-intents@${minuteStamp(m1)}` });
     let w2 = startWorker('w2');
@@ -235,6 +235,17 @@ describe.skipIf(SKIP !== undefined)('several machines (network namespaces)', { t
     expect(books.orders).toEqual(['alpha', 'beta', 'gamma'].map((team) => ({ team_id: team, orders: 2 })));
     // Minute 0's buy filled in minute 1, once (no fill lost or applied twice); minute 1's orders wait for minute 2.
     expect(books.fills).toEqual(['alpha', 'beta', 'gamma'].map((team) => ({ team_id: team, fills: 1 })));
+
+    // Both replicas stream the next minute's events (published once, through Redis).
+    for (const host of ['a1', 'a2'] as const) expect((await ask({ cmd: 'sse-open', key: host, url: `http://${ip(host)}:8000/activity/stream` })).status).toBe(200);
+    await ask({ cmd: 'enqueue', minute: minuteAt(2), shards: 1 });
+    expect((await tickDone(minuteAt(2))).tick).toMatchObject({ status: 'completed' });
+    for (const host of ['a1', 'a2'] as const) {
+      await until(`${host}'s SSE tick event`, async () => {
+        const text = (await ask({ cmd: 'sse-read', key: host })).text as string;
+        return text.includes('tick') && text.includes(String(minuteAt(2))) ? true : undefined;
+      }, 15_000);
+    }
 
     // Both replicas serve the same leaderboard.
     const boards = await Promise.all((['a1', 'a2'] as const).map((host) => ask({ cmd: 'get', url: `http://${ip(host)}:8000/leaderboard` })));
