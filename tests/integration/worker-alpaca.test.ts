@@ -29,7 +29,7 @@ beforeAll(async () => {
   const yaml = readFileSync(fixture.registryFile, 'utf8');
   const marketLine = '  marketData: { source: simulator, seed: 7 }\n';
   if (!yaml.includes(marketLine)) throw new Error('the tick fixture registry changed: update this test');
-  // Per-team submission (each team's own client order id at Alpaca); netting, the default with Alpaca, has its own tests.
+  // Per-team submission (each team's own client order id at Alpaca); netted execution has its own tests.
   writeFileSync(fixture.registryFile, yaml.replace(marketLine, `${marketLine}  broker: { kind: alpaca }\n  execution: per-team\n`));
   fake = await FakeAlpaca.start({ prices: { SPY: 500, QQQ: 400 } });
 }, 60_000);
