@@ -24,6 +24,8 @@ const RESTART_MAX_MS = 30_000;
 const HEALTHY_AFTER_MS = 60_000;
 /** The API's niceness (0 = the worker's): under API load the tick keeps its CPU share. */
 const API_NICENESS = 10;
+/** The worker's, where the process may raise priorities: the minute also wins over Postgres and Redis serving the API. */
+const WORKER_NICENESS = -5;
 
 interface SupervisedChild {
   /** Resolves with the first 'ready' message of the current incarnation. */
@@ -56,11 +58,12 @@ function superviseChild(role: TreeRole, logger: Logger): SupervisedChild {
     });
     child = current;
     // The minute comes first: on a busy machine the scheduler gives the worker the CPU before the API.
-    if (role === 'api' && current.pid !== undefined) {
+    if (current.pid !== undefined) {
       try {
-        os.setPriority(current.pid, API_NICENESS);
-      } catch (error) {
-        log.warn({ err: error }, 'could not lower the api process priority');
+        os.setPriority(current.pid, role === 'api' ? API_NICENESS : WORKER_NICENESS);
+      } catch {
+        // Raising a priority needs privileges (root or CAP_SYS_NICE): without them the worker stays at 0.
+        if (role === 'api') log.warn({ pid: current.pid }, 'could not lower the api process priority');
       }
     }
     log.info({ pid: current.pid }, `started the ${role} process`);
