@@ -10,6 +10,7 @@ import type { ActivityHub } from './activityHub.ts';
 import { compareStreamIds } from './activityHub.ts';
 import type { StoredActivity } from './events.ts';
 import { SSE_HEARTBEAT, sseFrames } from './format.ts';
+import { writeOrDrop } from './sseWrite.ts';
 
 export interface SseBroadcasterOptions {
   hub: ActivityHub;
@@ -97,18 +98,10 @@ export class SseBroadcaster {
   }
 
   #send(client: Client, text: string): void {
-    const raw = client.raw;
-    if (raw.destroyed || raw.writableEnded) {
-      this.#clients.delete(client);
-      return;
-    }
-    if (raw.writableLength > this.#maxBuffered) {
-      this.dropped += 1;
-      this.#clients.delete(client);
-      raw.destroy();
-      return;
-    }
-    raw.write(text);
+    const outcome = writeOrDrop(client.raw, text, this.#maxBuffered);
+    if (outcome === 'sent') return;
+    this.#clients.delete(client);
+    if (outcome === 'too-slow') this.dropped += 1;
   }
 
   #writeAll(text: string): void {

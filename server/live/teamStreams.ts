@@ -13,6 +13,7 @@ import type { ActivityHub } from './activityHub.ts';
 import { compareStreamIds } from './activityHub.ts';
 import { COMPETITION_TYPES, type StoredActivity, type StoredTeamEvent, type TeamMinuteEvent } from './events.ts';
 import { SSE_HEARTBEAT, teamSseFrames } from './format.ts';
+import { writeOrDrop } from './sseWrite.ts';
 
 export interface TeamStreamsOptions {
   hub: ActivityHub;
@@ -157,18 +158,10 @@ export class TeamStreams {
   }
 
   #send(client: Client, text: string): void {
-    const raw = client.raw;
-    if (raw.destroyed || raw.writableEnded) {
-      this.#clients.delete(client);
-      return;
-    }
-    if (raw.writableLength > this.#maxBuffered) {
-      this.dropped += 1;
-      this.#clients.delete(client);
-      raw.destroy();
-      return;
-    }
-    raw.write(text);
+    const outcome = writeOrDrop(client.raw, text, this.#maxBuffered);
+    if (outcome === 'sent') return;
+    this.#clients.delete(client);
+    if (outcome === 'too-slow') this.dropped += 1;
   }
 
   /** Ends every connection (server shutdown). */

@@ -4,14 +4,11 @@
 // the attacker gets its errors, bounded and storable, where it can read them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis, connectRedis, type RedisClient } from '../../data/redis/client.ts';
-import { RegistryStore } from '../../registry/store.ts';
 import { isStorableText } from '../../sandbox/safeText.ts';
-import { loadConfig } from '../../server/config/config.ts';
 import { decodeStreamEntry } from '../../server/live/activity.ts';
 import { recentTeamRuns, selectRuns } from '../../server/tick/tickStore.ts';
-import { startWorker, type RunningWorker } from '../../server/worker/worker.ts';
-import { silentLog } from '../support/silentLog.ts';
-import { bundle, createTickFixture, enqueueMinute, minuteAt, teamTruth, waitForTick, type TickFixture } from '../integration/tick/support.ts';
+import type { RunningWorker } from '../../server/worker/worker.ts';
+import { bundle, createTickFixture, enqueueMinute, minuteAt, startFixtureWorker, teamTruth, waitForTick, type TickFixture } from '../integration/tick/support.ts';
 
 const ORDINARY = ['alpha', 'beta', 'gamma'];
 const MINUTES = 7;
@@ -65,19 +62,7 @@ async function startSeason(teams: string[]): Promise<Season> {
   const fixture = await createTickFixture({ teams, strategies: { hostile: HOSTILE } });
   const redis = createRedis(fixture.redisUrl);
   await connectRedis(redis, 5_000);
-  const config = loadConfig({ DATABASE_URL: fixture.databaseUrl, REDIS_URL: fixture.redisUrl, QTC_REGISTRY_FILE: fixture.registryFile, SANDBOX_PROCESSES: '1' });
-  const registry = new RegistryStore({ file: fixture.registryFile, log: silentLog });
-  await registry.load();
-  const worker = await startWorker({
-    config,
-    pg: fixture.pool,
-    redis,
-    registry,
-    logger: silentLog,
-    prefix: fixture.bullPrefix,
-    activityStream: `${fixture.redisPrefix}:activity`,
-    leaderboardKeys: { leaderboard: `${fixture.redisPrefix}:lb`, leaderboardChannel: `${fixture.redisPrefix}:lb:updates`, activityStream: `${fixture.redisPrefix}:activity` },
-  });
+  const worker = await startFixtureWorker(fixture, redis);
   return { fixture, redis, worker };
 }
 

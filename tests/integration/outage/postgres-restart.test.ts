@@ -4,7 +4,7 @@
 // fills), keeps it down while minutes fail for good, starts it again on the same port and data folder, and
 // checks: nothing crashed, later minutes complete, every minute is completed or marked failed with its
 // reason, and the books audit clean. No assertion depends on how fast the machine is.
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FlowProducer, QueueEvents } from 'bullmq';
@@ -18,10 +18,7 @@ import { auditBooks } from '../../../data/postgres/ledger/audit.ts';
 import { migrateUp } from '../../../data/postgres/migrate.ts';
 import { createPgPool, type PgPool } from '../../../data/postgres/pool.ts';
 import { connectRedis, createRedis, type RedisClient } from '../../../data/redis/client.ts';
-import { recordVersion } from '../../../loaders/activation/index.ts';
-import { parseRegistry } from '../../../registry/load.ts';
 import { RegistryStore } from '../../../registry/store.ts';
-import { syncTeams } from '../../../registry/sync.ts';
 import { loadConfig } from '../../../server/config/config.ts';
 import { postgresProbe, runProbe } from '../../../server/health/probes.ts';
 import { healthReport } from '../../../server/health/report.ts';
@@ -32,7 +29,7 @@ import { NO_BARS_SOURCE } from '../../../server/tick/tickMarks.ts';
 import { selectTick, type TickRecord } from '../../../server/tick/tickStore.ts';
 import { startWorker, type RunningWorker } from '../../../server/worker/worker.ts';
 import { silentLog } from '../../support/silentLog.ts';
-import { minuteAt, OPEN, TRADER } from '../tick/support.ts';
+import { minuteAt, OPEN, seedCompetition } from '../tick/support.ts';
 
 const TEAMS = ['alpha', 'beta'];
 /** The market source throws for this minute: a market-data stall from the very first minute. */
@@ -95,31 +92,7 @@ beforeAll(async () => {
   pool = createPgPool({ url: postgres.url, max: 6, connectTimeoutMs: 2_000 });
   await migrateUp(pool);
 
-  const registryFile = path.join(dataDir, 'team_registry.yaml');
-  const yaml = [
-    'competition:',
-    '  name: Outage test',
-    '  universe: [SPY, QQQ]',
-    '  startingCash: 100000',
-    '  marketData: { source: simulator, seed: 7 }',
-    '  risk: { maxPositionPct: 0.9, maxOrderNotional: 50000, maxOrdersPerMinute: 10 }',
-    'teams:',
-    ...TEAMS.flatMap((id) => [`  - id: ${id}`, `    name: Team ${id}`, `    repo: https://example.org/${id}.git`]),
-    '',
-  ].join('\n');
-  writeFileSync(registryFile, yaml);
-  const parsed = parseRegistry(yaml);
-  if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
-  await syncTeams(pool, parsed.registry);
-  for (const [index, teamId] of TEAMS.entries()) {
-    await recordVersion(pool, {
-      teamId,
-      commit: { sha: (index + 1).toString(16).padStart(40, 'a'), authorName: 'T', authorEmail: 't@example.org', committedAt: new Date(OPEN), message: 'strategy' },
-      source: { repo: `https://example.org/${teamId}.git`, branch: 'main', path: '.', entry: null },
-      timings: {},
-      outcome: { ok: true, compiled: TRADER },
-    });
-  }
+  const registryFile = await seedCompetition(pool, dataDir, { teams: TEAMS });
   // As a process killed while retrying a failure mark would leave it: running, long ago, no job.
   await pool.query(
     `INSERT INTO ticks (minute, status, shards, clock, source, bar_hash, bars, prices, teams, started_at)

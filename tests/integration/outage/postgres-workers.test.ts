@@ -5,7 +5,7 @@
 // failed with its reason, the season completes minutes again afterwards, every stored intent became an
 // order that left pending_submit, and every book equals its fills. No assertion depends on machine speed.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
@@ -13,11 +13,8 @@ import { isProcessAlive } from '../../../data/embedded/managedProcess.ts';
 import { startEmbeddedPostgres, type EmbeddedService } from '../../../data/embedded/postgresCluster.ts';
 import { migrateUp } from '../../../data/postgres/migrate.ts';
 import { createPgPool } from '../../../data/postgres/pool.ts';
-import { recordVersion } from '../../../loaders/activation/index.ts';
-import { parseRegistry } from '../../../registry/load.ts';
-import { syncTeams } from '../../../registry/sync.ts';
 import { silentLog } from '../../support/silentLog.ts';
-import { OPEN, startWorkerProcess, stopWorkerProcess, TRADER, type TickFixture, type WorkerProcess } from '../tick/support.ts';
+import { seedCompetition, startWorkerProcess, stopWorkerProcess, type TickFixture, type WorkerProcess } from '../tick/support.ts';
 import { expectAlive, expectNothingLost, playSeason, until } from './season.ts';
 
 const TEAMS = ['p-one', 'p-two', 'p-three', 'p-four'];
@@ -34,31 +31,7 @@ afterEach(async () => {
 async function fixtureOn(url: string, dir: string): Promise<TickFixture> {
   const pool = createPgPool({ url, max: 6, connectTimeoutMs: 2_000 });
   await migrateUp(pool);
-  const registryFile = path.join(dir, 'team_registry.yaml');
-  const yaml = [
-    'competition:',
-    '  name: Postgres outage test',
-    '  universe: [SPY, QQQ]',
-    '  startingCash: 100000',
-    '  marketData: { source: simulator, seed: 7 }',
-    '  risk: { maxPositionPct: 0.9, maxOrderNotional: 50000, maxOrdersPerMinute: 10 }',
-    'teams:',
-    ...TEAMS.flatMap((id) => [`  - id: ${id}`, `    name: Team ${id}`, `    repo: https://example.org/${id}.git`]),
-    '',
-  ].join('\n');
-  writeFileSync(registryFile, yaml);
-  const parsed = parseRegistry(yaml);
-  if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
-  await syncTeams(pool, parsed.registry);
-  for (const [index, teamId] of TEAMS.entries()) {
-    await recordVersion(pool, {
-      teamId,
-      commit: { sha: (index + 1).toString(16).padStart(40, 'b'), authorName: 'T', authorEmail: 't@example.org', committedAt: new Date(OPEN), message: 'strategy' },
-      source: { repo: `https://example.org/${teamId}.git`, branch: 'main', path: '.', entry: null },
-      timings: {},
-      outcome: { ok: true, compiled: TRADER },
-    });
-  }
+  const registryFile = await seedCompetition(pool, dir, { teams: TEAMS });
   const redisPrefix = `qtc-test-${randomBytes(4).toString('hex')}`;
   return { databaseUrl: url, redisUrl: inject('redisUrl'), pool, registryFile, redisPrefix, bullPrefix: `${redisPrefix}:bull`, teamIds: TEAMS, close: () => pool.end() };
 }

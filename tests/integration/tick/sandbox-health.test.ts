@@ -2,14 +2,11 @@
 // (pid, memory, teams) and quarantines; a stopped worker's report goes away.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis, connectRedis, type RedisClient } from '../../../data/redis/client.ts';
-import { RegistryStore } from '../../../registry/store.ts';
-import { loadConfig } from '../../../server/config/config.ts';
 import { readSandboxHealth } from '../../../server/worker/sandboxHealth.ts';
-import { startWorker, type RunningWorker } from '../../../server/worker/worker.ts';
+import type { RunningWorker } from '../../../server/worker/worker.ts';
 import { ADMIN_KEY, buildFullApiApp, type FullApiApp } from '../api/app.ts';
 import { openApiWorld, type ApiWorld } from '../api/support.ts';
-import { silentLog } from '../../support/silentLog.ts';
-import { createTickFixture, enqueueMinute, minuteAt, waitForTick, type TickFixture } from './support.ts';
+import { createTickFixture, enqueueMinute, minuteAt, startFixtureWorker, waitForTick, type TickFixture } from './support.ts';
 
 let fixture: TickFixture;
 let redis: RedisClient;
@@ -22,20 +19,7 @@ beforeAll(async () => {
   fixture = await createTickFixture({ teams: ['alpha', 'beta'] });
   redis = createRedis(fixture.redisUrl);
   await connectRedis(redis, 5_000);
-  const config = loadConfig({ DATABASE_URL: fixture.databaseUrl, REDIS_URL: fixture.redisUrl, QTC_REGISTRY_FILE: fixture.registryFile, SANDBOX_PROCESSES: '1' });
-  const registry = new RegistryStore({ file: fixture.registryFile, log: silentLog });
-  await registry.load();
-  worker = await startWorker({
-    config,
-    pg: fixture.pool,
-    redis,
-    registry,
-    logger: silentLog,
-    prefix: fixture.bullPrefix,
-    activityStream: `${fixture.redisPrefix}:activity`,
-    leaderboardKeys: { leaderboard: `${fixture.redisPrefix}:lb`, leaderboardChannel: `${fixture.redisPrefix}:lb:updates`, activityStream: `${fixture.redisPrefix}:activity` },
-    sandboxHealthPrefix: prefix,
-  });
+  worker = await startFixtureWorker(fixture, redis, { sandboxHealthPrefix: prefix });
   world = await openApiWorld();
   api = await buildFullApiApp(world, { live: { sandboxHealthPrefix: prefix } });
 }, 60_000);

@@ -16,7 +16,12 @@ import { syncTeams } from '../../../registry/sync.ts';
 import type { CompiledStrategy } from '../../../sandbox/index.ts';
 import { tickFlow } from '../../../server/tick/queue.ts';
 import { selectTick, type TickClock, type TickRecord } from '../../../server/tick/tickStore.ts';
+import type { RedisClient } from '../../../data/redis/client.ts';
+import { RegistryStore } from '../../../registry/store.ts';
+import { loadConfig } from '../../../server/config/config.ts';
+import { startWorker, type RunningWorker, type WorkerDeps } from '../../../server/worker/worker.ts';
 import { createTestDatabase } from '../../support/databases.ts';
+import { silentLog } from '../../support/silentLog.ts';
 import { publishRegistryFile } from '../registry/publish.ts';
 import { makeTempDir } from '../../support/tempDir.ts';
 
@@ -60,18 +65,20 @@ export interface TickFixture {
   close(): Promise<void>;
 }
 
-export async function createTickFixture(options: {
+export interface CompetitionSeed {
   teams: readonly string[];
   strategy?: CompiledStrategy;
   /** A strategy per team, overriding `strategy`. */
   strategies?: Readonly<Record<string, CompiledStrategy>>;
   startingCash?: number;
-}): Promise<TickFixture> {
-  const database = await createTestDatabase();
-  const pool = createPgPool({ url: database.url, max: 6, connectTimeoutMs: 5_000 });
-  await migrateUp(pool);
-  const temp = makeTempDir('qtc-tick-');
-  const registryFile = path.join(temp.dir, 'team_registry.yaml');
+}
+
+/**
+ * Writes the test competition's registry file into `dir`, syncs its teams into the (migrated) database
+ * and activates each team's strategy version; returns the registry file's path.
+ */
+export async function seedCompetition(pool: PgPool, dir: string, options: CompetitionSeed): Promise<string> {
+  const registryFile = path.join(dir, 'team_registry.yaml');
   const yaml = [
     'competition:',
     '  name: Tick test',
@@ -96,6 +103,15 @@ export async function createTickFixture(options: {
       outcome: { ok: true, compiled: options.strategies?.[teamId] ?? options.strategy ?? TRADER },
     });
   }
+  return registryFile;
+}
+
+export async function createTickFixture(options: CompetitionSeed): Promise<TickFixture> {
+  const database = await createTestDatabase();
+  const pool = createPgPool({ url: database.url, max: 6, connectTimeoutMs: 5_000 });
+  await migrateUp(pool);
+  const temp = makeTempDir('qtc-tick-');
+  const registryFile = await seedCompetition(pool, temp.dir, options);
   const redisPrefix = `qtc-test-${randomBytes(4).toString('hex')}`;
   return {
     databaseUrl: database.url,
@@ -247,4 +263,25 @@ export async function teamTruth(pool: PgPool, teamId: string, startingCash: numb
     fromFills: { cash: cash.rows[0]?.cash ?? 'none', positions: Object.fromEntries(held.rows.map((row) => [row.symbol, Number(row.quantity)])) },
     memory: memory.rows[0]?.memory ?? null,
   };
+}
+
+/**
+ * A tick worker in this process on the fixture's database, Redis and registry, with the fixture's own
+ * queue, activity stream and leaderboard keys; `deps` adds or overrides worker dependencies.
+ */
+export async function startFixtureWorker(fixture: TickFixture, redis: RedisClient, deps: Partial<WorkerDeps> = {}): Promise<RunningWorker> {
+  const config = loadConfig({ DATABASE_URL: fixture.databaseUrl, REDIS_URL: fixture.redisUrl, QTC_REGISTRY_FILE: fixture.registryFile, SANDBOX_PROCESSES: '1' });
+  const registry = new RegistryStore({ file: fixture.registryFile, log: silentLog });
+  await registry.load();
+  return startWorker({
+    config,
+    pg: fixture.pool,
+    redis,
+    registry,
+    logger: silentLog,
+    prefix: fixture.bullPrefix,
+    activityStream: `${fixture.redisPrefix}:activity`,
+    leaderboardKeys: { leaderboard: `${fixture.redisPrefix}:lb`, leaderboardChannel: `${fixture.redisPrefix}:lb:updates`, activityStream: `${fixture.redisPrefix}:activity` },
+    ...deps,
+  });
 }

@@ -3,13 +3,10 @@ import { MarketSimulator } from '../../../data/market/simulator.ts';
 import { createLedger } from '../../../data/postgres/ledger/ledger.ts';
 import { createRedis, connectRedis, type RedisClient } from '../../../data/redis/client.ts';
 import { decodeStreamEntry } from '../../../server/live/activity.ts';
-import { RegistryStore } from '../../../registry/store.ts';
-import { loadConfig } from '../../../server/config/config.ts';
 import { barsHash, encodeBars } from '../../../server/tick/barsSnapshot.ts';
 import { recentTeamRuns, recentTicks, selectRuns, selectShards } from '../../../server/tick/tickStore.ts';
-import { startWorker, type RunningWorker } from '../../../server/worker/worker.ts';
-import { silentLog } from '../../support/silentLog.ts';
-import { createTickFixture, enqueueMinute, minuteAt, teamTruth, waitForTick, type TickFixture } from './support.ts';
+import type { RunningWorker } from '../../../server/worker/worker.ts';
+import { createTickFixture, enqueueMinute, minuteAt, startFixtureWorker, teamTruth, waitForTick, type TickFixture } from './support.ts';
 
 /** The whole minute pipeline in one worker: bars, fills first, strategies, orders, books, events. */
 
@@ -22,19 +19,7 @@ beforeAll(async () => {
   fixture = await createTickFixture({ teams: TEAMS });
   redis = createRedis(fixture.redisUrl);
   await connectRedis(redis, 5_000);
-  const config = loadConfig({ DATABASE_URL: fixture.databaseUrl, REDIS_URL: fixture.redisUrl, QTC_REGISTRY_FILE: fixture.registryFile, SANDBOX_PROCESSES: '1' });
-  const registry = new RegistryStore({ file: fixture.registryFile, log: silentLog });
-  await registry.load();
-  worker = await startWorker({
-    config,
-    pg: fixture.pool,
-    redis,
-    registry,
-    logger: silentLog,
-    prefix: fixture.bullPrefix,
-    activityStream: `${fixture.redisPrefix}:activity`,
-    leaderboardKeys: { leaderboard: `${fixture.redisPrefix}:lb`, leaderboardChannel: `${fixture.redisPrefix}:lb:updates`, activityStream: `${fixture.redisPrefix}:activity` },
-  });
+  worker = await startFixtureWorker(fixture, redis);
 }, 60_000);
 
 afterAll(async () => {
