@@ -75,31 +75,46 @@ async function tryLock(pool: PgPool): Promise<{ client: pg.PoolClient } | { hold
 export async function acquireControlLeadership(options: LeaderOptions): Promise<ControlLeadership> {
   const { pool, log, signal } = options;
   const retryMs = options.retryMs ?? 2_000;
+  let lastWaitLog = 0;
+  for (;;) {
+    if (signal.aborted) throw new Error('stopped while waiting for the control leader lock');
+    let outcome: Awaited<ReturnType<typeof tryLock>> | undefined;
+    try {
+      outcome = await tryLock(pool);
+    } catch (error) {
+      log.warn({ err: error }, 'cannot reach Postgres to take the control leader lock; retrying');
+    }
+    if (outcome && 'client' in outcome) {
+      log.info({ lock: CONTROL_LEADER_LOCK }, 'control leader lock taken: this process is the control role (reads team_registry.yaml, writes the registry)');
+      return holdLeadership(outcome.client, options);
+    }
+    if (outcome && Date.now() - lastWaitLog >= 30_000) {
+      lastWaitLog = Date.now();
+      log.warn({ holder: describeHolder(outcome.holder) }, 'another control process holds the control leader lock (only one may read team_registry.yaml and write the registry): waiting for it to stop');
+    }
+    await sleep(retryMs, signal);
+  }
+}
+
+/**
+ * One attempt, for a short-lived writer (`qtc admin keys …` bringing the teams in line with the file
+ * while no server runs): the leadership, or who holds the lock now. The caller releases it.
+ */
+export async function tryControlLeadership(options: LeaderOptions): Promise<{ leadership: ControlLeadership } | { holder: ReturnType<typeof describeHolder> }> {
+  const outcome = await tryLock(options.pool);
+  return 'client' in outcome ? { leadership: holdLeadership(outcome.client, options) } : { holder: describeHolder(outcome.holder) };
+}
+
+function describeHolder(h: Holder | undefined) {
+  return h ? { pid: h.pid, address: h.client_addr, application: h.application_name, since: h.backend_start } : null;
+}
+
+/** Holds the lock on `first` for as long as the process lives; takes it again if its connection breaks. */
+function holdLeadership(first: pg.PoolClient, options: LeaderOptions): ControlLeadership {
+  const { pool, log, signal } = options;
+  const retryMs = options.retryMs ?? 2_000;
   let client: pg.PoolClient | undefined;
   let released = false;
-  let lastWaitLog = 0;
-
-  const waitForLock = async (): Promise<pg.PoolClient> => {
-    for (;;) {
-      if (signal.aborted || released) throw new Error('stopped while waiting for the control leader lock');
-      let outcome: Awaited<ReturnType<typeof tryLock>> | undefined;
-      try {
-        outcome = await tryLock(pool);
-      } catch (error) {
-        log.warn({ err: error }, 'cannot reach Postgres to take the control leader lock; retrying');
-      }
-      if (outcome && 'client' in outcome) return outcome.client;
-      if (outcome && Date.now() - lastWaitLog >= 30_000) {
-        lastWaitLog = Date.now();
-        const h = outcome.holder;
-        log.warn(
-          { holder: h ? { pid: h.pid, address: h.client_addr, application: h.application_name, since: h.backend_start } : null },
-          'another control process holds the control leader lock (only one may read team_registry.yaml and write the registry): waiting for it to stop',
-        );
-      }
-      await sleep(retryMs, signal);
-    }
-  };
 
   const hold = (held: pg.PoolClient) => {
     client = held;
@@ -131,8 +146,7 @@ export async function acquireControlLeadership(options: LeaderOptions): Promise<
     }
   };
 
-  hold(await waitForLock());
-  log.info({ lock: CONTROL_LEADER_LOCK }, 'control leader lock taken: this process is the control role (reads team_registry.yaml, writes the registry)');
+  hold(first);
   return {
     held: () => client !== undefined,
     assertHeld: async (tx) => {

@@ -1,11 +1,15 @@
 // `qtc admin keys …`, loaded only when used.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
+import pino from 'pino';
 import { recordAuditEvent } from '../../../data/postgres/audit.ts';
 import type { PgPool } from '../../../data/postgres/pool.ts';
 import { issueWebhookSecret } from '../../../loaders/git/webhookSecrets.ts';
 import { ApiKeyStore, type ApiKeyInfo } from '../../../registry/keys/store.ts';
-import { loadRegistryFile } from '../../../registry/load.ts';
-import { syncTeams } from '../../../registry/sync.ts';
+import { tryControlLeadership } from '../../../registry/leader.ts';
+import { parseRegistry, RegistryInvalidError } from '../../../registry/load.ts';
+import { publishRegistry, readRegistryInForce } from '../../../registry/versions.ts';
 import { requireLiveTeam } from '../../../registry/teams.ts';
 import { loadConfig, type Config } from '../../config/config.ts';
 import { withAdminDatabase } from './adminDatabase.ts';
@@ -21,15 +25,51 @@ function actor(): string {
 }
 
 /**
- * Brings the teams table in line with the registry file first, as the server does on every
- * load: a team just added with `qtc admin teams add` can get its key before the server runs.
+ * Brings the registry in force in line with the registry file first, as the control process does on
+ * every good edit, so a team just added with `qtc admin teams add` can get its key before the server
+ * runs. Only under the control leader lock, like every registry write: while a control process runs,
+ * it publishes the file itself (within a second of an edit) and this command only reads Postgres.
  */
 async function syncRegistry(config: Config, pool: PgPool): Promise<void> {
-  const registry = await loadRegistryFile(config.registryFile);
-  const summary = await syncTeams(pool, registry);
-  const changed = summary.added.length + summary.updated.length + summary.restored.length + summary.removed.length > 0;
-  if (changed) {
-    await recordAuditEvent(pool, { actor: actor(), kind: 'registry.loaded', subject: config.registryFile, details: { trigger: 'cli', teams: registry.teams.length, activation: summary } });
+  const log = pino({ level: 'warn', base: null }, pino.destination(2));
+  const attempt = await tryControlLeadership({ pool, log, signal: new AbortController().signal });
+  if ('holder' in attempt) return waitForControlToPublish(config.registryFile, pool);
+  try {
+    const text = await readRegistryText(config.registryFile);
+    const parsed = parseRegistry(text);
+    if (!parsed.ok) throw new RegistryInvalidError(config.registryFile, parsed.errors);
+    const source = { text, hash: createHash('sha256').update(text).digest('hex'), file: config.registryFile };
+    const summary = await publishRegistry(pool, parsed.registry, source, (client) => attempt.leadership.assertHeld(client));
+    const changed = summary.added.length + summary.updated.length + summary.restored.length + summary.removed.length > 0;
+    if (changed) {
+      await recordAuditEvent(pool, { actor: actor(), kind: 'registry.loaded', subject: config.registryFile, details: { trigger: 'cli', teams: parsed.registry.teams.length, activation: summary } });
+    }
+  } finally {
+    await attempt.leadership.release();
+  }
+}
+
+/** Gives the running control process a few seconds to publish a file edited just before this command. */
+async function waitForControlToPublish(file: string, pool: PgPool): Promise<void> {
+  let hash: string;
+  try {
+    hash = createHash('sha256').update(await readFile(file, 'utf8')).digest('hex');
+  } catch {
+    return; // no file on this machine: the registry in force is the control host's
+  }
+  const deadline = Date.now() + CONTROL_PUBLISH_WAIT_MS;
+  while (Date.now() < deadline) {
+    if ((await readRegistryInForce(pool))?.hash === hash) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+const CONTROL_PUBLISH_WAIT_MS = 10_000;
+
+async function readRegistryText(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read the team registry ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
   }
 }
 

@@ -4,7 +4,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgPool, type PgPool } from '../../../data/postgres/pool.ts';
 import { ApiKeyStore } from '../../../registry/keys/store.ts';
+import { acquireControlLeadership } from '../../../registry/leader.ts';
 import { createTestDatabase } from '../../support/databases.ts';
+import { silentLog } from '../../support/silentLog.ts';
 import { makeTempDir } from '../../support/tempDir.ts';
 
 const projectRoot = path.resolve(import.meta.dirname, '../../..');
@@ -112,6 +114,28 @@ describe('qtc admin as a process, on a registry file and a real Postgres', { tim
 
     const audit = await pool.query<{ kind: string }>("SELECT kind FROM audit_events WHERE kind LIKE 'api_key.%' ORDER BY id");
     expect(audit.rows.map((row) => row.kind)).toEqual(['api_key.issued', 'api_key.issued', 'api_key.rotated', 'api_key.revoked']);
+  });
+
+  it('writes the registry only under the control leader lock: while a control process holds it, the CLI reads what that process publishes', async () => {
+    const versions = async () => (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM registry_versions')).rows[0]!.n;
+    const published = await versions();
+    expect(published).toBeGreaterThan(0); // the keys test published the file under the lock (no control process ran)
+
+    const control = await acquireControlLeadership({ pool, log: silentLog, signal: new AbortController().signal });
+    try {
+      writeFileSync(registryFile, `${readFileSync(registryFile, 'utf8')}  - id: gamma\n    name: Gamma\n    repo: https://git.example.org/gamma.git\n`);
+      const refused = await qtc('keys', 'issue', 'gamma');
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('no team "gamma" in the registry');
+      expect(await versions()).toBe(published);
+      expect((await pool.query("SELECT 1 FROM teams WHERE id = 'gamma'")).rowCount).toBe(0);
+    } finally {
+      await control.release();
+    }
+    // No control process: the CLI takes the lock itself, publishes the edit, and issues.
+    const issued = await qtc('keys', 'issue', 'gamma', '--json');
+    expect(issued.code, issued.stderr).toBe(0);
+    expect(await versions()).toBe(published + 1);
   });
 
   it('explains what is wrong instead of issuing', async () => {
