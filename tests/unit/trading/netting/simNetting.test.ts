@@ -39,8 +39,11 @@ describe('netted simulation', () => {
     ]);
   });
 
-  it('is chosen by the registry: competition.execution, per-team when unset', () => {
+  it('is chosen by the registry: competition.execution; when unset, netted with Alpaca and per-team with the simulated broker', () => {
     expect(executionMode({ broker: { kind: 'alpaca', paper: true }, execution: 'netted' })).toBe('netted');
+    expect(executionMode({ broker: { kind: 'alpaca', paper: true }, execution: 'per-team' })).toBe('per-team');
+    expect(executionMode({ broker: { kind: 'alpaca', paper: true } })).toBe('netted');
     expect(executionMode({ broker: { kind: 'simulated', paper: true } })).toBe('per-team');
+    expect(executionMode({ broker: { kind: 'simulated', paper: true }, execution: 'netted' })).toBe('netted');
   });
 });
