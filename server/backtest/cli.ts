@@ -195,6 +195,7 @@ export async function runBacktestCommand(dirs: string[], options: BacktestComman
       universe: market.universe,
       capital: toMoney(settings.capital),
       slippageBps,
+      netted: settings.execution === 'netted',
       limits: riskLimitsFrom(settings.risk),
       pool,
       onMinute: (done) => progress.update(done),

@@ -47,6 +47,8 @@ export interface BacktestConfig {
   /** Starting cash per team, exact. */
   capital: Money;
   slippageBps: number;
+  /** Netted execution (registry `competition.execution`): a (minute, symbol)'s market orders fill at one price. */
+  netted?: boolean;
   limits: RiskLimits;
   /** A started pool; the backtest loads the strategies into it and leaves it open. */
   pool: SandboxPool;
@@ -140,6 +142,7 @@ export async function runBacktest(config: BacktestConfig): Promise<BacktestOutco
     slippageBps: config.slippageBps,
     marketBuyCollarBps: collarBps,
     ...(config.calendar === undefined ? {} : { calendar: config.calendar }),
+    ...(config.netted === true ? { netted: true } : {}),
   });
   const engine = createMinuteEngine({
     books,

@@ -1,10 +1,11 @@
 /**
  * What a backtest trades under: built-in defaults, or a competition's `team_registry.yaml` (universe,
- * starting cash, limits, risk, each team's params and overrides), then the command line's overrides
+ * starting cash, limits, risk, execution, each team's params and overrides), then the command line's overrides
  * (`--capital`, `--risk key=value`, `--params`, `--cpu-ms`). Pure: the command reads the files.
  */
 import type { Registry, TeamEntry } from '../../registry/schema.ts';
 import { RegistrySchema } from '../../registry/schema.ts';
+import { executionMode, type ExecutionMode } from '../trading/netting/executionMode.ts';
 import { DEFAULT_RISK, type RegistryRisk } from '../trading/risk/limits.ts';
 
 export class BacktestUsageError extends Error {}
@@ -53,6 +54,12 @@ export interface BacktestSettings {
   capital: number;
   /** The competition-wide limits (a team's may differ, see `team`). */
   risk: RegistryRisk;
+  /**
+   * How the teams' market orders fill: the registry's `competition.execution` (netted by default with
+   * `broker.kind: alpaca`), so a backtest of a netted competition prices its orders as the live season does;
+   * per-team without a registry.
+   */
+  execution: ExecutionMode;
   team(id: string): TeamSettings;
 }
 
@@ -73,6 +80,7 @@ export function backtestSettings(registry: Registry | null, overrides: CommandOv
     universe: competition?.universe ?? null,
     capital: overrides.capital ?? competition?.startingCash ?? 100_000,
     risk,
+    execution: competition === undefined ? 'per-team' : executionMode(competition),
     team: (id) => {
       const entry = teams.get(id);
       return {

@@ -1,0 +1,186 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileStrategy } from '../../../loaders/index.ts';
+import { readStandings } from '../../../server/leaderboard/standings.ts';
+import { makeTempDir } from '../../support/tempDir.ts';
+import { createTickFixture, enqueueMinute, minuteAt, projectRoot, startWorkerProcess, stopWorkerProcess, waitForTick, type TickFixture, type WorkerProcess } from '../tick/support.ts';
+
+/**
+ * `qtc backtest --registry` trades under the registry's `competition.execution`: a backtest of a netted
+ * competition gives the fills, snapshots and metrics of the live netted season (a `qtc worker` on the
+ * simulated broker) on the same bars, and differs from a per-team backtest exactly where teams cross.
+ */
+
+const MINUTES = 30;
+const SLIPPAGE_BPS = '10';
+const temp = makeTempDir('qtc-netted-backtest-');
+const csv = path.join(temp.dir, 'bars.csv');
+
+// SPY and QQQ minute bars from 09:30 New York; QQQ has no bar on minutes 10-11 (its orders wait).
+function writeBars(): void {
+  const rows = ['timestamp,symbol,open,high,low,close,volume'];
+  for (let i = 0; i < MINUTES; i++) {
+    const at = new Date(minuteAt(i)).toISOString();
+    const bar = (symbol: string, mid: number) => rows.push(`${at},${symbol},${(mid - 0.11).toFixed(2)},${(mid + 0.6).toFixed(2)},${(mid - 0.6).toFixed(2)},${mid.toFixed(2)},1000`);
+    bar('SPY', 600 + 3 * Math.sin(i / 4) + i * 0.05);
+    if (i !== 10 && i !== 11) bar('QQQ', 500 + 2 * Math.cos(i / 5) - i * 0.03);
+  }
+  writeFileSync(csv, `${rows.join('\n')}\n`);
+}
+
+// SPY: alpha buys 3 on odd calls and sells 2 on even ones, beta the other way round, so from the second
+// minute on they cross every minute with a net buy of 1. QQQ: both buy 2 on calls 1 mod 4; on calls 3 mod 4
+// alpha sells its 2 while beta buys 2 more (a zero net). Every fifth call alpha also bids for 1 QQQ with a
+// limit (limit orders fill per team, netted or not).
+const STRATEGY = `export default class Trader {
+  generateSignal(team, bars, prices) {
+    team.memory.calls = (team.memory.calls ?? 0) + 1;
+    const n = team.memory.calls;
+    const alpha = team.id === 'alpha';
+    const spy = team.positions.SPY?.quantity ?? 0;
+    const qqq = team.positions.QQQ?.quantity ?? 0;
+    const out = [];
+    if ((n % 2 === 1) === alpha) out.push({ symbol: 'SPY', action: 'buy', quantity: 3 });
+    else if (spy >= 2) out.push({ symbol: 'SPY', action: 'sell', quantity: 2 });
+    if (n % 4 === 1) out.push({ symbol: 'QQQ', action: 'buy', quantity: 2 });
+    if (n % 4 === 3) out.push(alpha ? (qqq >= 2 ? { symbol: 'QQQ', action: 'sell', quantity: 2 } : null) : { symbol: 'QQQ', action: 'buy', quantity: 2 });
+    if (alpha && n % 5 === 0) out.push({ symbol: 'QQQ', action: 'buy', quantity: 1, price: Math.round(prices.QQQ * 100.2) / 100 });
+    return out.filter(Boolean);
+  }
+}
+`;
+
+interface Trade {
+  time: string;
+  symbol: string;
+  side: string;
+  quantity: number;
+  price: number;
+  clientOrderId: string;
+}
+
+interface Report {
+  teams: Array<{ id: string; metrics: Record<string, unknown>; trades: Trade[] }>;
+}
+
+function qtcBacktest(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--no-node-snapshot', 'bin/qtc.js', 'backtest', ...args], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const TEAMS = ['alpha', 'beta'];
+let fixture: TickFixture;
+let worker: WorkerProcess | undefined;
+const dirs: string[] = [];
+let baseYaml = '';
+
+/** The fixture's registry with `lines` added to its competition (after the market data line). */
+function registryWith(name: string, lines: string): string {
+  const yaml = baseYaml;
+  const marketLine = '  marketData: { source: simulator, seed: 7 }\n';
+  if (!yaml.includes(marketLine)) throw new Error('the tick fixture registry changed: update this test');
+  const file = path.join(temp.dir, name);
+  writeFileSync(file, yaml.replace(marketLine, `${marketLine}${lines}`));
+  return file;
+}
+
+async function backtest(registryFile: string, out: string): Promise<Report> {
+  const run = await qtcBacktest([...dirs, '--data', csv, '--registry', registryFile, '--slippage-bps', SLIPPAGE_BPS, '--json', '--out', out]);
+  expect(run.code, run.stderr).toBe(0);
+  return JSON.parse(run.stdout) as Report;
+}
+
+const tradeRow = (t: Trade) => [t.time, t.symbol, t.side, t.quantity, t.price, t.clientOrderId];
+const tradesOf = (report: Report, teamId: string): Trade[] => report.teams.find((team) => team.id === teamId)!.trades;
+
+beforeAll(async () => {
+  writeBars();
+  for (const team of TEAMS) {
+    const dir = path.join(temp.dir, team);
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'strategy.js'), STRATEGY);
+    dirs.push(dir);
+  }
+  const compiled = await compileStrategy(dirs[0]!);
+  fixture = await createTickFixture({ teams: TEAMS, strategies: { alpha: compiled, beta: compiled } });
+  baseYaml = readFileSync(fixture.registryFile, 'utf8');
+}, 60_000);
+
+afterAll(async () => {
+  if (worker !== undefined) await stopWorkerProcess(worker);
+  await fixture?.close();
+  temp.remove();
+});
+
+describe('qtc backtest --registry and netted execution', () => {
+  it('a netted backtest equals the live netted season; a per-team one differs where the teams cross', async () => {
+    // The live netted season: a qtc worker on the simulated broker, the registry saying `execution: netted`.
+    writeFileSync(fixture.registryFile, readFileSync(registryWith('netted.yaml', '  execution: netted\n'), 'utf8'));
+    worker = startWorkerProcess(fixture, { REPLAY_FILE: csv, SIM_SLIPPAGE_BPS: SLIPPAGE_BPS });
+    await worker.waitFor('tick worker ready');
+    for (let i = 0; i < MINUTES; i++) {
+      await enqueueMinute(fixture, minuteAt(i));
+      const tick = await waitForTick(fixture.pool, minuteAt(i));
+      expect(tick.status, JSON.stringify(tick.errors)).toBe('completed');
+    }
+
+    const netted = await backtest(fixture.registryFile, path.join(temp.dir, 'netted'));
+    // Alpaca as the broker and no execution named: netted is the default, in the backtest as live.
+    const byDefault = await backtest(registryWith('alpaca.yaml', '  broker: { kind: alpaca }\n'), path.join(temp.dir, 'default'));
+    const perTeam = await backtest(registryWith('per-team.yaml', '  execution: per-team\n'), path.join(temp.dir, 'per-team'));
+
+    const standings = await readStandings(fixture.pool, new Set());
+    for (const teamId of TEAMS) {
+      const fills = await fixture.pool.query<{ client_order_id: string; symbol: string; side: string; quantity: string; price: string; executed_at: Date }>(
+        'SELECT client_order_id, symbol, side, quantity, price::text, executed_at FROM fills WHERE team_id = $1 AND applied ORDER BY executed_at, client_order_id',
+        [teamId],
+      );
+      const live = fills.rows.map((row) => [row.executed_at.toISOString().replace('.000Z', 'Z'), row.symbol, row.side, Number(row.quantity), Number(row.price), row.client_order_id]);
+      expect(live.length).toBeGreaterThan(20);
+      expect(tradesOf(netted, teamId).map(tradeRow)).toEqual(live);
+      expect(tradesOf(byDefault, teamId).map(tradeRow)).toEqual(live);
+
+      const snapshots = await fixture.pool.query<{ minute: Date; equity: string; cash: string }>('SELECT minute, equity::text, cash::text FROM equity_snapshots WHERE team_id = $1 ORDER BY minute', [teamId]);
+      const equityCsv = readFileSync(path.join(temp.dir, 'netted', `${teamId}.equity.csv`), 'utf8').trim().split('\n').slice(1);
+      expect(equityCsv).toHaveLength(MINUTES);
+      expect(equityCsv).toEqual(snapshots.rows.map((row) => `${row.minute.toISOString().replace('.000Z', 'Z')},${row.equity},${row.cash}`));
+      expect(netted.teams.find((team) => team.id === teamId)?.metrics).toEqual(standings.find((s) => s.teamId === teamId)?.metrics);
+    }
+
+    // Netted: one price per (decision minute, symbol) for both teams. Per-team: each side its own slippage,
+    // so where the teams cross (every SPY minute from the second on) the seller gets less than the buyer pays.
+    const priceOf = (report: Report) => {
+      const prices = new Map<string, Set<number>>();
+      for (const teamId of TEAMS) {
+        for (const trade of tradesOf(report, teamId)) {
+          if (trade.symbol !== 'SPY') continue;
+          prices.set(trade.time, (prices.get(trade.time) ?? new Set()).add(trade.price));
+        }
+      }
+      return prices;
+    };
+    const crossed = [...priceOf(netted)].filter(([time]) => tradesOf(netted, 'alpha').some((t) => t.time === time && t.symbol === 'SPY') && tradesOf(netted, 'beta').some((t) => t.time === time && t.symbol === 'SPY'));
+    expect(crossed.length).toBeGreaterThan(10);
+    for (const [, prices] of crossed) expect(prices.size).toBe(1);
+    const perTeamPrices = priceOf(perTeam);
+    for (const [time, [nettedPrice]] of crossed.map(([time, prices]) => [time, [...prices]] as const)) {
+      const [low, high] = [...(perTeamPrices.get(time) ?? [])].sort((a, b) => a - b);
+      // The net is a buy, so the netted price is the buyer's slipped price; the per-team seller got less.
+      expect([high, low! < high!]).toEqual([nettedPrice, true]);
+    }
+    // The same orders filled, in the same quantities: only the prices differ.
+    for (const teamId of TEAMS) {
+      const shape = (report: Report) => tradesOf(report, teamId).map((t) => [t.time, t.symbol, t.side, t.quantity, t.clientOrderId]);
+      expect(shape(perTeam)).toEqual(shape(netted));
+      expect(tradesOf(perTeam, teamId).map((t) => t.price)).not.toEqual(tradesOf(netted, teamId).map((t) => t.price));
+    }
+  }, 240_000);
+});
