@@ -1,13 +1,16 @@
 /**
  * Computing, caching and announcing the leaderboard. The minute job calls
- * `computeAndPublishLeaderboard` after each tick: the figures come from Postgres, the JSON of
- * `GET /leaderboard` is cached in Redis (the API's fast path), the same JSON goes out on the
- * leaderboard channel (every replica pushes it to its WebSocket clients) and a `leaderboard` event
- * is appended to the activity stream.
+ * `computeAndPublishLeaderboard` after each tick with the snapshots it just stored: the board held in
+ * this process's memory (`boardState.ts`) takes them, its checkpoint is written in one statement, the
+ * JSON of `GET /leaderboard` is cached in Redis (the API's fast path), the same JSON goes out on the
+ * leaderboard channel (every replica pushes it to its WebSocket clients) and a `leaderboard` event is
+ * appended to the activity stream.
  *
- * Computations are serialised across processes by a transaction-scoped advisory lock, and the state
- * they advance only moves forward, so the cached board never goes back to an older minute even when
- * two workers (or a retried job) compute at once.
+ * Computations are serialised across processes by a transaction-scoped advisory lock, and the board
+ * only moves forward, so the cached board never goes back to an older minute even when two workers (or
+ * a retried job) compute at once. A process whose board is behind the checkpoint (another worker did
+ * the last minutes) takes the snapshots it missed from Postgres; one that has none, or is far behind,
+ * rebuilds it from the checkpoint. Either way the numbers are the same to the bit.
  */
 import { inTransaction } from '../../data/postgres/transaction.ts';
 import type pg from 'pg';
@@ -16,7 +19,10 @@ import type { RedisClient } from '../../data/redis/client.ts';
 import { REDIS_KEYS } from '../../data/redis/keys.ts';
 import { readHaltState } from '../control/halts.ts';
 import { publishActivity } from '../live/activity.ts';
-import { advanceTeamStates, readStandings } from './standings.ts';
+import type { BoardState} from './boardState.ts';
+import { SPARKLINE_POINTS, type BoardProblem, type BoardSnapshot } from './boardState.ts';
+import { checkpointMinute, rebuildBoard, saveCheckpoint, snapshotsBetween } from './boardStore.ts';
+import { standingsOf, teamInfos, tradeStats } from './standings.ts';
 import { buildLeaderboardView, topOf, type LeaderboardView } from './view.ts';
 
 /** Where the leaderboard lives in Redis; tests use their own keys on a shared server. */
@@ -38,6 +44,8 @@ const ACTIVITY_TOP = 10;
 export interface PublishOptions {
   keys?: LeaderboardKeys;
   now?: () => number;
+  /** Every team's snapshot of `minute` as just stored (the books stage's): spares reading them back. */
+  snapshots?: readonly BoardSnapshot[];
 }
 
 export interface PublishedLeaderboard {
@@ -46,6 +54,8 @@ export interface PublishedLeaderboard {
   json: string;
   /** Snapshots the metrics took in this computation (0: nothing new since the previous one). */
   newSnapshots: number;
+  /** Snapshots the metrics could not take (reported, the other teams unaffected). */
+  problems: BoardProblem[];
 }
 
 /** One computation at a time across processes: the board only moves forward. */
@@ -56,14 +66,76 @@ function inLockedTransaction<T>(pool: PgPool, work: (client: pg.PoolClient) => P
   });
 }
 
-/** Computes the board from Postgres as of `minute` (epoch ms) without touching Redis. */
+/** The board of each pool's database in this process (none until its first computation). */
+const boards = new WeakMap<PgPool, BoardState>();
+
+/** A board further behind the checkpoint than this is rebuilt from it rather than caught up snapshot by snapshot. */
+const CATCH_UP_MINUTES = SPARKLINE_POINTS;
+
+/** This process's board, brought to `minute` under the leaderboard lock. */
+async function advancedBoard(pool: PgPool, client: pg.PoolClient, minute: number, given: readonly BoardSnapshot[] | undefined): Promise<{ board: BoardState; taken: number; problems: BoardProblem[] }> {
+  const stored = await checkpointMinute(client);
+  let board = boards.get(pool);
+  const usable =
+    board !== undefined &&
+    (stored === null ? !Number.isFinite(board.watermark) : board.watermark <= stored && stored - board.watermark <= CATCH_UP_MINUTES * 60_000);
+  let taken = 0;
+  const problems: BoardProblem[] = [];
+  if (board === undefined || !usable) {
+    // Only what lies beyond the checkpoint counts as taken by this computation.
+    board = await rebuildBoard(client, stored ?? Number.NEGATIVE_INFINITY);
+  }
+  const ofMinute = given?.every((snapshot) => snapshot.minute === minute) === true ? given : undefined;
+  const upTo = ofMinute === undefined ? minute : minute - 1;
+  if (upTo > board.watermark) {
+    const step = board.advance(await snapshotsBetween(client, board.watermark, upTo));
+    taken += step.taken;
+    problems.push(...step.problems);
+  }
+  if (ofMinute !== undefined) {
+    const step = board.advance(ofMinute);
+    taken += step.taken;
+    problems.push(...step.problems);
+  }
+  return { board, taken, problems };
+}
+
+/**
+ * Brings this process's board to `minute` under the lock, writes its checkpoint and builds the view; the
+ * board is kept only once the transaction committed (a failure drops it: the next computation rebuilds).
+ */
+async function computeLocked<T>(
+  pool: PgPool,
+  minute: number,
+  now: () => number,
+  given: readonly BoardSnapshot[] | undefined,
+  after: (client: pg.PoolClient, view: LeaderboardView) => Promise<T>,
+): Promise<{ view: LeaderboardView; newSnapshots: number; problems: BoardProblem[]; extra: T }> {
+  const halts = await readHaltState(pool);
+  try {
+    let kept: BoardState | undefined;
+    const result = await inLockedTransaction(pool, async (client) => {
+      const { board, taken, problems } = await advancedBoard(pool, client, minute, given);
+      boards.delete(pool);
+      if (taken > 0) await saveCheckpoint(client, board);
+      const [teams, trades] = [await teamInfos(client), await tradeStats(client, null)];
+      const view = buildLeaderboardView(standingsOf(board, teams, trades, new Set(halts.teams.keys())), halts.competition !== null, now());
+      const extra = await after(client, view);
+      kept = board;
+      return { view, newSnapshots: taken, problems, extra };
+    });
+    if (kept !== undefined) boards.set(pool, kept);
+    return result;
+  } catch (error) {
+    boards.delete(pool);
+    throw error;
+  }
+}
+
+/** Computes the board as of `minute` (epoch ms) without touching Redis. */
 export async function computeLeaderboard(pg: PgPool, minute: number, now: () => number = Date.now): Promise<{ view: LeaderboardView; newSnapshots: number }> {
-  const halts = await readHaltState(pg);
-  return inLockedTransaction(pg, async (client) => {
-    const newSnapshots = await advanceTeamStates(client, minute);
-    const standings = await readStandings(client, new Set(halts.teams.keys()));
-    return { view: buildLeaderboardView(standings, halts.competition !== null, now()), newSnapshots };
-  });
+  const { view, newSnapshots } = await computeLocked(pg, minute, now, undefined, () => Promise.resolve(null));
+  return { view, newSnapshots };
 }
 
 /**
@@ -74,19 +146,16 @@ export async function computeLeaderboard(pg: PgPool, minute: number, now: () => 
 export async function computeAndPublishLeaderboard(pg: PgPool, redis: RedisClient, minute: number, options: PublishOptions = {}): Promise<PublishedLeaderboard> {
   const keys = options.keys ?? DEFAULT_LEADERBOARD_KEYS;
   const now = options.now ?? Date.now;
-  const halts = await readHaltState(pg);
-  return inLockedTransaction(pg, async (client) => {
-    const newSnapshots = await advanceTeamStates(client, minute);
-    const standings = await readStandings(client, new Set(halts.teams.keys()));
-    const view = buildLeaderboardView(standings, halts.competition !== null, now());
+  const { view, newSnapshots, problems, extra: json } = await computeLocked(pg, minute, now, options.snapshots, async (_client, view) => {
     const json = JSON.stringify(view);
     // Still under the lock: a concurrent computation cannot overwrite this with an older board.
     const results = await redis.multi().set(keys.leaderboard, json).publish(keys.leaderboardChannel, json).exec();
     const failed = results?.find(([error]) => error !== null)?.[0];
     if (results === null || failed) throw new Error('Redis did not store the leaderboard', { cause: failed ?? undefined });
     await publishActivity(redis, { type: 'leaderboard', at: now(), minute, top: topOf(view, ACTIVITY_TOP) }, keys.activityStream);
-    return { view, json, newSnapshots };
+    return json;
   });
+  return { view, json, newSnapshots, problems };
 }
 
 /** The cached JSON of `GET /leaderboard`, or null when no tick has published one yet. */

@@ -1,92 +1,17 @@
 /**
- * The leaderboard's figures from Postgres. Each team's equity metrics advance incrementally: the
- * accumulator state (table `leaderboard_team_state`) takes every snapshot newer than the last one it
- * saw, once, so a computation costs O(teams + new snapshots) whatever the length of the season.
- * Trade statistics are summed from `fills` (one realised P&L per closing sell order).
+ * The leaderboard's figures per team: the equity metrics from the board (`boardState.ts`, advanced in
+ * memory from each minute's snapshots, rebuilt from Postgres by `boardStore.ts`), trade statistics
+ * summed from `fills` (one realised P&L per closing sell order), names and starting cash from the team
+ * tables.
  */
 import type pg from 'pg';
-import { decimalStringToMoney, toDollars } from '../trading/money.ts';
+import { decimalStringToMoney, toDollars, type Money } from '../trading/money.ts';
 import { MetricsAccumulator, type MetricsAccumulatorState, type PerformanceMetrics } from '../trading/metrics/metrics.ts';
+import type { BoardState } from './boardState.ts';
+import { rebuildBoard } from './boardStore.ts';
 import type { TeamStanding } from './view.ts';
 
-/** Equities kept per team for the sparkline. */
-export const SPARKLINE_POINTS = 120;
-
-interface StateRow {
-  team_id: string;
-  last_minute: Date;
-  accumulator: MetricsAccumulatorState;
-  recent: number[];
-}
-
-interface TeamState {
-  lastMinute: number;
-  accumulator: MetricsAccumulatorState;
-  recent: number[];
-}
-
 const money = (text: string): number => decimalStringToMoney(text);
-
-/** Feeds every snapshot up to `minute` the state has not seen yet; returns how many were taken. */
-export async function advanceTeamStates(client: pg.PoolClient, minute: number): Promise<number> {
-  const states = new Map<string, TeamState>();
-  const { rows: stateRows } = await client.query<StateRow>('SELECT team_id, last_minute, accumulator, recent FROM leaderboard_team_state');
-  for (const row of stateRows) states.set(row.team_id, { lastMinute: row.last_minute.getTime(), accumulator: row.accumulator, recent: row.recent });
-
-  const { rows } = await client.query<{ team_id: string; minute: Date; equity: string }>({
-    text: `SELECT s.team_id, s.minute, s.equity::text AS equity
-             FROM equity_snapshots s LEFT JOIN leaderboard_team_state m ON m.team_id = s.team_id
-            WHERE s.minute <= $1 AND (m.last_minute IS NULL OR s.minute > m.last_minute)
-            ORDER BY s.team_id, s.minute`,
-    values: [new Date(minute)],
-  });
-  if (rows.length === 0) return 0;
-
-  const changed = new Map<string, TeamState>();
-  interface Advancing {
-    teamId: string;
-    accumulator: MetricsAccumulator;
-    recent: number[];
-    lastMinute: number;
-  }
-  const keep = (team: Advancing) => changed.set(team.teamId, { lastMinute: team.lastMinute, accumulator: team.accumulator.state(), recent: team.recent });
-  let current = null as Advancing | null;
-  for (const row of rows) {
-    if (current?.teamId !== row.team_id) {
-      if (current) keep(current);
-      const saved = states.get(row.team_id);
-      current = {
-        teamId: row.team_id,
-        accumulator: new MetricsAccumulator({}, saved?.accumulator),
-        recent: [...(saved?.recent ?? [])],
-        lastMinute: saved?.lastMinute ?? Number.NEGATIVE_INFINITY,
-      };
-    }
-    const at = row.minute.getTime();
-    const equity = money(row.equity);
-    current.accumulator.observeEquity(at, equity);
-    current.recent.push(toDollars(equity));
-    if (current.recent.length > SPARKLINE_POINTS) current.recent.splice(0, current.recent.length - SPARKLINE_POINTS);
-    current.lastMinute = at;
-  }
-  if (current) keep(current);
-
-  const records = [...changed].map(([teamId, state]) => ({
-    team_id: teamId,
-    last_minute: new Date(state.lastMinute).toISOString(),
-    accumulator: state.accumulator,
-    recent: state.recent,
-  }));
-  await client.query(
-    `INSERT INTO leaderboard_team_state (team_id, last_minute, accumulator, recent)
-     SELECT team_id, last_minute, accumulator, recent
-       FROM jsonb_to_recordset($1::jsonb) AS r(team_id text, last_minute timestamptz, accumulator jsonb, recent jsonb)
-     ON CONFLICT (team_id) DO UPDATE SET last_minute = EXCLUDED.last_minute, accumulator = EXCLUDED.accumulator,
-       recent = EXCLUDED.recent, updated_at = now()`,
-    [JSON.stringify(records)],
-  );
-  return rows.length;
-}
 
 export interface TradeStats {
   tradeCount: number;
@@ -126,46 +51,57 @@ function currentDrawdown(state: MetricsAccumulatorState): number | null {
   return 1 - lastEquity / peak;
 }
 
-/** Every live team with a snapshot, at its latest snapshot the state has taken. */
-export async function readStandings(db: pg.Pool | pg.PoolClient, haltedTeams: ReadonlySet<string>): Promise<TeamStanding[]> {
-  const { rows } = await db.query<{
-    team_id: string;
-    name: string;
-    enabled: boolean;
-    last_minute: Date;
-    accumulator: MetricsAccumulatorState;
-    recent: number[];
-    equity: string;
-    cash: string;
-    positions_value: string;
-    starting_cash: string;
-  }>(
-    `SELECT m.team_id, t.name, t.enabled, m.last_minute, m.accumulator, m.recent,
-            s.equity::text AS equity, s.cash::text AS cash, s.positions_value::text AS positions_value, b.starting_cash::text AS starting_cash
-       FROM leaderboard_team_state m
-       JOIN teams t ON t.id = m.team_id AND t.removed_at IS NULL
-       JOIN equity_snapshots s ON s.team_id = m.team_id AND s.minute = m.last_minute
-       JOIN team_books b ON b.team_id = m.team_id`,
+export interface TeamInfo {
+  name: string;
+  enabled: boolean;
+  startingCash: Money;
+}
+
+/** The teams still in the competition that have a book, by id. */
+export async function teamInfos(db: pg.Pool | pg.PoolClient): Promise<Map<string, TeamInfo>> {
+  const { rows } = await db.query<{ id: string; name: string; enabled: boolean; starting_cash: string }>(
+    `SELECT t.id, t.name, t.enabled, b.starting_cash::text AS starting_cash
+       FROM teams t JOIN team_books b ON b.team_id = t.id WHERE t.removed_at IS NULL`,
   );
-  const trades = await tradeStats(db, null);
-  return rows.map((row) => {
-    const stats = trades.get(row.team_id) ?? NO_TRADES;
-    const state: MetricsAccumulatorState = { ...row.accumulator, ...stats };
-    return {
-      teamId: row.team_id,
-      name: row.name,
-      enabled: row.enabled,
-      halted: haltedTeams.has(row.team_id),
-      minute: row.last_minute.getTime(),
-      equity: toDollars(money(row.equity)),
-      cash: toDollars(money(row.cash)),
-      positionsValue: toDollars(money(row.positions_value)),
-      startingCash: toDollars(money(row.starting_cash)),
+  return new Map(rows.map((row) => [row.id, { name: row.name, enabled: row.enabled, startingCash: money(row.starting_cash) }]));
+}
+
+/** Every live team with a snapshot on the board, at its latest snapshot. */
+export function standingsOf(board: BoardState, teams: ReadonlyMap<string, TeamInfo>, trades: ReadonlyMap<string, TradeStats>, haltedTeams: ReadonlySet<string>): TeamStanding[] {
+  const out: TeamStanding[] = [];
+  for (const [teamId, team] of board.teams) {
+    const info = teams.get(teamId);
+    if (info === undefined) continue;
+    const state: MetricsAccumulatorState = { ...team.accumulator.state(), ...(trades.get(teamId) ?? NO_TRADES) };
+    out.push({
+      teamId,
+      name: info.name,
+      enabled: info.enabled,
+      halted: haltedTeams.has(teamId),
+      minute: team.latest.minute,
+      equity: toDollars(team.latest.equity),
+      cash: toDollars(team.latest.cash),
+      positionsValue: toDollars(team.latest.positionsValue),
+      startingCash: toDollars(info.startingCash),
       metrics: new MetricsAccumulator({}, state).snapshot(),
       currentDrawdown: currentDrawdown(state),
-      sparkline: row.recent,
-    };
-  });
+      sparkline: [...team.recent],
+    });
+  }
+  return out;
+}
+
+/** The latest minute a Date can hold: "every snapshot stored". */
+const END_OF_TIME = 8_640_000_000_000_000;
+
+/**
+ * Standings as a fresh process sees them: the board rebuilt from Postgres (checkpoint and the snapshots
+ * after it), without writing anything.
+ */
+export async function readStandings(db: pg.Pool | pg.PoolClient, haltedTeams: ReadonlySet<string>): Promise<TeamStanding[]> {
+  const board = await rebuildBoard(db, END_OF_TIME);
+  const [teams, trades] = [await teamInfos(db), await tradeStats(db, null)];
+  return standingsOf(board, teams, trades, haltedTeams);
 }
 
 export interface WindowedTeamMetrics {

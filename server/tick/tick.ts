@@ -29,6 +29,7 @@ import { query, withTransaction } from '../../data/postgres/ledger/sql.ts';
 import type { PgPool } from '../../data/postgres/pool.ts';
 import type { RedisClient } from '../../data/redis/client.ts';
 import type { HaltState } from '../control/halts.ts';
+import type { BoardProblem, BoardSnapshot } from '../leaderboard/boardState.ts';
 import { publishActivities } from '../live/activity.ts';
 import type { ActivityEvent } from '../live/events.ts';
 import { decideTeams } from '../engine/decide.ts';
@@ -101,8 +102,11 @@ export interface TickEnvironment {
   log: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
   pause: PauseHook;
   readHalts: () => Promise<HaltState>;
-  /** After the books: cache, publish and announce the leaderboard as of the minute. */
-  publishLeaderboard: (minute: number) => Promise<void>;
+  /**
+   * After the books: cache, publish and announce the leaderboard as of the minute, advanced from the
+   * minute's snapshots just stored; returns the snapshots the metrics could not take.
+   */
+  publishLeaderboard: (minute: number, snapshots: readonly BoardSnapshot[]) => Promise<readonly BoardProblem[]>;
   /** The activity stream key (tests use their own). */
   activityStream?: string;
 }
@@ -340,8 +344,11 @@ export function createTickRunner(env: TickEnvironment) {
     const snapshots = await ledger.snapshotEquity(spec.minute, moneyPrices(tick.prices).record());
     const snapshotMs = elapsed(snapshotStarted);
     const leaderboardStarted = performance.now();
-    await env.publishLeaderboard(spec.minute);
+    const boardProblems = await env.publishLeaderboard(spec.minute, snapshots);
     const leaderboardMs = elapsed(leaderboardStarted);
+    if (boardProblems.length > 0) {
+      await appendTickErrors(pg, spec.minute, boardProblems.map((problem) => ({ stage: 'books', teamId: problem.teamId, message: `leaderboard: ${problem.message}` })));
+    }
     const runs = await selectRuns(pg, spec.minute);
     const shards = await selectShards(pg, spec.minute);
     const maxOf = (stage: 'load' | 'strategies' | 'orders' | 'submit'): number => Math.max(0, ...shards.map((shard) => shard.stageMs[stage] ?? 0));

@@ -151,9 +151,8 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     log,
     pause: deps.pause ?? pauseHookFrom(parsePauseSpec(process.env.QTC_TICK_PAUSE_AT)),
     readHalts: () => readHaltState(pg),
-    publishLeaderboard: async (minute) => {
-      await computeAndPublishLeaderboard(pg, deps.redis, minute, deps.leaderboardKeys === undefined ? {} : { keys: deps.leaderboardKeys });
-    },
+    publishLeaderboard: async (minute, snapshots) =>
+      (await computeAndPublishLeaderboard(pg, deps.redis, minute, { snapshots, ...(deps.leaderboardKeys === undefined ? {} : { keys: deps.leaderboardKeys }) })).problems,
     ...(deps.activityStream === undefined ? {} : { activityStream: deps.activityStream }),
   });
 
