@@ -11,7 +11,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { PgPool } from '../../../data/postgres/pool.ts';
 import type { RedisClient } from '../../../data/redis/client.ts';
-import { allEquityHistories } from '../../leaderboard/history.ts';
+import { allEquityHistoriesJson, allEquitySeries, type EquityPoint } from '../../leaderboard/history.ts';
+import { downsampleSeries } from '../../leaderboard/historySeries.ts';
 import { computeLeaderboard, DEFAULT_LEADERBOARD_KEYS, readCachedLeaderboard, type LeaderboardKeys } from '../../leaderboard/publish.ts';
 import { windowedMetrics } from '../../leaderboard/standings.ts';
 import { metricsView, SORT_KEYS, sortEntries, type LeaderboardView, type SortKey } from '../../leaderboard/view.ts';
@@ -24,6 +25,7 @@ import { ConnectionSlots, type Admission } from '../../live/connectionSlots.ts';
 import { LeaderboardFeed } from '../../live/leaderboardFeed.ts';
 import { SseBroadcaster } from '../../live/sseBroadcaster.ts';
 import { errorSchema } from './adminSchemas.ts';
+import { historyQueryProperties, historyRange, leaderboardHistoryBody, sendJsonText, type HistoryQuery } from './historyReply.ts';
 import { activityRecentSchema, leaderboardHistorySchema, leaderboardMetricsSchema, leaderboardSchema } from './liveSchemas.ts';
 
 export interface PublicRouteDeps {
@@ -128,21 +130,35 @@ export function registerPublicRoutes(app: FastifyInstance, deps: PublicRouteDeps
     async (_request, reply) => reply.type('application/json; charset=utf-8').header('cache-control', 'no-cache').serializer((body) => body as string).send(await currentBoard()),
   );
 
-  app.get<{ Querystring: { days: number; limit: number } }>(
+  app.get<{ Querystring: HistoryQuery }>(
     '/api/v1/leaderboard/history',
     {
       config: { rateLimit },
       schema: {
         tags: ['public'],
-        summary: "Every team's equity over time",
+        summary: "Every team's equity over time (newest `limit` points per team of the last `days` days), optionally downsampled (`points`) or paged (`before`, `after`)",
         querystring: {
           type: 'object',
-          properties: { days: { type: 'integer', minimum: 1, maximum: 365, default: 7 }, limit: { type: 'integer', minimum: 1, maximum: 5_000, default: 500 } },
+          properties: {
+            days: { type: 'integer', minimum: 1, maximum: 365, default: 7 },
+            limit: { type: 'integer', minimum: 1, maximum: 5_000, default: 500 },
+            ...historyQueryProperties,
+          },
         },
         response: { 200: leaderboardHistorySchema, 400: errorSchema, 429: errorSchema },
       },
     },
-    async (request) => ({ days: request.query.days, teams: await allEquityHistories(deps.pg, request.query.days, request.query.limit) }),
+    async (request, reply) => {
+      const range = historyRange(request.query);
+      const points = request.query.points;
+      if (points !== undefined) {
+        const teams: Record<string, EquityPoint[]> = {};
+        for (const { teamId, series } of await allEquitySeries(deps.pg, range)) teams[teamId] = downsampleSeries(series, points);
+        return { days: range.days, teams };
+      }
+      // Every point: Postgres writes the JSON, Node only frames it.
+      return sendJsonText(reply, leaderboardHistoryBody(range.days, await allEquityHistoriesJson(deps.pg, range)));
+    },
   );
 
   app.get<{ Querystring: { days?: number; sort_by: SortKey } }>(

@@ -11,10 +11,12 @@ import { looksLikeTeamKey } from '../../../registry/keys/format.ts';
 import { presentedKey, type Authenticator } from '../../auth/authenticate.ts';
 import { readHaltState } from '../../control/halts.ts';
 import { countTrades, latestSnapshot, listTrades, teamLogs, teamRunSummary } from '../../control/teamQueries.ts';
-import { teamEquityHistory } from '../../leaderboard/history.ts';
+import { teamEquityHistoryJson, teamEquitySeries } from '../../leaderboard/history.ts';
+import { downsampleSeries } from '../../leaderboard/historySeries.ts';
 import { windowedMetrics } from '../../leaderboard/standings.ts';
 import { metricsView } from '../../leaderboard/view.ts';
 import { errorSchema, teamIdParams } from './adminSchemas.ts';
+import { historyQueryProperties, historyRange, sendJsonText, teamHistoryBody, type HistoryQuery } from './historyReply.ts';
 import { daysLimitQuery, lineSchema, ordersSchema, teamHistorySchema, teamKeyParams, teamMetricsSchema, tradesSchema } from './liveSchemas.ts';
 import { listOrdersByStatus, registerTeamDashboardRoutes, STATUS_FILTER_PATTERN, statusesOf, type TeamStreamDeps } from './teamDashboard.ts';
 
@@ -120,7 +122,8 @@ export function registerTeamDataRoutes(app: FastifyInstance, deps: TeamDataRoute
     },
   );
 
-  app.get<{ Params: { id: string }; Querystring: { days: number; limit: number } }>(
+  const historyQuery = daysLimitQuery(1_000, 10_000);
+  app.get<{ Params: { id: string }; Querystring: HistoryQuery }>(
     '/api/v1/team/:id/history',
     {
       onRequest,
@@ -128,15 +131,22 @@ export function registerTeamDataRoutes(app: FastifyInstance, deps: TeamDataRoute
       schema: {
         tags: ['team'],
         security,
-        summary: "The team's equity over time (newest `limit` points of the last `days` days)",
+        summary: "The team's equity over time (newest `limit` points of the last `days` days), optionally downsampled (`points`) or paged (`before`, `after`)",
         params: teamIdParams,
-        querystring: daysLimitQuery(1_000, 10_000),
+        querystring: { ...historyQuery, properties: { ...historyQuery.properties, ...historyQueryProperties } },
         response: { 200: teamHistorySchema, 400: errorSchema, ...refusals },
       },
     },
-    async (request) => {
-      const history = await teamEquityHistory(deps.pg, request.params.id, request.query.days, request.query.limit);
-      return { team_id: request.params.id, days: request.query.days, data_points: history.length, history };
+    async (request, reply) => {
+      const teamId = request.params.id;
+      const range = historyRange(request.query);
+      const points = request.query.points;
+      if (points !== undefined) {
+        const history = downsampleSeries(await teamEquitySeries(deps.pg, teamId, range), points);
+        return { team_id: teamId, days: range.days, data_points: history.length, history };
+      }
+      // The common case, every point: Postgres writes the JSON, Node only frames it.
+      return sendJsonText(reply, teamHistoryBody(teamId, range.days, await teamEquityHistoryJson(deps.pg, teamId, range)));
     },
   );
 

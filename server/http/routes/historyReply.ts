@@ -1,0 +1,63 @@
+/**
+ * What the two equity-history routes share: the query parameters they add to `days`/`limit`
+ * (downsampling and paging by time), reading them into a range, and the answer's JSON text around
+ * a history Postgres already wrote as JSON (sent as it is: no parse, no second serialisation).
+ */
+import type { FastifyReply } from 'fastify';
+import type { HistoryJson, HistoryRange } from '../../leaderboard/history.ts';
+import { HttpError } from '../plugins/httpError.ts';
+
+export const MAX_HISTORY_POINTS = 10_000;
+
+/** Added to each history route's querystring schema (documented in /docs). */
+export const historyQueryProperties = {
+  points: {
+    type: 'integer',
+    minimum: 2,
+    maximum: MAX_HISTORY_POINTS,
+    description:
+      'Downsample each series to at most this many points with LTTB (largest-triangle-three-buckets): the first and last points are kept, and from each bucket between them the one that keeps the curve\'s shape (peaks and troughs). ' +
+      'A series with no more points than this comes back unchanged. Without it, every point of the range.',
+  },
+  before: { type: 'string', format: 'date-time', description: 'Only snapshots strictly before this instant (ISO 8601); `days` then count back from the newest of them. Page back with the oldest timestamp of the previous answer.' },
+  after: { type: 'string', format: 'date-time', description: 'Only snapshots strictly after this instant (ISO 8601).' },
+} as const;
+
+export interface HistoryQuery {
+  days: number;
+  limit: number;
+  points?: number;
+  before?: string;
+  after?: string;
+}
+
+// Postgres' timestamps begin at 4713 BC, the driver writes years below 1 badly: refuse them as input.
+const EARLIEST = Date.parse('0001-01-01T00:00:00Z');
+const LATEST = Date.parse('9999-12-31T23:59:59.999Z');
+
+function instant(name: string, value: string | undefined): Date | undefined {
+  if (value === undefined) return undefined;
+  const ms = Date.parse(value);
+  if (!Number.isFinite(ms) || ms < EARLIEST || ms > LATEST) throw new HttpError(400, 'bad_request', `querystring/${name} must be an ISO 8601 date-time between the years 1 and 9999`);
+  return new Date(ms);
+}
+
+/** The range a history query asks for; 400 for a `before`/`after` the schema passed but no date fits. */
+export function historyRange(query: HistoryQuery): HistoryRange {
+  return { days: query.days, limit: query.limit, before: instant('before', query.before), after: instant('after', query.after) };
+}
+
+/** `/api/v1/team/{id}/history`'s answer, as its schema would serialise it (same keys, same order). */
+export function teamHistoryBody(teamId: string, days: number, history: HistoryJson): string {
+  return `{"team_id":${JSON.stringify(teamId)},"days":${days},"data_points":${history.count},"history":${history.json}}`;
+}
+
+/** `/api/v1/leaderboard/history`'s answer around the teams' JSON. */
+export function leaderboardHistoryBody(days: number, teamsJson: string): string {
+  return `{"days":${days},"teams":${teamsJson}}`;
+}
+
+/** Sends JSON text as it is; the route's response schema still documents it but does not re-serialise it. */
+export function sendJsonText(reply: FastifyReply, json: string): FastifyReply {
+  return reply.type('application/json; charset=utf-8').serializer((body) => body as string).send(json);
+}
