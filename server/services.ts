@@ -54,14 +54,14 @@ export async function startServices(config: Config, logger: Logger, lifecycle: L
     config.databaseUrl ??
       (embedded === 'join'
         ? joinEmbeddedPostgres({ dataDir, timeoutMs, signal })
-        : startEmbeddedPostgres({ dataDir, log, signal }).then((service) => {
+        : startEmbeddedPostgres({ dataDir, log, signal, listen: config.embeddedListen }).then((service) => {
             lifecycle.onClose('embedded postgres', () => service.stop());
             return service.url;
           })),
     config.redisUrl ??
       (embedded === 'join'
         ? joinEmbeddedRedis({ dataDir, timeoutMs, signal })
-        : startEmbeddedRedis({ dataDir, log, signal }).then((service) => {
+        : startEmbeddedRedis({ dataDir, log, signal, listen: config.embeddedListen }).then((service) => {
             lifecycle.onClose('embedded redis', () => service.stop());
             return service.url;
           })),

@@ -36,8 +36,35 @@ function readPostmasterPid(pgdata: string): { pid: number; port: number } | unde
   }
 }
 
-function connectionUrl(password: string, port: number, database: string): string {
-  return `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+function connectionUrl(password: string, port: number, database: string, host = '127.0.0.1'): string {
+  return `postgres://${SUPERUSER}:${encodeURIComponent(password)}@${host}:${port}/${database}`;
+}
+
+/**
+ * The URL another machine uses to reach the embedded PostgreSQL of `dataDir` at `host` (one of the
+ * QTC_EMBEDDED_LISTEN addresses); undefined before any `qtc all` has run it.
+ */
+export function embeddedPostgresUrl(dataDir: string, host: string): string | undefined {
+  const state = new ServiceStateFile(dataDir, 'postgres').readExisting();
+  return state?.port === undefined ? undefined : connectionUrl(state.password, state.port, DATABASE, host);
+}
+
+const REMOTE_HBA_MARK = '# qtc: QTC_EMBEDDED_LISTEN';
+
+/**
+ * Lets clients on other machines log in with the password (scram-sha-256, as on 127.0.0.1): the
+ * server listens only on the addresses QTC_EMBEDDED_LISTEN names, so "any address" here means any
+ * client that can reach those.
+ */
+function allowRemotePasswordLogins(pgdata: string): void {
+  const hba = path.join(pgdata, 'pg_hba.conf');
+  const text = readFileSync(hba, 'utf8');
+  if (text.includes(REMOTE_HBA_MARK)) return;
+  writeFileSync(hba, `${text}${text.endsWith('\n') ? '' : '\n'}${REMOTE_HBA_MARK}\nhost    all    all    0.0.0.0/0    scram-sha-256\n`);
+}
+
+function listenAddresses(listen: readonly string[]): string {
+  return ['127.0.0.1', ...listen.filter((address) => address !== '127.0.0.1')].join(',');
 }
 
 async function canConnect(url: string): Promise<void> {
@@ -98,7 +125,7 @@ async function initCluster(pgdata: string, password: string, dataDir: string, ru
 
 /**
  * A PostgreSQL cluster of our own in `<dataDir>/postgres`, created on first use and reused
- * afterwards, listening on 127.0.0.1 only with a generated password. A server left running by a dead
+ * afterwards, listening on 127.0.0.1 (and `listen`) with a generated password. A server left running by a dead
  * process is adopted (stopped with ours) unless `adoptOrphan` is false: a short command (`qtc admin`)
  * then uses it and leaves it running, since a `qtc worker` may be using it too. `signal` abandons the
  * start (initdb killed, a server we spawned stopped) when the process is asked to stop meanwhile.
@@ -109,6 +136,8 @@ export async function startEmbeddedPostgres(options: {
   timeoutMs?: number;
   adoptOrphan?: boolean;
   signal?: AbortSignal | undefined;
+  /** Addresses to listen on besides 127.0.0.1 (QTC_EMBEDDED_LISTEN). */
+  listen?: readonly string[];
 }): Promise<EmbeddedService> {
   const { dataDir, log, signal } = options;
   const timeoutMs = options.timeoutMs ?? 60_000;
@@ -120,6 +149,8 @@ export async function startEmbeddedPostgres(options: {
   const state = stateFile.read();
 
   if (!existsSync(path.join(pgdata, 'PG_VERSION'))) await initCluster(pgdata, state.password, dataDir, runAs, log, signal);
+  const listen = options.listen ?? [];
+  if (listen.length > 0) allowRemotePasswordLogins(pgdata);
 
   const running = readPostmasterPid(pgdata);
   if (running && isProcessAlive(running.pid)) {
@@ -127,6 +158,7 @@ export async function startEmbeddedPostgres(options: {
     const ownerAlive = state.ownerPid !== undefined && state.ownerPid !== process.pid && isProcessAlive(state.ownerPid);
     await waitFor(() => canConnect(connectionUrl(state.password, running.port, 'postgres')), { timeoutMs, signal, what: 'the running embedded PostgreSQL' });
     await ensureDatabase(connectionUrl(state.password, running.port, 'postgres'));
+    if (options.listen !== undefined) await warnIfListeningElsewhere(connectionUrl(state.password, running.port, 'postgres'), listen, log);
     if (ownerAlive || options.adoptOrphan === false) {
       log.info({ port: running.port, ownerPid: state.ownerPid }, 'using the running embedded PostgreSQL; it is left running');
       return { url, stop: () => Promise.resolve() };
@@ -142,7 +174,7 @@ export async function startEmbeddedPostgres(options: {
   const logFile = path.join(dataDir, 'postgres.log');
   const server = new ManagedProcess({
     command: postgres,
-    args: ['-D', pgdata, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'logging_collector=off'],
+    args: ['-D', pgdata, '-p', String(port), '-c', `listen_addresses=${listenAddresses(listen)}`, '-c', 'unix_socket_directories=', '-c', 'logging_collector=off'],
     logFile,
     runAs,
   });
@@ -163,6 +195,20 @@ export async function startEmbeddedPostgres(options: {
   log.info({ port, serverPid: server.pid, pgdata }, 'embedded PostgreSQL is up');
   // SIGINT is PostgreSQL's "fast shutdown": roll back open transactions, checkpoint, exit.
   return { url: connectionUrl(state.password, port, DATABASE), stop: () => server.stop('SIGINT', 15_000) };
+}
+
+/** A running server keeps the addresses it was started with: say so when they are not the ones asked for. */
+async function warnIfListeningElsewhere(adminUrl: string, listen: readonly string[], log: ServiceLog): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const current = (await client.query<{ listen_addresses: string }>('SHOW listen_addresses')).rows[0]?.listen_addresses ?? '';
+    if (current !== listenAddresses(listen)) {
+      log.warn({ listening: current, wanted: listenAddresses(listen) }, 'the running embedded PostgreSQL listens on other addresses than QTC_EMBEDDED_LISTEN asks; stop every qtc process using it and start again to change them');
+    }
+  } finally {
+    await client.end();
+  }
 }
 
 /**

@@ -20,8 +20,17 @@ async function ping(url: string): Promise<void> {
   }
 }
 
-function redisUrl(password: string, port: number): string {
-  return `redis://:${encodeURIComponent(password)}@127.0.0.1:${port}`;
+function redisUrl(password: string, port: number, host = '127.0.0.1'): string {
+  return `redis://:${encodeURIComponent(password)}@${host}:${port}`;
+}
+
+/**
+ * The URL another machine uses to reach the embedded Redis of `dataDir` at `host` (one of the
+ * QTC_EMBEDDED_LISTEN addresses); undefined before any `qtc all` has run it.
+ */
+export function embeddedRedisUrl(dataDir: string, host: string): string | undefined {
+  const state = new ServiceStateFile(dataDir, 'redis').readExisting();
+  return state?.port === undefined ? undefined : redisUrl(state.password, state.port, host);
 }
 
 function readPid(pidFile: string): number | undefined {
@@ -31,10 +40,10 @@ function readPid(pidFile: string): number | undefined {
 }
 
 /** The config lives in a file readable only by us, so the password never shows in `ps`. */
-function writeConfig(file: string, options: { port: number; dir: string; password: string; pidFile: string }): void {
+function writeConfig(file: string, options: { port: number; dir: string; password: string; pidFile: string; listen: readonly string[] }): void {
   const lines = [
     `port ${options.port}`,
-    'bind 127.0.0.1',
+    `bind ${['127.0.0.1', ...options.listen.filter((address) => address !== '127.0.0.1')].join(' ')}`,
     'protected-mode yes',
     `requirepass ${options.password}`,
     `dir ${options.dir}`,
@@ -51,10 +60,17 @@ function writeConfig(file: string, options: { port: number; dir: string; passwor
 }
 
 /**
- * A redis-server of our own in `<dataDir>/redis`, reused across runs, on 127.0.0.1 with a generated
+ * A redis-server of our own in `<dataDir>/redis`, reused across runs, on 127.0.0.1 (and `listen`) with a generated
  * password. `signal` abandons the start (a server we spawned is stopped) when the process is asked to stop meanwhile.
  */
-export async function startEmbeddedRedis(options: { dataDir: string; log: ServiceLog; timeoutMs?: number; signal?: AbortSignal | undefined }): Promise<EmbeddedService> {
+export async function startEmbeddedRedis(options: {
+  dataDir: string;
+  log: ServiceLog;
+  timeoutMs?: number;
+  signal?: AbortSignal | undefined;
+  /** Addresses to listen on besides 127.0.0.1 (QTC_EMBEDDED_LISTEN); the password is required on every one. */
+  listen?: readonly string[];
+}): Promise<EmbeddedService> {
   const { dataDir, log, signal } = options;
   const timeoutMs = options.timeoutMs ?? 30_000;
   const dir = path.join(dataDir, 'redis');
@@ -85,7 +101,7 @@ export async function startEmbeddedRedis(options: { dataDir: string; log: Servic
   signal?.throwIfAborted(); // asked to stop meanwhile: start no server
   const port = await preferredPort(state.port);
   const configFile = path.join(dir, 'redis.conf');
-  writeConfig(configFile, { port, dir, password: state.password, pidFile });
+  writeConfig(configFile, { port, dir, password: state.password, pidFile, listen: options.listen ?? [] });
   const logFile = path.join(dataDir, 'redis.log');
   const server = new ManagedProcess({ command: binary, args: [configFile], logFile });
   stateFile.write({ ...state, port, ownerPid: process.pid });

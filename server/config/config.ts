@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIPv4 } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -45,6 +46,11 @@ const EnvSchema = z.object({
   REDIS_URL: urlWithScheme('REDIS_URL', ['redis:', 'rediss:']).optional(),
   QTC_REGISTRY_FILE: z.string().trim().min(1, 'QTC_REGISTRY_FILE must be a file path').default(path.join(projectRoot, 'team_registry.yaml')),
   QTC_DATA_DIR: z.string().trim().min(1, 'QTC_DATA_DIR must be a folder path').default(path.join(projectRoot, '.qtc')),
+  QTC_EMBEDDED_LISTEN: z
+    .string()
+    .transform((value) => value.split(',').map((address) => address.trim()).filter((address) => address !== ''))
+    .pipe(z.array(z.string().refine((address) => isIPv4(address) && address !== '127.0.0.1', 'QTC_EMBEDDED_LISTEN must list IPv4 addresses of this machine other than 127.0.0.1, comma-separated')))
+    .default([]),
   PG_POOL_MAX: positiveInt('PG_POOL_MAX', 'a positive integer (connections)').default(10),
   SERVICE_CONNECT_TIMEOUT_MS: positiveInt('SERVICE_CONNECT_TIMEOUT_MS', 'a positive integer (milliseconds)').default(10_000),
   SHUTDOWN_TIMEOUT_MS: positiveInt('SHUTDOWN_TIMEOUT_MS', 'a positive integer (milliseconds)').default(10_000),
@@ -157,6 +163,11 @@ export type Config = Readonly<{
   /** Absent: the server runs its own redis-server in `dataDir`. */
   redisUrl: string | undefined;
   dataDir: string;
+  /**
+   * Addresses the embedded Postgres and Redis listen on besides 127.0.0.1, so workers and API replicas
+   * on other machines can reach them (password authentication; no TLS).
+   */
+  embeddedListen: string[];
   registryFile: string;
   pgPoolMax: number;
   serviceConnectTimeoutMs: number;
@@ -248,6 +259,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
     dataDir: path.resolve(e.QTC_DATA_DIR),
+    embeddedListen: e.QTC_EMBEDDED_LISTEN,
     registryFile: path.resolve(e.QTC_REGISTRY_FILE),
     pgPoolMax: e.PG_POOL_MAX,
     serviceConnectTimeoutMs: e.SERVICE_CONNECT_TIMEOUT_MS,

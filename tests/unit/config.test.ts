@@ -34,6 +34,13 @@ describe('configuration from the environment', () => {
     expect(() => loadConfig({ TRUST_PROXY: 'everyone' })).toThrow(/TRUST_PROXY must be/);
   });
 
+  it('reads QTC_EMBEDDED_LISTEN as extra IPv4 addresses for the embedded services', () => {
+    expect(loadConfig({}).embeddedListen).toEqual([]);
+    expect(loadConfig({ QTC_EMBEDDED_LISTEN: '10.77.0.1, 192.168.1.5' }).embeddedListen).toEqual(['10.77.0.1', '192.168.1.5']);
+    expect(() => loadConfig({ QTC_EMBEDDED_LISTEN: 'db.example.org' })).toThrow(/QTC_EMBEDDED_LISTEN must list IPv4 addresses/);
+    expect(() => loadConfig({ QTC_EMBEDDED_LISTEN: '127.0.0.1' })).toThrow(/QTC_EMBEDDED_LISTEN must list IPv4 addresses/);
+  });
+
   it('names every wrong variable at once', () => {
     expect(() => loadConfig({ PORT: 'x', LOG_LEVEL: 'y' })).toThrow(/PORT.*; LOG_LEVEL/);
   });

@@ -64,6 +64,18 @@ export function registerAdminCommand(program: Command): void {
   }
 
   admin
+    .command('urls')
+    .description("the DATABASE_URL and REDIS_URL (as shell exports) with which a qtc worker or qtc api on another machine reaches this machine's embedded Postgres and Redis; start qtc all with QTC_EMBEDDED_LISTEN=<address> so they listen there")
+    .requiredOption('--host <address>', 'the address of this machine the other machine reaches (one of QTC_EMBEDDED_LISTEN)')
+    .action(async (options: { host: string }) => {
+      const { urlsCommand } = await import('./adminUrls.ts');
+      try {
+        urlsCommand(options);
+      } catch (error) {
+        reportFatal(error);
+      }
+    });
+  admin
     .command('status')
     .description('every team with its state (enabled, halted, quarantined), active version, Git sync and last error; and whether the competition is halted')
     .option('--json', 'print {competition: {halt}, teams: [...]} as GET /api/v1/admin/status does')
