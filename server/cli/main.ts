@@ -5,6 +5,7 @@ import { registerApiCommand } from './commands/api.ts';
 import { registerBacktestCommand } from './commands/backtest.ts';
 import { registerCheckCommand } from './commands/check.ts';
 import { registerInitCommand } from './commands/init.ts';
+import { registerReplayCommand } from './commands/replay.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerVersionsCommand } from './commands/versions.ts';
 import { registerWorkerCommand } from './commands/worker.ts';
@@ -23,6 +24,7 @@ registerInitCommand(program);
 registerRunCommand(program);
 registerAdminCommand(program);
 registerBacktestCommand(program);
+registerReplayCommand(program);
 registerVersionsCommand(program);
 registerWorkerCommand(program);
 

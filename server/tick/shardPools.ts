@@ -30,6 +30,8 @@ export interface ShardPoolStore {
 
 export interface ShardRunOutcome {
   results: Map<string, TeamRunResult>;
+  /** Teams (re)loaded for this run, with the team.memory they were loaded with (recorded for replay). */
+  loaded: ReadonlyMap<string, Record<string, unknown>>;
   loadMs: number;
   runMs: number;
 }
@@ -56,7 +58,7 @@ export class ShardPool {
   readonly #teams = new Map<string, LoadedTeam>();
   /** The last minute appended to the pool's bar history. */
   #lastMinute = -Infinity;
-  #lastResults: { minute: number; results: Map<string, TeamRunResult> } | null = null;
+  #lastResults: { minute: number; results: Map<string, TeamRunResult>; loaded: ReadonlyMap<string, Record<string, unknown>> } | null = null;
   /** Runs of one pool happen one at a time (two jobs of one shard in one worker wait for each other). */
   #queue: Promise<unknown> = Promise.resolve();
   lastUsed = Date.now();
@@ -87,15 +89,15 @@ export class ShardPool {
       const cached = this.#lastResults.results;
       const results = new Map<string, TeamRunResult>();
       for (const team of teams) results.set(team.teamId, cached.get(team.teamId) ?? notRunAgain(minute));
-      return { results, loadMs: 0, runMs: 0 };
+      return { results, loaded: this.#lastResults.loaded, loadMs: 0, runMs: 0 };
     }
     if (minute <= this.#lastMinute) {
       const results = new Map(teams.map((team) => [team.teamId, outOfOrder(minute, this.#lastMinute)] as const));
-      return { results, loadMs: 0, runMs: 0 };
+      return { results, loaded: new Map(), loadMs: 0, runMs: 0 };
     }
     const loadStarted = performance.now();
     await this.#catchUp(minute);
-    await this.#load(minute, teams);
+    const loaded = await this.#load(minute, teams);
     const loadMs = performance.now() - loadStarted;
 
     const input: Record<string, SandboxBar> = {};
@@ -109,12 +111,12 @@ export class ShardPool {
     });
     const runMs = performance.now() - runStarted;
     this.#lastMinute = minute;
-    this.#lastResults = { minute, results };
+    this.#lastResults = { minute, results, loaded };
     for (const team of teams) {
       const loaded = this.#teams.get(team.teamId);
       if (loaded !== undefined) loaded.lastRun = minute;
     }
-    return { results, loadMs, runMs };
+    return { results, loaded, loadMs, runMs };
   }
 
   /** Another worker's run of the team was kept: its isolate's memory is not the stored one any more. */
@@ -137,7 +139,7 @@ export class ShardPool {
     }
   }
 
-  async #load(minute: number, teams: readonly TeamSpec[]): Promise<void> {
+  async #load(minute: number, teams: readonly TeamSpec[]): Promise<Map<string, Record<string, unknown>>> {
     const wanted = new Set(teams.map((team) => team.teamId));
     for (const teamId of [...this.#teams.keys()]) {
       if (!wanted.has(teamId)) {
@@ -151,7 +153,8 @@ export class ShardPool {
       if (loaded === undefined || !sameSpec(loaded.spec, team)) return true;
       return (lastRuns.get(team.teamId) ?? null) !== loaded.lastRun;
     });
-    if (stale.length === 0) return;
+    const loaded = new Map<string, Record<string, unknown>>();
+    if (stale.length === 0) return loaded;
     const [bundles, memories] = await Promise.all([
       this.#store.bundles([...new Set(stale.map((team) => team.versionId))]),
       this.#store.memories(stale.map((team) => team.teamId)),
@@ -164,9 +167,12 @@ export class ShardPool {
         continue;
       }
       // A failed load is remembered by the pool: runMinute reports it as the team's error.
-      await this.pool.load({ teamId: team.teamId, strategy, params: team.params, memory: memories.get(team.teamId) ?? {}, cpuMs: team.cpuMs, memoryMb: team.memoryMb });
+      const memory = memories.get(team.teamId) ?? {};
+      await this.pool.load({ teamId: team.teamId, strategy, params: team.params, memory, cpuMs: team.cpuMs, memoryMb: team.memoryMb });
       this.#teams.set(team.teamId, { spec: team, lastRun: lastRuns.get(team.teamId) ?? null });
+      loaded.set(team.teamId, memory);
     }
+    return loaded;
   }
 }
 

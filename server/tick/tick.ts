@@ -38,6 +38,7 @@ import type { Execution } from '../engine/ports.ts';
 import { moneyPrices } from '../engine/prices.ts';
 import { submitStage } from '../engine/submitStage.ts';
 import { teamMinutes } from '../engine/teamView.ts';
+import { recordLoads, recordMinuteConditions } from '../replay/record.ts';
 import { decimalStringToMoney, toDollars, type Money } from '../trading/money.ts';
 import { rejectionRecord } from '../trading/orders/rejection.ts';
 import { riskLimitsFrom, type RegistryRisk, type RiskState } from '../trading/risk/limits.ts';
@@ -240,6 +241,7 @@ export function createTickRunner(env: TickEnvironment) {
     const stageMs: StageTimings = {};
     let teamsRun = 0;
     const halts = await env.readHalts();
+    await recordMinuteConditions(pg, spec.minute, halts, ids, env.execution);
     const done = await teamsWithRuns(pg, spec.minute, ids);
     const toRun = halts.competition === null ? mine.filter((team) => !done.has(team.teamId) && !halts.teams.has(team.teamId)) : [];
 
@@ -300,6 +302,7 @@ export function createTickRunner(env: TickEnvironment) {
       }
       const stored = await withTransaction(pg, async (client) => {
         const inserted = await insertRuns(client, runs);
+        await recordLoads(client, spec.minute, outcome.loaded, inserted);
         await saveMemories(
           client,
           memories.filter((entry) => inserted.has(entry.teamId) && typeof entry.memory === 'object' && entry.memory !== null && !Array.isArray(entry.memory)),

@@ -86,6 +86,11 @@ export class SimVenue implements Broker {
     };
   }
 
+  /** The fill model's settings (recorded with each minute, so a replay fills as this venue did). */
+  get model(): Readonly<FillModelOptions> {
+    return this.#model;
+  }
+
   submit(intent: OrderIntent): Promise<BrokerOrderState> {
     try {
       const state = acceptOrder(intent, this.#knows);
