@@ -2,7 +2,7 @@ import { recordAuditEvent } from '../data/postgres/audit.ts';
 import type { PgPool } from '../data/postgres/pool.ts';
 import type { ControlLeadership } from './leader.ts';
 import { RegistryStore, type RegistryLog } from './store.ts';
-import { publishRegistry } from './versions.ts';
+import { publishRegistry, type PublishAlongside } from './versions.ts';
 
 export interface LiveRegistryOptions {
   file: string;
@@ -11,6 +11,8 @@ export interface LiveRegistryOptions {
   clock?: () => Date;
   /** The control leader lock: every write checks (in its transaction) that this process still holds it. */
   leader?: ControlLeadership;
+  /** Written with each version, in its transaction (the market in force). */
+  alongside?: PublishAlongside;
 }
 
 /**
@@ -25,7 +27,7 @@ export function createLiveRegistry(options: LiveRegistryOptions): RegistryStore 
     file: options.file,
     log: options.log,
     ...(options.clock ? { clock: options.clock } : {}),
-    activate: (registry, source) => publishRegistry(options.pool, registry, { ...source, file: options.file }, leader ? (client) => leader.assertHeld(client) : undefined),
+    activate: (registry, source) => publishRegistry(options.pool, registry, { ...source, file: options.file }, leader ? (client) => leader.assertHeld(client) : undefined, options.alongside),
     audit: (event) => recordAuditEvent(options.pool, event),
   });
 }

@@ -10,6 +10,7 @@ import { startRegistryFollower } from './follow.ts';
 import { acquireControlLeadership } from './leader.ts';
 import { createLiveRegistry } from './live.ts';
 import type { RegistryStore } from './store.ts';
+import type { PublishAlongside } from './versions.ts';
 import { startRegistryWatcher } from './watch.ts';
 
 export interface OpenRegistryOptions {
@@ -19,6 +20,8 @@ export interface OpenRegistryOptions {
   /** true: the control role (reads `file`); false: follow the registry in Postgres. */
   control: boolean;
   file: string;
+  /** The control role only: written with each registry version it publishes, in the same transaction. */
+  alongside?: PublishAlongside;
 }
 
 export async function openRegistry(options: OpenRegistryOptions): Promise<RegistryStore> {
@@ -39,7 +42,7 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
     onTakenOver: () => process.kill(process.pid, 'SIGTERM'),
   });
   lifecycle.onClose('control leader lock', () => leader.release());
-  const store = createLiveRegistry({ file: options.file, pool, log, leader });
+  const store = createLiveRegistry({ file: options.file, pool, log, leader, ...(options.alongside ? { alongside: options.alongside } : {}) });
   const loaded = await store.load(); // also syncs the teams and publishes the version
   logger.info({ file: options.file, competition: loaded.competition.name, teams: loaded.teams.length }, 'team registry loaded');
   lifecycle.onClose('registry watcher', startRegistryWatcher(store, { log }));

@@ -27,19 +27,25 @@ export interface PublishedRegistry extends TeamSyncSummary {
   version: number;
 }
 
+/** What else the control role writes with each registry version, in its transaction (the market in force). */
+export type PublishAlongside = (client: pg.PoolClient, registry: Registry) => Promise<void>;
+
 /**
  * Syncs the teams and appends the registry's text as a new version when it differs from the newest
  * one, in one transaction; the NOTIFY goes out on commit. `check` runs first inside the transaction
- * (the leader lock test): if it throws, nothing is written.
+ * (the leader lock test): if it throws, nothing is written. `alongside` runs after it, so a follower
+ * that sees the version sees what was written with it.
  */
 export async function publishRegistry(
   pool: PgPool,
   registry: Registry,
   source: { text: string; hash: string; file: string },
   check: (client: pg.PoolClient) => Promise<void> = () => Promise.resolve(),
+  alongside?: PublishAlongside,
 ): Promise<PublishedRegistry> {
   return inTransaction(pool, async (client) => {
     await check(client);
+    await alongside?.(client, registry);
     const summary = await syncTeamsIn(client, registry);
     const newest = await client.query<{ version: string; source_hash: string }>('SELECT version, source_hash FROM registry_versions ORDER BY version DESC LIMIT 1');
     const row = newest.rows[0];

@@ -24,6 +24,7 @@ import { registerReconciliationMetrics } from './reconciliation/metrics.ts';
 import { startScheduler } from './scheduler/scheduler.ts';
 import { startServices, type EmbeddedRole, type Services } from './services.ts';
 import { registerAlpacaBudgetMetrics } from './trading/brokers/alpaca/budgetMetrics.ts';
+import { publishMarketWithRegistry } from './trading/venue/marketInForce.ts';
 import { openVenue } from './trading/venue/openVenue.ts';
 import { startWorker } from './worker/worker.ts';
 
@@ -115,7 +116,7 @@ async function startControl(config: Config, logger: Logger, services: Services, 
 async function startTicks(config: Config, logger: Logger, services: Services, registry: RegistryStore, lifecycle: Lifecycle): Promise<void> {
   const tickConfig = effectiveTickConfig(config, registry.current());
   if (tickConfig !== config) logger.info({ minuteMs: DEMO_MINUTE_MS }, 'simulated market: one market minute every second (set SIM_MINUTE_MS to change it)');
-  const venue = await openVenue(config, registry.current(), logger, services.redis);
+  const venue = await openVenue(config, registry.current(), logger, services.redis, services.pg);
   lifecycle.onClose('venue', () => venue.close());
   const worker = await startWorker({ config: tickConfig, pg: services.pg, redis: services.redis, registry, logger, market: venue.market, ...(venue.broker ? { broker: venue.broker } : {}) });
   lifecycle.onClose('tick worker', () => worker.stop());
@@ -185,7 +186,15 @@ export async function startCompetitionServer(config: Config, logger: Logger, rol
   try {
     const services = await startServices(config, logger, lifecycle, roles.embedded);
     // The control role publishes the file to Postgres (under the leader lock); the others follow Postgres.
-    const registry = await openRegistry({ pool: services.pg, logger, lifecycle, control: readsFile, file: config.registryFile });
+    const registry = await openRegistry({
+      pool: services.pg,
+      logger,
+      lifecycle,
+      control: readsFile,
+      file: config.registryFile,
+      // The market in force (a replay's bars) goes with every registry version, so no worker reads a file of its own.
+      alongside: publishMarketWithRegistry({ replayFile: config.tick.replayFile, registryFile: config.registryFile }),
+    });
 
     const gitSync = roles.control ? await startControl(config, logger, services, registry, lifecycle) : undefined;
     if (roles.ticks) await startTicks(config, logger, services, registry, lifecycle);

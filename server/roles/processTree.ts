@@ -142,7 +142,7 @@ export async function startProcessTree(config: Config, logger: Logger, lifecycle
   // Only with Alpaca market data does the scheduler follow a calendar other than the embedded NYSE one.
   let calendar;
   if (registry.current().competition.marketData.source === 'alpaca') {
-    const venue = await openVenue(config, registry.current(), logger, services.redis);
+    const venue = await openVenue(config, registry.current(), logger, services.redis, services.pg);
     lifecycle.onClose('scheduler calendar', () => venue.close());
     calendar = venue.calendar;
   }

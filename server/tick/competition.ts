@@ -29,13 +29,19 @@ export interface MarketChoice {
   registryFile: string;
 }
 
+/** The CSV file a replay market reads (REPLAY_FILE, else the registry's `marketData.replayFile`); undefined when the market is not a replay. */
+export function replayFileFor(registry: Registry, choice: MarketChoice): string | undefined {
+  const marketData = registry.competition.marketData;
+  return choice.replayFile ?? (marketData.source === 'replay' ? path.resolve(path.dirname(choice.registryFile), marketData.replayFile ?? '') : undefined);
+}
+
 /**
  * The market source named by REPLAY_FILE or the registry's `competition.marketData`. Alpaca market data
  * needs credentials and a limiter shared with the broker, so the composition root passes that source in.
  */
 export async function createMarketSource(registry: Registry, choice: MarketChoice): Promise<MarketDataSource> {
   const marketData = registry.competition.marketData;
-  const replayFile = choice.replayFile ?? (marketData.source === 'replay' ? path.resolve(path.dirname(choice.registryFile), marketData.replayFile ?? '') : undefined);
+  const replayFile = replayFileFor(registry, choice);
   if (replayFile !== undefined) return ReplaySource.fromCsvFiles([replayFile]);
   if (marketData.source === 'simulator') return new MarketSimulator({ seed: marketData.seed ?? 1 });
   throw new Error('competition.marketData.source is alpaca: start the worker with the Alpaca market data source (set ALPACA_KEY_ID and ALPACA_SECRET_KEY), or choose simulator or replay in the registry');

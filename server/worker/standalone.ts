@@ -18,7 +18,7 @@ async function startStandaloneWorker(config: Config, logger: Logger, lifecycle: 
   // never from a local team_registry.yaml, so a worker on another machine needs only DATABASE_URL / REDIS_URL.
   const registry = await openRegistry({ pool: services.pg, logger, lifecycle, control: false, file: config.registryFile });
   // The same venue as `qtc all`'s worker: with Alpaca in the registry, Alpaca or no start at all.
-  const venue = await openVenue(config, registry.current(), logger, services.redis);
+  const venue = await openVenue(config, registry.current(), logger, services.redis, services.pg);
   lifecycle.onClose('venue', () => venue.close());
   const worker = await startWorker({ config, pg: services.pg, redis: services.redis, registry, logger, market: venue.market, ...(venue.broker ? { broker: venue.broker } : {}) });
   lifecycle.onClose('tick worker', () => worker.stop());
