@@ -32,6 +32,8 @@ export interface HistoryJson {
   count: number;
   /** `[{"timestamp":"…","value":…},…]`, oldest first. */
   json: string;
+  /** The range's version (`teamHistoryVersion`) these points were read at. */
+  version: string;
 }
 
 const DAY_MS = 86_400_000;
@@ -42,12 +44,21 @@ const point = (minute: Date, equity: string): EquityPoint => ({ timestamp: minut
 const inRange = (column: string, before: string, after: string): string =>
   `(${before}::timestamptz IS NULL OR ${column} < ${before}) AND (${after}::timestamptz IS NULL OR ${column} > ${after})`;
 
+/** A team's snapshots in the range's window: `days` (a window in ms) back from the newest in (after, before). */
+const teamWindow = (team: string, window: string, before: string, after: string): string => `
+  team_id = ${team} AND ${inRange('minute', before, after)}
+  AND minute >= (SELECT max(minute) FROM equity_snapshots WHERE team_id = ${team} AND ${inRange('minute', before, after)}) - ${window} * interval '1 millisecond'`;
+
 /** One team's recent snapshots (minute, equity), newest first. $1 team, $2 window in ms, $3 limit, $4 before, $5 after. */
-const TEAM_RECENT = `
-  SELECT minute, equity FROM equity_snapshots
-   WHERE team_id = $1 AND ${inRange('minute', '$4', '$5')}
-     AND minute >= (SELECT max(minute) FROM equity_snapshots WHERE team_id = $1 AND ${inRange('minute', '$4', '$5')}) - $2 * interval '1 millisecond'
-   ORDER BY minute DESC LIMIT $3`;
+const TEAM_RECENT = `SELECT minute, equity FROM equity_snapshots WHERE ${teamWindow('$1', '$2', '$4', '$5')} ORDER BY minute DESC LIMIT $3`;
+
+/**
+ * Names the rows a team's range holds: their number and the newest minute. Snapshots are only ever
+ * inserted, so equal versions mean equal answers (see historyCache.ts). An index-only count.
+ */
+const teamVersion = (team: string, window: string, before: string, after: string): string =>
+  `SELECT count(*)::text || '@' || coalesce(max(minute)::text, '-') FROM equity_snapshots WHERE ${teamWindow(team, window, before, after)}`;
+const TEAM_VERSION = teamVersion('$1', '$2', '$4', '$5');
 
 /** Every live team's recent snapshots numbered newest first per team (keep `n <= $2`). $1 window in ms, $3 before, $4 after. */
 const ALL_RECENT = `
@@ -87,17 +98,30 @@ export async function allEquityHistories(pg: PgPool, range: HistoryRange): Promi
   return teams;
 }
 
+/** The version of a team's range: equal versions, equal answers (snapshots are only ever inserted). */
+export async function teamHistoryVersion(pg: PgPool, teamId: string, range: HistoryRange): Promise<string> {
+  const { rows } = await pg.query<{ version: string }>(`SELECT (${teamVersion('$1', '$2', '$3', '$4')}) AS version`, [
+    teamId,
+    range.days * DAY_MS,
+    range.before ?? null,
+    range.after ?? null,
+  ]);
+  return rows[0]!.version;
+}
+
 /** `teamEquityHistory` as JSON text, built by Postgres. */
 export async function teamEquityHistoryJson(pg: PgPool, teamId: string, range: HistoryRange): Promise<HistoryJson> {
-  const { rows } = await pg.query<{ count: number; points: string; exact: boolean }>(
-    `SELECT count(*)::int AS count, coalesce(string_agg(${POINT_JSON}, ',' ORDER BY minute), '') AS points, coalesce(bool_and(${EXACT}), true) AS exact
+  const { rows } = await pg.query<{ count: number; points: string; exact: boolean; version: string }>(
+    `SELECT count(*)::int AS count, coalesce(string_agg(${POINT_JSON}, ',' ORDER BY minute), '') AS points, coalesce(bool_and(${EXACT}), true) AS exact,
+            (${TEAM_VERSION}) AS version
        FROM (${TEAM_RECENT}) recent`,
     teamParams(teamId, range),
   );
   const row = rows[0]!;
-  if (row.exact) return { count: row.count, json: `[${row.points}]` };
+  if (row.exact) return { count: row.count, json: `[${row.points}]`, version: row.version };
+  // Read after the version: if rows came in between, the next request's version differs and reads again.
   const points = await teamEquityHistory(pg, teamId, range);
-  return { count: points.length, json: JSON.stringify(points) };
+  return { count: points.length, json: JSON.stringify(points), version: row.version };
 }
 
 /** `allEquityHistories` as JSON text (`{"team":[…],…}`, keys in JavaScript's order), built by Postgres. */
@@ -116,14 +140,15 @@ export async function allEquityHistoriesJson(pg: PgPool, range: HistoryRange): P
   return row.exact ? `{${row.teams}}` : JSON.stringify(await allEquityHistories(pg, range));
 }
 
-/** One team's equity in the range as a compact series, to downsample. */
-export async function teamEquitySeries(pg: PgPool, teamId: string, range: HistoryRange): Promise<EquitySeries> {
-  const { rows } = await pg.query<{ ms: string; equity: string }>(
-    `SELECT coalesce(string_agg(${EPOCH_MS}, ',' ORDER BY minute), '') AS ms, coalesce(string_agg(equity::text, ',' ORDER BY minute), '') AS equity
+/** One team's equity in the range as a compact series, to downsample, with the range's version. */
+export async function teamEquitySeries(pg: PgPool, teamId: string, range: HistoryRange): Promise<{ series: EquitySeries; version: string }> {
+  const { rows } = await pg.query<{ ms: string; equity: string; version: string }>(
+    `SELECT coalesce(string_agg(${EPOCH_MS}, ',' ORDER BY minute), '') AS ms, coalesce(string_agg(equity::text, ',' ORDER BY minute), '') AS equity,
+            (${TEAM_VERSION}) AS version
        FROM (${TEAM_RECENT}) recent`,
     teamParams(teamId, range),
   );
-  return parseSeries(rows[0]!.ms, rows[0]!.equity);
+  return { series: parseSeries(rows[0]!.ms, rows[0]!.equity), version: rows[0]!.version };
 }
 
 /** Every live team's equity in the range as compact series, in team id order. */

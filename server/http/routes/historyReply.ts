@@ -4,7 +4,10 @@
  * a history Postgres already wrote as JSON (sent as it is: no parse, no second serialisation).
  */
 import type { FastifyReply } from 'fastify';
-import type { HistoryJson, HistoryRange } from '../../leaderboard/history.ts';
+import type { PgPool } from '../../../data/postgres/pool.ts';
+import { teamEquityHistoryJson, teamEquitySeries, teamHistoryVersion, type HistoryJson, type HistoryRange } from '../../leaderboard/history.ts';
+import type { HistoryCache } from '../../leaderboard/historyCache.ts';
+import { downsampleSeries } from '../../leaderboard/historySeries.ts';
 import { HttpError } from '../plugins/httpError.ts';
 
 export const MAX_HISTORY_POINTS = 10_000;
@@ -58,6 +61,32 @@ export function leaderboardHistoryBody(days: number, teamsJson: string): string 
 }
 
 /** Sends JSON text as it is; the route's response schema still documents it but does not re-serialise it. */
-export function sendJsonText(reply: FastifyReply, json: string): FastifyReply {
+export function sendJsonText(reply: FastifyReply, json: string | Buffer): FastifyReply {
   return reply.type('application/json; charset=utf-8').serializer((body) => body as string).send(json);
+}
+
+/**
+ * `/api/v1/team/{id}/history`'s answer: from the cache while the range's version stands (one small
+ * query), otherwise read (every point as Postgres' JSON, or downsampled) and kept.
+ */
+export async function teamHistoryAnswer(pg: PgPool, cache: HistoryCache, teamId: string, range: HistoryRange, points: number | undefined): Promise<Buffer> {
+  const key = [teamId, range.days, range.limit, points ?? '', range.before?.getTime() ?? '', range.after?.getTime() ?? ''].join('|');
+  const cached = cache.get(key, await teamHistoryVersion(pg, teamId, range));
+  if (cached !== undefined) return cached;
+  let body: string;
+  let version: string;
+  if (points === undefined) {
+    const history = await teamEquityHistoryJson(pg, teamId, range);
+    body = teamHistoryBody(teamId, range.days, history);
+    version = history.version;
+  } else {
+    const read = await teamEquitySeries(pg, teamId, range);
+    const history = downsampleSeries(read.series, points);
+    // JSON.stringify writes the schema's keys in the schema's order, as the serialiser would.
+    body = JSON.stringify({ team_id: teamId, days: range.days, data_points: history.length, history });
+    version = read.version;
+  }
+  const bytes = Buffer.from(body);
+  cache.set(key, version, bytes);
+  return bytes;
 }

@@ -11,12 +11,11 @@ import { looksLikeTeamKey } from '../../../registry/keys/format.ts';
 import { presentedKey, type Authenticator } from '../../auth/authenticate.ts';
 import { readHaltState } from '../../control/halts.ts';
 import { countTrades, latestSnapshot, listTrades, teamLogs, teamRunSummary } from '../../control/teamQueries.ts';
-import { teamEquityHistoryJson, teamEquitySeries } from '../../leaderboard/history.ts';
-import { downsampleSeries } from '../../leaderboard/historySeries.ts';
+import { HistoryCache } from '../../leaderboard/historyCache.ts';
 import { windowedMetrics } from '../../leaderboard/standings.ts';
 import { metricsView } from '../../leaderboard/view.ts';
 import { errorSchema, teamIdParams } from './adminSchemas.ts';
-import { historyQueryProperties, historyRange, sendJsonText, teamHistoryBody, type HistoryQuery } from './historyReply.ts';
+import { historyQueryProperties, historyRange, sendJsonText, teamHistoryAnswer, type HistoryQuery } from './historyReply.ts';
 import { daysLimitQuery, lineSchema, ordersSchema, teamHistorySchema, teamKeyParams, teamMetricsSchema, tradesSchema } from './liveSchemas.ts';
 import { listOrdersByStatus, registerTeamDashboardRoutes, STATUS_FILTER_PATTERN, statusesOf, type TeamStreamDeps } from './teamDashboard.ts';
 
@@ -27,6 +26,8 @@ export interface TeamDataRouteDeps {
   rateLimitPerMinute?: number;
   /** The team's live stream (`GET /api/v1/team/{id}/stream`); without it the route is absent. */
   stream?: TeamStreamDeps;
+  /** Memory for answers of `/api/v1/team/{id}/history` (least recently used out); default 32 MiB. */
+  historyCacheBytes?: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -123,6 +124,7 @@ export function registerTeamDataRoutes(app: FastifyInstance, deps: TeamDataRoute
   );
 
   const historyQuery = daysLimitQuery(1_000, 10_000);
+  const historyCache = new HistoryCache(deps.historyCacheBytes ?? 32 * 1024 * 1024);
   app.get<{ Params: { id: string }; Querystring: HistoryQuery }>(
     '/api/v1/team/:id/history',
     {
@@ -137,17 +139,8 @@ export function registerTeamDataRoutes(app: FastifyInstance, deps: TeamDataRoute
         response: { 200: teamHistorySchema, 400: errorSchema, ...refusals },
       },
     },
-    async (request, reply) => {
-      const teamId = request.params.id;
-      const range = historyRange(request.query);
-      const points = request.query.points;
-      if (points !== undefined) {
-        const history = downsampleSeries(await teamEquitySeries(deps.pg, teamId, range), points);
-        return { team_id: teamId, days: range.days, data_points: history.length, history };
-      }
-      // The common case, every point: Postgres writes the JSON, Node only frames it.
-      return sendJsonText(reply, teamHistoryBody(teamId, range.days, await teamEquityHistoryJson(deps.pg, teamId, range)));
-    },
+    async (request, reply) =>
+      sendJsonText(reply, await teamHistoryAnswer(deps.pg, historyCache, request.params.id, historyRange(request.query), request.query.points)),
   );
 
   app.get<{ Params: { id: string }; Querystring: { days?: number } }>(

@@ -199,6 +199,31 @@ describe('GET /api/v1/team/{id}/history', () => {
     expect(Date.parse(full[1_999 - day.length]!.timestamp)).toBeLessThan(Date.parse(full[1_999]!.timestamp) - 86_400_000);
   });
 
+  it('serves a kept answer only while no snapshot came into its range (a newer one, or one out of order)', async () => {
+    await world.addTeam('gamma');
+    const minute = (i: number): string => new Date(Date.UTC(2025, 5, 2, 14, 0) + i * 60_000).toISOString();
+    await insertSnapshots(world.pool, 'gamma', Array.from({ length: 100 }, (_, i): [string, string] => [minute(2 * i), `${100_000 + i}.25`]));
+    const expectSame = async (count: number) => {
+      for (const query of ['days=7&limit=1000', 'days=7&limit=1000&points=10']) {
+        const answers = [await teamHistory('gamma', query), await teamHistory('gamma', query)];
+        const expected = (await referenceTeam('gamma', 7, 1_000)).json<{ history: EquityPoint[] }>().history;
+        expect(expected).toHaveLength(count);
+        for (const answer of answers) {
+          const body = answer.json<{ history: EquityPoint[] }>();
+          if (query.includes('points')) expect(body.history).toEqual(lttbIndices(expected.map((p) => Date.parse(p.timestamp)), expected.map((p) => p.value), 10).map((i) => expected[i]));
+          else expect(answer.body).toBe((await referenceTeam('gamma', 7, 1_000)).body);
+        }
+      }
+    };
+    await expectSame(100);
+    await insertSnapshots(world.pool, 'gamma', [[minute(200), '1.5']]);
+    await expectSame(101);
+    // Out of order: between two earlier minutes, the newest unchanged.
+    await insertSnapshots(world.pool, 'gamma', [[minute(101), '-7.0001']]);
+    await expectSame(102);
+    expect((await teamHistory('gamma', 'days=7&limit=1000')).json<{ history: EquityPoint[] }>().history).toContainEqual({ timestamp: minute(101), value: -7.0001 });
+  });
+
   it('refuses malformed `points`, `before` and `after` with a JSON 400', async () => {
     for (const query of ['points=1', 'points=0', 'points=-5', 'points=abc', 'points=2.5', 'points=10001', 'points=1e309', 'points=', 'before=yesterday', 'before=2025-13-01T00:00:00Z', 'before=0000-01-01T00:00:00Z', 'after=2025-01-01', 'after=%00']) {
       const response = await teamHistory('alpha', query);
