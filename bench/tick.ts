@@ -2,6 +2,8 @@
 // sandbox child processes, ledger, simulated market and ledger-backed simulated broker, leaderboard,
 // activity stream), p50/p95 per stage. Targets: ≤ 150 ms p95 (100 teams), ≤ 1 s p95 (1,000 teams).
 // Run with: npm run bench:tick   (node --no-node-snapshot bench/tick.ts)
+// Scaling: npm run bench:tick-scaling (TEAMS=100,1000,3000, MINUTES=100:20,1000:15,3000:10, WARMUP=3) adds the
+// per-team slope (ms per team) of each stage's p50 and p95, least squares over the sizes, to the same JSON.
 // Starts throwaway Postgres and Redis (or uses BENCH_DATABASE_URL / BENCH_REDIS_URL); prints one JSON object.
 // Each team runs a small strategy that keeps a counter in team.memory and buys or sells one share twice
 // every TRADE_PERIOD minutes (default 10: about 20% of the teams trade each minute, so orders, fills and
@@ -30,9 +32,18 @@ import { startWorker } from '../server/worker/worker.ts';
 
 const SIZES = (process.env.TEAMS ?? '100,1000').split(',').map(Number);
 const WARMUP = Number(process.env.WARMUP ?? 5);
-const MINUTES = Number(process.env.MINUTES ?? 30);
+// MINUTES: one count for every size, or per size as `<teams>:<minutes>,…` (sizes not listed: 30).
+const MINUTES_SPEC = process.env.MINUTES ?? '30';
+const minutesFor = (teams: number): number => {
+  if (!MINUTES_SPEC.includes(':')) return Number(MINUTES_SPEC);
+  const entry = MINUTES_SPEC.split(',').map((part) => part.split(':').map(Number)).find(([size]) => size === teams);
+  return entry?.[1] ?? 30;
+};
 // Each team buys once and sells once per TRADE_PERIOD minutes: 2/TRADE_PERIOD of the teams trade each minute.
 const TRADE_PERIOD = Number(process.env.TRADE_PERIOD ?? 10);
+// WORKERS workers (in this process, each with its own sandbox pools) share SHARDS shards per minute.
+const WORKERS = Number(process.env.WORKERS ?? 1);
+const SHARDS = Number(process.env.SHARDS ?? 1);
 const SYNCHRONOUS_COMMIT = process.env.BENCH_SYNCHRONOUS_COMMIT === 'off' ? 'off' : 'on';
 const UNIVERSE = ['SPY', 'QQQ', 'IWM', 'TLT', 'GLD', 'EFA', 'EEM', 'XLF', 'XLK', 'XLE'];
 const OPEN = Date.UTC(2025, 6, 8, 13, 30);
@@ -89,6 +100,7 @@ async function freshDatabase(name: string): Promise<string> {
 }
 
 async function measure(teams: number) {
+  const MINUTES = minutesFor(teams);
   const databaseUrl = await freshDatabase(`qtc_bench_tick_${String(teams)}`);
   const pool = createPgPool({ url: databaseUrl, max: 10, connectTimeoutMs: 10_000 });
   await migrateUp(pool);
@@ -129,16 +141,21 @@ async function measure(teams: number) {
   const config = loadConfig({ DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, QTC_REGISTRY_FILE: registryFile, LOG_LEVEL: 'silent' });
   const registry = new RegistryStore({ file: registryFile, log: silent });
   await registry.load();
-  const worker = await startWorker({
-    config,
-    pg: pool,
-    redis,
-    registry,
-    logger: silent,
-    prefix: `${prefix}:bull`,
-    activityStream: `${prefix}:activity`,
-    leaderboardKeys: { leaderboard: `${prefix}:lb`, leaderboardChannel: `${prefix}:lb:updates`, activityStream: `${prefix}:activity` },
-  });
+  const workers = [];
+  for (let i = 0; i < WORKERS; i++) {
+    workers.push(
+      await startWorker({
+        config,
+        pg: pool,
+        redis,
+        registry,
+        logger: silent,
+        prefix: `${prefix}:bull`,
+        activityStream: `${prefix}:activity`,
+        leaderboardKeys: { leaderboard: `${prefix}:lb`, leaderboardChannel: `${prefix}:lb:updates`, activityStream: `${prefix}:activity` },
+      }),
+    );
+  }
   const connection = redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true, lazyConnect: false });
   const producer = new FlowProducer({ connection, prefix: `${prefix}:bull` });
   const stages: Record<string, number[]> = {};
@@ -148,7 +165,7 @@ async function measure(teams: number) {
     for (let index = 0; index < WARMUP + MINUTES; index++) {
       const minute = OPEN + index * 60_000;
       const enqueued = performance.now();
-      await producer.add(tickFlow(minute, 1, 'simulated'));
+      await producer.add(tickFlow(minute, SHARDS, 'simulated'));
       let tick = await selectTick(pool, minute);
       while (tick?.status !== 'completed') {
         if (tick?.status === 'failed') throw new Error(`tick failed: ${JSON.stringify(tick.errors)}`);
@@ -163,22 +180,50 @@ async function measure(teams: number) {
   } finally {
     await producer.close();
     connection.disconnect();
-    await worker.stop();
+    for (const worker of workers) await worker.stop();
     redis.disconnect();
     await pool.end();
   }
+  const sum = (values: readonly number[] | undefined): number => (values ?? []).reduce((total, value) => total + value, 0);
   const perStage = Object.fromEntries(Object.entries(stages).map(([stage, values]) => [stage, { p50: percentile(values, 50), p95: percentile(values, 95) }]));
   return {
     teams,
     minutes: MINUTES,
     fillsPerMinute: Math.round((trades / MINUTES) * 10) / 10,
     stagesMs: perStage,
+    // The load stage (isolate (re)loads and bar catch-up, slowest shard) as a share of the tick's total.
+    loadShare: Math.round((sum(stages.load) / Math.max(1, sum(stages.total))) * 1000) / 1000,
     endToEndMs: { p50: percentile(endToEnd, 50), p95: percentile(endToEnd, 95) },
   };
 }
 
+type Measured = Awaited<ReturnType<typeof measure>>;
+
+/** Least-squares slope of y over x (ms per team), rounded to 1/1,000 ms. */
+function slope(points: ReadonlyArray<readonly [number, number]>): number {
+  const n = points.length;
+  const mx = points.reduce((sum, [x]) => sum + x, 0) / n;
+  const my = points.reduce((sum, [, y]) => sum + y, 0) / n;
+  const sxx = points.reduce((sum, [x]) => sum + (x - mx) ** 2, 0);
+  const sxy = points.reduce((sum, [x, y]) => sum + (x - mx) * (y - my), 0);
+  return sxx === 0 ? 0 : Math.round((sxy / sxx) * 1000) / 1000;
+}
+
+/** Per stage, ms per team of its p50 and p95 across the measured sizes (null with one size). */
+function scaling(results: readonly Measured[]): Record<string, { p50: number; p95: number }> | null {
+  if (results.length < 2) return null;
+  const stages = new Set(results.flatMap((result) => Object.keys(result.stagesMs)));
+  const out: Record<string, { p50: number; p95: number }> = {};
+  for (const stage of stages) {
+    const at = results.filter((result) => result.stagesMs[stage] !== undefined);
+    if (at.length < 2) continue;
+    out[stage] = { p50: slope(at.map((result) => [result.teams, result.stagesMs[stage]!.p50])), p95: slope(at.map((result) => [result.teams, result.stagesMs[stage]!.p95])) };
+  }
+  return out;
+}
+
 try {
-  const results = [];
+  const results: Measured[] = [];
   for (const teams of SIZES) results.push(await measure(teams));
   console.log(
     JSON.stringify(
@@ -186,9 +231,12 @@ try {
         benchmark: 'tick',
         machine: { cpus: availableParallelism(), model: cpus()[0]?.model ?? 'unknown', node: process.versions.node },
         synchronousCommit: SYNCHRONOUS_COMMIT,
+        workers: WORKERS,
+        shards: SHARDS,
         tradePeriod: TRADE_PERIOD,
         note: 'stagesMs from the ticks table (bars, fills, load = isolate (re)loads and bar catch-up, strategies, orders (submit = its broker hand-off part), books, total = first job start to books done); endToEndMs = flow added to tick completed, as the scheduler sees it',
         results,
+        msPerTeam: scaling(results),
       },
       null,
       2,

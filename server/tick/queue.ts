@@ -14,6 +14,8 @@ export interface ShardJobData {
   shard: number;
   shards: number;
   clock: TickClock;
+  /** Times a worker handed the job back to the shard's owner (server/tick/shardAffinity.ts); absent: none. */
+  handovers?: number;
 }
 
 export interface BooksJobData {

@@ -27,6 +27,7 @@ import { competitionSettings, createMarketSource } from '../tick/competition.ts'
 import { parsePauseSpec, pauseHookFrom, type PauseHook } from '../tick/pausePoint.ts';
 import { TICK_QUEUE, type BooksJobData, type ShardJobData } from '../tick/queue.ts';
 import { ShardPools } from '../tick/shardPools.ts';
+import { handoversOf, ShardAffinity, withShardAffinity } from '../tick/shardAffinity.ts';
 import { startSandboxHealthReporter } from './sandboxHealth.ts';
 import { executionMode } from '../trading/netting/executionMode.ts';
 import { NettedVenue } from '../trading/netting/nettedVenue.ts';
@@ -158,12 +159,20 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
 
   const connection = deps.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true, lazyConnect: false });
   connection.on('error', () => undefined);
-  const process_ = async (job: Job<ShardJobData | BooksJobData>): Promise<unknown> => {
-    const attempt = Math.max(1, job.attemptsStarted);
+  // A shard runs on the worker holding its warm isolates; others hand its jobs back (server/tick/shardAffinity.ts).
+  const affinity = new ShardAffinity({ redis: deps.redis, prefix: `${deps.prefix ?? REDIS_KEYS.bullPrefix}:affinity`, workerId });
+  await affinity.start();
+  const process_ = async (job: Job<ShardJobData | BooksJobData>, token?: string): Promise<unknown> => {
+    if (job.name === 'shard') return withShardAffinity(affinity, job as Job<ShardJobData>, token, () => run(job));
+    return run(job);
+  };
+  const run = async (job: Job<ShardJobData | BooksJobData>): Promise<unknown> => {
+    // Hand-overs to a shard's owner start the job without attempting it.
+    const attempt = Math.max(1, job.attemptsStarted - (job.name === 'shard' ? handoversOf(job as Job<ShardJobData>) : 0));
     const minute = new Date(job.data.minute).toISOString();
     try {
       if (job.name === 'shard') {
-        const data = job.data as ShardJobData;
+        const { handovers: _handovers, ...data } = job.data as ShardJobData;
         const outcome = await runner.runShard({ ...data, attempt });
         log.debug({ minute, shard: data.shard, teams: outcome.teams, teamsRun: outcome.teamsRun, stageMs: outcome.stageMs }, 'shard done');
         return outcome;
@@ -213,6 +222,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     runner,
     stop: async () => {
       await worker.close();
+      await affinity.stop().catch((error: unknown) => log.warn({ err: error }, 'could not release the shard leases; they lapse by themselves'));
       await stopHealth();
       await pools.close();
       await reconciler?.close();
