@@ -231,8 +231,9 @@ export function createLedger(pool: PgPool): Ledger {
         );
         const computed = books.map((book) => snapshotOf(book, minute, prices));
         const stored = await insertSnapshots(client, computed);
-        // A retried minute keeps its first snapshots: read back only those this call did not store.
-        const earlier = await selectSnapshots(client, 'minute = $1 AND NOT (team_id = ANY($2))', [new Date(minute), [...stored]]);
+        // A retried minute keeps its first snapshots: read back those this call did not store. Filtered here,
+        // not with NOT (team_id = ANY(stored)) in SQL, which compares every row with every stored team.
+        const earlier = stored.size === computed.length ? [] : (await selectSnapshots(client, 'minute = $1', [new Date(minute)])).filter((snapshot) => !stored.has(snapshot.teamId));
         return [...computed.filter((snapshot) => stored.has(snapshot.teamId)), ...earlier].sort((a, b) => (a.teamId < b.teamId ? -1 : a.teamId > b.teamId ? 1 : 0));
       });
     },
