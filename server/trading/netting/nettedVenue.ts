@@ -9,7 +9,8 @@
  *   2. the members are recorded in the books as accepted by the venue (their broker order id is the group's);
  *   3. each group with a non-zero net sends ONE market order for the net, client order id
  *      `n-<minute>-<symbol>-<side>`; a retry or a second worker gets the broker's existing order back.
- *   Limit orders are not netted: they go to the broker per team, as with `per-team` execution (README).
+ *   Limit orders are not netted: they go to the broker per team, as with `per-team` execution, but never
+ *   while an opposite order of their symbol is open there (README).
  * Fills (first stage of every later minute): the net orders' states come from the broker's stream (or a
  *   lookup when a net order has not ended within `lookupAfterMs`). A group whose net order has ended (or
  *   whose net is zero, once the next bar is known) is allocated (`allocate`), the allocation recorded in the
@@ -211,10 +212,10 @@ export class NettedVenue {
     }
 
     // Limit orders: per team, through the order router (this venue listens to their events).
-    // Sent before the net orders, and only when no opposite net order of the symbol is open at the broker
-    // (it would be refused as a wash trade): otherwise it stays pending for the next pass.
-    const openNets = new Set((await this.#store.unsettled()).filter((r) => r.state !== null && !isTerminal(r.state.status)).map((r) => `${r.group.symbol}|${r.group.side ?? ''}`));
-    const sendableLimits = limits.filter((pending) => !openNets.has(`${pending.intent.symbol}|${pending.intent.side === 'buy' ? 'sell' : 'buy'}`));
+    // Sent before the net orders, and only when no opposite order of the symbol is open at the broker (a
+    // net order, or another team's resting limit order): Alpaca would refuse it as a wash trade, and a team
+    // must not lose an order because of another's. Otherwise it stays pending for a later pass.
+    const sendableLimits = limits.length === 0 ? [] : await this.#limitsClearOfOpposites(limits);
     if (sendableLimits.length > 0) {
       let batch: typeof sendableLimits | null = sendableLimits;
       const router = createOrderRouter({
@@ -243,6 +244,25 @@ export class NettedVenue {
     await this.#sendUnsent(now);
 
     return results;
+  }
+
+  /**
+   * The limit orders that may go to the broker now: none with an opposite order of its symbol open there.
+   * One sent in this pass may rest, so an opposite one later in the same pass waits too (for a pass).
+   */
+  async #limitsClearOfOpposites<T extends { intent: OrderIntent }>(limits: readonly T[]): Promise<T[]> {
+    const open = new Set((await this.#store.unsettled()).filter((r) => r.state !== null && !isTerminal(r.state.status)).map((r) => `${r.group.symbol}|${r.group.side ?? ''}`));
+    for (const order of await this.#books.openOrders()) {
+      if (order.intent.type === 'limit' && (order.status === 'accepted' || order.status === 'partially_filled')) open.add(`${order.intent.symbol}|${order.intent.side}`);
+    }
+    const clear: T[] = [];
+    for (const pending of limits) {
+      const { symbol, side } = pending.intent;
+      if (open.has(`${symbol}|${side === 'buy' ? 'sell' : 'buy'}`)) continue;
+      clear.push(pending);
+      open.add(`${symbol}|${side}`);
+    }
+    return clear;
   }
 
   #ending(intent: OrderIntent, status: 'accepted' | 'rejected' | 'expired' | 'canceled', reason: string | null, at: number): BrokerOrderState {

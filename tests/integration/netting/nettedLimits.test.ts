@@ -4,8 +4,8 @@
  * Alpaca under its team's own id as a day order, before the minute's net orders and only while no opposite
  * net order of its symbol is open; a resting one holds an opposite net order back (never a wash-trade
  * refusal) until it ends or 5 minutes pass, after which the crossed teams fill at the next bar's open and
- * the rest of the net side is canceled; and another team's limit order opposite a resting one is refused by
- * Alpaca as a wash trade (the gap the planned design closes).
+ * the rest of the net side is canceled; another team's limit order opposite a resting one waits, pending,
+ * until that has ended (Alpaca would refuse it as a wash trade).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bar } from '../../../data/market/bar.ts';
@@ -57,7 +57,7 @@ const netReaches = (minute: number, status: string) =>
 const booksReach = (intent: OrderIntent, status: string) => expect.poll(async () => (await order(intent))?.status, { timeout: 10_000 }).toBe(status);
 
 describe('limit orders under netted execution', { timeout: 60_000 }, () => {
-  it('go per team, before the net orders and never against an open net order; a resting one holds an opposite net order back for at most 5 minutes', async () => {
+  it('go per team, before the net orders and never against an open opposite order; a resting one holds an opposite net order back for at most 5 minutes', async () => {
     // Minute 0: everyone buys 20 (one net order), settled at minute 1.
     await db.ledger.recordIntents(teams.map((team) => market(team, 'buy', 20, M(0))));
     await venue.submit(M(1));
@@ -76,25 +76,29 @@ describe('limit orders under netted execution', { timeout: 60_000 }, () => {
     expect(atAlpaca(netBuy)).toBeUndefined();
     expect(await Promise.all(buys.map(async (intent) => (await order(intent))?.status))).toEqual(['accepted', 'accepted']);
 
-    // Minute 2: delta bids 5 at $450 while bravo's offer rests: Alpaca refuses it as a wash trade.
+    // Minute 2: delta bids 5 at $450 while bravo's offer rests: it waits, pending (Alpaca would refuse it
+    // as a wash trade), and so does the net buy.
     const bid = limit('delta', 'buy', 5, 450, M(2));
     await db.ledger.recordIntents([bid]);
-    const results = await venue.submit(M(3));
-    expect(results.find((result) => result.clientOrderId === bid.clientOrderId)?.outcome).toBe('rejected');
-    expect((await order(bid))?.status).toBe('rejected');
-    expect(washTrades()).toHaveLength(1);
+    await venue.submit(M(3));
+    expect(atAlpaca(bid)).toBeUndefined();
+    expect((await order(bid))?.status).toBe('pending_submit');
     expect(atAlpaca(netBuy)).toBeUndefined();
     expect((await venue.settle(M(3), barAt(M(3)))).waiting).toBe(1);
 
-    // bravo cancels its offer: the next pass sends the net buy, and the next fills stage allocates it.
+    // bravo cancels its offer: the next pass sends delta's bid (it rests) and the net buy (the same side),
+    // and the next fills stage allocates the net buy.
     await harness.broker.cancel(offer.clientOrderId);
     await waitFor(() => atAlpaca(offer)?.status === 'canceled', 'the offer canceled');
     await booksReach(offer, 'canceled');
     await venue.submit(M(4));
+    expect([atAlpaca(bid)?.type, atAlpaca(bid)?.status]).toEqual(['limit', 'new']);
     expect([atAlpaca(netBuy)?.qty, atAlpaca(netBuy)?.status]).toEqual([8, 'filled']);
     await netReaches(M(1), 'filled');
     expect((await venue.settle(M(4), barAt(M(4)))).settled).toBe(1);
     for (const intent of buys) expect([(await order(intent))?.status, (await order(intent))?.filledQuantity]).toEqual(['filled', intent.quantity]);
+    await harness.broker.cancel(bid.clientOrderId);
+    await booksReach(bid, 'canceled');
 
     // Minute 4: bravo offers again (it rests); alpha buys 4, delta sells 1 at market: the net buy of 3 waits.
     const offer2 = limit('bravo', 'sell', 10, 550, M(4));
@@ -136,7 +140,17 @@ describe('limit orders under netted execution', { timeout: 60_000 }, () => {
     await netReaches(M(11), 'filled');
     await venue.submit(M(13) + 30_000);
     expect(atAlpaca(offer3)?.status).toBe('new');
-    expect(washTrades()).toHaveLength(1); // only delta's bid
     harness.fake.book.fillMode = 'immediate';
+
+    // Minute 13: two opposite limit orders in one pass: the first (alpha's bid, by team) goes out and rests,
+    // bravo's offer waits for it.
+    await harness.broker.cancel(offer3.clientOrderId);
+    await booksReach(offer3, 'canceled');
+    const [bid2, offer4] = [limit('alpha', 'buy', 2, 450, M(13)), limit('bravo', 'sell', 2, 550, M(13))];
+    await db.ledger.recordIntents([bid2, offer4]);
+    await venue.submit(M(14));
+    expect([atAlpaca(bid2)?.status, atAlpaca(offer4)]).toEqual(['new', undefined]);
+    expect((await order(offer4))?.status).toBe('pending_submit');
+    expect(washTrades()).toEqual([]);
   });
 });
