@@ -106,7 +106,8 @@ export class ShardAffinity {
   }
 
   async start(): Promise<void> {
-    await this.#beat();
+    // Redis away at start is not fatal: the heartbeat retries every second (BullMQ waits for Redis anyway).
+    await this.#beat().catch(() => undefined);
     this.#timer = setInterval(() => void this.#beat().catch(() => undefined), HEARTBEAT_MS);
     this.#timer.unref();
   }
