@@ -20,6 +20,7 @@ import { registerLiveApi } from './http/routes/liveApi.ts';
 import { registerTeamRoutes } from './http/routes/team.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { createMetrics } from './observability/metrics.ts';
+import { relayedGitSync, serveGitSyncRequests, type GitSyncPort } from './control/gitSyncRelay.ts';
 import { registerReconciliationMetrics } from './reconciliation/metrics.ts';
 import { startScheduler } from './scheduler/scheduler.ts';
 import { startServices, type EmbeddedRole, type Services } from './services.ts';
@@ -152,14 +153,23 @@ async function startHttp(
     registerTeamRoutes(scope, { auth, registry });
     done();
   });
-  if (gitSync) registerGitHookRoutes(app, { secretFor: (team) => readWebhookSecret(services.pg, team), requestSync: (team) => gitSync.requestSync(team) });
+  // The Git sync runs in one process (the control role's API); every other replica relays to it over Redis.
+  let sync: GitSyncPort;
+  if (gitSync) {
+    const stopServing = await serveGitSyncRequests({ gitSync, redis: services.redis, subscriber: services.redis.duplicate(), log: logger.child({ component: 'git-sync-relay' }) });
+    lifecycle.onClose('git sync relay', stopServing);
+    sync = gitSync;
+  } else {
+    sync = relayedGitSync({ redis: services.redis, openSubscriber: () => services.redis.duplicate(), registry: () => registry.current(), log: logger.child({ component: 'git-sync-relay' }) });
+  }
+  registerGitHookRoutes(app, { secretFor: (team) => readWebhookSecret(services.pg, team), requestSync: (team) => sync.requestSync(team) });
   registerLiveApi(app, {
     pg: services.pg,
     redis: services.redis,
     // One connection for the activity reader, one for the leaderboard subscriber.
     openRedis: () => services.redis.duplicate(),
     auth,
-    ...(gitSync ? { syncNow: (teamId?: string) => gitSync.syncNow(teamId) } : {}),
+    syncNow: (teamId?: string) => sync.syncNow(teamId),
     rateLimitPublicPerMinute: config.rateLimitPublicPerMinute,
     rateLimitTeamPerMinute: config.rateLimitTeamPerMinute,
     sseMaxClients: config.sseMaxClients,

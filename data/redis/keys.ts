@@ -13,6 +13,8 @@ export const REDIS_KEYS = {
   leaderboardChannel: `${PREFIX}:leaderboard:updates`,
   /** Prefix BullMQ uses for its queues. */
   bullPrefix: `${PREFIX}:bull`,
+  /** Pub/sub channels of Git sync requests relayed from API replicas to the control process (server/control/gitSyncRelay.ts). */
+  gitSyncChannel: `${PREFIX}:git-sync`,
   /** Prefix of each worker's sandbox health report (JSON, expiring): `<prefix><workerId>`. */
   sandboxHealthPrefix: `${PREFIX}:sandbox-health:`,
 } as const;

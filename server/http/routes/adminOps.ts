@@ -13,6 +13,7 @@ import type { TeamSyncResult } from '../../../loaders/git/syncTeam.ts';
 import { UnknownTeamError } from '../../../loaders/git/gitSync.ts';
 import { actorOf, type Authenticator } from '../../auth/authenticate.ts';
 import { haltCompetition, haltTeam, HaltError, readHaltState, resumeCompetition, resumeTeam, type Halt, type HaltChange } from '../../control/halts.ts';
+import { GitSyncUnavailableError } from '../../control/gitSyncRelay.ts';
 import { listRecentTicks } from '../../control/teamQueries.ts';
 import { HttpError } from '../plugins/index.ts';
 import { errorSchema, teamIdParams } from './adminSchemas.ts';
@@ -72,6 +73,7 @@ function asHttpError(error: unknown): never {
   if (error instanceof HaltError) throw new HttpError(error.statusCode, error.code, error.message);
   if (error instanceof VersionError) throw new HttpError(/^team \S+ has no /.test(error.message) ? 404 : 409, 'version_refused', error.message);
   if (error instanceof UnknownTeamError) throw new HttpError(404, 'team_not_found', error.message);
+  if (error instanceof GitSyncUnavailableError) throw new HttpError(503, 'git_sync_unavailable', error.message);
   throw error;
 }
 
