@@ -1,8 +1,13 @@
-// Sandbox benchmark: 100 and 1,000 teams running a trivial strategy over 10 symbols.
+// Sandbox benchmark: 100 and 1,000 teams running a trivial strategy over 10 symbols, against the
+// floor of bare isolated-vm measured in the same run.
 // Run with: npm run bench:sandbox   (node --no-node-snapshot bench/sandbox.ts)
 // Prints one JSON object. Figures are measurements on the machine at hand, not assertions.
 // The last run fills the default 1,200-bar window before the teams load (the pool hands a new
 // isolate the whole window), so RSS per warm team is measured with full windows as in production.
+// The floor: one bare isolate per team (no runtime, no strategy) whose trivial function receives
+// the same inputs as the sandbox's (the minute's binary payload copied into the isolate, the team's
+// cash and equity) and returns a constant result string, timed the same way (wall time of the call).
+import ivm from 'isolated-vm';
 import { SandboxPool, type Bar, type CompiledStrategy, type TeamMinuteState } from '../sandbox/index.ts';
 
 const SYMBOLS = ['AAPL', 'MSFT', 'NVDA', 'AMZN', 'GOOGL', 'META', 'TSLA', 'AVGO', 'JPM', 'V'];
@@ -49,7 +54,8 @@ function minuteInput(index: number, teams: TeamMinuteState[]) {
 }
 
 async function measure(teamCount: number, historyMinutes: number) {
-  const pool = new SandboxPool({ processes: 2 });
+  // A generous limit: on a loaded machine a call can stall past the default 200 ms of wall time, which would end the run.
+  const pool = new SandboxPool({ processes: 2, cpuMs: 5000 });
   await pool.start();
   try {
     let index = 0;
@@ -101,10 +107,65 @@ async function measure(teamCount: number, historyMinutes: number) {
   }
 }
 
+/** The payload a warm isolate receives each minute: the minute, its prices, one minute of bars (layout of sandbox/child/payload.ts). */
+function floorPayload(index: number): Float64Array {
+  const rows = SYMBOLS.length;
+  const data = new Float64Array(2 + 2 * rows + 1 + 2 + 7 * rows);
+  data[0] = START + index * 60_000;
+  data[1] = rows;
+  let at = 2;
+  for (let i = 0; i < rows; i++, at += 2) data.set([i, 100 + i * 10], at);
+  data.set([1, index + 1, rows], at);
+  at += 3;
+  for (let i = 0; i < rows; i++, at += 7) data.set([i, START + index * 60_000, 100, 100.5, 99.5, 100, 1000], at);
+  return data;
+}
+
+const FLOOR_SOURCE = `(function run(payload, namesFrom, namesJson, cash, equity) { return '{"ok":true,"signals":[],"memory":{},"logs":[]}'; })`;
+
+/** Bare isolated-vm: per-call wall time and resident memory per isolate, in this process. */
+function measureFloor(teamCount: number) {
+  const rssBefore = process.memoryUsage.rss();
+  const isolates = Array.from({ length: teamCount }, () => {
+    const isolate = new ivm.Isolate({ memoryLimit: 64 });
+    const context = isolate.createContextSync();
+    const run = isolate.compileScriptSync(FLOOR_SOURCE).runSync(context, { reference: true }) as ivm.Reference<(...args: unknown[]) => string>;
+    return { isolate, run };
+  });
+  const callMs: number[] = [];
+  let sink = 0;
+  for (let minute = 0; minute < WARMUP_MINUTES + MEASURED_MINUTES; minute++) {
+    const payload = new ivm.ExternalCopy(floorPayload(minute).buffer as ArrayBuffer);
+    for (const { run } of isolates) {
+      const started = performance.now();
+      const text = run.applySync(undefined, [payload.copyInto(), 0, '', 100_000, 100_000], { timeout: 200 });
+      const elapsed = performance.now() - started;
+      sink += text.length;
+      if (minute >= WARMUP_MINUTES) callMs.push(elapsed);
+    }
+    payload.release();
+  }
+  const rssPerIsolate = (process.memoryUsage.rss() - rssBefore) / teamCount;
+  for (const { isolate } of isolates) isolate.dispose();
+  if (sink === 0) throw new Error('unreachable: the floor returned nothing');
+  return { teams: teamCount, perCallMs: { median: round(quantile(callMs, 0.5), 4), p99: round(quantile(callMs, 0.99), 4) }, rssMbPerIsolate: round(rssPerIsolate / 1024 / 1024) };
+}
+
+const floors = [measureFloor(100), measureFloor(1000)];
+const runs = [await measure(100, 0), await measure(1000, 0), await measure(1000, DEFAULT_WINDOW_BARS)];
+const floorOf = (teams: number) => floors.find((floor) => floor.teams === teams) ?? floors[0]!;
 const report = {
   node: process.version,
   symbols: SYMBOLS.length,
-  targets: { perCallMedianMs: 0.1, rssMbPerWarmTeam: 2, minuteWallMsFor1000Teams: 500 },
-  runs: [await measure(100, 0), await measure(1000, 0), await measure(1000, DEFAULT_WINDOW_BARS)],
+  targets: { perCallRatioToFloor: 3, rssMbPerWarmTeam: 2, minuteWallMsFor1000Teams: 500 },
+  floor: floors,
+  runs,
+  // The sandbox's median call over bare isolated-vm's at the same team count (same inputs, same timing).
+  perCallRatioToFloor: {
+    teams100: round((runs[0]?.perCallMs.median ?? NaN) / floorOf(100).perCallMs.median, 2),
+    teams1000: round((runs[1]?.perCallMs.median ?? NaN) / floorOf(1000).perCallMs.median, 2),
+    teams1000FullWindow: round((runs[2]?.perCallMs.median ?? NaN) / floorOf(1000).perCallMs.median, 2),
+  },
+  rssMbPerWarmTeamFullWindow: runs[2]?.rssMbPerWarmTeam ?? NaN,
 };
 console.log(JSON.stringify(report, null, 2));

@@ -5,7 +5,10 @@
 //
 // Layout (all float64):
 //   minute, priceCount, (symbolIndex, price) × priceCount,      -- in the prices record's key order
-//   entryCount, (seq, rowCount, (symbolIndex, t, o, h, l, c, v) × rowCount) × entryCount
+//   lastSeq, symbolCount, (symbolIndex, n, t × n, o × n, h × n, l × n, c × n, v × n) × symbolCount
+// The bars of the minutes not seen yet are grouped by symbol (symbols in order of first appearance,
+// minute by minute) as six columns each, so the runtime copies a new isolate's whole window with a
+// few typed-array copies; a warm isolate's one minute is n = 1 for each symbol, its values in a row.
 import { BAR_FIELDS, type MinuteEntry } from '../protocol.ts';
 
 /** Symbol names numbered in order of first appearance. */
@@ -82,19 +85,40 @@ export function encodePrices(prices: Readonly<Record<string, number>>, symbols: 
   return data;
 }
 
-/** A whole payload: the minute, its prices, and the given encoded minutes (oldest first). */
+/** A whole payload: the minute, its prices, and the bars of the given encoded minutes (oldest first), by symbol. */
 export function encodePayload(minute: number, prices: Float64Array, minutes: readonly EncodedMinute[]): Float64Array {
-  let length = 2 + prices.length + 1;
-  for (const [, , data] of minutes) length += data.length;
-  const payload = new Float64Array(length);
+  let rowCount = 0;
+  for (const [, , data] of minutes) rowCount += data[1] ?? 0;
+  // Symbols in order of first appearance and their bar count: the runtime creates series in that order.
+  const counts = new Map<number, number>();
+  for (const [, , data] of minutes) {
+    for (let at = 2; at < data.length; at += ROW) {
+      const symbol = data[at] ?? NaN;
+      counts.set(symbol, (counts.get(symbol) ?? 0) + 1);
+    }
+  }
+  const payload = new Float64Array(2 + prices.length + 2 + counts.size * 2 + rowCount * BAR_FIELDS);
   payload[0] = minute;
   payload[1] = prices.length / 2;
   payload.set(prices, 2);
   let at = 2 + prices.length;
-  payload[at++] = minutes.length;
+  payload[at++] = minutes.at(-1)?.[0] ?? 0;
+  payload[at++] = counts.size;
+  // Where the next bar of each symbol goes: its field f lands at column start + f × n.
+  const next = new Map<number, { at: number; n: number }>();
+  for (const [symbol, n] of counts) {
+    payload[at] = symbol;
+    payload[at + 1] = n;
+    next.set(symbol, { at: at + 2, n });
+    at += 2 + n * BAR_FIELDS;
+  }
   for (const [, , data] of minutes) {
-    payload.set(data, at);
-    at += data.length;
+    for (let row = 2; row < data.length; row += ROW) {
+      const slot = next.get(data[row] ?? NaN);
+      if (slot === undefined) throw new Error('unreachable: a symbol missing from the payload');
+      for (let f = 0; f < BAR_FIELDS; f++) payload[slot.at + f * slot.n] = data[row + 1 + f] ?? NaN;
+      slot.at++;
+    }
   }
   return payload;
 }

@@ -8,6 +8,7 @@ import type { LoadSpec, MinuteEntry, RunTeam, RuntimeLimits } from '../protocol.
 import type { LogLine, SandboxError, TeamRunResult } from '../types.ts';
 import { encodeMinute, encodePayload, encodePrices, IndexCache, SymbolTable, type EncodedMinute } from './payload.ts';
 import { RssProbe } from './rssProbe.ts';
+import { MinuteSeeds } from './seed.ts';
 import { TeamIsolate, type PreludeSource } from './teamIsolate.ts';
 
 interface HostedTeam {
@@ -19,6 +20,8 @@ interface HostedTeam {
   knownNames: number;
   /** Last good team.memory, restored into a rebuilt isolate. */
   memory: unknown;
+  /** Its Math.random seed per minute, the key's part hashed once. */
+  seeds: MinuteSeeds;
   /**
    * Net growth of the process's resident memory over this isolate's calls, in bytes. A call runs
    * alone on this thread, so what the process gained during it is (up to noise) the isolate's:
@@ -66,7 +69,7 @@ export class TeamHost {
   /** (Re)creates a team's isolate; on failure the team is not kept. */
   load(spec: LoadSpec): { error: SandboxError | null; logs: LogLine[] } {
     this.unload(spec.teamId);
-    const team: HostedTeam = { spec, isolate: null, seenSeq: 0, knownNames: 0, memory: spec.memory ?? {}, rssGrowth: 0 };
+    const team: HostedTeam = { spec, isolate: null, seenSeq: 0, knownNames: 0, memory: spec.memory ?? {}, seeds: new MinuteSeeds(spec.randomKey), rssGrowth: 0 };
     const built = this.#build(team);
     if (!built.ok) return { error: built.result.error, logs: built.result.logs };
     this.#teams.set(spec.teamId, team);
@@ -87,6 +90,8 @@ export class TeamHost {
     // One payload per distinct "last minute seen" (nearly always a single one), copied into each isolate.
     const payloads = new Map<number, ivm.ExternalCopy<ArrayBuffer>>();
     const namesJson = new Map<number, string>();
+    // Positions' symbols join the table before any names are sent, so every team's names are complete.
+    const positions = states.map((state) => this.#positionTriples(state));
     const names = this.#symbols.names;
     const results: TeamRunResult[] = [];
     try {
@@ -107,7 +112,7 @@ export class TeamHost {
               json = team.knownNames < names.length ? JSON.stringify(names.slice(team.knownNames)) : '';
               namesJson.set(team.knownNames, json);
             }
-            return { payload, namesFrom: team.knownNames, namesJson: json, teamJson: JSON.stringify({ cash: state.cash, equity: state.equity, positions: state.positions }) };
+            return { payload, namesFrom: team.knownNames, namesJson: json, seed: team.seeds.at(minute), cash: state.cash, equity: state.equity, positions: positions[i] ?? [] };
           }),
         );
       }
@@ -116,6 +121,18 @@ export class TeamHost {
       for (const payload of payloads.values()) payload.release();
     }
     return results;
+  }
+
+  /** A team's positions as (symbol index, quantity, average cost) triples, in its record's key order. */
+  #positionTriples(state: RunTeam): number[] {
+    const triples: number[] = [];
+    for (const symbol in state.positions) {
+      if (!Object.hasOwn(state.positions, symbol)) continue;
+      const position = state.positions[symbol];
+      if (position === undefined) continue;
+      triples.push(this.#symbols.indexOf(symbol), position.quantity, position.avgCost);
+    }
+    return triples;
   }
 
   stats(): HostStats {

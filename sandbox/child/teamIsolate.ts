@@ -4,6 +4,7 @@ import ivm from 'isolated-vm';
 import { decodeCallResult, MAX_ERROR_CHARS, MAX_STACK_CHARS, type DecodeLimits, type DecodedCall } from '../decode.ts';
 import type { LoadSpec, RuntimeLimits } from '../protocol.ts';
 import { safeText } from '../safeText.ts';
+import type { SeedWords } from './seed.ts';
 import { createStackMapper, RUNTIME_FILENAME, type StackMapper } from '../stackMap.ts';
 import type { SandboxError, SandboxErrorKind } from '../types.ts';
 
@@ -13,16 +14,25 @@ export interface PreludeSource {
   cachedData: ivm.ExternalCopy<ArrayBuffer> | undefined;
 }
 
-type RunFn = (payload: ArrayBuffer, namesFrom: number, namesJson: string, teamJson: string) => string;
+/** The runtime's `run(payload, namesFrom, namesJson, s0, s1, s2, s3, cash, equity, ...positionTriples)`. */
+type RunFn = (...args: Array<ArrayBuffer | number | string>) => string;
 
-/** The input of one call: the minute's payload (see payload.ts), the symbol names the isolate lacks, the team's state. */
+/**
+ * The input of one call: the minute's payload (see payload.ts), the symbol names the isolate
+ * lacks, the team's state as numbers (primitives cross into the isolate without serialising).
+ */
 export interface CallInput {
   payload: ivm.ExternalCopy<ArrayBuffer>;
   /** Index of the first name in `namesJson`. */
   namesFrom: number;
   /** JSON list of symbol names from `namesFrom` on, or '' when the isolate knows them all. */
   namesJson: string;
-  teamJson: string;
+  /** The four words of this minute's Math.random seed (seed.ts). */
+  seed: SeedWords;
+  cash: number;
+  equity: number;
+  /** The team's positions as (symbol index, quantity, average cost) triples, in its record's key order. */
+  positions: readonly number[];
 }
 
 export type CallOutcome = DecodedCall & { cpuMs: number; wallMs: number; isolateLost: boolean };
@@ -104,7 +114,10 @@ export class TeamIsolate {
     let isolateLost = false;
     let hostMs = 0;
     try {
-      const text = this.#run.applySync(undefined, [input.payload.copyInto(), input.namesFrom, input.namesJson, input.teamJson], { timeout: this.#spec.cpuMs });
+      const [s0, s1, s2, s3] = input.seed;
+      const args: Array<ivm.Copy<ArrayBuffer> | number | string> = [input.payload.copyInto(), input.namesFrom, input.namesJson, s0, s1, s2, s3, input.cash, input.equity];
+      for (const value of input.positions) args.push(value);
+      const text = this.#run.applySync(undefined, args, { timeout: this.#spec.cpuMs });
       const decodeStarted = performance.now();
       decoded = mapError(decodeCallResult(text, this.#limits), this.mapper);
       // The host's work on the strategy's output (parsing, validation, stack mapping) is the

@@ -35,8 +35,9 @@
   const ReflectConstruct = Reflect.construct;
   const ReflectApply = Reflect.apply;
   const F64 = Float64Array;
-  const ArrayBufferC = ArrayBuffer;
   const ArrayBufferTransfer = ArrayBuffer.prototype.transfer;
+  const TypedArraySet = ObjectGetPrototypeOf(Float64Array.prototype).set;
+  const TypedArrayCopyWithin = ObjectGetPrototypeOf(Float64Array.prototype).copyWithin;
   const MapC = Map;
   const ErrorC = Error;
   const ArrayBufferIsView = ArrayBuffer.isView;
@@ -116,13 +117,15 @@
   let rb = 0;
   let rc = 0;
   let rd = 0;
-  function seedRandom(text) {
-    // xmur3 string hash feeding sfc32: small, fast, and identical on every machine.
-    let h = 1779033703 ^ text.length;
+  // xmur3 string hash feeding sfc32: small, fast, and identical on every machine.
+  function hashFrom(h, text) {
     for (let i = 0; i < text.length; i++) {
       h = MathImul(h ^ text.charCodeAt(i), 3432918353);
       h = (h << 13) | (h >>> 19);
     }
+    return h;
+  }
+  function seedFromHash(h) {
     const next = () => {
       h = MathImul(h ^ (h >>> 16), 2246822507);
       h = MathImul(h ^ (h >>> 13), 3266489909);
@@ -132,6 +135,17 @@
     rb = next();
     rc = next();
     rd = next();
+  }
+  function seedRandom(text) {
+    seedFromHash(hashFrom(1779033703 ^ text.length, text));
+  }
+  // Every call is seeded with "<key>:<minute>": the host computes the four words of that seed
+  // (sandbox/child/seed.ts, the same xmur3 → sfc32 derivation) and passes them in.
+  function seedWords(a, b, c, d) {
+    ra = a;
+    rb = b;
+    rc = c;
+    rd = d;
   }
   function random() {
     ra >>>= 0;
@@ -158,8 +172,11 @@
   let logDropped = 0;
 
   function resetLogs() {
-    logLevels = [];
-    logMessages = [];
+    // Emptied in place: no garbage per call for the common case of no output.
+    if (logMessages.length !== 0) {
+      logLevels.length = 0;
+      logMessages.length = 0;
+    }
     logBytes = 0;
     logDropped = 0;
   }
@@ -410,82 +427,86 @@
   const FIELDS = ['timestamp', 'open', 'high', 'low', 'close', 'volume'];
 
   // Per symbol: six Float64Arrays holding the window contiguously (oldest first) so views are
-  // zero-copy. Storage starts small and doubles up to window + slack; once full, the live window
-  // is shifted down every `slack` appends (amortised O(1), bounded memory).
+  // zero-copy. The storage is allocated once at its final size, window + SLACK bars, the six
+  // columns in one buffer: memory stays flat (no growth steps leaving garbage behind), and once
+  // full the live window is shifted down every SLACK appends (amortised O(window / SLACK) copies).
+  const SLACK = 64;
   function Series() {
-    this.cap = 0;
+    this.cap = windowBars + SLACK;
     this.start = 0;
     this.end = 0;
-    this.cols = null;
     // All six columns as one array (column f starts at f * cap): the append path writes through
     // it with fixed offsets, without looking up six arrays per bar.
-    this.all = null;
-    this.views = null;
+    this.all = new F64(this.cap * 6);
+    this.buffer = this.all.buffer;
+    // The views handed out since the last append (null until asked for), and timestamp's number[].
+    this.v1 = null;
+    this.v2 = null;
+    this.v3 = null;
+    this.v4 = null;
+    this.v5 = null;
     this.times = null;
   }
-  /**
-   * Makes room for at least one more bar; `more` bars at most follow in the same batch, so storage
-   * grows once for all of them (a new isolate receives the whole window at once) instead of
-   * doubling through garbage. A batch that needs more than half the final size gets the final
-   * size at once: growing again a minute later would leave the first buffer as garbage that an
-   * idle isolate may not collect for a long time.
-   */
-  Series.prototype.makeRoom = function (more) {
-    const keep = MathMin(this.end - this.start, windowBars - 1);
+  /** Moves the newest `windowBars - 1` bars to the front, making room for one more. */
+  /** Moves the newest `windowBars - n` bars to the front, making room for n more (n ≤ windowBars). */
+  Series.prototype.shift = function (n = 1) {
+    const keep = MathMin(this.end - this.start, windowBars - n);
     const from = this.end - keep;
-    const maxCap = windowBars + MathMax(64, windowBars >> 2);
-    if (this.cap < maxCap) {
-      const need = keep + 1 + more;
-      const cap = need * 2 > maxCap ? maxCap : MathMin(maxCap, MathMax(64, this.cap * 2, need));
-      // One buffer for the six columns: one allocation per growth instead of six.
-      const buffer = new ArrayBufferC(cap * 6 * 8);
-      const cols = [null, null, null, null, null, null];
-      for (let f = 0; f < 6; f++) {
-        const col = new F64(buffer, f * cap * 8, cap);
-        if (this.cols !== null) col.set(this.cols[f].subarray(from, this.end));
-        cols[f] = col;
-      }
-      this.cols = cols;
-      this.all = new F64(buffer);
-      this.cap = cap;
-    } else {
-      for (let f = 0; f < 6; f++) this.cols[f].copyWithin(0, from, this.end);
-    }
+    const all = this.all;
+    const cap = this.cap;
+    for (let f = 0; f < 6; f++) ReflectApply(TypedArrayCopyWithin, all, [f * cap, f * cap + from, f * cap + this.end]);
     this.start = 0;
     this.end = keep;
   };
-  /** Appends the bar stored at `data[at]` … `data[at + 5]` (timestamp, open, high, low, close, volume). */
-  Series.prototype.append = function (data, at, more) {
-    if (this.end === this.cap) this.makeRoom(more);
+  /**
+   * Appends `count` bars given as six columns of `count` values from `data[at]` (timestamps, then
+   * opens, …): a batch of minutes (a new isolate's whole window) copied column by column by the
+   * engine, rather than value by value in code that runs once per isolate.
+   */
+  Series.prototype.appendColumns = function (buffer, at, count) {
+    const skip = MathMax(0, count - windowBars);
+    const n = count - skip;
+    if (this.end + n > this.cap) this.shift(n);
     const all = this.all;
     const cap = this.cap;
-    const i = this.end;
-    all[i] = data[at];
-    all[cap + i] = data[at + 1];
-    all[2 * cap + i] = data[at + 2];
-    all[3 * cap + i] = data[at + 3];
-    all[4 * cap + i] = data[at + 4];
-    all[5 * cap + i] = data[at + 5];
-    this.end = i + 1;
-    if (i + 1 - this.start > windowBars) this.start = i + 1 - windowBars;
-    this.views = null;
+    for (let f = 0; f < 6; f++) ReflectApply(TypedArraySet, all, [new F64(buffer, (at + f * count + skip) * 8, n), f * cap + this.end]);
+    this.end += n;
+    if (this.end - this.start > windowBars) this.start = this.end - windowBars;
+    this.forget();
+  };
+  /** Drops the views handed out: the window has a new bar (applyBars appends, inlined). */
+  Series.prototype.forget = function () {
+    this.v1 = this.v2 = this.v3 = this.v4 = this.v5 = null;
     this.times = null;
   };
-  Series.prototype.view = function (f) {
-    if (this.views === null) this.views = [null, null, null, null, null, null];
-    let v = this.views[f];
-    if (v === null) {
-      v = this.cols[f].subarray(this.start, this.end);
-      this.views[f] = v;
-    }
-    return v;
+  /** Column f from `from` to `to` as a view (the constructor, cheaper than subarray's species lookup). */
+  Series.prototype.range = function (f, from, to) {
+    return new F64(this.buffer, (f * this.cap + from) * 8, to - from);
+  };
+  Series.prototype.col = function (f) {
+    return this.range(f, 0, this.cap);
+  };
+  Series.prototype.open = function () {
+    return this.v1 === null ? (this.v1 = this.range(1, this.start, this.end)) : this.v1;
+  };
+  Series.prototype.high = function () {
+    return this.v2 === null ? (this.v2 = this.range(2, this.start, this.end)) : this.v2;
+  };
+  Series.prototype.low = function () {
+    return this.v3 === null ? (this.v3 = this.range(3, this.start, this.end)) : this.v3;
+  };
+  Series.prototype.close = function () {
+    return this.v4 === null ? (this.v4 = this.range(4, this.start, this.end)) : this.v4;
+  };
+  Series.prototype.volume = function () {
+    return this.v5 === null ? (this.v5 = this.range(5, this.start, this.end)) : this.v5;
   };
   Series.prototype.timestamps = function () {
-    if (this.times === null) this.times = ArrayFrom(this.view(0));
+    if (this.times === null) this.times = ArrayFrom(this.range(0, this.start, this.end));
     return this.times;
   };
   Series.prototype.indexAtOrAfter = function (t) {
-    const col = this.cols[0];
+    const col = this.all;
     let lo = this.start;
     let hi = this.end;
     while (lo < hi) {
@@ -496,8 +517,8 @@
     return lo;
   };
   Series.prototype.slice = function (from, to) {
-    const out = { timestamp: ArrayFrom(this.cols[0].subarray(from, to)) };
-    for (let f = 1; f < 6; f++) out[FIELDS[f]] = this.cols[f].slice(from, to);
+    const out = { timestamp: ArrayFrom(this.range(0, from, to)) };
+    for (let f = 1; f < 6; f++) out[FIELDS[f]] = this.range(f, from, to).slice();
     return out;
   };
 
@@ -517,7 +538,11 @@
     series.set(symbol, s);
     const entry = {};
     ObjectDefineProperty(entry, 'timestamp', { get: () => s.timestamps(), enumerable: true });
-    for (let f = 1; f < 6; f++) ObjectDefineProperty(entry, FIELDS[f], { get: () => s.view(f), enumerable: true });
+    ObjectDefineProperty(entry, 'open', { get: () => s.open(), enumerable: true });
+    ObjectDefineProperty(entry, 'high', { get: () => s.high(), enumerable: true });
+    ObjectDefineProperty(entry, 'low', { get: () => s.low(), enumerable: true });
+    ObjectDefineProperty(entry, 'close', { get: () => s.close(), enumerable: true });
+    ObjectDefineProperty(entry, 'volume', { get: () => s.volume(), enumerable: true });
     defineOwn(bars, symbol, entry);
     return s;
   }
@@ -541,42 +566,66 @@
     return s;
   }
   let lastSeq = 0;
-  /** Appends the bars of the minutes not seen yet; `at` points at the entry count. */
-  function applyBars(data, at) {
-    const entries = data[at++];
-    for (let e = 0; e < entries; e++) {
-      const seq = data[at];
-      const rows = data[at + 1];
+  /**
+   * Appends the bars of the minutes not seen yet; `at` points at the batch's last minute seq
+   * (layout in sandbox/child/payload.ts). A batch this isolate has seen is skipped whole.
+   */
+  function applyBars(data, buffer, at) {
+    const batchSeq = data[at];
+    const groups = data[at + 1];
+    at += 2;
+    if (batchSeq <= lastSeq) return;
+    lastSeq = batchSeq;
+    for (let g = 0; g < groups; g++) {
+      let s = seriesByIndex[data[at]];
+      if (s === undefined) s = seriesAt(data[at]);
+      const count = data[at + 1];
       at += 2;
-      if (seq <= lastSeq) {
-        at += rows * 7;
+      if (count !== 1) {
+        s.appendColumns(buffer, at, count);
+        at += 6 * count;
         continue;
       }
-      lastSeq = seq;
-      const more = entries - e - 1;
-      for (let r = 0; r < rows; r++, at += 7) seriesAt(data[at]).append(data, at + 1, more);
+      // One bar (every minute of a warm isolate): its six values in a row, written in place.
+      if (s.end === s.cap) s.shift();
+      const all = s.all;
+      const cap = s.cap;
+      const i = s.end;
+      all[i] = data[at];
+      all[cap + i] = data[at + 1];
+      all[2 * cap + i] = data[at + 2];
+      all[3 * cap + i] = data[at + 3];
+      all[4 * cap + i] = data[at + 4];
+      all[5 * cap + i] = data[at + 5];
+      at += 6;
+      s.end = i + 1;
+      if (i + 1 - s.start > windowBars) s.start = i + 1 - windowBars;
+      if (s.v4 !== null || s.v1 !== null || s.v2 !== null || s.v3 !== null || s.v5 !== null || s.times !== null) s.forget();
     }
   }
   // currentPrices is a fresh plain object every call. Cloning a private template with the same
   // keys (built with own data properties) and overwriting its values is several times cheaper
   // than adding hundreds of keys one by one; the keys rarely change from one minute to the next.
   let priceKeys = [];
+  let priceNames = [];
   let priceTemplate = {};
   function readPrices(data, count, at) {
     let same = count === priceKeys.length;
     for (let i = 0; same && i < count; i++) if (priceKeys[i] !== data[at + 2 * i]) same = false;
     if (!same) {
       priceKeys = [];
+      priceNames = [];
       priceTemplate = {};
       for (let i = 0; i < count; i++) {
         priceKeys[i] = data[at + 2 * i];
+        priceNames[i] = symbolNames[data[at + 2 * i]];
         // NaN, not 0: a field that starts as a small integer and then receives a fraction makes
         // V8 migrate the object once per field (quadratic: ~250 ms for 400 symbols).
-        defineOwn(priceTemplate, symbolNames[data[at + 2 * i]], NaN);
+        defineOwn(priceTemplate, priceNames[i], NaN);
       }
     }
     const prices = { ...priceTemplate };
-    for (let i = 0; i < count; i++) prices[symbolNames[data[at + 2 * i]]] = data[at + 2 * i + 1];
+    for (let i = 0; i < count; i++) prices[priceNames[i]] = data[at + 2 * i + 1];
     return prices;
   }
 
@@ -752,24 +801,36 @@
     }
   }
 
-  function runCall(payload, namesFrom, namesJson, teamJson) {
+  // A number as the JSON round trip the team's state used to take gives it: -0 becomes 0, and a
+  // non-finite number null.
+  function jsonNumber(v) {
+    return NumberIsFinite(v) ? v + 0 : null;
+  }
+  /** The team's positions from (symbol index, quantity, average cost) triples, in the host's key order. */
+  function readPositions(triples) {
+    const positions = {};
+    for (let i = 0; i + 2 < triples.length; i += 3) {
+      defineOwn(positions, symbolNames[triples[i]], { quantity: jsonNumber(triples[i + 1]), avgCost: jsonNumber(triples[i + 2]) });
+    }
+    return positions;
+  }
+
+  function runCall(payload, namesFrom, namesJson, cash, equity, positionTriples) {
     learnNames(namesFrom, namesJson);
     const data = new F64(payload);
     const minute = data[0];
     const priceCount = data[1];
     const currentPrices = readPrices(data, priceCount, 2);
-    applyBars(data, 2 + 2 * priceCount);
+    applyBars(data, payload, 2 + 2 * priceCount);
     // Free the input now rather than at this isolate's next GC, which may be far off for an idle
     // isolate: detaching releases the backing store (a new isolate's first input is the whole
     // window, ~0.7 MB at 10 symbols).
     if (ArrayBufferTransfer !== undefined) ReflectApply(ArrayBufferTransfer, payload, [0]);
     nowMs = minute;
-    seedRandom(randomKey + ':' + minute);
     resetLogs();
-    const state = JSONparse(teamJson);
     if (memoryDirty) memory = JSONparse(memoryJsonGood);
     memoryDirty = true;
-    const team = { id: teamId, cash: state.cash, equity: state.equity, positions: state.positions, params, memory, api };
+    const team = { id: teamId, cash: jsonNumber(cash), equity: jsonNumber(equity), positions: readPositions(positionTriples), params, memory, api };
     let out;
     try {
       out = instance.generateSignal(team, bars, currentPrices);
@@ -831,10 +892,14 @@
     return '{"ok":true,"signals":' + signalsJson + ',"memory":' + memoryJson + ',"logs":' + logsJson() + '}';
   }
 
-  function run(payload, namesFrom, namesJson, teamJson) {
+  // The team's state crosses as numbers: the four words of this minute's random seed, cash,
+  // equity, then its positions as (symbol index, quantity, average cost) triples, so nothing is
+  // serialised per call.
+  function run(payload, namesFrom, namesJson, s0, s1, s2, s3, cash, equity, ...positionTriples) {
     try {
       if (instance === null) return errorJson('load', 'the strategy is not loaded');
-      return runCall(payload, namesFrom, namesJson, teamJson);
+      seedWords(s0, s1, s2, s3);
+      return runCall(payload, namesFrom, namesJson, cash, equity, positionTriples);
     } catch (e) {
       try {
         return thrownJson('runtime', e, '');
