@@ -60,12 +60,22 @@ const teamVersion = (team: string, window: string, before: string, after: string
   `SELECT count(*)::text || '@' || coalesce(max(minute)::text, '-') FROM equity_snapshots WHERE ${teamWindow(team, window, before, after)}`;
 const TEAM_VERSION = teamVersion('$1', '$2', '$4', '$5');
 
+/** Every team's snapshots in the range's window: `days` back from the newest snapshot of any team in (after, before). */
+const allWindow = (column: string, window: string, before: string, after: string): string => `
+  ${inRange(column, before, after)}
+  AND ${column} >= (SELECT max(minute) FROM equity_snapshots WHERE ${inRange('minute', before, after)}) - ${window} * interval '1 millisecond'`;
+
 /** Every live team's recent snapshots numbered newest first per team (keep `n <= $2`). $1 window in ms, $3 before, $4 after. */
 const ALL_RECENT = `
   SELECT s.team_id, s.minute, s.equity, row_number() OVER (PARTITION BY s.team_id ORDER BY s.minute DESC) AS n
     FROM equity_snapshots s JOIN teams t ON t.id = s.team_id AND t.removed_at IS NULL
-   WHERE ${inRange('s.minute', '$3', '$4')}
-     AND s.minute >= (SELECT max(minute) FROM equity_snapshots WHERE ${inRange('minute', '$3', '$4')}) - $1 * interval '1 millisecond'`;
+   WHERE ${allWindow('s.minute', '$1', '$3', '$4')}`;
+
+/** As `teamVersion`, for every team: the window's rows (an index-only count on the minute index) and the live teams. */
+const allVersion = (window: string, before: string, after: string): string =>
+  `SELECT count(*)::text || '@' || coalesce(max(minute)::text, '-') || '#' || (SELECT md5(coalesce(string_agg(id, ',' ORDER BY id), '')) FROM teams WHERE removed_at IS NULL)
+     FROM equity_snapshots WHERE ${allWindow('minute', window, before, after)}`;
+const ALL_VERSION = allVersion('$1', '$3', '$4');
 
 // A point as `JSON.stringify({timestamp: minute.toISOString(), value: equity as a double})` writes it:
 // to_char's MS truncates like a JavaScript Date; a NUMERIC(…,4) below 1e11 has at most 15 significant
@@ -124,20 +134,26 @@ export async function teamEquityHistoryJson(pg: PgPool, teamId: string, range: H
   return { count: points.length, json: JSON.stringify(points), version: row.version };
 }
 
-/** `allEquityHistories` as JSON text (`{"team":[…],…}`, keys in JavaScript's order), built by Postgres. */
-export async function allEquityHistoriesJson(pg: PgPool, range: HistoryRange): Promise<string> {
-  const { rows } = await pg.query<{ teams: string; exact: boolean }>(
+/** The version of the all-teams range: equal versions, equal answers. */
+export async function allHistoryVersion(pg: PgPool, range: HistoryRange): Promise<string> {
+  const { rows } = await pg.query<{ version: string }>(`SELECT (${allVersion('$1', '$2', '$3')}) AS version`, [range.days * DAY_MS, range.before ?? null, range.after ?? null]);
+  return rows[0]!.version;
+}
+
+/** `allEquityHistories` as JSON text (`{"team":[…],…}`, keys in JavaScript's order), built by Postgres, with the range's version. */
+export async function allEquityHistoriesJson(pg: PgPool, range: HistoryRange): Promise<{ json: string; version: string }> {
+  const { rows } = await pg.query<{ teams: string; exact: boolean; version: string }>(
     `WITH recent AS (${ALL_RECENT}),
      per_team AS (
        SELECT team_id, string_agg(${POINT_JSON}, ',' ORDER BY minute) AS points, bool_and(${EXACT}) AS exact
          FROM recent WHERE n <= $2 GROUP BY team_id)
      SELECT coalesce(string_agg(to_json(team_id)::text || ':[' || points || ']', ',' ORDER BY ${ARRAY_INDEX_KEY} NULLS LAST, team_id), '') AS teams,
-            coalesce(bool_and(exact), true) AS exact
+            coalesce(bool_and(exact), true) AS exact, (${ALL_VERSION}) AS version
        FROM per_team`,
     allParams(range),
   );
   const row = rows[0]!;
-  return row.exact ? `{${row.teams}}` : JSON.stringify(await allEquityHistories(pg, range));
+  return { json: row.exact ? `{${row.teams}}` : JSON.stringify(await allEquityHistories(pg, range)), version: row.version };
 }
 
 /** One team's equity in the range as a compact series, to downsample, with the range's version. */
@@ -151,13 +167,20 @@ export async function teamEquitySeries(pg: PgPool, teamId: string, range: Histor
   return { series: parseSeries(rows[0]!.ms, rows[0]!.equity), version: rows[0]!.version };
 }
 
-/** Every live team's equity in the range as compact series, in team id order. */
-export async function allEquitySeries(pg: PgPool, range: HistoryRange): Promise<Array<{ teamId: string; series: EquitySeries }>> {
-  const { rows } = await pg.query<{ team_id: string; ms: string; equity: string }>(
-    `WITH recent AS (${ALL_RECENT})
-     SELECT team_id, string_agg(${EPOCH_MS}, ',' ORDER BY minute) AS ms, string_agg(equity::text, ',' ORDER BY minute) AS equity
-       FROM recent WHERE n <= $2 GROUP BY team_id ORDER BY team_id`,
+/** Every live team's equity in the range as compact series, in team id order, with the range's version. */
+export async function allEquitySeries(pg: PgPool, range: HistoryRange): Promise<{ teams: Array<{ teamId: string; series: EquitySeries }>; version: string }> {
+  const { rows } = await pg.query<{ team_id: string | null; ms: string; equity: string; version: string }>(
+    `WITH recent AS (${ALL_RECENT}),
+     per_team AS (
+       SELECT team_id, string_agg(${EPOCH_MS}, ',' ORDER BY minute) AS ms, string_agg(equity::text, ',' ORDER BY minute) AS equity
+         FROM recent WHERE n <= $2 GROUP BY team_id)
+     -- The version rides on a row of its own (team_id null), so it comes even when no team has a point.
+     SELECT 0 AS part, NULL AS team_id, '' AS ms, '' AS equity, (${ALL_VERSION}) AS version
+     UNION ALL
+     SELECT 1, team_id, ms, equity, NULL FROM per_team
+     ORDER BY part, team_id`,
     allParams(range),
   );
-  return rows.map((row) => ({ teamId: row.team_id, series: parseSeries(row.ms, row.equity) }));
+  const [head, ...teams] = rows;
+  return { teams: teams.map((row) => ({ teamId: row.team_id!, series: parseSeries(row.ms, row.equity) })), version: head!.version };
 }

@@ -5,7 +5,17 @@
  */
 import type { FastifyReply } from 'fastify';
 import type { PgPool } from '../../../data/postgres/pool.ts';
-import { teamEquityHistoryJson, teamEquitySeries, teamHistoryVersion, type HistoryJson, type HistoryRange } from '../../leaderboard/history.ts';
+import {
+  allEquityHistoriesJson,
+  allEquitySeries,
+  allHistoryVersion,
+  teamEquityHistoryJson,
+  teamEquitySeries,
+  teamHistoryVersion,
+  type EquityPoint,
+  type HistoryJson,
+  type HistoryRange,
+} from '../../leaderboard/history.ts';
 import type { HistoryCache } from '../../leaderboard/historyCache.ts';
 import { downsampleSeries } from '../../leaderboard/historySeries.ts';
 import { HttpError } from '../plugins/httpError.ts';
@@ -65,12 +75,15 @@ export function sendJsonText(reply: FastifyReply, json: string | Buffer): Fastif
   return reply.type('application/json; charset=utf-8').serializer((body) => body as string).send(json);
 }
 
+const cacheKey = (teamId: string, range: HistoryRange, points: number | undefined): string =>
+  [teamId, range.days, range.limit, points ?? '', range.before?.getTime() ?? '', range.after?.getTime() ?? ''].join('|');
+
 /**
  * `/api/v1/team/{id}/history`'s answer: from the cache while the range's version stands (one small
  * query), otherwise read (every point as Postgres' JSON, or downsampled) and kept.
  */
 export async function teamHistoryAnswer(pg: PgPool, cache: HistoryCache, teamId: string, range: HistoryRange, points: number | undefined): Promise<Buffer> {
-  const key = [teamId, range.days, range.limit, points ?? '', range.before?.getTime() ?? '', range.after?.getTime() ?? ''].join('|');
+  const key = cacheKey(teamId, range, points);
   const cached = cache.get(key, await teamHistoryVersion(pg, teamId, range));
   if (cached !== undefined) return cached;
   let body: string;
@@ -84,6 +97,29 @@ export async function teamHistoryAnswer(pg: PgPool, cache: HistoryCache, teamId:
     const history = downsampleSeries(read.series, points);
     // JSON.stringify writes the schema's keys in the schema's order, as the serialiser would.
     body = JSON.stringify({ team_id: teamId, days: range.days, data_points: history.length, history });
+    version = read.version;
+  }
+  const bytes = Buffer.from(body);
+  cache.set(key, version, bytes);
+  return bytes;
+}
+
+/** `/api/v1/leaderboard/history`'s answer, kept like the team's (its version also names the live teams). */
+export async function leaderboardHistoryAnswer(pg: PgPool, cache: HistoryCache, range: HistoryRange, points: number | undefined): Promise<Buffer> {
+  const key = cacheKey('', range, points);
+  const cached = cache.get(key, await allHistoryVersion(pg, range));
+  if (cached !== undefined) return cached;
+  let body: string;
+  let version: string;
+  if (points === undefined) {
+    const history = await allEquityHistoriesJson(pg, range);
+    body = leaderboardHistoryBody(range.days, history.json);
+    version = history.version;
+  } else {
+    const read = await allEquitySeries(pg, range);
+    const teams: Record<string, EquityPoint[]> = {};
+    for (const { teamId, series } of read.teams) teams[teamId] = downsampleSeries(series, points);
+    body = JSON.stringify({ days: range.days, teams });
     version = read.version;
   }
   const bytes = Buffer.from(body);

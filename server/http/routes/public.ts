@@ -11,8 +11,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { PgPool } from '../../../data/postgres/pool.ts';
 import type { RedisClient } from '../../../data/redis/client.ts';
-import { allEquityHistoriesJson, allEquitySeries, type EquityPoint } from '../../leaderboard/history.ts';
-import { downsampleSeries } from '../../leaderboard/historySeries.ts';
+import { HistoryCache } from '../../leaderboard/historyCache.ts';
 import { computeLeaderboard, DEFAULT_LEADERBOARD_KEYS, readCachedLeaderboard, type LeaderboardKeys } from '../../leaderboard/publish.ts';
 import { windowedMetrics } from '../../leaderboard/standings.ts';
 import { metricsView, SORT_KEYS, sortEntries, type LeaderboardView, type SortKey } from '../../leaderboard/view.ts';
@@ -25,7 +24,7 @@ import { ConnectionSlots, type Admission } from '../../live/connectionSlots.ts';
 import { LeaderboardFeed } from '../../live/leaderboardFeed.ts';
 import { SseBroadcaster } from '../../live/sseBroadcaster.ts';
 import { errorSchema } from './adminSchemas.ts';
-import { historyQueryProperties, historyRange, leaderboardHistoryBody, sendJsonText, type HistoryQuery } from './historyReply.ts';
+import { historyQueryProperties, historyRange, leaderboardHistoryAnswer, sendJsonText, type HistoryQuery } from './historyReply.ts';
 import { activityRecentSchema, leaderboardHistorySchema, leaderboardMetricsSchema, leaderboardSchema } from './liveSchemas.ts';
 
 export interface PublicRouteDeps {
@@ -130,6 +129,8 @@ export function registerPublicRoutes(app: FastifyInstance, deps: PublicRouteDeps
     async (_request, reply) => reply.type('application/json; charset=utf-8').header('cache-control', 'no-cache').serializer((body) => body as string).send(await currentBoard()),
   );
 
+  // Answers kept while their range's rows stand (see leaderboard/historyCache.ts).
+  const historyCache = new HistoryCache(32 * 1024 * 1024);
   app.get<{ Querystring: HistoryQuery }>(
     '/api/v1/leaderboard/history',
     {
@@ -148,17 +149,7 @@ export function registerPublicRoutes(app: FastifyInstance, deps: PublicRouteDeps
         response: { 200: leaderboardHistorySchema, 400: errorSchema, 429: errorSchema },
       },
     },
-    async (request, reply) => {
-      const range = historyRange(request.query);
-      const points = request.query.points;
-      if (points !== undefined) {
-        const teams: Record<string, EquityPoint[]> = {};
-        for (const { teamId, series } of await allEquitySeries(deps.pg, range)) teams[teamId] = downsampleSeries(series, points);
-        return { days: range.days, teams };
-      }
-      // Every point: Postgres writes the JSON, Node only frames it.
-      return sendJsonText(reply, leaderboardHistoryBody(range.days, await allEquityHistoriesJson(deps.pg, range)));
-    },
+    async (request, reply) => sendJsonText(reply, await leaderboardHistoryAnswer(deps.pg, historyCache, historyRange(request.query), request.query.points)),
   );
 
   app.get<{ Querystring: { days?: number; sort_by: SortKey } }>(

@@ -267,6 +267,30 @@ describe('GET /api/v1/leaderboard/history', () => {
   });
 });
 
+describe('kept answers of GET /api/v1/leaderboard/history', () => {
+  it('are served only while no snapshot came into the range and no team left', async () => {
+    const expectSame = async () => {
+      for (const query of ['days=7&limit=500', 'days=7&limit=500&points=5']) {
+        const expected = await reference.inject({ url: '/all?days=7&limit=500' });
+        for (let i = 0; i < 2; i += 1) {
+          const answer = await api.app.inject({ url: `/api/v1/leaderboard/history?${query}` });
+          if (!query.includes('points')) expect(answer.body).toBe(expected.body);
+          else expect(Object.keys(answer.json<{ teams: object }>().teams)).toEqual(Object.keys(expected.json<{ teams: object }>().teams));
+        }
+      }
+      return (await api.app.inject({ url: '/api/v1/leaderboard/history?days=7&limit=500' })).json<{ teams: Record<string, EquityPoint[]> }>().teams;
+    };
+    const before = await expectSame();
+    await insertSnapshots(world.pool, 'beta', [['2025-11-02 07:00:00+00', '1.5']]);
+    expect((await expectSame()).beta!.at(-1)).toEqual({ timestamp: '2025-11-02T07:00:00.000Z', value: 1.5 });
+    // Out of order: an earlier minute, the newest unchanged.
+    await insertSnapshots(world.pool, 'a-team', [['2025-11-02 05:45:30+00', '-3']]);
+    expect((await expectSame())['a-team']).toHaveLength(before['a-team']!.length + 1);
+    await world.pool.query(`UPDATE teams SET removed_at = now() WHERE id = '007'`);
+    expect(Object.keys(await expectSame())).not.toContain('007');
+  });
+});
+
 describe('which reading answers', () => {
   /** Runs `read` on the real pool, counting its queries (one: Postgres' JSON; two: it fell back to the points). */
   async function queriesOf(read: (pool: PgPool) => Promise<unknown>): Promise<number> {
@@ -288,6 +312,7 @@ describe('which reading answers', () => {
     expect(await queriesOf((pool) => teamEquityHistoryJson(pool, 'huge', range))).toBe(2);
     expect(await queriesOf((pool) => allEquityHistoriesJson(pool, { days: 7, limit: 500 }))).toBe(1);
     expect(await queriesOf((pool) => allEquityHistoriesJson(pool, range))).toBe(2);
+    expect((await allEquityHistoriesJson(world.pool, range)).json).toBe(JSON.stringify(await allEquityHistories(world.pool, range)));
   });
 });
 
