@@ -55,6 +55,7 @@ registerLiveApi(app, {
   keys,
   // The limits stay on (their Redis counting is part of the cost) but high enough not to refuse the load.
   rateLimitPublicPerMinute: 1_000_000_000,
+  rateLimitTeamPerMinute: 1_000_000_000,
   sseMaxClients: 10_000,
   // Every benchmark client comes from one address.
   sseMaxClientsPerAddress: 10_000,
