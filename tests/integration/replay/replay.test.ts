@@ -91,21 +91,24 @@ function worker(env: Record<string, string> = {}): WorkerProcess {
   return started;
 }
 
-function qtcReplay(databaseUrl: string): Promise<{ code: number | null; report: ReplayReport; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--no-node-snapshot', 'bin/qtc.js', 'replay', '--database-url', databaseUrl, '--json'], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+function qtc(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--no-node-snapshot', 'bin/qtc.js', ...args], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('exit', (code) => {
-      try {
-        resolve({ code, report: JSON.parse(stdout) as ReplayReport, stderr });
-      } catch {
-        reject(new Error(`qtc replay printed no JSON (exit ${String(code)}):\n${stdout}\n${stderr}`));
-      }
-    });
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+async function qtcReplay(databaseUrl: string): Promise<{ code: number | null; report: ReplayReport; stderr: string }> {
+  const { code, stdout, stderr } = await qtc(['replay', '--database-url', databaseUrl, '--json']);
+  try {
+    return { code, report: JSON.parse(stdout) as ReplayReport, stderr };
+  } catch {
+    throw new Error(`qtc replay printed no JSON (exit ${String(code)}):\n${stdout}\n${stderr}`);
+  }
 }
 
 async function runMinute(index: number): Promise<void> {
@@ -189,5 +192,15 @@ describe('qtc replay', { timeout: 300_000 }, () => {
     expect(divergence?.what).toMatch(/price$/);
     expect(divergence?.recorded).toBe((Number(target!.price) + 0.01).toFixed(4));
     expect(divergence?.cause).toMatch(/altered/);
+
+    // As text: one line per team, the divergence spelled out; an unknown season is a usage error.
+    const text = await qtc(['replay', '--database-url', fixture.databaseUrl]);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toMatch(new RegExp(`^alpha +DIVERGES at ${new Date(target!.executed_at).toISOString().replace('.000Z', 'Z')}: fill \\d+ \\(${target!.client_order_id}\\) price: recorded ${(Number(target!.price) + 0.01).toFixed(4)}, replayed ${target!.price}$`, 'm'));
+    expect(text.stdout).toMatch(/^beta +identical \(15 runs, \d+ fills, 18 snapshots, metrics\)$/m);
+    expect(text.stdout).toMatch(/1 of 3 team\(s\) diverge/);
+    const unknown = await qtc(['replay', '--database-url', fixture.databaseUrl, '--season', '2020-01-01T00:00:00Z']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain(`starting ${new Date(minuteAt(0)).toISOString().replace('.000Z', 'Z')}`);
   });
 });

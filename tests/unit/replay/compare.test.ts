@@ -25,7 +25,6 @@ const fill = (index: number, price: number): RecordedFill & ReplayedFill => ({
   price,
   at: at(index),
   closedTradePnl: null,
-  brokerOrderId: null,
 });
 
 const snapshot = (index: number, equity: number): EquitySnapshot => ({
