@@ -52,6 +52,7 @@ export async function replayDatabase(url: string, options: { season?: string; de
         teams,
         assumedMinutes: new Set(replay.assumptions.map((entry) => entry.minute)).size,
         alteredBars: replay.badBars.map(iso),
+        brokerMinutes: replay.brokerMinutes.length,
       };
     } finally {
       await sandbox.close();

@@ -89,7 +89,10 @@ function runCause(minute: number, teamId: string, recorded: RecordedRun | undefi
   return `the same signals were judged differently (${teamId}'s risk state, limits or books differ from the recording's)`;
 }
 
-function fillCause(field: string, context: Context): string {
+function fillCause(field: string, minute: number, context: Context): string {
+  if (context.replay.brokerMinutes.some((entry) => entry <= minute)) {
+    return 'the season traded at a broker (Alpaca): its fills are the market\'s, which a replay cannot reproduce (its runs up to the first fill still compare)';
+  }
   if (field === 'price') {
     return 'the recorded fill\'s price does not follow from the recorded order and bars under the fill model: the stored fill was altered, or the venue\'s slippage differs from the one recorded';
   }
@@ -149,7 +152,7 @@ function compareFills(recorded: readonly RecordedFill[], replayed: readonly Repl
       const x = fillView(left);
       const y = fillView(right);
       const field = firstDifferentField(x, y) ?? 'fill';
-      return { minute: Math.min(left.at, right.at), kind: 'fill', what: `fill ${String(i + 1)} (${left.clientOrderId}) ${field}`, recorded: x[field], replayed: y[field], cause: fillCause(field, context) };
+      return { minute: Math.min(left.at, right.at), kind: 'fill', what: `fill ${String(i + 1)} (${left.clientOrderId}) ${field}`, recorded: x[field], replayed: y[field], cause: fillCause(field, Math.min(left.at, right.at), context) };
     }
     const only = (left ?? right)!;
     return {
@@ -158,7 +161,7 @@ function compareFills(recorded: readonly RecordedFill[], replayed: readonly Repl
       what: `fill ${String(i + 1)} (${only.clientOrderId}) ${left === undefined ? 'not recorded' : 'not replayed'}`,
       recorded: left === undefined ? null : fillView(left),
       replayed: right === undefined ? null : fillView(right),
-      cause: fillCause(left === undefined ? 'extra' : 'missing', context),
+      cause: fillCause(left === undefined ? 'extra' : 'missing', only.at, context),
     };
   }
   return null;

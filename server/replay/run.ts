@@ -46,6 +46,8 @@ export interface ReplayedSeason {
   runs: Map<number, Map<string, ReplayedRun>>;
   /** Minutes whose stored bars no longer match their stored hash (the replay used them anyway). */
   badBars: number[];
+  /** Minutes recorded with a broker (Alpaca) as the venue: their fills were the market's, the replay's are simulated. */
+  brokerMinutes: number[];
   /** Minutes where an input had to be assumed (recorded before the conditions were kept), with what was assumed. */
   assumptions: Array<{ minute: number; note: string }>;
 }
@@ -69,7 +71,7 @@ export async function replaySeason(season: RecordedSeason, options: ReplayOption
   const books = new MemoryBooks();
   const resolve = createSettingsResolver();
   const risk = new Map<string, RiskState>();
-  const out: ReplayedSeason = { minutes: 0, fills: new Map(), snapshots: new Map(), runs: new Map(), badBars: [], assumptions: [] };
+  const out: ReplayedSeason = { minutes: 0, fills: new Map(), snapshots: new Map(), runs: new Map(), badBars: [], brokerMinutes: [], assumptions: [] };
 
   for (const tick of season.ticks) {
     const { minute } = tick;
@@ -77,6 +79,7 @@ export async function replaySeason(season: RecordedSeason, options: ReplayOption
     const version = registryVersionAt(season.registries, conditions?.registryVersion ?? null, tick.startedAt);
     if (version === undefined) throw new Error(`no registry version is stored for ${new Date(minute).toISOString()}: the season cannot be rebuilt from Postgres`);
     const slippageBps = conditions?.simSlippageBps ?? options.defaultSlippageBps;
+    if (conditions !== undefined && conditions.simSlippageBps === null) out.brokerMinutes.push(minute);
     if (conditions === undefined) out.assumptions.push({ minute, note: `no recorded conditions: registry version ${String(version.version)} by time, slippage ${String(slippageBps)} bps, no halts, loads inferred` });
     const settings = resolve(version, slippageBps);
     if (barsHash(minute, tick.bars) !== tick.barHash) out.badBars.push(minute);

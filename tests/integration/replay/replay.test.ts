@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordVersion } from '../../../loaders/activation/index.ts';
 import type { ReplayReport } from '../../../server/replay/report.ts';
@@ -78,6 +79,10 @@ const workers: WorkerProcess[] = [];
 
 beforeAll(async () => {
   fixture = await createTickFixture({ teams: TEAMS, strategies: { alpha: INSTANCE, beta: RANDOM, gamma: TRADER } });
+  // A generous CPU limit: a run timing out on a loaded machine is the one outcome a replay cannot
+  // reproduce, and not what this test is about. (The worker publishes the file as the registry in force.)
+  const registry = readFileSync(fixture.registryFile, 'utf8');
+  writeFileSync(fixture.registryFile, registry.replace(/^( {2}marketData: .*)$/m, '$1\n  limits: { cpuMs: 5000, memoryMb: 64 }'));
 }, 60_000);
 
 afterAll(async () => {
@@ -157,6 +162,9 @@ describe('qtc replay', { timeout: 300_000 }, () => {
     );
     expect(reloads.rows.map((row) => row.team_id)).toEqual(TEAMS);
     expect(reloads.rows[0]?.calls).toBe(KILLED_IN + 1);
+
+    const limits = await fixture.pool.query<{ source_text: string }>('SELECT source_text FROM registry_versions ORDER BY version DESC LIMIT 1');
+    expect(limits.rows[0]?.source_text).toContain('cpuMs: 5000');
 
     const replay = await qtcReplay(fixture.databaseUrl);
     expect(replay.report.teams.filter((team) => !team.identical), JSON.stringify(replay.report.teams)).toEqual([]);

@@ -62,6 +62,7 @@ function replayed(runs: Array<ReplayedRun | null>, fills: ReplayedFill[], snapsh
     fills: new Map([['a', fills]]),
     snapshots: new Map([['a', snapshots]]),
     badBars: [],
+    brokerMinutes: [],
     assumptions: [],
   };
 }
@@ -89,6 +90,12 @@ describe('compareSeason', () => {
     const [verdict] = compareSeason(season([run([BUY]), run([])], [fill(1, 6_001_334)], [snapshot(0, 1e9), snapshot(1, 1e9)]), replayed([run([BUY]), run([])], [fill(1, 6_001_234)], [snapshot(0, 1e9), snapshot(1, 1e9)]));
     expect(verdict?.divergence).toMatchObject({ minute: at(1), kind: 'fill', what: 'fill 1 (t-a-1-1) price', recorded: '600.1334', replayed: '600.1234' });
     expect(verdict?.divergence?.cause).toMatch(/altered/);
+  });
+
+  it('does not call a fill altered when the season traded at a broker', () => {
+    const replay = { ...replayed([run([BUY]), run([])], [fill(1, 6_001_234)], []), brokerMinutes: [at(0), at(1)] };
+    const [verdict] = compareSeason(season([run([BUY]), run([])], [fill(1, 6_001_300)], []), replay);
+    expect(verdict?.divergence?.cause).toMatch(/broker/);
   });
 
   it('reports the earliest divergence: a run before a later fill and snapshot', () => {
