@@ -280,10 +280,12 @@ export class SandboxPool {
     if (input.minute <= this.#lastMinute) {
       throw new RangeError(`runMinute: minutes must increase; got ${new Date(input.minute).toISOString()} after ${new Date(this.#lastMinute).toISOString()}`);
     }
-    const symbols: string[] = [];
-    const values: number[] = [];
     const keys = sortedKeys(input.bars, this.#lastBarKeys);
     this.#lastBarKeys = keys;
+    // The minute is encoded once, here, straight from the bars: every host copies these values.
+    const values = new Float64Array(keys.length * BAR_FIELDS);
+    let symbols = keys;
+    let count = 0;
     for (const symbol of keys) {
       const bar = input.bars[symbol];
       if (bar === undefined) continue;
@@ -292,13 +294,20 @@ export class SandboxPool {
       if (!Number.isFinite(timestamp + open + high + low + close + volume)) {
         for (const field of ['timestamp', 'open', 'high', 'low', 'close', 'volume'] as const) assertFiniteNumber(`bars.${symbol}.${field}`, bar[field]);
       }
-      symbols.push(symbol);
-      values.push(timestamp, open, high, low, close, volume);
+      const at = count * BAR_FIELDS;
+      values[at] = timestamp;
+      values[at + 1] = open;
+      values[at + 2] = high;
+      values[at + 3] = low;
+      values[at + 4] = close;
+      values[at + 5] = volume;
+      count++;
     }
-    if (values.length !== symbols.length * BAR_FIELDS) throw new Error('unreachable: bar values out of step with symbols');
+    // A key whose value is undefined has no bar (rare): the list without it, and the values cut to size.
+    if (count !== keys.length) symbols = keys.filter((symbol) => input.bars[symbol] !== undefined);
     for (const symbol in input.prices) assertFiniteNumber(`prices.${symbol}`, input.prices[symbol]);
     this.#lastMinute = input.minute;
-    const entry: MinuteEntry = [this.#history.lastSeq + 1, input.minute, symbols, values];
+    const entry: MinuteEntry = [this.#history.lastSeq + 1, input.minute, symbols, count === keys.length ? values : values.subarray(0, count * BAR_FIELDS)];
     this.#history.append(entry);
   }
 

@@ -7,9 +7,15 @@ export const BAR_FIELDS = 6;
 /**
  * The bars of one minute, numbered: `seq` increases by one per minute fed to the pool.
  * `symbols` are sorted; `values` holds BAR_FIELDS numbers per symbol, in the same order
- * (flat, so a minute of 400 symbols is two arrays rather than 400).
+ * (flat, so a minute of 400 symbols is two arrays rather than 400). The pool writes the values
+ * into a Float64Array straight from the bars; over IPC they travel as a plain list (`toWire`).
  */
-export type MinuteEntry = [seq: number, minute: number, symbols: string[], values: number[]];
+export type MinuteEntry = [seq: number, minute: number, symbols: readonly string[], values: ArrayLike<number>];
+
+/** Entries as JSON can carry them (a Float64Array would serialise as an object). */
+export function toWire(entries: readonly MinuteEntry[]): MinuteEntry[] {
+  return entries.map(([seq, minute, symbols, values]) => [seq, minute, symbols, Array.isArray(values) ? values : Array.from(values)]);
+}
 
 /** Limits that are the same for every team of a pool. */
 export interface RuntimeLimits {

@@ -66,8 +66,14 @@ export function encodeMinute(entry: MinuteEntry, symbols: IndexCache): EncodedMi
   data[1] = names.length;
   let at = 2;
   for (let i = 0; i < names.length; i++) {
+    const from = i * BAR_FIELDS;
     data[at] = indices[i] ?? NaN;
-    for (let f = 0; f < BAR_FIELDS; f++) data[at + 1 + f] = values[i * BAR_FIELDS + f] ?? NaN;
+    data[at + 1] = values[from] ?? NaN;
+    data[at + 2] = values[from + 1] ?? NaN;
+    data[at + 3] = values[from + 2] ?? NaN;
+    data[at + 4] = values[from + 3] ?? NaN;
+    data[at + 5] = values[from + 4] ?? NaN;
+    data[at + 6] = values[from + 5] ?? NaN;
     at += ROW;
   }
   return [seq, minute, data];
@@ -87,6 +93,8 @@ export function encodePrices(prices: Readonly<Record<string, number>>, symbols: 
 
 /** A whole payload: the minute, its prices, and the bars of the given encoded minutes (oldest first), by symbol. */
 export function encodePayload(minute: number, prices: Float64Array, minutes: readonly EncodedMinute[]): Float64Array {
+  const only = minutes.length === 1 ? minutes[0] : undefined;
+  if (only !== undefined) return encodeOneMinute(minute, prices, only);
   let rowCount = 0;
   for (const [, , data] of minutes) rowCount += data[1] ?? 0;
   // Symbols in order of first appearance and their bar count: the runtime creates series in that order.
@@ -119,6 +127,25 @@ export function encodePayload(minute: number, prices: Float64Array, minutes: rea
       for (let f = 0; f < BAR_FIELDS; f++) payload[slot.at + f * slot.n] = data[row + 1 + f] ?? NaN;
       slot.at++;
     }
+  }
+  return payload;
+}
+
+/** A warm isolate's payload, every minute: each symbol's one bar is its row with n = 1 inserted. */
+function encodeOneMinute(minute: number, prices: Float64Array, [seq, , data]: EncodedMinute): Float64Array {
+  const rows = data[1] ?? 0;
+  const payload = new Float64Array(2 + prices.length + 2 + rows * (2 + BAR_FIELDS));
+  payload[0] = minute;
+  payload[1] = prices.length / 2;
+  payload.set(prices, 2);
+  let at = 2 + prices.length;
+  payload[at++] = seq;
+  payload[at++] = rows;
+  for (let row = 2; row < data.length; row += ROW) {
+    payload[at] = data[row] ?? NaN;
+    payload[at + 1] = 1;
+    for (let f = 1; f < ROW; f++) payload[at + 1 + f] = data[row + f] ?? NaN;
+    at += 2 + BAR_FIELDS;
   }
   return payload;
 }

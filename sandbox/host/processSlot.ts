@@ -1,6 +1,6 @@
 // One supervised position in the pool: the current child process hosting a fixed set of teams,
 // restarted when it dies. Operations on a slot run strictly one after another.
-import type { ChildMessage, LoadSpec, MinuteEntry, RunTeam, RuntimeLimits } from '../protocol.ts';
+import { toWire, type ChildMessage, type LoadSpec, type MinuteEntry, type RunTeam, type RuntimeLimits } from '../protocol.ts';
 import type { SandboxError, TeamRunResult } from '../types.ts';
 import { SandboxChild, type ExitInfo, type ProgressBudget } from './sandboxChild.ts';
 import type { Slot } from './slot.ts';
@@ -237,14 +237,14 @@ export class ProcessSlot implements Slot {
   #unsent(child: SandboxChild): MinuteEntry[] {
     const entries = this.#host.historySince(child.sentSeq);
     child.sentSeq = entries.at(-1)?.[0] ?? child.sentSeq;
-    return entries;
+    return toWire(entries);
   }
 
   async #ensureChild(): Promise<SandboxChild> {
     const current = this.#child;
     if (current !== null && current.alive) return current;
     if (current !== null) this.#handleDeath(current, await current.exited, null);
-    const child = await SandboxChild.start(this.#host.limits, this.#host.history(), READY_TIMEOUT_MS);
+    const child = await SandboxChild.start(this.#host.limits, toWire(this.#host.history()), READY_TIMEOUT_MS);
     this.#child = child;
     this.#generation++;
     this.#host.onChildStarted(this.index, child.pid, this.#generation);

@@ -27,7 +27,9 @@ export interface GoldenCase {
 
 function qtcBacktest(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--no-node-snapshot', 'bin/qtc.js', 'backtest', ...args, '--json'], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    // A generous CPU limit: on a loaded machine a call can stall past the default 200 ms of wall
+    // time, and a timeout would change the output for a reason that is not the code's.
+    const child = spawn(process.execPath, ['--no-node-snapshot', 'bin/qtc.js', 'backtest', ...args, '--json', '--cpu-ms', '10000'], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -87,7 +89,7 @@ const keep = (result: TeamRunResult) => ({ signals: result.signals, invalidSigna
 
 async function poolRun(mode: 'processes' | 'in-process'): Promise<string> {
   const compiled = await compileStrategy(probeDir);
-  const pool = new SandboxPool({ mode, processes: 2, randomSecret: 'golden-secret' });
+  const pool = new SandboxPool({ mode, processes: 2, randomSecret: 'golden-secret', cpuMs: 10_000, loadMs: 10_000 });
   await pool.start();
   try {
     const lines: string[] = [];
