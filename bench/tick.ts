@@ -158,6 +158,8 @@ async function measure(teams: number) {
   }
   const connection = redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true, lazyConnect: false });
   const producer = new FlowProducer({ connection, prefix: `${prefix}:bull` });
+  // The machine is shared: its load average while this size ran says how far the figures are from an idle one.
+  const loadBefore = os.loadavg()[0]!;
   const stages: Record<string, number[]> = {};
   const endToEnd: number[] = [];
   let trades = 0;
@@ -191,6 +193,7 @@ async function measure(teams: number) {
     minutes: MINUTES,
     fillsPerMinute: Math.round((trades / MINUTES) * 10) / 10,
     stagesMs: perStage,
+    loadAverage: { before: Math.round(loadBefore * 10) / 10, after: Math.round(os.loadavg()[0]! * 10) / 10 },
     // The load stage (isolate (re)loads and bar catch-up, slowest shard) as a share of the tick's total.
     loadShare: Math.round((sum(stages.load) / Math.max(1, sum(stages.total))) * 1000) / 1000,
     endToEndMs: { p50: percentile(endToEnd, 50), p95: percentile(endToEnd, 95) },

@@ -71,14 +71,22 @@ const boards = new WeakMap<PgPool, BoardState>();
 
 /** A board further behind the checkpoint than this is rebuilt from it rather than caught up snapshot by snapshot. */
 const CATCH_UP_MINUTES = SPARKLINE_POINTS;
+/**
+ * The checkpoint is rewritten once the board is this far past it: a rebuild replays at most these minutes
+ * of snapshots, and most minutes write nothing at all (a checkpoint is ~100 bytes a team).
+ */
+export const CHECKPOINT_EVERY_MINUTES = 15;
 
 /** This process's board, brought to `minute` under the leaderboard lock. */
-async function advancedBoard(pool: PgPool, client: pg.PoolClient, minute: number, given: readonly BoardSnapshot[] | undefined): Promise<{ board: BoardState; taken: number; problems: BoardProblem[] }> {
+async function advancedBoard(pool: PgPool, client: pg.PoolClient, minute: number, given: readonly BoardSnapshot[] | undefined): Promise<{ board: BoardState; taken: number; problems: BoardProblem[]; stored: number | null }> {
   const stored = await checkpointMinute(client);
   let board = boards.get(pool);
+  // The board is a function of the stored snapshots, so it is behind the checkpoint (another worker did
+  // the last books), level with it, or ahead (checkpoints are periodic). Far behind it is rebuilt; a board
+  // with snapshots while the database has no checkpoint (a database emptied under it) too.
   const usable =
     board !== undefined &&
-    (stored === null ? !Number.isFinite(board.watermark) : board.watermark <= stored && stored - board.watermark <= CATCH_UP_MINUTES * 60_000);
+    (stored === null ? !Number.isFinite(board.watermark) : stored - board.watermark <= CATCH_UP_MINUTES * 60_000);
   let taken = 0;
   const problems: BoardProblem[] = [];
   if (board === undefined || !usable) {
@@ -97,7 +105,7 @@ async function advancedBoard(pool: PgPool, client: pg.PoolClient, minute: number
     taken += step.taken;
     problems.push(...step.problems);
   }
-  return { board, taken, problems };
+  return { board, taken, problems, stored };
 }
 
 /**
@@ -115,9 +123,9 @@ async function computeLocked<T>(
   try {
     let kept: BoardState | undefined;
     const result = await inLockedTransaction(pool, async (client) => {
-      const { board, taken, problems } = await advancedBoard(pool, client, minute, given);
+      const { board, taken, problems, stored } = await advancedBoard(pool, client, minute, given);
       boards.delete(pool);
-      if (taken > 0) await saveCheckpoint(client, board);
+      if (taken > 0 && (stored === null || board.watermark - stored >= CHECKPOINT_EVERY_MINUTES * 60_000)) await saveCheckpoint(client, board);
       const [teams, trades] = [await teamInfos(client), await tradeStats(client, null)];
       const view = buildLeaderboardView(standingsOf(board, teams, trades, new Set(halts.teams.keys())), halts.competition !== null, now());
       const extra = await after(client, view);
