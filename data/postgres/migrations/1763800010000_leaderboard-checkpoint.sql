@@ -2,7 +2,7 @@
 -- The leaderboard's running state lives in memory where the books stage runs (server/leaderboard/boardState.ts)
 -- and advances from each minute's snapshots. This one row is its checkpoint: every team's metrics
 -- accumulator as little-endian Float64 (13 per team, in team_ids order, null as NaN), written in one
--- statement per computation. After a restart the board is rebuilt from it plus the snapshots after
+-- statement every 15 minutes of snapshots. After a restart the board is rebuilt from it plus the snapshots after
 -- `minute` (the sparklines and latest figures come from equity_snapshots), to the same bits.
 CREATE TABLE leaderboard_checkpoint (
   id           boolean     PRIMARY KEY DEFAULT true CHECK (id),
