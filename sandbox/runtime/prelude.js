@@ -239,6 +239,7 @@
     return '{"level":' + quote(level) + ',"message":' + quote(message) + '}';
   }
   function logsJson() {
+    if (logMessages.length === 0 && logDropped === 0) return '[]';
     let json = '[';
     const count = MathMin(logMessages.length, maxLogLines);
     for (let i = 0; i < count; i++) json += (i === 0 ? '' : ',') + logLineJson(logLevels[i], logMessages[i]);
@@ -872,7 +873,8 @@
     if (typeof memoryJson !== 'string' || sliceOf(memoryJson, 0, 1) !== '{') {
       return errorJson('invalid-result', 'team.memory must stay a plain JSON object; the previous memory is kept');
     }
-    if (ReflectApply(RegExpExec, SUSPECT_ESCAPE, [memoryJson]) !== null) {
+    // Only a \u escape can be suspect: a plain substring test spares most calls the regular expression.
+    if (ReflectApply(StringIncludes, memoryJson, ['\\u']) && ReflectApply(RegExpExec, SUSPECT_ESCAPE, [memoryJson]) !== null) {
       const where = unstorablePath(JSONparse(memoryJson), 'team.memory');
       if (where !== null) {
         return errorJson('invalid-result', clip(where, 200) + ' holds a NUL character or an unpaired surrogate, which cannot be stored; the previous memory is kept');
