@@ -51,7 +51,7 @@ describe('qtc workers on one Alpaca account', { timeout: 120_000 }, () => {
     }
     // Each process reconciled once at start, reading positions through the shared budget.
     const key = alpacaBudgetKey(fake.keyId, fixture.redisPrefix);
-    await expect.poll(() => fake.count('getAllOpenPositions'), { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    await expect.poll(() => fake.count('getAllOpenPositions'), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
     expect(Number(await redis.hget(key, 'granted:reconcile'))).toBeGreaterThanOrEqual(2);
     expect((await latest())?.broker).toBe('alpaca');
 
@@ -65,8 +65,8 @@ describe('qtc workers on one Alpaca account', { timeout: 120_000 }, () => {
     // point where the simulated broker fills a minute's market orders, and where a zero net gets its price,
     // the next bar's open). Until then the account holds 2 and the books 4, and reconciliation counts the
     // filled, unallocated sell as the account's: 4 = 4, no difference.
-    await expect.poll(() => spyAtAlpaca(), { timeout: 10_000 }).toBe(2);
-    await expect.poll(async () => { const report = await latest(); return [report?.brokerPositions, report?.booksPositions, report?.discrepancies]; }, { timeout: 10_000 }).toEqual([{ SPY: 4 }, { SPY: 4 }, []]);
+    await expect.poll(() => spyAtAlpaca(), { timeout: 30_000 }).toBe(2);
+    await expect.poll(async () => { const report = await latest(); return [report?.brokerPositions, report?.booksPositions, report?.discrepancies]; }, { timeout: 30_000 }).toEqual([{ SPY: 4 }, { SPY: 4 }, []]);
     expect([...fake.book.orders.values()].map((order) => [order.clientOrderId, order.qty, order.status])).toEqual([
       [`n-${minuteStamp(minuteAt(0))}-SPY-buy`, 4, 'filled'],
       [`n-${minuteStamp(minuteAt(1))}-SPY-sell`, 2, 'filled'],
@@ -78,7 +78,7 @@ describe('qtc workers on one Alpaca account', { timeout: 120_000 }, () => {
     for (const index of [2, 3, 4]) {
       await enqueueMinute(fixture, minuteAt(index));
       expect((await waitForTick(fixture.pool, minuteAt(index))).status).toBe('completed');
-      await expect.poll(async () => (await latest())?.discrepancies.find((d) => d.symbol === 'QQQ')?.consecutiveRuns ?? 0, { timeout: 10_000 }).toBeGreaterThanOrEqual(index - 1);
+      await expect.poll(async () => (await latest())?.discrepancies.find((d) => d.symbol === 'QQQ')?.consecutiveRuns ?? 0, { timeout: 30_000 }).toBeGreaterThanOrEqual(index - 1);
     }
     const report = await latest();
     // Minutes 0–4 bought 4, sold 2, bought 4, sold 2, bought 4: Alpaca holds 8 SPY; the teams' books 4, since
