@@ -16,8 +16,9 @@ import {
   type HistoryJson,
   type HistoryRange,
 } from '../../leaderboard/history.ts';
-import type { HistoryCache } from '../../leaderboard/historyCache.ts';
+import { HistoryCache } from '../../leaderboard/historyCache.ts';
 import { downsampleSeries } from '../../leaderboard/historySeries.ts';
+import { NextFlight } from '../../leaderboard/nextFlight.ts';
 import { HttpError } from '../plugins/httpError.ts';
 
 export const MAX_HISTORY_POINTS = 10_000;
@@ -75,6 +76,14 @@ export function sendJsonText(reply: FastifyReply, json: string | Buffer): Fastif
   return reply.type('application/json; charset=utf-8').serializer((body) => body as string).send(json);
 }
 
+/** A history route's kept answers and its coalesced version checks (one per route, per process). */
+export interface KeptHistory {
+  cache: HistoryCache;
+  versions: NextFlight<string>;
+}
+
+export const keptHistory = (maxBytes: number): KeptHistory => ({ cache: new HistoryCache(maxBytes), versions: new NextFlight<string>() });
+
 const cacheKey = (teamId: string, range: HistoryRange, points: number | undefined): string =>
   [teamId, range.days, range.limit, points ?? '', range.before?.getTime() ?? '', range.after?.getTime() ?? ''].join('|');
 
@@ -82,9 +91,10 @@ const cacheKey = (teamId: string, range: HistoryRange, points: number | undefine
  * `/api/v1/team/{id}/history`'s answer: from the cache while the range's version stands (one small
  * query), otherwise read (every point as Postgres' JSON, or downsampled) and kept.
  */
-export async function teamHistoryAnswer(pg: PgPool, cache: HistoryCache, teamId: string, range: HistoryRange, points: number | undefined): Promise<Buffer> {
+export async function teamHistoryAnswer(pg: PgPool, { cache, versions }: KeptHistory, teamId: string, range: HistoryRange, points: number | undefined): Promise<Buffer> {
   const key = cacheKey(teamId, range, points);
-  const cached = cache.get(key, await teamHistoryVersion(pg, teamId, range));
+  // The version depends on the range, not on `points`: one check serves the downsampled answers too.
+  const cached = cache.get(key, await versions.run(cacheKey(teamId, range, undefined), () => teamHistoryVersion(pg, teamId, range)));
   if (cached !== undefined) return cached;
   let body: string;
   let version: string;
@@ -105,9 +115,9 @@ export async function teamHistoryAnswer(pg: PgPool, cache: HistoryCache, teamId:
 }
 
 /** `/api/v1/leaderboard/history`'s answer, kept like the team's (its version also names the live teams). */
-export async function leaderboardHistoryAnswer(pg: PgPool, cache: HistoryCache, range: HistoryRange, points: number | undefined): Promise<Buffer> {
+export async function leaderboardHistoryAnswer(pg: PgPool, { cache, versions }: KeptHistory, range: HistoryRange, points: number | undefined): Promise<Buffer> {
   const key = cacheKey('', range, points);
-  const cached = cache.get(key, await allHistoryVersion(pg, range));
+  const cached = cache.get(key, await versions.run(cacheKey('', range, undefined), () => allHistoryVersion(pg, range)));
   if (cached !== undefined) return cached;
   let body: string;
   let version: string;

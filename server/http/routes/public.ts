@@ -11,7 +11,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { PgPool } from '../../../data/postgres/pool.ts';
 import type { RedisClient } from '../../../data/redis/client.ts';
-import { HistoryCache } from '../../leaderboard/historyCache.ts';
 import { computeLeaderboard, DEFAULT_LEADERBOARD_KEYS, readCachedLeaderboard, type LeaderboardKeys } from '../../leaderboard/publish.ts';
 import { windowedMetrics } from '../../leaderboard/standings.ts';
 import { metricsView, SORT_KEYS, sortEntries, type LeaderboardView, type SortKey } from '../../leaderboard/view.ts';
@@ -24,7 +23,7 @@ import { ConnectionSlots, type Admission } from '../../live/connectionSlots.ts';
 import { LeaderboardFeed } from '../../live/leaderboardFeed.ts';
 import { SseBroadcaster } from '../../live/sseBroadcaster.ts';
 import { errorSchema } from './adminSchemas.ts';
-import { historyQueryProperties, historyRange, leaderboardHistoryAnswer, sendJsonText, type HistoryQuery } from './historyReply.ts';
+import { historyQueryProperties, historyRange, keptHistory, leaderboardHistoryAnswer, sendJsonText, type HistoryQuery } from './historyReply.ts';
 import { activityRecentSchema, leaderboardHistorySchema, leaderboardMetricsSchema, leaderboardSchema } from './liveSchemas.ts';
 
 export interface PublicRouteDeps {
@@ -130,7 +129,7 @@ export function registerPublicRoutes(app: FastifyInstance, deps: PublicRouteDeps
   );
 
   // Answers kept while their range's rows stand (see leaderboard/historyCache.ts).
-  const historyCache = new HistoryCache(32 * 1024 * 1024);
+  const kept = keptHistory(32 * 1024 * 1024);
   app.get<{ Querystring: HistoryQuery }>(
     '/api/v1/leaderboard/history',
     {
@@ -149,7 +148,7 @@ export function registerPublicRoutes(app: FastifyInstance, deps: PublicRouteDeps
         response: { 200: leaderboardHistorySchema, 400: errorSchema, 429: errorSchema },
       },
     },
-    async (request, reply) => sendJsonText(reply, await leaderboardHistoryAnswer(deps.pg, historyCache, historyRange(request.query), request.query.points)),
+    async (request, reply) => sendJsonText(reply, await leaderboardHistoryAnswer(deps.pg, kept, historyRange(request.query), request.query.points)),
   );
 
   app.get<{ Querystring: { days?: number; sort_by: SortKey } }>(

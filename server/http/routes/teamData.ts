@@ -11,11 +11,10 @@ import { looksLikeTeamKey } from '../../../registry/keys/format.ts';
 import { presentedKey, type Authenticator } from '../../auth/authenticate.ts';
 import { readHaltState } from '../../control/halts.ts';
 import { countTrades, latestSnapshot, listTrades, teamLogs, teamRunSummary } from '../../control/teamQueries.ts';
-import { HistoryCache } from '../../leaderboard/historyCache.ts';
 import { windowedMetrics } from '../../leaderboard/standings.ts';
 import { metricsView } from '../../leaderboard/view.ts';
 import { errorSchema, teamIdParams } from './adminSchemas.ts';
-import { historyQueryProperties, historyRange, sendJsonText, teamHistoryAnswer, type HistoryQuery } from './historyReply.ts';
+import { historyQueryProperties, historyRange, keptHistory, sendJsonText, teamHistoryAnswer, type HistoryQuery } from './historyReply.ts';
 import { daysLimitQuery, lineSchema, ordersSchema, teamHistorySchema, teamKeyParams, teamMetricsSchema, tradesSchema } from './liveSchemas.ts';
 import { listOrdersByStatus, registerTeamDashboardRoutes, STATUS_FILTER_PATTERN, statusesOf, type TeamStreamDeps } from './teamDashboard.ts';
 
@@ -124,7 +123,7 @@ export function registerTeamDataRoutes(app: FastifyInstance, deps: TeamDataRoute
   );
 
   const historyQuery = daysLimitQuery(1_000, 10_000);
-  const historyCache = new HistoryCache(deps.historyCacheBytes ?? 32 * 1024 * 1024);
+  const kept = keptHistory(deps.historyCacheBytes ?? 32 * 1024 * 1024);
   app.get<{ Params: { id: string }; Querystring: HistoryQuery }>(
     '/api/v1/team/:id/history',
     {
@@ -140,7 +139,7 @@ export function registerTeamDataRoutes(app: FastifyInstance, deps: TeamDataRoute
       },
     },
     async (request, reply) =>
-      sendJsonText(reply, await teamHistoryAnswer(deps.pg, historyCache, request.params.id, historyRange(request.query), request.query.points)),
+      sendJsonText(reply, await teamHistoryAnswer(deps.pg, kept, request.params.id, historyRange(request.query), request.query.points)),
   );
 
   app.get<{ Params: { id: string }; Querystring: { days?: number } }>(
