@@ -100,7 +100,9 @@ function asRecorded(replay: ReplayedSeason): RecordedSeason {
 }
 
 // Pass 1 makes the record; pass 2 is the measured replay with its comparison; the backtest is the peer.
+const recordStarted = performance.now();
 const recorded = asRecorded(await withPool((pool) => replaySeason(unrecorded, { host: new ReplayHost(pool, unrecorded.bundles), defaultSlippageBps: 0 })));
+const recordMs = performance.now() - recordStarted;
 
 const replayStarted = performance.now();
 let compareMs = 0;
@@ -141,6 +143,7 @@ console.log(
     sandbox: 'processes (1)',
     fills,
     identicalTeams: verdicts.length,
+    recordPassMs: Math.round(recordMs),
     replay: { ms: Math.round(replayMs), compareMs: Math.round(compareMs), minutesPerSecond: round(replayRate), teamMinutesPerSecond: Math.round(replayRate * TEAMS) },
     backtestPeer: { ms: Math.round(backtestMs), minutesPerSecond: round(backtestRate), teams: backtest.teams.length },
     replayOverBacktest: round(replayRate / backtestRate, 3),
