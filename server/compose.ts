@@ -56,6 +56,8 @@ export interface Roles {
 
 export const ALL_ROLES: Roles = { http: true, control: true, ticks: true, embedded: 'run' };
 export const API_ROLES: Roles = { http: true, control: false, ticks: false, embedded: 'join' };
+/** `qtc control`: the registry file, the Git sync and (started by the caller) the minute scheduler; no HTTP, no worker. */
+export const CONTROL_ROLES: Roles = { http: false, control: true, ticks: false, embedded: 'run', registry: 'file' };
 
 /** The running competition server. */
 export interface CompetitionServer {
@@ -104,6 +106,9 @@ async function startControl(config: Config, logger: Logger, services: Services, 
     localPathBase: path.dirname(config.registryFile),
   });
   lifecycle.onClose('git sync', () => gitSync.stop());
+  // Webhooks and "sync now" taken by any API replica arrive here over Redis.
+  const stopServing = await serveGitSyncRequests({ gitSync, redis: services.redis, subscriber: services.redis.duplicate(), log: logger.child({ component: 'git-sync-relay' }) });
+  lifecycle.onClose('git sync relay', stopServing);
   registry.subscribe((next, previous) => {
     for (const team of next.teams) {
       const before = previous?.teams.find((t) => t.id === team.id);
@@ -153,15 +158,9 @@ async function startHttp(
     registerTeamRoutes(scope, { auth, registry });
     done();
   });
-  // The Git sync runs in one process (the control role's API); every other replica relays to it over Redis.
-  let sync: GitSyncPort;
-  if (gitSync) {
-    const stopServing = await serveGitSyncRequests({ gitSync, redis: services.redis, subscriber: services.redis.duplicate(), log: logger.child({ component: 'git-sync-relay' }) });
-    lifecycle.onClose('git sync relay', stopServing);
-    sync = gitSync;
-  } else {
-    sync = relayedGitSync({ redis: services.redis, openSubscriber: () => services.redis.duplicate(), registry: () => registry.current(), log: logger.child({ component: 'git-sync-relay' }) });
-  }
+  // The Git sync runs in one process (the control role); every other replica relays to it over Redis.
+  const sync: GitSyncPort =
+    gitSync ?? relayedGitSync({ redis: services.redis, openSubscriber: () => services.redis.duplicate(), registry: () => registry.current(), log: logger.child({ component: 'git-sync-relay' }) });
   registerGitHookRoutes(app, { secretFor: (team) => readWebhookSecret(services.pg, team), requestSync: (team) => sync.requestSync(team) });
   registerLiveApi(app, {
     pg: services.pg,

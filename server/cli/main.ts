@@ -4,6 +4,7 @@ import { registerAllCommand } from './commands/all.ts';
 import { registerApiCommand } from './commands/api.ts';
 import { registerBacktestCommand } from './commands/backtest.ts';
 import { registerCheckCommand } from './commands/check.ts';
+import { registerControlCommand } from './commands/control.ts';
 import { registerInitCommand } from './commands/init.ts';
 import { registerReplayCommand } from './commands/replay.ts';
 import { registerRunCommand } from './commands/run.ts';
@@ -20,6 +21,7 @@ const program = new Command()
 registerAllCommand(program);
 registerApiCommand(program);
 registerCheckCommand(program);
+registerControlCommand(program);
 registerInitCommand(program);
 registerRunCommand(program);
 registerAdminCommand(program);

@@ -7,12 +7,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { effectiveTickConfig, startCompetitionServer, type CompetitionServer, type Roles } from '../compose.ts';
+import { startCompetitionServer, type CompetitionServer, type Roles } from '../compose.ts';
 import type { Config } from '../config/config.ts';
 import type { Lifecycle } from '../lifecycle.ts';
 import { TREE_ROLE_ENV, type ChildMessage, type TreeRole } from './child.ts';
-import { startScheduler } from '../scheduler/scheduler.ts';
-import { openVenue } from '../trading/venue/openVenue.ts';
+import { startMinuteScheduler } from './minuteScheduler.ts';
 
 /** The parent: embedded services (started or adopted, stopped on exit) and the registry; no HTTP, no worker. */
 export const PARENT_ROLES: Roles = { http: false, control: false, ticks: false, embedded: 'run' };
@@ -125,7 +124,6 @@ function superviseChild(role: TreeRole, logger: Logger): SupervisedChild {
  */
 export async function startProcessTree(config: Config, logger: Logger, lifecycle: Lifecycle): Promise<CompetitionServer> {
   const server = await startCompetitionServer(config, logger, PARENT_ROLES, lifecycle);
-  const { registry, services } = server;
   // Children stop with a margin inside the parent's own shutdown deadline.
   const childTimeoutMs = Math.max(1_000, Math.floor(config.shutdownTimeoutMs * 0.8));
 
@@ -138,16 +136,7 @@ export async function startProcessTree(config: Config, logger: Logger, lifecycle
   const api = superviseChild('api', logger);
   children.push(api);
 
-  const tickConfig = effectiveTickConfig(config, registry.current());
-  // Only with Alpaca market data does the scheduler follow a calendar other than the embedded NYSE one.
-  let calendar;
-  if (registry.current().competition.marketData.source === 'alpaca') {
-    const venue = await openVenue(config, registry.current(), logger, services.redis, services.pg);
-    lifecycle.onClose('scheduler calendar', () => venue.close());
-    calendar = venue.calendar;
-  }
-  const scheduler = await startScheduler({ config: tickConfig, pg: services.pg, redis: services.redis, registry, logger, ...(calendar ? { calendar } : {}) });
-  lifecycle.onClose('tick scheduler', () => scheduler.stop());
+  await startMinuteScheduler(config, server, logger, lifecycle);
 
   // Stops waiting when a signal asks the start-up to stop.
   const aborted = new Promise<never>((_, reject) => {
