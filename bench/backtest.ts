@@ -45,7 +45,8 @@ async function generate(symbols: readonly string[], days: number): Promise<{ min
 async function measure(name: string, strategy: CompiledStrategy, symbolCount: number, days: number, mode: SandboxMode) {
   const symbols = symbolsOf(symbolCount);
   const data = await generate(symbols, days);
-  const pool = new SandboxPool({ mode, processes: 1 });
+  // A generous limit: on a loaded machine a call can stall past the default 200 ms of wall time, which would end the run.
+  const pool = new SandboxPool({ mode, processes: 1, cpuMs: 5000 });
   await pool.start();
   try {
     const started = performance.now();

@@ -151,9 +151,18 @@ function measureFloor(teamCount: number) {
   return { teams: teamCount, perCallMs: { median: round(quantile(callMs, 0.5), 4), p99: round(quantile(callMs, 0.99), 4) }, rssMbPerIsolate: round(rssPerIsolate / 1024 / 1024) };
 }
 
-const floors = [measureFloor(100), measureFloor(1000)];
-const runs = [await measure(100, 0), await measure(1000, 0), await measure(1000, DEFAULT_WINDOW_BARS)];
-const floorOf = (teams: number) => floors.find((floor) => floor.teams === teams) ?? floors[0]!;
+// Each run's floor is measured just before it, so both see the machine in the same state.
+const cases = [
+  { name: 'teams100', teams: 100, history: 0 },
+  { name: 'teams1000', teams: 1000, history: 0 },
+  { name: 'teams1000FullWindow', teams: 1000, history: DEFAULT_WINDOW_BARS },
+];
+const floors: Array<ReturnType<typeof measureFloor>> = [];
+const runs: Array<Awaited<ReturnType<typeof measure>>> = [];
+for (const { teams, history } of cases) {
+  floors.push(measureFloor(teams));
+  runs.push(await measure(teams, history));
+}
 const report = {
   node: process.version,
   symbols: SYMBOLS.length,
@@ -161,11 +170,8 @@ const report = {
   floor: floors,
   runs,
   // The sandbox's median call over bare isolated-vm's at the same team count (same inputs, same timing).
-  perCallRatioToFloor: {
-    teams100: round((runs[0]?.perCallMs.median ?? NaN) / floorOf(100).perCallMs.median, 2),
-    teams1000: round((runs[1]?.perCallMs.median ?? NaN) / floorOf(1000).perCallMs.median, 2),
-    teams1000FullWindow: round((runs[2]?.perCallMs.median ?? NaN) / floorOf(1000).perCallMs.median, 2),
-  },
+  perCallRatioToFloor: Object.fromEntries(cases.map(({ name }, i) => [name, round((runs[i]?.perCallMs.median ?? NaN) / (floors[i]?.perCallMs.median ?? NaN), 2)])),
   rssMbPerWarmTeamFullWindow: runs[2]?.rssMbPerWarmTeam ?? NaN,
+  rssMbPerBareIsolate: floors[2]?.rssMbPerIsolate ?? NaN,
 };
 console.log(JSON.stringify(report, null, 2));
