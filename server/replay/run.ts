@@ -71,6 +71,9 @@ export async function replaySeason(season: RecordedSeason, options: ReplayOption
   const books = new MemoryBooks();
   const resolve = createSettingsResolver();
   const risk = new Map<string, RiskState>();
+  // Conditions are recorded by every shard run from migration 1763800011000 on: before the first recorded
+  // minute they are assumed; after it, a minute without them is one whose shards never ran (it failed).
+  const recordedFrom = [...season.conditions.keys()].reduce((first, minute) => Math.min(first, minute), Infinity);
   const out: ReplayedSeason = { minutes: 0, fills: new Map(), snapshots: new Map(), runs: new Map(), badBars: [], brokerMinutes: [], assumptions: [] };
 
   for (const tick of season.ticks) {
@@ -80,7 +83,8 @@ export async function replaySeason(season: RecordedSeason, options: ReplayOption
     if (version === undefined) throw new Error(`no registry version is stored for ${new Date(minute).toISOString()}: the season cannot be rebuilt from Postgres`);
     const slippageBps = conditions?.simSlippageBps ?? options.defaultSlippageBps;
     if (conditions !== undefined && conditions.simSlippageBps === null) out.brokerMinutes.push(minute);
-    if (conditions === undefined) out.assumptions.push({ minute, note: `no recorded conditions: registry version ${String(version.version)} by time, slippage ${String(slippageBps)} bps, no halts, loads inferred` });
+    const legacy = conditions === undefined && minute < recordedFrom;
+    if (legacy) out.assumptions.push({ minute, note: `no recorded conditions: registry version ${String(version.version)} by time, slippage ${String(slippageBps)} bps, no halts, loads inferred` });
     const settings = resolve(version, slippageBps);
     if (barsHash(minute, tick.bars) !== tick.barHash) out.badBars.push(minute);
 
@@ -109,7 +113,8 @@ export async function replaySeason(season: RecordedSeason, options: ReplayOption
 
     // Stages 3-4 (shards): every due team not halted runs, then its orders.
     const haltedCompetition = conditions?.haltedCompetition ?? false;
-    const toRun = haltedCompetition ? [] : tick.teams.filter((team) => !(conditions?.haltedTeams.has(team.teamId) ?? false));
+    const shardsRan = conditions !== undefined || legacy;
+    const toRun = haltedCompetition || !shardsRan ? [] : tick.teams.filter((team) => !(conditions?.haltedTeams.has(team.teamId) ?? false));
     const prices = moneyPrices(tick.prices);
     const teams = teamMinutes(
       toRun.map((team) => team.teamId),
