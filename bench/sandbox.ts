@@ -172,6 +172,7 @@ const report = {
   // The sandbox's median call over bare isolated-vm's at the same team count (same inputs, same timing).
   perCallRatioToFloor: Object.fromEntries(cases.map(({ name }, i) => [name, round((runs[i]?.perCallMs.median ?? NaN) / (floors[i]?.perCallMs.median ?? NaN), 2)])),
   rssMbPerWarmTeamFullWindow: runs[2]?.rssMbPerWarmTeam ?? NaN,
-  rssMbPerBareIsolate: floors[2]?.rssMbPerIsolate ?? NaN,
+  // The first floor's: later ones reuse memory the allocator kept from the isolates disposed before.
+  rssMbPerBareIsolate: floors[0]?.rssMbPerIsolate ?? NaN,
 };
 console.log(JSON.stringify(report, null, 2));
