@@ -8,6 +8,9 @@
 // own speed is reported separately), so the figure is the engine's.
 // Each case runs with the sandbox in-process (what `qtc backtest` uses) and in child processes
 // (what the live server uses), to show what the process boundary costs.
+// The floor, measured in the same run: the same engine (books, simulated venue, risk, snapshots)
+// on the same minutes with a host that returns no signals without running anything, i.e. the
+// engine without the sandbox; each empty-strategy case prints its ratio to it.
 import { availableParallelism, cpus } from 'node:os';
 import path from 'node:path';
 import { MarketSimulator } from '../data/market/simulator.ts';
@@ -17,6 +20,11 @@ import { SandboxPool, type CompiledStrategy, type SandboxPoolOptions } from '../
 
 type SandboxMode = NonNullable<SandboxPoolOptions['mode']>;
 import { runBacktest, type BacktestMinute } from '../server/backtest/engine.ts';
+import { createMinuteEngine } from '../server/engine/engine.ts';
+import { MemoryBooks } from '../server/engine/memoryBooks.ts';
+import type { StrategyHost } from '../server/engine/ports.ts';
+import { marketBuyCollarBps } from '../server/trading/brokers/sim/fillModel.ts';
+import { SimVenue } from '../server/trading/brokers/sim/simVenue.ts';
 import { toMoney } from '../server/trading/money.ts';
 import { DEFAULT_RISK, riskLimitsFrom } from '../server/trading/risk/limits.ts';
 
@@ -83,19 +91,49 @@ async function measure(name: string, strategy: CompiledStrategy, symbolCount: nu
   }
 }
 
+/** The engine without the sandbox: every team gets an empty result at once. */
+async function measureEngineFloor(symbolCount: number, days: number) {
+  const symbols = symbolsOf(symbolCount);
+  const data = await generate(symbols, days);
+  const books = new MemoryBooks();
+  const teamId = 'floor';
+  await books.ensureTeamBooks([teamId], toMoney(100_000));
+  const universe = new Set(symbols);
+  const venue = new SimVenue({ books, knows: (symbol) => universe.has(symbol), slippageBps: 0, marketBuyCollarBps: marketBuyCollarBps(0) });
+  const host: StrategyHost = {
+    run: (_minute, _bars, _prices, teams) => Promise.resolve(new Map(teams.map((team) => [team.teamId, { signals: [], error: null, logs: [], memory: {}, cpuMs: 0, wallMs: 0 }]))),
+  };
+  const limits = riskLimitsFrom(DEFAULT_RISK);
+  const engine = createMinuteEngine({ books, execution: { kind: 'sim', venue }, host, teamIds: [teamId], universe, marketBuyBufferBps: marketBuyCollarBps(0), limitsOf: () => limits });
+  let barPoints = 0;
+  const started = performance.now();
+  for (const { minute, bars } of data.minutes as Iterable<BacktestMinute>) {
+    await engine.step(minute, bars);
+    barPoints += bars.size;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await venue.close();
+  return { name: 'engine-without-sandbox-400', symbols: symbolCount, days, barPoints, seconds: round(seconds, 3), pointsPerSecond: round(barPoints / seconds) };
+}
+
 const sma = await compileStrategy(path.resolve(import.meta.dirname, '../examples/strategies/sma-crossover'));
-const runs = [];
+const floor = await measureEngineFloor(400, 5);
+const runs: Array<Awaited<ReturnType<typeof measure>>> = [];
 for (const mode of ['in-process', 'processes'] as const) {
   runs.push(await measure('empty-400', EMPTY, 400, 5, mode), await measure('sma-crossover-10', sma, 10, 20, mode));
 }
+const emptyRatio = (mode: SandboxMode) => round((runs.find((run) => run.name === 'empty-400' && run.sandbox === mode)?.pointsPerSecond ?? NaN) / floor.pointsPerSecond, 3);
 console.log(
   JSON.stringify(
     {
       node: process.version,
       cpu: cpus()[0]?.model ?? 'unknown',
       cores: availableParallelism(),
-      targets: { 'empty-400': 1_000_000, 'sma-crossover-10': 200_000 },
+      targets: { 'empty-400': 2_000_000, 'sma-crossover-10': 200_000 },
+      floor,
       runs,
+      // The empty strategy's bar-points per second over the engine without the sandbox's, same run.
+      emptyRatioToEngineWithoutSandbox: { inProcess: emptyRatio('in-process'), processes: emptyRatio('processes') },
     },
     null,
     2,
