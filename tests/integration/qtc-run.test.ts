@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runQtc } from '../support/qtcCommand.ts';
 import { makeTempDir } from '../support/tempDir.ts';
 
 const projectRoot = path.resolve(import.meta.dirname, '../..');
@@ -9,23 +9,6 @@ const barsDir = path.resolve(projectRoot, '../shared/data/bars');
 const spyBars = path.join(barsDir, 'SPY_1min_2025-07-08_to_2025-07-14.csv');
 const sparseBars = path.join(barsDir, 'FXY_DBB_1min_2025-06-30_to_2025-07-07.csv');
 const example = (name: string) => path.join(projectRoot, 'examples/strategies', name);
-
-interface QtcResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function qtc(args: string[]): Promise<QtcResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--no-node-snapshot', 'bin/qtc.js', ...args], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 interface RunLine {
   minute: string | null;
@@ -83,7 +66,7 @@ const upBarBuyer = strategyFolder(
 
 describe('qtc run on a small CSV', () => {
   it('delivers regular-session minutes only, with signals per minute as JSON lines', async () => {
-    const result = await qtc(['run', upBarBuyer, '--data', smallCsv, '--json']);
+    const result = await runQtc(['run', upBarBuyer, '--data', smallCsv, '--json']);
     expect(result.code, result.stderr).toBe(0);
     expect(jsonLines(result.stdout)).toEqual([
       { minute: '2025-07-08T13:30:00Z', strategy: 'up-bar-buyer', signals: [{ symbol: 'AAA', action: 'buy', quantity: 1, reason: 'up bar' }], error: null, cpuMs: expect.any(Number) as number },
@@ -94,12 +77,12 @@ describe('qtc run on a small CSV', () => {
 
   it('refuses a strategy that fails the static check, unless told to skip it', async () => {
     const hostile = strategyFolder('escape', `export default class E { generateSignal() { return this.constructor.constructor('return process')().pid; } }`);
-    const refused = await qtc(['run', hostile, '--data', smallCsv, '--json']);
+    const refused = await runQtc(['run', hostile, '--data', smallCsv, '--json']);
     expect(refused.code).toBe(1);
     expect(refused.stdout).toBe('');
     expect(refused.stderr).toContain('no-constructor-access');
 
-    const skipped = await qtc(['run', hostile, '--data', smallCsv, '--json', '--skip-static-check']);
+    const skipped = await runQtc(['run', hostile, '--data', smallCsv, '--json', '--skip-static-check']);
     const lines = jsonLines(skipped.stdout);
     expect(skipped.code).toBe(1);
     expect(lines).toHaveLength(3);
@@ -108,9 +91,9 @@ describe('qtc run on a small CSV', () => {
 
   it('keeps a well-behaved strategy unaffected by a runaway one next to it', async () => {
     const spinner = strategyFolder('spinner', `export default class S { generateSignal() { for (;;) {} } }`);
-    const alone = jsonLines((await qtc(['run', upBarBuyer, '--data', smallCsv, '--json'])).stdout);
+    const alone = jsonLines((await runQtc(['run', upBarBuyer, '--data', smallCsv, '--json'])).stdout);
     // The limit applies to both: generous enough that a loaded machine never cuts the good one.
-    const together = await qtc(['run', spinner, upBarBuyer, '--data', smallCsv, '--json', '--skip-static-check', '--cpu-ms', '1000']);
+    const together = await runQtc(['run', spinner, upBarBuyer, '--data', smallCsv, '--json', '--skip-static-check', '--cpu-ms', '1000']);
     expect(together.code).toBe(1);
     const lines = jsonLines(together.stdout);
     const strip = (l: RunLine) => ({ ...l, cpuMs: 0 });
@@ -122,8 +105,8 @@ describe('qtc run on a small CSV', () => {
 
   it('runs the other strategies when one cannot be compiled', async () => {
     const broken = strategyFolder('broken', `import fs from 'fs'; export default class B { generateSignal() { return fs.readFileSync('/etc/passwd'); } }`);
-    const alone = jsonLines((await qtc(['run', upBarBuyer, '--data', smallCsv, '--json'])).stdout);
-    const together = await qtc(['run', broken, upBarBuyer, '--data', smallCsv, '--json', '--skip-static-check']);
+    const alone = jsonLines((await runQtc(['run', upBarBuyer, '--data', smallCsv, '--json'])).stdout);
+    const together = await runQtc(['run', broken, upBarBuyer, '--data', smallCsv, '--json', '--skip-static-check']);
     expect(together.code).toBe(1);
     const lines = jsonLines(together.stdout);
     const strip = (l: RunLine) => ({ ...l, cpuMs: 0 });
@@ -138,7 +121,7 @@ describe('qtc run on a small CSV', () => {
     // Each call runs for seconds outside the isolate's timeout, so the watchdog kills the child every
     // minute; the run must still print its summary and exit (a restarted child once kept it alive).
     const hog = strategyFolder('hog', `export default class H { generateSignal() { new Array(2 ** 26).fill(1.5); return null; } }`);
-    const result = await qtc(['run', hog, '--data', smallCsv, '--json', '--skip-static-check', '--cpu-ms', '50']);
+    const result = await runQtc(['run', hog, '--data', smallCsv, '--json', '--skip-static-check', '--cpu-ms', '50']);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/summary:/);
     const kinds = jsonLines(result.stdout).map((line) => line.error?.kind);
@@ -147,10 +130,10 @@ describe('qtc run on a small CSV', () => {
   }, 120_000);
 
   it('explains bad input in one line with exit code 2', async () => {
-    const missing = await qtc(['run', path.join(temp.dir, 'nope'), '--data', smallCsv]);
+    const missing = await runQtc(['run', path.join(temp.dir, 'nope'), '--data', smallCsv]);
     expect(missing.code).toBe(2);
     expect(missing.stderr.trim().split('\n')).toHaveLength(1);
-    const badParams = await qtc(['run', upBarBuyer, '--data', smallCsv, '--params', '[1]']);
+    const badParams = await runQtc(['run', upBarBuyer, '--data', smallCsv, '--params', '[1]']);
     expect(badParams.code).toBe(2);
     expect(badParams.stderr).toMatch(/--params must be a JSON object/);
   });
@@ -158,7 +141,7 @@ describe('qtc run on a small CSV', () => {
 
 describe.skipIf(!existsSync(barsDir))('qtc run on the real bars in ../shared/data/bars', () => {
   it('runs the examples over five days of SPY, one line per regular-session minute and strategy', async () => {
-    const result = await qtc(['run', example('sma-crossover'), example('momentum'), '--data', spyBars, '--json']);
+    const result = await runQtc(['run', example('sma-crossover'), example('momentum'), '--data', spyBars, '--json']);
     expect(result.code, result.stderr).toBe(0);
     const lines = jsonLines(result.stdout);
     for (const name of ['sma-crossover', 'momentum']) {
@@ -172,7 +155,7 @@ describe.skipIf(!existsSync(barsDir))('qtc run on the real bars in ../shared/dat
   });
 
   it('skips the holiday and the end of the half day on sparse bars', async () => {
-    const result = await qtc(['run', example('mean-reversion'), '--data', sparseBars, '--json']);
+    const result = await runQtc(['run', example('mean-reversion'), '--data', sparseBars, '--json']);
     expect(result.code, result.stderr).toBe(0);
     const minutes = jsonLines(result.stdout).map((line) => line.minute ?? '');
     expect(minutes).toHaveLength(1221);

@@ -6,10 +6,10 @@ import {
   createTickFixture,
   enqueueMinute,
   minuteAt,
-  startWorkerProcess,
   stopWorkerProcess,
   teamTruth,
   waitForTick,
+  workerProcesses,
   type TickFixture,
   type WorkerProcess,
 } from './support.ts';
@@ -24,22 +24,13 @@ import {
 
 const TEAMS = ['alpha', 'beta', 'gamma'];
 let fixture: TickFixture;
-const workers: WorkerProcess[] = [];
+const workers = workerProcesses(() => fixture);
 
 beforeAll(async () => {
   fixture = await createTickFixture({ teams: TEAMS });
 }, 60_000);
 
-afterAll(async () => {
-  for (const worker of workers) await stopWorkerProcess(worker);
-  await fixture?.close();
-});
-
-function worker(env: Record<string, string> = {}): WorkerProcess {
-  const started = startWorkerProcess(fixture, env);
-  workers.push(started);
-  return started;
-}
+afterAll(() => workers.closeAll());
 
 async function kill(process_: WorkerProcess): Promise<void> {
   process_.child.kill('SIGKILL');
@@ -49,7 +40,7 @@ async function kill(process_: WorkerProcess): Promise<void> {
 describe('a worker killed in the middle of a tick', { timeout: 180_000 }, () => {
   it('leaves the minute to the next worker, which completes it without a duplicate order or a lost fill', async () => {
     // Worker A: minute 0 completes; minute 1 stops after its intents are durable, before submission.
-    const a = worker({ QTC_TICK_PAUSE_AT: `after-intents@${minuteStamp(minuteAt(1))}` });
+    const a = workers.start({ QTC_TICK_PAUSE_AT: `after-intents@${minuteStamp(minuteAt(1))}` });
     await a.waitFor('tick worker ready');
     await enqueueMinute(fixture, minuteAt(0));
     expect((await waitForTick(fixture.pool, minuteAt(0))).status).toBe('completed');
@@ -63,7 +54,7 @@ describe('a worker killed in the middle of a tick', { timeout: 180_000 }, () => 
     await kill(a);
 
     // Worker B takes minute 1 over (stalled job), then stops inside minute 2 after its fills are applied.
-    const b = worker({ QTC_TICK_PAUSE_AT: `after-fills@${minuteStamp(minuteAt(2))}` });
+    const b = workers.start({ QTC_TICK_PAUSE_AT: `after-fills@${minuteStamp(minuteAt(2))}` });
     const tick1 = await waitForTick(fixture.pool, minuteAt(1));
     expect(tick1.status, JSON.stringify(tick1.errors)).toBe('completed');
     expect(tick1.attempts).toBeGreaterThanOrEqual(2);
@@ -76,7 +67,7 @@ describe('a worker killed in the middle of a tick', { timeout: 180_000 }, () => 
     await kill(b);
 
     // Worker C completes minute 2, then stops inside minute 3 after the runs are stored, before the intents reach the ledger.
-    const c = worker({ QTC_TICK_PAUSE_AT: `after-runs@${minuteStamp(minuteAt(3))}` });
+    const c = workers.start({ QTC_TICK_PAUSE_AT: `after-runs@${minuteStamp(minuteAt(3))}` });
     const tick2 = await waitForTick(fixture.pool, minuteAt(2));
     expect(tick2.status, JSON.stringify(tick2.errors)).toBe('completed');
     await enqueueMinute(fixture, minuteAt(3));
@@ -86,7 +77,7 @@ describe('a worker killed in the middle of a tick', { timeout: 180_000 }, () => 
     await kill(c);
 
     // Worker D makes the orders of minute 3 from the stored runs (the strategies do not run again).
-    const d = worker();
+    const d = workers.start();
     expect((await waitForTick(fixture.pool, minuteAt(3))).status).toBe('completed');
 
     for (const teamId of TEAMS) {

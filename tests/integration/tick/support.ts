@@ -218,6 +218,31 @@ export async function stopWorkerProcess(worker: WorkerProcess): Promise<void> {
   await worker.exit;
 }
 
+/** The worker processes a test file starts on its fixture, all stopped before the fixture is closed. */
+export interface WorkerProcesses {
+  start(env?: Record<string, string>): WorkerProcess;
+  /** For afterAll: stops every worker still running, then closes the fixture (if one was made). */
+  closeAll(): Promise<void>;
+}
+
+/** `fixture` is read when a worker starts: the fixture is made in beforeAll, after this is called. */
+export function workerProcesses(fixture: () => TickFixture | undefined): WorkerProcesses {
+  const started: WorkerProcess[] = [];
+  return {
+    start: (env = {}) => {
+      const current = fixture();
+      if (current === undefined) throw new Error('no tick fixture yet: start workers inside a test');
+      const worker = startWorkerProcess(current, env);
+      started.push(worker);
+      return worker;
+    },
+    closeAll: async () => {
+      for (const worker of started) await stopWorkerProcess(worker);
+      await fixture()?.close();
+    },
+  };
+}
+
 export interface TeamTruth {
   teamId: string;
   orders: Array<{ clientOrderId: string; status: string; side: string; quantity: number }>;
