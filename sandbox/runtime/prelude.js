@@ -36,7 +36,6 @@
   const ReflectApply = Reflect.apply;
   const F64 = Float64Array;
   const ArrayBufferTransfer = ArrayBuffer.prototype.transfer;
-  const DETACH_FLOATS = 8192;
   const TypedArraySet = ObjectGetPrototypeOf(Float64Array.prototype).set;
   const TypedArrayCopyWithin = ObjectGetPrototypeOf(Float64Array.prototype).copyWithin;
   const MapC = Map;
@@ -824,10 +823,10 @@
     const priceCount = data[1];
     const currentPrices = readPrices(data, priceCount, 2);
     applyBars(data, payload, 2 + 2 * priceCount);
-    // Free a large input now rather than at this isolate's next GC, which may be far off for an
-    // idle isolate: detaching releases the backing store (a new isolate's first input is the whole
-    // window, ~0.7 MB at 10 symbols). A minute's input (a few KB) is left to the GC, which counts it.
-    if (data.length > DETACH_FLOATS && ArrayBufferTransfer !== undefined) ReflectApply(ArrayBufferTransfer, payload, [0]);
+    // Free the input now rather than at this isolate's next GC, which may be far off for an idle
+    // isolate: detaching releases the backing store (a new isolate's first input is the whole
+    // window, ~0.7 MB at 10 symbols).
+    if (ArrayBufferTransfer !== undefined) ReflectApply(ArrayBufferTransfer, payload, [0]);
     nowMs = minute;
     resetLogs();
     if (memoryDirty) memory = JSONparse(memoryJsonGood);
