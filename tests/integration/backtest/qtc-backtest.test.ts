@@ -1,7 +1,8 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { BacktestReport } from '../../../server/backtest/report.ts';
+import { runQtc, type QtcResult } from '../../support/qtcCommand.ts';
 import { makeTempDir } from '../../support/tempDir.ts';
 
 const projectRoot = path.resolve(import.meta.dirname, '../../..');
@@ -9,40 +10,9 @@ const spyBars = path.resolve(projectRoot, '../shared/data/bars/SPY_1min_2025-07-
 const sparseBars = path.resolve(projectRoot, '../shared/data/bars/FXY_DBB_1min_2025-06-30_to_2025-07-07.csv');
 const examples = ['sma-crossover', 'momentum', 'mean-reversion'].map((name) => path.join(projectRoot, 'examples/strategies', name));
 
-interface QtcResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+const qtc = (args: string[]): Promise<QtcResult> => runQtc(['backtest', ...args]);
 
-function qtc(args: string[]): Promise<QtcResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--no-node-snapshot', 'bin/qtc.js', 'backtest', ...args], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-interface Trade {
-  time: string;
-  symbol: string;
-  side: string;
-  quantity: number;
-  price: number;
-  clientOrderId: string;
-}
-
-interface Report {
-  teams: Array<{ id: string; finalEquity: number; metrics: { totalReturn: number | null; tradeCount: number }; trades: Trade[]; errors: Array<{ kind: string; message: string }>; errorCount: number }>;
-  bars: number;
-  minutes: number;
-  durationMs: number;
-}
-
-const parseReport = (stdout: string): Report => JSON.parse(stdout) as Report;
+const parseReport = (stdout: string): BacktestReport => JSON.parse(stdout) as BacktestReport;
 const withoutDuration = (stdout: string): string => stdout.replace(/"durationMs":\d+/, '"durationMs":0');
 
 const temp = makeTempDir('qtc-backtest-');

@@ -1,22 +1,20 @@
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordVersion } from '../../../loaders/activation/index.ts';
 import type { ReplayReport } from '../../../server/replay/report.ts';
 import { minuteStamp } from '../../../server/tick/minuteId.ts';
+import { runQtc } from '../../support/qtcCommand.ts';
 import {
   bundle,
   createTickFixture,
   enqueueMinute,
   minuteAt,
   OPEN,
-  projectRoot,
-  startWorkerProcess,
   stopWorkerProcess,
   TRADER,
   waitForTick,
+  workerProcesses,
   type TickFixture,
-  type WorkerProcess,
 } from '../tick/support.ts';
 
 /**
@@ -75,7 +73,7 @@ class Strategy {
 
 const TEAMS = ['alpha', 'beta', 'gamma'];
 let fixture: TickFixture;
-const workers: WorkerProcess[] = [];
+const workers = workerProcesses(() => fixture);
 
 beforeAll(async () => {
   fixture = await createTickFixture({ teams: TEAMS, strategies: { alpha: INSTANCE, beta: RANDOM, gamma: TRADER } });
@@ -85,30 +83,10 @@ beforeAll(async () => {
   writeFileSync(fixture.registryFile, registry.replace(/^( {2}marketData: .*)$/m, '$1\n  limits: { cpuMs: 5000, memoryMb: 64 }'));
 }, 60_000);
 
-afterAll(async () => {
-  for (const worker of workers) await stopWorkerProcess(worker);
-  await fixture?.close();
-});
-
-function worker(env: Record<string, string> = {}): WorkerProcess {
-  const started = startWorkerProcess(fixture, env);
-  workers.push(started);
-  return started;
-}
-
-function qtc(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--no-node-snapshot', 'bin/qtc.js', ...args], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+afterAll(() => workers.closeAll());
 
 async function qtcReplay(databaseUrl: string): Promise<{ code: number | null; report: ReplayReport; stderr: string }> {
-  const { code, stdout, stderr } = await qtc(['replay', '--database-url', databaseUrl, '--json']);
+  const { code, stdout, stderr } = await runQtc(['replay', '--database-url', databaseUrl, '--json']);
   try {
     return { code, report: JSON.parse(stdout) as ReplayReport, stderr };
   } catch {
@@ -124,7 +102,7 @@ async function runMinute(index: number): Promise<void> {
 
 describe('qtc replay', { timeout: 300_000 }, () => {
   it('replays a recorded season identically, then names the team, minute and fill of an altered stored price', async () => {
-    const first = worker({ QTC_TICK_PAUSE_AT: `after-runs@${minuteStamp(minuteAt(KILLED_IN))}` });
+    const first = workers.start({ QTC_TICK_PAUSE_AT: `after-runs@${minuteStamp(minuteAt(KILLED_IN))}` });
     await first.waitFor('tick worker ready');
     for (let index = 0; index < KILLED_IN; index++) {
       if (index === HALTED[0]) await fixture.pool.query("INSERT INTO halts (subject, team_id, reason, halted_by) VALUES ('team:beta', 'beta', 'replay test', 'test')");
@@ -145,7 +123,7 @@ describe('qtc replay', { timeout: 300_000 }, () => {
     await first.waitFor(`qtc-tick-paused after-runs ${minuteStamp(minuteAt(KILLED_IN))}`, 90_000);
     first.child.kill('SIGKILL');
     await first.exit;
-    const second = worker();
+    const second = workers.start();
     expect((await waitForTick(fixture.pool, minuteAt(KILLED_IN), 90_000)).status).toBe('completed');
     for (let index = KILLED_IN + 1; index < MINUTES; index++) await runMinute(index);
     await stopWorkerProcess(second);
@@ -202,12 +180,12 @@ describe('qtc replay', { timeout: 300_000 }, () => {
     expect(divergence?.cause).toMatch(/altered/);
 
     // As text: one line per team, the divergence spelled out; an unknown season is a usage error.
-    const text = await qtc(['replay', '--database-url', fixture.databaseUrl]);
+    const text = await runQtc(['replay', '--database-url', fixture.databaseUrl]);
     expect(text.code).toBe(1);
     expect(text.stdout).toMatch(new RegExp(`^alpha +DIVERGES at ${new Date(target!.executed_at).toISOString().replace('.000Z', 'Z')}: fill \\d+ \\(${target!.client_order_id}\\) price: recorded ${(Number(target!.price) + 0.01).toFixed(4)}, replayed ${target!.price}$`, 'm'));
     expect(text.stdout).toMatch(/^beta +identical \(15 runs, \d+ fills, 18 snapshots, metrics\)$/m);
     expect(text.stdout).toMatch(/1 of 3 team\(s\) diverge/);
-    const unknown = await qtc(['replay', '--database-url', fixture.databaseUrl, '--season', '2020-01-01T00:00:00Z']);
+    const unknown = await runQtc(['replay', '--database-url', fixture.databaseUrl, '--season', '2020-01-01T00:00:00Z']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain(`starting ${new Date(minuteAt(0)).toISOString().replace('.000Z', 'Z')}`);
   });
