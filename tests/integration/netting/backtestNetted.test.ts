@@ -1,11 +1,14 @@
-import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileStrategy } from '../../../loaders/index.ts';
+import type { BacktestReport } from '../../../server/backtest/report.ts';
+import type { BacktestTrade } from '../../../server/backtest/teamReport.ts';
 import { readStandings } from '../../../server/leaderboard/standings.ts';
+import { runQtc } from '../../support/qtcCommand.ts';
 import { makeTempDir } from '../../support/tempDir.ts';
-import { createTickFixture, enqueueMinute, minuteAt, projectRoot, startWorkerProcess, stopWorkerProcess, waitForTick, type TickFixture, type WorkerProcess } from '../tick/support.ts';
+import { backtestEquityLines, completeMinutes, liveEquityLines, liveTradeRows, strategyFolders, tradeRow } from '../tick/liveVsBacktest.ts';
+import { createTickFixture, minuteAt, workerProcesses, type TickFixture } from '../tick/support.ts';
 
 /**
  * `qtc backtest --registry` trades under the registry's `competition.execution`: a backtest of a netted
@@ -52,34 +55,12 @@ const STRATEGY = `export default class Trader {
 }
 `;
 
-interface Trade {
-  time: string;
-  symbol: string;
-  side: string;
-  quantity: number;
-  price: number;
-  clientOrderId: string;
-}
-
-interface Report {
-  teams: Array<{ id: string; metrics: Record<string, unknown>; trades: Trade[] }>;
-}
-
-function qtcBacktest(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--no-node-snapshot', 'bin/qtc.js', 'backtest', ...args], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+type Report = BacktestReport;
 
 const TEAMS = ['alpha', 'beta'];
 let fixture: TickFixture;
-let worker: WorkerProcess | undefined;
-const dirs: string[] = [];
+const workers = workerProcesses(() => fixture);
+let dirs: string[] = [];
 let baseYaml = '';
 
 /** The fixture's registry with `lines` added to its competition (after the market data line). */
@@ -93,30 +74,22 @@ function registryWith(name: string, lines: string): string {
 }
 
 async function backtest(registryFile: string, out: string): Promise<Report> {
-  const run = await qtcBacktest([...dirs, '--data', csv, '--registry', registryFile, '--slippage-bps', SLIPPAGE_BPS, '--json', '--out', out]);
+  const run = await runQtc(['backtest', ...dirs, '--data', csv, '--registry', registryFile, '--slippage-bps', SLIPPAGE_BPS, '--json', '--out', out]);
   expect(run.code, run.stderr).toBe(0);
   return JSON.parse(run.stdout) as Report;
 }
 
-const tradeRow = (t: Trade) => [t.time, t.symbol, t.side, t.quantity, t.price, t.clientOrderId];
-const tradesOf = (report: Report, teamId: string): Trade[] => report.teams.find((team) => team.id === teamId)!.trades;
+const tradesOf = (report: Report, teamId: string): BacktestTrade[] => report.teams.find((team) => team.id === teamId)!.trades;
 
 beforeAll(async () => {
   writeBars();
-  for (const team of TEAMS) {
-    const dir = path.join(temp.dir, team);
-    mkdirSync(dir);
-    writeFileSync(path.join(dir, 'strategy.js'), STRATEGY);
-    dirs.push(dir);
-  }
-  const compiled = await compileStrategy(dirs[0]!);
-  fixture = await createTickFixture({ teams: TEAMS, strategies: { alpha: compiled, beta: compiled } });
+  dirs = strategyFolders(temp.dir, TEAMS, STRATEGY);
+  fixture = await createTickFixture({ teams: TEAMS, strategy: await compileStrategy(dirs[0]!) });
   baseYaml = readFileSync(fixture.registryFile, 'utf8');
 }, 60_000);
 
 afterAll(async () => {
-  if (worker !== undefined) await stopWorkerProcess(worker);
-  await fixture?.close();
+  await workers.closeAll();
   temp.remove();
 });
 
@@ -124,13 +97,9 @@ describe('qtc backtest --registry and netted execution', () => {
   it('a netted backtest equals the live netted season; a per-team one differs where the teams cross', async () => {
     // The live netted season: a qtc worker on the simulated broker, the registry saying `execution: netted`.
     writeFileSync(fixture.registryFile, readFileSync(registryWith('netted.yaml', '  execution: netted\n'), 'utf8'));
-    worker = startWorkerProcess(fixture, { REPLAY_FILE: csv, SIM_SLIPPAGE_BPS: SLIPPAGE_BPS });
+    const worker = workers.start({ REPLAY_FILE: csv, SIM_SLIPPAGE_BPS: SLIPPAGE_BPS });
     await worker.waitFor('tick worker ready');
-    for (let i = 0; i < MINUTES; i++) {
-      await enqueueMinute(fixture, minuteAt(i));
-      const tick = await waitForTick(fixture.pool, minuteAt(i));
-      expect(tick.status, JSON.stringify(tick.errors)).toBe('completed');
-    }
+    await completeMinutes(fixture, MINUTES);
 
     const netted = await backtest(fixture.registryFile, path.join(temp.dir, 'netted'));
     // Alpaca as the broker and no execution named: netted is the default, in the backtest as live.
@@ -139,19 +108,14 @@ describe('qtc backtest --registry and netted execution', () => {
 
     const standings = await readStandings(fixture.pool, new Set());
     for (const teamId of TEAMS) {
-      const fills = await fixture.pool.query<{ client_order_id: string; symbol: string; side: string; quantity: string; price: string; executed_at: Date }>(
-        'SELECT client_order_id, symbol, side, quantity, price::text, executed_at FROM fills WHERE team_id = $1 AND applied ORDER BY executed_at, client_order_id',
-        [teamId],
-      );
-      const live = fills.rows.map((row) => [row.executed_at.toISOString().replace('.000Z', 'Z'), row.symbol, row.side, Number(row.quantity), Number(row.price), row.client_order_id]);
+      const live = await liveTradeRows(fixture.pool, teamId);
       expect(live.length).toBeGreaterThan(20);
       expect(tradesOf(netted, teamId).map(tradeRow)).toEqual(live);
       expect(tradesOf(byDefault, teamId).map(tradeRow)).toEqual(live);
 
-      const snapshots = await fixture.pool.query<{ minute: Date; equity: string; cash: string }>('SELECT minute, equity::text, cash::text FROM equity_snapshots WHERE team_id = $1 ORDER BY minute', [teamId]);
-      const equityCsv = readFileSync(path.join(temp.dir, 'netted', `${teamId}.equity.csv`), 'utf8').trim().split('\n').slice(1);
+      const equityCsv = backtestEquityLines(path.join(temp.dir, 'netted'), teamId);
       expect(equityCsv).toHaveLength(MINUTES);
-      expect(equityCsv).toEqual(snapshots.rows.map((row) => `${row.minute.toISOString().replace('.000Z', 'Z')},${row.equity},${row.cash}`));
+      expect(equityCsv).toEqual(await liveEquityLines(fixture.pool, teamId));
       expect(netted.teams.find((team) => team.id === teamId)?.metrics).toEqual(standings.find((s) => s.teamId === teamId)?.metrics);
     }
 

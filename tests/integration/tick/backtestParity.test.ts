@@ -1,11 +1,13 @@
-import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileStrategy } from '../../../loaders/index.ts';
+import type { BacktestReport } from '../../../server/backtest/report.ts';
 import { readStandings } from '../../../server/leaderboard/standings.ts';
+import { runQtc } from '../../support/qtcCommand.ts';
 import { makeTempDir } from '../../support/tempDir.ts';
-import { createTickFixture, enqueueMinute, minuteAt, projectRoot, startWorkerProcess, stopWorkerProcess, waitForTick, type TickFixture, type WorkerProcess } from './support.ts';
+import { backtestEquityLines, completeMinutes, liveEquityLines, liveTradeRows, strategyFolders, tradeRow } from './liveVsBacktest.ts';
+import { createTickFixture, minuteAt, workerProcesses, type TickFixture } from './support.ts';
 
 /**
  * One engine, two uses: the same bars through `qtc backtest` (in memory, one process) and through the
@@ -56,84 +58,45 @@ const STRATEGY = `export default class Trader {
 }
 `;
 
-interface Report {
-  teams: Array<{
-    id: string;
-    metrics: Record<string, unknown>;
-    trades: Array<{ time: string; symbol: string; side: string; quantity: number; price: number; clientOrderId: string }>;
-    errors: Array<{ time: string; source: string; kind: string }>;
-  }>;
-}
-
-function qtcBacktest(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--no-node-snapshot', 'bin/qtc.js', 'backtest', ...args], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 const TEAMS = ['alpha', 'beta'];
 let fixture: TickFixture;
-let worker: WorkerProcess | undefined;
-const dirs: string[] = [];
+const workers = workerProcesses(() => fixture);
+let dirs: string[] = [];
 
 beforeAll(async () => {
   writeBars();
-  for (const team of TEAMS) {
-    const dir = path.join(temp.dir, team);
-    mkdirSync(dir);
-    writeFileSync(path.join(dir, 'strategy.js'), STRATEGY);
-    dirs.push(dir);
-  }
-  const compiled = await compileStrategy(dirs[0]!);
-  fixture = await createTickFixture({ teams: TEAMS, strategies: { alpha: compiled, beta: compiled } });
+  dirs = strategyFolders(temp.dir, TEAMS, STRATEGY);
+  fixture = await createTickFixture({ teams: TEAMS, strategy: await compileStrategy(dirs[0]!) });
 }, 60_000);
 
 afterAll(async () => {
-  if (worker !== undefined) await stopWorkerProcess(worker);
-  await fixture?.close();
+  await workers.closeAll();
   temp.remove();
 });
 
 describe('qtc backtest and the live tick', () => {
   it('give identical fills, snapshots, rejections and metrics on the same bars', async () => {
     // The live path: one flow per minute, as the scheduler adds them, run by a real worker process.
-    worker = startWorkerProcess(fixture, { REPLAY_FILE: csv });
+    const worker = workers.start({ REPLAY_FILE: csv });
     await worker.waitFor('tick worker ready');
-    for (let i = 0; i < MINUTES; i++) {
-      await enqueueMinute(fixture, minuteAt(i));
-      const tick = await waitForTick(fixture.pool, minuteAt(i));
-      expect(tick.status, JSON.stringify(tick.errors)).toBe('completed');
-    }
+    await completeMinutes(fixture, MINUTES);
 
     // The same competition: the backtest reads the registry file the worker runs on.
-    const backtest = await qtcBacktest([...dirs, '--data', csv, '--registry', fixture.registryFile, '--json', '--out', outDir]);
+    const backtest = await runQtc(['backtest', ...dirs, '--data', csv, '--registry', fixture.registryFile, '--json', '--out', outDir]);
     expect(backtest.stderr).toMatch(/^wrote /);
     expect(backtest.code).toBe(0);
-    const report = JSON.parse(backtest.stdout) as Report;
+    const report = JSON.parse(backtest.stdout) as BacktestReport;
     const standings = await readStandings(fixture.pool, new Set());
 
     for (const teamId of TEAMS) {
       const team = report.teams.find((t) => t.id === teamId)!;
-      const fills = await fixture.pool.query<{ client_order_id: string; symbol: string; side: string; quantity: string; price: string; executed_at: Date }>(
-        'SELECT client_order_id, symbol, side, quantity, price::text, executed_at FROM fills WHERE team_id = $1 AND applied ORDER BY executed_at, client_order_id',
-        [teamId],
-      );
-      const live = fills.rows.map((row) => [row.executed_at.toISOString().replace('.000Z', 'Z'), row.symbol, row.side, Number(row.quantity), Number(row.price), row.client_order_id]);
+      const live = await liveTradeRows(fixture.pool, teamId);
       expect(live.length).toBeGreaterThan(20);
-      expect(team.trades.map((t) => [t.time, t.symbol, t.side, t.quantity, t.price, t.clientOrderId])).toEqual(live);
+      expect(team.trades.map(tradeRow)).toEqual(live);
 
-      const snapshots = await fixture.pool.query<{ minute: Date; equity: string; cash: string }>(
-        'SELECT minute, equity::text, cash::text FROM equity_snapshots WHERE team_id = $1 ORDER BY minute',
-        [teamId],
-      );
-      const equityCsv = readFileSync(path.join(outDir, `${teamId}.equity.csv`), 'utf8').trim().split('\n').slice(1);
+      const equityCsv = backtestEquityLines(outDir, teamId);
       expect(equityCsv).toHaveLength(MINUTES);
-      expect(equityCsv).toEqual(snapshots.rows.map((row) => `${row.minute.toISOString().replace('.000Z', 'Z')},${row.equity},${row.cash}`));
+      expect(equityCsv).toEqual(await liveEquityLines(fixture.pool, teamId));
 
       const runs = await fixture.pool.query<{ minute: Date; rejections: Array<{ code: string }> }>('SELECT minute, rejections FROM tick_team_runs WHERE team_id = $1 ORDER BY minute', [teamId]);
       const liveRejections = runs.rows.flatMap((row) => row.rejections.map((r) => [row.minute.toISOString().replace('.000Z', 'Z'), r.code]));
