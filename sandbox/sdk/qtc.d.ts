@@ -32,6 +32,86 @@ declare module 'qtc' {
   /** EMA at every index (NaN where undefined), for crossover(). */
   export function emaSeries(values: Series, period: number): number[];
 
+  /**
+   * The state of a rolling indicator as save() returns it: a short array of numbers (NaN, ±Infinity
+   * and -0 written as strings) that survives JSON, so it can be kept in `team.memory`.
+   */
+  export type RollingState = Array<number | string>;
+
+  /**
+   * An indicator fed one value per bar, oldest first. update() costs O(1) (RollingStdev: O(period)),
+   * instead of recomputing a whole window every minute. After n updates its value is bit for bit
+   * what the matching function returns over those n values (NaN where the function gives NaN or null).
+   * Keep one per symbol in a field of the strategy; it lives as long as the isolate stays warm.
+   */
+  export interface RollingIndicator {
+    readonly period: number;
+    /** Values given to update() so far (including any restored count). */
+    readonly count: number;
+    /** Enough values for a result. */
+    readonly ready: boolean;
+    /** The result after the last update (NaN until ready). */
+    readonly value: number;
+    /** Adds the next value; returns the new `value`. */
+    update(value: number): number;
+    /** The state, for `team.memory`: with restore(), an isolate reloaded mid-run continues exactly where this one was. */
+    save(): RollingState;
+  }
+
+  /**
+   * Simple moving average, exactly smaSeries(values, period)[last] over all the values given:
+   * a running sum (add the new value, subtract the one leaving). Not bit-equal to sma(), which sums
+   * the window afresh. A NaN or Infinity in the input stays in the running sum, as in smaSeries.
+   */
+  export class RollingSma implements RollingIndicator {
+    constructor(period: number);
+    readonly period: number;
+    readonly count: number;
+    readonly ready: boolean;
+    readonly value: number;
+    update(value: number): number;
+    save(): RollingState;
+    /** Takes back a save()d state; `recent` must end with the last `period` values given before the save. */
+    restore(saved: RollingState, recent: Series): this;
+  }
+  /** Exponential moving average, exactly emaSeries(values, period)[last] and ema(values, period). */
+  export class RollingEma implements RollingIndicator {
+    constructor(period: number);
+    readonly period: number;
+    readonly count: number;
+    readonly ready: boolean;
+    readonly value: number;
+    update(value: number): number;
+    save(): RollingState;
+    restore(saved: RollingState): this;
+  }
+  /** Wilder's RSI, exactly rsi(values, period) (default 14); ready after period+1 values. */
+  export class RollingRsi implements RollingIndicator {
+    constructor(period?: number);
+    readonly period: number;
+    readonly count: number;
+    readonly ready: boolean;
+    readonly value: number;
+    update(value: number): number;
+    save(): RollingState;
+    restore(saved: RollingState): this;
+  }
+  /**
+   * Sample standard deviation of the last `period` values, exactly stdev(values, period): like stdev()
+   * it takes the mean and then the squares, so an update costs O(period) (no allocation). Never ready for period 1.
+   */
+  export class RollingStdev implements RollingIndicator {
+    constructor(period: number);
+    readonly period: number;
+    readonly count: number;
+    readonly ready: boolean;
+    readonly value: number;
+    update(value: number): number;
+    save(): RollingState;
+    /** Takes back a save()d state; `recent` must end with the last `period` values given before the save. */
+    restore(saved: RollingState, recent: Series): this;
+  }
+
   /** The rolling window of one symbol, oldest first. Views into the sandbox's buffers: do not write to them. */
   export interface SymbolBars {
     /** Bar start times, epoch milliseconds. */

@@ -5,6 +5,12 @@
  * the slow one, and sells the whole position when it crosses back below. Each buy spends at
  * most `allocation` of the team's equity (and never more cash than the team has).
  *
+ * The averages are rolling indicators (`RollingSma` from 'qtc'): each minute they take only the
+ * new bars instead of re-adding a whole window, and their values are exactly smaSeries()'s over
+ * the bars they were given. They live in a field while the isolate stays warm; their state is
+ * also saved in `team.memory` (about 70 characters per symbol), so an isolate reloaded mid-run
+ * resumes the same sums and gives the same signals as one that never stopped.
+ *
  * Params (team_registry.yaml, all optional):
  *   fast: 10         bars in the fast average
  *   slow: 30         bars in the slow average
@@ -12,8 +18,8 @@
  *
  * Try it: npx qtc check examples/strategies/sma-crossover
  */
-import { crossover, crossunder, sma, smaSeries } from 'qtc';
-import type { Bars, Signal, Team } from 'qtc';
+import { RollingSma, sma } from 'qtc';
+import type { Bars, JsonValue, RollingState, Signal, Team } from 'qtc';
 
 function positiveInteger(value: unknown, fallback: number): number {
   return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : fallback;
@@ -23,10 +29,21 @@ function fraction(value: unknown, fallback: number): number {
   return typeof value === 'number' && value > 0 && value <= 1 ? value : fallback;
 }
 
+/** One symbol's averages, fed up to the bar at `last` (epoch ms). */
+interface Averages {
+  fast: RollingSma;
+  slow: RollingSma;
+  last: number;
+  /** fast <= slow and fast >= slow one bar before `last`: the first half of a cross. */
+  wasBelow: boolean;
+  wasAbove: boolean;
+}
+
 export default class SmaCrossover {
   private readonly fast: number;
   private readonly slow: number;
   private readonly allocation: number;
+  private readonly averages = new Map<string, Averages>();
 
   constructor(params: Record<string, unknown>) {
     this.fast = positiveInteger(params.fast, 10);
@@ -36,44 +53,92 @@ export default class SmaCrossover {
 
   generateSignal(team: Team, bars: Bars, currentPrices: Record<string, number>): Signal[] {
     const signals: Signal[] = [];
+    const saved = this.savedTable(team);
     // Cash already promised to earlier buys of this same minute.
     let cashLeft = team.cash;
 
     for (const symbol of Object.keys(bars).sort()) {
       const close = bars[symbol]?.close;
       const price = currentPrices[symbol];
+      if (close === undefined || price === undefined) continue;
+      const averages = this.advance(team, symbol, saved);
+      saved[symbol] = [averages.last, ...averages.fast.save(), ...averages.slow.save(), Number(averages.wasBelow) + 2 * Number(averages.wasAbove)];
       // A cross needs the two averages on the last two bars.
-      if (close === undefined || price === undefined || close.length < this.slow + 1) continue;
+      if (close.length < this.slow + 1) continue;
 
-      const fastSeries = smaSeries(close, this.fast);
-      const slowSeries = smaSeries(close, this.slow);
-      const fastNow = sma(close, this.fast);
-      const slowNow = sma(close, this.slow);
-      if (fastNow === null || slowNow === null) continue;
+      const fastNow = averages.fast.value;
+      const slowNow = averages.slow.value;
       const held = team.positions[symbol]?.quantity ?? 0;
 
-      if (held === 0 && crossover(fastSeries, slowSeries)) {
+      if (held === 0 && averages.wasBelow && fastNow > slowNow) {
         const budget = Math.min(cashLeft, team.equity * this.allocation);
         const quantity = Math.floor(budget / price);
         if (quantity < 1) continue;
         cashLeft -= quantity * price;
-        signals.push({
-          symbol,
-          action: 'buy',
-          quantity,
-          price,
-          reason: `SMA${this.fast} ${fastNow.toFixed(2)} crossed above SMA${this.slow} ${slowNow.toFixed(2)}`,
-        });
-      } else if (held > 0 && crossunder(fastSeries, slowSeries)) {
-        signals.push({
-          symbol,
-          action: 'sell',
-          quantity: held,
-          price,
-          reason: `SMA${this.fast} ${fastNow.toFixed(2)} crossed below SMA${this.slow} ${slowNow.toFixed(2)}`,
-        });
+        signals.push({ symbol, action: 'buy', quantity, price, reason: `SMA${this.fast} ${this.shown(close, this.fast)} crossed above SMA${this.slow} ${this.shown(close, this.slow)}` });
+      } else if (held > 0 && averages.wasAbove && fastNow < slowNow) {
+        signals.push({ symbol, action: 'sell', quantity: held, price, reason: `SMA${this.fast} ${this.shown(close, this.fast)} crossed below SMA${this.slow} ${this.shown(close, this.slow)}` });
       }
     }
     return signals;
+  }
+
+  /** The averages of `symbol` brought up to its newest bar: kept, resumed from team.memory, or started on the window. */
+  private advance(team: Team, symbol: string, saved: Record<string, JsonValue>): Averages {
+    const averages = this.averages.get(symbol) ?? this.resume(team, symbol, saved[symbol]) ?? this.start();
+    this.averages.set(symbol, averages);
+    // Only the bars after the last one fed: usually one, none when the symbol did not trade, the whole window the first time.
+    const fresh = team.api.getRange(symbol, averages.last + 1, Number.MAX_SAFE_INTEGER);
+    const count = fresh.close.length;
+    for (let i = 0; i < count; i++) {
+      averages.wasBelow = averages.fast.value <= averages.slow.value;
+      averages.wasAbove = averages.fast.value >= averages.slow.value;
+      averages.fast.update(fresh.close[i] ?? NaN);
+      averages.slow.update(fresh.close[i] ?? NaN);
+    }
+    if (count > 0) averages.last = fresh.timestamp[count - 1] ?? averages.last;
+    return averages;
+  }
+
+  private start(): Averages {
+    return { fast: new RollingSma(this.fast), slow: new RollingSma(this.slow), last: -Infinity, wasBelow: false, wasAbove: false };
+  }
+
+  /** The averages as the last successful call left them (null when nothing usable was saved, or its bars left the window). */
+  private resume(team: Team, symbol: string, entry: JsonValue | undefined): Averages | null {
+    if (!Array.isArray(entry) || entry.length !== 6 || typeof entry[0] !== 'number' || typeof entry[5] !== 'number') return null;
+    const recent = team.api.getRange(symbol, 0, entry[0]).close;
+    try {
+      return {
+        fast: new RollingSma(this.fast).restore(entry.slice(1, 3) as RollingState, recent),
+        slow: new RollingSma(this.slow).restore(entry.slice(3, 5) as RollingState, recent),
+        last: entry[0],
+        wasBelow: (entry[5] & 1) === 1,
+        wasAbove: (entry[5] & 2) === 2,
+      };
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * team.memory.sma: { periods: "fast/slow", symbols: { [symbol]: [last, ...fast.save(), ...slow.save(), wasBelow + 2 * wasAbove] } },
+   * started afresh when the periods change.
+   */
+  private savedTable(team: Team): Record<string, JsonValue> {
+    const stored = team.memory.sma;
+    const key = `${this.fast}/${this.slow}`;
+    if (typeof stored === 'object' && stored !== null && !Array.isArray(stored) && stored.periods === key) {
+      const symbols = stored.symbols;
+      if (typeof symbols === 'object' && symbols !== null && !Array.isArray(symbols)) return symbols;
+    }
+    const symbols: Record<string, JsonValue> = {};
+    team.memory.sma = { periods: key, symbols };
+    return symbols;
+  }
+
+  /** The average over the window as shown in a signal's reason. */
+  private shown(close: ArrayLike<number>, period: number): string {
+    return (sma(close, period) ?? NaN).toFixed(2);
   }
 }

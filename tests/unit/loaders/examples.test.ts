@@ -17,8 +17,26 @@ function smaSeries(values: ArrayLike<number>, period: number): number[] {
   });
 }
 const last = (values: ArrayLike<number>, back = 0) => values[values.length - 1 - back] ?? NaN;
+class RollingSma {
+  private readonly seen: number[] = [];
+  readonly period: number;
+  constructor(period: number) {
+    this.period = period;
+  }
+  get value(): number {
+    return last(smaSeries(this.seen, this.period));
+  }
+  update(value: number): number {
+    this.seen.push(value);
+    return this.value;
+  }
+  save(): number[] {
+    return [this.seen.length];
+  }
+}
 const fakeSdk = {
   smaSeries,
+  RollingSma,
   sma: (values: ArrayLike<number>, period: number) => (values.length < period ? null : last(smaSeries(values, period))),
   crossover: (fast: ArrayLike<number>, slow: ArrayLike<number>) => last(fast, 1) <= last(slow, 1) && last(fast) > last(slow),
   crossunder: (fast: ArrayLike<number>, slow: ArrayLike<number>) => last(fast, 1) >= last(slow, 1) && last(fast) < last(slow),
@@ -68,6 +86,12 @@ function teamWith(bars: Record<string, ReturnType<typeof seriesOf>>, positions: 
         const series = bars[symbol];
         if (series === undefined) throw new Error(`unknown symbol ${symbol}`);
         return { ...series, timestamp: series.timestamp.slice(-n), close: series.close.slice(-n) };
+      },
+      getRange: (symbol: string, fromMs: number, toMs: number) => {
+        const series = bars[symbol];
+        if (series === undefined) throw new Error(`unknown symbol ${symbol}`);
+        const inRange = series.timestamp.map((t, i) => [t, i] as const).filter(([t]) => t >= fromMs && t <= toMs);
+        return { timestamp: inRange.map(([t]) => t), close: Float64Array.from(inRange, ([, i]) => series.close[i] ?? NaN) };
       },
     },
   };
