@@ -6,10 +6,16 @@
  * most `allocation` of the team's equity (and never more cash than the team has).
  *
  * The averages are rolling indicators (`RollingSma` from 'qtc'): each minute they take only the
- * new bars instead of re-adding a whole window, and their values are exactly smaSeries()'s over
+ * new bars instead of re-adding the whole window, and their values are exactly smaSeries()'s over
  * the bars they were given. They live in a field while the isolate stays warm; their state is
  * also saved in `team.memory` (about 70 characters per symbol), so an isolate reloaded mid-run
  * resumes the same sums and gives the same signals as one that never stopped.
+ *
+ * When the two averages are equal in exact arithmetic (flat prices, or a cross landing exactly
+ * on a cent), which one compares higher is decided by rounding, and a running sum started on an
+ * earlier bar rounds differently from one started at the window's first bar. Only then, the
+ * strategy asks smaSeries() over the window, as it always did before, so its signals are the same
+ * as the whole-window version's on every minute.
  *
  * Params (team_registry.yaml, all optional):
  *   fast: 10         bars in the fast average
@@ -18,7 +24,7 @@
  *
  * Try it: npx qtc check examples/strategies/sma-crossover
  */
-import { RollingSma, sma } from 'qtc';
+import { RollingSma, crossover, crossunder, sma, smaSeries } from 'qtc';
 import type { Bars, JsonValue, RollingState, Signal, Team } from 'qtc';
 
 function positiveInteger(value: unknown, fallback: number): number {
@@ -37,6 +43,18 @@ interface Averages {
   /** fast <= slow and fast >= slow one bar before `last`: the first half of a cross. */
   wasBelow: boolean;
   wasAbove: boolean;
+  /** The averages were (nearly) equal one bar before `last`. */
+  wasNear: boolean;
+}
+
+// Far above the drift between two running sums of the same prices started on different bars
+// (each step rounds by half an ulp, ~1e-16 of the sum: a million bars stay under 1e-9), far below
+// the gap between two averages that differ by a cent's fraction.
+const TIE = 1e-7;
+
+/** Too close to call without the window's own rounding (or not a number yet). */
+function nearTie(a: number, b: number): boolean {
+  return !(Math.abs(a - b) > TIE * Math.max(Math.abs(a), Math.abs(b)));
 }
 
 export default class SmaCrossover {
@@ -62,25 +80,36 @@ export default class SmaCrossover {
       const price = currentPrices[symbol];
       if (close === undefined || price === undefined) continue;
       const averages = this.advance(team, symbol, saved);
-      saved[symbol] = [averages.last, ...averages.fast.save(), ...averages.slow.save(), Number(averages.wasBelow) + 2 * Number(averages.wasAbove)];
+      saved[symbol] = [averages.last, ...averages.fast.save(), ...averages.slow.save(), Number(averages.wasBelow) + 2 * Number(averages.wasAbove) + 4 * Number(averages.wasNear)];
       // A cross needs the two averages on the last two bars.
       if (close.length < this.slow + 1) continue;
 
-      const fastNow = averages.fast.value;
-      const slowNow = averages.slow.value;
       const held = team.positions[symbol]?.quantity ?? 0;
+      const { up, down } = this.cross(averages, close);
 
-      if (held === 0 && averages.wasBelow && fastNow > slowNow) {
+      if (held === 0 && up) {
         const budget = Math.min(cashLeft, team.equity * this.allocation);
         const quantity = Math.floor(budget / price);
         if (quantity < 1) continue;
         cashLeft -= quantity * price;
         signals.push({ symbol, action: 'buy', quantity, price, reason: `SMA${this.fast} ${this.shown(close, this.fast)} crossed above SMA${this.slow} ${this.shown(close, this.slow)}` });
-      } else if (held > 0 && averages.wasAbove && fastNow < slowNow) {
+      } else if (held > 0 && down) {
         signals.push({ symbol, action: 'sell', quantity: held, price, reason: `SMA${this.fast} ${this.shown(close, this.fast)} crossed below SMA${this.slow} ${this.shown(close, this.slow)}` });
       }
     }
     return signals;
+  }
+
+  /** Whether the fast average crossed above (up) or below (down) the slow one on the last bar. */
+  private cross(averages: Averages, close: ArrayLike<number>): { up: boolean; down: boolean } {
+    const fastNow = averages.fast.value;
+    const slowNow = averages.slow.value;
+    if (averages.wasNear || nearTie(fastNow, slowNow)) {
+      const fastSeries = smaSeries(close, this.fast);
+      const slowSeries = smaSeries(close, this.slow);
+      return { up: crossover(fastSeries, slowSeries), down: crossunder(fastSeries, slowSeries) };
+    }
+    return { up: averages.wasBelow && fastNow > slowNow, down: averages.wasAbove && fastNow < slowNow };
   }
 
   /** The averages of `symbol` brought up to its newest bar: kept, resumed from team.memory, or started on the window. */
@@ -93,6 +122,7 @@ export default class SmaCrossover {
     for (let i = 0; i < count; i++) {
       averages.wasBelow = averages.fast.value <= averages.slow.value;
       averages.wasAbove = averages.fast.value >= averages.slow.value;
+      averages.wasNear = nearTie(averages.fast.value, averages.slow.value);
       averages.fast.update(fresh.close[i] ?? NaN);
       averages.slow.update(fresh.close[i] ?? NaN);
     }
@@ -101,7 +131,7 @@ export default class SmaCrossover {
   }
 
   private start(): Averages {
-    return { fast: new RollingSma(this.fast), slow: new RollingSma(this.slow), last: -Infinity, wasBelow: false, wasAbove: false };
+    return { fast: new RollingSma(this.fast), slow: new RollingSma(this.slow), last: -Infinity, wasBelow: false, wasAbove: false, wasNear: true };
   }
 
   /** The averages as the last successful call left them (null when nothing usable was saved, or its bars left the window). */
@@ -115,6 +145,7 @@ export default class SmaCrossover {
         last: entry[0],
         wasBelow: (entry[5] & 1) === 1,
         wasAbove: (entry[5] & 2) === 2,
+        wasNear: (entry[5] & 4) === 4,
       };
     } catch {
       return null;
@@ -122,7 +153,7 @@ export default class SmaCrossover {
   }
 
   /**
-   * team.memory.sma: { periods: "fast/slow", symbols: { [symbol]: [last, ...fast.save(), ...slow.save(), wasBelow + 2 * wasAbove] } },
+   * team.memory.sma: { periods: "fast/slow", symbols: { [symbol]: [last, ...fast.save(), ...slow.save(), wasBelow + 2 * wasAbove + 4 * wasNear] } },
    * started afresh when the periods change.
    */
   private savedTable(team: Team): Record<string, JsonValue> {
