@@ -5,17 +5,17 @@
  * the slow one, and sells the whole position when it crosses back below. Each buy spends at
  * most `allocation` of the team's equity (and never more cash than the team has).
  *
- * The averages are rolling indicators (`RollingSma` from 'qtc'): each minute they take only the
- * new bars instead of re-adding the whole window, and their values are exactly smaSeries()'s over
- * the bars they were given. They live in a field while the isolate stays warm; their state is
- * also saved in `team.memory` (about 70 characters per symbol), so an isolate reloaded mid-run
- * resumes the same sums and gives the same signals as one that never stopped.
+ * The averages are rolling indicators (`RollingSma` from 'qtc'), kept in a field: each minute
+ * they take only the new bars instead of re-adding the whole window, and their values are exactly
+ * smaSeries()'s over the bars they were given.
  *
  * When the two averages are equal in exact arithmetic (flat prices, or a cross landing exactly
- * on a cent), which one compares higher is decided by rounding, and a running sum started on an
- * earlier bar rounds differently from one started at the window's first bar. Only then, the
- * strategy asks smaSeries() over the window, as it always did before, so its signals are the same
- * as the whole-window version's on every minute.
+ * on a cent), which one compares higher is decided by rounding, and a running sum begun on an
+ * earlier bar rounds differently from smaSeries() begun at the window's first bar. Only then, the
+ * strategy asks smaSeries() over the window, as it always did before. So every signal is the one
+ * the window alone decides: the same as the whole-window version's, and the same after an isolate
+ * reload (a new isolate starts its sums on its window) as in an isolate that stayed warm, with
+ * nothing to keep in team.memory.
  *
  * Params (team_registry.yaml, all optional):
  *   fast: 10         bars in the fast average
@@ -25,7 +25,7 @@
  * Try it: npx qtc check examples/strategies/sma-crossover
  */
 import { RollingSma, crossover, crossunder, sma, smaSeries } from 'qtc';
-import type { Bars, JsonValue, RollingState, Signal, Team } from 'qtc';
+import type { Bars, Signal, Team } from 'qtc';
 
 function positiveInteger(value: unknown, fallback: number): number {
   return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : fallback;
@@ -47,9 +47,9 @@ interface Averages {
   wasNear: boolean;
 }
 
-// Far above the drift between two running sums of the same prices started on different bars
-// (each step rounds by half an ulp, ~1e-16 of the sum: a million bars stay under 1e-9), far below
-// the gap between two averages that differ by a cent's fraction.
+// Far above the drift between two running sums of the same prices begun on different bars (each
+// step rounds by at most half an ulp, ~1e-16 of the sum: a million bars at a steady price level
+// stay under 1e-9), far below the gap between two averages of cent prices that are not equal.
 const TIE = 1e-7;
 
 /** Too close to call without the window's own rounding (or not a number yet). */
@@ -71,7 +71,6 @@ export default class SmaCrossover {
 
   generateSignal(team: Team, bars: Bars, currentPrices: Record<string, number>): Signal[] {
     const signals: Signal[] = [];
-    const saved = this.savedTable(team);
     // Cash already promised to earlier buys of this same minute.
     let cashLeft = team.cash;
 
@@ -79,8 +78,7 @@ export default class SmaCrossover {
       const close = bars[symbol]?.close;
       const price = currentPrices[symbol];
       if (close === undefined || price === undefined) continue;
-      const averages = this.advance(team, symbol, saved);
-      saved[symbol] = [averages.last, ...averages.fast.save(), ...averages.slow.save(), Number(averages.wasBelow) + 2 * Number(averages.wasAbove) + 4 * Number(averages.wasNear)];
+      const averages = this.advance(team, symbol);
       // A cross needs the two averages on the last two bars.
       if (close.length < this.slow + 1) continue;
 
@@ -112,10 +110,13 @@ export default class SmaCrossover {
     return { up: averages.wasBelow && fastNow > slowNow, down: averages.wasAbove && fastNow < slowNow };
   }
 
-  /** The averages of `symbol` brought up to its newest bar: kept, resumed from team.memory, or started on the window. */
-  private advance(team: Team, symbol: string, saved: Record<string, JsonValue>): Averages {
-    const averages = this.averages.get(symbol) ?? this.resume(team, symbol, saved[symbol]) ?? this.start();
-    this.averages.set(symbol, averages);
+  /** The averages of `symbol` brought up to its newest bar (started on the window the first time). */
+  private advance(team: Team, symbol: string): Averages {
+    let averages = this.averages.get(symbol);
+    if (averages === undefined) {
+      averages = { fast: new RollingSma(this.fast), slow: new RollingSma(this.slow), last: -Infinity, wasBelow: false, wasAbove: false, wasNear: true };
+      this.averages.set(symbol, averages);
+    }
     // Only the bars after the last one fed: usually one, none when the symbol did not trade, the whole window the first time.
     const fresh = team.api.getRange(symbol, averages.last + 1, Number.MAX_SAFE_INTEGER);
     const count = fresh.close.length;
@@ -128,44 +129,6 @@ export default class SmaCrossover {
     }
     if (count > 0) averages.last = fresh.timestamp[count - 1] ?? averages.last;
     return averages;
-  }
-
-  private start(): Averages {
-    return { fast: new RollingSma(this.fast), slow: new RollingSma(this.slow), last: -Infinity, wasBelow: false, wasAbove: false, wasNear: true };
-  }
-
-  /** The averages as the last successful call left them (null when nothing usable was saved, or its bars left the window). */
-  private resume(team: Team, symbol: string, entry: JsonValue | undefined): Averages | null {
-    if (!Array.isArray(entry) || entry.length !== 6 || typeof entry[0] !== 'number' || typeof entry[5] !== 'number') return null;
-    const recent = team.api.getRange(symbol, 0, entry[0]).close;
-    try {
-      return {
-        fast: new RollingSma(this.fast).restore(entry.slice(1, 3) as RollingState, recent),
-        slow: new RollingSma(this.slow).restore(entry.slice(3, 5) as RollingState, recent),
-        last: entry[0],
-        wasBelow: (entry[5] & 1) === 1,
-        wasAbove: (entry[5] & 2) === 2,
-        wasNear: (entry[5] & 4) === 4,
-      };
-    } catch {
-      return null;
-    }
-  }
-
-  /**
-   * team.memory.sma: { periods: "fast/slow", symbols: { [symbol]: [last, ...fast.save(), ...slow.save(), wasBelow + 2 * wasAbove + 4 * wasNear] } },
-   * started afresh when the periods change.
-   */
-  private savedTable(team: Team): Record<string, JsonValue> {
-    const stored = team.memory.sma;
-    const key = `${this.fast}/${this.slow}`;
-    if (typeof stored === 'object' && stored !== null && !Array.isArray(stored) && stored.periods === key) {
-      const symbols = stored.symbols;
-      if (typeof symbols === 'object' && symbols !== null && !Array.isArray(symbols)) return symbols;
-    }
-    const symbols: Record<string, JsonValue> = {};
-    team.memory.sma = { periods: key, symbols };
-    return symbols;
   }
 
   /** The average over the window as shown in a signal's reason. */

@@ -30,9 +30,6 @@ class RollingSma {
     this.seen.push(value);
     return this.value;
   }
-  save(): number[] {
-    return [this.seen.length];
-  }
 }
 const fakeSdk = {
   smaSeries,
