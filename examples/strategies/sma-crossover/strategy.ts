@@ -13,9 +13,9 @@
  * on a cent), which one compares higher is decided by rounding, and a running sum begun on an
  * earlier bar rounds differently from smaSeries() begun at the window's first bar. Only then, the
  * strategy asks smaSeries() over the window, as it always did before. So every signal is the one
- * the window alone decides: the same as the whole-window version's, and the same after an isolate
- * reload (a new isolate starts its sums on its window) as in an isolate that stayed warm, with
- * nothing to keep in team.memory.
+ * the window alone decides, wherever the sums began: the same as the whole-window version's, and
+ * the same after an isolate reload (a new isolate begins its sums on the last bars of its window)
+ * as in an isolate that stayed warm, with nothing to keep in team.memory.
  *
  * Params (team_registry.yaml, all optional):
  *   fast: 10         bars in the fast average
@@ -110,24 +110,35 @@ export default class SmaCrossover {
     return { up: averages.wasBelow && fastNow > slowNow, down: averages.wasAbove && fastNow < slowNow };
   }
 
-  /** The averages of `symbol` brought up to its newest bar (started on the window the first time). */
+  /** The averages of `symbol` brought up to its newest bar. */
   private advance(team: Team, symbol: string): Averages {
     let averages = this.averages.get(symbol);
+    let fresh;
     if (averages === undefined) {
       averages = { fast: new RollingSma(this.fast), slow: new RollingSma(this.slow), last: -Infinity, wasBelow: false, wasAbove: false, wasNear: true };
       this.averages.set(symbol, averages);
+      // Where the sums begin does not change a signal (see above): the last slow+1 bars are enough
+      // for the two averages on the last two bars, and keep a fresh isolate's first call short.
+      fresh = team.api.getLastN(symbol, this.slow + 1);
+    } else {
+      // Only the bars after the last one fed: usually one, none when the symbol did not trade.
+      fresh = team.api.getRange(symbol, averages.last + 1, Number.MAX_SAFE_INTEGER);
     }
-    // Only the bars after the last one fed: usually one, none when the symbol did not trade, the whole window the first time.
-    const fresh = team.api.getRange(symbol, averages.last + 1, Number.MAX_SAFE_INTEGER);
-    const count = fresh.close.length;
-    for (let i = 0; i < count; i++) {
-      averages.wasBelow = averages.fast.value <= averages.slow.value;
-      averages.wasAbove = averages.fast.value >= averages.slow.value;
-      averages.wasNear = nearTie(averages.fast.value, averages.slow.value);
-      averages.fast.update(fresh.close[i] ?? NaN);
-      averages.slow.update(fresh.close[i] ?? NaN);
+    const { fast, slow } = averages;
+    const close = fresh.close;
+    const count = close.length;
+    if (count === 0) return averages;
+    for (let i = 0; i < count - 1; i++) {
+      fast.update(close[i] ?? NaN);
+      slow.update(close[i] ?? NaN);
     }
-    if (count > 0) averages.last = fresh.timestamp[count - 1] ?? averages.last;
+    // The averages one bar before the newest: the first half of a cross.
+    averages.wasBelow = fast.value <= slow.value;
+    averages.wasAbove = fast.value >= slow.value;
+    averages.wasNear = nearTie(fast.value, slow.value);
+    fast.update(close[count - 1] ?? NaN);
+    slow.update(close[count - 1] ?? NaN);
+    averages.last = fresh.timestamp[count - 1] ?? averages.last;
     return averages;
   }
 

@@ -1,7 +1,7 @@
 // The SMA-crossover example moved from smaSeries over the whole window every minute to RollingSma
 // objects fed only the new bars. It must still give the same signals, reason text included, as the
-// previous version, and an isolate reloaded mid-run (its sums begun again on its window) must give
-// the same signals as one that stayed warm. Checked minute by minute through the real sandbox on real
+// previous version, and an isolate reloaded mid-run (its sums begun again on the last bars of its
+// window) must give the same signals as one that stayed warm. Checked minute by minute through the real sandbox on real
 // SPY bars and sparse real ETF bars (skipped when ../shared is absent) and on simulated bars with a
 // short window (the window slides on nearly every minute), and through the backtest engine on SPY.
 import { existsSync } from 'node:fs';
@@ -118,7 +118,8 @@ interface Comparison {
  * same minutes and states.
  */
 async function compare(minutes: readonly MinuteBars[], windowBars: number, reloadEvery: number): Promise<Comparison> {
-  const pool = new SandboxPool({ mode: 'in-process', windowBars });
+  // A generous CPU limit: this compares signals, and the test machine may be busy.
+  const pool = new SandboxPool({ mode: 'in-process', windowBars, cpuMs: 10_000 });
   await pool.start();
   const params = { fast: 10, slow: 30 };
   const result: Comparison = { minutes: minutes.length, buys: 0, sells: 0, reloads: 0, differences: [] };
@@ -200,7 +201,7 @@ describe('the SMA-crossover example on rolling indicators', () => {
   }, 180_000);
 
   it.skipIf(!existsSync(SPY))('trades exactly as the previous version through the backtest engine on SPY', async () => {
-    const pool = new SandboxPool({ mode: 'in-process' });
+    const pool = new SandboxPool({ mode: 'in-process', cpuMs: 10_000 });
     await pool.start();
     try {
       const outcome = await runBacktest({
