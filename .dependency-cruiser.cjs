@@ -20,8 +20,7 @@
 // eslint.layers.config.js (dependency-cruiser sees modules, not `process.env`), with its own exceptions.
 
 /** The trading-core modules the Postgres ledger may import (exception ledger-uses-trading-core). */
-const LEDGER_TRADING_CORE =
-  '^server/trading/(money|types|clientOrderId|portfolio/book|portfolio/orderLifecycle|reconcile/classify|netting/netting|netting/netStore)\\.ts$';
+const LEDGER_TRADING_CORE = '^server/trading/(money|types|clientOrderId|portfolio/book|portfolio/orderLifecycle|reconcile/classify|netting/netting|netting/netStore)\\.ts$';
 
 module.exports = {
   forbidden: [

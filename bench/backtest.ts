@@ -104,7 +104,15 @@ async function measureEngineFloor(symbolCount: number, days: number) {
     run: (_minute, _bars, _prices, teams) => Promise.resolve(new Map(teams.map((team) => [team.teamId, { signals: [], error: null, logs: [], memory: {}, cpuMs: 0, wallMs: 0 }]))),
   };
   const limits = riskLimitsFrom(DEFAULT_RISK);
-  const engine = createMinuteEngine({ books, execution: { kind: 'sim', venue }, host, teamIds: [teamId], universe, marketBuyBufferBps: marketBuyCollarBps(0), limitsOf: () => limits });
+  const engine = createMinuteEngine({
+    books,
+    execution: { kind: 'sim', venue },
+    host,
+    teamIds: [teamId],
+    universe,
+    marketBuyBufferBps: marketBuyCollarBps(0),
+    limitsOf: () => limits,
+  });
   let barPoints = 0;
   const started = performance.now();
   for (const { minute, bars } of data.minutes as Iterable<BacktestMinute>) {

@@ -114,16 +114,24 @@ try {
     const history = await load(`GET /api/v1/team/{id}/history (${POINTS} points)`, `${base}/api/v1/team/${charted}/history?days=${DAYS}&limit=${POINTS}`, auth);
     // Every request a range not asked for before (limit 10,000, 9,999, …): Postgres writes each answer.
     let asked = 0;
-    const uncached = await load(`GET /api/v1/team/{id}/history (${POINTS} points, every request a new range)`, `${base}/api/v1/team/${charted}/history?days=${DAYS}&limit=${POINTS}`, auth, () => {
-      asked += 1;
-      return `/api/v1/team/${charted}/history?days=${DAYS}&limit=${POINTS - (asked % (POINTS - 1))}`;
-    });
+    const uncached = await load(
+      `GET /api/v1/team/{id}/history (${POINTS} points, every request a new range)`,
+      `${base}/api/v1/team/${charted}/history?days=${DAYS}&limit=${POINTS}`,
+      auth,
+      () => {
+        asked += 1;
+        return `/api/v1/team/${charted}/history?days=${DAYS}&limit=${POINTS - (asked % (POINTS - 1))}`;
+      },
+    );
     const downsampled = await load(
       `GET /api/v1/team/{id}/history?points=${DOWNSAMPLED} (${POINTS} points in)`,
       `${base}/api/v1/team/${charted}/history?days=${DAYS}&limit=${POINTS}&points=${DOWNSAMPLED}`,
       auth,
     );
-    const allTeams = await load(`GET /api/v1/leaderboard/history (${TEAMS} teams, ${TEAM_POINTS} points each)`, `${base}/api/v1/leaderboard/history?days=${DAYS}&limit=${TEAM_POINTS}`);
+    const allTeams = await load(
+      `GET /api/v1/leaderboard/history (${TEAMS} teams, ${TEAM_POINTS} points each)`,
+      `${base}/api/v1/leaderboard/history?days=${DAYS}&limit=${TEAM_POINTS}`,
+    );
     let allAsked = 0;
     const allTeamsUncached = await load(
       `GET /api/v1/leaderboard/history (${TEAMS} teams, ${TEAM_POINTS} points each, every request a new range)`,

@@ -60,7 +60,12 @@ async function peerAdvance(client: pg.PoolClient, minute: number): Promise<void>
     if (team.recent.length > SPARKLINE_POINTS) team.recent.splice(0, team.recent.length - SPARKLINE_POINTS);
     team.lastMinute = row.minute.getTime();
   }
-  const records = [...changed].map(([teamId, team]) => ({ team_id: teamId, last_minute: new Date(team.lastMinute).toISOString(), accumulator: team.accumulator.state(), recent: team.recent }));
+  const records = [...changed].map(([teamId, team]) => ({
+    team_id: teamId,
+    last_minute: new Date(team.lastMinute).toISOString(),
+    accumulator: team.accumulator.state(),
+    recent: team.recent,
+  }));
   await client.query(
     `INSERT INTO peer_team_state (team_id, last_minute, accumulator, recent)
      SELECT team_id, last_minute, accumulator, recent FROM jsonb_to_recordset($1::jsonb) AS r(team_id text, last_minute timestamptz, accumulator jsonb, recent jsonb)
@@ -70,7 +75,18 @@ async function peerAdvance(client: pg.PoolClient, minute: number): Promise<void>
 }
 
 async function peerStandings(client: pg.PoolClient): Promise<TeamStanding[]> {
-  const { rows } = await client.query<{ team_id: string; name: string; enabled: boolean; last_minute: Date; accumulator: MetricsAccumulatorState; recent: number[]; equity: string; cash: string; positions_value: string; starting_cash: string }>(
+  const { rows } = await client.query<{
+    team_id: string;
+    name: string;
+    enabled: boolean;
+    last_minute: Date;
+    accumulator: MetricsAccumulatorState;
+    recent: number[];
+    equity: string;
+    cash: string;
+    positions_value: string;
+    starting_cash: string;
+  }>(
     `SELECT m.team_id, t.name, t.enabled, m.last_minute, m.accumulator, m.recent, s.equity::text AS equity, s.cash::text AS cash,
             s.positions_value::text AS positions_value, b.starting_cash::text AS starting_cash
        FROM peer_team_state m JOIN teams t ON t.id = m.team_id AND t.removed_at IS NULL
@@ -80,9 +96,18 @@ async function peerStandings(client: pg.PoolClient): Promise<TeamStanding[]> {
   return rows.map((row) => {
     const state = { ...row.accumulator, ...(trades.get(row.team_id) ?? { tradeCount: 0, winningTrades: 0, grossProfit: 0, grossLoss: 0 }) };
     return {
-      teamId: row.team_id, name: row.name, enabled: row.enabled, halted: false, minute: row.last_minute.getTime(),
-      equity: toDollars(money(row.equity)), cash: toDollars(money(row.cash)), positionsValue: toDollars(money(row.positions_value)),
-      startingCash: toDollars(money(row.starting_cash)), metrics: new MetricsAccumulator({}, state).snapshot(), currentDrawdown: null, sparkline: row.recent,
+      teamId: row.team_id,
+      name: row.name,
+      enabled: row.enabled,
+      halted: false,
+      minute: row.last_minute.getTime(),
+      equity: toDollars(money(row.equity)),
+      cash: toDollars(money(row.cash)),
+      positionsValue: toDollars(money(row.positions_value)),
+      startingCash: toDollars(money(row.starting_cash)),
+      metrics: new MetricsAccumulator({}, state).snapshot(),
+      currentDrawdown: null,
+      sparkline: row.recent,
     };
   });
 }
@@ -137,7 +162,10 @@ try {
     mineMs.push(mine.ms);
     peerMs.push(peer.ms);
     // Same figures (the peer leaves current_drawdown out; compare the rest).
-    const strip = (json: string) => JSON.stringify((JSON.parse(json) as { leaderboard: Array<Record<string, unknown>> }).leaderboard.map(({ current_drawdown: _a, current_drawdown_percentage: _b, ...rest }) => rest));
+    const strip = (json: string) =>
+      JSON.stringify(
+        (JSON.parse(json) as { leaderboard: Array<Record<string, unknown>> }).leaderboard.map(({ current_drawdown: _a, current_drawdown_percentage: _b, ...rest }) => rest),
+      );
     if (strip(mine.json) !== strip(peer.json)) identical = false;
   }
   redis.disconnect();

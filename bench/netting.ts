@@ -49,13 +49,26 @@ console.log(
       requestsPerMinute: {
         mean: round(steady.reduce((sum, stat) => sum + stat.requests, 0) / Math.max(1, steady.length)),
         max: Math.max(...steady.map((stat) => stat.requests)),
-        p95: percentile(steady.map((stat) => stat.requests), 95),
+        p95: percentile(
+          steady.map((stat) => stat.requests),
+          95,
+        ),
         target: 25,
         byOperation,
       },
       minuteCompletionMs: {
-        p50: round(percentile(season.stats.map((stat) => stat.ms), 50)),
-        p95: round(percentile(season.stats.map((stat) => stat.ms), 95)),
+        p50: round(
+          percentile(
+            season.stats.map((stat) => stat.ms),
+            50,
+          ),
+        ),
+        p95: round(
+          percentile(
+            season.stats.map((stat) => stat.ms),
+            95,
+          ),
+        ),
         max: round(Math.max(...season.stats.map((stat) => stat.ms))),
       },
       rejectionsCausedByAnotherTeam: washTrades + notFilled,

@@ -36,7 +36,9 @@ const WARMUP = Number(process.env.WARMUP ?? 5);
 const MINUTES_SPEC = process.env.MINUTES ?? '30';
 const minutesFor = (teams: number): number => {
   if (!MINUTES_SPEC.includes(':')) return Number(MINUTES_SPEC);
-  const entry = MINUTES_SPEC.split(',').map((part) => part.split(':').map(Number)).find(([size]) => size === teams);
+  const entry = MINUTES_SPEC.split(',')
+    .map((part) => part.split(':').map(Number))
+    .find(([size]) => size === teams);
   return entry?.[1] ?? 30;
 };
 // Each team buys once and sells once per TRADE_PERIOD minutes: 2/TRADE_PERIOD of the teams trade each minute.

@@ -27,7 +27,12 @@ const registryFile = path.join(dataDir, 'team_registry.yaml');
 const starter = readFileSync(path.join(projectRoot, 'team_registry.yaml'), 'utf8');
 const teams = Array.from({ length: TEAMS }, (_, index) => {
   const strategy = STRATEGIES[index % STRATEGIES.length]!;
-  return [`  - id: bench-${String(index + 1).padStart(3, '0')}`, `    name: Bench ${String(index + 1)} (${strategy})`, '    repo: local-repos/demo-strategies.git', `    path: ${strategy}`].join('\n');
+  return [
+    `  - id: bench-${String(index + 1).padStart(3, '0')}`,
+    `    name: Bench ${String(index + 1)} (${strategy})`,
+    '    repo: local-repos/demo-strategies.git',
+    `    path: ${strategy}`,
+  ].join('\n');
 });
 writeFileSync(registryFile, `${starter.slice(0, starter.indexOf('\nteams:'))}\nteams:\n${teams.join('\n')}\n`);
 

@@ -4,9 +4,7 @@
 // older isolated-vm releases carry an unpatched sandbox escape, GHSA-864f-rcv7-6rh4).
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 24) {
-  process.stderr.write(
-    `qtc: Node.js ${process.versions.node} is too old; Node 24 or newer is required (run through npm scripts or npx after \`npm ci\`, which bring Node 24).\n`,
-  );
+  process.stderr.write(`qtc: Node.js ${process.versions.node} is too old; Node 24 or newer is required (run through npm scripts or npx after \`npm ci\`, which bring Node 24).\n`);
   process.exit(1);
 }
 await import('../server/cli/main.ts');

@@ -28,9 +28,7 @@ export type RegistryEdit =
   /** Takes the team out of the file; the server then marks it removed in Postgres (its history stays). */
   | { kind: 'remove-team'; teamId: string };
 
-export type EditResult =
-  | { ok: true; text: string; registry: Registry; changed: boolean }
-  | { ok: false; message: string; errors: RegistryError[] };
+export type EditResult = { ok: true; text: string; registry: Registry; changed: boolean } | { ok: false; message: string; errors: RegistryError[] };
 
 function refuse(message: string, errors: RegistryError[] = []): EditResult {
   return { ok: false, message, errors };

@@ -90,7 +90,10 @@ export async function acquireControlLeadership(options: LeaderOptions): Promise<
     }
     if (outcome && Date.now() - lastWaitLog >= 30_000) {
       lastWaitLog = Date.now();
-      log.warn({ holder: describeHolder(outcome.holder) }, 'another control process holds the control leader lock (only one may read team_registry.yaml and write the registry): waiting for it to stop');
+      log.warn(
+        { holder: describeHolder(outcome.holder) },
+        'another control process holds the control leader lock (only one may read team_registry.yaml and write the registry): waiting for it to stop',
+      );
     }
     await sleep(retryMs, signal);
   }
@@ -151,10 +154,13 @@ function holdLeadership(first: pg.PoolClient, options: LeaderOptions): ControlLe
     held: () => client !== undefined,
     assertHeld: async (tx) => {
       const pid = (client as unknown as { processID?: number } | undefined)?.processID;
-      const result = pid === undefined ? undefined : await tx.query<{ held: boolean }>(
-        `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = 0 AND objid = $1 AND objsubid = 1 AND pid = $2) AS held`,
-        [CONTROL_LEADER_LOCK, pid],
-      );
+      const result =
+        pid === undefined
+          ? undefined
+          : await tx.query<{ held: boolean }>(
+              `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = 0 AND objid = $1 AND objsubid = 1 AND pid = $2) AS held`,
+              [CONTROL_LEADER_LOCK, pid],
+            );
       if (result?.rows[0]?.held !== true) throw new Error('this process does not hold the control leader lock: it does not write the registry');
     },
     release: async () => {

@@ -27,7 +27,8 @@ export function createLiveRegistry(options: LiveRegistryOptions): RegistryStore 
     file: options.file,
     log: options.log,
     ...(options.clock ? { clock: options.clock } : {}),
-    activate: (registry, source) => publishRegistry(options.pool, registry, { ...source, file: options.file }, leader ? (client) => leader.assertHeld(client) : undefined, options.alongside),
+    activate: (registry, source) =>
+      publishRegistry(options.pool, registry, { ...source, file: options.file }, leader ? (client) => leader.assertHeld(client) : undefined, options.alongside),
     audit: (event) => recordAuditEvent(options.pool, event),
   });
 }

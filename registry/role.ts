@@ -31,7 +31,10 @@ export async function openRegistry(options: OpenRegistryOptions): Promise<Regist
     const follower = await startRegistryFollower({ pool, log, signal: lifecycle.signal });
     lifecycle.onClose('registry follower', () => follower.stop());
     const registry = follower.store.current();
-    logger.info({ version: follower.version(), competition: registry.competition.name, teams: registry.teams.length }, 'team registry read from Postgres (published by the control process)');
+    logger.info(
+      { version: follower.version(), competition: registry.competition.name, teams: registry.teams.length },
+      'team registry read from Postgres (published by the control process)',
+    );
     return follower.store;
   }
   const leader = await acquireControlLeadership({

@@ -47,7 +47,10 @@ const CompetitionSchema = z
       .strict()
       .refine((m) => m.source !== 'replay' || m.replayFile !== undefined, { message: 'replayFile is required when source is replay', path: ['replayFile'] })
       .default({ source: 'simulator' }),
-    broker: z.object({ kind: z.enum(['simulated', 'alpaca']), paper: z.boolean().default(true) }).strict().default({ kind: 'simulated', paper: true }),
+    broker: z
+      .object({ kind: z.enum(['simulated', 'alpaca']), paper: z.boolean().default(true) })
+      .strict()
+      .default({ kind: 'simulated', paper: true }),
     /** How the teams' orders reach the venue: netted per minute and symbol, or one order per team (see executionMode). */
     execution: z.enum(['netted', 'per-team']).optional(),
     limits: limits.default({ cpuMs: 200, memoryMb: 64 }),

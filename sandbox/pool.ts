@@ -199,7 +199,10 @@ export class SandboxPool {
         continue;
       }
       if (record.state === 'quarantined' || record.state === 'failed') {
-        const error = record.state === 'quarantined' ? { kind: 'quarantined' as const, message: record.reason ?? 'quarantined' } : (record.lastError ?? { kind: 'load' as const, message: record.reason ?? 'the strategy failed to load' });
+        const error =
+          record.state === 'quarantined'
+            ? { kind: 'quarantined' as const, message: record.reason ?? 'quarantined' }
+            : (record.lastError ?? { kind: 'load' as const, message: record.reason ?? 'the strategy failed to load' });
         results.set(team.teamId, errorResult(error, record.memory));
         continue;
       }
@@ -394,7 +397,10 @@ export class SandboxPool {
           const { count, limitReached } = pool.#ledger.record(record.teamId, Date.now());
           if (limitReached && record.state !== 'quarantined') {
             const minutes = Math.round(options.quarantineWindowMs / 60_000);
-            pool.#quarantine(record, `quarantined: implicated in ${count} sandbox process deaths within ${minutes} min (last: ${error.message}); load the strategy again to release it`);
+            pool.#quarantine(
+              record,
+              `quarantined: implicated in ${count} sandbox process deaths within ${minutes} min (last: ${error.message}); load the strategy again to release it`,
+            );
           }
         }
         return error;

@@ -35,14 +35,7 @@ export interface Signal {
   reason?: string;
 }
 
-export type SandboxErrorKind =
-  | 'runtime'
-  | 'timeout'
-  | 'memory'
-  | 'crashed'
-  | 'invalid-result'
-  | 'load'
-  | 'quarantined';
+export type SandboxErrorKind = 'runtime' | 'timeout' | 'memory' | 'crashed' | 'invalid-result' | 'load' | 'quarantined';
 
 export interface SandboxError {
   kind: SandboxErrorKind;

@@ -124,7 +124,15 @@ async function startTicks(config: Config, logger: Logger, services: Services, re
   if (tickConfig !== config) logger.info({ minuteMs: DEMO_MINUTE_MS }, 'simulated market: one market minute every second (set SIM_MINUTE_MS to change it)');
   const venue = await openVenue(config, registry.current(), logger, services.redis, services.pg);
   lifecycle.onClose('venue', () => venue.close());
-  const worker = await startWorker({ config: tickConfig, pg: services.pg, redis: services.redis, registry, logger, market: venue.market, ...(venue.broker ? { broker: venue.broker } : {}) });
+  const worker = await startWorker({
+    config: tickConfig,
+    pg: services.pg,
+    redis: services.redis,
+    registry,
+    logger,
+    market: venue.market,
+    ...(venue.broker ? { broker: venue.broker } : {}),
+  });
   lifecycle.onClose('tick worker', () => worker.stop());
   // Closed in reverse order: the scheduler stops adding minutes before the worker stops.
   const scheduler = await startScheduler({ config: tickConfig, pg: services.pg, redis: services.redis, registry, logger, ...(venue.calendar ? { calendar: venue.calendar } : {}) });
@@ -160,7 +168,13 @@ async function startHttp(
   });
   // The Git sync runs in one process (the control role); every other replica relays to it over Redis.
   const sync: GitSyncPort =
-    gitSync ?? relayedGitSync({ redis: services.redis, openSubscriber: () => services.redis.duplicate(), registry: () => registry.current(), log: logger.child({ component: 'git-sync-relay' }) });
+    gitSync ??
+    relayedGitSync({
+      redis: services.redis,
+      openSubscriber: () => services.redis.duplicate(),
+      registry: () => registry.current(),
+      log: logger.child({ component: 'git-sync-relay' }),
+    });
   registerGitHookRoutes(app, { secretFor: (team) => readWebhookSecret(services.pg, team), requestSync: (team) => sync.requestSync(team) });
   registerLiveApi(app, {
     pg: services.pg,

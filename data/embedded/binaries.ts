@@ -72,7 +72,9 @@ export async function ensureBinary(source: BinarySource, log: ServiceLog): Promi
   try {
     await aptInstall(source.debianPackage);
   } catch (error) {
-    throw new Error(`${source.binary} is not installed and "apt-get install ${source.debianPackage}" failed (${(error as Error).message.split('\n')[0]}): ${howTo}`, { cause: error });
+    throw new Error(`${source.binary} is not installed and "apt-get install ${source.debianPackage}" failed (${(error as Error).message.split('\n')[0]}): ${howTo}`, {
+      cause: error,
+    });
   }
   const installed = findBinary(source.binary);
   if (!installed) throw new Error(`${source.binary} is still missing after installing ${source.debianPackage}: ${howTo}`);

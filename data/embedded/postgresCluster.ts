@@ -103,11 +103,10 @@ async function initCluster(pgdata: string, password: string, dataDir: string, ru
   log.info({ pgdata }, 'creating the embedded PostgreSQL cluster (first run)');
   // Stopped by `signal` with SIGTERM, on which initdb finishes its step and removes what it made; we wait
   // for that (not execFile's own `signal`, which rejects at once and leaves initdb and its backend running).
-  const running = execFileAsync(
-    initdb,
-    ['-D', pgdata, '-U', SUPERUSER, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--no-locale', '--no-instructions'],
-    { timeout: 120_000, ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}) },
-  );
+  const running = execFileAsync(initdb, ['-D', pgdata, '-U', SUPERUSER, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--no-locale', '--no-instructions'], {
+    timeout: 120_000,
+    ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
+  });
   const stop = () => running.child.kill('SIGTERM');
   signal?.addEventListener('abort', stop, { once: true });
   if (signal?.aborted) stop();
@@ -204,7 +203,10 @@ async function warnIfListeningElsewhere(adminUrl: string, listen: readonly strin
   try {
     const current = (await client.query<{ listen_addresses: string }>('SHOW listen_addresses')).rows[0]?.listen_addresses ?? '';
     if (current !== listenAddresses(listen)) {
-      log.warn({ listening: current, wanted: listenAddresses(listen) }, 'the running embedded PostgreSQL listens on other addresses than QTC_EMBEDDED_LISTEN asks; stop every qtc process using it and start again to change them');
+      log.warn(
+        { listening: current, wanted: listenAddresses(listen) },
+        'the running embedded PostgreSQL listens on other addresses than QTC_EMBEDDED_LISTEN asks; stop every qtc process using it and start again to change them',
+      );
     }
   } finally {
     await client.end();

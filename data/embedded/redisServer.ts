@@ -94,10 +94,7 @@ export async function startEmbeddedRedis(options: {
     return { url, stop: () => stopForeignProcess(runningPid, 'SIGTERM', 10_000) };
   }
 
-  const binary = await ensureBinary(
-    { binary: 'redis-server', debianPackage: 'redis-server', alternative: 'set REDIS_URL to a running Redis' },
-    log,
-  );
+  const binary = await ensureBinary({ binary: 'redis-server', debianPackage: 'redis-server', alternative: 'set REDIS_URL to a running Redis' }, log);
   signal?.throwIfAborted(); // asked to stop meanwhile: start no server
   const port = await preferredPort(state.port);
   const configFile = path.join(dir, 'redis.conf');

@@ -13,7 +13,9 @@ export interface RunAs {
  */
 export function serviceUserForPostgres(): RunAs | undefined {
   if (process.getuid?.() !== 0) return undefined;
-  const passwd = readFileSync('/etc/passwd', 'utf8').split('\n').map((line) => line.split(':'));
+  const passwd = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .map((line) => line.split(':'));
   for (const wanted of ['postgres', 'nobody']) {
     const entry = passwd.find((fields) => fields[0] === wanted);
     if (entry?.[2] !== undefined && entry[3] !== undefined) {

@@ -89,8 +89,7 @@ export function generateSessionPath(input: SessionPathInput): SessionPath {
   let openCents = toCents(price);
   for (let j = 0; j < minutes; j++) {
     const weight = varianceWeights[j] ?? 0;
-    const unitShock =
-      marketLoading * (marketShocks[j] ?? 0) + sectorLoading * (sectorShocks?.[j] ?? 0) + idiosyncraticLoading * (idiosyncraticShocks[j] ?? 0);
+    const unitShock = marketLoading * (marketShocks[j] ?? 0) + sectorLoading * (sectorShocks?.[j] ?? 0) + idiosyncraticLoading * (idiosyncraticShocks[j] ?? 0);
     const move = driftPerMinute + sigma * unitShock;
     // Extremes of a Brownian bridge from 0 to `move` with the minute's variance: P(max > m) = exp(−2m(m − move)/v).
     const variance = sigma * sigma * weight;

@@ -55,7 +55,10 @@ const OptionsSchema = z
     marketCorrelation: fraction('marketCorrelation').default(0.3),
     sectorCorrelation: fraction('sectorCorrelation').default(0.2),
     overnightVarianceShare: z.number().min(0).max(0.9, 'overnightVarianceShare must be between 0 and 0.9').default(0.2),
-    anchorDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'anchorDate must be a date like 2024-01-02').default('2024-01-02'),
+    anchorDate: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}$/, 'anchorDate must be a date like 2024-01-02')
+      .default('2024-01-02'),
     cachedSessions: z.number().int().min(1, 'cachedSessions must be at least 1').default(4),
   })
   .refine((o) => o.marketCorrelation + o.sectorCorrelation <= 1, {

@@ -33,6 +33,7 @@ export async function readPublishedMarket(db: Queryable): Promise<PublishedMarke
   );
   const row = rows[0];
   if (!row) return undefined;
-  const replay = row.replay_csv === null || row.replay_sha256 === null || row.replay_name === null ? null : { name: row.replay_name, sha256: row.replay_sha256, csv: row.replay_csv };
+  const replay =
+    row.replay_csv === null || row.replay_sha256 === null || row.replay_name === null ? null : { name: row.replay_name, sha256: row.replay_sha256, csv: row.replay_csv };
   return { replay, publishedAt: row.published_at };
 }

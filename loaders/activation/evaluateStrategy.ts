@@ -43,7 +43,15 @@ async function timed<T>(timings: StageTimings, stage: keyof StageTimings, work: 
 /** How a sandbox failure reads for the team. */
 export function describeSmokeFailure(error: SandboxError, call: number | null, calls: number): string {
   const when = call === null ? 'while loading the strategy (evaluating it and running its constructor)' : `in generateSignal, call ${call + 1} of ${calls} on sample bars`;
-  const what = { runtime: 'threw an error', timeout: 'ran out of time', memory: 'ran out of memory', crashed: 'crashed the sandbox', 'invalid-result': 'returned an invalid result', load: 'failed to load', quarantined: 'was quarantined' }[error.kind];
+  const what = {
+    runtime: 'threw an error',
+    timeout: 'ran out of time',
+    memory: 'ran out of memory',
+    crashed: 'crashed the sandbox',
+    'invalid-result': 'returned an invalid result',
+    load: 'failed to load',
+    quarantined: 'was quarantined',
+  }[error.kind];
   return `smoke run: the strategy ${what} ${when}: ${error.message}${error.stack ? `\n${error.stack}` : ''}`;
 }
 

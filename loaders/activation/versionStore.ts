@@ -34,9 +34,7 @@ export interface CommitMeta {
   message: string;
 }
 
-export type VersionOutcome =
-  | { ok: true; compiled: CompiledStrategy }
-  | { ok: false; stage: Stage; findings: VersionFinding[]; error: string | null };
+export type VersionOutcome = { ok: true; compiled: CompiledStrategy } | { ok: false; stage: Stage; findings: VersionFinding[]; error: string | null };
 
 export interface NewVersion {
   teamId: string;
@@ -265,7 +263,12 @@ export async function recordVersion(pool: PgPool, input: NewVersion, actor = 'gi
       await notifyActivation(client, { teamId: input.teamId, versionId: version.id, reason: 'push' });
       await audit(client, actor, 'strategy.activated', input.teamId, { ...details, previousVersionId });
     } else {
-      await audit(client, actor, 'strategy.rejected', input.teamId, { ...details, stage: outcome.stage, findings: outcome.findings.length, error: outcome.error === null ? null : safeText(outcome.error, 500) });
+      await audit(client, actor, 'strategy.rejected', input.teamId, {
+        ...details,
+        stage: outcome.stage,
+        findings: outcome.findings.length,
+        error: outcome.error === null ? null : safeText(outcome.error, 500),
+      });
     }
     await notifyVersionEvent(client, { teamId: input.teamId, versionId: version.id, status: outcome.ok ? 'active' : 'rejected', via: 'push' });
     return { version, activated: outcome.ok, duplicate: false };

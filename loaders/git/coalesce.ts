@@ -11,13 +11,15 @@ export class PerKeyCoalescer<T> {
     if (queued !== undefined) return queued;
     const running = this.#running.get(key);
     if (running === undefined) return this.#start(key, task);
-    const next = running.then(
-      () => undefined,
-      () => undefined,
-    ).then(() => {
-      this.#queued.delete(key);
-      return this.#start(key, task);
-    });
+    const next = running
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .then(() => {
+        this.#queued.delete(key);
+        return this.#start(key, task);
+      });
     this.#queued.set(key, next);
     return next;
   }

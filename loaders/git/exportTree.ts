@@ -139,10 +139,13 @@ export class TreeBudget {
     else if (entry.type === 'blob') {
       if (!isSafeRelativePath(entry.path)) throw new ExportRejection(`the file name ${pathText(entry.path)} is not allowed`);
       const size = entry.size ?? 0;
-      if (size > limits.maxFileBytes) throw new ExportRejection(`the file ${pathText(entry.path)} has ${sizeText(size)} (limit ${sizeText(limits.maxFileBytes)} per file); keep only the strategy in the folder`);
-      if (this.files.length + 1 > limits.maxFiles) throw new ExportRejection(`the folder has more than ${limits.maxFiles} files (limit ${limits.maxFiles}); keep only the strategy in it`);
+      if (size > limits.maxFileBytes)
+        throw new ExportRejection(`the file ${pathText(entry.path)} has ${sizeText(size)} (limit ${sizeText(limits.maxFileBytes)} per file); keep only the strategy in the folder`);
+      if (this.files.length + 1 > limits.maxFiles)
+        throw new ExportRejection(`the folder has more than ${limits.maxFiles} files (limit ${limits.maxFiles}); keep only the strategy in it`);
       this.bytes += size;
-      if (this.bytes > limits.maxBytes) throw new ExportRejection(`the folder's files take more than ${sizeText(limits.maxBytes)} (limit ${sizeText(limits.maxBytes)}); keep only the strategy in it`);
+      if (this.bytes > limits.maxBytes)
+        throw new ExportRejection(`the folder's files take more than ${sizeText(limits.maxBytes)} (limit ${sizeText(limits.maxBytes)}); keep only the strategy in it`);
       this.files.push(entry);
     }
   }
@@ -151,7 +154,8 @@ export class TreeBudget {
 /** Pure: a repository path is written only when every part of it is an ordinary name. */
 export function isSafeRelativePath(file: string): boolean {
   if (file === '' || file.length > 1024) return false;
-  const ordinary = (part: string) => part !== '' && part !== '.' && part !== '..' && part.toLowerCase() !== '.git' && !part.includes('\\') && ![...part].some((c) => c.charCodeAt(0) < 0x20);
+  const ordinary = (part: string) =>
+    part !== '' && part !== '.' && part !== '..' && part.toLowerCase() !== '.git' && !part.includes('\\') && ![...part].some((c) => c.charCodeAt(0) < 0x20);
   return file.split('/').every(ordinary);
 }
 

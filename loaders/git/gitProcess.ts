@@ -65,7 +65,10 @@ export function gitEnvironment(protocol: GitProtocol | null, baseEnv: NodeJS.Pro
 
 const FAILURE_PATTERNS: ReadonlyArray<[RegExp, SyncErrorKind]> = [
   [/couldn't find remote ref/i, 'branch-missing'],
-  [/does not appear to be a git repository|repository not found|repository '[^']*' not found|could not read from remote repository|could not resolve host|unable to access|connection refused|failed to connect/i, 'unreachable'],
+  [
+    /does not appear to be a git repository|repository not found|repository '[^']*' not found|could not read from remote repository|could not resolve host|unable to access|connection refused|failed to connect/i,
+    'unreachable',
+  ],
   [/transport '[^']*' not allowed|protocol '[^']*' is not supported/i, 'refused'],
 ];
 

@@ -82,7 +82,10 @@ export function startGitSync(deps: GitSyncDeps): GitSync {
         log.error({ err: error, team: result.teamId }, 'onActivated failed');
       }
     } else if (result.outcome === 'rejected') {
-      log.warn({ team: result.teamId, sha: result.sha, stage: result.version.rejectedAtStage, findings: result.version.findings.length, error: result.version.error }, 'strategy version rejected');
+      log.warn(
+        { team: result.teamId, sha: result.sha, stage: result.version.rejectedAtStage, findings: result.version.findings.length, error: result.version.error },
+        'strategy version rejected',
+      );
     } else if (result.outcome === 'failed') {
       log[result.repeated ? 'debug' : 'warn']({ team: result.teamId, kind: result.kind, error: result.error }, 'git sync failed; the active version keeps running');
     }
@@ -115,7 +118,10 @@ export function startGitSync(deps: GitSyncDeps): GitSync {
     }, deps.pollIntervalMs);
   };
 
-  if (deps.syncOnStart ?? true) round = syncAll().catch((error: unknown) => log.error({ err: error }, 'git sync round failed')).finally(schedule);
+  if (deps.syncOnStart ?? true)
+    round = syncAll()
+      .catch((error: unknown) => log.error({ err: error }, 'git sync round failed'))
+      .finally(schedule);
   else schedule();
 
   return {

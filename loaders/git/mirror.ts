@@ -123,7 +123,10 @@ export async function remoteHead(dir: string, source: RepoSource, branch: string
 
 function tooLarge(bytes: number, limit: number, source: RepoSource): GitSyncError {
   const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
-  return new GitSyncError('too-large', `${source.display} is too large: its branch head needs more than ${mb(limit)} MB (${mb(bytes)} MB fetched); keep large files out of the strategy repository`);
+  return new GitSyncError(
+    'too-large',
+    `${source.display} is too large: its branch head needs more than ${mb(limit)} MB (${mb(bytes)} MB fetched); keep large files out of the strategy repository`,
+  );
 }
 
 async function fetchOnce(dir: string, source: RepoSource, branch: string, options: MirrorOptions): Promise<string> {

@@ -53,7 +53,10 @@ async function realRoots(roots: readonly string[]): Promise<string[]> {
  * allowed root, symbolic links included), the branch name and the strategy folder. Throws GitSyncError
  * ('refused', or 'unreachable' for a local repository that does not exist). `qtc admin teams add` uses it too.
  */
-export async function validateTeamSource(team: Pick<TeamEntry, 'repo' | 'branch' | 'path'>, context: Pick<TeamSyncContext, 'localPathBase' | 'allowedLocalRoots'>): Promise<ValidSource> {
+export async function validateTeamSource(
+  team: Pick<TeamEntry, 'repo' | 'branch' | 'path'>,
+  context: Pick<TeamSyncContext, 'localPathBase' | 'allowedLocalRoots'>,
+): Promise<ValidSource> {
   const classified = classifyRepo(team.repo, { base: context.localPathBase, allowedRoots: context.allowedLocalRoots });
   if (!classified.ok) throw new GitSyncError('refused', classified.reason);
   const branchProblem = validateBranch(team.branch);
@@ -105,7 +108,13 @@ async function evaluateHead(
   try {
     try {
       const { limits } = context;
-      const exportLimits = { maxFiles: limits.maxFolderFiles, maxBytes: limits.maxFolderBytes, maxEntries: limits.maxFolderEntries, maxDepth: limits.maxFolderDepth, maxFileBytes: limits.maxFileBytes };
+      const exportLimits = {
+        maxFiles: limits.maxFolderFiles,
+        maxBytes: limits.maxFolderBytes,
+        maxEntries: limits.maxFolderEntries,
+        maxDepth: limits.maxFolderDepth,
+        maxFileBytes: limits.maxFileBytes,
+      };
       await timed(timings, 'export', () => exportFolder(mirrorDir, sha, valid.folder, path.join(exportDir, 'strategy'), exportLimits, gitOptions));
     } catch (error) {
       if (!(error instanceof ExportRejection)) throw error;
@@ -169,10 +178,7 @@ export async function syncTeam(team: TeamEntry, competition: Registry['competiti
     await recordSyncSuccess(context.pg, team.id, sha);
     return result;
   } catch (error) {
-    const failure =
-      error instanceof GitSyncError
-        ? error
-        : new GitSyncError('failed', `sync failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    const failure = error instanceof GitSyncError ? error : new GitSyncError('failed', `sync failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     if (!(error instanceof GitSyncError)) context.logger.error({ err: error, team: team.id }, 'git sync failed unexpectedly');
     const repeated = failure.kind === 'aborted' || !(await recordSyncFailure(context.pg, team.id, failure.kind, failure.message, headSha)).changed;
     return { teamId: team.id, outcome: 'failed', kind: failure.kind, error: failure.message, sha: headSha, repeated };

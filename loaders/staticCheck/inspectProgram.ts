@@ -48,14 +48,7 @@ const PROTOTYPE_PROPERTIES: ReadonlyMap<string, RuleId> = new Map<string, RuleId
 ]);
 
 // Property names that install accessors (code that runs when someone reads a property).
-const ACCESSOR_PROPERTIES: ReadonlySet<string> = new Set([
-  '__defineGetter__',
-  '__defineSetter__',
-  '__lookupGetter__',
-  '__lookupSetter__',
-  'defineProperty',
-  'defineProperties',
-]);
+const ACCESSOR_PROPERTIES: ReadonlySet<string> = new Set(['__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__', 'defineProperty', 'defineProperties']);
 
 // Computed keys are folded when they are built from literals only ('con' + `structor`);
 // anything else is left to the runtime. The depth cap keeps folding cheap on absurd input.

@@ -29,9 +29,7 @@ export function parseSource(code: string, file: string, language: SourceLanguage
   const plugins: ParserPlugin[] = language === 'typescript' ? ['typescript'] : [];
   try {
     const ast = parse(code, { sourceType: 'module', plugins, errorRecovery: true });
-    const findings = ast.errors
-      .filter((error) => !REPORTED_BY_OTHER_RULES.has(error.reasonCode))
-      .map((error) => syntaxFinding(file, error));
+    const findings = ast.errors.filter((error) => !REPORTED_BY_OTHER_RULES.has(error.reasonCode)).map((error) => syntaxFinding(file, error));
     return { ast, findings };
   } catch (error) {
     return { ast: null, findings: [syntaxFinding(file, error)] };

@@ -97,7 +97,7 @@ export const RULES: Readonly<Record<RuleId, RuleDescription>> = {
   },
   'no-dynamic-import': {
     summary: '`import()` is not allowed.',
-    hint: "Use a static `import` at the top of the file; every file of the strategy is bundled ahead of time.",
+    hint: 'Use a static `import` at the top of the file; every file of the strategy is bundled ahead of time.',
   },
   'no-import-meta': {
     summary: '`import.meta` is not available to strategies.',

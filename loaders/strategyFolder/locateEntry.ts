@@ -6,9 +6,7 @@ import { displayPath, isInsideFolder, type StrategyFolder } from './strategyFold
 /** Entry file names looked for at the folder root when none is named. */
 export const DEFAULT_ENTRY_NAMES = ['strategy.ts', 'strategy.js'] as const;
 
-export type EntryLocation =
-  | { ok: true; path: string; file: string }
-  | { ok: false; rule: 'entry-missing' | 'entry-ambiguous'; file: string; message: string };
+export type EntryLocation = { ok: true; path: string; file: string } | { ok: false; rule: 'entry-missing' | 'entry-ambiguous'; file: string; message: string };
 
 async function isFile(absolutePath: string): Promise<boolean> {
   try {

@@ -58,12 +58,7 @@ async function isFile(absolutePath: string): Promise<boolean> {
  * even when the check is skipped: nothing outside the folder (lexically or through a
  * symbolic link) and no package except 'qtc'.
  */
-export async function resolveImport(
-  folder: StrategyFolder,
-  importerPath: string,
-  specifier: string,
-  typeOnly = false,
-): Promise<ImportResolution> {
+export async function resolveImport(folder: StrategyFolder, importerPath: string, specifier: string, typeOnly = false): Promise<ImportResolution> {
   switch (classifySpecifier(specifier)) {
     case 'sdk':
       return { kind: 'sdk' };

@@ -132,10 +132,11 @@ export class ApiKeyStore {
       await ApiKeyStore.requireLiveTeam(client, old.team_id);
       const { key, row } = await ApiKeyStore.insertKey(client, old.team_id, actor, now);
       const expiresAt = graceEnd(times, now, this.graceMs);
-      const updated = await client.query<KeyRow>(
-        `UPDATE api_keys SET expires_at = $2, replaced_by = $3 WHERE key_id = $1 RETURNING ${KEY_COLUMNS}`,
-        [keyId, expiresAt, row.key_id],
-      );
+      const updated = await client.query<KeyRow>(`UPDATE api_keys SET expires_at = $2, replaced_by = $3 WHERE key_id = $1 RETURNING ${KEY_COLUMNS}`, [
+        keyId,
+        expiresAt,
+        row.key_id,
+      ]);
       await auditInTransaction(client, {
         actor,
         kind: 'api_key.rotated',
@@ -172,10 +173,9 @@ export class ApiKeyStore {
   /** Every key (of one team, if given), oldest first, with its status now. */
   async list(teamId?: string): Promise<ApiKeyInfo[]> {
     const now = this.clock();
-    const { rows } = await this.pool.query<KeyRow>(
-      `SELECT ${KEY_COLUMNS} FROM api_keys WHERE $1::text IS NULL OR team_id = $1 ORDER BY team_id, created_at, key_id`,
-      [teamId ?? null],
-    );
+    const { rows } = await this.pool.query<KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE $1::text IS NULL OR team_id = $1 ORDER BY team_id, created_at, key_id`, [
+      teamId ?? null,
+    ]);
     return rows.map((row) => this.info(row, now));
   }
 

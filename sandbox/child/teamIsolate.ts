@@ -98,7 +98,12 @@ export class TeamIsolate {
     } catch (error) {
       const kind = classify(error, isolate);
       if (!isolate.isDisposed) isolate.dispose();
-      const what = kind === 'timeout' ? `did not finish loading within ${spec.loadMs} ms` : kind === 'memory' ? `exceeded its ${spec.memoryMb} MB memory limit while loading` : `failed to load: ${messageOf(error)}`;
+      const what =
+        kind === 'timeout'
+          ? `did not finish loading within ${spec.loadMs} ms`
+          : kind === 'memory'
+            ? `exceeded its ${spec.memoryMb} MB memory limit while loading`
+            : `failed to load: ${messageOf(error)}`;
       return { team: null, result: failed(kind === 'runtime' ? 'load' : kind, `the strategy ${what}`, mapStackOf(error, mapper)) };
     }
   }
@@ -131,7 +136,10 @@ export class TeamIsolate {
       if (kind === 'timeout') {
         decoded = failed('timeout', `generateSignal did not return within its ${this.#spec.cpuMs} ms CPU limit`);
       } else if (kind === 'memory') {
-        decoded = failed('memory', `the strategy exceeded its ${this.#spec.memoryMb} MB memory limit; its isolate was discarded and will be rebuilt from the last saved team.memory`);
+        decoded = failed(
+          'memory',
+          `the strategy exceeded its ${this.#spec.memoryMb} MB memory limit; its isolate was discarded and will be rebuilt from the last saved team.memory`,
+        );
       } else {
         decoded = failed('runtime', `the sandbox runtime failed: ${messageOf(error)}`);
       }

@@ -88,11 +88,11 @@ export class SandboxChild {
     let child: ChildProcess;
     try {
       child = fork(CHILD_ENTRY, [progress.path], {
-      execArgv: ['--no-node-snapshot'],
-      // A fixed zone keeps Date's local-time methods identical on every machine.
-      env: { ...process.env, TZ: 'UTC' },
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      serialization: 'json',
+        execArgv: ['--no-node-snapshot'],
+        // A fixed zone keeps Date's local-time methods identical on every machine.
+        env: { ...process.env, TZ: 'UTC' },
+        stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+        serialization: 'json',
       });
     } catch (error) {
       progress.remove();

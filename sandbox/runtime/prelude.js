@@ -699,9 +699,7 @@
   });
   function require(specifier) {
     if (specifier === 'qtc') return qtcModule;
-    throw new ErrorC(
-      'Cannot import "' + StringC(specifier) + '" in a strategy: only \'qtc\' and relative files of the strategy folder (bundled at compile time) are available',
-    );
+    throw new ErrorC('Cannot import "' + StringC(specifier) + "\" in a strategy: only 'qtc' and relative files of the strategy folder (bundled at compile time) are available");
   }
   ObjectDefineProperty(G, 'require', { value: require, writable: false, enumerable: false, configurable: false });
 
@@ -1163,10 +1161,7 @@
       }
     }
     if (memoryJson.length > memoryCapChars) {
-      return errorJson(
-        'invalid-result',
-        'team.memory serialises to ' + memoryJson.length + ' characters, over the cap of ' + memoryCapChars + '; the previous memory is kept',
-      );
+      return errorJson('invalid-result', 'team.memory serialises to ' + memoryJson.length + ' characters, over the cap of ' + memoryCapChars + '; the previous memory is kept');
     }
     // The live object becomes the JSON round-trip, so a warm isolate and one restored from the
     // saved memory see exactly the same value.

@@ -98,7 +98,8 @@ export function createAuthenticator(deps: AuthDeps): Authenticator {
     principals.set(request, result.principal);
   };
 
-  const requireTeam = (param = 'id'): AuthHook =>
+  const requireTeam =
+    (param = 'id'): AuthHook =>
     async (request, reply) => {
       const result = await authenticate(request);
       if (!result.ok) return sendRefusal(reply, 401, result.message);

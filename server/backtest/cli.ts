@@ -82,7 +82,8 @@ interface MarketInput {
 async function loadMarket(options: BacktestCommandOptions, universe: readonly string[] | null): Promise<MarketInput> {
   const data = options.data ?? [];
   if (options.synthetic === true && data.length > 0) throw new BacktestUsageError('give either --data <csv>... or --synthetic, not both');
-  if (options.synthetic !== true && data.length === 0) throw new BacktestUsageError('no market data: give --data <csv>... (timestamp,symbol,open,high,low,close,volume) or --synthetic');
+  if (options.synthetic !== true && data.length === 0)
+    throw new BacktestUsageError('no market data: give --data <csv>... (timestamp,symbol,open,high,low,close,volume) or --synthetic');
   if (options.synthetic !== true) {
     if (options.days !== undefined || options.symbols !== undefined || options.seed !== undefined) throw new BacktestUsageError('--days, --symbols and --seed go with --synthetic');
     const source = await ReplaySource.fromCsvFiles(data);
@@ -106,9 +107,13 @@ async function loadMarket(options: BacktestCommandOptions, universe: readonly st
 }
 
 function parseSymbols(raw: string): string[] {
-  const symbols = raw.split(',').map((symbol) => symbol.trim().toUpperCase()).filter(Boolean);
+  const symbols = raw
+    .split(',')
+    .map((symbol) => symbol.trim().toUpperCase())
+    .filter(Boolean);
   if (symbols.length === 0) throw new BacktestUsageError('--symbols needs at least one ticker, e.g. --symbols SPY,QQQ');
-  for (const symbol of symbols) if (!/^[A-Z][A-Z0-9.]{0,9}$/.test(symbol)) throw new BacktestUsageError(`--symbols: ${symbol} is not a ticker (capitals, digits and '.', e.g. BRK.B)`);
+  for (const symbol of symbols)
+    if (!/^[A-Z][A-Z0-9.]{0,9}$/.test(symbol)) throw new BacktestUsageError(`--symbols: ${symbol} is not a ticker (capitals, digits and '.', e.g. BRK.B)`);
   if (new Set(symbols).size !== symbols.length) throw new BacktestUsageError('--symbols lists a symbol twice');
   return symbols;
 }
@@ -129,7 +134,8 @@ async function prepare(dirs: readonly string[], options: BacktestCommandOptions,
     }
     const id = ids[index] ?? dir;
     const team = settings.team(id);
-    if (options.registry !== undefined && !team.registered) process.stderr.write(`qtc: ${id} is not a team of ${options.registry}: it runs with the competition's settings and no params of its own\n`);
+    if (options.registry !== undefined && !team.registered)
+      process.stderr.write(`qtc: ${id} is not a team of ${options.registry}: it runs with the competition's settings and no params of its own\n`);
     strategies.push({
       id,
       teamId: teamIds[index] ?? 'strategy',
@@ -165,9 +171,13 @@ export interface BacktestRun {
 }
 
 export async function runBacktestCommand(dirs: string[], options: BacktestCommandOptions): Promise<BacktestRun | undefined> {
-  const capital = options.capital === undefined ? undefined : numberOption('--capital', options.capital, 100_000, (v) => Number.isFinite(v) && v > 0 && v <= 1e12, 'a positive amount of dollars');
+  const capital =
+    options.capital === undefined
+      ? undefined
+      : numberOption('--capital', options.capital, 100_000, (v) => Number.isFinite(v) && v > 0 && v <= 1e12, 'a positive amount of dollars');
   const slippageBps = numberOption('--slippage-bps', options.slippageBps, 0, (v) => Number.isFinite(v) && v >= 0 && v <= 1000, 'from 0 to 1000 basis points');
-  const cpuMs = options.cpuMs === undefined ? undefined : numberOption('--cpu-ms', options.cpuMs, 200, (v) => Number.isInteger(v) && v >= 1 && v <= 10_000, 'an integer from 1 to 10000');
+  const cpuMs =
+    options.cpuMs === undefined ? undefined : numberOption('--cpu-ms', options.cpuMs, 200, (v) => Number.isInteger(v) && v >= 1 && v <= 10_000, 'an integer from 1 to 10000');
   const settings = backtestSettings(await readRegistry(options.registry), {
     risk: parseRiskOverrides(options.risk ?? []),
     ...(capital === undefined ? {} : { capital }),
@@ -212,7 +222,10 @@ export async function runBacktestCommand(dirs: string[], options: BacktestComman
     const written = await writeTeamFiles(outcome, options.out);
     process.stderr.write(`wrote ${written.map(shownPath).join(', ')}\n`);
   }
-  if (options.json !== true) process.stderr.write(`done in ${(report.durationMs / 1000).toFixed(1)} s (${Math.round(report.bars / Math.max(report.durationMs / 1000, 1e-3)).toLocaleString('en-US')} bars/s)\n`);
+  if (options.json !== true)
+    process.stderr.write(
+      `done in ${(report.durationMs / 1000).toFixed(1)} s (${Math.round(report.bars / Math.max(report.durationMs / 1000, 1e-3)).toLocaleString('en-US')} bars/s)\n`,
+    );
   process.exitCode = outcome.loadFailures.length > 0 ? 1 : 0;
   return { outcome, report, data: market.description };
 }

@@ -79,7 +79,8 @@ export function poolHost(pool: SandboxPool): StrategyHost {
   };
 }
 
-const orderText = (order: Pick<OrderIntent, 'clientOrderId' | 'side' | 'quantity' | 'symbol'>): string => `${order.clientOrderId} ${order.side} ${String(order.quantity)} ${order.symbol}`;
+const orderText = (order: Pick<OrderIntent, 'clientOrderId' | 'side' | 'quantity' | 'symbol'>): string =>
+  `${order.clientOrderId} ${order.side} ${String(order.quantity)} ${order.symbol}`;
 
 /** Folds one minute's report into the teams' reports. */
 function record(report: MinuteReport, byTeamId: ReadonlyMap<string, TeamReport>, intents: ReadonlyMap<string, OrderIntent>): void {
@@ -98,7 +99,8 @@ function record(report: MinuteReport, byTeamId: ReadonlyMap<string, TeamReport>,
   }
   for (const submission of report.submissions) {
     const intent = intents.get(submission.clientOrderId);
-    if (submission.outcome === 'rejected' && intent !== undefined) teamOf(intent.teamId)?.error(intent.minute, 'order', 'broker_rejected', `${orderText(intent)}: ${submission.reason ?? ''}`);
+    if (submission.outcome === 'rejected' && intent !== undefined)
+      teamOf(intent.teamId)?.error(intent.minute, 'order', 'broker_rejected', `${orderText(intent)}: ${submission.reason ?? ''}`);
   }
   for (const snapshot of report.snapshots) teamOf(snapshot.teamId)?.snapshot(snapshot);
 }

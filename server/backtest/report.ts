@@ -58,7 +58,11 @@ const dollars = (value: number): string => `$${value.toLocaleString('en-US', { m
 
 function table(header: string[], rows: string[][], rightAligned: ReadonlySet<number>): string[] {
   const widths = header.map((cell, column) => Math.max(cell.length, ...rows.map((row) => row[column]?.length ?? 0)));
-  const line = (cells: string[]) => cells.map((cell, column) => (rightAligned.has(column) ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => (rightAligned.has(column) ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0)))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)];
 }
 
@@ -104,7 +108,8 @@ export function tradesCsv(team: TeamReport): string {
 
 export function equityCsv(team: TeamReport): string {
   const rows: Array<Array<string | number>> = [['time', 'equity', 'cash']];
-  for (const point of team.equityCurve) rows.push([new Date(point.minute).toISOString().replace('.000Z', 'Z'), moneyToDecimalString(point.equity), moneyToDecimalString(point.cash)]);
+  for (const point of team.equityCurve)
+    rows.push([new Date(point.minute).toISOString().replace('.000Z', 'Z'), moneyToDecimalString(point.equity), moneyToDecimalString(point.cash)]);
   return csv(rows);
 }
 

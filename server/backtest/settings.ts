@@ -74,7 +74,7 @@ export interface CommandOverrides {
 export function backtestSettings(registry: Registry | null, overrides: CommandOverrides): BacktestSettings {
   const competition = registry?.competition;
   const where = (what: string) => (Object.keys(overrides.risk).length > 0 ? `${what} with --risk` : what);
-  const risk = checkedRisk({ ...(competition?.risk ?? DEFAULT_RISK), ...overrides.risk }, where(registry === null ? 'risk limits' : 'the registry\'s competition.risk'));
+  const risk = checkedRisk({ ...(competition?.risk ?? DEFAULT_RISK), ...overrides.risk }, where(registry === null ? 'risk limits' : "the registry's competition.risk"));
   const teams = new Map<string, TeamEntry>((registry?.teams ?? []).map((team) => [team.id, team]));
   return {
     universe: competition?.universe ?? null,

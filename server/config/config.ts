@@ -22,42 +22,65 @@ const port = (name: string) =>
     .max(65535, `${name} must be a TCP port number (1-65535)`);
 
 const positiveInt = (name: string, what: string) =>
-  z.coerce.number({ error: `${name} must be ${what}` }).int(`${name} must be ${what}`).positive(`${name} must be ${what}`);
+  z.coerce
+    .number({ error: `${name} must be ${what}` })
+    .int(`${name} must be ${what}`)
+    .positive(`${name} must be ${what}`);
 
 const urlWithScheme = (name: string, schemes: readonly string[]) =>
   z
     .string()
     .trim()
-    .refine((value) => {
-      try {
-        return schemes.includes(new URL(value).protocol);
-      } catch {
-        return false;
-      }
-    }, `${name} must be a URL starting with ${schemes.map((s) => `${s}//`).join(' or ')}`);
+    .refine(
+      (value) => {
+        try {
+          return schemes.includes(new URL(value).protocol);
+        } catch {
+          return false;
+        }
+      },
+      `${name} must be a URL starting with ${schemes.map((s) => `${s}//`).join(' or ')}`,
+    );
 
 const EnvSchema = z.object({
   PORT: port('PORT').default(8000),
   HOST: z.string().trim().min(1, 'HOST must be a host name or IP address to listen on').default('127.0.0.1'),
-  LOG_LEVEL: z
-    .enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
-    .default('info'),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   DATABASE_URL: urlWithScheme('DATABASE_URL', ['postgres:', 'postgresql:']).optional(),
   REDIS_URL: urlWithScheme('REDIS_URL', ['redis:', 'rediss:']).optional(),
   QTC_REGISTRY_FILE: z.string().trim().min(1, 'QTC_REGISTRY_FILE must be a file path').default(path.join(projectRoot, 'team_registry.yaml')),
   QTC_DATA_DIR: z.string().trim().min(1, 'QTC_DATA_DIR must be a folder path').default(path.join(projectRoot, '.qtc')),
   QTC_EMBEDDED_LISTEN: z
     .string()
-    .transform((value) => value.split(',').map((address) => address.trim()).filter((address) => address !== ''))
-    .pipe(z.array(z.string().refine((address) => isIPv4(address) && address !== '127.0.0.1', 'QTC_EMBEDDED_LISTEN must list IPv4 addresses of this machine other than 127.0.0.1, comma-separated')))
+    .transform((value) =>
+      value
+        .split(',')
+        .map((address) => address.trim())
+        .filter((address) => address !== ''),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .refine((address) => isIPv4(address) && address !== '127.0.0.1', 'QTC_EMBEDDED_LISTEN must list IPv4 addresses of this machine other than 127.0.0.1, comma-separated'),
+      ),
+    )
     .default([]),
   PG_POOL_MAX: positiveInt('PG_POOL_MAX', 'a positive integer (connections)').default(10),
   SERVICE_CONNECT_TIMEOUT_MS: positiveInt('SERVICE_CONNECT_TIMEOUT_MS', 'a positive integer (milliseconds)').default(10_000),
   SHUTDOWN_TIMEOUT_MS: positiveInt('SHUTDOWN_TIMEOUT_MS', 'a positive integer (milliseconds)').default(10_000),
   QTC_ADMIN_KEYS: z
     .string()
-    .transform((value) => value.split(',').map((key) => key.trim()).filter((key) => key !== ''))
-    .refine((keys) => keys.every((key) => key.length >= 32 && !/\s/.test(key)), 'QTC_ADMIN_KEYS must be a comma-separated list of keys of at least 32 characters without spaces (e.g. from `openssl rand -base64 32`)')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((key) => key.trim())
+        .filter((key) => key !== ''),
+    )
+    .refine(
+      (keys) => keys.every((key) => key.length >= 32 && !/\s/.test(key)),
+      'QTC_ADMIN_KEYS must be a comma-separated list of keys of at least 32 characters without spaces (e.g. from `openssl rand -base64 32`)',
+    )
     .default([]),
   KEY_ROTATION_GRACE_MS: z.coerce
     .number({ error: 'KEY_ROTATION_GRACE_MS must be a whole number of milliseconds (0 or more)' })
@@ -71,7 +94,12 @@ const EnvSchema = z.object({
     .default(60_000),
   GIT_ALLOWED_LOCAL_PATHS: z
     .string()
-    .transform((value) => value.split(path.delimiter).map((folder) => folder.trim()).filter((folder) => folder !== ''))
+    .transform((value) =>
+      value
+        .split(path.delimiter)
+        .map((folder) => folder.trim())
+        .filter((folder) => folder !== ''),
+    )
     .refine((folders) => folders.every((folder) => path.isAbsolute(folder)), `GIT_ALLOWED_LOCAL_PATHS must be absolute folder paths separated by "${path.delimiter}"`)
     .optional(),
   ALPACA_KEY_ID: z.string().trim().optional(),
@@ -103,7 +131,10 @@ const EnvSchema = z.object({
   SIM_START: z
     .string()
     .trim()
-    .refine((value) => /^\d{4}-\d{2}-\d{2}(T.*)?$/.test(value) && !Number.isNaN(Date.parse(value)), 'SIM_START must be a date (YYYY-MM-DD: that day\'s opening bell) or an ISO time (2025-07-08T13:30:00Z)')
+    .refine(
+      (value) => /^\d{4}-\d{2}-\d{2}(T.*)?$/.test(value) && !Number.isNaN(Date.parse(value)),
+      "SIM_START must be a date (YYYY-MM-DD: that day's opening bell) or an ISO time (2025-07-08T13:30:00Z)",
+    )
     .optional(),
   REPLAY_FILE: z.string().trim().min(1, 'REPLAY_FILE must be the path of a CSV bars file').optional(),
   REPLAY_SPEED: z.coerce

@@ -54,7 +54,13 @@ async function connected(client: RedisClient): Promise<void> {
 }
 
 /** In the process that runs the Git sync: takes the replicas' requests. `subscriber` is a connection of its own. */
-export async function serveGitSyncRequests(options: { gitSync: GitSync; redis: RedisClient; subscriber: RedisClient; log: Logger; channel?: string }): Promise<() => Promise<void>> {
+export async function serveGitSyncRequests(options: {
+  gitSync: GitSync;
+  redis: RedisClient;
+  subscriber: RedisClient;
+  log: Logger;
+  channel?: string;
+}): Promise<() => Promise<void>> {
   const { gitSync, redis, subscriber, log } = options;
   const base = options.channel ?? REDIS_KEYS.gitSyncChannel;
   const REQUESTS = requestsOf(base);
@@ -67,7 +73,8 @@ export async function serveGitSyncRequests(options: { gitSync: GitSync; redis: R
       if (request.team !== undefined) gitSync.requestSync(request.team);
       return;
     }
-    const answer = (reply: SyncReply) => redis.publish(replyChannel(request.id!), JSON.stringify(reply)).catch((error: unknown) => log.error({ err: error }, 'could not answer a git sync request'));
+    const answer = (reply: SyncReply) =>
+      redis.publish(replyChannel(request.id!), JSON.stringify(reply)).catch((error: unknown) => log.error({ err: error }, 'could not answer a git sync request'));
     gitSync.syncNow(request.team).then(
       (results) => answer({ results }),
       (error: unknown) => answer({ error: { unknownTeam: error instanceof UnknownTeamError, message: error instanceof Error ? error.message : String(error) } }),
@@ -82,7 +89,14 @@ export async function serveGitSyncRequests(options: { gitSync: GitSync; redis: R
 }
 
 /** On a replica without the Git sync: the same port, carried over Redis to the process that runs it. */
-export function relayedGitSync(options: { redis: RedisClient; openSubscriber: () => RedisClient; registry: () => Registry; log: Logger; answerTimeoutMs?: number; channel?: string }): GitSyncPort {
+export function relayedGitSync(options: {
+  redis: RedisClient;
+  openSubscriber: () => RedisClient;
+  registry: () => Registry;
+  log: Logger;
+  answerTimeoutMs?: number;
+  channel?: string;
+}): GitSyncPort {
   const { redis, log } = options;
   const base = options.channel ?? REDIS_KEYS.gitSyncChannel;
   const REQUESTS = requestsOf(base);
@@ -103,7 +117,9 @@ export function relayedGitSync(options: { redis: RedisClient; openSubscriber: ()
       const id = randomUUID();
       const subscriber = options.openSubscriber();
       try {
-        const answered = new Promise<SyncReply>((resolve) => subscriber.on('message', (channel: string, text: string) => channel === replyChannel(id) && resolve(JSON.parse(text) as SyncReply)));
+        const answered = new Promise<SyncReply>((resolve) =>
+          subscriber.on('message', (channel: string, text: string) => channel === replyChannel(id) && resolve(JSON.parse(text) as SyncReply)),
+        );
         try {
           await connected(subscriber);
           await subscriber.subscribe(replyChannel(id));

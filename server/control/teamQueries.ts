@@ -133,13 +133,9 @@ export async function teamRunSummary(pg: PgPool, teamId: string): Promise<TeamRu
   const quarantined = latest?.error?.kind === 'quarantined';
   return {
     lastRunAt: latest ? latest.minute.toISOString() : null,
-    lastError: lastErrorRow
-      ? { minute: lastErrorRow.minute.toISOString(), kind: lastErrorRow.error.kind ?? 'unknown', message: lastErrorRow.error.message ?? '' }
-      : null,
+    lastError: lastErrorRow ? { minute: lastErrorRow.minute.toISOString(), kind: lastErrorRow.error.kind ?? 'unknown', message: lastErrorRow.error.message ?? '' } : null,
     cpuMsPerMinute:
-      rows.length === 0
-        ? null
-        : { average: rows.reduce((sum, row) => sum + row.cpu_ms, 0) / rows.length, max: Math.max(...rows.map((row) => row.cpu_ms)), minutes: rows.length },
+      rows.length === 0 ? null : { average: rows.reduce((sum, row) => sum + row.cpu_ms, 0) / rows.length, max: Math.max(...rows.map((row) => row.cpu_ms)), minutes: rows.length },
     quarantine: {
       quarantined,
       reason: quarantined ? (latest.error?.message ?? null) : null,

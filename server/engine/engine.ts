@@ -64,7 +64,15 @@ export function createMinuteEngine(config: MinuteEngineConfig) {
     const prices = moneyPrices(lastPrices);
     const teams = teamMinutes(config.teamIds, await books.loadBooks(), await books.openOrders(), prices, config.marketBuyBufferBps);
 
-    const results = teams.size === 0 ? new Map() : await host.run(minute, newBars, lastPrices, [...teams.values()].map((team) => team.view));
+    const results =
+      teams.size === 0
+        ? new Map()
+        : await host.run(
+            minute,
+            newBars,
+            lastPrices,
+            [...teams.values()].map((team) => team.view),
+          );
 
     const outcomes = decideTeams(teams, results, {
       minute,
@@ -78,8 +86,7 @@ export function createMinuteEngine(config: MinuteEngineConfig) {
 
     const intents = outcomes.flatMap((outcome) => outcome.decision.intents);
     const recorded = intents.length === 0 ? [] : await books.recordIntents(intents);
-    const submissions =
-      intents.length === 0 ? [] : await submitStage({ books, execution, limiter: config.limiter ?? unlimited, now: () => minute + MINUTE_MS, teamIds: null });
+    const submissions = intents.length === 0 ? [] : await submitStage({ books, execution, limiter: config.limiter ?? unlimited, now: () => minute + MINUTE_MS, teamIds: null });
 
     // Positions only change with fills (stage 1): the symbols held then are all a mark needs.
     const held = new Set<string>();

@@ -4,7 +4,14 @@
  * an expiry or a refusal does to a backtest's books exactly what it does to the live ledger's.
  */
 import type { PendingSubmission, RecordedIntent } from '../../data/postgres/ledger/ledger.ts';
-import { eventOrderId, planBrokerEvents, type AppliedFillResult, type BrokerEvent, type BrokerEventResult, type RecordedBrokerState } from '../../data/postgres/ledger/eventPlan.ts';
+import {
+  eventOrderId,
+  planBrokerEvents,
+  type AppliedFillResult,
+  type BrokerEvent,
+  type BrokerEventResult,
+  type RecordedBrokerState,
+} from '../../data/postgres/ledger/eventPlan.ts';
 import type { StoredOrder } from '../../data/postgres/ledger/orders.ts';
 import { snapshotOf, type EquitySnapshot } from '../../data/postgres/ledger/snapshots.ts';
 import type { Money } from '../trading/money.ts';
@@ -87,7 +94,8 @@ export class MemoryBooks implements BookStore {
     const due: PendingSubmission[] = [];
     for (const order of this.#open.values()) {
       if (due.length >= limit) break;
-      if (order.status === 'pending_submit' && (order.nextAttemptAt === null || order.nextAttemptAt <= now)) due.push({ intent: order.intent, submitAttempts: order.submitAttempts });
+      if (order.status === 'pending_submit' && (order.nextAttemptAt === null || order.nextAttemptAt <= now))
+        due.push({ intent: order.intent, submitAttempts: order.submitAttempts });
     }
     return Promise.resolve(due);
   }

@@ -39,10 +39,14 @@ export type BookStore = Pick<
  */
 export type Execution = { kind: 'sim'; venue: SimVenue } | { kind: 'stream'; broker: Broker; idle: () => Promise<void> } | { kind: 'netted'; venue: NettedVenue };
 
-export const brokerOf = (execution: Execution): Broker =>
-  execution.kind === 'sim' ? execution.venue : execution.kind === 'netted' ? execution.venue.broker : execution.broker;
+export const brokerOf = (execution: Execution): Broker => (execution.kind === 'sim' ? execution.venue : execution.kind === 'netted' ? execution.venue.broker : execution.broker);
 
 /** The strategy host: runs the given teams on a minute's bars, each seeing its own state. */
 export interface StrategyHost {
-  run(minute: number, bars: Readonly<Record<string, Bar>>, prices: Readonly<Record<string, number>>, teams: readonly TeamMinuteState[]): Promise<ReadonlyMap<string, TeamRunResult>>;
+  run(
+    minute: number,
+    bars: Readonly<Record<string, Bar>>,
+    prices: Readonly<Record<string, number>>,
+    teams: readonly TeamMinuteState[],
+  ): Promise<ReadonlyMap<string, TeamRunResult>>;
 }

@@ -48,7 +48,13 @@ export interface TeamMinute {
 }
 
 /** The given teams' minutes from the books and open orders (teams without a book are left out). */
-export function teamMinutes(teamIds: readonly string[], books: readonly TeamBook[], open: readonly StoredOrder[], prices: PriceLookup, marketBuyBufferBps: number): Map<string, TeamMinute> {
+export function teamMinutes(
+  teamIds: readonly string[],
+  books: readonly TeamBook[],
+  open: readonly StoredOrder[],
+  prices: PriceLookup,
+  marketBuyBufferBps: number,
+): Map<string, TeamMinute> {
   const bookOf = new Map(books.map((book) => [book.teamId, book]));
   const openOf = new Map<string, OrderIntent[]>();
   for (const order of open) {

@@ -11,7 +11,5 @@ export function healthReport(checks: Record<string, ProbeResult>): HealthReport 
   const down = Object.entries(checks)
     .filter(([, result]) => !result.ok)
     .map(([name, result]) => `${name} is down (${result.error ?? 'no answer'})`);
-  return down.length === 0
-    ? { status: 'ok', message: 'all dependencies answer', checks }
-    : { status: 'unavailable', message: down.join('; '), checks };
+  return down.length === 0 ? { status: 'ok', message: 'all dependencies answer', checks } : { status: 'unavailable', message: down.join('; '), checks };
 }

@@ -19,7 +19,7 @@ import type { RedisClient } from '../../data/redis/client.ts';
 import { REDIS_KEYS } from '../../data/redis/keys.ts';
 import { readHaltState } from '../control/halts.ts';
 import { publishActivity } from '../live/activity.ts';
-import type { BoardState} from './boardState.ts';
+import type { BoardState } from './boardState.ts';
 import { SPARKLINE_POINTS, type BoardProblem, type BoardSnapshot } from './boardState.ts';
 import { checkpointMinute, rebuildBoard, saveCheckpoint, snapshotsBetween } from './boardStore.ts';
 import { standingsOf, teamInfos, tradeStats } from './standings.ts';
@@ -78,15 +78,18 @@ const CATCH_UP_MINUTES = SPARKLINE_POINTS;
 export const CHECKPOINT_EVERY_MINUTES = 15;
 
 /** This process's board, brought to `minute` under the leaderboard lock. */
-async function advancedBoard(pool: PgPool, client: pg.PoolClient, minute: number, given: readonly BoardSnapshot[] | undefined): Promise<{ board: BoardState; taken: number; problems: BoardProblem[]; stored: number | null }> {
+async function advancedBoard(
+  pool: PgPool,
+  client: pg.PoolClient,
+  minute: number,
+  given: readonly BoardSnapshot[] | undefined,
+): Promise<{ board: BoardState; taken: number; problems: BoardProblem[]; stored: number | null }> {
   const stored = await checkpointMinute(client);
   let board = boards.get(pool);
   // The board is a function of the stored snapshots, so it is behind the checkpoint (another worker did
   // the last books), level with it, or ahead (checkpoints are periodic). Far behind it is rebuilt; a board
   // with snapshots while the database has no checkpoint (a database emptied under it) too.
-  const usable =
-    board !== undefined &&
-    (stored === null ? !Number.isFinite(board.watermark) : stored - board.watermark <= CATCH_UP_MINUTES * 60_000);
+  const usable = board !== undefined && (stored === null ? !Number.isFinite(board.watermark) : stored - board.watermark <= CATCH_UP_MINUTES * 60_000);
   let taken = 0;
   const problems: BoardProblem[] = [];
   if (board === undefined || !usable) {
@@ -154,7 +157,12 @@ export async function computeLeaderboard(pg: PgPool, minute: number, now: () => 
 export async function computeAndPublishLeaderboard(pg: PgPool, redis: RedisClient, minute: number, options: PublishOptions = {}): Promise<PublishedLeaderboard> {
   const keys = options.keys ?? DEFAULT_LEADERBOARD_KEYS;
   const now = options.now ?? Date.now;
-  const { view, newSnapshots, problems, extra: json } = await computeLocked(pg, minute, now, options.snapshots, async (_client, view) => {
+  const {
+    view,
+    newSnapshots,
+    problems,
+    extra: json,
+  } = await computeLocked(pg, minute, now, options.snapshots, async (_client, view) => {
     const json = JSON.stringify(view);
     // Still under the lock: a concurrent computation cannot overwrite this with an older board.
     const results = await redis.multi().set(keys.leaderboard, json).publish(keys.leaderboardChannel, json).exec();

@@ -35,10 +35,7 @@ export async function tradeStats(db: pg.Pool | pg.PoolClient, since: number | nu
     values: [since === null ? null : new Date(since), teamId],
   });
   return new Map(
-    rows.map((row) => [
-      row.team_id,
-      { tradeCount: Number(row.trades), winningTrades: Number(row.wins), grossProfit: money(row.gross_profit), grossLoss: money(row.gross_loss) },
-    ]),
+    rows.map((row) => [row.team_id, { tradeCount: Number(row.trades), winningTrades: Number(row.wins), grossProfit: money(row.gross_profit), grossLoss: money(row.gross_loss) }]),
   );
 }
 
@@ -120,11 +117,7 @@ export interface WindowedTeamMetrics {
  * Metrics over a window (`?days=`), computed from the snapshots from `since` on: used by the
  * metrics endpoints when a period is asked for (not cached; bounded by the window).
  */
-export async function windowedMetrics(
-  db: pg.Pool,
-  since: number,
-  teamId: string | null,
-): Promise<Map<string, WindowedTeamMetrics>> {
+export async function windowedMetrics(db: pg.Pool, since: number, teamId: string | null): Promise<Map<string, WindowedTeamMetrics>> {
   const { rows } = await db.query<{ team_id: string; minute: Date; equity: string }>({
     text: `SELECT team_id, minute, equity::text AS equity FROM equity_snapshots
             WHERE minute >= $1 AND ($2::text IS NULL OR team_id = $2) ORDER BY team_id, minute`,

@@ -25,7 +25,9 @@ export function describeActivity(event: TeamStreamEvent): string {
       return `minute ${minuteLabel(event.minute)} UTC done: ${event.teams} teams in ${Math.round(event.durationMs)} ms`;
     case 'leaderboard': {
       const leader = event.top[0];
-      return leader ? `leaderboard updated for ${minuteLabel(event.minute)} UTC: ${leader.teamId} leads with ${usd(leader.equity)}` : `leaderboard updated for ${minuteLabel(event.minute)} UTC`;
+      return leader
+        ? `leaderboard updated for ${minuteLabel(event.minute)} UTC: ${leader.teamId} leads with ${usd(leader.equity)}`
+        : `leaderboard updated for ${minuteLabel(event.minute)} UTC`;
     }
     case 'team_halted':
       return `${event.teamId} halted: ${event.reason}`;

@@ -36,7 +36,9 @@ export function versionEvent(version: VersionSummary, via: 'push' | 'rollback', 
   const findings = version.findings;
   // Findings (file names, lines, what the code does) stay in the team's view; the reason is a summary.
   const reason =
-    findings.length > 0 ? `rejected at the ${stage} stage: ${plural(findings.length, 'finding')}` : `rejected at the ${stage} stage: ${firstLine(version.error ?? 'no detail', CLIP.text)}`;
+    findings.length > 0
+      ? `rejected at the ${stage} stage: ${plural(findings.length, 'finding')}`
+      : `rejected at the ${stage} stage: ${firstLine(version.error ?? 'no detail', CLIP.text)}`;
   return {
     type: 'version_rejected',
     at,
@@ -46,7 +48,9 @@ export function versionEvent(version: VersionSummary, via: 'push' | 'rollback', 
     versionId: version.id,
     stage,
     findingsCount: findings.length,
-    findings: findings.slice(0, CLIP.findings).map((finding) => clipFinding({ file: finding.file, line: finding.line, column: finding.column, rule: finding.rule, message: finding.message })),
+    findings: findings
+      .slice(0, CLIP.findings)
+      .map((finding) => clipFinding({ file: finding.file, line: finding.line, column: finding.column, rule: finding.rule, message: finding.message })),
   };
 }
 
@@ -85,12 +89,15 @@ export async function startVersionAnnouncer(deps: VersionAnnouncerDeps): Promise
   const schedule = () => {
     if (stopped) return;
     attempt += 1;
-    retry = setTimeout(() => {
-      listen().catch((error: unknown) => {
-        deps.onError?.(error);
-        schedule();
-      });
-    }, Math.min(30_000, 500 * 2 ** Math.min(attempt, 6)));
+    retry = setTimeout(
+      () => {
+        listen().catch((error: unknown) => {
+          deps.onError?.(error);
+          schedule();
+        });
+      },
+      Math.min(30_000, 500 * 2 ** Math.min(attempt, 6)),
+    );
     retry.unref();
   };
   await listen();

@@ -186,7 +186,8 @@ export class PrettyStream {
     let text = `${this.#paint('90', stamp)} ${this.#paint(level.color, level.name)} ${component}${msg}${fields.length > 0 ? `  ${fields.join(' ')}` : ''}\n`;
     const error = (entry.err ?? entry.error) as { message?: unknown; stack?: unknown; type?: unknown } | undefined;
     if (error && typeof error === 'object') {
-      const stack = typeof error.stack === 'string' ? error.stack : `${typeof error.type === 'string' ? error.type : 'Error'}: ${typeof error.message === 'string' ? error.message : ''}`;
+      const stack =
+        typeof error.stack === 'string' ? error.stack : `${typeof error.type === 'string' ? error.type : 'Error'}: ${typeof error.message === 'string' ? error.message : ''}`;
       text += `${stack
         .split('\n')
         .slice(0, 20)

@@ -53,7 +53,10 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     const symbols = report.discrepancies.map((d) => d.symbol);
     const alerts = report.discrepancies.filter((d) => d.alert === true).map((d) => d.symbol);
     if (alerts.length > 0) {
-      deps.log.error({ reconciliation: id, broker: report.broker, alerts, discrepancies: report.discrepancies }, `the broker account and the team books still differ after ${String(alertAfterRuns)} passes`);
+      deps.log.error(
+        { reconciliation: id, broker: report.broker, alerts, discrepancies: report.discrepancies },
+        `the broker account and the team books still differ after ${String(alertAfterRuns)} passes`,
+      );
     } else if (symbols.length > 0) {
       deps.log.warn({ reconciliation: id, broker: report.broker, why, discrepancies: report.discrepancies }, 'the broker account and the team books differ');
     }

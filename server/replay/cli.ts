@@ -33,7 +33,9 @@ export async function replayDatabase(url: string, options: { season?: string; de
     const first = season.ticks[0]?.minute;
     const wanted = options.season ?? 'all';
     if (wanted !== 'all' && (first === undefined || Date.parse(wanted) !== first)) {
-      throw new ReplayUsageError(`no season ${wanted}: this database holds one season${first === undefined ? ' with no minute recorded yet' : `, starting ${iso(first)}`} (use --season all)`);
+      throw new ReplayUsageError(
+        `no season ${wanted}: this database holds one season${first === undefined ? ' with no minute recorded yet' : `, starting ${iso(first)}`} (use --season all)`,
+      );
     }
     const sandbox = new SandboxPool({ mode: 'processes', processes: 1, randomSecret: season.randomSecret });
     await sandbox.start();
@@ -65,7 +67,11 @@ export async function replayDatabase(url: string, options: { season?: string; de
 export async function runReplayCommand(options: ReplayCommandOptions, config: Config): Promise<number> {
   const url = options.databaseUrl ?? config.databaseUrl;
   if (url === undefined) throw new ReplayUsageError('qtc replay reads a recorded season from Postgres: give --database-url or set DATABASE_URL');
-  const report = await replayDatabase(url, { ...(options.season === undefined ? {} : { season: options.season }), defaultSlippageBps: config.tick.simSlippageBps, connectTimeoutMs: config.serviceConnectTimeoutMs });
+  const report = await replayDatabase(url, {
+    ...(options.season === undefined ? {} : { season: options.season }),
+    defaultSlippageBps: config.tick.simSlippageBps,
+    connectTimeoutMs: config.serviceConnectTimeoutMs,
+  });
   process.stdout.write(options.json === true ? `${JSON.stringify(report)}\n` : replayText(report));
   return report.identical ? 0 : 1;
 }

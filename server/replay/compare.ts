@@ -78,9 +78,12 @@ function runCause(minute: number, teamId: string, recorded: RecordedRun | undefi
   if (tick?.status === 'failed') return `the recorded minute failed (${canonical(tick.errors).slice(0, 300)}): what it stored is partial`;
   if (recorded === undefined) return 'the team has no recorded run this minute although it was due and not recorded as halted: a halt or a failure that was not recorded';
   if (replayed === undefined) return 'the replay did not run the team this minute (recorded as halted, or not due) although a run is recorded';
-  if (recorded.error !== null && SOFT_ERRORS.has(recorded.error.kind)) return `the recorded run ended in '${recorded.error.kind}' (${recorded.error.message.slice(0, 200)}): that depends on the machine's speed and load, not on the inputs`;
-  if (replayed.error !== null && SOFT_ERRORS.has(replayed.error.kind)) return `the replayed run ended in '${replayed.error.kind}' (${replayed.error.message.slice(0, 200)}): the replaying machine was slower than the recording one`;
-  if (recorded.versionId !== null && recorded.versionId !== replayed.versionId) return `the recorded run used strategy version ${String(recorded.versionId)}, the minute's due list says ${String(replayed.versionId)}`;
+  if (recorded.error !== null && SOFT_ERRORS.has(recorded.error.kind))
+    return `the recorded run ended in '${recorded.error.kind}' (${recorded.error.message.slice(0, 200)}): that depends on the machine's speed and load, not on the inputs`;
+  if (replayed.error !== null && SOFT_ERRORS.has(replayed.error.kind))
+    return `the replayed run ended in '${replayed.error.kind}' (${replayed.error.message.slice(0, 200)}): the replaying machine was slower than the recording one`;
+  if (recorded.versionId !== null && recorded.versionId !== replayed.versionId)
+    return `the recorded run used strategy version ${String(recorded.versionId)}, the minute's due list says ${String(replayed.versionId)}`;
   const assumed = context.replay.assumptions.find((entry) => entry.minute === minute);
   if (assumed !== undefined) return `the strategy answered differently; this minute was recorded before its conditions were kept (${assumed.note})`;
   if (!same(recorded.signals, replayed.signals)) {
@@ -91,12 +94,12 @@ function runCause(minute: number, teamId: string, recorded: RecordedRun | undefi
 
 function fillCause(field: string, minute: number, context: Context): string {
   if (context.replay.brokerMinutes.some((entry) => entry <= minute)) {
-    return 'the season traded at a broker (Alpaca): its fills are the market\'s, which a replay cannot reproduce (its runs up to the first fill still compare)';
+    return "the season traded at a broker (Alpaca): its fills are the market's, which a replay cannot reproduce (its runs up to the first fill still compare)";
   }
   if (field === 'price') {
-    return 'the recorded fill\'s price does not follow from the recorded order and bars under the fill model: the stored fill was altered, or the venue\'s slippage differs from the one recorded';
+    return "the recorded fill's price does not follow from the recorded order and bars under the fill model: the stored fill was altered, or the venue's slippage differs from the one recorded";
   }
-  if (field === 'missing' || field === 'extra') return 'an order filled in one and not the other: an order, a bar or the venue\'s settings differ';
+  if (field === 'missing' || field === 'extra') return "an order filled in one and not the other: an order, a bar or the venue's settings differ";
   return `the recorded fill's ${field} does not follow from the recorded order and bars: the stored fill was altered${context.replay.assumptions.length > 0 ? ', or an assumed setting differs' : ''}`;
 }
 
@@ -139,7 +142,9 @@ const fillView = (fill: RecordedFill): Record<string, unknown> => ({
 });
 
 const byExecution = (a: RecordedFill, b: RecordedFill): number =>
-  a.at - b.at || (a.clientOrderId < b.clientOrderId ? -1 : a.clientOrderId > b.clientOrderId ? 1 : 0) || (a.executionId < b.executionId ? -1 : a.executionId > b.executionId ? 1 : 0);
+  a.at - b.at ||
+  (a.clientOrderId < b.clientOrderId ? -1 : a.clientOrderId > b.clientOrderId ? 1 : 0) ||
+  (a.executionId < b.executionId ? -1 : a.executionId > b.executionId ? 1 : 0);
 
 function compareFills(recorded: readonly RecordedFill[], replayed: readonly ReplayedFill[], context: Context): Divergence | null {
   const a = [...recorded].sort(byExecution);
@@ -148,11 +153,27 @@ function compareFills(recorded: readonly RecordedFill[], replayed: readonly Repl
     const left = a[i];
     const right = b[i];
     if (left !== undefined && right !== undefined) {
-      if (left.at === right.at && left.executionId === right.executionId && left.clientOrderId === right.clientOrderId && left.symbol === right.symbol && left.side === right.side && left.quantity === right.quantity && left.price === right.price) continue;
+      if (
+        left.at === right.at &&
+        left.executionId === right.executionId &&
+        left.clientOrderId === right.clientOrderId &&
+        left.symbol === right.symbol &&
+        left.side === right.side &&
+        left.quantity === right.quantity &&
+        left.price === right.price
+      )
+        continue;
       const x = fillView(left);
       const y = fillView(right);
       const field = firstDifferentField(x, y) ?? 'fill';
-      return { minute: Math.min(left.at, right.at), kind: 'fill', what: `fill ${String(i + 1)} (${left.clientOrderId}) ${field}`, recorded: x[field], replayed: y[field], cause: fillCause(field, Math.min(left.at, right.at), context) };
+      return {
+        minute: Math.min(left.at, right.at),
+        kind: 'fill',
+        what: `fill ${String(i + 1)} (${left.clientOrderId}) ${field}`,
+        recorded: x[field],
+        replayed: y[field],
+        cause: fillCause(field, Math.min(left.at, right.at), context),
+      };
     }
     const only = (left ?? right)!;
     return {
@@ -215,7 +236,7 @@ function compareSnapshots(recorded: readonly EquitySnapshot[], replayed: readonl
       what: `snapshot ${field}`,
       recorded: x[field],
       replayed: y[field],
-      cause: 'the books differ from what the identical fills before this minute make of them: a snapshot or the books were altered, or the minute\'s stored prices differ',
+      cause: "the books differ from what the identical fills before this minute make of them: a snapshot or the books were altered, or the minute's stored prices differ",
     };
   }
   return null;
@@ -228,7 +249,8 @@ function compareMetrics(teamId: string, context: Context): { divergence: Diverge
   for (const snapshot of context.replay.snapshots.get(teamId) ?? []) if (snapshot.minute <= recorded.minute) accumulator.observeEquity(snapshot.minute, snapshot.equity);
   // As the leaderboard counts trades: one realised P&L per closing order, summed over its fills.
   const perOrder = new Map<string, number>();
-  for (const fill of context.replay.fills.get(teamId) ?? []) if (fill.closedTradePnl !== null) perOrder.set(fill.clientOrderId, (perOrder.get(fill.clientOrderId) ?? 0) + fill.closedTradePnl);
+  for (const fill of context.replay.fills.get(teamId) ?? [])
+    if (fill.closedTradePnl !== null) perOrder.set(fill.clientOrderId, (perOrder.get(fill.clientOrderId) ?? 0) + fill.closedTradePnl);
   for (const pnl of perOrder.values()) accumulator.recordClosedTrade(pnl);
   const replayed = accumulator.snapshot() as unknown as Record<string, unknown>;
   const stored = recorded.metrics as unknown as Record<string, unknown>;
@@ -241,7 +263,7 @@ function compareMetrics(teamId: string, context: Context): { divergence: Diverge
         what: `metric ${key}`,
         recorded: stored[key],
         replayed: replayed[key],
-        cause: 'metrics computed from identical snapshots and fills differ: the leaderboard\'s stored state was altered, or it took other snapshots',
+        cause: "metrics computed from identical snapshots and fills differ: the leaderboard's stored state was altered, or it took other snapshots",
       },
       compared: true,
     };

@@ -76,7 +76,14 @@ export class ReplayHost {
         this.#loaded.delete(team.teamId);
         continue;
       }
-      await this.#pool.load({ teamId: team.teamId, strategy, params: team.params, memory: recorded ?? this.#memory.get(team.teamId) ?? {}, cpuMs: team.cpuMs, memoryMb: team.memoryMb });
+      await this.#pool.load({
+        teamId: team.teamId,
+        strategy,
+        params: team.params,
+        memory: recorded ?? this.#memory.get(team.teamId) ?? {},
+        cpuMs: team.cpuMs,
+        memoryMb: team.memoryMb,
+      });
       this.#loaded.set(team.teamId, team);
     }
   }

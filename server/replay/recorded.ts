@@ -97,10 +97,16 @@ export function readRecordedSeason(pool: PgPool): Promise<RecordedSeason> {
 }
 
 async function readAll(db: Queryable): Promise<RecordedSeason> {
-  const tickRows = await query<{ minute: Date; status: TickStatus; bar_hash: string; bars: StoredBars; prices: Record<string, number>; teams: DueTeam[]; started_at: Date; errors: unknown[] }>(
-    db,
-    'SELECT minute, status, bar_hash, bars, prices, teams, started_at, errors FROM ticks ORDER BY minute',
-  );
+  const tickRows = await query<{
+    minute: Date;
+    status: TickStatus;
+    bar_hash: string;
+    bars: StoredBars;
+    prices: Record<string, number>;
+    teams: DueTeam[];
+    started_at: Date;
+    errors: unknown[];
+  }>(db, 'SELECT minute, status, bar_hash, bars, prices, teams, started_at, errors FROM ticks ORDER BY minute');
   const ticks = tickRows.map((row) => ({
     minute: row.minute.getTime(),
     status: row.status,
@@ -137,18 +143,31 @@ async function readAll(db: Queryable): Promise<RecordedSeason> {
   }
 
   const runs = new Map<number, Map<string, RecordedRun>>();
-  const runRows = await query<{ minute: Date; team_id: string; version_id: string | null; signals: Signal[]; intents: OrderIntent[]; rejections: StoredRejection[]; error: SandboxError | null }>(
-    db,
-    'SELECT minute, team_id, version_id, signals, intents, rejections, error FROM tick_team_runs',
-  );
+  const runRows = await query<{
+    minute: Date;
+    team_id: string;
+    version_id: string | null;
+    signals: Signal[];
+    intents: OrderIntent[];
+    rejections: StoredRejection[];
+    error: SandboxError | null;
+  }>(db, 'SELECT minute, team_id, version_id, signals, intents, rejections, error FROM tick_team_runs');
   for (const row of runRows) {
     const minute = row.minute.getTime();
     const byTeam = runs.get(minute) ?? new Map<string, RecordedRun>();
-    byTeam.set(row.team_id, { signals: row.signals, intents: row.intents, rejections: row.rejections, error: row.error, versionId: row.version_id === null ? null : Number(row.version_id) });
+    byTeam.set(row.team_id, {
+      signals: row.signals,
+      intents: row.intents,
+      rejections: row.rejections,
+      error: row.error,
+      versionId: row.version_id === null ? null : Number(row.version_id),
+    });
     runs.set(minute, byTeam);
   }
 
-  const registries = (await query<{ version: string; source_text: string; created_at: Date }>(db, 'SELECT version, source_text, created_at FROM registry_versions ORDER BY version')).map((row) => ({
+  const registries = (
+    await query<{ version: string; source_text: string; created_at: Date }>(db, 'SELECT version, source_text, created_at FROM registry_versions ORDER BY version')
+  ).map((row) => ({
     version: Number(row.version),
     text: row.source_text,
     createdAt: row.created_at.getTime(),

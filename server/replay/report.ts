@@ -27,9 +27,14 @@ export function replayText(report: ReplayReport): string {
   const lines = [
     `replayed ${String(report.minutes)} minutes (${report.season.from ?? '-'} to ${report.season.to ?? '-'}) in ${(report.durationMs / 1000).toFixed(1)} s, ${report.minutesPerSecond.toFixed(1)} minutes/s`,
   ];
-  if (report.assumedMinutes > 0) lines.push(`note: ${String(report.assumedMinutes)} minute(s) were recorded before their conditions were kept; registry by time, no halts, loads inferred`);
-  if (report.brokerMinutes > 0) lines.push(`note: ${String(report.brokerMinutes)} minute(s) traded at a broker; the replay fills them with the simulated venue, so only the runs up to their first fill can match`);
-  if (report.alteredBars.length > 0) lines.push(`warning: stored bars do not match their hash at ${report.alteredBars.slice(0, 5).join(', ')}${report.alteredBars.length > 5 ? ', …' : ''}`);
+  if (report.assumedMinutes > 0)
+    lines.push(`note: ${String(report.assumedMinutes)} minute(s) were recorded before their conditions were kept; registry by time, no halts, loads inferred`);
+  if (report.brokerMinutes > 0)
+    lines.push(
+      `note: ${String(report.brokerMinutes)} minute(s) traded at a broker; the replay fills them with the simulated venue, so only the runs up to their first fill can match`,
+    );
+  if (report.alteredBars.length > 0)
+    lines.push(`warning: stored bars do not match their hash at ${report.alteredBars.slice(0, 5).join(', ')}${report.alteredBars.length > 5 ? ', …' : ''}`);
   const width = Math.max(4, ...report.teams.map((team) => team.teamId.length));
   for (const team of report.teams) {
     const counts = `${String(team.compared.runs)} runs, ${String(team.compared.fills)} fills, ${String(team.compared.snapshots)} snapshots${team.compared.metrics ? ', metrics' : ''}`;

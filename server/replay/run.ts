@@ -84,7 +84,11 @@ export async function replaySeason(season: RecordedSeason, options: ReplayOption
     const slippageBps = conditions?.simSlippageBps ?? options.defaultSlippageBps;
     if (conditions !== undefined && conditions.simSlippageBps === null) out.brokerMinutes.push(minute);
     const legacy = conditions === undefined && minute < recordedFrom;
-    if (legacy) out.assumptions.push({ minute, note: `no recorded conditions: registry version ${String(version.version)} by time, slippage ${String(slippageBps)} bps, no halts, loads inferred` });
+    if (legacy)
+      out.assumptions.push({
+        minute,
+        note: `no recorded conditions: registry version ${String(version.version)} by time, slippage ${String(slippageBps)} bps, no halts, loads inferred`,
+      });
     const settings = resolve(version, slippageBps);
     if (barsHash(minute, tick.bars) !== tick.barHash) out.badBars.push(minute);
 
@@ -104,7 +108,11 @@ export async function replaySeason(season: RecordedSeason, options: ReplayOption
     const bars = decodeBars(minute, tick.bars);
 
     // Stage 1-2 (prepare): the due teams' books, then fills on the minute's bars.
-    if (tick.teams.length > 0) await books.ensureTeamBooks(tick.teams.map((team) => team.teamId), settings.competition.startingCash);
+    if (tick.teams.length > 0)
+      await books.ensureTeamBooks(
+        tick.teams.map((team) => team.teamId),
+        settings.competition.startingCash,
+      );
     const fills = await fillsStage(execution, minute, bars);
     for (const { fill, result } of fills.fills) {
       if (result.outcome !== 'applied' || result.teamId === null) continue;

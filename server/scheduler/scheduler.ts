@@ -88,7 +88,11 @@ export async function startScheduler(deps: SchedulerDeps): Promise<RunningSchedu
     const gate: StartGateOptions = {
       startAt: config.tick.seasonStartAt,
       timeoutMs: config.tick.seasonStartTimeoutMs,
-      enabledTeams: () => deps.registry.current().teams.filter((team) => team.enabled).map((team) => team.id),
+      enabledTeams: () =>
+        deps.registry
+          .current()
+          .teams.filter((team) => team.enabled)
+          .map((team) => team.id),
       readiness: (teamIds) => readTeamReadiness(deps.pg, teamIds),
       now,
       signal: abort.signal,
@@ -97,11 +101,11 @@ export async function startScheduler(deps: SchedulerDeps): Promise<RunningSchedu
     };
     const start = await waitForSeasonStart(gate);
     // Kept in the audit log: how the season started and which teams had no strategy yet.
-    await recordAuditEvent(deps.pg, { actor: 'scheduler', kind: 'season.started', details: { clock, reason: start.reason, waitedMs: start.waitedMs, late: start.late } }).catch((error: unknown) =>
-      log.warn({ err: error }, 'could not record the season start in the audit log'),
+    await recordAuditEvent(deps.pg, { actor: 'scheduler', kind: 'season.started', details: { clock, reason: start.reason, waitedMs: start.waitedMs, late: start.late } }).catch(
+      (error: unknown) => log.warn({ err: error }, 'could not record the season start in the audit log'),
     );
-    await publishActivity(deps.redis, { type: 'season_started', at: now(), clock, reason: start.reason, waitedMs: start.waitedMs, late: start.late }, deps.activityStream).catch((error: unknown) =>
-      log.warn({ err: error }, 'could not announce the season start'),
+    await publishActivity(deps.redis, { type: 'season_started', at: now(), clock, reason: start.reason, waitedMs: start.waitedMs, late: start.late }, deps.activityStream).catch(
+      (error: unknown) => log.warn({ err: error }, 'could not announce the season start'),
     );
     settleSeasonStart(start);
   }
@@ -136,7 +140,8 @@ export async function startScheduler(deps: SchedulerDeps): Promise<RunningSchedu
     while (!abort.signal.aborted) {
       const due = dueLiveMinute(now(), config.tick.delayMs, calendar);
       if (due !== null && due > last) {
-        if (last !== -Infinity && due > nextSessionMinute(last, calendar)) log.warn({ from: new Date(nextSessionMinute(last, calendar)).toISOString(), to: new Date(due).toISOString() }, 'skipped minutes the previous tick overran');
+        if (last !== -Infinity && due > nextSessionMinute(last, calendar))
+          log.warn({ from: new Date(nextSessionMinute(last, calendar)).toISOString(), to: new Date(due).toISOString() }, 'skipped minutes the previous tick overran');
         last = due;
         await tick(due);
         continue;
@@ -195,7 +200,10 @@ export async function startScheduler(deps: SchedulerDeps): Promise<RunningSchedu
       }
     }
   })();
-  log.info({ clock, shards, ...(clock === 'simulated' ? { simMinuteMs: config.tick.simMinuteMs } : {}), ...(clock === 'replay' ? { file: config.tick.replayFile } : {}) }, 'tick scheduler started');
+  log.info(
+    { clock, shards, ...(clock === 'simulated' ? { simMinuteMs: config.tick.simMinuteMs } : {}), ...(clock === 'replay' ? { file: config.tick.replayFile } : {}) },
+    'tick scheduler started',
+  );
 
   return {
     clock,

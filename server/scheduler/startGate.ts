@@ -83,7 +83,7 @@ export async function waitForSeasonStart(options: StartGateOptions): Promise<Sea
     if (unsettled.length === 0) return finish('teams_ready', late);
     if (now() >= deadline) return finish('timeout', late);
     if (!announced) {
-      options.log?.info({ waitingFor: unsettled, timeoutMs: options.timeoutMs }, 'season waits for the teams\' strategies');
+      options.log?.info({ waitingFor: unsettled, timeoutMs: options.timeoutMs }, "season waits for the teams' strategies");
       announced = true;
     }
     await pause(Math.min(pollMs, deadline - now()));

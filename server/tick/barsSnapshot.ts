@@ -23,7 +23,12 @@ export function encodeBars(bars: ReadonlyMap<string, Bar>): StoredBars {
 
 /** Independent of key order (Postgres jsonb reorders keys): symbols are hashed in sorted order. */
 export function barsHash(minute: number, bars: StoredBars): string {
-  const canonical = JSON.stringify([minute, Object.keys(bars).sort(bySymbol).map((symbol) => [symbol, ...bars[symbol]!])]);
+  const canonical = JSON.stringify([
+    minute,
+    Object.keys(bars)
+      .sort(bySymbol)
+      .map((symbol) => [symbol, ...bars[symbol]!]),
+  ]);
   return createHash('sha256').update(canonical).digest('hex');
 }
 

@@ -44,5 +44,7 @@ export async function createMarketSource(registry: Registry, choice: MarketChoic
   const replayFile = replayFileFor(registry, choice);
   if (replayFile !== undefined) return ReplaySource.fromCsvFiles([replayFile]);
   if (marketData.source === 'simulator') return new MarketSimulator({ seed: marketData.seed ?? 1 });
-  throw new Error('competition.marketData.source is alpaca: start the worker with the Alpaca market data source (set ALPACA_KEY_ID and ALPACA_SECRET_KEY), or choose simulator or replay in the registry');
+  throw new Error(
+    'competition.marketData.source is alpaca: start the worker with the Alpaca market data source (set ALPACA_KEY_ID and ALPACA_SECRET_KEY), or choose simulator or replay in the registry',
+  );
 }

@@ -27,9 +27,7 @@ const RELEASE_IDLE_MS = 10 * 60_000;
 /** Hand-overs of one job before it runs wherever it is. */
 export const MAX_HANDOVERS = 40;
 
-export type Admission =
-  | { run: true; claimed: boolean }
-  | { run: false; delayMs: number; reason: 'owned-by-other' | 'owner-gone' | 'over-share' | 'lost-claim' };
+export type Admission = { run: true; claimed: boolean } | { run: false; delayMs: number; reason: 'owned-by-other' | 'owner-gone' | 'over-share' | 'lost-claim' };
 
 export interface OwnershipView {
   self: string;
@@ -44,7 +42,10 @@ export interface OwnershipView {
  * What a worker does with a job of `shard` (pure): run it (its own, or claimable within its fair
  * share) or hand it back with a delay.
  */
-export function admit(view: OwnershipView, shard: number): { action: 'run' | 'claim' } | { action: 'hand-back'; delayMs: number; reason: 'owned-by-other' | 'owner-gone' | 'over-share' } {
+export function admit(
+  view: OwnershipView,
+  shard: number,
+): { action: 'run' | 'claim' } | { action: 'hand-back'; delayMs: number; reason: 'owned-by-other' | 'owner-gone' | 'over-share' } {
   const owner = view.owners[shard] ?? null;
   if (owner === view.self) return { action: 'run' };
   const live = new Set(view.live).add(view.self);

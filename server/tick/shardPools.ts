@@ -6,7 +6,16 @@
  * was not this pool's (another worker ran it, or this worker lost a race for it).
  */
 import type { Bar } from '../../data/market/bar.ts';
-import { SandboxPool, type CompiledStrategy, type SandboxPoolOptions, type TeamMinuteState, type TeamRunResult, type Bar as SandboxBar, type ProcessStats, type QuarantineEntry } from '../../sandbox/index.ts';
+import {
+  SandboxPool,
+  type CompiledStrategy,
+  type SandboxPoolOptions,
+  type TeamMinuteState,
+  type TeamRunResult,
+  type Bar as SandboxBar,
+  type ProcessStats,
+  type QuarantineEntry,
+} from '../../sandbox/index.ts';
 import type { StoredBars } from './barsSnapshot.ts';
 import type { HistoryMinute } from './tickStore.ts';
 
@@ -77,13 +86,25 @@ export class ShardPool {
    * Runs the teams on the minute's bars. A team this pool already ran for this minute (a retried job
    * in the same worker) gets its first result again: a sandbox never runs one minute twice.
    */
-  run(minute: number, bars: ReadonlyMap<string, Bar>, prices: Record<string, number>, teams: readonly TeamSpec[], states: ReadonlyMap<string, TeamMinuteState>): Promise<ShardRunOutcome> {
+  run(
+    minute: number,
+    bars: ReadonlyMap<string, Bar>,
+    prices: Record<string, number>,
+    teams: readonly TeamSpec[],
+    states: ReadonlyMap<string, TeamMinuteState>,
+  ): Promise<ShardRunOutcome> {
     const next = this.#queue.then(() => this.#run(minute, bars, prices, teams, states));
     this.#queue = next.catch(() => undefined);
     return next;
   }
 
-  async #run(minute: number, bars: ReadonlyMap<string, Bar>, prices: Record<string, number>, teams: readonly TeamSpec[], states: ReadonlyMap<string, TeamMinuteState>): Promise<ShardRunOutcome> {
+  async #run(
+    minute: number,
+    bars: ReadonlyMap<string, Bar>,
+    prices: Record<string, number>,
+    teams: readonly TeamSpec[],
+    states: ReadonlyMap<string, TeamMinuteState>,
+  ): Promise<ShardRunOutcome> {
     this.lastUsed = Date.now();
     if (minute === this.#lastMinute && this.#lastResults?.minute === minute) {
       const cached = this.#lastResults.results;
@@ -155,10 +176,7 @@ export class ShardPool {
     });
     const loaded = new Map<string, Record<string, unknown>>();
     if (stale.length === 0) return loaded;
-    const [bundles, memories] = await Promise.all([
-      this.#store.bundles([...new Set(stale.map((team) => team.versionId))]),
-      this.#store.memories(stale.map((team) => team.teamId)),
-    ]);
+    const [bundles, memories] = await Promise.all([this.#store.bundles([...new Set(stale.map((team) => team.versionId))]), this.#store.memories(stale.map((team) => team.teamId))]);
     for (const team of stale) {
       const strategy = bundles.get(team.versionId);
       if (strategy === undefined) {

@@ -169,7 +169,11 @@ export function createTickRunner(env: TickEnvironment) {
           const snapshot = await env.market.barsForMinute(spec.minute, competition.universe);
           const bars = encodeBars(snapshot.bars);
           const teams = await dueTeams(client);
-          if (teams.length > 0) await ledger.ensureTeamBooks(teams.map((team) => team.teamId), competition.startingCash);
+          if (teams.length > 0)
+            await ledger.ensureTeamBooks(
+              teams.map((team) => team.teamId),
+              competition.startingCash,
+            );
           await insertTick(client, {
             minute: spec.minute,
             attempts: spec.attempt,
@@ -184,7 +188,7 @@ export function createTickRunner(env: TickEnvironment) {
             teams,
             barsMs: elapsed(started),
           });
-          if (snapshot.stale) env.log.warn({ minute: new Date(spec.minute).toISOString(), reason: snapshot.staleReason }, 'the minute\'s bars are stale');
+          if (snapshot.stale) env.log.warn({ minute: new Date(spec.minute).toISOString(), reason: snapshot.staleReason }, "the minute's bars are stale");
           tick = (await selectTick(client, spec.minute))!;
           const orphans = await failOrphanedTicks(client, spec.minute);
           if (orphans.length > 0) env.log.warn({ minutes: orphans.map((minute) => new Date(minute).toISOString()) }, 'marked failed minutes left running with no live job');
@@ -307,7 +311,11 @@ export function createTickRunner(env: TickEnvironment) {
           client,
           memories.filter((entry) => inserted.has(entry.teamId) && typeof entry.memory === 'object' && entry.memory !== null && !Array.isArray(entry.memory)),
         );
-        await saveRiskStates(client, spec.minute, riskAfter.filter((entry) => inserted.has(entry.teamId)));
+        await saveRiskStates(
+          client,
+          spec.minute,
+          riskAfter.filter((entry) => inserted.has(entry.teamId)),
+        );
         return inserted;
       });
       for (const run of runs) if (!stored.has(run.teamId)) shardPool.forget(run.teamId);
@@ -324,7 +332,11 @@ export function createTickRunner(env: TickEnvironment) {
       await appendTickErrors(
         pg,
         spec.minute,
-        problems.map((entry) => ({ stage: 'orders', teamId: intents.find((intent) => intent.clientOrderId === entry.clientOrderId)?.teamId, message: `${entry.clientOrderId} ${entry.outcome}: ${entry.reason ?? ''}` })),
+        problems.map((entry) => ({
+          stage: 'orders',
+          teamId: intents.find((intent) => intent.clientOrderId === entry.clientOrderId)?.teamId,
+          message: `${entry.clientOrderId} ${entry.outcome}: ${entry.reason ?? ''}`,
+        })),
       );
     }
     await env.pause('after-intents', spec.minute);
@@ -350,12 +362,24 @@ export function createTickRunner(env: TickEnvironment) {
     const boardProblems = await env.publishLeaderboard(spec.minute, snapshots);
     const leaderboardMs = elapsed(leaderboardStarted);
     if (boardProblems.length > 0) {
-      await appendTickErrors(pg, spec.minute, boardProblems.map((problem) => ({ stage: 'books', teamId: problem.teamId, message: `leaderboard: ${problem.message}` })));
+      await appendTickErrors(
+        pg,
+        spec.minute,
+        boardProblems.map((problem) => ({ stage: 'books', teamId: problem.teamId, message: `leaderboard: ${problem.message}` })),
+      );
     }
     const runs = await selectRuns(pg, spec.minute);
     const shards = await selectShards(pg, spec.minute);
     const maxOf = (stage: 'load' | 'strategies' | 'orders' | 'submit'): number => Math.max(0, ...shards.map((shard) => shard.stageMs[stage] ?? 0));
-    const stageMs: StageTimings = { load: maxOf('load'), strategies: maxOf('strategies'), orders: maxOf('orders'), submit: maxOf('submit'), snapshot: snapshotMs, leaderboard: leaderboardMs, books: elapsed(started) };
+    const stageMs: StageTimings = {
+      load: maxOf('load'),
+      strategies: maxOf('strategies'),
+      orders: maxOf('orders'),
+      submit: maxOf('submit'),
+      snapshot: snapshotMs,
+      leaderboard: leaderboardMs,
+      books: elapsed(started),
+    };
     stageMs.total = Math.max(0, Date.now() - tick.startedAt);
     if (!tick.eventsPublished) {
       const events = await activityEvents(tick, runs, { ...tick.stageMs, ...stageMs });
@@ -391,7 +415,8 @@ export function createTickRunner(env: TickEnvironment) {
     }
     for (const run of runs) {
       if (run.error !== null) events.push({ type: 'strategy_error', at, teamId: run.teamId, kind: run.error.kind, message: run.error.message });
-      for (const rejection of run.rejections) events.push({ type: 'order_rejected', at, teamId: run.teamId, symbol: rejection.symbol, code: rejection.code, message: rejection.message });
+      for (const rejection of run.rejections)
+        events.push({ type: 'order_rejected', at, teamId: run.teamId, symbol: rejection.symbol, code: rejection.code, message: rejection.message });
     }
     const refused = await query<{ team_id: string; symbol: string; client_order_id: string; broker_reason: string | null }>(
       pg,
@@ -399,7 +424,15 @@ export function createTickRunner(env: TickEnvironment) {
       [new Date(tick.minute)],
     );
     for (const order of refused) {
-      events.push({ type: 'order_rejected', at, teamId: order.team_id, symbol: order.symbol, code: 'broker_rejected', message: order.broker_reason ?? 'rejected', clientOrderId: order.client_order_id });
+      events.push({
+        type: 'order_rejected',
+        at,
+        teamId: order.team_id,
+        symbol: order.symbol,
+        code: 'broker_rejected',
+        message: order.broker_reason ?? 'rejected',
+        clientOrderId: order.client_order_id,
+      });
     }
     const stages: Record<string, number> = {};
     for (const [stage, ms] of Object.entries(stageMs)) if (typeof ms === 'number' && stage !== 'total') stages[stage] = ms;

@@ -205,11 +205,10 @@ export async function completeTick(db: Queryable, minute: number, teamsRun: numb
 }
 
 export async function failTick(db: Queryable, minute: number, error: TickError): Promise<void> {
-  await query(
-    db,
-    `UPDATE ticks SET status = 'failed', errors = errors || $2::jsonb, completed_at = now() WHERE minute = $1 AND status = 'running'`,
-    [new Date(minute), storableJson([error])],
-  );
+  await query(db, `UPDATE ticks SET status = 'failed', errors = errors || $2::jsonb, completed_at = now() WHERE minute = $1 AND status = 'running'`, [
+    new Date(minute),
+    storableJson([error]),
+  ]);
 }
 
 export async function markEventsPublished(db: Queryable, minute: number): Promise<void> {
@@ -368,11 +367,11 @@ export async function selectRunIntents(db: Queryable, minute: number, teamIds: r
  * logs and CPU time per minute, for the team's status and logs endpoints.
  */
 export async function recentTeamRuns(db: Queryable, teamId: string, limit = 60, beforeMinute?: number): Promise<TeamRunRecord[]> {
-  const rows = await query<RunRow>(
-    db,
-    `SELECT ${RUN_COLUMNS} FROM tick_team_runs WHERE team_id = $1 AND minute < $2 ORDER BY minute DESC LIMIT $3`,
-    [teamId, new Date(beforeMinute ?? 8_640_000_000_000_000), limit],
-  );
+  const rows = await query<RunRow>(db, `SELECT ${RUN_COLUMNS} FROM tick_team_runs WHERE team_id = $1 AND minute < $2 ORDER BY minute DESC LIMIT $3`, [
+    teamId,
+    new Date(beforeMinute ?? 8_640_000_000_000_000),
+    limit,
+  ]);
   return rows.map(toRun);
 }
 

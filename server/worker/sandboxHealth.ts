@@ -50,7 +50,5 @@ export async function readSandboxHealth(redis: RedisClient, keyPrefix: string): 
   } while (cursor !== '0' && keys.length < 1000);
   if (keys.length === 0) return [];
   const values = await redis.mget(...keys);
-  return values
-    .flatMap((value) => (value === null ? [] : [JSON.parse(value) as SandboxHealthReport]))
-    .sort((a, b) => a.workerId.localeCompare(b.workerId));
+  return values.flatMap((value) => (value === null ? [] : [JSON.parse(value) as SandboxHealthReport])).sort((a, b) => a.workerId.localeCompare(b.workerId));
 }

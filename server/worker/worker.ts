@@ -106,7 +106,13 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
       onProblem: (problem) => log.warn({ problem: { kind: problem.kind, clientOrderId: problem.clientOrderId, message: problem.message } }, 'netted venue problem'),
     });
     venue.listen();
-    reconciler = createReconciler({ broker: venue.accountView(), ledger, settled: () => venue.idle(), announce: (news) => publishActivity(deps.redis, news, deps.activityStream), log });
+    reconciler = createReconciler({
+      broker: venue.accountView(),
+      ledger,
+      settled: () => venue.idle(),
+      announce: (news) => publishActivity(deps.redis, news, deps.activityStream),
+      log,
+    });
     void reconciler.run('worker start');
     execution = { kind: 'netted', venue };
   } else {
@@ -178,7 +184,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
         return outcome;
       }
       if (job.name === 'books') {
-        const outcome = await runner.books({ ...(job.data), attempt });
+        const outcome = await runner.books({ ...job.data, attempt });
         log.info({ minute, teams: outcome.teamsRun, stageMs: outcome.stageMs }, 'tick done');
         void reconciler?.run(`after the books of ${minute}`); // not awaited: it never holds up the next minute
         return outcome;

@@ -102,7 +102,11 @@ describe.skipIf(!haveChromium)(browserSuiteTitle('live leaderboard page in headl
     expect(await page.evaluate(() => (globalThis as unknown as { keptAcrossUpdates?: string }).keptAcrossUpdates)).toBe('yes');
 
     // The activity ticker follows the SSE stream.
-    await publishActivity(world.redis, { type: 'trade', at: MINUTE_2 + 5_000, teamId: 'gamma', symbol: 'IWM', side: 'buy', quantity: 7, price: 210.5, clientOrderId: clientOrderId('gamma', MINUTE_2, 1) }, world.keys.activityStream);
+    await publishActivity(
+      world.redis,
+      { type: 'trade', at: MINUTE_2 + 5_000, teamId: 'gamma', symbol: 'IWM', side: 'buy', quantity: 7, price: 210.5, clientOrderId: clientOrderId('gamma', MINUTE_2, 1) },
+      world.keys.activityStream,
+    );
     await page.waitForSelector('#activity li.buy');
     expect(await page.textContent('#activity li.buy')).toBe('09:32Gamma Rays bought 7 shares of IWM at $210.50');
 

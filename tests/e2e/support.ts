@@ -107,7 +107,16 @@ export async function startE2eWorld(teams: ReadonlyArray<readonly [id: string, n
       };
       const [recorded] = await ledger.recordIntents([intent]);
       if (recorded?.outcome === 'recorded' && fillPrice !== undefined) {
-        const fill = { executionId: `x-${intent.clientOrderId}`, clientOrderId: intent.clientOrderId, brokerOrderId: `b-${intent.clientOrderId}`, symbol, side, quantity, price: toMoney(fillPrice), at: minute + 30_000 };
+        const fill = {
+          executionId: `x-${intent.clientOrderId}`,
+          clientOrderId: intent.clientOrderId,
+          brokerOrderId: `b-${intent.clientOrderId}`,
+          symbol,
+          side,
+          quantity,
+          price: toMoney(fillPrice),
+          at: minute + 30_000,
+        };
         expect(await ledger.applyFill(fill)).toMatchObject({ outcome: 'applied' });
       }
       return recorded?.outcome ?? 'missing';

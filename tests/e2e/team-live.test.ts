@@ -29,7 +29,11 @@ describe.skipIf(!haveChromium)(browserSuiteTitle('team dashboard live in headles
       `INSERT INTO ticks (minute, status, shards, clock, source, bar_hash, bars, prices, teams) VALUES ($1, 'completed', 1, 'simulated', 'e2e', $2, '{}', '{}', '[]')`,
       [new Date(minute), 'e'.repeat(64)],
     );
-    await world.pool.query(`INSERT INTO tick_team_runs (minute, team_id, shard, worker, cpu_ms, wall_ms, logs) VALUES ($1, 'alpha', 0, 'e2e', $2, $2, $3)`, [new Date(minute), cpuMs, JSON.stringify(logs)]);
+    await world.pool.query(`INSERT INTO tick_team_runs (minute, team_id, shard, worker, cpu_ms, wall_ms, logs) VALUES ($1, 'alpha', 0, 'e2e', $2, $2, $3)`, [
+      new Date(minute),
+      cpuMs,
+      JSON.stringify(logs),
+    ]);
   }
 
   beforeAll(async () => {
@@ -88,7 +92,9 @@ describe.skipIf(!haveChromium)(browserSuiteTitle('team dashboard live in headles
       expect(size[0], chart).toBeGreaterThan(200);
       expect(size[1], chart).toBeGreaterThan(50);
     }
-    expect(await page.locator('#equity-chart .u-legend .u-series').allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining('Equity'), expect.stringContaining('Bought'), expect.stringContaining('Sold')]));
+    expect(await page.locator('#equity-chart .u-legend .u-series').allTextContents()).toEqual(
+      expect.arrayContaining([expect.stringContaining('Equity'), expect.stringContaining('Bought'), expect.stringContaining('Sold')]),
+    );
     expect(await page.isHidden('#chart-empty')).toBe(true);
     expect(await page.textContent('#logs li')).toContain('bought SPY on the cross');
 
@@ -96,7 +102,11 @@ describe.skipIf(!haveChromium)(browserSuiteTitle('team dashboard live in headles
     expect(await world.trade('alpha', MINUTE_3, 1, 'buy', 'IWM', 10, 200, 200)).toBe('recorded');
     await storeRun(MINUTE_3, 3, [{ level: 'warn', message: 'cash is getting low' }]);
     await world.closeMinute(MINUTE_3, { SPY: 104, QQQ: 50, IWM: 201 });
-    await publishActivity(world.redis, { type: 'trade', at: MINUTE_3 + 30_000, teamId: 'alpha', symbol: 'IWM', side: 'buy', quantity: 10, price: 200, clientOrderId: clientOrderId('alpha', MINUTE_3, 1) }, world.keys.activityStream);
+    await publishActivity(
+      world.redis,
+      { type: 'trade', at: MINUTE_3 + 30_000, teamId: 'alpha', symbol: 'IWM', side: 'buy', quantity: 10, price: 200, clientOrderId: clientOrderId('alpha', MINUTE_3, 1) },
+      world.keys.activityStream,
+    );
     await publishActivity(world.redis, { type: 'tick', at: MINUTE_3 + 40_000, minute: MINUTE_3, teams: 1, durationMs: 30, stages: {} }, world.keys.activityStream);
 
     await page.waitForSelector('#live-events li.buy');
@@ -114,7 +124,12 @@ describe.skipIf(!haveChromium)(browserSuiteTitle('team dashboard live in headles
       commit: { sha: 'b'.repeat(40), authorName: 'Ada', authorEmail: 'ada@example.org', committedAt: new Date(MINUTE_3), message: 'hold instead of sell' },
       source: { repo: 'file:///repos/alpha', branch: 'main', path: '.', entry: null },
       timings: { check: 3 },
-      outcome: { ok: false, stage: 'check', error: null, findings: [{ file: 'strategy.ts', line: 14, column: 41, rule: 'types', message: `Type '"hold"' is not assignable to type '"buy" | "sell"'.` }] },
+      outcome: {
+        ok: false,
+        stage: 'check',
+        error: null,
+        findings: [{ file: 'strategy.ts', line: 14, column: 41, rule: 'types', message: `Type '"hold"' is not assignable to type '"buy" | "sell"'.` }],
+      },
     });
     await page.waitForSelector('#live-events li.rejected');
     expect(await page.textContent('#live-events li.rejected')).toContain(`Commit ${'b'.repeat(12)} rejected at the check stage: 1 finding`);

@@ -38,7 +38,18 @@ describe('qtc init, check and backtest --report', { timeout: 180_000 }, () => {
     const init = await qtcInit('demo');
     expect(init, init.stderr).toMatchObject({ code: 0 });
     expect(init.stdout).toContain('npx qtc check .');
-    for (const file of ['strategy.ts', 'tsconfig.json', 'README.md', 'package.json', '.gitignore', 'types/qtc.d.ts', 'types/sandbox.d.ts', '.git', 'node_modules/.bin/qtc', 'node_modules/.bin/node']) {
+    for (const file of [
+      'strategy.ts',
+      'tsconfig.json',
+      'README.md',
+      'package.json',
+      '.gitignore',
+      'types/qtc.d.ts',
+      'types/sandbox.d.ts',
+      '.git',
+      'node_modules/.bin/qtc',
+      'node_modules/.bin/node',
+    ]) {
       expect(existsSync(path.join(demo, file)), file).toBe(true);
     }
     expect(readFileSync(path.join(demo, 'types/qtc.d.ts'), 'utf8')).toBe(readFileSync(path.join(projectRoot, 'sandbox/sdk/qtc.d.ts'), 'utf8'));
@@ -63,7 +74,18 @@ describe('qtc init, check and backtest --report', { timeout: 180_000 }, () => {
     expect(backtest, backtest.stderr).toMatchObject({ code: 0 });
     expect(backtest.stderr).toContain('wrote r.html');
     const html = readFileSync(path.join(demo, 'r.html'), 'utf8');
-    for (const part of ['<title>QTC backtest: demo</title>', '<h2>Summary</h2>', '<h3>Equity</h3>', '<h3>Drawdown</h3>', '<h3>Per symbol</h3>', '<h3>Trades', 'Sharpe', 'Max drawdown', '<svg class="chart"', 'class="marker buy"']) {
+    for (const part of [
+      '<title>QTC backtest: demo</title>',
+      '<h2>Summary</h2>',
+      '<h3>Equity</h3>',
+      '<h3>Drawdown</h3>',
+      '<h3>Per symbol</h3>',
+      '<h3>Trades',
+      'Sharpe',
+      'Max drawdown',
+      '<svg class="chart"',
+      'class="marker buy"',
+    ]) {
       expect(html, part).toContain(part);
     }
     expect(html).toContain('synthetic, 2 days, 10 symbols, seed 1');

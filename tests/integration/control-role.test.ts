@@ -25,7 +25,11 @@ interface Proc {
 }
 
 function qtc(command: string, env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, ['--no-node-snapshot', 'bin/qtc.js', command], { cwd: projectRoot, env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--no-node-snapshot', 'bin/qtc.js', command], {
+    cwd: projectRoot,
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -72,8 +76,15 @@ describe('qtc control with a separate qtc worker and qtc api', { timeout: 240_00
     const demo = path.join(dataDir, 'local-repos', 'demo-strategies.git');
     writeFileSync(
       registryFile,
-      ['competition:', '  name: Control Cup', '  universe: [SPY, QQQ]', '  marketData: { source: simulator, seed: 5 }', 'teams:',
-        `  - { id: momentum, name: Momentum, repo: ${demo}, path: momentum }`, ''].join('\n'),
+      [
+        'competition:',
+        '  name: Control Cup',
+        '  universe: [SPY, QQQ]',
+        '  marketData: { source: simulator, seed: 5 }',
+        'teams:',
+        `  - { id: momentum, name: Momentum, repo: ${demo}, path: momentum }`,
+        '',
+      ].join('\n'),
     );
     const common = { DATABASE_URL: database.url, REDIS_URL: inject('redisUrl'), QTC_REDIS_PREFIX: `qtcctl${randomBytes(3).toString('hex')}`, SANDBOX_PROCESSES: '1' };
     const control = qtc('control', { ...common, QTC_REGISTRY_FILE: registryFile, QTC_DATA_DIR: dataDir, SIM_MINUTE_MS: '1000' });
@@ -90,11 +101,21 @@ describe('qtc control with a separate qtc worker and qtc api', { timeout: 240_00
     const all = [control, worker, api];
 
     // Git sync in the control process activates the team's strategy; the worker runs it and trades.
-    await until('the strategy activated by the control process', async () => ((await pool.query('SELECT 1 FROM team_active_versions WHERE team_id = $1', ['momentum'])).rowCount ? true : undefined), 90_000, all);
-    await until('minutes with the team run by the worker', async () => {
-      const { rows } = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM ticks WHERE status = 'completed' AND teams_run > 0");
-      return (rows[0]?.n ?? 0) >= 3 ? true : undefined;
-    }, 120_000, all);
+    await until(
+      'the strategy activated by the control process',
+      async () => ((await pool.query('SELECT 1 FROM team_active_versions WHERE team_id = $1', ['momentum'])).rowCount ? true : undefined),
+      90_000,
+      all,
+    );
+    await until(
+      'minutes with the team run by the worker',
+      async () => {
+        const { rows } = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM ticks WHERE status = 'completed' AND teams_run > 0");
+        return (rows[0]?.n ?? 0) >= 3 ? true : undefined;
+      },
+      120_000,
+      all,
+    );
     expect(worker.output()).toContain('tick done');
 
     // "Sync now" sent to the replica, which runs no Git sync, is answered by the control process.

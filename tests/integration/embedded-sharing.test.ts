@@ -71,7 +71,9 @@ describe('qtc worker and qtc api on the embedded services', { timeout: 180_000 }
     try {
       const code = await Promise.race([qtc.exit, new Promise((resolve) => setTimeout(() => resolve('still running after 30 s'), 30_000))]);
       expect(code).toBe(1);
-      expect(qtc.output().trim()).toMatch(/^qtc: the embedded PostgreSQL of .* \(run by qtc all; or set DATABASE_URL\) did not become ready within 1500 ms \(no qtc all has run it yet\)$/);
+      expect(qtc.output().trim()).toMatch(
+        /^qtc: the embedded PostgreSQL of .* \(run by qtc all; or set DATABASE_URL\) did not become ready within 1500 ms \(no qtc all has run it yet\)$/,
+      );
       expect(['postgres', 'redis', 'postgres.json', 'redis.json'].filter((name) => existsSync(path.join(temp.dir, name)))).toEqual([]);
     } finally {
       await stopQtc(qtc);

@@ -69,9 +69,21 @@ describe('qtc run on a small CSV', () => {
     const result = await runQtc(['run', upBarBuyer, '--data', smallCsv, '--json']);
     expect(result.code, result.stderr).toBe(0);
     expect(jsonLines(result.stdout)).toEqual([
-      { minute: '2025-07-08T13:30:00Z', strategy: 'up-bar-buyer', signals: [{ symbol: 'AAA', action: 'buy', quantity: 1, reason: 'up bar' }], error: null, cpuMs: expect.any(Number) as number },
+      {
+        minute: '2025-07-08T13:30:00Z',
+        strategy: 'up-bar-buyer',
+        signals: [{ symbol: 'AAA', action: 'buy', quantity: 1, reason: 'up bar' }],
+        error: null,
+        cpuMs: expect.any(Number) as number,
+      },
       { minute: '2025-07-08T13:31:00Z', strategy: 'up-bar-buyer', signals: [], error: null, cpuMs: expect.any(Number) as number },
-      { minute: '2025-07-08T13:32:00Z', strategy: 'up-bar-buyer', signals: [{ symbol: 'BBB', action: 'buy', quantity: 2, reason: 'up bar' }], error: null, cpuMs: expect.any(Number) as number },
+      {
+        minute: '2025-07-08T13:32:00Z',
+        strategy: 'up-bar-buyer',
+        signals: [{ symbol: 'BBB', action: 'buy', quantity: 2, reason: 'up bar' }],
+        error: null,
+        cpuMs: expect.any(Number) as number,
+      },
     ]);
   });
 

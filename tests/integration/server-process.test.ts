@@ -219,7 +219,10 @@ describe('Ctrl-C during start-up', { timeout: 180_000 }, () => {
 describe('qtc all with bad configuration', () => {
   it.each([
     [{ PORT: 'abc' }, /^qtc: invalid configuration: PORT must be a TCP port number/],
-    [{ DATABASE_URL: 'postgres://qtc:secret@127.0.0.1:1/qtc', SERVICE_CONNECT_TIMEOUT_MS: '3000' }, /^qtc: cannot connect to PostgreSQL at postgres:\/\/qtc:\*\*\*@127\.0\.0\.1:1\/qtc \(DATABASE_URL\): .*ECONNREFUSED/],
+    [
+      { DATABASE_URL: 'postgres://qtc:secret@127.0.0.1:1/qtc', SERVICE_CONNECT_TIMEOUT_MS: '3000' },
+      /^qtc: cannot connect to PostgreSQL at postgres:\/\/qtc:\*\*\*@127\.0\.0\.1:1\/qtc \(DATABASE_URL\): .*ECONNREFUSED/,
+    ],
   ])('%o stops with one line naming the problem and a non-zero exit', async (env, message) => {
     const qtc = startQtc({ ...env, LOG_LEVEL: 'warn', REDIS_URL: 'redis://127.0.0.1:1' });
     const code = await qtc.exit;

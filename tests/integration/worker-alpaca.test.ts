@@ -2,17 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { minuteStamp } from '../../server/tick/minuteId.ts';
 import { FakeAlpaca } from '../fixtures/fakeAlpaca/index.ts';
-import {
-  createTickFixture,
-  enqueueMinute,
-  minuteAt,
-  startWorkerProcess,
-  stopWorkerProcess,
-  teamTruth,
-  waitForTick,
-  type TickFixture,
-  type WorkerProcess,
-} from './tick/support.ts';
+import { createTickFixture, enqueueMinute, minuteAt, startWorkerProcess, stopWorkerProcess, teamTruth, waitForTick, type TickFixture, type WorkerProcess } from './tick/support.ts';
 
 /**
  * A `qtc worker` process on a registry that names Alpaca as the broker trades on Alpaca (here the fake),

@@ -82,7 +82,8 @@ async function ordinaryView(season: Season) {
   );
   const runs = [];
   for (let index = 0; index < MINUTES; index++) {
-    for (const run of await selectRuns(pool, minuteAt(index), ORDINARY)) runs.push({ minute: run.minute, teamId: run.teamId, signals: run.signals, intents: run.intents, error: run.error, logs: run.logs });
+    for (const run of await selectRuns(pool, minuteAt(index), ORDINARY))
+      runs.push({ minute: run.minute, teamId: run.teamId, signals: run.signals, intents: run.intents, error: run.error, logs: run.logs });
   }
   return { truths, snapshots: snapshots.rows, runs };
 }

@@ -73,11 +73,13 @@ describe('SSE /activity/stream', () => {
     expect((await sse(url, '127.0.0.3')).status).toBe(200);
 
     mine[0]!.close();
-    await expect.poll(async () => {
-      const again = await sse(url, '127.0.0.2');
-      again.close();
-      return again.status;
-    }).toBe(200);
+    await expect
+      .poll(async () => {
+        const again = await sse(url, '127.0.0.2');
+        again.close();
+        return again.status;
+      })
+      .toBe(200);
   });
 
   it('when full, a new address evicts the oldest stream of the address holding the most; 503 once shares are even', async () => {

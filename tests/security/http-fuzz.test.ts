@@ -71,36 +71,38 @@ describe('fuzzing every documented route', () => {
     const failures: string[] = [];
     for (const { route, method, operation } of operations) {
       const queryNames = (operation.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name);
-      await fc.assert(
-        fc.asyncProperty(
-          fc.array(segment, { minLength: 4, maxLength: 4 }),
-          fc.dictionary(fc.constantFrom(...queryNames, 'key', 'extra'), nasty, { maxKeys: 4 }),
-          body,
-          contentType,
-          credential,
-          async (segments, query, payload, type, auth) => {
-            let index = 0;
-            const path = route.replace(/\{[^}]+\}/g, () => segments[index++ % segments.length] ?? '');
-            const search = new URLSearchParams(Object.entries(query).map(([name, value]): [string, string] => [name, name === 'key' && auth === 'query' ? teamKey : value]));
-            const request: InjectOptions = { method: method.toUpperCase(), url: `${path}?${search.toString()}`, headers: { ...authHeaders(auth) } };
-            if (method !== 'get' && payload !== undefined) {
-              request.payload = typeof payload === 'string' ? payload : JSON.stringify(payload);
-              if (type !== '') request.headers = { ...request.headers, 'content-type': type };
-            }
-            const response = await api.app.inject(request);
-            const documented = Object.keys(operation.responses);
-            if (response.statusCode === 500 || !documented.includes(String(response.statusCode))) {
-              failures.push(`${method.toUpperCase()} ${route} -> ${response.statusCode} (${path.slice(0, 120)}): ${response.body.slice(0, 200)}`);
-              return false;
-            }
-            return true;
-          },
-        ),
-        { numRuns: 25, interruptAfterTimeLimit: 15_000, seed: 20261203 },
-      ).catch((error: unknown) => {
-        // A failed property was recorded above with its request; anything else thrown is a failure too.
-        if (!failures.some((line) => line.includes(` ${route} `))) failures.push(`${method.toUpperCase()} ${route}: ${String(error).slice(0, 300)}`);
-      });
+      await fc
+        .assert(
+          fc.asyncProperty(
+            fc.array(segment, { minLength: 4, maxLength: 4 }),
+            fc.dictionary(fc.constantFrom(...queryNames, 'key', 'extra'), nasty, { maxKeys: 4 }),
+            body,
+            contentType,
+            credential,
+            async (segments, query, payload, type, auth) => {
+              let index = 0;
+              const path = route.replace(/\{[^}]+\}/g, () => segments[index++ % segments.length] ?? '');
+              const search = new URLSearchParams(Object.entries(query).map(([name, value]): [string, string] => [name, name === 'key' && auth === 'query' ? teamKey : value]));
+              const request: InjectOptions = { method: method.toUpperCase(), url: `${path}?${search.toString()}`, headers: { ...authHeaders(auth) } };
+              if (method !== 'get' && payload !== undefined) {
+                request.payload = typeof payload === 'string' ? payload : JSON.stringify(payload);
+                if (type !== '') request.headers = { ...request.headers, 'content-type': type };
+              }
+              const response = await api.app.inject(request);
+              const documented = Object.keys(operation.responses);
+              if (response.statusCode === 500 || !documented.includes(String(response.statusCode))) {
+                failures.push(`${method.toUpperCase()} ${route} -> ${response.statusCode} (${path.slice(0, 120)}): ${response.body.slice(0, 200)}`);
+                return false;
+              }
+              return true;
+            },
+          ),
+          { numRuns: 25, interruptAfterTimeLimit: 15_000, seed: 20261203 },
+        )
+        .catch((error: unknown) => {
+          // A failed property was recorded above with its request; anything else thrown is a failure too.
+          if (!failures.some((line) => line.includes(` ${route} `))) failures.push(`${method.toUpperCase()} ${route}: ${String(error).slice(0, 300)}`);
+        });
     }
     expect(failures.slice(0, 10)).toEqual([]);
   }, 300_000);

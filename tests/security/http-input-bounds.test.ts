@@ -61,7 +61,10 @@ describe('numbers out of range', () => {
 
   it('negative infinity and Infinity spelled out are refused too', async () => {
     for (const query of ['limit=-1e309', 'days=Infinity', 'offset=1e400']) {
-      const response = await api.app.inject({ url: `/api/v1/team/alpha/${query.startsWith('days') ? 'history' : 'orders'}?${query}`, headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+      const response = await api.app.inject({
+        url: `/api/v1/team/alpha/${query.startsWith('days') ? 'history' : 'orders'}?${query}`,
+        headers: { authorization: `Bearer ${ADMIN_KEY}` },
+      });
       expect(response.statusCode, query).toBe(400);
     }
     expect((await api.app.inject({ url: '/api/v1/leaderboard/history?days=1e309' })).statusCode).toBe(400);

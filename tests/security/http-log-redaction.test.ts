@@ -127,7 +127,8 @@ describe('request logs of the real server', () => {
         expect(log.includes(form), `log contains ${form}`).toBe(false);
       }
       // Not even a piece of one (e.g. the half of a key before a "/").
-      for (let start = 0; start + 12 <= key.length; start += 1) expect(log.includes(key.slice(start, start + 12)), `log contains a piece of a key: ${key.slice(start, start + 12)}`).toBe(false);
+      for (let start = 0; start + 12 <= key.length; start += 1)
+        expect(log.includes(key.slice(start, start + 12)), `log contains a piece of a key: ${key.slice(start, start + 12)}`).toBe(false);
     }
     // The requests are there, with the key positions marked and the team key's public id kept.
     expect(log).toContain('"url":"/api/v1/admin/registry?key=[redacted]"');

@@ -102,7 +102,13 @@ describe('every route has a limit', () => {
     const statuses = [];
     for (const url of urls) statuses.push((await limited.app.inject({ url, headers: bearer(ADMIN_KEY), remoteAddress: '10.3.0.1' })).statusCode);
     expect(statuses).toEqual([200, 200, 200, 200, 429]);
-    const webhook = await limited.app.inject({ method: 'POST', url: '/api/v1/hooks/git/alpha', payload: '{}', headers: { 'content-type': 'application/json' }, remoteAddress: '10.3.0.1' });
+    const webhook = await limited.app.inject({
+      method: 'POST',
+      url: '/api/v1/hooks/git/alpha',
+      payload: '{}',
+      headers: { 'content-type': 'application/json' },
+      remoteAddress: '10.3.0.1',
+    });
     expect(webhook.statusCode).toBe(429);
     expect((await limited.app.inject({ url: '/no/such/path', remoteAddress: '10.3.0.1' })).statusCode).toBe(429);
     expect((await limited.app.inject({ url: '/no/such/path', remoteAddress: '10.3.0.2' })).statusCode).toBe(404);

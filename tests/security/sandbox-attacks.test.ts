@@ -62,7 +62,10 @@ describe('constructor-chain escapes', () => {
       try { require('child_process'); } catch (e) { team.memory.requireError = e.message; }
       return null; } }`);
     expect(first?.error).toBeNull();
-    expect(first?.memory).toMatchObject({ seen: ['undefined', 'undefined', 'undefined', 'undefined', 'undefined'], requireError: expect.stringMatching(/Cannot import "child_process"/) as unknown });
+    expect(first?.memory).toMatchObject({
+      seen: ['undefined', 'undefined', 'undefined', 'undefined', 'undefined'],
+      requireError: expect.stringMatching(/Cannot import "child_process"/) as unknown,
+    });
   });
 
   it('has no SharedArrayBuffer, Atomics, WebAssembly, timers or weak references', async () => {
@@ -76,10 +79,13 @@ describe('constructor-chain escapes', () => {
 });
 
 describe('tampering with the realm', () => {
-  it('prototype pollution only corrupts the attacker\'s own result', async () => {
-    const { results } = await attack(`class Strategy { generateSignal() {
+  it("prototype pollution only corrupts the attacker's own result", async () => {
+    const { results } = await attack(
+      `class Strategy { generateSignal() {
       Object.prototype.toJSON = function () { return 'forged'; };
-      return { symbol: 'AAPL', action: 'buy', quantity: 1 }; } }`, 2);
+      return { symbol: 'AAPL', action: 'buy', quantity: 1 }; } }`,
+      2,
+    );
     for (const result of results) expectError(result, ['invalid-result']);
   });
 
@@ -95,9 +101,13 @@ describe('tampering with the realm', () => {
   });
 
   it('Error.prepareStackTrace that loops is cut by the time limit', async () => {
-    const { first } = await attack(`class Strategy { generateSignal() {
+    const { first } = await attack(
+      `class Strategy { generateSignal() {
       Error.prepareStackTrace = () => { for (;;) {} };
-      throw new Error('x'); } }`, 1, TIGHT_CPU_MS);
+      throw new Error('x'); } }`,
+      1,
+      TIGHT_CPU_MS,
+    );
     expectError(first, ['timeout']);
   });
 
@@ -116,9 +126,13 @@ describe('tampering with the realm', () => {
   });
 
   it('Error.prepareStackTrace returning an object with getters is contained', async () => {
-    const { first } = await attack(`class Strategy { generateSignal() {
+    const { first } = await attack(
+      `class Strategy { generateSignal() {
       Error.prepareStackTrace = () => ({ get length() { for (;;) {} }, toString() { for (;;) {} } });
-      throw new Error('x'); } }`, 1, TIGHT_CPU_MS);
+      throw new Error('x'); } }`,
+      1,
+      TIGHT_CPU_MS,
+    );
     expect(first?.error).not.toBeNull();
   });
 });
@@ -128,7 +142,11 @@ describe('hostile returned values and thrown errors', () => {
   const returned: Array<[string, string, Array<SandboxErrorKind | 'invalid-signal'>]> = [
     ['a getter that throws', `({ get symbol() { throw new Error('gotcha'); }, action: 'buy', quantity: 1 })`, ['invalid-result']],
     ['a getter that loops', `({ get symbol() { for (;;) {} }, action: 'buy', quantity: 1 })`, ['timeout']],
-    ['a Proxy that throws on every trap', `new Proxy({}, { get() { throw new Error('trap'); }, has() { throw new Error('trap'); }, ownKeys() { throw new Error('trap'); }, getPrototypeOf() { throw new Error('trap'); } })`, ['invalid-result']],
+    [
+      'a Proxy that throws on every trap',
+      `new Proxy({}, { get() { throw new Error('trap'); }, has() { throw new Error('trap'); }, ownKeys() { throw new Error('trap'); }, getPrototypeOf() { throw new Error('trap'); } })`,
+      ['invalid-result'],
+    ],
     ['a Proxy array with a huge length', `new Proxy([], { get(t, k) { return k === 'length' ? 1e9 : t[k]; } })`, ['invalid-result']],
     ['a revoked Proxy', `(() => { const p = Proxy.revocable({}, {}); p.revoke(); return p.proxy; })()`, ['invalid-result']],
     ['toJSON on a signal field', `({ symbol: { toJSON() { return 'AAPL'; } }, action: 'buy', quantity: 1 })`, ['invalid-signal']],
@@ -146,7 +164,10 @@ describe('hostile returned values and thrown errors', () => {
         expect(first?.invalidSignals).toEqual([{ index: 0, message: expect.stringMatching(/^signal 1\b/) as unknown }]);
         expect(first?.invalidSignals?.[0]?.message.length).toBeLessThan(300);
       } else {
-        expectError(first, kinds.filter((kind): kind is SandboxErrorKind => kind !== 'invalid-signal'));
+        expectError(
+          first,
+          kinds.filter((kind): kind is SandboxErrorKind => kind !== 'invalid-signal'),
+        );
       }
     });
   }
@@ -200,8 +221,11 @@ describe('CPU exhaustion', () => {
 
 describe('memory exhaustion', () => {
   it('incremental growth across calls ends in a memory error, then a fresh isolate', async () => {
-    const { results } = await attack(`class Strategy { constructor() { this.hoard = []; } generateSignal() {
-      for (let i = 0; i < 200; i++) this.hoard.push(new Array(10000).fill(i + 0.5)); return null; } }`, 6);
+    const { results } = await attack(
+      `class Strategy { constructor() { this.hoard = []; } generateSignal() {
+      for (let i = 0; i < 200; i++) this.hoard.push(new Array(10000).fill(i + 0.5)); return null; } }`,
+      6,
+    );
     const kinds = results.map((r) => r.error?.kind ?? null);
     expect(kinds).toContain('memory');
   });
@@ -282,7 +306,8 @@ describe('what the isolate can see', () => {
   });
 
   it('real time cannot be learnt', async () => {
-    const { results } = await attack(`class Strategy { generateSignal(team) {
+    const { results } = await attack(
+      `class Strategy { generateSignal(team) {
       const probes = {
         now: Date.now(),
         constructed: new Date().getTime(),
@@ -295,7 +320,9 @@ describe('what the isolate can see', () => {
         hours: new Date().getHours(),
       };
       team.memory.probes = probes;
-      return null; } }`, 2);
+      return null; } }`,
+      2,
+    );
     for (const [offset, result] of results.entries()) {
       expect(result.error).toBeNull();
       const probes = (result.memory as { probes: Record<string, unknown> }).probes;
@@ -317,7 +344,7 @@ describe('what the isolate can see', () => {
   });
 });
 
-describe('forging the runtime\'s own records', () => {
+describe("forging the runtime's own records", () => {
   function expectBounded(result: { logs: Array<{ message: string }>; error: { message: string; stack?: string } | null } | null): void {
     expect(result?.logs.length ?? 0).toBeLessThanOrEqual(51);
     expect((result?.logs ?? []).reduce((sum, line) => sum + line.message.length, 0)).toBeLessThanOrEqual(8192 + 200);
@@ -325,12 +352,15 @@ describe('forging the runtime\'s own records', () => {
   }
 
   it('toJSON on every prototype cannot replace the log list, the error record or its kind', async () => {
-    const { results } = await attack(`class Strategy { generateSignal() {
+    const { results } = await attack(
+      `class Strategy { generateSignal() {
       Object.prototype.toJSON = function () { return { kind: 'crashed', message: 'y'.repeat(1000000) }; };
       Array.prototype.toJSON = function () { return Array.from({ length: 100000 }, () => ({ level: 'log', message: 'forged'.repeat(100) })); };
       String.prototype.toJSON = function () { return 'forged'; };
       for (let i = 0; i < 500; i++) console.log('line', i, 'x'.repeat(1000));
-      throw new Error('plain'); } }`, 2);
+      throw new Error('plain'); } }`,
+      2,
+    );
     for (const result of results) {
       expectError(result, ['runtime'], /^Error: plain/);
       expectBounded(result);
@@ -353,7 +383,7 @@ describe('forging the runtime\'s own records', () => {
     expect(first?.signals).toEqual([{ symbol: 'AAPL', action: 'buy', quantity: 1 }]);
   });
 
-  it('setters on Object.prototype cannot drop the fields of a returned signal (inherited ones are the strategy\'s own)', async () => {
+  it("setters on Object.prototype cannot drop the fields of a returned signal (inherited ones are the strategy's own)", async () => {
     const { first } = await attack(`class Strategy { generateSignal() {
       for (const key of ['symbol', 'action', 'quantity', 'reason', '$type', 'level', 'message', 'kind']) {
         Object.defineProperty(Object.prototype, key, { set(v) {}, get() { return 'forged'; }, configurable: true });
@@ -385,9 +415,12 @@ describe('forging the runtime\'s own records', () => {
     ['an object holding a NUL', "({ note: 'a\\u0000b' })"],
     ['an object with an unpaired surrogate key', "({ ['k\\ud800']: 1 })"],
   ])('team.memory replaced by %s is refused and the previous memory kept', async (_name, value) => {
-    const { results } = await attack(`class Strategy { generateSignal(team) {
+    const { results } = await attack(
+      `class Strategy { generateSignal(team) {
       if (team.memory.step === undefined) { team.memory.step = 1; return null; }
-      team.memory = ${value}; return null; } }`, 3);
+      team.memory = ${value}; return null; } }`,
+      3,
+    );
     expect(results[0]?.error).toBeNull();
     for (const result of results.slice(1)) {
       expectError(result, ['invalid-result'], /team\.memory/);

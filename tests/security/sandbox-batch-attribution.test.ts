@@ -26,7 +26,10 @@ describe('crash attribution within one batched minute', () => {
         await alone.load({ teamId: id, strategy: CANARY, cpuMs: CANARY_CPU_MS });
       }
       // Runs for seconds outside the isolate's timeout (see sandbox-supervision): only the watchdog or V8 stops it.
-      await pool.load({ teamId: 'hog', strategy: bundle(`class Strategy { generateSignal() { if (Date.now() >= ${minute(1, []).minute}) new Array(2 ** 26).fill(1.5); return null; } }`) });
+      await pool.load({
+        teamId: 'hog',
+        strategy: bundle(`class Strategy { generateSignal() { if (Date.now() >= ${minute(1, []).minute}) new Array(2 ** 26).fill(1.5); return null; } }`),
+      });
       const hogKinds: string[] = [];
       for (let i = 0; i < 3; i++) {
         const [results, baseline] = await Promise.all([pool.runMinute(minute(i, order.map(team))), alone.runMinute(minute(i, good.map(team)))]);

@@ -28,10 +28,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     return dataDir;
   };
   const [databaseUrl, redisUrl] = await Promise.all([
-    process.env.TEST_DATABASE_URL ??
-      startEmbeddedPostgres({ dataDir: ensureDataDir(), log: silentLog }).then((service) => (started.push(service), service.url)),
-    process.env.TEST_REDIS_URL ??
-      startEmbeddedRedis({ dataDir: ensureDataDir(), log: silentLog }).then((service) => (started.push(service), service.url)),
+    process.env.TEST_DATABASE_URL ?? startEmbeddedPostgres({ dataDir: ensureDataDir(), log: silentLog }).then((service) => (started.push(service), service.url)),
+    process.env.TEST_REDIS_URL ?? startEmbeddedRedis({ dataDir: ensureDataDir(), log: silentLog }).then((service) => (started.push(service), service.url)),
   ]);
   project.provide('databaseUrl', databaseUrl);
   project.provide('redisUrl', redisUrl);

@@ -48,7 +48,10 @@ export function niceCeiling(value) {
  * axis maximum `maxMs` with its `gridlines` (ms values at 0, ¼, ½, ¾ and 1 of it).
  */
 export function stageBars(ticks, width, height) {
-  const rows = (Array.isArray(ticks) ? ticks : []).filter((tick) => typeof tick === 'object' && tick !== null && typeof tick.minute === 'string').slice().reverse();
+  const rows = (Array.isArray(ticks) ? ticks : [])
+    .filter((tick) => typeof tick === 'object' && tick !== null && typeof tick.minute === 'string')
+    .slice()
+    .reverse();
   const stacks = rows.map((tick) => {
     const parts = stackedStages(tick.stage_ms);
     return { minute: tick.minute, status: typeof tick.status === 'string' ? tick.status : '', parts, total: STAGES.reduce((sum, stage) => sum + parts[stage], 0) };

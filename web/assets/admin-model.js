@@ -102,7 +102,8 @@ export function teamRow(team) {
     const findings = isNumber(v.findings) && v.findings > 0 ? `, ${v.findings} finding${v.findings === 1 ? '' : 's'}` : '';
     latest = `#${v.id} ${shortSha(v.commit)} ${status}${findings}`;
   }
-  const sync = isRecord(team.git_sync) && team.git_sync.error ? `Git sync failing (${text(team.git_sync.error_kind)}, ${team.git_sync.failures}×): ${text(team.git_sync.error)}` : '';
+  const sync =
+    isRecord(team.git_sync) && team.git_sync.error ? `Git sync failing (${text(team.git_sync.error_kind)}, ${team.git_sync.failures}×): ${text(team.git_sync.error)}` : '';
   const lastError = isRecord(team.last_error) ? `${formatWhen(team.last_error.minute)} ${text(team.last_error.kind)}: ${text(team.last_error.message)}` : '';
   return {
     id: team.id,
@@ -195,7 +196,8 @@ export function reconciliationView(payload) {
   }
   const unattributed = isRecord(payload) && Array.isArray(payload.unattributed) ? payload.unattributed.filter(isRecord) : [];
   const events = unattributed.map(
-    (event) => `${isNumber(event.receivedAt) ? formatMarketMinute(event.receivedAt) : MISSING} ${text(event.kind)} ${text(event.clientOrderId) || text(event.brokerOrderId) || text(event.executionId)}: ${text(event.reason)}`,
+    (event) =>
+      `${isNumber(event.receivedAt) ? formatMarketMinute(event.receivedAt) : MISSING} ${text(event.kind)} ${text(event.clientOrderId) || text(event.brokerOrderId) || text(event.executionId)}: ${text(event.reason)}`,
   );
   let audit = null;
   if (isRecord(payload) && Array.isArray(payload.audit)) {

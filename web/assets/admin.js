@@ -193,16 +193,23 @@ function showVersions(payload) {
   const rows = (Array.isArray(payload?.versions) ? payload.versions : []).map(versionRow).filter(Boolean);
   $('versions').replaceChildren(
     ...rows.map((version) => {
-      const item = el('li', { class: version.status, 'data-version': String(version.id) }, el('div', { class: 'version-title' }, version.title), el('div', { class: 'version-meta' }, version.meta));
+      const item = el(
+        'li',
+        { class: version.status, 'data-version': String(version.id) },
+        el('div', { class: 'version-title' }, version.title),
+        el('div', { class: 'version-meta' }, version.meta),
+      );
       if (version.findings.length > 0) item.append(el('ul', { 'aria-label': 'Findings' }, ...version.findings.map((line) => el('li', {}, line))));
       if (version.error !== '') item.append(el('pre', {}, version.error));
       if (version.canRollBack) {
         const rollback = el('button', { type: 'button', class: 'secondary small', 'data-action': 'rollback' }, `Roll back to #${version.id}`);
-        rollback.addEventListener('click', () =>
-          void act(rollback, async () => {
-            const answer = await api('POST', teamPath(selectedTeam, '/rollback'), { version_id: version.id });
-            return `${selectedTeam} now runs #${answer.version.id} until the team pushes a new commit.`;
-          }),
+        rollback.addEventListener(
+          'click',
+          () =>
+            void act(rollback, async () => {
+              const answer = await api('POST', teamPath(selectedTeam, '/rollback'), { version_id: version.id });
+              return `${selectedTeam} now runs #${answer.version.id} until the team pushes a new commit.`;
+            }),
         );
         item.append(el('p', {}, rollback));
       }
@@ -285,13 +292,18 @@ function drawTickChart() {
   for (const bar of chart.bars) {
     const breakdown = bar.segments.map((segment) => `${STAGE_LABELS[segment.stage]} ${Math.round(segment.ms)} ms`).join(', ');
     const group = svg('g', { class: 'bar' }, svg('title', {}, document.createTextNode(`${formatWhen(bar.minute)} (${bar.status}): ${Math.round(bar.total)} ms — ${breakdown}`)));
-    for (const segment of bar.segments) group.append(svg('rect', { class: `stage-${segment.stage}`, x: bar.x, y: segment.y, width: bar.width, height: Math.max(segment.height, 0.5) }));
+    for (const segment of bar.segments)
+      group.append(svg('rect', { class: `stage-${segment.stage}`, x: bar.x, y: segment.y, width: bar.width, height: Math.max(segment.height, 0.5) }));
     if (bar.status === 'failed') group.append(svg('rect', { class: 'failed-outline', x: bar.x, y: 0, width: bar.width, height: plotHeight }));
     bars.append(group);
   }
   const chartSvg = svg(
     'svg',
-    { viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': `Milliseconds per stage of the latest ${chart.bars.length} minutes, oldest on the left; the slowest took ${Math.round(slowest)} ms.` },
+    {
+      viewBox: `0 0 ${width} ${height}`,
+      role: 'img',
+      'aria-label': `Milliseconds per stage of the latest ${chart.bars.length} minutes, oldest on the left; the slowest took ${Math.round(slowest)} ms.`,
+    },
     grid,
     bars,
   );
@@ -347,7 +359,9 @@ function showSandbox(payload) {
   for (const worker of payload.workers) {
     for (const shard of worker.shards) {
       for (const p of shard.processes) {
-        processes.push(`${worker.workerId} · shard ${shard.shard} · process ${p.process} (pid ${p.pid}): ${(p.rss / MB).toFixed(0)} MB resident, ${(p.heapUsed / MB).toFixed(0)} MB heap, ${p.teams} teams`);
+        processes.push(
+          `${worker.workerId} · shard ${shard.shard} · process ${p.process} (pid ${p.pid}): ${(p.rss / MB).toFixed(0)} MB resident, ${(p.heapUsed / MB).toFixed(0)} MB heap, ${p.teams} teams`,
+        );
       }
       for (const q of shard.quarantined) quarantines.push(`${q.teamId}: ${q.reason}`);
     }
@@ -431,19 +445,23 @@ $('competition-form').addEventListener('submit', (event) => {
     return answer.changed ? `The competition is halted from the next minute: ${answer.halt.reason}` : 'The competition was already halted.';
   });
 });
-$('resume-competition').addEventListener('click', () =>
-  void act($('resume-competition'), async () => {
-    const answer = await api('POST', '/api/v1/admin/resume');
-    return answer.changed ? 'The competition resumes from the next minute.' : 'The competition was not halted.';
-  }),
+$('resume-competition').addEventListener(
+  'click',
+  () =>
+    void act($('resume-competition'), async () => {
+      const answer = await api('POST', '/api/v1/admin/resume');
+      return answer.changed ? 'The competition resumes from the next minute.' : 'The competition was not halted.';
+    }),
 );
-$('sync-all').addEventListener('click', () =>
-  void act($('sync-all'), async () => {
-    say('Syncing every enabled team… (each new commit is checked, compiled and smoke-run)');
-    const answer = await api('POST', '/api/v1/admin/sync', {});
-    $('sync-results').replaceChildren(...syncResultLines(answer).map((line) => el('li', {}, line)));
-    return 'Sync finished.';
-  }),
+$('sync-all').addEventListener(
+  'click',
+  () =>
+    void act($('sync-all'), async () => {
+      say('Syncing every enabled team… (each new commit is checked, compiled and smoke-run)');
+      const answer = await api('POST', '/api/v1/admin/sync', {});
+      $('sync-results').replaceChildren(...syncResultLines(answer).map((line) => el('li', {}, line)));
+      return 'Sync finished.';
+    }),
 );
 
 $('team-halt-form').addEventListener('submit', (event) => {
@@ -508,23 +526,27 @@ $('new-key-done').addEventListener('click', () => {
   $('new-key').hidden = true;
 });
 
-$('reload-registry').addEventListener('click', () =>
-  void act($('reload-registry'), async () => {
-    try {
-      const answer = await api('POST', '/api/v1/admin/registry/reload');
-      return answer.outcome === 'loaded' ? `Registry reloaded: ${answer.registry.teams} teams.` : 'The registry file is unchanged.';
-    } catch (error) {
-      // 422: the file is invalid; its errors (line:column) are shown in the registry section.
-      if (error instanceof RequestError && error.status === 422) return 'The registry file is invalid; the registry in force stays (errors below).';
-      throw error;
-    }
-  }),
+$('reload-registry').addEventListener(
+  'click',
+  () =>
+    void act($('reload-registry'), async () => {
+      try {
+        const answer = await api('POST', '/api/v1/admin/registry/reload');
+        return answer.outcome === 'loaded' ? `Registry reloaded: ${answer.registry.teams} teams.` : 'The registry file is unchanged.';
+      } catch (error) {
+        // 422: the file is invalid; its errors (line:column) are shown in the registry section.
+        if (error instanceof RequestError && error.status === 422) return 'The registry file is invalid; the registry in force stays (errors below).';
+        throw error;
+      }
+    }),
 );
-$('audit-books').addEventListener('click', () =>
-  void act($('audit-books'), async () => {
-    showReconciliation(await api('GET', '/api/v1/admin/reconciliation?audit=true'));
-    return 'Every book was recomputed from its fills.';
-  }),
+$('audit-books').addEventListener(
+  'click',
+  () =>
+    void act($('audit-books'), async () => {
+      showReconciliation(await api('GET', '/api/v1/admin/reconciliation?audit=true'));
+      return 'Every book was recomputed from its fills.';
+    }),
 );
 
 $('tick-legend').replaceChildren(...STAGES.map((stage) => el('li', {}, el('span', { class: `swatch stage-${stage}`, 'aria-hidden': 'true' }), STAGE_LABELS[stage])));

@@ -28,7 +28,13 @@ export declare function positionRows(payload: unknown): Array<{
   realized: number | null;
 }>;
 export declare function bookSummary(payload: unknown): { cash: number | null; reserved: number | null; equity: number | null; asOf: number | null } | null;
-export declare function openOrderRows(payload: unknown): Array<{ at: number; side: 'buy' | 'sell'; quantity: number; filled: number; symbol: string; type: string; status: string }>;
+export declare function openOrderRows(
+  payload: unknown,
+): Array<{ at: number; side: 'buy' | 'sell'; quantity: number; filled: number; symbol: string; type: string; status: string }>;
 export declare function cpuPoints(payload: unknown): Array<{ t: number; cpuMs: number; error: string | null }>;
 export declare function describeTeamEvent(view: unknown): { at: number; kind: string; text: string; details: string[] } | null;
-export declare function createSseParser(onFrame: (frame: { id: string | null; data: string }) => void): { push(chunk: string): void; lastId(): string | null; retry(): number | null };
+export declare function createSseParser(onFrame: (frame: { id: string | null; data: string }) => void): {
+  push(chunk: string): void;
+  lastId(): string | null;
+  retry(): number | null;
+};

@@ -86,7 +86,10 @@ export function strategyFacts(strategy) {
   facts.push(['Active version', active ? `${text(active.commit).slice(0, 12)} — ${text(active.message).split('\n')[0]}` : 'none yet: push a strategy that passes the checks']);
   const latest = isRecord(strategy.latest_evaluation) ? strategy.latest_evaluation : null;
   if (latest && latest.status === 'rejected') {
-    facts.push(['Latest commit', `${text(latest.commit).slice(0, 12)} rejected at ${text(latest.rejected_at_stage) || 'evaluation'}${latest.error ? `: ${text(latest.error)}` : ''}`]);
+    facts.push([
+      'Latest commit',
+      `${text(latest.commit).slice(0, 12)} rejected at ${text(latest.rejected_at_stage) || 'evaluation'}${latest.error ? `: ${text(latest.error)}` : ''}`,
+    ]);
   }
   const sync = isRecord(strategy.git_sync) ? strategy.git_sync : null;
   if (sync) facts.push(['Git', sync.error ? `failing (${text(sync.error_kind)}): ${text(sync.error)}` : `up to date at ${text(sync.head).slice(0, 12)}`]);
@@ -243,13 +246,23 @@ export function describeTeamEvent(view) {
   const at = typeof event.at === 'number' ? event.at : Date.now();
   switch (event.type) {
     case 'trade':
-      return { at, kind: event.side === 'sell' ? 'sell' : 'buy', text: `${event.side === 'sell' ? 'Sold' : 'Bought'} ${event.quantity} ${text(event.symbol)} at ${formatMoney(event.price)}`, details: [] };
+      return {
+        at,
+        kind: event.side === 'sell' ? 'sell' : 'buy',
+        text: `${event.side === 'sell' ? 'Sold' : 'Bought'} ${event.quantity} ${text(event.symbol)} at ${formatMoney(event.price)}`,
+        details: [],
+      };
     case 'order_rejected':
       return { at, kind: 'rejected', text: `Order for ${text(event.symbol)} rejected (${text(event.code)}): ${text(event.message)}`, details: [] };
     case 'strategy_error':
       return { at, kind: 'error', text: `Strategy ${text(event.kind)} error: ${text(event.message)}`, details: [] };
     case 'version_activated':
-      return { at, kind: 'version', text: `Version ${shortCommit(event.commit)} ${event.via === 'rollback' ? 'active again (rollback)' : 'is live'}: ${text(event.message)}`, details: [] };
+      return {
+        at,
+        kind: 'version',
+        text: `Version ${shortCommit(event.commit)} ${event.via === 'rollback' ? 'active again (rollback)' : 'is live'}: ${text(event.message)}`,
+        details: [],
+      };
     case 'version_rejected': {
       const findings = Array.isArray(event.findings) ? event.findings.map(describeFinding).filter((line) => line !== '') : [];
       const more = typeof event.findingsCount === 'number' && event.findingsCount > findings.length ? [`… and ${event.findingsCount - findings.length} more`] : [];

@@ -86,11 +86,7 @@ function ensureCharts() {
 
 function drawEquity() {
   if (charts === null) return;
-  charts.equity.update(
-    equity,
-    tradeMarkers(equity, tradesPayload),
-    drawdowns(equity.map((point) => point.value)),
-  );
+  charts.equity.update(equity, tradeMarkers(equity, tradesPayload), drawdowns(equity.map((point) => point.value)));
   $('chart-empty').hidden = equity.length > 0;
 }
 

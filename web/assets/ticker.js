@@ -67,7 +67,13 @@ export function createTicker(nameOf) {
       if (event.type === 'version_rejected') {
         const reason = text(event.reason);
         const team = typeof event.teamId === 'string' ? nameOf(event.teamId) : '';
-        return { key, at: when, kind: 'rejected', text: `${team}: commit ${text(event.commit).slice(0, 7)} ${reason.startsWith('rejected') ? reason : `refused (${reason})`}`, replace: false };
+        return {
+          key,
+          at: when,
+          kind: 'rejected',
+          text: `${team}: commit ${text(event.commit).slice(0, 7)} ${reason.startsWith('rejected') ? reason : `refused (${reason})`}`,
+          replace: false,
+        };
       }
       const line = describeActivity(event, nameOf);
       return line ? { key, at: when, kind: line.kind, text: line.text, replace: false } : null;

@@ -34,10 +34,7 @@ interface Totals {
 export async function auditBooks(db: Queryable): Promise<BookAuditFinding[]> {
   const books = await readBooks(db, null);
   const starting = new Map(
-    (await query<{ team_id: string; starting_cash: string }>(db, 'SELECT team_id, starting_cash FROM team_books')).map((row) => [
-      row.team_id,
-      moneyColumn(row.starting_cash),
-    ]),
+    (await query<{ team_id: string; starting_cash: string }>(db, 'SELECT team_id, starting_cash FROM team_books')).map((row) => [row.team_id, moneyColumn(row.starting_cash)]),
   );
   const fills = await query<{ team_id: string; symbol: string; quantity: string; net_spent: string; realized: string }>(
     db,
@@ -83,8 +80,20 @@ export async function auditBooks(db: Queryable): Promise<BookAuditFinding[]> {
     const all = [...team.values()];
     const sum = (pick: (entry: Totals) => number) => all.reduce((total, entry) => total + pick(entry), 0);
     check(book.teamId, null, 'cash', book.cash, (starting.get(book.teamId) ?? 0) - sum((e) => e.netSpent));
-    check(book.teamId, null, 'reservedCash', book.reservedCash, sum((e) => e.reservedCash));
-    check(book.teamId, null, 'realizedPnl', book.realizedPnl, sum((e) => e.realized));
+    check(
+      book.teamId,
+      null,
+      'reservedCash',
+      book.reservedCash,
+      sum((e) => e.reservedCash),
+    );
+    check(
+      book.teamId,
+      null,
+      'realizedPnl',
+      book.realizedPnl,
+      sum((e) => e.realized),
+    );
     const symbols = new Set([...team.keys(), ...Object.keys(book.positions)]);
     for (const symbol of [...symbols].sort()) {
       const entry = team.get(symbol) ?? { quantity: 0, netSpent: 0, realized: 0, reservedCash: 0, pendingSell: 0 };

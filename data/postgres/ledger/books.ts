@@ -28,16 +28,10 @@ interface PositionRow {
  * and reads them; teams without a book are absent from the map.
  */
 export async function lockBooks(client: pg.PoolClient, teamIds: readonly string[]): Promise<Map<string, TeamBook>> {
-  const rows = await query<BookRow>(
-    client,
-    'SELECT team_id, cash, reserved_cash, realized_pnl FROM team_books WHERE team_id = ANY($1) ORDER BY team_id FOR UPDATE',
-    [teamIds],
-  );
-  const positions = await query<PositionRow>(
-    client,
-    'SELECT team_id, symbol, quantity, pending_sell, cost_basis, realized_pnl FROM team_positions WHERE team_id = ANY($1)',
-    [rows.map((row) => row.team_id)],
-  );
+  const rows = await query<BookRow>(client, 'SELECT team_id, cash, reserved_cash, realized_pnl FROM team_books WHERE team_id = ANY($1) ORDER BY team_id FOR UPDATE', [teamIds]);
+  const positions = await query<PositionRow>(client, 'SELECT team_id, symbol, quantity, pending_sell, cost_basis, realized_pnl FROM team_positions WHERE team_id = ANY($1)', [
+    rows.map((row) => row.team_id),
+  ]);
   const byTeam = groupPositions(positions);
   return new Map(rows.map((row) => [row.team_id, toBook(row, byTeam.get(row.team_id) ?? [])]));
 }

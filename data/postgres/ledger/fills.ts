@@ -17,9 +17,7 @@ export interface StoredFill extends Fill {
 }
 
 /** What the books made of a fill: applied with the book after it, or refused with the reason. */
-export type FillRecord =
-  | { applied: true; realizedPnl: Money | null; cashAfter: Money; positionAfter: number }
-  | { applied: false; problem: string };
+export type FillRecord = { applied: true; realizedPnl: Money | null; cashAfter: Money; positionAfter: number } | { applied: false; problem: string };
 
 /** Which of these execution ids are recorded already (the caller holds the book locks of their teams). */
 export async function recordedExecutionIds(db: Queryable, executionIds: readonly string[]): Promise<Set<string>> {

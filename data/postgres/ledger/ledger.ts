@@ -23,12 +23,7 @@ import type { AppliedFillResult, RecordedBrokerState } from './eventPlan.ts';
 import { selectFills, type StoredFill } from './fills.ts';
 import { loadTeamMemory, saveTeamMemory, type TeamMemory } from './memory.ts';
 import { insertOrders, selectOrder, selectOrders, type NewOrder, type StoredOrder } from './orders.ts';
-import {
-  insertReconciliationReport,
-  selectLatestReconciliationReport,
-  type ReconciliationReport,
-  type StoredReconciliationReport,
-} from './reconciliationReports.ts';
+import { insertReconciliationReport, selectLatestReconciliationReport, type ReconciliationReport, type StoredReconciliationReport } from './reconciliationReports.ts';
 import { insertSnapshots, selectSnapshots, snapshotOf, type EquitySnapshot } from './snapshots.ts';
 import { moneyParam, query, withTransaction } from './sql.ts';
 import { listUnattributed, type UnattributedEvent } from './unattributed.ts';
@@ -233,7 +228,8 @@ export function createLedger(pool: PgPool): Ledger {
         const stored = await insertSnapshots(client, computed);
         // A retried minute keeps its first snapshots: read back those this call did not store. Filtered here,
         // not with NOT (team_id = ANY(stored)) in SQL, which compares every row with every stored team.
-        const earlier = stored.size === computed.length ? [] : (await selectSnapshots(client, 'minute = $1', [new Date(minute)])).filter((snapshot) => !stored.has(snapshot.teamId));
+        const earlier =
+          stored.size === computed.length ? [] : (await selectSnapshots(client, 'minute = $1', [new Date(minute)])).filter((snapshot) => !stored.has(snapshot.teamId));
         return [...computed.filter((snapshot) => stored.has(snapshot.teamId)), ...earlier].sort((a, b) => (a.teamId < b.teamId ? -1 : a.teamId > b.teamId ? 1 : 0));
       });
     },
@@ -252,11 +248,7 @@ export function createLedger(pool: PgPool): Ledger {
     openOrders: () => selectOrders(pool, `status IN ('pending_submit', 'accepted', 'partially_filled')`, [], 'ORDER BY minute, team_id, seq'),
     listFills: (teamId) => selectFills(pool, 'team_id = $1', [teamId]),
     listSnapshots: (teamId, fromMinute, toMinute) =>
-      selectSnapshots(pool, 'team_id = $1 AND minute >= $2 AND minute <= $3', [
-        teamId,
-        new Date(fromMinute ?? 0),
-        new Date(toMinute ?? 8_640_000_000_000_000),
-      ]),
+      selectSnapshots(pool, 'team_id = $1 AND minute >= $2 AND minute <= $3', [teamId, new Date(fromMinute ?? 0), new Date(toMinute ?? 8_640_000_000_000_000)]),
     listUnattributed: (limit = 100) => listUnattributed(pool, limit),
     saveTeamMemory: (teamId, memory) => saveTeamMemory(pool, teamId, memory),
     loadTeamMemory: (teamId) => loadTeamMemory(pool, teamId),

@@ -55,11 +55,10 @@ export class PgNetStore implements NetStore {
   async find(keys: readonly string[]): Promise<NetRecord[]> {
     if (keys.length === 0) return [];
     const parsed = keys.map(parseKey);
-    const rows = await query<Row>(
-      this.#pool,
-      `SELECT ${COLUMNS} FROM net_groups WHERE (minute, symbol) IN (SELECT * FROM unnest($1::timestamptz[], $2::text[]))`,
-      [parsed.map(([minute]) => minute), parsed.map(([, symbol]) => symbol)],
-    );
+    const rows = await query<Row>(this.#pool, `SELECT ${COLUMNS} FROM net_groups WHERE (minute, symbol) IN (SELECT * FROM unnest($1::timestamptz[], $2::text[]))`, [
+      parsed.map(([minute]) => minute),
+      parsed.map(([, symbol]) => symbol),
+    ]);
     const byKey = new Map(rows.map((row) => [groupKey(row.minute.getTime(), row.symbol), recordOf(row)]));
     return keys.flatMap((key) => (byKey.has(key) ? [byKey.get(key)!] : []));
   }

@@ -112,9 +112,7 @@ export async function selectOrders(db: Queryable, where: string, params: unknown
 /** The team of each of these orders that exists, read without a lock (to know which books to lock first). */
 export async function orderTeams(db: Queryable, clientOrderIds: readonly string[]): Promise<Map<string, string>> {
   if (clientOrderIds.length === 0) return new Map();
-  const rows = await query<{ client_order_id: string; team_id: string }>(db, 'SELECT client_order_id, team_id FROM orders WHERE client_order_id = ANY($1)', [
-    clientOrderIds,
-  ]);
+  const rows = await query<{ client_order_id: string; team_id: string }>(db, 'SELECT client_order_id, team_id FROM orders WHERE client_order_id = ANY($1)', [clientOrderIds]);
   return new Map(rows.map((row) => [row.client_order_id, row.team_id]));
 }
 

@@ -90,9 +90,21 @@ export default class SmaCrossover {
         const quantity = Math.floor(budget / price);
         if (quantity < 1) continue;
         cashLeft -= quantity * price;
-        signals.push({ symbol, action: 'buy', quantity, price, reason: `SMA${this.fast} ${this.shown(close, this.fast)} crossed above SMA${this.slow} ${this.shown(close, this.slow)}` });
+        signals.push({
+          symbol,
+          action: 'buy',
+          quantity,
+          price,
+          reason: `SMA${this.fast} ${this.shown(close, this.fast)} crossed above SMA${this.slow} ${this.shown(close, this.slow)}`,
+        });
       } else if (held > 0 && down) {
-        signals.push({ symbol, action: 'sell', quantity: held, price, reason: `SMA${this.fast} ${this.shown(close, this.fast)} crossed below SMA${this.slow} ${this.shown(close, this.slow)}` });
+        signals.push({
+          symbol,
+          action: 'sell',
+          quantity: held,
+          price,
+          reason: `SMA${this.fast} ${this.shown(close, this.fast)} crossed below SMA${this.slow} ${this.shown(close, this.slow)}`,
+        });
       }
     }
     return signals;

@@ -65,7 +65,9 @@ export function registerAdminCommand(program: Command): void {
 
   admin
     .command('urls')
-    .description("the DATABASE_URL and REDIS_URL (as shell exports) with which a qtc worker or qtc api on another machine reaches this machine's embedded Postgres and Redis; start qtc all with QTC_EMBEDDED_LISTEN=<address> so they listen there")
+    .description(
+      "the DATABASE_URL and REDIS_URL (as shell exports) with which a qtc worker or qtc api on another machine reaches this machine's embedded Postgres and Redis; start qtc all with QTC_EMBEDDED_LISTEN=<address> so they listen there",
+    )
     .requiredOption('--host <address>', 'the address of this machine the other machine reaches (one of QTC_EMBEDDED_LISTEN)')
     .action(async (options: { host: string }) => {
       const { urlsCommand } = await import('./adminUrls.ts');
@@ -104,7 +106,9 @@ export function registerAdminCommand(program: Command): void {
     });
   admin
     .command('sync')
-    .description("fetch and evaluate a team's repository now (or every enabled team's), through the running server's Git sync; needs an admin key in QTC_ADMIN_KEY or QTC_ADMIN_KEYS")
+    .description(
+      "fetch and evaluate a team's repository now (or every enabled team's), through the running server's Git sync; needs an admin key in QTC_ADMIN_KEY or QTC_ADMIN_KEYS",
+    )
     .argument('[team]', 'only this team')
     .option('--server <url>', 'the running server (default http://HOST:PORT from the environment)')
     .option('--json', 'print {results: [{team_id, outcome, sha, …}]}')

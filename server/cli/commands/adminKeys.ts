@@ -42,7 +42,12 @@ async function syncRegistry(config: Config, pool: PgPool): Promise<void> {
     const summary = await publishRegistry(pool, parsed.registry, source, (client) => attempt.leadership.assertHeld(client));
     const changed = summary.added.length + summary.updated.length + summary.restored.length + summary.removed.length > 0;
     if (changed) {
-      await recordAuditEvent(pool, { actor: actor(), kind: 'registry.loaded', subject: config.registryFile, details: { trigger: 'cli', teams: parsed.registry.teams.length, activation: summary } });
+      await recordAuditEvent(pool, {
+        actor: actor(),
+        kind: 'registry.loaded',
+        subject: config.registryFile,
+        details: { trigger: 'cli', teams: parsed.registry.teams.length, activation: summary },
+      });
     }
   } finally {
     await attempt.leadership.release();
@@ -53,7 +58,9 @@ async function syncRegistry(config: Config, pool: PgPool): Promise<void> {
 async function waitForControlToPublish(file: string, pool: PgPool): Promise<void> {
   let hash: string;
   try {
-    hash = createHash('sha256').update(await readFile(file, 'utf8')).digest('hex');
+    hash = createHash('sha256')
+      .update(await readFile(file, 'utf8'))
+      .digest('hex');
   } catch {
     return; // no file on this machine: the registry in force is the control host's
   }

@@ -98,9 +98,12 @@ export async function haltCommand(options: HaltOptions): Promise<void> {
   );
   if (options.json === true) return printJson(changeJson(change));
   const subject = options.team === undefined ? 'the competition' : `team ${options.team}`;
-  if (!change.changed) return print(`${subject} was already halted (since ${when(change.halt?.haltedAt)} by ${change.halt?.haltedBy ?? '?'}: ${change.halt?.reason ?? ''}); nothing changed`);
+  if (!change.changed)
+    return print(`${subject} was already halted (since ${when(change.halt?.haltedAt)} by ${change.halt?.haltedBy ?? '?'}: ${change.halt?.reason ?? ''}); nothing changed`);
   const effect = options.team === undefined ? 'no strategy runs and no order is sent' : 'its strategy does not run';
-  print(`${subject} is halted from the next minute (${effect}): ${change.halt?.reason ?? reason}${change.announced ? '' : '\n(not announced on the activity stream: Redis did not answer)'}`);
+  print(
+    `${subject} is halted from the next minute (${effect}): ${change.halt?.reason ?? reason}${change.announced ? '' : '\n(not announced on the activity stream: Redis did not answer)'}`,
+  );
 }
 
 export async function resumeCommand(options: { team?: string; json?: boolean }): Promise<void> {
@@ -120,7 +123,9 @@ export async function statusCommand(options: { json?: boolean }): Promise<void> 
   if (status.teams.length === 0) lines.push('no teams yet (add one: qtc admin teams add <id> --name <name> --repo <url>)');
   const width = Math.max(2, ...status.teams.map((team) => team.id.length));
   for (const team of status.teams) {
-    const state = [team.removed_at ? 'removed' : team.enabled ? 'enabled' : 'disabled', team.halt ? 'halted' : '', team.quarantine.quarantined ? 'quarantined' : ''].filter(Boolean).join(',');
+    const state = [team.removed_at ? 'removed' : team.enabled ? 'enabled' : 'disabled', team.halt ? 'halted' : '', team.quarantine.quarantined ? 'quarantined' : '']
+      .filter(Boolean)
+      .join(',');
     const active = team.active_version ? `#${team.active_version.id} ${team.active_version.commit.slice(0, 8)}` : 'no active version';
     lines.push(`${team.id.padEnd(width)}  ${state.padEnd(16)}  ${active.padEnd(18)}  keys ${team.working_keys}  last minute ${when(team.last_run_at)}`);
     if (team.halt) lines.push(`${' '.repeat(width)}  halted since ${when(team.halt.halted_at)} by ${team.halt.halted_by}: ${team.halt.reason}`);
@@ -145,16 +150,29 @@ export async function ticksCommand(options: { limit?: string; json?: boolean }):
       const value = tick.stage_ms[stage];
       return (typeof value === 'number' ? `${value.toFixed(value < 100 ? 1 : 0)}` : '-').padStart(10);
     };
-    lines.push([when(tick.minute), tick.status.padEnd(9), String(tick.attempts).padStart(3), `${tick.teams_run ?? '-'}/${tick.teams}`.padStart(5), ...STAGE_COLUMNS.map(ms), String(tick.errors).padStart(6)].join('  '));
+    lines.push(
+      [
+        when(tick.minute),
+        tick.status.padEnd(9),
+        String(tick.attempts).padStart(3),
+        `${tick.teams_run ?? '-'}/${tick.teams}`.padStart(5),
+        ...STAGE_COLUMNS.map(ms),
+        String(tick.errors).padStart(6),
+      ].join('  '),
+    );
   }
-  lines.push('(milliseconds per stage; orders includes submit, books includes snapshot and leaderboard, total is from the minute\'s start to its books)');
+  lines.push("(milliseconds per stage; orders includes submit, books includes snapshot and leaderboard, total is from the minute's start to its books)");
   print(lines.join('\n'));
 }
 
 export async function reconciliationCommand(options: { audit?: boolean; json?: boolean }): Promise<void> {
   const result = await withAdminDatabase(loadConfig(), async (pg) => {
     const ledger = createLedger(pg);
-    const [report, unattributed, audit] = await Promise.all([ledger.latestReconciliation(), ledger.listUnattributed(100), options.audit === true ? ledger.auditBooks() : Promise.resolve(undefined)]);
+    const [report, unattributed, audit] = await Promise.all([
+      ledger.latestReconciliation(),
+      ledger.listUnattributed(100),
+      options.audit === true ? ledger.auditBooks() : Promise.resolve(undefined),
+    ]);
     return { report: report && { ...report, checkedAt: new Date(report.checkedAt).toISOString() }, unattributed, ...(audit === undefined ? {} : { audit }) };
   });
   if (options.json === true) return printJson(result);
@@ -162,14 +180,18 @@ export async function reconciliationCommand(options: { audit?: boolean; json?: b
   const { report } = result;
   if (report === null) lines.push('no reconciliation has run yet');
   else {
-    lines.push(`reconciliation ${when(report.checkedAt)} against ${report.broker}: ${report.discrepancies.length === 0 ? 'the broker and the books agree' : `${report.discrepancies.length} discrepancies`}`);
+    lines.push(
+      `reconciliation ${when(report.checkedAt)} against ${report.broker}: ${report.discrepancies.length === 0 ? 'the broker and the books agree' : `${report.discrepancies.length} discrepancies`}`,
+    );
     for (const d of report.discrepancies) lines.push(`  ${d.symbol}  ${d.kind}  broker ${d.brokerQuantity}  books ${d.booksQuantity}`);
   }
   lines.push(`${result.unattributed.length} broker event(s) attributed to no team${result.unattributed.length === 100 ? ' (the latest 100)' : ''}`);
-  for (const event of result.unattributed) lines.push(`  ${when(new Date(event.receivedAt))}  ${event.kind}  ${event.clientOrderId ?? event.brokerOrderId ?? event.executionId ?? '-'}: ${event.reason}`);
+  for (const event of result.unattributed)
+    lines.push(`  ${when(new Date(event.receivedAt))}  ${event.kind}  ${event.clientOrderId ?? event.brokerOrderId ?? event.executionId ?? '-'}: ${event.reason}`);
   if (result.audit !== undefined) {
     lines.push(result.audit.length === 0 ? 'every book matches its fills' : `${result.audit.length} book field(s) differ from the fills:`);
-    for (const finding of result.audit) lines.push(`  ${finding.teamId}${finding.symbol ? ` ${finding.symbol}` : ''} ${finding.field}: stored ${finding.stored}, from fills ${finding.expected}`);
+    for (const finding of result.audit)
+      lines.push(`  ${finding.teamId}${finding.symbol ? ` ${finding.symbol}` : ''} ${finding.field}: stored ${finding.stored}, from fills ${finding.expected}`);
   }
   print(lines.join('\n'));
 }
@@ -191,7 +213,9 @@ export async function syncCommand(team: string | undefined, options: { server?: 
   const own = process.env.QTC_ADMIN_KEY;
   const key = own !== undefined && own !== '' ? own : config.adminKeys[0];
   if (key === undefined || key === '') {
-    throw new AdminCommandError("qtc admin sync asks the running server's Git sync, which needs an admin key: set QTC_ADMIN_KEY (or QTC_ADMIN_KEYS) to one of the server's QTC_ADMIN_KEYS");
+    throw new AdminCommandError(
+      "qtc admin sync asks the running server's Git sync, which needs an admin key: set QTC_ADMIN_KEY (or QTC_ADMIN_KEYS) to one of the server's QTC_ADMIN_KEYS",
+    );
   }
   const address = serverAddress(config, options.server);
   let response: Response;
@@ -202,7 +226,10 @@ export async function syncCommand(team: string | undefined, options: { server?: 
       body: JSON.stringify(team === undefined ? {} : { team }),
     });
   } catch (error) {
-    throw new AdminCommandError(`no server answers at ${address} (${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}); start it (npm start) or name it with --server`, { cause: error });
+    throw new AdminCommandError(
+      `no server answers at ${address} (${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}); start it (npm start) or name it with --server`,
+      { cause: error },
+    );
   }
   const body = (await response.json().catch(() => null)) as (SyncAnswer & { message?: string }) | null;
   if (!response.ok) throw new AdminCommandError(`${address} answered ${response.status}: ${body?.message ?? response.statusText}`);

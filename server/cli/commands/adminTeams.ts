@@ -47,7 +47,9 @@ export async function listTeamsCommand(options: { json?: boolean }): Promise<voi
   }
   const width = Math.max(...teams.map((team) => team.id.length), 2);
   for (const team of teams) {
-    process.stdout.write(`${team.id.padEnd(width)}  ${team.enabled ? 'enabled ' : 'disabled'}  ${team.name}  (${team.repo} ${team.branch}${team.path === '.' ? '' : ` ${team.path}`})\n`);
+    process.stdout.write(
+      `${team.id.padEnd(width)}  ${team.enabled ? 'enabled ' : 'disabled'}  ${team.name}  (${team.repo} ${team.branch}${team.path === '.' ? '' : ` ${team.path}`})\n`,
+    );
   }
 }
 

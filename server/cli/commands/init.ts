@@ -234,7 +234,9 @@ export async function initStrategyRepository(dir: string, options: { git?: boole
 export function registerInitCommand(program: Command): void {
   program
     .command('init')
-    .description('create a strategy repository: strategy.ts, the SDK types (types/), tsconfig.json, README.md, package.json with check and backtest scripts, .gitignore; links qtc into its node_modules')
+    .description(
+      'create a strategy repository: strategy.ts, the SDK types (types/), tsconfig.json, README.md, package.json with check and backtest scripts, .gitignore; links qtc into its node_modules',
+    )
     .argument('<dir>', 'new (or empty) folder')
     .option('--no-git', 'do not run git init')
     .option('--no-link', 'do not link qtc and its Node.js into node_modules (run npm install instead)')

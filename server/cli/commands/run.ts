@@ -6,7 +6,9 @@ import type { RunCommandOptions } from './runReplay.ts';
 export function registerRunCommand(program: Command): void {
   program
     .command('run')
-    .description('run strategies over bars replayed from a CSV file and print their signals or errors per minute (no orders are filled); exit 1 when a strategy is rejected, fails to load or raises an error')
+    .description(
+      'run strategies over bars replayed from a CSV file and print their signals or errors per minute (no orders are filled); exit 1 when a strategy is rejected, fails to load or raises an error',
+    )
     .argument('<dirs...>', 'strategy folders')
     .requiredOption('--data <file.csv>', 'bars: CSV with timestamp,symbol,open,high,low,close,volume (UTC ISO timestamps)')
     .option('--json', 'one JSON object per line: {"minute","strategy","signals","error","cpuMs"}')

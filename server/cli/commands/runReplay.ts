@@ -56,7 +56,13 @@ export function outcomeText(outcome: MinuteOutcome): string[] {
   }
   if (outcome.error) {
     lines.push(`${prefix}  ERROR ${outcome.error.kind}: ${outcome.error.message}`);
-    if (outcome.error.stack) lines.push(...outcome.error.stack.split('\n').slice(1, 4).map((frame) => `      ${frame.trim()}`));
+    if (outcome.error.stack)
+      lines.push(
+        ...outcome.error.stack
+          .split('\n')
+          .slice(1, 4)
+          .map((frame) => `      ${frame.trim()}`),
+      );
   }
   return lines;
 }
@@ -130,9 +136,10 @@ export async function runReplay(dirs: string[], options: RunCommandOptions): Pro
   const failures: LoadFailure[] = [];
   const reportFailure = (failure: LoadFailure): void => {
     failures.push(failure);
-    const line = options.json === true
-      ? JSON.stringify({ minute: null, strategy: failure.strategy, signals: [], error: { kind: failure.error.kind, message: failure.error.message }, cpuMs: 0 })
-      : `${failure.strategy}  did not load: ${failure.error.kind}: ${failure.error.message}`;
+    const line =
+      options.json === true
+        ? JSON.stringify({ minute: null, strategy: failure.strategy, signals: [], error: { kind: failure.error.kind, message: failure.error.message }, cpuMs: 0 })
+        : `${failure.strategy}  did not load: ${failure.error.kind}: ${failure.error.message}`;
     process.stdout.write(`${line}\n`);
   };
   prepared.failures.forEach(reportFailure);
@@ -159,4 +166,3 @@ export async function runReplay(dirs: string[], options: RunCommandOptions): Pro
   if (minutes.length === 0) process.stderr.write(`qtc: ${options.data} has no ${options.allSessions === true ? '' : 'regular-session '}bars to replay\n`);
   process.exitCode = failures.length > 0 || anyError ? 1 : 0;
 }
-

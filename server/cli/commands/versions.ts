@@ -67,7 +67,9 @@ async function rollbackCommand(team: string, target: string): Promise<void> {
 }
 
 export function registerVersionsCommand(program: Command): void {
-  const versions = program.command('versions').description("a team's strategy versions: every commit evaluated, why rejected ones failed, and rollback (Postgres: DATABASE_URL or the embedded one)");
+  const versions = program
+    .command('versions')
+    .description("a team's strategy versions: every commit evaluated, why rejected ones failed, and rollback (Postgres: DATABASE_URL or the embedded one)");
   versions
     .command('list')
     .description('newest first, with static-check findings and smoke-run errors, and the state of the last Git sync')

@@ -63,7 +63,11 @@ export function symbolBreakdown(trades: ReportTeam['trades']): SymbolBreakdown[]
   const rows = new Map<string, SymbolBreakdown & { cost: number }>();
   for (const trade of trades) {
     let row = rows.get(trade.symbol);
-    if (!row) rows.set(trade.symbol, (row = { symbol: trade.symbol, buys: 0, sells: 0, sharesBought: 0, sharesSold: 0, bought: 0, sold: 0, realized: 0, openShares: 0, lastPrice: trade.price, cost: 0 }));
+    if (!row)
+      rows.set(
+        trade.symbol,
+        (row = { symbol: trade.symbol, buys: 0, sells: 0, sharesBought: 0, sharesSold: 0, bought: 0, sold: 0, realized: 0, openShares: 0, lastPrice: trade.price, cost: 0 }),
+      );
     const notional = trade.quantity * trade.price;
     if (trade.side === 'buy') {
       row.buys += 1;
@@ -163,12 +167,18 @@ function svgChart(options: ChartOptions): string {
     if (n % labelEvery === 0) parts.push(`<text class="axis" x="${xx}" y="${height - 8}" text-anchor="start">${escapeHtml(nyDayShort.format(minutes[index]))}</text>`);
   });
   const points = sampleIndices(values).map((i) => `${x(i).toFixed(1)},${y(values[i]!).toFixed(1)}`);
-  if (options.area) parts.push(`<polygon class="${options.className} area" points="${x(0).toFixed(1)},${y(Math.min(0, max)).toFixed(1)} ${points.join(' ')} ${x(values.length - 1).toFixed(1)},${y(Math.min(0, max)).toFixed(1)}"/>`);
+  if (options.area)
+    parts.push(
+      `<polygon class="${options.className} area" points="${x(0).toFixed(1)},${y(Math.min(0, max)).toFixed(1)} ${points.join(' ')} ${x(values.length - 1).toFixed(1)},${y(Math.min(0, max)).toFixed(1)}"/>`,
+    );
   parts.push(`<polyline class="${options.className}" points="${points.join(' ')}"/>`);
   for (const marker of options.markers ?? []) {
     const cx = x(marker.index);
     const cy = y(values[marker.index]!);
-    const d = marker.side === 'buy' ? `M${(cx - 5).toFixed(1)},${(cy + 9).toFixed(1)} L${(cx + 5).toFixed(1)},${(cy + 9).toFixed(1)} L${cx.toFixed(1)},${(cy + 1).toFixed(1)} Z` : `M${(cx - 5).toFixed(1)},${(cy - 9).toFixed(1)} L${(cx + 5).toFixed(1)},${(cy - 9).toFixed(1)} L${cx.toFixed(1)},${(cy - 1).toFixed(1)} Z`;
+    const d =
+      marker.side === 'buy'
+        ? `M${(cx - 5).toFixed(1)},${(cy + 9).toFixed(1)} L${(cx + 5).toFixed(1)},${(cy + 9).toFixed(1)} L${cx.toFixed(1)},${(cy + 1).toFixed(1)} Z`
+        : `M${(cx - 5).toFixed(1)},${(cy - 9).toFixed(1)} L${(cx + 5).toFixed(1)},${(cy - 9).toFixed(1)} L${cx.toFixed(1)},${(cy - 1).toFixed(1)} Z`;
     parts.push(`<path class="marker ${marker.side}" d="${d}"/>`);
   }
   return `<svg class="chart" viewBox="0 0 ${WIDTH} ${height}" role="img" aria-label="${escapeHtml(options.title)}"><title>${escapeHtml(options.title)}</title>${parts.join('')}</svg>`;
@@ -215,14 +225,33 @@ function teamSection(team: ReportTeam, anchor: string): string {
     if (i !== undefined) markers.push({ index: i, side: trade.side });
   }
   const equityChart = svgChart({ height: 260, values: equity, minutes, yLabel: compactUsd, className: 'equity', markers, title: `Equity of ${team.id} over the trading minutes` });
-  const drawdownChart = svgChart({ height: 140, values: drawdownSeries(equity), minutes, yLabel: (v) => pct(v), className: 'drawdown', area: true, title: `Drawdown of ${team.id} from its running peak` });
+  const drawdownChart = svgChart({
+    height: 140,
+    values: drawdownSeries(equity),
+    minutes,
+    yLabel: (v) => pct(v),
+    className: 'drawdown',
+    area: true,
+    title: `Drawdown of ${team.id} from its running peak`,
+  });
   const symbols = symbolBreakdown(team.trades);
   const symbolTable =
     symbols.length === 0
       ? '<p class="muted">No fill.</p>'
       : table(
           ['Symbol', 'Buys', 'Sells', 'Shares bought', 'Shares sold', 'Bought', 'Sold', 'Realised P&L', 'Shares held at the end', 'Last fill'],
-          symbols.map((row) => [row.symbol, String(row.buys), String(row.sells), String(row.sharesBought), String(row.sharesSold), usd(row.bought), usd(row.sold), usd(row.realized), String(row.openShares), usd(row.lastPrice)]),
+          symbols.map((row) => [
+            row.symbol,
+            String(row.buys),
+            String(row.sells),
+            String(row.sharesBought),
+            String(row.sharesSold),
+            usd(row.bought),
+            usd(row.sold),
+            usd(row.realized),
+            String(row.openShares),
+            usd(row.lastPrice),
+          ]),
           new Set([1, 2, 3, 4, 5, 6, 7, 8, 9]),
         );
   const trades = team.trades.slice(0, TRADES_SHOWN);
@@ -300,14 +329,28 @@ export function backtestReportHtml(input: ReportInput): string {
     ranked.map((team, i) => {
       const metrics = team.metrics.snapshot();
       const last = team.equityCurve.at(-1);
-      return [String(i + 1), team.id, usd(last ? toDollars(last.equity) : null), pct(metrics.totalReturn, true), ratio(metrics.sharpe), ratio(metrics.sortino), pct(metrics.maxDrawdown), pct(metrics.winRate), String(metrics.tradeCount), String(team.trades.length), String(team.errorCount)];
+      return [
+        String(i + 1),
+        team.id,
+        usd(last ? toDollars(last.equity) : null),
+        pct(metrics.totalReturn, true),
+        ratio(metrics.sharpe),
+        ratio(metrics.sortino),
+        pct(metrics.maxDrawdown),
+        pct(metrics.winRate),
+        String(metrics.tradeCount),
+        String(team.trades.length),
+        String(team.errorCount),
+      ];
     }),
     new Set([0, 2, 3, 4, 5, 6, 7, 8, 9, 10]),
   );
   const first = ranked.find((team) => team.equityCurve.length > 0)?.equityCurve[0]?.minute;
   const last = ranked.find((team) => team.equityCurve.length > 0)?.equityCurve.at(-1)?.minute;
   const period = first === undefined || last === undefined ? '' : ` · ${nyDay.format(first)} to ${nyDay.format(last)}`;
-  const failed = input.failed.map((failure) => `<p class="down">${escapeHtml(failure.id)} did not load (${escapeHtml(failure.kind)}): ${escapeHtml(failure.message.slice(0, 1_000))}</p>`).join('');
+  const failed = input.failed
+    .map((failure) => `<p class="down">${escapeHtml(failure.id)} did not load (${escapeHtml(failure.kind)}): ${escapeHtml(failure.message.slice(0, 1_000))}</p>`)
+    .join('');
   return `<!doctype html>
 <html lang="en">
 <head>

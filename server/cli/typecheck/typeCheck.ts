@@ -82,7 +82,7 @@ function contractInsertions(tsApi: typeof ts, source: ts.SourceFile): Insertion[
     });
   };
   for (const member of cls.members) {
-    if (tsApi.isConstructorDeclaration(member)) typeParams(member.parameters, ["Record<string, unknown>"]);
+    if (tsApi.isConstructorDeclaration(member)) typeParams(member.parameters, ['Record<string, unknown>']);
     if (!tsApi.isMethodDeclaration(member) || !tsApi.isIdentifier(member.name) || member.name.text !== 'generateSignal') continue;
     typeParams(member.parameters, ["import('qtc').Team", "import('qtc').Bars", 'Readonly<Record<string, number>>']);
     if (member.type === undefined) {
@@ -156,10 +156,7 @@ export async function typeCheckStrategy(dir: string, entry: string, options: Typ
   const virtual = new Map<string, string>([
     [entryPath, annotated],
     [globalsPath, SANDBOX_GLOBALS],
-    [
-      contractPath,
-      `import Strategy from ${JSON.stringify(importPath)};\nimport type { StrategyClass } from 'qtc';\nexport const contract: StrategyClass = Strategy;\n`,
-    ],
+    [contractPath, `import Strategy from ${JSON.stringify(importPath)};\nimport type { StrategyClass } from 'qtc';\nexport const contract: StrategyClass = Strategy;\n`],
   ]);
 
   const compilerOptions: ts.CompilerOptions = {
@@ -205,7 +202,13 @@ export async function typeCheckStrategy(dir: string, entry: string, options: Typ
     const absolute = path.resolve(file.fileName);
     if (absolute === contractPath) {
       // The default export does not fit the contract: reported where it is exported.
-      findings.push({ file: entry.split(path.sep).join('/'), ...lineColumn(entryText, defaultExportAt), rule: 'types', message: `the default export does not fit the strategy contract (StrategyClass): ${message}`, hint: `TypeScript error TS${diagnostic.code}: export default a class with generateSignal(team, bars, currentPrices) returning Signal | Signal[] | null` });
+      findings.push({
+        file: entry.split(path.sep).join('/'),
+        ...lineColumn(entryText, defaultExportAt),
+        rule: 'types',
+        message: `the default export does not fit the strategy contract (StrategyClass): ${message}`,
+        hint: `TypeScript error TS${diagnostic.code}: export default a class with generateSignal(team, bars, currentPrices) returning Signal | Signal[] | null`,
+      });
       continue;
     }
     const relative = path.relative(root, absolute);

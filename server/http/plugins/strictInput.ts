@@ -51,7 +51,9 @@ function mistyped(schema: unknown, body: unknown): string | null {
 export function installStrictInput(app: FastifyInstance): void {
   app.addHook('preValidation', (request, _reply, done) => {
     const schema = request.routeOptions.schema;
-    const problem = schema ? (nonFinite('querystring', schema.querystring, request.query) ?? nonFinite('params', schema.params, request.params) ?? mistyped(schema.body, request.body)) : null;
+    const problem = schema
+      ? (nonFinite('querystring', schema.querystring, request.query) ?? nonFinite('params', schema.params, request.params) ?? mistyped(schema.body, request.body))
+      : null;
     done(problem === null ? undefined : new HttpError(400, 'bad_request', problem));
   });
 }

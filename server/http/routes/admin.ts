@@ -70,7 +70,10 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
   // The team registry in force and the last rejected edit, if any.
   app.get(
     '/api/v1/admin/registry',
-    { onRequest, schema: { ...documented('The team registry in force and its last rejected edit (errors with line and column)'), response: { 200: registryStatusSchema, ...refusals } } },
+    {
+      onRequest,
+      schema: { ...documented('The team registry in force and its last rejected edit (errors with line and column)'), response: { 200: registryStatusSchema, ...refusals } },
+    },
     (_request, reply) => reply.send(statusJson(deps.registry.status())),
   );
 
@@ -127,10 +130,19 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
   // Issues an API key for the team; the key is in this answer only.
   app.post<{ Params: { id: string } }>(
     '/api/v1/admin/teams/:id/keys',
-    { onRequest, schema: { ...documented('Issues an API key for the team; the key is in this answer only'), params: teamIdParams, response: { 201: issuedKeySchema, 404: errorSchema, ...refusals } } },
+    {
+      onRequest,
+      schema: {
+        ...documented('Issues an API key for the team; the key is in this answer only'),
+        params: teamIdParams,
+        response: { 201: issuedKeySchema, 404: errorSchema, ...refusals },
+      },
+    },
     async (request, reply) => {
       const issued = await deps.keys.issue(request.params.id, actorOf(request));
-      return noStore(reply).code(201).send({ key: issued.key, info: keyJson(issued.info), notice: SHOWN_ONCE });
+      return noStore(reply)
+        .code(201)
+        .send({ key: issued.key, info: keyJson(issued.info), notice: SHOWN_ONCE });
     },
   );
 
@@ -157,7 +169,14 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
   // Revokes a key at once.
   app.delete<{ Params: { keyId: string } }>(
     '/api/v1/admin/keys/:keyId',
-    { onRequest, schema: { ...documented('Revokes a key at once'), params: keyIdParams, response: { 200: { type: 'object', required: ['key'], properties: { key: keyInfoSchema } }, 404: errorSchema, ...refusals } } },
+    {
+      onRequest,
+      schema: {
+        ...documented('Revokes a key at once'),
+        params: keyIdParams,
+        response: { 200: { type: 'object', required: ['key'], properties: { key: keyInfoSchema } }, 404: errorSchema, ...refusals },
+      },
+    },
     async (request) => ({ key: keyJson(await deps.keys.revoke(request.params.keyId, actorOf(request))) }),
   );
 
@@ -175,9 +194,11 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
     async (request, reply) => {
       await requireLiveTeam(deps.pool, request.params.id);
       const secret = await issueWebhookSecret(deps.pool, request.params.id, actorOf(request));
-      return noStore(reply)
-        .code(201)
-        .send({ teamId: request.params.id, secret, notice: "Paste it into the webhook settings of the team's repository (content type application/json); it replaces any previous secret." });
+      return noStore(reply).code(201).send({
+        teamId: request.params.id,
+        secret,
+        notice: "Paste it into the webhook settings of the team's repository (content type application/json); it replaces any previous secret.",
+      });
     },
   );
 }

@@ -234,14 +234,26 @@ export function registerAdminOpsRoutes(app: FastifyInstance, deps: AdminOpsRoute
         summary: 'The latest broker-versus-books reconciliation report, broker events not attributed to any team, and (with ?audit=true) books recomputed from fills',
         querystring: { type: 'object', properties: { audit: { type: 'boolean', default: false } } },
         response: {
-          200: { type: 'object', required: ['report', 'unattributed'], properties: { report: { type: ['object', 'null'], additionalProperties: true }, unattributed: { type: 'array', items: anyObject }, audit: { type: 'array', items: anyObject } } },
+          200: {
+            type: 'object',
+            required: ['report', 'unattributed'],
+            properties: {
+              report: { type: ['object', 'null'], additionalProperties: true },
+              unattributed: { type: 'array', items: anyObject },
+              audit: { type: 'array', items: anyObject },
+            },
+          },
           ...refusals,
         },
       },
     },
     async (request) => {
       const ledger = createLedger(deps.pg);
-      const [report, unattributed, audit] = await Promise.all([ledger.latestReconciliation(), ledger.listUnattributed(100), request.query.audit ? ledger.auditBooks() : Promise.resolve(undefined)]);
+      const [report, unattributed, audit] = await Promise.all([
+        ledger.latestReconciliation(),
+        ledger.listUnattributed(100),
+        request.query.audit ? ledger.auditBooks() : Promise.resolve(undefined),
+      ]);
       return {
         report: report && { ...report, checkedAt: new Date(report.checkedAt).toISOString() },
         unattributed,

@@ -27,7 +27,10 @@ const healthSchema = {
           at: { type: 'number', description: 'epoch ms of the report' },
           shards: {
             type: 'array',
-            items: { type: 'object', properties: { shard: { type: 'string' }, processes: { type: 'array', items: processSchema }, quarantined: { type: 'array', items: quarantineSchema } } },
+            items: {
+              type: 'object',
+              properties: { shard: { type: 'string' }, processes: { type: 'array', items: processSchema }, quarantined: { type: 'array', items: quarantineSchema } },
+            },
           },
         },
       },

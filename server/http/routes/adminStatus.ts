@@ -133,7 +133,12 @@ export async function readAdminStatus(pg: PgPool): Promise<AdminStatus> {
         git_sync:
           row.sync_checked_at === null
             ? null
-            : { checked_at: iso(row.sync_checked_at), error_kind: row.sync_error_kind, error: row.sync_error === null ? null : clip(row.sync_error), failures: row.sync_failures ?? 0 },
+            : {
+                checked_at: iso(row.sync_checked_at),
+                error_kind: row.sync_error_kind,
+                error: row.sync_error === null ? null : clip(row.sync_error),
+                failures: row.sync_failures ?? 0,
+              },
         last_run_at: iso(row.last_run_at),
         last_error: lastError && { minute: iso(row.error_minute), ...lastError },
         quarantine: latestRunError?.kind === 'quarantined' ? { quarantined: true, reason: latestRunError.message } : { quarantined: false, reason: null },
@@ -168,11 +173,25 @@ const statusSchema = {
           halt: haltSchema,
           active_version: {
             type: ['object', 'null'],
-            properties: { id: { type: 'integer' }, commit: { type: 'string' }, message: { type: 'string' }, activated_at: nullableString, activated_by: nullableString, reason: nullableString },
+            properties: {
+              id: { type: 'integer' },
+              commit: { type: 'string' },
+              message: { type: 'string' },
+              activated_at: nullableString,
+              activated_by: nullableString,
+              reason: nullableString,
+            },
           },
           latest_version: {
             type: ['object', 'null'],
-            properties: { id: { type: 'integer' }, commit: { type: 'string' }, status: { type: 'string' }, rejected_at_stage: nullableString, evaluated_at: nullableString, findings: { type: 'integer' } },
+            properties: {
+              id: { type: 'integer' },
+              commit: { type: 'string' },
+              status: { type: 'string' },
+              rejected_at_stage: nullableString,
+              evaluated_at: nullableString,
+              findings: { type: 'integer' },
+            },
           },
           git_sync: {
             type: ['object', 'null'],

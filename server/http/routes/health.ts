@@ -19,14 +19,10 @@ const healthSchema = {
 } as const;
 
 export function registerHealthRoute(app: FastifyInstance, probes: Record<string, Probe>, timeoutMs: number): void {
-  app.get(
-    '/health',
-    { schema: { description: 'Live checks of every dependency', response: { 200: healthSchema, 503: healthSchema } } },
-    async (_request, reply) => {
-      const names = Object.keys(probes);
-      const results = await Promise.all(names.map((name) => runProbe(probes[name]!, timeoutMs)));
-      const report = healthReport(Object.fromEntries(names.map((name, i) => [name, results[i]!])));
-      return reply.code(report.status === 'ok' ? 200 : 503).send(report);
-    },
-  );
+  app.get('/health', { schema: { description: 'Live checks of every dependency', response: { 200: healthSchema, 503: healthSchema } } }, async (_request, reply) => {
+    const names = Object.keys(probes);
+    const results = await Promise.all(names.map((name) => runProbe(probes[name]!, timeoutMs)));
+    const report = healthReport(Object.fromEntries(names.map((name, i) => [name, results[i]!])));
+    return reply.code(report.status === 'ok' ? 200 : 503).send(report);
+  });
 }

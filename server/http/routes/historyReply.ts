@@ -30,10 +30,15 @@ export const historyQueryProperties = {
     minimum: 2,
     maximum: MAX_HISTORY_POINTS,
     description:
-      'Downsample each series to at most this many points with LTTB (largest-triangle-three-buckets): the first and last points are kept, and from each bucket between them the one that keeps the curve\'s shape (peaks and troughs). ' +
+      "Downsample each series to at most this many points with LTTB (largest-triangle-three-buckets): the first and last points are kept, and from each bucket between them the one that keeps the curve's shape (peaks and troughs). " +
       'A series with no more points than this comes back unchanged. Without it, every point of the range.',
   },
-  before: { type: 'string', format: 'date-time', description: 'Only snapshots strictly before this instant (ISO 8601); `days` then count back from the newest of them. Page back with the oldest timestamp of the previous answer.' },
+  before: {
+    type: 'string',
+    format: 'date-time',
+    description:
+      'Only snapshots strictly before this instant (ISO 8601); `days` then count back from the newest of them. Page back with the oldest timestamp of the previous answer.',
+  },
   after: { type: 'string', format: 'date-time', description: 'Only snapshots strictly after this instant (ISO 8601).' },
 } as const;
 
@@ -52,7 +57,8 @@ const LATEST = Date.parse('9999-12-31T23:59:59.999Z');
 function instant(name: string, value: string | undefined): Date | undefined {
   if (value === undefined) return undefined;
   const ms = Date.parse(value);
-  if (!Number.isFinite(ms) || ms < EARLIEST || ms > LATEST) throw new HttpError(400, 'bad_request', `querystring/${name} must be an ISO 8601 date-time between the years 1 and 9999`);
+  if (!Number.isFinite(ms) || ms < EARLIEST || ms > LATEST)
+    throw new HttpError(400, 'bad_request', `querystring/${name} must be an ISO 8601 date-time between the years 1 and 9999`);
   return new Date(ms);
 }
 
@@ -73,7 +79,10 @@ export function leaderboardHistoryBody(days: number, teamsJson: string): string 
 
 /** Sends JSON text as it is; the route's response schema still documents it but does not re-serialise it. */
 export function sendJsonText(reply: FastifyReply, json: string | Buffer): FastifyReply {
-  return reply.type('application/json; charset=utf-8').serializer((body) => body as string).send(json);
+  return reply
+    .type('application/json; charset=utf-8')
+    .serializer((body) => body as string)
+    .send(json);
 }
 
 /** A history route's kept answers and its coalesced version checks (one per route, per process). */

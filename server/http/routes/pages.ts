@@ -13,11 +13,7 @@ export function registerPageRoutes(app: FastifyInstance): void {
   const files = loadWebFiles();
 
   const send = (file: WebFile, request: FastifyRequest, reply: FastifyReply) => {
-    void reply
-      .header('cache-control', 'no-cache')
-      .header('etag', file.etag)
-      .header('x-content-type-options', 'nosniff')
-      .header('referrer-policy', 'no-referrer');
+    void reply.header('cache-control', 'no-cache').header('etag', file.etag).header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
     if (file.contentSecurityPolicy !== null) void reply.header('content-security-policy', file.contentSecurityPolicy);
     if (matchesEtag(request.headers['if-none-match'], file.etag)) return reply.code(304).send();
     return reply.type(file.contentType).send(file.body);

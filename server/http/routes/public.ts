@@ -125,7 +125,12 @@ export function registerPublicRoutes(app: FastifyInstance, deps: PublicRouteDeps
       },
     },
     // The cached bytes are sent as they are: no Redis read, parse, serialisation or encoding on the hot path.
-    async (_request, reply) => reply.type('application/json; charset=utf-8').header('cache-control', 'no-cache').serializer((body) => body as string).send(await currentBoard()),
+    async (_request, reply) =>
+      reply
+        .type('application/json; charset=utf-8')
+        .header('cache-control', 'no-cache')
+        .serializer((body) => body as string)
+        .send(await currentBoard()),
   );
 
   // Answers kept while their range's rows stand (see leaderboard/historyCache.ts).
@@ -205,13 +210,23 @@ export function registerPublicRoutes(app: FastifyInstance, deps: PublicRouteDeps
       },
     },
     async (request, reply) => {
-      const asked = request.query.type?.split(',').map((type) => type.trim()).filter(Boolean) ?? [];
+      const asked =
+        request.query.type
+          ?.split(',')
+          .map((type) => type.trim())
+          .filter(Boolean) ?? [];
       const unknown = asked.filter((type) => !(ACTIVITY_TYPES as readonly string[]).includes(type));
-      if (unknown.length > 0) return reply.code(400).send({ error: 'bad_request', message: `unknown activity type ${unknown.slice(0, 3).join(', ').slice(0, 100)}; types: ${ACTIVITY_TYPES.join(', ')}` });
+      if (unknown.length > 0)
+        return reply
+          .code(400)
+          .send({ error: 'bad_request', message: `unknown activity type ${unknown.slice(0, 3).join(', ').slice(0, 100)}; types: ${ACTIVITY_TYPES.join(', ')}` });
       const types = asked.length > 0 ? [...new Set(asked as ActivityType[])] : DEFAULT_RECENT_TYPES;
       let entries = await readRecentByType(deps.redis, keys.activityStream, types, request.query.limit);
       // Events stored before the per-type histories existed are only in the main stream.
-      if (entries.length === 0) entries = (await readRecentActivity(deps.redis, keys.activityStream, request.query.limit)).filter((entry) => types.includes(entry.event.type) && (asked.length > 0 || !HOUSEKEEPING_TYPES.has(entry.event.type)));
+      if (entries.length === 0)
+        entries = (await readRecentActivity(deps.redis, keys.activityStream, request.query.limit)).filter(
+          (entry) => types.includes(entry.event.type) && (asked.length > 0 || !HOUSEKEEPING_TYPES.has(entry.event.type)),
+        );
       return { activity: entries.map(activityView) };
     },
   );
@@ -252,9 +267,11 @@ export function registerPublicRoutes(app: FastifyInstance, deps: PublicRouteDeps
         'x-accel-buffering': 'no',
       });
       reply.raw.write('retry: 2000\n: connected\n\n');
-      await broadcaster.add(reply.raw, resume, (afterId) => readActivitySince(deps.redis, keys.activityStream, afterId, RESUME_BACKLOG)).catch((error: unknown) => {
-        request.log.warn({ err: error }, 'activity stream resume failed; client disconnected');
-      });
+      await broadcaster
+        .add(reply.raw, resume, (afterId) => readActivitySince(deps.redis, keys.activityStream, afterId, RESUME_BACKLOG))
+        .catch((error: unknown) => {
+          request.log.warn({ err: error }, 'activity stream resume failed; client disconnected');
+        });
     },
   );
 

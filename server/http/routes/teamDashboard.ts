@@ -209,7 +209,10 @@ export function registerTeamDashboardRoutes(app: FastifyInstance, deps: TeamDash
            FROM tick_team_runs WHERE team_id = $1 ORDER BY minute DESC LIMIT $2`,
         [request.params.id, request.query.limit],
       );
-      return { team_id: request.params.id, runs: rows.map((row) => ({ ...row, minute: row.minute.toISOString(), error_kind: row.error_kind === null ? null : row.error_kind.slice(0, 64) })) };
+      return {
+        team_id: request.params.id,
+        runs: rows.map((row) => ({ ...row, minute: row.minute.toISOString(), error_kind: row.error_kind === null ? null : row.error_kind.slice(0, 64) })),
+      };
     },
   );
 
@@ -245,9 +248,9 @@ function registerTeamStream(app: FastifyInstance, deps: TeamDashboardRouteDeps, 
         security,
         summary: "The team's own live events as Server-Sent Events",
         description:
-          'Its trades, rejected orders, strategy errors, version activated / rejected (with the first findings), halts and resumes (its own and the competition\'s), ' +
+          "Its trades, rejected orders, strategy errors, version activated / rejected (with the first findings), halts and resumes (its own and the competition's), " +
           'and after every minute a `minute` event: `{equity, cash, cpuMs, error, logs}`. Each event: `id: <stream id>` and `data: {id, timestamp, type, message, event}`. ' +
-          'The key goes as `Authorization: Bearer` (or `?key=`). Reconnecting with Last-Event-ID (or `?last_event_id=`) resumes after that event from the team\'s history. ' +
+          "The key goes as `Authorization: Bearer` (or `?key=`). Reconnecting with Last-Event-ID (or `?last_event_id=`) resumes after that event from the team's history. " +
           'A comment line is sent every 15 s.',
         params: teamIdParams,
         querystring: { type: 'object', properties: { last_event_id: { type: 'string' }, key: { type: 'string' } } },
@@ -262,13 +265,21 @@ function registerTeamStream(app: FastifyInstance, deps: TeamDashboardRouteDeps, 
     async (request, reply) => streamHandler(request, reply),
   );
 
-  async function streamHandler(request: FastifyRequest<{ Params: { id: string }; Querystring: { last_event_id?: string } }>, reply: FastifyReply): Promise<FastifyReply | undefined> {
+  async function streamHandler(
+    request: FastifyRequest<{ Params: { id: string }; Querystring: { last_event_id?: string } }>,
+    reply: FastifyReply,
+  ): Promise<FastifyReply | undefined> {
     const header = request.headers['last-event-id'];
     const raw = (typeof header === 'string' && header !== '' ? header : undefined) ?? request.query.last_event_id;
     const resume = raw === undefined || raw === '' ? null : raw;
-    if (resume !== null && !STREAM_ID_PATTERN.test(resume)) return reply.code(400).send({ error: 'bad_request', message: 'Last-Event-ID must be an activity stream id such as 1736000000000-0' });
+    if (resume !== null && !STREAM_ID_PATTERN.test(resume))
+      return reply.code(400).send({ error: 'bad_request', message: 'Last-Event-ID must be an activity stream id such as 1736000000000-0' });
     const admission = slots.admit(request.ip, () => reply.raw.destroy(), 'team streams');
-    if (!admission.ok) return reply.code(admission.status).header('retry-after', admission.status === 503 ? '5' : '30').send({ error: admission.error, message: admission.message });
+    if (!admission.ok)
+      return reply
+        .code(admission.status)
+        .header('retry-after', admission.status === 503 ? '5' : '30')
+        .send({ error: admission.error, message: admission.message });
     reply.raw.on('close', admission.slot.release);
     await hub.start();
     reply.hijack();

@@ -40,7 +40,10 @@ async function lineOf(pg: PgPool, teamId: string) {
       cash: snapshot.cash,
       market_value: snapshot.equity,
       positions: Object.fromEntries(
-        Object.entries(snapshot.positions).map(([symbol, position]) => [symbol, { quantity: position.quantity, value: position.value, price: position.price, cost_basis: position.costBasis }]),
+        Object.entries(snapshot.positions).map(([symbol, position]) => [
+          symbol,
+          { quantity: position.quantity, value: position.value, price: position.price, cost_basis: position.costBasis },
+        ]),
       ),
     },
     metrics: { total_trades: trades },
@@ -83,7 +86,7 @@ export function registerTeamLineRoutes(app: FastifyInstance, deps: TeamRouteDeps
       config: { rateLimit },
       schema: {
         tags: ['team'],
-        summary: "One line of text about the team, by the key in the path (original API; for curl)",
+        summary: 'One line of text about the team, by the key in the path (original API; for curl)',
         params: teamKeyParams,
         response: { 200: { type: 'string' }, 404: errorSchema, ...refusals },
       },

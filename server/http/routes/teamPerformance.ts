@@ -68,8 +68,7 @@ export function registerTeamPerformanceRoutes(app: FastifyInstance, deps: TeamPe
         response: { 200: teamHistorySchema, 400: errorSchema, ...refusals },
       },
     },
-    async (request, reply) =>
-      sendJsonText(reply, await teamHistoryAnswer(deps.pg, kept, request.params.id, historyRange(request.query), request.query.points)),
+    async (request, reply) => sendJsonText(reply, await teamHistoryAnswer(deps.pg, kept, request.params.id, historyRange(request.query), request.query.points)),
   );
 
   app.get<{ Params: { id: string }; Querystring: { days?: number } }>(

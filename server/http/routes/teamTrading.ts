@@ -15,7 +15,8 @@ const ordersQuery = {
       type: 'string',
       pattern: STATUS_FILTER_PATTERN,
       maxLength: 200,
-      description: 'One status or several, comma-separated: pending_submit, accepted, partially_filled, filled, canceled, expired, rejected; `open` = pending_submit,accepted,partially_filled',
+      description:
+        'One status or several, comma-separated: pending_submit, accepted, partially_filled, filled, canceled, expired, rejected; `open` = pending_submit,accepted,partially_filled',
     },
     key: { type: 'string' },
   },

@@ -164,9 +164,7 @@ export class MetricsAccumulator {
     const sd = variance === null ? null : Math.sqrt(variance);
     const rootPeriods = Math.sqrt(PERIODS_PER_YEAR);
 
-    const totalReturn = this.#firstEquity === null || this.#lastEquity === null || this.#firstEquity === 0
-      ? null
-      : this.#lastEquity / this.#firstEquity - 1;
+    const totalReturn = this.#firstEquity === null || this.#lastEquity === null || this.#firstEquity === 0 ? null : this.#lastEquity / this.#firstEquity - 1;
     const annualizedReturn = totalReturn === null || n === 0 ? null : finiteOrNull((1 + totalReturn) ** (PERIODS_PER_YEAR / n) - 1);
 
     const downsideDeviation = n === 0 ? 0 : Math.sqrt(this.#sumSquaredNegativeReturns / n);

@@ -285,7 +285,9 @@ export class NettedVenue {
     const unsettled = await this.#store.unsettled();
     // Symbol and side of every net order still open at the broker: an opposite one would be refused as a
     // wash trade, so a group waits (unsent, its members accepted) until the open one has ended.
-    const open = new Set(unsettled.filter((record) => record.state !== null && !isTerminal(record.state.status)).map((record) => `${record.group.symbol}|${record.group.side ?? ''}`));
+    const open = new Set(
+      unsettled.filter((record) => record.state !== null && !isTerminal(record.state.status)).map((record) => `${record.group.symbol}|${record.group.side ?? ''}`),
+    );
     if (unsettled.some((record) => record.group.side !== null && record.state === null)) {
       // Teams' own (limit) orders resting at the broker count too.
       for (const order of await this.#books.openOrders()) {

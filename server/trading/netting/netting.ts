@@ -78,9 +78,7 @@ export function crossIntents(intents: readonly OrderIntent[]): NetGroup[] {
     if (group === undefined) groups.set(key, (group = { minute: intent.minute, symbol: intent.symbol, members: [] }));
     group.members.push({ clientOrderId: intent.clientOrderId, teamId: intent.teamId, side: intent.side, quantity: intent.quantity });
   }
-  return [...groups.values()]
-    .sort((a, b) => a.minute - b.minute || compareText(a.symbol, b.symbol))
-    .map((group) => netGroup(group.minute, group.symbol, group.members));
+  return [...groups.values()].sort((a, b) => a.minute - b.minute || compareText(a.symbol, b.symbol)).map((group) => netGroup(group.minute, group.symbol, group.members));
 }
 
 export function netGroup(minute: number, symbol: string, members: readonly NetMember[]): NetGroup {

@@ -5,6 +5,8 @@ export function formatDollars(money: Money): string {
   const sign = money < 0 ? '-' : '';
   const abs = Math.abs(money);
   const whole = Math.trunc(abs / MONEY_SCALE).toLocaleString('en-US');
-  const fraction = String(abs % MONEY_SCALE).padStart(4, '0').replace(/0{1,2}$/, '');
+  const fraction = String(abs % MONEY_SCALE)
+    .padStart(4, '0')
+    .replace(/0{1,2}$/, '');
   return `${sign}$${whole}.${fraction}`;
 }

@@ -111,10 +111,7 @@ export function validateSignals(signals: readonly ReturnedSignal[], context: Val
     if (signal.price !== undefined) {
       limitPrice = roundToTick(toMoney(signal.price));
       if (limitPrice <= 0 || Math.abs(limitPrice - current) > current * band) {
-        reject(
-          'price_band',
-          `limit price ${formatDollars(limitPrice)} for ${symbol} is more than ${String(band * 100)}% away from the current price ${formatDollars(current)}`,
-        );
+        reject('price_band', `limit price ${formatDollars(limitPrice)} for ${symbol} is more than ${String(band * 100)}% away from the current price ${formatDollars(current)}`);
         return;
       }
     }
@@ -128,7 +125,10 @@ export function validateSignals(signals: readonly ReturnedSignal[], context: Val
       const needed = cashToReserve(quantity, limitPrice, current, buffer);
       if (needed > cashAvailable) {
         const at = limitPrice === null ? `at about ${formatDollars(current)}` : `at limit ${formatDollars(limitPrice)}`;
-        reject('insufficient_cash', `buy ${shares(quantity)} of ${symbol} ${at} needs ${formatDollars(needed)}, cash available ${formatDollars(cashAvailable)} (cash ${formatDollars(context.book.cash)} minus open orders and earlier orders this minute)`);
+        reject(
+          'insufficient_cash',
+          `buy ${shares(quantity)} of ${symbol} ${at} needs ${formatDollars(needed)}, cash available ${formatDollars(cashAvailable)} (cash ${formatDollars(context.book.cash)} minus open orders and earlier orders this minute)`,
+        );
         return;
       }
       cashAvailable -= needed;
@@ -137,7 +137,10 @@ export function validateSignals(signals: readonly ReturnedSignal[], context: Val
       const pending = (context.book.pendingSell[symbol] ?? 0) + (sellsThisMinute.get(symbol) ?? 0);
       const sellable = Math.max(0, held - pending);
       if (quantity > sellable) {
-        reject('insufficient_position', `sell ${shares(quantity)} of ${symbol}: ${shares(sellable)} available (held ${String(held)}, ${String(pending)} already in open sell orders); no short selling`);
+        reject(
+          'insufficient_position',
+          `sell ${shares(quantity)} of ${symbol}: ${shares(sellable)} available (held ${String(held)}, ${String(pending)} already in open sell orders); no short selling`,
+        );
         return;
       }
       sellsThisMinute.set(symbol, (sellsThisMinute.get(symbol) ?? 0) + quantity);

@@ -152,11 +152,7 @@ export function applyFill(book: TeamBook, fill: Fill, intent: OrderIntent, reser
   }
 
   if (fill.quantity > position.quantity) {
-    throw new BookError(
-      'insufficient_position',
-      book.teamId,
-      `fill ${fill.executionId}: selling ${fill.quantity} ${fill.symbol} but only ${position.quantity} are held`,
-    );
+    throw new BookError('insufficient_position', book.teamId, `fill ${fill.executionId}: selling ${fill.quantity} ${fill.symbol} but only ${position.quantity} are held`);
   }
   const remaining = position.quantity - fill.quantity;
   const costRemoved = remaining === 0 ? position.costBasis : proportionalCost(position.costBasis, fill.quantity, position.quantity);

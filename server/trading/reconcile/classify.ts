@@ -52,8 +52,7 @@ export function classifyPositions(brokerPositions: readonly BrokerPosition[], bo
     const brokerQuantity = brokerBySymbol.get(symbol) ?? 0;
     const booksQuantity = booksBySymbol.get(symbol) ?? 0;
     if (brokerQuantity === booksQuantity) continue;
-    const kind: DiscrepancyKind =
-      booksQuantity === 0 ? 'missing_locally' : brokerQuantity === 0 ? 'missing_at_broker' : 'quantity_mismatch';
+    const kind: DiscrepancyKind = booksQuantity === 0 ? 'missing_locally' : brokerQuantity === 0 ? 'missing_at_broker' : 'quantity_mismatch';
     discrepancies.push({ symbol, kind, brokerQuantity, booksQuantity });
   }
   return discrepancies;

@@ -13,11 +13,7 @@ export interface ReconciliationResult extends ReconciliationReport {
 }
 
 /** Reads the account and the books and compares them; stores nothing. */
-export async function compareAccount(
-  broker: Pick<Broker, 'name' | 'positions'>,
-  ledger: Pick<Ledger, 'loadBooks'>,
-  now: () => number = Date.now,
-): Promise<ReconciliationReport> {
+export async function compareAccount(broker: Pick<Broker, 'name' | 'positions'>, ledger: Pick<Ledger, 'loadBooks'>, now: () => number = Date.now): Promise<ReconciliationReport> {
   // Broker first, books second: a fill landing in between shows up as a transient mismatch that the
   // next pass clears, rather than being hidden.
   const brokerPositions = await broker.positions();

@@ -157,15 +157,14 @@ export function applyRiskLimits(intents: readonly OrderIntent[], context: RiskCo
     const price = intent.limitPrice ?? intent.referencePrice;
     const size = notional(intent.quantity, price);
     if (size > limits.maxOrderNotional) {
-      reject('max_order_notional', `order of ${String(intent.quantity)} ${intent.symbol} at ${formatDollars(price)} is ${formatDollars(size)}, above the ${formatDollars(limits.maxOrderNotional)} limit per order`);
+      reject(
+        'max_order_notional',
+        `order of ${String(intent.quantity)} ${intent.symbol} at ${formatDollars(price)} is ${formatDollars(size)}, above the ${formatDollars(limits.maxOrderNotional)} limit per order`,
+      );
       continue;
     }
     if (intent.side === 'buy') {
-      const after =
-        (context.positions[intent.symbol]?.quantity ?? 0) +
-        (context.pendingBuys.get(intent.symbol) ?? 0) +
-        (buysThisMinute.get(intent.symbol) ?? 0) +
-        intent.quantity;
+      const after = (context.positions[intent.symbol]?.quantity ?? 0) + (context.pendingBuys.get(intent.symbol) ?? 0) + (buysThisMinute.get(intent.symbol) ?? 0) + intent.quantity;
       const value = notional(after, price);
       if (value > maxPosition) {
         reject(

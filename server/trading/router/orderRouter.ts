@@ -159,7 +159,12 @@ export function createOrderRouter(options: OrderRouterOptions): OrderRouter {
     const attempts = pending.submitAttempts + 1;
     const nextAttemptAt = now() + backoffDelay(backoff, attempts);
     await ledger.recordSubmitFailure(pending.intent.clientOrderId, message, nextAttemptAt);
-    report({ kind: 'submit_deferred', clientOrderId: pending.intent.clientOrderId, message: `${message} (attempt ${attempts}; next at ${new Date(nextAttemptAt).toISOString()})`, error });
+    report({
+      kind: 'submit_deferred',
+      clientOrderId: pending.intent.clientOrderId,
+      message: `${message} (attempt ${attempts}; next at ${new Date(nextAttemptAt).toISOString()})`,
+      error,
+    });
     return { kind: 'settled', result: { clientOrderId: pending.intent.clientOrderId, outcome: 'deferred', status: 'pending_submit', reason: message, nextAttemptAt } };
   }
 

@@ -42,10 +42,14 @@ export async function marketInForce(pool: PgPool, registry: Registry, choice: Ma
   const published = await readPublishedMarket(pool);
   if (published === undefined) return createMarketSource(registry, choice);
   if (choice.replayFile !== undefined && published.replay?.name !== choice.replayFile) {
-    logger.warn({ replayFile: choice.replayFile, published: published.replay?.name ?? null }, 'REPLAY_FILE of this process is ignored: workers trade the market the control process published');
+    logger.warn(
+      { replayFile: choice.replayFile, published: published.replay?.name ?? null },
+      'REPLAY_FILE of this process is ignored: workers trade the market the control process published',
+    );
   }
   if (published.replay === null) {
-    if (registry.competition.marketData.source === 'replay') throw new Error('the registry names a replay market but the control process published no replay bars: restart the control process (qtc all) with the current registry');
+    if (registry.competition.marketData.source === 'replay')
+      throw new Error('the registry names a replay market but the control process published no replay bars: restart the control process (qtc all) with the current registry');
     return createMarketSource(registry, { ...choice, replayFile: undefined });
   }
   logger.info({ file: published.replay.name, sha256: published.replay.sha256 }, 'replaying the bars the control process published');

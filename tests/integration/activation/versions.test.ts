@@ -100,12 +100,18 @@ describe('strategy versions', () => {
 
   it('is enforced by the schema: one active version per team, bundles for every non-rejected version', async () => {
     await expect(
-      pool.query(`INSERT INTO strategy_versions (team_id, commit_sha, author_name, author_email, message, committed_at, source, status, bundle_code, bundle_source_map, bundle_filename)
-                  VALUES ('alpha', $1, 'a', 'a', 'm', now(), '{}', 'active', 'x', '{}', 'f')`, [sha(99)]),
+      pool.query(
+        `INSERT INTO strategy_versions (team_id, commit_sha, author_name, author_email, message, committed_at, source, status, bundle_code, bundle_source_map, bundle_filename)
+                  VALUES ('alpha', $1, 'a', 'a', 'm', now(), '{}', 'active', 'x', '{}', 'f')`,
+        [sha(99)],
+      ),
     ).rejects.toThrow(/strategy_versions_one_active_idx/);
     await expect(
-      pool.query(`INSERT INTO strategy_versions (team_id, commit_sha, author_name, author_email, message, committed_at, source, status)
-                  VALUES ('alpha', $1, 'a', 'a', 'm', now(), '{}', 'superseded')`, [sha(98)]),
+      pool.query(
+        `INSERT INTO strategy_versions (team_id, commit_sha, author_name, author_email, message, committed_at, source, status)
+                  VALUES ('alpha', $1, 'a', 'a', 'm', now(), '{}', 'superseded')`,
+        [sha(98)],
+      ),
     ).rejects.toThrow(/check constraint/);
   });
 

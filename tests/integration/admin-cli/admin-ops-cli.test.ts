@@ -107,7 +107,10 @@ describe('qtc admin operations as processes', { timeout: 120_000 }, () => {
     const team = await qtc(['halt', '--team', 'beta']);
     expect(team.code, team.stderr).toBe(0);
     expect(team.stdout).toBe('team beta is halted from the next minute (its strategy does not run): halted by an admin (no reason given)\n');
-    const overview = JSON.parse((await qtc(['status', '--json'])).stdout) as { competition: { halt: { reason: string } | null }; teams: Array<{ id: string; halt: { reason: string } | null }> };
+    const overview = JSON.parse((await qtc(['status', '--json'])).stdout) as {
+      competition: { halt: { reason: string } | null };
+      teams: Array<{ id: string; halt: { reason: string } | null }>;
+    };
     expect(overview.competition.halt?.reason).toBe('broker outage');
     expect(overview.teams.map((t) => [t.id, t.halt?.reason ?? null])).toEqual([
       ['alpha', null],
@@ -154,7 +157,9 @@ describe('qtc admin operations as processes', { timeout: 120_000 }, () => {
       ['e'.repeat(64)],
     );
     const json = JSON.parse((await qtc(['ticks', '--json', '--limit', '5'])).stdout) as { ticks: Array<Record<string, unknown>> };
-    expect(json.ticks).toEqual([expect.objectContaining({ minute: '2025-11-18T14:31:00.000Z', status: 'completed', teams: 1, teams_run: 1, stage_ms: { bars: 2.5, strategies: 40, total: 61 } })]);
+    expect(json.ticks).toEqual([
+      expect.objectContaining({ minute: '2025-11-18T14:31:00.000Z', status: 'completed', teams: 1, teams_run: 1, stage_ms: { bars: 2.5, strategies: 40, total: 61 } }),
+    ]);
     const table = (await qtc(['ticks'])).stdout.split('\n');
     expect(table[0]).toMatch(/^minute \(UTC\)\s+status\s+try\s+teams\s+bars\s+fills\s+load\s+strategies\s+orders\s+submit\s+books\s+total\s+errors$/);
     expect(table[1]).toMatch(/^2025-11-18 14:31\s+completed\s+1\s+1\/1\s+2\.5\s+-\s+-\s+40\.0\s+-\s+-\s+-\s+61\.0\s+0$/);
@@ -164,7 +169,7 @@ describe('qtc admin operations as processes', { timeout: 120_000 }, () => {
     expect((await qtc(['reconciliation', '--audit'])).stdout).toBe('no reconciliation has run yet\n0 broker event(s) attributed to no team\nevery book matches its fills\n');
   });
 
-  it('teams add refuses a repository the Git sync would refuse, with the sync check\'s own reason', async () => {
+  it("teams add refuses a repository the Git sync would refuse, with the sync check's own reason", async () => {
     const before = readFileSync(registryFile, 'utf8');
     const cases: Array<[string[], RegExp]> = [
       [['--repo', 'ext::sh -c touch% /tmp/pwned'], /the transport "ext::" is not allowed/],
@@ -225,7 +230,8 @@ describe('qtc admin sync asks the running server', { timeout: 120_000 }, () => {
       live: {
         syncNow: (teamId?: string): Promise<TeamSyncResult[]> => {
           calls.push(teamId);
-          if (teamId === 'alpha') return Promise.resolve([{ teamId: 'alpha', outcome: 'failed', kind: 'unreachable', error: 'could not resolve host', sha: null, repeated: false }]);
+          if (teamId === 'alpha')
+            return Promise.resolve([{ teamId: 'alpha', outcome: 'failed', kind: 'unreachable', error: 'could not resolve host', sha: null, repeated: false }]);
           return Promise.resolve([{ teamId: 'alpha', outcome: 'unchanged', sha: '0123456789ab'.padEnd(40, '0') }]);
         },
       },
@@ -260,7 +266,11 @@ describe('qtc admin sync asks the running server', { timeout: 120_000 }, () => {
     expect(audit.rows).toEqual([{ subject: null }, { subject: 'alpha' }]);
 
     expect((await sync(['--server', api.url], {})).stderr).toMatch(/^qtc: qtc admin sync asks the running server's Git sync, which needs an admin key: set QTC_ADMIN_KEY/);
-    expect((await sync(['--server', api.url], { QTC_ADMIN_KEY: 'wrong-key-0123456789abcdef0123456789ab' })).stderr).toMatch(new RegExp(`^qtc: ${api.url.replace(/[.]/g, '\\.')} answered 401: `));
-    expect((await sync(['--server', 'http://127.0.0.1:1'], { QTC_ADMIN_KEY: ADMIN_KEY })).stderr).toMatch(/^qtc: no server answers at http:\/\/127\.0\.0\.1:1 \(.*\); start it \(npm start\) or name it with --server\n$/);
+    expect((await sync(['--server', api.url], { QTC_ADMIN_KEY: 'wrong-key-0123456789abcdef0123456789ab' })).stderr).toMatch(
+      new RegExp(`^qtc: ${api.url.replace(/[.]/g, '\\.')} answered 401: `),
+    );
+    expect((await sync(['--server', 'http://127.0.0.1:1'], { QTC_ADMIN_KEY: ADMIN_KEY })).stderr).toMatch(
+      /^qtc: no server answers at http:\/\/127\.0\.0\.1:1 \(.*\); start it \(npm start\) or name it with --server\n$/,
+    );
   });
 });

@@ -89,7 +89,7 @@ describe('AlpacaBroker under Alpaca rules', () => {
     expect(harness.fills[0]).toMatchObject({ clientOrderId: late.clientOrderId, quantity: 2, at: Date.parse('2025-07-09T13:30:00Z') });
   });
 
-  it('an order decided on the session\'s last minute never reaches Alpaca: the router refuses it with the reason', async () => {
+  it("an order decided on the session's last minute never reaches Alpaca: the router refuses it with the reason", async () => {
     harness = await startHarness({ marketHours: true, now: () => Date.parse('2025-07-08T20:00:02Z') });
     const lastMinute = intent({ minute: Date.parse('2025-07-08T19:59:00Z') });
     const recorded: BrokerOrderState[] = [];
@@ -97,7 +97,16 @@ describe('AlpacaBroker under Alpaca rules', () => {
       pendingSubmissions: () => Promise.resolve([{ intent: lastMinute, submitAttempts: 0 } satisfies PendingSubmission]),
       recordBrokerStates: (states: readonly BrokerOrderState[]) => {
         recorded.push(...states);
-        return Promise.resolve(states.map((state): RecordedBrokerState => ({ clientOrderId: state.clientOrderId, outcome: 'advanced', teamId: 'alpha', status: state.status, released: 0, reason: state.reason })));
+        return Promise.resolve(
+          states.map((state): RecordedBrokerState => ({
+            clientOrderId: state.clientOrderId,
+            outcome: 'advanced',
+            teamId: 'alpha',
+            status: state.status,
+            released: 0,
+            reason: state.reason,
+          })),
+        );
       },
     } as unknown as RouterLedger;
     const router = createOrderRouter({ broker: harness.broker, ledger, limiter: { acquire: () => Promise.resolve() }, now: () => Date.parse('2025-07-08T20:00:02Z') });

@@ -32,7 +32,9 @@ afterAll(async () => {
 });
 
 async function positions(): Promise<{ account: number; books: number; unallocated: number; unsettled: number }> {
-  const [{ books }] = (await fixture.pool.query<{ books: string | null }>("SELECT sum(quantity)::text AS books FROM team_positions WHERE symbol = 'SPY'")).rows as [{ books: string | null }];
+  const [{ books }] = (await fixture.pool.query<{ books: string | null }>("SELECT sum(quantity)::text AS books FROM team_positions WHERE symbol = 'SPY'")).rows as [
+    { books: string | null },
+  ];
   const records = await new PgNetStore(fixture.pool).all();
   let unallocated = 0;
   for (const record of records) {

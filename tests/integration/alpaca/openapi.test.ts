@@ -116,7 +116,16 @@ describe.skipIf(!haveSpecs)('the fake Alpaca answers as the official OpenAPI spe
     fake.book.expire(stale.brokerOrderId as string);
 
     const limiter = createAlpacaLimiter();
-    const calendar = await AlpacaCalendar.load({ keyId: fake.keyId, secretKey: fake.secretKey, paper: true, tradingUrl: fake.url, limiter, logger: silentLog, from: '2025-07-01', to: '2025-07-10' });
+    const calendar = await AlpacaCalendar.load({
+      keyId: fake.keyId,
+      secretKey: fake.secretKey,
+      paper: true,
+      tradingUrl: fake.url,
+      limiter,
+      logger: silentLog,
+      from: '2025-07-01',
+      to: '2025-07-10',
+    });
     await calendar.clock();
     const data = new AlpacaMarketData({ keyId: fake.keyId, secretKey: fake.secretKey, dataUrl: fake.url, feed: 'iex', limiter, logger: silentLog, pageLimit: 3 });
     await data.fetchBars(['AAPL', 'SPY'], Date.UTC(2025, 6, 8, 13, 30), Date.UTC(2025, 6, 8, 13, 35));

@@ -52,7 +52,10 @@ describe('the shared Alpaca rate limit', () => {
   });
 
   it('without the client-side limit the same burst meets Alpaca 429s (what the limiter prevents)', async () => {
-    harness = await startHarness({ serverRateLimit: { limit: 6, windowMs: WINDOW_MS } }, { limiter: new TokenBucket({ limit: 1_000, intervalMs: WINDOW_MS, burst: 1_000 }), getRetries: 0 });
+    harness = await startHarness(
+      { serverRateLimit: { limit: 6, windowMs: WINDOW_MS } },
+      { limiter: new TokenBucket({ limit: 1_000, intervalMs: WINDOW_MS, burst: 1_000 }), getRetries: 0 },
+    );
     const { fake, broker } = harness;
     const outcomes = await Promise.allSettled([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map(() => broker.account()));
     expect(outcomes.filter((outcome) => outcome.status === 'rejected').length).toBeGreaterThan(0);

@@ -57,9 +57,9 @@ describe('scheduled reconciliation against the fake Alpaca', () => {
     expect('id' in harness.fake.book.submit({ symbol: 'AAPL', qty: '2', side: 'buy', type: 'market', time_in_force: 'day', client_order_id: 'manual-order-1' })).toBe(true);
     const passes = [];
     for (let pass = 1; pass <= 4; pass++) passes.push(await reconciler.run(`minute ${String(pass)}`));
-    expect(passes.map((report) => report?.discrepancies)).toEqual([1, 2, 3, 4].map((runs) => [
-      { symbol: 'AAPL', kind: 'missing_locally', brokerQuantity: 2, booksQuantity: 0, consecutiveRuns: runs, alert: runs >= 3 },
-    ]));
+    expect(passes.map((report) => report?.discrepancies)).toEqual(
+      [1, 2, 3, 4].map((runs) => [{ symbol: 'AAPL', kind: 'missing_locally', brokerQuantity: 2, booksQuantity: 0, consecutiveRuns: runs, alert: runs >= 3 }]),
+    );
     expect(news.map((item) => [item.symbols, item.alerts])).toEqual([
       [['AAPL'], []],
       [['AAPL'], ['AAPL']],

@@ -105,7 +105,12 @@ describe('the shared Alpaca budget in Redis', { timeout: 60_000 }, () => {
     expect(outcomes.filter((outcome) => outcome.status === 'rejected')).toEqual([]);
     expect(fake.exchanges).toHaveLength(300);
     expect(fake.exchanges.filter((exchange) => exchange.status === 429)).toHaveLength(0);
-    expect(mostInAnyWindow(fake.exchanges.map((exchange) => exchange.at), WINDOW_MS - JITTER_MS)).toBeLessThanOrEqual(LIMIT);
+    expect(
+      mostInAnyWindow(
+        fake.exchanges.map((exchange) => exchange.at),
+        WINDOW_MS - JITTER_MS,
+      ),
+    ).toBeLessThanOrEqual(LIMIT);
   });
 
   it('with one limiter per process instead (the old way) the same two processes send twice the limit and meet 429s', async () => {
@@ -128,7 +133,12 @@ describe('the shared Alpaca budget in Redis', { timeout: 60_000 }, () => {
     for (let index = 0; index < 3; index++) await here.acquire(undefined, order); // the burst is spent
     const granted: string[] = [];
     const take = (limiter: SharedAlpacaBudget, request: typeof order, name: string) => limiter.acquire(undefined, request).then(() => granted.push(name));
-    await Promise.all([take(there, positions, 'reconcile (there)'), take(here, lookup, 'lookup (here)'), take(there, order, 'order 1 (there)'), take(here, order, 'order 2 (here)')]);
+    await Promise.all([
+      take(there, positions, 'reconcile (there)'),
+      take(here, lookup, 'lookup (here)'),
+      take(there, order, 'order 1 (there)'),
+      take(here, order, 'order 2 (here)'),
+    ]);
     // Which process's order wins a token is Redis's call; that both go before the others is the rule.
     expect(granted.slice(0, 2).sort()).toEqual(['order 1 (there)', 'order 2 (here)']);
     expect(granted.slice(2)).toEqual(['lookup (here)', 'reconcile (there)']);

@@ -66,7 +66,15 @@ describe('qtc workers on one Alpaca account', { timeout: 120_000 }, () => {
     // the next bar's open). Until then the account holds 2 and the books 4, and reconciliation counts the
     // filled, unallocated sell as the account's: 4 = 4, no difference.
     await expect.poll(() => spyAtAlpaca(), { timeout: 30_000 }).toBe(2);
-    await expect.poll(async () => { const report = await latest(); return [report?.brokerPositions, report?.booksPositions, report?.discrepancies]; }, { timeout: 30_000 }).toEqual([{ SPY: 4 }, { SPY: 4 }, []]);
+    await expect
+      .poll(
+        async () => {
+          const report = await latest();
+          return [report?.brokerPositions, report?.booksPositions, report?.discrepancies];
+        },
+        { timeout: 30_000 },
+      )
+      .toEqual([{ SPY: 4 }, { SPY: 4 }, []]);
     expect([...fake.book.orders.values()].map((order) => [order.clientOrderId, order.qty, order.status])).toEqual([
       [`n-${minuteStamp(minuteAt(0))}-SPY-buy`, 4, 'filled'],
       [`n-${minuteStamp(minuteAt(1))}-SPY-sell`, 2, 'filled'],
@@ -85,8 +93,12 @@ describe('qtc workers on one Alpaca account', { timeout: 120_000 }, () => {
     // minute 4's net buy settles at minute 5's fills stage.
     expect(spyAtAlpaca()).toBe(8);
     expect([report?.brokerPositions, report?.booksPositions]).toEqual([{ QQQ: 3, SPY: 4 }, { SPY: 4 }]);
-    expect(report?.discrepancies).toEqual([{ symbol: 'QQQ', kind: 'missing_locally', brokerQuantity: 3, booksQuantity: 0, consecutiveRuns: expect.any(Number) as number, alert: true }]);
-    const events = (await redis.xrange(`${fixture.redisPrefix}:activity`, '-', '+')).map(([, fields]) => JSON.parse(fields[1] ?? '{}') as { type: string; symbols?: string[]; alerts?: string[] });
+    expect(report?.discrepancies).toEqual([
+      { symbol: 'QQQ', kind: 'missing_locally', brokerQuantity: 3, booksQuantity: 0, consecutiveRuns: expect.any(Number) as number, alert: true },
+    ]);
+    const events = (await redis.xrange(`${fixture.redisPrefix}:activity`, '-', '+')).map(
+      ([, fields]) => JSON.parse(fields[1] ?? '{}') as { type: string; symbols?: string[]; alerts?: string[] },
+    );
     const news = events.filter((event) => event.type === 'reconciliation');
     expect(news.map((event) => [event.symbols, event.alerts])).toEqual([
       [['QQQ'], []],

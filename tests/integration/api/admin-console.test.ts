@@ -39,7 +39,10 @@ afterAll(async () => {
 });
 
 async function auditKinds(kind: string): Promise<Array<{ actor: string; subject: string | null; details: Record<string, unknown> }>> {
-  const { rows } = await world.pool.query<{ actor: string; subject: string | null; details: Record<string, unknown> }>('SELECT actor, subject, details FROM audit_events WHERE kind = $1 ORDER BY id', [kind]);
+  const { rows } = await world.pool.query<{ actor: string; subject: string | null; details: Record<string, unknown> }>(
+    'SELECT actor, subject, details FROM audit_events WHERE kind = $1 ORDER BY id',
+    [kind],
+  );
   return rows;
 }
 
@@ -51,7 +54,9 @@ describe('halts without a body', () => {
     const again = await api.app.inject({ method: 'POST', url: '/api/v1/admin/halt', headers: admin, payload: { reason: 'second try' } });
     expect(again.json()).toMatchObject({ changed: false, halt: { reason: DEFAULT_HALT_REASON } });
     expect((await api.app.inject({ method: 'POST', url: '/api/v1/admin/resume', headers: admin })).json()).toMatchObject({ changed: true, halt: null });
-    expect(await auditKinds('competition.halted')).toEqual([expect.objectContaining({ actor: expect.stringMatching(/^admin:/) as unknown, details: { reason: DEFAULT_HALT_REASON } })]);
+    expect(await auditKinds('competition.halted')).toEqual([
+      expect.objectContaining({ actor: expect.stringMatching(/^admin:/) as unknown, details: { reason: DEFAULT_HALT_REASON } }),
+    ]);
   });
 
   it('a team halt takes no body too, and a given reason is still checked', async () => {
@@ -135,7 +140,9 @@ describe('audited requests', () => {
   it('a registry reload records the admin who asked for it', async () => {
     const reload = await api.app.inject({ method: 'POST', url: '/api/v1/admin/registry/reload', headers: admin });
     expect(reload.statusCode, reload.body).toBe(200);
-    expect(await auditKinds('registry.reload-requested')).toEqual([expect.objectContaining({ actor: expect.stringMatching(/^admin:/) as unknown, details: { outcome: reload.json<{ outcome: string }>().outcome } })]);
+    expect(await auditKinds('registry.reload-requested')).toEqual([
+      expect.objectContaining({ actor: expect.stringMatching(/^admin:/) as unknown, details: { outcome: reload.json<{ outcome: string }>().outcome } }),
+    ]);
   });
 });
 

@@ -84,7 +84,11 @@ beforeAll(async () => {
   }
   await insertSnapshots(world.pool, 'alpha', [...alpha, ...EDGES]);
   for (const id of ['beta', 'a-team', '42', '10', '4294967294', '4294967295', '007', 'removed']) {
-    await insertSnapshots(world.pool, id, Array.from({ length: 40 }, (_, i): [string, string] => [new Date(Date.UTC(2025, 10, 2, 5, 40 + i, 7, 250)).toISOString(), awkwardEquity(next)]));
+    await insertSnapshots(
+      world.pool,
+      id,
+      Array.from({ length: 40 }, (_, i): [string, string] => [new Date(Date.UTC(2025, 10, 2, 5, 40 + i, 7, 250)).toISOString(), awkwardEquity(next)]),
+    );
   }
   // 16 significant digits: a double prints it differently from the decimal, so these go the JavaScript
   // way. Months before the others, so the all-teams answer over 7 days is Postgres' JSON.
@@ -101,15 +105,11 @@ beforeAll(async () => {
   adminHeaders = { authorization: `Bearer ${ADMIN_KEY}` };
 
   reference = Fastify();
-  reference.get<{ Params: { id: string }; Querystring: { days: string; limit: string } }>(
-    '/team/:id',
-    { schema: { response: { 200: teamHistorySchema } } },
-    async (request) => {
-      const range = { days: Number(request.query.days), limit: Number(request.query.limit) };
-      const history = await teamEquityHistory(world.pool, request.params.id, range);
-      return { team_id: request.params.id, days: range.days, data_points: history.length, history };
-    },
-  );
+  reference.get<{ Params: { id: string }; Querystring: { days: string; limit: string } }>('/team/:id', { schema: { response: { 200: teamHistorySchema } } }, async (request) => {
+    const range = { days: Number(request.query.days), limit: Number(request.query.limit) };
+    const history = await teamEquityHistory(world.pool, request.params.id, range);
+    return { team_id: request.params.id, days: range.days, data_points: history.length, history };
+  });
   reference.get<{ Querystring: { days: string; limit: string } }>('/all', { schema: { response: { 200: leaderboardHistorySchema } } }, async (request) => {
     const range = { days: Number(request.query.days), limit: Number(request.query.limit) };
     return { days: range.days, teams: await allEquityHistories(world.pool, range) };
@@ -202,7 +202,11 @@ describe('GET /api/v1/team/{id}/history', () => {
   it('serves a kept answer only while no snapshot came into its range (a newer one, or one out of order)', async () => {
     await world.addTeam('gamma');
     const minute = (i: number): string => new Date(Date.UTC(2025, 5, 2, 14, 0) + i * 60_000).toISOString();
-    await insertSnapshots(world.pool, 'gamma', Array.from({ length: 100 }, (_, i): [string, string] => [minute(2 * i), `${100_000 + i}.25`]));
+    await insertSnapshots(
+      world.pool,
+      'gamma',
+      Array.from({ length: 100 }, (_, i): [string, string] => [minute(2 * i), `${100_000 + i}.25`]),
+    );
     const expectSame = async (count: number) => {
       for (const query of ['days=7&limit=1000', 'days=7&limit=1000&points=10']) {
         const answers = [await teamHistory('gamma', query), await teamHistory('gamma', query)];
@@ -210,7 +214,14 @@ describe('GET /api/v1/team/{id}/history', () => {
         expect(expected).toHaveLength(count);
         for (const answer of answers) {
           const body = answer.json<{ history: EquityPoint[] }>();
-          if (query.includes('points')) expect(body.history).toEqual(lttbIndices(expected.map((p) => Date.parse(p.timestamp)), expected.map((p) => p.value), 10).map((i) => expected[i]));
+          if (query.includes('points'))
+            expect(body.history).toEqual(
+              lttbIndices(
+                expected.map((p) => Date.parse(p.timestamp)),
+                expected.map((p) => p.value),
+                10,
+              ).map((i) => expected[i]),
+            );
           else expect(answer.body).toBe((await referenceTeam('gamma', 7, 1_000)).body);
         }
       }
@@ -225,7 +236,21 @@ describe('GET /api/v1/team/{id}/history', () => {
   });
 
   it('refuses malformed `points`, `before` and `after` with a JSON 400', async () => {
-    for (const query of ['points=1', 'points=0', 'points=-5', 'points=abc', 'points=2.5', 'points=10001', 'points=1e309', 'points=', 'before=yesterday', 'before=2025-13-01T00:00:00Z', 'before=0000-01-01T00:00:00Z', 'after=2025-01-01', 'after=%00']) {
+    for (const query of [
+      'points=1',
+      'points=0',
+      'points=-5',
+      'points=abc',
+      'points=2.5',
+      'points=10001',
+      'points=1e309',
+      'points=',
+      'before=yesterday',
+      'before=2025-13-01T00:00:00Z',
+      'before=0000-01-01T00:00:00Z',
+      'after=2025-01-01',
+      'after=%00',
+    ]) {
       const response = await teamHistory('alpha', query);
       expect(response.statusCode, query).toBe(400);
       expect(response.json(), query).toEqual({ error: 'bad_request', message: expect.any(String) as string });

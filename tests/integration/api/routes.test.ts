@@ -61,7 +61,11 @@ describe('public routes', () => {
   it('GET /api/v1/leaderboard/metrics sorts and windows', async () => {
     const response = await api.app.inject({ url: '/api/v1/leaderboard/metrics?sort_by=win_rate&days=1' });
     expect(response.statusCode).toBe(200);
-    const body = response.json<{ leaderboard: Array<{ team_id: string; rank: number; win_rate: number | null; total_trades: number }>; sort_by: string; calculation_period_days: number }>();
+    const body = response.json<{
+      leaderboard: Array<{ team_id: string; rank: number; win_rate: number | null; total_trades: number }>;
+      sort_by: string;
+      calculation_period_days: number;
+    }>();
     expect(body.sort_by).toBe('win_rate');
     expect(body.calculation_period_days).toBe(1);
     expect(body.leaderboard.map((entry) => [entry.rank, entry.team_id, entry.win_rate, entry.total_trades])).toEqual([
@@ -88,10 +92,20 @@ describe('public routes', () => {
   });
 
   it('GET /activity/recent returns entries with the original {timestamp, message} and the event', async () => {
-    await publishActivity(world.redis, { type: 'trade', at: MINUTE, teamId: 'alpha', symbol: 'SPY', side: 'buy', quantity: 100, price: 100, clientOrderId: 'x' }, world.keys.activityStream);
+    await publishActivity(
+      world.redis,
+      { type: 'trade', at: MINUTE, teamId: 'alpha', symbol: 'SPY', side: 'buy', quantity: 100, price: 100, clientOrderId: 'x' },
+      world.keys.activityStream,
+    );
     const body = (await api.app.inject({ url: '/activity/recent?limit=1' })).json<{ activity: Array<Record<string, unknown>> }>();
     expect(body.activity).toEqual([
-      { id: expect.stringMatching(/^\d+-\d+$/) as unknown, timestamp: new Date(MINUTE).toISOString(), type: 'trade', message: 'alpha bought 100 SPY at $100.00', event: expect.objectContaining({ teamId: 'alpha' }) as unknown },
+      {
+        id: expect.stringMatching(/^\d+-\d+$/) as unknown,
+        timestamp: new Date(MINUTE).toISOString(),
+        type: 'trade',
+        message: 'alpha bought 100 SPY at $100.00',
+        event: expect.objectContaining({ teamId: 'alpha' }) as unknown,
+      },
     ]);
   });
 
@@ -120,13 +134,27 @@ describe('team routes', () => {
 
   it('history, metrics, trades and orders carry the original fields', async () => {
     const get = async (route: string) => (await api.app.inject({ url: `/api/v1/team/alpha/${route}`, headers: bearer(alphaKey) })).json<Record<string, unknown>>();
-    expect(await get('history?limit=1')).toEqual({ team_id: 'alpha', days: 7, data_points: 1, history: [{ timestamp: new Date(MINUTE + 5 * 60_000).toISOString(), value: 100_360 }] });
+    expect(await get('history?limit=1')).toEqual({
+      team_id: 'alpha',
+      days: 7,
+      data_points: 1,
+      history: [{ timestamp: new Date(MINUTE + 5 * 60_000).toISOString(), value: 100_360 }],
+    });
     const metrics = (await get('metrics')) as { metrics: Record<string, unknown> };
     expect(metrics.metrics).toMatchObject({ total_trades: 1, winning_trades: 1, losing_trades: 0, current_value: 100_360, starting_value: 100_180, max_drawdown: null });
     expect(metrics.metrics.period).toMatchObject({ data_points: 4 });
     const trades = (await get('trades')) as { count: number; trades: Array<Record<string, unknown>> };
     expect(trades.count).toBe(2);
-    expect(trades.trades[0]).toMatchObject({ team_id: 'alpha', side: 'sell', symbol: 'SPY', quantity: '40', execution_price: '103.0000', requested_price: '103.0000', order_type: 'market', realized_pnl: '120.0000' });
+    expect(trades.trades[0]).toMatchObject({
+      team_id: 'alpha',
+      side: 'sell',
+      symbol: 'SPY',
+      quantity: '40',
+      execution_price: '103.0000',
+      requested_price: '103.0000',
+      order_type: 'market',
+      realized_pnl: '120.0000',
+    });
     const orders = (await get('orders?limit=1')) as { count: number; next_offset: number | null; orders: Array<Record<string, unknown>> };
     expect(orders).toMatchObject({ count: 1, next_offset: 1, orders: [{ side: 'sell', quantity: 40, status: 'filled' }] });
     const strategy = await get('strategy');
@@ -138,7 +166,12 @@ describe('team routes', () => {
     expect(line.statusCode).toBe(200);
     expect(line.json()).toEqual({
       team_id: 'alpha',
-      snapshot: { timestamp: new Date(MINUTE + 5 * 60_000).toISOString(), cash: 94_120, market_value: 100_360, positions: { SPY: { quantity: 60, value: 6_240, price: 104, cost_basis: 6_000 } } },
+      snapshot: {
+        timestamp: new Date(MINUTE + 5 * 60_000).toISOString(),
+        cash: 94_120,
+        market_value: 100_360,
+        positions: { SPY: { quantity: 60, value: 6_240, price: 104, cost_basis: 6_000 } },
+      },
       metrics: { total_trades: 2 },
     });
     const text = await api.app.inject({ url: `/${alphaKey}` });
@@ -203,7 +236,20 @@ describe('OpenAPI', () => {
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
     expect(document.openapi).toBe('3.1.0');
-    for (const path of ['/leaderboard', '/api/v1/leaderboard/history', '/api/v1/leaderboard/metrics', '/activity/recent', '/activity/stream', '/line/{teamKey}', '/{teamKey}', '/api/v1/team/{id}/history', '/api/v1/team/{id}/metrics', '/api/v1/team/{id}/trades', '/api/v1/admin/halt', '/api/v1/admin/ticks']) {
+    for (const path of [
+      '/leaderboard',
+      '/api/v1/leaderboard/history',
+      '/api/v1/leaderboard/metrics',
+      '/activity/recent',
+      '/activity/stream',
+      '/line/{teamKey}',
+      '/{teamKey}',
+      '/api/v1/team/{id}/history',
+      '/api/v1/team/{id}/metrics',
+      '/api/v1/team/{id}/trades',
+      '/api/v1/admin/halt',
+      '/api/v1/admin/ticks',
+    ]) {
       expect(Object.keys(document.paths)).toContain(path);
     }
     // /docs is the interactive page (tests/integration/api/admin-console.test.ts); /docs/json the document.
@@ -226,7 +272,8 @@ describe('rate limits', () => {
       expect(refused.headers['retry-after']).toBeDefined();
       // Team routes count per key: another address with the same key shares the count.
       const team = [];
-      for (let i = 0; i < 3; i += 1) team.push((await limited[0]!.app.inject({ url: '/api/v1/team/alpha/history', headers: bearer(alphaKey), remoteAddress: `10.0.0.${i}` })).statusCode);
+      for (let i = 0; i < 3; i += 1)
+        team.push((await limited[0]!.app.inject({ url: '/api/v1/team/alpha/history', headers: bearer(alphaKey), remoteAddress: `10.0.0.${i}` })).statusCode);
       expect(team).toEqual([200, 200, 429]);
     } finally {
       await Promise.all(limited.map((app) => app.close()));

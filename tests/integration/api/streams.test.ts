@@ -10,7 +10,16 @@ import { MINUTE, openApiWorld, type ApiWorld } from './support.ts';
 let world: ApiWorld;
 let replicas: ApiApp[];
 
-const trade = (quantity: number): ActivityEvent => ({ type: 'trade', at: MINUTE, teamId: 'alpha', symbol: 'SPY', side: 'buy', quantity, price: 100, clientOrderId: `c-${quantity}` });
+const trade = (quantity: number): ActivityEvent => ({
+  type: 'trade',
+  at: MINUTE,
+  teamId: 'alpha',
+  symbol: 'SPY',
+  side: 'buy',
+  quantity,
+  price: 100,
+  clientOrderId: `c-${quantity}`,
+});
 const publish = (event: ActivityEvent) => publishActivity(world.redis, event, world.keys.activityStream);
 
 beforeAll(async () => {

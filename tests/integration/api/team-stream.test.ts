@@ -15,7 +15,16 @@ let replicas: ApiApp[];
 let alphaKey: string;
 let betaKey: string;
 
-const trade = (teamId: string, quantity: number): ActivityEvent => ({ type: 'trade', at: MINUTE, teamId, symbol: 'SPY', side: 'buy', quantity, price: 100, clientOrderId: `c-${teamId}-${quantity}` });
+const trade = (teamId: string, quantity: number): ActivityEvent => ({
+  type: 'trade',
+  at: MINUTE,
+  teamId,
+  symbol: 'SPY',
+  side: 'buy',
+  quantity,
+  price: 100,
+  clientOrderId: `c-${teamId}-${quantity}`,
+});
 const publish = (event: ActivityEvent) => publishActivity(world.redis, event, world.keys.activityStream);
 const tick = (minute: number): ActivityEvent => ({ type: 'tick', at: minute + 2_000, minute, teams: 2, durationMs: 12, stages: { strategies: 3 } });
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
@@ -32,7 +41,13 @@ function version(teamId: string, n: number, ok: boolean): NewVersion {
       : {
           ok: false,
           stage: 'check',
-          findings: [1, 2, 3, 4].map((line) => ({ file: 'strategy.ts', line, column: 5, rule: 'types', message: `Type '"hold"' is not assignable to type '"buy" | "sell"'. ${'x'.repeat(line === 1 ? 2_000 : 0)}` })),
+          findings: [1, 2, 3, 4].map((line) => ({
+            file: 'strategy.ts',
+            line,
+            column: 5,
+            rule: 'types',
+            message: `Type '"hold"' is not assignable to type '"buy" | "sell"'. ${'x'.repeat(line === 1 ? 2_000 : 0)}`,
+          })),
           error: null,
         },
   };
@@ -57,7 +72,12 @@ describe('GET /activity/recent keeps a history per type', () => {
     await publish(trade('alpha', 1));
     const housekeeping: ActivityEvent[] = [];
     for (let i = 0; i < 300; i += 1) {
-      housekeeping.push(tick(MINUTE + i * 60_000), { type: 'leaderboard', at: MINUTE + i * 60_000, minute: MINUTE + i * 60_000, top: [{ rank: 1, teamId: 'alpha', equity: 100_000, totalReturn: 0 }] });
+      housekeeping.push(tick(MINUTE + i * 60_000), {
+        type: 'leaderboard',
+        at: MINUTE + i * 60_000,
+        minute: MINUTE + i * 60_000,
+        top: [{ rank: 1, teamId: 'alpha', equity: 100_000, totalReturn: 0 }],
+      });
     }
     await publishActivities(world.redis, housekeeping, world.keys.activityStream);
     const api = replicas[0]!.app;
@@ -75,7 +95,9 @@ describe('GET /activity/recent keeps a history per type', () => {
 
   it('clips every published text', async () => {
     await publish({ type: 'strategy_error', at: MINUTE, teamId: 'beta', kind: 'runtime', message: `boom ${'!'.repeat(100_000)}\u0000` });
-    const recent = (await replicas[0]!.app.inject({ url: '/activity/recent?limit=1&type=strategy_error' })).json<{ activity: Array<{ message: string; event: { message: string } }> }>();
+    const recent = (await replicas[0]!.app.inject({ url: '/activity/recent?limit=1&type=strategy_error' })).json<{
+      activity: Array<{ message: string; event: { message: string } }>;
+    }>();
     const event = recent.activity[0]!.event;
     expect(event.message.length).toBeLessThan(600);
     expect(event.message).toMatch(/…\[truncated\]$/);
@@ -115,15 +137,22 @@ describe('GET /api/v1/team/{id}/stream', () => {
         `INSERT INTO ticks (minute, status, shards, clock, source, bar_hash, bars, prices, teams) VALUES ($1, 'completed', 1, 'simulated', 'test', $2, '{}', '{}', '[]')`,
         [new Date(minute), 'f'.repeat(64)],
       );
-      await world.pool.query(
-        `INSERT INTO tick_team_runs (minute, team_id, shard, worker, cpu_ms, wall_ms, logs, error) VALUES ($1, 'alpha', 0, 'w', 4.5, 5, $2, $3)`,
-        [new Date(minute), JSON.stringify([{ level: 'info', message: 'fast SMA 101.2' }, { level: 'warn', message: 'y'.repeat(5_000) }]), JSON.stringify({ kind: 'runtime', message: 'boom' })],
-      );
+      await world.pool.query(`INSERT INTO tick_team_runs (minute, team_id, shard, worker, cpu_ms, wall_ms, logs, error) VALUES ($1, 'alpha', 0, 'w', 4.5, 5, $2, $3)`, [
+        new Date(minute),
+        JSON.stringify([
+          { level: 'info', message: 'fast SMA 101.2' },
+          { level: 'warn', message: 'y'.repeat(5_000) },
+        ]),
+        JSON.stringify({ kind: 'runtime', message: 'boom' }),
+      ]);
       const tickId = await publish(tick(minute));
       await expect.poll(() => client.events.length).toBe(5);
       const last = client.events[4]!;
       expect(last.id).toBe(tickId);
-      expect(last.data).toMatchObject({ type: 'minute', event: { teamId: 'alpha', minute, equity: 100_000, cash: 100_000, cpuMs: 4.5, error: { kind: 'runtime', message: 'boom' } } });
+      expect(last.data).toMatchObject({
+        type: 'minute',
+        event: { teamId: 'alpha', minute, equity: 100_000, cash: 100_000, cpuMs: 4.5, error: { kind: 'runtime', message: 'boom' } },
+      });
       const logs = (last.data.event as { logs: Array<{ level: string; message: string }> }).logs;
       expect(logs[0]).toEqual({ level: 'info', message: 'fast SMA 101.2' });
       expect(logs[1]!.message.length).toBeLessThan(1_100);
@@ -215,4 +244,3 @@ describe('version events', () => {
     }
   });
 });
-

@@ -52,9 +52,8 @@ const roundTrip = strategyFolder(
 );
 const idle = strategyFolder('idle', 'export default class Idle { generateSignal() { return null; } }');
 
-
 describe('qtc backtest', () => {
-  it('fills market orders at the next bar\'s open, with slippage, and reports rejected signals', async () => {
+  it("fills market orders at the next bar's open, with slippage, and reports rejected signals", async () => {
     const result = await qtc([roundTrip, idle, '--data', smallCsv, '--json', '--slippage-bps', '10']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
@@ -99,7 +98,14 @@ describe('qtc backtest', () => {
     const rows = result.stdout.split('\n').filter((line) => /^\d+\s/.test(line));
     expect(rows).toHaveLength(3);
     for (const name of ['sma-crossover', 'momentum', 'mean-reversion']) expect(result.stdout).toContain(name);
-    expect(readdirSync(out).sort()).toEqual(['mean-reversion.equity.csv', 'mean-reversion.trades.csv', 'momentum.equity.csv', 'momentum.trades.csv', 'sma-crossover.equity.csv', 'sma-crossover.trades.csv']);
+    expect(readdirSync(out).sort()).toEqual([
+      'mean-reversion.equity.csv',
+      'mean-reversion.trades.csv',
+      'momentum.equity.csv',
+      'momentum.trades.csv',
+      'sma-crossover.equity.csv',
+      'sma-crossover.trades.csv',
+    ]);
     const equity = readFileSync(path.join(out, 'sma-crossover.equity.csv'), 'utf8').trim().split('\n');
     expect(equity[0]).toBe('time,equity,cash');
     expect(equity).toHaveLength(1 + 2 * 390);
@@ -166,10 +172,13 @@ const allIn = strategyFolder('allin', allInSource);
 const capped = strategyFolder('capped', allInSource);
 
 describe('qtc backtest --registry', () => {
-  it('trades under the competition\'s universe, cash, risk limits and team params, with --capital and --risk overrides', async () => {
+  it("trades under the competition's universe, cash, risk limits and team params, with --capital and --risk overrides", async () => {
     // Built-in defaults: $100,000, half the cash in AAA, BBB in the universe of the data.
     const plain = parseReport((await qtc([allIn, '--data', twoSymbols, '--json'])).stdout).teams[0];
-    expect(plain?.trades.map((t) => [t.symbol, t.quantity])).toEqual([['AAA', 4668], ['BBB', 1]]);
+    expect(plain?.trades.map((t) => [t.symbol, t.quantity])).toEqual([
+      ['AAA', 4668],
+      ['BBB', 1],
+    ]);
 
     const result = await qtc([allIn, capped, idle, '--data', twoSymbols, '--registry', registryFile, '--json']);
     expect(result.code).toBe(0);
@@ -188,10 +197,13 @@ describe('qtc backtest --registry', () => {
     expect(overridden.code).toBe(0);
     const limited = parseReport(overridden.stdout).teams[0];
     expect(limited?.finalEquity).toBe(50_000);
-    expect(limited?.errors.map((e) => [e.kind, e.message.split(':')[0]])).toEqual([['max_order_notional', 'signal 1 (buy 4621 AAA)'], ['unknown_symbol', 'signal 2 (buy 1 BBB)']]);
+    expect(limited?.errors.map((e) => [e.kind, e.message.split(':')[0]])).toEqual([
+      ['max_order_notional', 'signal 1 (buy 4621 AAA)'],
+      ['unknown_symbol', 'signal 2 (buy 1 BBB)'],
+    ]);
   });
 
-  it('refuses an unknown --risk key, a limit the registry\'s rules forbid, and an invalid registry, with exit 2', async () => {
+  it("refuses an unknown --risk key, a limit the registry's rules forbid, and an invalid registry, with exit 2", async () => {
     const unknown = await qtc([idle, '--synthetic', '--risk', 'maxLeverage=2']);
     expect([unknown.code, unknown.stderr]).toEqual([2, expect.stringContaining('--risk takes key=value with a key among maxPositionPct') as unknown]);
     const tooBig = await qtc([idle, '--synthetic', '--risk', 'maxPositionPct=2']);

@@ -82,7 +82,10 @@ describe('hostile repositories', () => {
     const repo = createTeamRepo(fixture, 'hooked');
     writeHook(path.join(repo.remote, 'hooks'), 'post-checkout', marker);
     writeHook(path.join(repo.remote, 'hooks'), 'reference-transaction', marker);
-    const sha = repo.push({ 'strategy.ts': GOOD_STRATEGY, '.githooks/post-checkout': `#!/bin/sh\ntouch "${marker}"\n`, 'hooks/post-checkout': `#!/bin/sh\ntouch "${marker}"\n` }, 'with hooks');
+    const sha = repo.push(
+      { 'strategy.ts': GOOD_STRATEGY, '.githooks/post-checkout': `#!/bin/sh\ntouch "${marker}"\n`, 'hooks/post-checkout': `#!/bin/sh\ntouch "${marker}"\n` },
+      'with hooks',
+    );
 
     // Control: a plain clone with that HOME runs the hooks, so the setup is live.
     execFileSync('git', ['clone', '--quiet', repo.remote, path.join(fixture.root, 'naive-clone')], { env: { PATH: process.env.PATH, HOME: home }, stdio: 'ignore' });

@@ -32,7 +32,11 @@ afterAll(async () => {
 });
 
 /** A team with its own remote and a sync that only runs when asked. */
-async function team(id: string, overrides: Record<string, unknown> = {}, deps: Partial<GitSyncDeps> = {}): Promise<{ repo: TeamRepo; sync: GitSync; once: () => Promise<TeamSyncResult> }> {
+async function team(
+  id: string,
+  overrides: Record<string, unknown> = {},
+  deps: Partial<GitSyncDeps> = {},
+): Promise<{ repo: TeamRepo; sync: GitSync; once: () => Promise<TeamSyncResult> }> {
   const repo = createTeamRepo(fixture, id);
   const registry: Registry = registryFor([{ id, name: id, repo: repo.remote, ...overrides }]);
   await insertTeams(pool, registry);
@@ -137,7 +141,11 @@ describe('git sync and activation with real repositories', () => {
     git(fixture, repo.work, ['push', '--quiet', 'origin', '--delete', 'main']);
     expect(await once()).toMatchObject({ outcome: 'failed', kind: 'branch-missing', repeated: false });
     expect(await once()).toMatchObject({ outcome: 'failed', kind: 'branch-missing', repeated: true });
-    expect(await readSyncState(pool, 'deleted')).toMatchObject({ errorKind: 'branch-missing', error: expect.stringMatching(/branch "main" does not exist/) as unknown, failures: 2 });
+    expect(await readSyncState(pool, 'deleted')).toMatchObject({
+      errorKind: 'branch-missing',
+      error: expect.stringMatching(/branch "main" does not exist/) as unknown,
+      failures: 2,
+    });
     expect((await getActiveVersion(pool, 'deleted'))?.commitSha).toBe(first);
 
     const second = repo.push({ 'strategy.ts': GOOD_STRATEGY.replace('5', '9') }, 'back');

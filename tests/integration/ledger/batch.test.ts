@@ -76,7 +76,11 @@ function scenario(seed: number, base: number): { minute1: OrderIntent[]; minute2
         events.push({ kind: 'state', state: stateOf(intent, { status: 'rejected', reason: 'wash_trade' }) });
       } else {
         const first = fill(int(1, intent.quantity));
-        events.push({ kind: 'fill', fill: first }, { kind: 'state', state: stateOf(intent, { status: 'partially_filled', filledQuantity: filled }) }, { kind: 'fill', fill: first });
+        events.push(
+          { kind: 'fill', fill: first },
+          { kind: 'state', state: stateOf(intent, { status: 'partially_filled', filledQuantity: filled }) },
+          { kind: 'fill', fill: first },
+        );
       }
     }
     events.push({ kind: 'fill', fill: { ...fillFor(intents[0]!, `s${seed}-foreign`, 1, DOLLAR), clientOrderId: 'web-order-1' } });
@@ -88,8 +92,13 @@ function scenario(seed: number, base: number): { minute1: OrderIntent[]; minute2
     }
     return events;
   };
-  const minute1 = TEAMS.flatMap((team) => [1, 2, 3].map((seq) => intentFor(team, seq, { quantity: int(2, 20), symbol: seq === 3 ? 'QQQ' : 'SPY', referencePrice: int(95, 105) * DOLLAR }, base)));
-  const minute2 = TEAMS.flatMap((team) => [intentFor(team, 1, { side: 'sell', quantity: int(1, 3), symbol: 'SPY' }, base + 60_000), intentFor(team, 2, { quantity: int(1, 5) }, base + 60_000)]);
+  const minute1 = TEAMS.flatMap((team) =>
+    [1, 2, 3].map((seq) => intentFor(team, seq, { quantity: int(2, 20), symbol: seq === 3 ? 'QQQ' : 'SPY', referencePrice: int(95, 105) * DOLLAR }, base)),
+  );
+  const minute2 = TEAMS.flatMap((team) => [
+    intentFor(team, 1, { side: 'sell', quantity: int(1, 3), symbol: 'SPY' }, base + 60_000),
+    intentFor(team, 2, { quantity: int(1, 5) }, base + 60_000),
+  ]);
   return { minute1, minute2, events1: eventsFor(minute1), events2: eventsFor(minute2) };
 }
 
@@ -97,7 +106,9 @@ function scenario(seed: number, base: number): { minute1: OrderIntent[]; minute2
 async function contents(db: LedgerDatabase) {
   const orders = (await db.pool.query<{ client_order_id: string }>('SELECT client_order_id FROM orders ORDER BY client_order_id')).rows;
   const fills = await Promise.all(TEAMS.map((team) => db.ledger.listFills(team)));
-  const { rows: flags } = await db.pool.query('SELECT event_key, kind, client_order_id, broker_order_id, execution_id, reason, payload FROM unattributed_broker_events ORDER BY event_key');
+  const { rows: flags } = await db.pool.query(
+    'SELECT event_key, kind, client_order_id, broker_order_id, execution_id, reason, payload FROM unattributed_broker_events ORDER BY event_key',
+  );
   const { rows: brokerTimes } = await db.pool.query('SELECT client_order_id, broker_updated_at, next_attempt_at FROM orders ORDER BY client_order_id');
   return {
     books: await db.ledger.loadBooks(),
@@ -230,9 +241,16 @@ describe('duplicates and concurrency', () => {
     const more = teams.map((team) => intentFor(team, 4, { quantity: 5 }));
     await db.ledger.recordIntents(more);
     const cancels = more.map((intent) => stateOf(intent, { status: 'canceled' }));
-    const stateResults = await Promise.all([ledgers[0]!.recordBrokerStates(cancels), ledgers[1]!.recordBrokerStates([...cancels].reverse()), ledgers[2]!.recordBrokerStates(cancels.slice(1))]);
+    const stateResults = await Promise.all([
+      ledgers[0]!.recordBrokerStates(cancels),
+      ledgers[1]!.recordBrokerStates([...cancels].reverse()),
+      ledgers[2]!.recordBrokerStates(cancels.slice(1)),
+    ]);
     for (const intent of more) {
-      const released = stateResults.flat().filter((r) => r.clientOrderId === intent.clientOrderId).map((r) => r.released);
+      const released = stateResults
+        .flat()
+        .filter((r) => r.clientOrderId === intent.clientOrderId)
+        .map((r) => r.released);
       expect(released.reduce((sum, n) => sum + n, 0)).toBe(5);
     }
     for (const team of teams) expect(await db.ledger.loadBook(team)).toMatchObject({ reservedCash: 0, positions: { SPY: { quantity: 27 } } });
@@ -248,7 +266,10 @@ describe('duplicates and concurrency', () => {
       const buyY = intentFor(y, 1, { quantity: 2 });
       await db.ledger.recordIntents([buyX, buyY]);
       const other = createLedger(db.openPool());
-      const [a, b] = await Promise.all([db.ledger.applyFills([fillFor(buyX, `shared-${round}`, 2, 100 * DOLLAR)]), other.applyFills([fillFor(buyY, `shared-${round}`, 2, 100 * DOLLAR)])]);
+      const [a, b] = await Promise.all([
+        db.ledger.applyFills([fillFor(buyX, `shared-${round}`, 2, 100 * DOLLAR)]),
+        other.applyFills([fillFor(buyY, `shared-${round}`, 2, 100 * DOLLAR)]),
+      ]);
       expect([a[0]!.outcome, b[0]!.outcome].sort()).toEqual(['applied', 'duplicate']);
     }
     expect(await db.ledger.auditBooks()).toEqual([]);

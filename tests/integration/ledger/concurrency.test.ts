@@ -69,7 +69,7 @@ it('books equal the sum of their fills and orders after concurrent, duplicated, 
       const fate = pick(['filled', 'partial_then_canceled', 'canceled', 'rejected'] as const);
       const toFill = fate === 'filled' ? intent.quantity : fate === 'partial_then_canceled' ? int(0, intent.quantity - 1) : 0;
       const fills: Fill[] = [];
-      for (let left = toFill; left > 0; ) {
+      for (let left = toFill; left > 0;) {
         const quantity = int(1, left);
         left -= quantity;
         executions += 1;

@@ -280,9 +280,7 @@ describe('applyFill', () => {
     const foreign = { ...fillFor(intentFor('alpha', 1), 'foreign-1', 5, 100 * DOLLAR), clientOrderId: 'dashboard-4411' };
     expect(await db.ledger.applyFill(foreign)).toMatchObject({ outcome: 'unattributed', teamId: null });
     expect(await db.ledger.applyFill(foreign)).toMatchObject({ outcome: 'unattributed' });
-    const { rows } = await db.pool.query<{ kind: string; reason: string }>(
-      "SELECT kind, reason FROM unattributed_broker_events WHERE execution_id = 'foreign-1'",
-    );
+    const { rows } = await db.pool.query<{ kind: string; reason: string }>("SELECT kind, reason FROM unattributed_broker_events WHERE execution_id = 'foreign-1'");
     expect(rows).toEqual([{ kind: 'fill', reason: 'client order id was not issued by this server' }]);
     const { rows: attributed } = await db.pool.query("SELECT 1 FROM fills WHERE execution_id = 'foreign-1'");
     expect(attributed).toHaveLength(0);

@@ -3,7 +3,16 @@
  * client order id is refused with `duplicate_client_order_id`; fills and order updates are pushed to
  * listeners) and lets a test inject failures and inspect what it was asked.
  */
-import { BrokerError, type Broker, type BrokerAccount, type BrokerErrorKind, type BrokerOrderState, type BrokerPosition, type Fill, type OrderIntent } from '../../../server/trading/types.ts';
+import {
+  BrokerError,
+  type Broker,
+  type BrokerAccount,
+  type BrokerErrorKind,
+  type BrokerOrderState,
+  type BrokerPosition,
+  type Fill,
+  type OrderIntent,
+} from '../../../server/trading/types.ts';
 
 interface Injected {
   kind: BrokerErrorKind;

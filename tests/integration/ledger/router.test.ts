@@ -186,10 +186,13 @@ describe('submitting intents', () => {
     const intents = [1, 2, 3, 4, 5].map((seq) => intentFor('alpha', seq, { quantity: 1 }));
     await db.ledger.recordIntents(intents);
     const batches: string[][] = [];
-    const counting = { ...db.ledger, recordBrokerStates: (states: Parameters<typeof db.ledger.recordBrokerStates>[0]) => {
-      batches.push(states.map((state) => state.clientOrderId));
-      return db.ledger.recordBrokerStates(states);
-    } };
+    const counting = {
+      ...db.ledger,
+      recordBrokerStates: (states: Parameters<typeof db.ledger.recordBrokerStates>[0]) => {
+        batches.push(states.map((state) => state.clientOrderId));
+        return db.ledger.recordBrokerStates(states);
+      },
+    };
     broker.beforeSubmit = (intent) => {
       if (intent.seq === 3) broker.failNextSubmit('unavailable', 'HTTP 503');
       return Promise.resolve();
@@ -197,7 +200,10 @@ describe('submitting intents', () => {
     const results = await router({ ledger: counting, recordBatchSize: 2, recordWithinMs: Number.POSITIVE_INFINITY }).submitPending();
     expect(results.map((r) => [r.clientOrderId, r.outcome])).toEqual(intents.map((intent) => [intent.clientOrderId, intent.seq === 3 ? 'deferred' : 'submitted']));
     const ids = intents.map((intent) => intent.clientOrderId);
-    expect(batches).toEqual([[ids[0], ids[1]], [ids[3], ids[4]]]);
+    expect(batches).toEqual([
+      [ids[0], ids[1]],
+      [ids[3], ids[4]],
+    ]);
     broker.beforeSubmit = null;
     clock += 1_000;
     const all = await router({ ledger: counting }).submitPending();

@@ -66,7 +66,9 @@ for await (const line of createInterface({ input: process.stdin })) {
       reply({ ok: true, tick: tick.rows[0] ?? null, workers: shards.rows.map((row) => row.worker) });
     } else if (command.cmd === 'books') {
       const orders = await pool.query<{ team_id: string; orders: number }>('SELECT team_id, count(*)::int AS orders FROM orders GROUP BY team_id ORDER BY team_id');
-      const fills = await pool.query<{ team_id: string; fills: number }>('SELECT o.team_id, count(*)::int AS fills FROM fills f JOIN orders o USING (client_order_id) GROUP BY o.team_id ORDER BY o.team_id');
+      const fills = await pool.query<{ team_id: string; fills: number }>(
+        'SELECT o.team_id, count(*)::int AS fills FROM fills f JOIN orders o USING (client_order_id) GROUP BY o.team_id ORDER BY o.team_id',
+      );
       const memory = await pool.query<{ team_id: string; calls: number }>(`SELECT team_id, (memory->>'calls')::int AS calls FROM team_memory ORDER BY team_id`);
       reply({ ok: true, orders: orders.rows, fills: fills.rows, memory: memory.rows });
     } else if (command.cmd === 'sse-open') {

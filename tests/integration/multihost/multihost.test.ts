@@ -153,18 +153,50 @@ describe.skipIf(SKIP !== undefined)('several machines (network namespaces)', { t
     execFileSync('chown', ['postgres', pgdata]);
     const pwfile = path.join(temp.dir, 'pw');
     writeFileSync(pwfile, PASSWORD, { mode: 0o644 });
-    execFileSync('runuser', ['-u', 'postgres', '--', path.join(POSTGRES_BIN, 'initdb'), '-D', pgdata, '-U', 'qtc', `--pwfile=${pwfile}`, '--auth-local=trust', '--auth-host=scram-sha-256'], { stdio: 'pipe' });
+    execFileSync(
+      'runuser',
+      ['-u', 'postgres', '--', path.join(POSTGRES_BIN, 'initdb'), '-D', pgdata, '-U', 'qtc', `--pwfile=${pwfile}`, '--auth-local=trust', '--auth-host=scram-sha-256'],
+      { stdio: 'pipe' },
+    );
     appendFileSync(path.join(pgdata, 'pg_hba.conf'), `host all all ${net}.0/24 scram-sha-256\n`);
-    procs.push(inNs('db', ['runuser', '-u', 'postgres', '--', path.join(POSTGRES_BIN, 'postgres'), '-D', pgdata, '-c', `listen_addresses=${ip('db')}`, '-p', '5432', '-c', `unix_socket_directories=${pgdata}`]));
+    procs.push(
+      inNs('db', [
+        'runuser',
+        '-u',
+        'postgres',
+        '--',
+        path.join(POSTGRES_BIN, 'postgres'),
+        '-D',
+        pgdata,
+        '-c',
+        `listen_addresses=${ip('db')}`,
+        '-p',
+        '5432',
+        '-c',
+        `unix_socket_directories=${pgdata}`,
+      ]),
+    );
     procs.push(inNs('db', ['redis-server', '--bind', ip('db'), '--port', '6379', '--requirepass', PASSWORD, '--save', '', '--appendonly', 'no']));
-    await until('postgres', () => Promise.resolve(spawnSync('ip', ['netns', 'exec', ns('db'), 'pg_isready', '-h', ip('db'), '-p', '5432']).status === 0 ? true : undefined), 30_000);
+    await until(
+      'postgres',
+      () => Promise.resolve(spawnSync('ip', ['netns', 'exec', ns('db'), 'pg_isready', '-h', ip('db'), '-p', '5432']).status === 0 ? true : undefined),
+      30_000,
+    );
 
     // The control role, the only one with a registry file.
     const registryFile = path.join(temp.dir, 'team_registry.yaml');
     writeFileSync(
       registryFile,
-      ['competition:', '  name: Multi-host', '  universe: [SPY, QQQ]', '  marketData: { source: simulator, seed: 7 }', '  risk: { maxPositionPct: 0.9, maxOrderNotional: 50000, maxOrdersPerMinute: 10 }', 'teams:',
-        ...['alpha', 'beta', 'gamma'].flatMap((team) => [`  - id: ${team}`, `    name: Team ${team}`, `    repo: https://example.org/${team}.git`]), ''].join('\n'),
+      [
+        'competition:',
+        '  name: Multi-host',
+        '  universe: [SPY, QQQ]',
+        '  marketData: { source: simulator, seed: 7 }',
+        '  risk: { maxPositionPct: 0.9, maxOrderNotional: 50000, maxOrdersPerMinute: 10 }',
+        'teams:',
+        ...['alpha', 'beta', 'gamma'].flatMap((team) => [`  - id: ${team}`, `    name: Team ${team}`, `    repo: https://example.org/${team}.git`]),
+        '',
+      ].join('\n'),
     );
     control = inNs('ctl', [process.execPath, '--no-node-snapshot', 'tests/integration/multihost/control.ts'], { ...common, QTC_REGISTRY_FILE: registryFile });
     procs.push(control);
@@ -218,7 +250,10 @@ describe.skipIf(SKIP !== undefined)('several machines (network namespaces)', { t
 
     // w1's machine goes away: its link first (cut off mid-minute), then its processes and namespace.
     ipCmd('-n', ns('w1'), 'link', 'del', `m${id}${String(HOSTS.w1)}a`);
-    const pids = execFileSync('ip', ['netns', 'pids', ns('w1')]).toString().split(/\s+/).filter(Boolean);
+    const pids = execFileSync('ip', ['netns', 'pids', ns('w1')])
+      .toString()
+      .split(/\s+/)
+      .filter(Boolean);
     for (const pid of pids) spawnSync('kill', ['-9', pid]);
     await w1.exit;
     ipCmd('netns', 'del', ns('w1'));
@@ -230,7 +265,11 @@ describe.skipIf(SKIP !== undefined)('several machines (network namespaces)', { t
     expect(done.workers).toEqual([expect.stringMatching(new RegExp(`^${hostname()}:${String(w2.child.pid)}:`))]);
 
     // Each team's strategy ran once per minute (its memory counts 2 calls) and sent one order per minute.
-    const books = (await ask({ cmd: 'books' })) as { orders: Array<{ team_id: string; orders: number }>; fills: Array<{ team_id: string; fills: number }>; memory: Array<{ team_id: string; calls: number }> };
+    const books = (await ask({ cmd: 'books' })) as {
+      orders: Array<{ team_id: string; orders: number }>;
+      fills: Array<{ team_id: string; fills: number }>;
+      memory: Array<{ team_id: string; calls: number }>;
+    };
     expect(books.memory).toEqual(['alpha', 'beta', 'gamma'].map((team) => ({ team_id: team, calls: 2 })));
     expect(books.orders).toEqual(['alpha', 'beta', 'gamma'].map((team) => ({ team_id: team, orders: 2 })));
     // Minute 0's buy filled in minute 1, once (no fill lost or applied twice); minute 1's orders wait for minute 2.
@@ -241,10 +280,14 @@ describe.skipIf(SKIP !== undefined)('several machines (network namespaces)', { t
     await ask({ cmd: 'enqueue', minute: minuteAt(2), shards: 1 });
     expect((await tickDone(minuteAt(2))).tick).toMatchObject({ status: 'completed' });
     for (const host of ['a1', 'a2'] as const) {
-      await until(`${host}'s SSE tick event`, async () => {
-        const text = (await ask({ cmd: 'sse-read', key: host })).text as string;
-        return text.includes('tick') && text.includes(String(minuteAt(2))) ? true : undefined;
-      }, 15_000);
+      await until(
+        `${host}'s SSE tick event`,
+        async () => {
+          const text = (await ask({ cmd: 'sse-read', key: host })).text as string;
+          return text.includes('tick') && text.includes(String(minuteAt(2))) ? true : undefined;
+        },
+        15_000,
+      );
     }
 
     // Both replicas serve the same leaderboard.

@@ -65,23 +65,55 @@ describe.skipIf(SKIP !== undefined)('Postgres and Redis over TLS', { timeout: 12
     writeFileSync(pwfile, PASSWORD, { mode: 0o644 });
     const asPostgres = (bin: string, args: string[]) => (asRoot ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args]) as [string, string[]];
     if (asRoot) execFileSync('chown', ['postgres', pgdata, path.join(temp.dir, 'server.key'), path.join(temp.dir, 'server.pem')]);
-    execFileSync(...asPostgres(path.join(POSTGRES_BIN, 'initdb'), ['-D', pgdata, '-U', 'qtc', `--pwfile=${pwfile}`, '--auth-local=trust', '--auth-host=scram-sha-256']), { stdio: 'pipe' });
+    execFileSync(...asPostgres(path.join(POSTGRES_BIN, 'initdb'), ['-D', pgdata, '-U', 'qtc', `--pwfile=${pwfile}`, '--auth-local=trust', '--auth-host=scram-sha-256']), {
+      stdio: 'pipe',
+    });
     writeFileSync(path.join(pgdata, 'pg_hba.conf'), 'local all all trust\nhostssl all all 127.0.0.1/32 scram-sha-256\n');
     pgPort = await findFreePort();
     const [pgBin, pgArgs] = asPostgres(path.join(POSTGRES_BIN, 'postgres'), [
-      '-D', pgdata, '-p', String(pgPort), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${pgdata}`,
-      '-c', 'ssl=on', '-c', `ssl_cert_file=${path.join(temp.dir, 'server.pem')}`, '-c', `ssl_key_file=${path.join(temp.dir, 'server.key')}`,
+      '-D',
+      pgdata,
+      '-p',
+      String(pgPort),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      `unix_socket_directories=${pgdata}`,
+      '-c',
+      'ssl=on',
+      '-c',
+      `ssl_cert_file=${path.join(temp.dir, 'server.pem')}`,
+      '-c',
+      `ssl_key_file=${path.join(temp.dir, 'server.key')}`,
     ]);
     start(pgBin, pgArgs);
 
     // Redis: the TLS port only.
     redisPort = await findFreePort();
     start('redis-server', [
-      '--port', '0', '--tls-port', String(redisPort), '--bind', '127.0.0.1', '--requirepass', PASSWORD, '--save', '', '--appendonly', 'no',
-      '--tls-cert-file', path.join(temp.dir, 'server.pem'), '--tls-key-file', path.join(temp.dir, 'server.key'), '--tls-ca-cert-file', ca, '--tls-auth-clients', 'no',
+      '--port',
+      '0',
+      '--tls-port',
+      String(redisPort),
+      '--bind',
+      '127.0.0.1',
+      '--requirepass',
+      PASSWORD,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--tls-cert-file',
+      path.join(temp.dir, 'server.pem'),
+      '--tls-key-file',
+      path.join(temp.dir, 'server.key'),
+      '--tls-ca-cert-file',
+      ca,
+      '--tls-auth-clients',
+      'no',
     ]);
 
-    for (const deadline = Date.now() + 30_000; ; ) {
+    for (const deadline = Date.now() + 30_000; ;) {
       if (spawnSync('pg_isready', ['-h', '127.0.0.1', '-p', String(pgPort)]).status === 0) break;
       if (Date.now() > deadline) throw new Error('postgres did not start');
       await new Promise((resolve) => setTimeout(resolve, 200));
@@ -130,10 +162,13 @@ describe.skipIf(SKIP !== undefined)('Postgres and Redis over TLS', { timeout: 12
       LOG_FORMAT: 'json',
     });
     await expect
-      .poll(async () => {
-        if (api.child.exitCode !== null) throw new Error(`qtc api exited: ${api.output()}`);
-        return (await fetch(`http://127.0.0.1:${String(port)}/health`).catch(() => undefined))?.status;
-      }, { timeout: 60_000, interval: 250 })
+      .poll(
+        async () => {
+          if (api.child.exitCode !== null) throw new Error(`qtc api exited: ${api.output()}`);
+          return (await fetch(`http://127.0.0.1:${String(port)}/health`).catch(() => undefined))?.status;
+        },
+        { timeout: 60_000, interval: 250 },
+      )
       .toBe(200);
     expect((await fetch(`http://127.0.0.1:${String(port)}/leaderboard`)).status).toBe(200);
   });

@@ -131,7 +131,9 @@ describe('qtc backtest --registry and netted execution', () => {
       }
       return prices;
     };
-    const crossed = [...priceOf(netted)].filter(([time]) => tradesOf(netted, 'alpha').some((t) => t.time === time && t.symbol === 'SPY') && tradesOf(netted, 'beta').some((t) => t.time === time && t.symbol === 'SPY'));
+    const crossed = [...priceOf(netted)].filter(
+      ([time]) => tradesOf(netted, 'alpha').some((t) => t.time === time && t.symbol === 'SPY') && tradesOf(netted, 'beta').some((t) => t.time === time && t.symbol === 'SPY'),
+    );
     expect(crossed.length).toBeGreaterThan(10);
     for (const [, prices] of crossed) expect(prices.size).toBe(1);
     const perTeamPrices = priceOf(perTeam);

@@ -106,7 +106,10 @@ describe('netted execution survives a kill between any two steps', () => {
         await new Promise((resolve) => setTimeout(resolve, 100));
         await current.settle(now, next);
       };
-      const crashed = await attempt(venue).then(() => null, (error: unknown) => error);
+      const crashed = await attempt(venue).then(
+        () => null,
+        (error: unknown) => error,
+      );
       expect(crashed, `${point.when} ${point.method}`).toBeInstanceOf(Crash);
       expect(armed.on, `${point.method} reached`).toBe(false);
       await venue.close();

@@ -51,8 +51,7 @@ const order = (intent: OrderIntent) => db.ledger.getOrder(intent.clientOrderId);
 const atAlpaca = (intent: OrderIntent | string) => harness.fake.book.byClientId(typeof intent === 'string' ? intent : intent.clientOrderId);
 const washTrades = () => harness.fake.exchanges.filter((exchange) => exchange.operation === 'postOrder' && exchange.status === 403);
 /** Polls until Alpaca's stream has brought the venue `status` for the net order of (minute, SPY). */
-const netReaches = (minute: number, status: string) =>
-  expect.poll(async () => (await store.find([groupKey(minute, 'SPY')]))[0]?.state?.status, { timeout: 10_000 }).toBe(status);
+const netReaches = (minute: number, status: string) => expect.poll(async () => (await store.find([groupKey(minute, 'SPY')]))[0]?.state?.status, { timeout: 10_000 }).toBe(status);
 /** Polls until Alpaca's stream has brought the books `status` for a team's own (limit) order. */
 const booksReach = (intent: OrderIntent, status: string) => expect.poll(async () => (await order(intent))?.status, { timeout: 10_000 }).toBe(status);
 

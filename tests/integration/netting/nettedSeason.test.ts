@@ -51,7 +51,8 @@ describe('netted execution through the fake Alpaca', () => {
     expect(records.length).toBeGreaterThan(0);
     expect(posts.length).toBe(records.filter((record) => record.group.side !== null).length);
     expect(records.some((record) => record.group.members.some((m) => m.side === 'buy') && record.group.members.some((m) => m.side === 'sell'))).toBe(true);
-    for (const record of records) expect(fake.book.orders.size === 0 || record.group.netClientOrderId === null || fake.ordersWithClientId(record.group.netClientOrderId).length === 1).toBe(true);
+    for (const record of records)
+      expect(fake.book.orders.size === 0 || record.group.netClientOrderId === null || fake.ordersWithClientId(record.group.netClientOrderId).length === 1).toBe(true);
 
     // Every group settled, every member filled in full (the fake fills market orders in full), each once.
     expect(records.every((record) => record.settled)).toBe(true);
@@ -112,7 +113,13 @@ describe('netted execution through the fake Alpaca', () => {
           }
           ended.push(order.clientOrderId);
         }
-        await waitFor(() => current.store.all().every((record) => !ended.includes(record.group.netClientOrderId ?? '') || (record.state !== null && ['filled', 'canceled'].includes(record.state.status))), 'the ended net orders on the stream');
+        await waitFor(
+          () =>
+            current.store
+              .all()
+              .every((record) => !ended.includes(record.group.netClientOrderId ?? '') || (record.state !== null && ['filled', 'canceled'].includes(record.state.status))),
+          'the ended net orders on the stream',
+        );
         await current.venue.idle();
         await expectBooksMatchAccount(current);
       },
@@ -122,7 +129,10 @@ describe('netted execution through the fake Alpaca', () => {
       const minute = SEASON_START + (minutes + extra) * 60_000;
       await season.venue.settle(minute, closingBars(season, minute));
       for (const order of [...season.fake.book.orders.values()]) if (season.fake.book.isOpen(order)) season.fake.book.fill(order.id);
-      await waitFor(() => season!.store.all().every((record) => record.state === null || !['accepted', 'partially_filled', 'pending_submit'].includes(record.state.status)), 'net orders ended');
+      await waitFor(
+        () => season!.store.all().every((record) => record.state === null || !['accepted', 'partially_filled', 'pending_submit'].includes(record.state.status)),
+        'net orders ended',
+      );
       await season.venue.settle(minute, closingBars(season, minute));
     }
     const { fake, books, store } = season;

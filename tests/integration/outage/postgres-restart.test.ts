@@ -187,10 +187,13 @@ describe('a Postgres restart mid-season', () => {
     // The failure marks that could not be written during the outage land once Postgres answers.
     const ticks = new Map<number, TickRecord>();
     for (const minute of [ORPHAN, ...[0, 1, 2, 3, 4, 5, 6, 7].map(minuteAt)]) {
-      ticks.set(minute, await until(`a final status of ${new Date(minute).toISOString()}`, async () => {
-        const tick = await selectTick(pool, minute);
-        return tick !== null && tick.status !== 'running' ? tick : undefined;
-      }));
+      ticks.set(
+        minute,
+        await until(`a final status of ${new Date(minute).toISOString()}`, async () => {
+          const tick = await selectTick(pool, minute);
+          return tick !== null && tick.status !== 'running' ? tick : undefined;
+        }),
+      );
     }
     const summary = [...ticks.values()].map((tick) => [tick.minute, tick.status]);
     expect(summary).toEqual([
@@ -204,7 +207,11 @@ describe('a Postgres restart mid-season', () => {
       [minuteAt(6), 'completed'],
       [minuteAt(7), 'completed'],
     ]);
-    const reasons = (minute: number) => ticks.get(minute)!.errors.map((error) => error.message).join(' | ');
+    const reasons = (minute: number) =>
+      ticks
+        .get(minute)!
+        .errors.map((error) => error.message)
+        .join(' | ');
     expect(reasons(ORPHAN)).toMatch(/left running with no live job/);
     expect(reasons(STALLED)).toMatch(/failed after 5 attempts: market data stalled/);
     expect(reasons(KILLED_AT)).toMatch(/failed after 5 attempts/);

@@ -37,35 +37,39 @@ async function fixtureOn(url: string, dir: string): Promise<TickFixture> {
 }
 
 describe('a Postgres restart in the middle of ticks, two worker processes', () => {
-  it.each([3, 30])('Postgres down for %i s: no process exits, every minute final, no intent dropped, books = fills', async (downS) => {
-    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'qtc-pg-outage-'));
-    chmodSync(dataDir, 0o755); // PostgreSQL runs as the postgres user when we are root
-    cleanups.push(() => Promise.resolve(rmSync(dataDir, { recursive: true, force: true })));
-    let postgres: EmbeddedService = await startEmbeddedPostgres({ dataDir, log: silentLog });
-    cleanups.push(() => postgres.stop());
-    const fixture = await fixtureOn(postgres.url, dataDir);
-    cleanups.push(() => fixture.close());
+  it.each([3, 30])(
+    'Postgres down for %i s: no process exits, every minute final, no intent dropped, books = fills',
+    async (downS) => {
+      const dataDir = mkdtempSync(path.join(os.tmpdir(), 'qtc-pg-outage-'));
+      chmodSync(dataDir, 0o755); // PostgreSQL runs as the postgres user when we are root
+      cleanups.push(() => Promise.resolve(rmSync(dataDir, { recursive: true, force: true })));
+      let postgres: EmbeddedService = await startEmbeddedPostgres({ dataDir, log: silentLog });
+      cleanups.push(() => postgres.stop());
+      const fixture = await fixtureOn(postgres.url, dataDir);
+      cleanups.push(() => fixture.close());
 
-    const workers: WorkerProcess[] = [startWorkerProcess(fixture), startWorkerProcess(fixture)];
-    cleanups.push(async () => {
-      for (const worker of workers) await stopWorkerProcess(worker);
-    });
-    await Promise.all(workers.map((worker) => worker.waitFor('tick worker ready', 90_000)));
+      const workers: WorkerProcess[] = [startWorkerProcess(fixture), startWorkerProcess(fixture)];
+      cleanups.push(async () => {
+        for (const worker of workers) await stopWorkerProcess(worker);
+      });
+      await Promise.all(workers.map((worker) => worker.waitFor('tick worker ready', 90_000)));
 
-    const season = playSeason(fixture, MINUTES);
-    await season.midMinuteAfter(KILL_AFTER);
-    const url = postgres.url;
-    const [pidLine] = readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n');
-    const postmaster = Number(pidLine);
-    process.kill(-postmaster, 'SIGKILL');
-    await until('the postmaster gone', () => Promise.resolve(isProcessAlive(postmaster) ? undefined : true), 30_000);
-    await new Promise((resolve) => setTimeout(resolve, downS * 1_000));
-    expectAlive(workers);
-    postgres = await startEmbeddedPostgres({ dataDir, log: silentLog });
-    expect(postgres.url).toBe(url);
+      const season = playSeason(fixture, MINUTES);
+      await season.midMinuteAfter(KILL_AFTER);
+      const url = postgres.url;
+      const [pidLine] = readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n');
+      const postmaster = Number(pidLine);
+      process.kill(-postmaster, 'SIGKILL');
+      await until('the postmaster gone', () => Promise.resolve(isProcessAlive(postmaster) ? undefined : true), 30_000);
+      await new Promise((resolve) => setTimeout(resolve, downS * 1_000));
+      expectAlive(workers);
+      postgres = await startEmbeddedPostgres({ dataDir, log: silentLog });
+      expect(postgres.url).toBe(url);
 
-    await season.done;
-    expectAlive(workers);
-    await expectNothingLost(fixture, season, { minutes: MINUTES, cleanBefore: KILL_AFTER });
-  }, 120_000);
+      await season.done;
+      expectAlive(workers);
+      await expectNothingLost(fixture, season, { minutes: MINUTES, cleanBefore: KILL_AFTER });
+    },
+    120_000,
+  );
 });

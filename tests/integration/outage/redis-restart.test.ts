@@ -25,34 +25,38 @@ afterEach(async () => {
 }, 60_000);
 
 describe('a Redis restart in the middle of ticks, two worker processes', () => {
-  it.each([3, 30])('Redis down for %i s: no process exits, every minute final, no intent dropped, books = fills', async (downS) => {
-    const base = await createTickFixture({ teams: TEAMS });
-    cleanups.push(() => base.close());
-    const redisDir = mkdtempSync(path.join(os.tmpdir(), 'qtc-redis-outage-'));
-    cleanups.push(() => Promise.resolve(rmSync(redisDir, { recursive: true, force: true })));
-    let redis: EmbeddedService = await startEmbeddedRedis({ dataDir: redisDir, log: silentLog });
-    cleanups.push(() => redis.stop());
-    const fixture: TickFixture = { ...base, redisUrl: redis.url };
+  it.each([3, 30])(
+    'Redis down for %i s: no process exits, every minute final, no intent dropped, books = fills',
+    async (downS) => {
+      const base = await createTickFixture({ teams: TEAMS });
+      cleanups.push(() => base.close());
+      const redisDir = mkdtempSync(path.join(os.tmpdir(), 'qtc-redis-outage-'));
+      cleanups.push(() => Promise.resolve(rmSync(redisDir, { recursive: true, force: true })));
+      let redis: EmbeddedService = await startEmbeddedRedis({ dataDir: redisDir, log: silentLog });
+      cleanups.push(() => redis.stop());
+      const fixture: TickFixture = { ...base, redisUrl: redis.url };
 
-    const workers: WorkerProcess[] = [startWorkerProcess(fixture), startWorkerProcess(fixture)];
-    cleanups.push(async () => {
-      for (const worker of workers) await stopWorkerProcess(worker);
-    });
-    await Promise.all(workers.map((worker) => worker.waitFor('tick worker ready', 90_000)));
+      const workers: WorkerProcess[] = [startWorkerProcess(fixture), startWorkerProcess(fixture)];
+      cleanups.push(async () => {
+        for (const worker of workers) await stopWorkerProcess(worker);
+      });
+      await Promise.all(workers.map((worker) => worker.waitFor('tick worker ready', 90_000)));
 
-    const season = playSeason(fixture, MINUTES);
-    await season.midMinuteAfter(STOP_AFTER);
-    const url = redis.url;
-    await redis.stop();
-    await new Promise((resolve) => setTimeout(resolve, downS * 1_000));
-    expectAlive(workers);
-    redis = await startEmbeddedRedis({ dataDir: redisDir, log: silentLog });
-    expect(redis.url).toBe(url);
+      const season = playSeason(fixture, MINUTES);
+      await season.midMinuteAfter(STOP_AFTER);
+      const url = redis.url;
+      await redis.stop();
+      await new Promise((resolve) => setTimeout(resolve, downS * 1_000));
+      expectAlive(workers);
+      redis = await startEmbeddedRedis({ dataDir: redisDir, log: silentLog });
+      expect(redis.url).toBe(url);
 
-    await season.done;
-    expectAlive(workers);
-    // The workers saw the outage (and said so), and rode it out.
-    expect(workers.some((worker) => /ECONNREFUSED|Connection is closed/.test(worker.output()))).toBe(true);
-    await expectNothingLost(fixture, season, { minutes: MINUTES, cleanBefore: STOP_AFTER });
-  }, 120_000);
+      await season.done;
+      expectAlive(workers);
+      // The workers saw the outage (and said so), and rode it out.
+      expect(workers.some((worker) => /ECONNREFUSED|Connection is closed/.test(worker.output()))).toBe(true);
+      await expectNothingLost(fixture, season, { minutes: MINUTES, cleanBefore: STOP_AFTER });
+    },
+    120_000,
+  );
 });

@@ -36,10 +36,14 @@ export function playSeason(fixture: TickFixture, minutes: number, shards = 2): S
       await enqueueMinute(fixture, minute, shards);
       finals.set(
         minute,
-        await until(`minute ${String(index)} final`, async () => {
-          const tick = await selectTick(fixture.pool, minute);
-          return tick !== null && tick.status !== 'running' ? tick : undefined;
-        }, 150_000),
+        await until(
+          `minute ${String(index)} final`,
+          async () => {
+            const tick = await selectTick(fixture.pool, minute);
+            return tick !== null && tick.status !== 'running' ? tick : undefined;
+          },
+          150_000,
+        ),
       );
     }
   })();
@@ -49,7 +53,9 @@ export function playSeason(fixture: TickFixture, minutes: number, shards = 2): S
     done,
     midMinuteAfter: async (count) => {
       await until(`${String(count)} minutes final`, () => Promise.resolve(finals.size >= count ? true : undefined), 120_000);
-      await until(`minute ${String(count)} running`, async () => ((await selectTick(fixture.pool, minuteAt(count)))?.status === 'running' ? true : undefined), 3_000, 5).catch(() => undefined);
+      await until(`minute ${String(count)} running`, async () => ((await selectTick(fixture.pool, minuteAt(count)))?.status === 'running' ? true : undefined), 3_000, 5).catch(
+        () => undefined,
+      );
     },
   };
 }

@@ -9,7 +9,17 @@ import type { RegistryStore } from '../../../registry/store.ts';
 import { parseRegistry } from '../../../registry/load.ts';
 import { publishRegistry, readRegistryInForce } from '../../../registry/versions.ts';
 import { Lifecycle } from '../../../server/lifecycle.ts';
-import { createTickFixture, enqueueMinute, minuteAt, projectRoot, startWorkerProcess, stopWorkerProcess, waitForTick, type TickFixture, type WorkerProcess } from '../tick/support.ts';
+import {
+  createTickFixture,
+  enqueueMinute,
+  minuteAt,
+  projectRoot,
+  startWorkerProcess,
+  stopWorkerProcess,
+  waitForTick,
+  type TickFixture,
+  type WorkerProcess,
+} from '../tick/support.ts';
 import { publishRegistryText } from './publish.ts';
 
 /**
@@ -67,7 +77,13 @@ describe('the registry in Postgres, written only by the control role', { timeout
     const lines: string[] = [];
     const second = new Lifecycle();
     const opening = openRegistry({ pool: fixture.pool, logger: captureLogger(lines), lifecycle: second, control: true, file: fixture.registryFile });
-    const settled = await Promise.race([opening.then(() => 'opened', () => 'failed'), new Promise((resolve) => setTimeout(() => resolve('waiting'), 2_500))]);
+    const settled = await Promise.race([
+      opening.then(
+        () => 'opened',
+        () => 'failed',
+      ),
+      new Promise((resolve) => setTimeout(() => resolve('waiting'), 2_500)),
+    ]);
     expect(settled).toBe('waiting');
     expect(lines.join('')).toContain('another control process holds the control leader lock');
     second.requestStop();
@@ -116,10 +132,13 @@ describe('the registry in Postgres, written only by the control role', { timeout
     api.stdout!.on('data', (chunk: Buffer) => (apiOutput += chunk.toString()));
     api.stderr!.on('data', (chunk: Buffer) => (apiOutput += chunk.toString()));
     await expect
-      .poll(async () => {
-        if (api!.exitCode !== null) throw new Error(`qtc api exited: ${apiOutput}`);
-        return adminRegistry().catch(() => null);
-      }, { timeout: 60_000, interval: 250 })
+      .poll(
+        async () => {
+          if (api!.exitCode !== null) throw new Error(`qtc api exited: ${apiOutput}`);
+          return adminRegistry().catch(() => null);
+        },
+        { timeout: 60_000, interval: 250 },
+      )
       .toEqual(expect.objectContaining({ file: 'postgres:registry_versions', teams: 1 }));
     expect((await fetch(`http://127.0.0.1:${String(port)}/leaderboard`)).status).toBe(200);
 

@@ -61,9 +61,7 @@ describe('team registry hot reload (real Postgres)', () => {
     await expect.poll(() => h.registry.status().lastError, { timeout: 10_000 }).not.toBeNull();
     const status = await adminStatus();
     expect(status.teams).toBe(3);
-    expect(status.lastError?.errors).toEqual([
-      { path: 'teams[2].id', line: 13, column: 9, message: 'a slug of 2-32 characters: lower-case letters, digits and dashes' },
-    ]);
+    expect(status.lastError?.errors).toEqual([{ path: 'teams[2].id', line: 13, column: 9, message: 'a slug of 2-32 characters: lower-case letters, digits and dashes' }]);
     expect(h.registry.current().teams.map((team) => team.id)).toEqual(['alpha', 'beta', 'gamma']);
     const rejected = await h.pool.query("SELECT subject FROM audit_events WHERE kind = 'registry.rejected'");
     expect(rejected.rowCount).toBeGreaterThanOrEqual(1);

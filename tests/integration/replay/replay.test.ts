@@ -4,18 +4,7 @@ import { recordVersion } from '../../../loaders/activation/index.ts';
 import type { ReplayReport } from '../../../server/replay/report.ts';
 import { minuteStamp } from '../../../server/tick/minuteId.ts';
 import { runQtc } from '../../support/qtcCommand.ts';
-import {
-  bundle,
-  createTickFixture,
-  enqueueMinute,
-  minuteAt,
-  OPEN,
-  stopWorkerProcess,
-  TRADER,
-  waitForTick,
-  workerProcesses,
-  type TickFixture,
-} from '../tick/support.ts';
+import { bundle, createTickFixture, enqueueMinute, minuteAt, OPEN, stopWorkerProcess, TRADER, waitForTick, workerProcesses, type TickFixture } from '../tick/support.ts';
 
 /**
  * A season recorded by real `qtc worker` processes (Postgres, BullMQ) replays bit for bit from Postgres
@@ -145,7 +134,10 @@ describe('qtc replay', { timeout: 300_000 }, () => {
     expect(limits.rows[0]?.source_text).toContain('cpuMs: 5000');
 
     const replay = await qtcReplay(fixture.databaseUrl);
-    expect(replay.report.teams.filter((team) => !team.identical), JSON.stringify(replay.report.teams)).toEqual([]);
+    expect(
+      replay.report.teams.filter((team) => !team.identical),
+      JSON.stringify(replay.report.teams),
+    ).toEqual([]);
     expect(replay.code).toBe(0);
     expect(replay.report.minutes).toBe(MINUTES);
     expect(replay.report.assumedMinutes).toBe(0);
@@ -182,7 +174,12 @@ describe('qtc replay', { timeout: 300_000 }, () => {
     // As text: one line per team, the divergence spelled out; an unknown season is a usage error.
     const text = await runQtc(['replay', '--database-url', fixture.databaseUrl]);
     expect(text.code).toBe(1);
-    expect(text.stdout).toMatch(new RegExp(`^alpha +DIVERGES at ${new Date(target!.executed_at).toISOString().replace('.000Z', 'Z')}: fill \\d+ \\(${target!.client_order_id}\\) price: recorded ${(Number(target!.price) + 0.01).toFixed(4)}, replayed ${target!.price}$`, 'm'));
+    expect(text.stdout).toMatch(
+      new RegExp(
+        `^alpha +DIVERGES at ${new Date(target!.executed_at).toISOString().replace('.000Z', 'Z')}: fill \\d+ \\(${target!.client_order_id}\\) price: recorded ${(Number(target!.price) + 0.01).toFixed(4)}, replayed ${target!.price}$`,
+        'm',
+      ),
+    );
     expect(text.stdout).toMatch(/^beta +identical \(15 runs, \d+ fills, 18 snapshots, metrics\)$/m);
     expect(text.stdout).toMatch(/1 of 3 team\(s\) diverge/);
     const unknown = await runQtc(['replay', '--database-url', fixture.databaseUrl, '--season', '2020-01-01T00:00:00Z']);

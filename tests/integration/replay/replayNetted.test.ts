@@ -2,7 +2,18 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReplayReport } from '../../../server/replay/report.ts';
-import { bundle, createTickFixture, enqueueMinute, minuteAt, projectRoot, startWorkerProcess, stopWorkerProcess, waitForTick, type TickFixture, type WorkerProcess } from '../tick/support.ts';
+import {
+  bundle,
+  createTickFixture,
+  enqueueMinute,
+  minuteAt,
+  projectRoot,
+  startWorkerProcess,
+  stopWorkerProcess,
+  waitForTick,
+  type TickFixture,
+  type WorkerProcess,
+} from '../tick/support.ts';
 
 /**
  * A season recorded by a real `qtc worker` on the simulated venue with `competition.execution: netted`
@@ -56,7 +67,10 @@ afterAll(async () => {
 
 async function qtcReplay(databaseUrl: string): Promise<{ code: number | null; report: ReplayReport; stderr: string }> {
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, ['--no-node-snapshot', 'bin/qtc.js', 'replay', '--database-url', databaseUrl, '--json'], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--no-node-snapshot', 'bin/qtc.js', 'replay', '--database-url', databaseUrl, '--json'], {
+      cwd: projectRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -95,7 +109,9 @@ describe('qtc replay of a netted season', { timeout: 300_000 }, () => {
     // The record holds what this test is about: minutes where the teams crossed on SPY (opposite sides,
     // one price) and minutes where their QQQ orders netted to zero (opposite sides, equal sizes, one price).
     const fills = (
-      await fixture.pool.query<FillRow>('SELECT team_id, client_order_id, symbol, side, quantity::text, price::text, executed_at FROM fills WHERE applied ORDER BY executed_at, team_id')
+      await fixture.pool.query<FillRow>(
+        'SELECT team_id, client_order_id, symbol, side, quantity::text, price::text, executed_at FROM fills WHERE applied ORDER BY executed_at, team_id',
+      )
     ).rows;
     const groups = new Map<string, FillRow[]>();
     for (const fill of fills) {
@@ -110,7 +126,10 @@ describe('qtc replay of a netted season', { timeout: 300_000 }, () => {
     for (const [key, rows] of [...crossed, ...zeroNet]) expect(rows[1]!.price, key).toBe(rows[0]!.price);
 
     const replay = await qtcReplay(fixture.databaseUrl);
-    expect(replay.report.teams.filter((team) => !team.identical), JSON.stringify(replay.report.teams)).toEqual([]);
+    expect(
+      replay.report.teams.filter((team) => !team.identical),
+      JSON.stringify(replay.report.teams),
+    ).toEqual([]);
     expect(replay.code, replay.stderr).toBe(0);
     expect(replay.report.minutes).toBe(MINUTES);
     expect(replay.report.assumedMinutes).toBe(0);
@@ -125,7 +144,9 @@ describe('qtc replay of a netted season', { timeout: 300_000 }, () => {
 
     // The same record under per-team execution: each side of a crossing slips on its own, so each team's
     // first fill against the net's side (at a crossed or zero-net minute) no longer has the recorded price.
-    const rewritten = await fixture.pool.query("UPDATE registry_versions SET source_text = replace(source_text, 'execution: netted', 'execution: per-team') WHERE source_text LIKE '%execution: netted%'");
+    const rewritten = await fixture.pool.query(
+      "UPDATE registry_versions SET source_text = replace(source_text, 'execution: netted', 'execution: per-team') WHERE source_text LIKE '%execution: netted%'",
+    );
     expect(rewritten.rowCount).toBeGreaterThan(0);
     const perTeam = await qtcReplay(fixture.databaseUrl);
     expect(perTeam.code).toBe(1);

@@ -1,7 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shardOf } from '../../../server/tick/shards.ts';
 import { selectShards } from '../../../server/tick/tickStore.ts';
-import { bundle, createTickFixture, enqueueMinute, minuteAt, startWorkerProcess, stopWorkerProcess, teamTruth, waitForTick, type TickFixture, type WorkerProcess } from './support.ts';
+import {
+  bundle,
+  createTickFixture,
+  enqueueMinute,
+  minuteAt,
+  startWorkerProcess,
+  stopWorkerProcess,
+  teamTruth,
+  waitForTick,
+  type TickFixture,
+  type WorkerProcess,
+} from './support.ts';
 
 /**
  * Shard affinity: two `qtc worker` processes, two shards a minute. Each shard stays with one worker, so
@@ -69,7 +80,12 @@ describe('shard affinity', { timeout: 240_000 }, () => {
     await stopWorkerProcess(leaving);
     for (let index = BEFORE; index < BEFORE + AFTER; index++) {
       const minuteOwners = await runMinute(index);
-      expect(minuteOwners).toEqual(new Map([[0, first.get(1)!], [1, first.get(1)!]]));
+      expect(minuteOwners).toEqual(
+        new Map([
+          [0, first.get(1)!],
+          [1, first.get(1)!],
+        ]),
+      );
     }
     expect(staying.child.exitCode).toBeNull();
     for (const teamId of TEAMS) {

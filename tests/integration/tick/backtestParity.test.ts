@@ -98,7 +98,10 @@ describe('qtc backtest and the live tick', () => {
       expect(equityCsv).toHaveLength(MINUTES);
       expect(equityCsv).toEqual(await liveEquityLines(fixture.pool, teamId));
 
-      const runs = await fixture.pool.query<{ minute: Date; rejections: Array<{ code: string }> }>('SELECT minute, rejections FROM tick_team_runs WHERE team_id = $1 ORDER BY minute', [teamId]);
+      const runs = await fixture.pool.query<{ minute: Date; rejections: Array<{ code: string }> }>(
+        'SELECT minute, rejections FROM tick_team_runs WHERE team_id = $1 ORDER BY minute',
+        [teamId],
+      );
       const liveRejections = runs.rows.flatMap((row) => row.rejections.map((r) => [row.minute.toISOString().replace('.000Z', 'Z'), r.code]));
       expect(liveRejections.length).toBeGreaterThan(0);
       const backtestRejections = team.errors.filter((e) => e.source === 'order').map((e) => [e.time, e.kind]);

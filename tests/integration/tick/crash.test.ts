@@ -2,17 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLedger } from '../../../data/postgres/ledger/ledger.ts';
 import { minuteStamp } from '../../../server/tick/minuteId.ts';
 import { selectRuns } from '../../../server/tick/tickStore.ts';
-import {
-  createTickFixture,
-  enqueueMinute,
-  minuteAt,
-  stopWorkerProcess,
-  teamTruth,
-  waitForTick,
-  workerProcesses,
-  type TickFixture,
-  type WorkerProcess,
-} from './support.ts';
+import { createTickFixture, enqueueMinute, minuteAt, stopWorkerProcess, teamTruth, waitForTick, workerProcesses, type TickFixture, type WorkerProcess } from './support.ts';
 
 /**
  * Real `qtc worker` processes killed with SIGKILL in the middle of a minute: after the orders are durable
@@ -46,10 +36,9 @@ describe('a worker killed in the middle of a tick', { timeout: 180_000 }, () => 
     expect((await waitForTick(fixture.pool, minuteAt(0))).status).toBe('completed');
     await enqueueMinute(fixture, minuteAt(1));
     await a.waitFor(`qtc-tick-paused after-intents ${minuteStamp(minuteAt(1))}`);
-    const pending = await fixture.pool.query<{ status: string; n: number }>(
-      `SELECT status, count(*)::int AS n FROM orders WHERE minute = $1 GROUP BY status`,
-      [new Date(minuteAt(1))],
-    );
+    const pending = await fixture.pool.query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM orders WHERE minute = $1 GROUP BY status`, [
+      new Date(minuteAt(1)),
+    ]);
     expect(pending.rows).toEqual([{ status: 'pending_submit', n: TEAMS.length }]);
     await kill(a);
 

@@ -120,7 +120,9 @@ describe('the leaderboard board across restarts', { timeout: 240_000 }, () => {
     }
     expect(problems).toEqual([expect.stringMatching(/^dee 2025-01-02T15:11:00\.000Z equity must be a finite, non-negative amount/)]);
 
-    const board = JSON.parse(await continuous.redis.get(continuous.keys.leaderboard) ?? 'null') as { leaderboard: Array<{ team_id: string; data_points: number; total_trades: number; sparkline: number[] }> };
+    const board = JSON.parse((await continuous.redis.get(continuous.keys.leaderboard)) ?? 'null') as {
+      leaderboard: Array<{ team_id: string; data_points: number; total_trades: number; sparkline: number[] }>;
+    };
     expect(board.leaderboard.map((entry) => entry.team_id).sort()).toEqual([...TEAMS].sort());
     for (const entry of board.leaderboard) {
       expect(entry.sparkline).toHaveLength(SPARKLINE_POINTS);

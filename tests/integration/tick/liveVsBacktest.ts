@@ -44,9 +44,16 @@ export async function liveTradeRows(pool: PgPool, teamId: string): Promise<Trade
 
 /** The team's live minute snapshots as the lines of a backtest equity CSV (`time,equity,cash`). */
 export async function liveEquityLines(pool: PgPool, teamId: string): Promise<string[]> {
-  const snapshots = await pool.query<{ minute: Date; equity: string; cash: string }>('SELECT minute, equity::text, cash::text FROM equity_snapshots WHERE team_id = $1 ORDER BY minute', [teamId]);
+  const snapshots = await pool.query<{ minute: Date; equity: string; cash: string }>(
+    'SELECT minute, equity::text, cash::text FROM equity_snapshots WHERE team_id = $1 ORDER BY minute',
+    [teamId],
+  );
   return snapshots.rows.map((row) => `${isoMinute(row.minute)},${row.equity},${row.cash}`);
 }
 
 /** The lines of the equity CSV a backtest wrote into `outDir` for the team, without its header. */
-export const backtestEquityLines = (outDir: string, teamId: string): string[] => readFileSync(path.join(outDir, `${teamId}.equity.csv`), 'utf8').trim().split('\n').slice(1);
+export const backtestEquityLines = (outDir: string, teamId: string): string[] =>
+  readFileSync(path.join(outDir, `${teamId}.equity.csv`), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1);

@@ -65,7 +65,7 @@ async function scheduler(env: Record<string, string>) {
 }
 
 describe('the scheduler', { timeout: 120_000 }, () => {
-  it('runs a simulated clock minute after minute, over a half day\'s close and a holiday weekend, and resumes after a restart', async () => {
+  it("runs a simulated clock minute after minute, over a half day's close and a holiday weekend, and resumes after a restart", async () => {
     const env = { SIM_MINUTE_MS: '50', SIM_START: '2025-07-03T16:58:00Z' };
     worker = await startWorkerWith(env);
     const first = await scheduler(env);
@@ -89,7 +89,11 @@ describe('the scheduler', { timeout: 120_000 }, () => {
   it('replays the minutes of a CSV file with bars, after the last stored minute, and finishes', async () => {
     const file = path.join(temp.dir, 'bars.csv');
     const rows = ['timestamp,symbol,open,high,low,close,volume'];
-    for (const [minute, price] of [['13:40', 100], ['13:41', 101], ['13:43', 102]] as const) {
+    for (const [minute, price] of [
+      ['13:40', 100],
+      ['13:41', 101],
+      ['13:43', 102],
+    ] as const) {
       rows.push(`2025-07-07T${minute}:00Z,SPY,${String(price)},${String(price + 1)},${String(price - 1)},${String(price + 0.5)},1000`);
     }
     rows.push('2025-07-07T12:00:00Z,SPY,1,1,1,1,1'); // pre-market: not replayed

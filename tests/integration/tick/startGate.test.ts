@@ -45,7 +45,9 @@ describe('the season start gate', { timeout: 120_000 }, () => {
     // gamma: Git sync judged its head and refused it; delta: its fetch fails.
     const { rows } = await fixture.pool.query<{ commit_sha: string }>(`SELECT commit_sha FROM strategy_versions WHERE team_id = 'gamma'`);
     await fixture.pool.query(`UPDATE strategy_versions SET status = 'rejected', rejected_at_stage = 'check' WHERE team_id = 'gamma'`);
-    await fixture.pool.query(`INSERT INTO team_git_sync (team_id, head_sha, checked_at, error_kind, error, error_since, failures) VALUES ('delta', NULL, now(), 'fetch', 'repository not found', now(), 1)`);
+    await fixture.pool.query(
+      `INSERT INTO team_git_sync (team_id, head_sha, checked_at, error_kind, error, error_since, failures) VALUES ('delta', NULL, now(), 'fetch', 'repository not found', now(), 1)`,
+    );
     await fixture.pool.query(`INSERT INTO team_git_sync (team_id, head_sha, checked_at, synced_at, failures) VALUES ('gamma', $1, now(), now(), 0)`, [rows[0]!.commit_sha]);
     const restoreBeta = await deactivate('beta');
     const states = await readTeamReadiness(fixture.pool, ['alpha', 'beta', 'gamma', 'delta', 'nobody']);
@@ -65,7 +67,15 @@ describe('the season start gate', { timeout: 120_000 }, () => {
   });
 
   it('starts a fresh simulated season only once every enabled team has an active strategy', async () => {
-    const env = { DATABASE_URL: fixture.databaseUrl, REDIS_URL: fixture.redisUrl, QTC_REGISTRY_FILE: fixture.registryFile, SANDBOX_PROCESSES: '1', SIM_MINUTE_MS: '50', SIM_START: '2025-07-07T13:30:00Z', SEASON_START_TIMEOUT_MS: '60000' };
+    const env = {
+      DATABASE_URL: fixture.databaseUrl,
+      REDIS_URL: fixture.redisUrl,
+      QTC_REGISTRY_FILE: fixture.registryFile,
+      SANDBOX_PROCESSES: '1',
+      SIM_MINUTE_MS: '50',
+      SIM_START: '2025-07-07T13:30:00Z',
+      SEASON_START_TIMEOUT_MS: '60000',
+    };
     const config = loadConfig(env);
     const registry = new RegistryStore({ file: fixture.registryFile, log: silentLog });
     await registry.load();
@@ -92,7 +102,9 @@ describe('the season start gate', { timeout: 120_000 }, () => {
       const audit = await fixture.pool.query<{ actor: string; details: unknown }>(`SELECT actor, details FROM audit_events WHERE kind = 'season.started'`);
       expect(audit.rows).toEqual([{ actor: 'scheduler', details: { clock: 'simulated', reason: 'teams_ready', waitedMs: start!.waitedMs, late: [] } }]);
       const announced = (await redis.xrange(`${activityStream}:type:season_started`, '-', '+')) as Array<[string, string[]]>;
-      expect(announced.map(([, fields]) => JSON.parse(fields[1]!) as unknown)).toEqual([expect.objectContaining({ type: 'season_started', clock: 'simulated', reason: 'teams_ready', late: [] })]);
+      expect(announced.map(([, fields]) => JSON.parse(fields[1]!) as unknown)).toEqual([
+        expect.objectContaining({ type: 'season_started', clock: 'simulated', reason: 'teams_ready', late: [] }),
+      ]);
       for (;;) {
         const ticks = (await recentTicks(fixture.pool, 10)).filter((tick) => tick.status === 'completed');
         if (ticks.length > 0) {

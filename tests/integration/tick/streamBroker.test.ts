@@ -46,7 +46,7 @@ afterAll(async () => {
 });
 
 describe('the tick with a streaming broker', () => {
-  it('submits through the router and applies streamed fills once, before the next minute\'s strategies', async () => {
+  it("submits through the router and applies streamed fills once, before the next minute's strategies", async () => {
     await enqueueMinute(fixture, minuteAt(0));
     expect((await waitForTick(fixture.pool, minuteAt(0))).status).toBe('completed');
     const buy = `t-alpha-${minuteStamp(minuteAt(0))}-1`;

@@ -102,14 +102,43 @@ describe('Alpaca orders and executions', () => {
   });
 
   it('gives a stream fill and the same FILL activity one execution id', () => {
-    const order = { id: 'o-1', clientOrderId: 'c-1', symbol: 'SPY', side: 'sell' as const, qty: '10', filledQty: '7', notional: null, type: 'market' as const, timeInForce: 'day' as const };
+    const order = {
+      id: 'o-1',
+      clientOrderId: 'c-1',
+      symbol: 'SPY',
+      side: 'sell' as const,
+      qty: '10',
+      filledQty: '7',
+      notional: null,
+      type: 'market' as const,
+      timeInForce: 'day' as const,
+    };
     const fromStream = executionFromTradeUpdate({ event: 'partial_fill', order, qty: '3', price: '501.5', timestamp: new Date(1_000) });
     const fromActivity = executionFromActivity(
-      { id: '20250708143105000::x', activity_type: 'FILL', order_id: 'o-1', symbol: 'SPY', side: 'sell', qty: '3', cum_qty: '7', price: '501.5', transaction_time: new Date(1_000).toISOString() },
+      {
+        id: '20250708143105000::x',
+        activity_type: 'FILL',
+        order_id: 'o-1',
+        symbol: 'SPY',
+        side: 'sell',
+        qty: '3',
+        cum_qty: '7',
+        price: '501.5',
+        transaction_time: new Date(1_000).toISOString(),
+      },
       'c-1',
     );
     expect(fromStream).toEqual(fromActivity);
-    expect(fillFromExecution(fromActivity)).toEqual({ executionId: 'o-1:7', clientOrderId: 'c-1', brokerOrderId: 'o-1', symbol: 'SPY', side: 'sell', quantity: 3, price: 5_015_000, at: 1_000 });
+    expect(fillFromExecution(fromActivity)).toEqual({
+      executionId: 'o-1:7',
+      clientOrderId: 'c-1',
+      brokerOrderId: 'o-1',
+      symbol: 'SPY',
+      side: 'sell',
+      quantity: 3,
+      price: 5_015_000,
+      at: 1_000,
+    });
     expect(executionFromTradeUpdate({ event: 'new', order })).toBeNull();
   });
 });
@@ -123,8 +152,16 @@ describe('Alpaca plumbing', () => {
   });
 
   it('reads calendar days in New York time across DST', () => {
-    expect(sessionFromAlpacaDay({ date: '2025-07-03', open: '09:30', close: '13:00' })).toEqual({ date: '2025-07-03', open: Date.UTC(2025, 6, 3, 13, 30), close: Date.UTC(2025, 6, 3, 17, 0) });
-    expect(sessionFromAlpacaDay({ date: new Date('2025-01-02'), open: '09:30', close: '16:00' })).toEqual({ date: '2025-01-02', open: Date.UTC(2025, 0, 2, 14, 30), close: Date.UTC(2025, 0, 2, 21, 0) });
+    expect(sessionFromAlpacaDay({ date: '2025-07-03', open: '09:30', close: '13:00' })).toEqual({
+      date: '2025-07-03',
+      open: Date.UTC(2025, 6, 3, 13, 30),
+      close: Date.UTC(2025, 6, 3, 17, 0),
+    });
+    expect(sessionFromAlpacaDay({ date: new Date('2025-01-02'), open: '09:30', close: '16:00' })).toEqual({
+      date: '2025-01-02',
+      open: Date.UTC(2025, 0, 2, 14, 30),
+      close: Date.UTC(2025, 0, 2, 21, 0),
+    });
     expect(() => sessionFromAlpacaDay({ date: '2025-01-02', open: '9:30', close: '16:00' })).toThrow(/HH:MM/);
   });
 });

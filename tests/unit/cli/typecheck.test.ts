@@ -52,7 +52,9 @@ describe('type check of a TypeScript strategy', () => {
       'lib/size.ts': 'export function size(cash: number, price: number): number {\n  return Math.max(1, Math.floor(cash / price / 10));\n}\n',
     });
     expect(await typeCheckStrategy(annotated, 'strategy.ts')).toEqual([]);
-    const loose = strategy({ 'strategy.ts': `class S {\n  generateSignal(team, bars) {\n    return bars.SPY ? [{ symbol: 'SPY', action: 'sell', quantity: 1, reason: 'r' }] : null;\n  }\n}\nexport default S;\n` });
+    const loose = strategy({
+      'strategy.ts': `class S {\n  generateSignal(team, bars) {\n    return bars.SPY ? [{ symbol: 'SPY', action: 'sell', quantity: 1, reason: 'r' }] : null;\n  }\n}\nexport default S;\n`,
+    });
     expect(await typeCheckStrategy(loose, 'strategy.ts')).toEqual([]);
   });
 

@@ -44,7 +44,7 @@ describe('classifyGitFailure', () => {
   it.each([
     ["fatal: couldn't find remote ref refs/heads/main", 'branch-missing'],
     ["fatal: '/srv/x.git' does not appear to be a git repository\nfatal: Could not read from remote repository.", 'unreachable'],
-    ['remote: Repository not found.\nfatal: repository \'https://github.com/a/b.git/\' not found', 'unreachable'],
+    ["remote: Repository not found.\nfatal: repository 'https://github.com/a/b.git/' not found", 'unreachable'],
     ["fatal: unable to access 'https://nowhere.invalid/x.git/': Could not resolve host: nowhere.invalid", 'unreachable'],
     ["fatal: transport 'ext' not allowed", 'refused'],
     ['error: object file is empty', 'failed'],
@@ -59,7 +59,16 @@ describe('classifyGitFailure', () => {
 describe('mirrorConfig', () => {
   it('turns off hooks, other transports, submodules and automatic maintenance, and checks what it receives', () => {
     const config = mirrorConfig('ssh');
-    for (const line of ['hooksPath = /dev/null', 'fsmonitor = false', '[protocol]\n\tallow = never', '[protocol "ssh"]\n\tallow = always', '[protocol "ext"]\n\tallow = never', 'recurseSubmodules = false', 'fsckObjects = true', 'auto = 0']) {
+    for (const line of [
+      'hooksPath = /dev/null',
+      'fsmonitor = false',
+      '[protocol]\n\tallow = never',
+      '[protocol "ssh"]\n\tallow = always',
+      '[protocol "ext"]\n\tallow = never',
+      'recurseSubmodules = false',
+      'fsckObjects = true',
+      'auto = 0',
+    ]) {
       expect(config).toContain(line);
     }
     expect(config).not.toContain('[protocol "https"]');
@@ -140,7 +149,14 @@ describe('streamed ls-tree listing', () => {
       return budget;
     };
     const ok = admitAll([record('040000', 'tree', '-', 'a'), record('100644', 'blob', '50', 'a/x.ts'), record('120000', 'blob', '3', 'l'), record('160000', 'commit', '-', 's')]);
-    expect([ok.files.length, ok.bytes, ok.skipped]).toEqual([1, 50, [{ path: 'l', reason: 'symlink' }, { path: 's', reason: 'submodule' }]]);
+    expect([ok.files.length, ok.bytes, ok.skipped]).toEqual([
+      1,
+      50,
+      [
+        { path: 'l', reason: 'symlink' },
+        { path: 's', reason: 'submodule' },
+      ],
+    ]);
     expect(() => admitAll(Array.from({ length: 7 }, (_, i) => record('040000', 'tree', '-', `d${i}`)))).toThrow(/more than 6 entries/);
     expect(() => admitAll([record('040000', 'tree', '-', 'a/b/c/d')])).toThrow(/"a\/b\/c\/d" is 4 levels deep \(limit 3\)/);
     expect(() => admitAll([record('100644', 'blob', '61', 'big.ts')])).toThrow(/"big.ts" has 61 bytes \(limit 60 bytes per file\)/);

@@ -43,7 +43,13 @@ describe('lttbIndices', () => {
     const start = Date.UTC(2025, 6, 8, 13, 30);
     const ys = range(2_000).map((i) => Math.round(Math.cos(i / 7) * 1e4 + i) / 1e4);
     const offsets = range(2_000).map((i) => i * 60_000);
-    expect(lttbIndices(offsets.map((x) => start + x), ys, 97)).toEqual(lttbIndices(offsets, ys, 97));
+    expect(
+      lttbIndices(
+        offsets.map((x) => start + x),
+        ys,
+        97,
+      ),
+    ).toEqual(lttbIndices(offsets, ys, 97));
   });
 
   it('keeps the earlier of two points that tie', () => {

@@ -7,7 +7,20 @@ import { MetricsAccumulator } from '../../../server/trading/metrics/metrics.ts';
 function standing(teamId: string, equity: number, equities: number[] = [100_000, equity]): TeamStanding {
   const accumulator = new MetricsAccumulator({ minObservations: 2 });
   equities.forEach((value, i) => accumulator.observeEquity(i * 60_000, value));
-  return { teamId, name: teamId.toUpperCase(), enabled: true, halted: false, minute: 60_000, equity, cash: equity, positionsValue: 0, startingCash: 100_000, metrics: accumulator.snapshot(), currentDrawdown: null, sparkline: equities };
+  return {
+    teamId,
+    name: teamId.toUpperCase(),
+    enabled: true,
+    halted: false,
+    minute: 60_000,
+    equity,
+    cash: equity,
+    positionsValue: 0,
+    startingCash: 100_000,
+    metrics: accumulator.snapshot(),
+    currentDrawdown: null,
+    sparkline: equities,
+  };
 }
 
 describe('buildLeaderboardView', () => {
@@ -84,7 +97,9 @@ describe('stream ids and SSE frames', () => {
 
   it('frames events without an event name, so EventSource.onmessage sees them', () => {
     const text = sseFrames([{ id: '5-0', event: { type: 'team_halted', at: 0, teamId: 'a', reason: 'why' } }]);
-    expect(text).toBe(`id: 5-0\ndata: ${JSON.stringify({ id: '5-0', timestamp: '1970-01-01T00:00:00.000Z', type: 'team_halted', message: 'a halted: why', event: { type: 'team_halted', at: 0, teamId: 'a', reason: 'why' } })}\n\n`);
+    expect(text).toBe(
+      `id: 5-0\ndata: ${JSON.stringify({ id: '5-0', timestamp: '1970-01-01T00:00:00.000Z', type: 'team_halted', message: 'a halted: why', event: { type: 'team_halted', at: 0, teamId: 'a', reason: 'why' } })}\n\n`,
+    );
     expect(describeActivity({ type: 'trade', at: 0, teamId: 'a', symbol: 'SPY', side: 'sell', quantity: 3, price: 1234.5, clientOrderId: 'x' })).toBe('a sold 3 SPY at $1,234.50');
   });
 });

@@ -44,7 +44,7 @@ const MULTI_FILE = {
     '  constructor(params: Record<string, unknown>) { this.period = Number(params.period ?? 2); }',
     '  generateSignal(team: { cash: number }, bars: { X: { close: number[] } }, prices: { X: number }) {',
     '    const average = sma(bars.X.close, this.period);',
-    "    if (average === null) return null;",
+    '    if (average === null) return null;',
     "    return { symbol: 'X', action: 'buy', quantity: sizeFor(team.cash, prices.X), reason: label(average) };",
     '  }',
     '}',

@@ -49,10 +49,8 @@ describe('entry', () => {
 });
 
 describe('limits', () => {
-  const importsOf = (count: number) =>
-    Array.from({ length: count }, (_, i) => `import './m${i}.ts';`).join('\n') + `\n${MINIMAL_CLASS}`;
-  const modules = (count: number, body = 'export const x = 1;') =>
-    Object.fromEntries(Array.from({ length: count }, (_, i) => [`m${i}.ts`, body]));
+  const importsOf = (count: number) => Array.from({ length: count }, (_, i) => `import './m${i}.ts';`).join('\n') + `\n${MINIMAL_CLASS}`;
+  const modules = (count: number, body = 'export const x = 1;') => Object.fromEntries(Array.from({ length: count }, (_, i) => [`m${i}.ts`, body]));
 
   it('has sensible defaults', () => {
     expect(DEFAULT_CHECK_LIMITS.maxFileBytes).toBeGreaterThanOrEqual(64 * 1024);

@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatMinute } from '../../../data/market/bar.ts';
-import {
-  embeddedCalendar,
-  isRegularSessionMinute,
-  type MarketCalendar,
-  newYorkDate,
-  nextSessionOpen,
-  sessionFor,
-} from '../../../data/market/calendar.ts';
+import { embeddedCalendar, isRegularSessionMinute, type MarketCalendar, newYorkDate, nextSessionOpen, sessionFor } from '../../../data/market/calendar.ts';
 import { NYSE_EARLY_CLOSES, NYSE_FULL_HOLIDAYS } from '../../../data/market/nyseSchedule.ts';
 
 const utc = (iso: string): number => Date.parse(iso);
@@ -142,7 +135,7 @@ describe('newYorkDate', () => {
   it.each([
     ['2025-07-09T03:59:00Z', '2025-07-08', '23:59 EDT the evening before'],
     ['2025-07-09T04:00:00Z', '2025-07-09', 'midnight EDT'],
-    ['2025-01-01T04:59:00Z', '2024-12-31', '23:59 EST on New Year\'s Eve'],
+    ['2025-01-01T04:59:00Z', '2024-12-31', "23:59 EST on New Year's Eve"],
     ['2025-01-01T05:00:00Z', '2025-01-01', 'midnight EST'],
     ['2025-03-09T06:59:00Z', '2025-03-09', '01:59 EST just before the spring switch'],
     ['2025-03-09T07:00:00Z', '2025-03-09', '03:00 EDT just after it'],
@@ -161,7 +154,7 @@ describe('nextSessionOpen', () => {
     ['2025-07-03T17:00:00Z', '2025-07-07T13:30:00Z', 'after the half day: past the holiday and the weekend'],
     ['2025-07-11T21:00:00Z', '2025-07-14T13:30:00Z', 'Friday evening: Monday'],
     ['2025-01-08T22:00:00Z', '2025-01-10T14:30:00Z', 'past the day of mourning'],
-    ['2024-12-31T22:00:00Z', '2025-01-02T14:30:00Z', 'across the year end and New Year\'s Day'],
+    ['2024-12-31T22:00:00Z', '2025-01-02T14:30:00Z', "across the year end and New Year's Day"],
     ['2025-03-07T22:00:00Z', '2025-03-10T13:30:00Z', 'across the spring DST switch'],
   ])('from %s is %s (%s)', (fromIso, expectedIso) => {
     expect(formatMinute(nextSessionOpen(utc(fromIso)))).toBe(formatMinute(utc(expectedIso)));

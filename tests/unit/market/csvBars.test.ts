@@ -32,21 +32,10 @@ describe('parseBarsCsv', () => {
 
   it('sorts rows given in any order by time, then symbol', () => {
     const bars = parseBarsCsv(
-      csv(
-        HEADER,
-        '2025-07-08T13:31:00Z,SPY,1,1,1,1,1',
-        '2025-07-08T13:30:00Z,SPY,1,1,1,1,1',
-        '2025-07-08T13:31:00Z,DBB,1,1,1,1,1',
-        '2025-07-08T13:30:00Z,FXY,1,1,1,1,1',
-      ),
+      csv(HEADER, '2025-07-08T13:31:00Z,SPY,1,1,1,1,1', '2025-07-08T13:30:00Z,SPY,1,1,1,1,1', '2025-07-08T13:31:00Z,DBB,1,1,1,1,1', '2025-07-08T13:30:00Z,FXY,1,1,1,1,1'),
       'x.csv',
     );
-    expect(bars.map((bar) => `${new Date(bar.timestamp).toISOString().slice(11, 16)} ${bar.symbol}`)).toEqual([
-      '13:30 FXY',
-      '13:30 SPY',
-      '13:31 DBB',
-      '13:31 SPY',
-    ]);
+    expect(bars.map((bar) => `${new Date(bar.timestamp).toISOString().slice(11, 16)} ${bar.symbol}`)).toEqual(['13:30 FXY', '13:30 SPY', '13:31 DBB', '13:31 SPY']);
   });
 
   it('accepts the columns in another order, a byte-order mark, CRLF line ends and blank lines', () => {
@@ -80,13 +69,23 @@ describe('parseBarsCsv', () => {
     ['too few fields', '2025-07-08T13:31:00Z,SPY,1,1,1,1', null, `expected 7 fields (${HEADER}), found 6`],
     ['too many fields', '2025-07-08T13:31:00Z,SPY,1,1,1,1,1,1', null, `expected 7 fields (${HEADER}), found 8`],
     ['a timestamp without zone', '2025-07-08T13:31:00,SPY,1,1,1,1,1', 'timestamp', 'timestamp "2025-07-08T13:31:00" is not an ISO-8601 UTC time like 2025-07-08T13:30:00Z'],
-    ['a timestamp with an offset', '2025-07-08T09:31:00-04:00,SPY,1,1,1,1,1', 'timestamp', 'timestamp "2025-07-08T09:31:00-04:00" is not an ISO-8601 UTC time like 2025-07-08T13:30:00Z'],
+    [
+      'a timestamp with an offset',
+      '2025-07-08T09:31:00-04:00,SPY,1,1,1,1,1',
+      'timestamp',
+      'timestamp "2025-07-08T09:31:00-04:00" is not an ISO-8601 UTC time like 2025-07-08T13:30:00Z',
+    ],
     ['a space instead of T', '2025-07-08 13:31:00Z,SPY,1,1,1,1,1', 'timestamp', 'timestamp "2025-07-08 13:31:00Z" is not an ISO-8601 UTC time like 2025-07-08T13:30:00Z'],
     ['epoch seconds', '1751981460,SPY,1,1,1,1,1', 'timestamp', 'timestamp "1751981460" is not an ISO-8601 UTC time like 2025-07-08T13:30:00Z'],
     ['an impossible date', '2025-02-30T13:31:00Z,SPY,1,1,1,1,1', 'timestamp', 'timestamp 2025-02-30T13:31:00Z is not a real date and time'],
     ['an impossible hour', '2025-07-08T24:00:00Z,SPY,1,1,1,1,1', 'timestamp', 'timestamp 2025-07-08T24:00:00Z is not a real date and time'],
     ['seconds past the minute', '2025-07-08T13:31:30Z,SPY,1,1,1,1,1', 'timestamp', 'timestamp 2025-07-08T13:31:30Z is not on a whole minute (a bar starts at :00 seconds)'],
-    ['milliseconds past the minute', '2025-07-08T13:31:00.500Z,SPY,1,1,1,1,1', 'timestamp', 'timestamp 2025-07-08T13:31:00.500Z is not on a whole minute (a bar starts at :00 seconds)'],
+    [
+      'milliseconds past the minute',
+      '2025-07-08T13:31:00.500Z,SPY,1,1,1,1,1',
+      'timestamp',
+      'timestamp 2025-07-08T13:31:00.500Z is not on a whole minute (a bar starts at :00 seconds)',
+    ],
     ['an empty symbol', '2025-07-08T13:31:00Z,,1,1,1,1,1', 'symbol', `symbol "" is not an upper-case ticker (A-Z, 0-9, '.')`],
     ['a lower-case symbol', '2025-07-08T13:31:00Z,spy,1,1,1,1,1', 'symbol', `symbol "spy" is not an upper-case ticker (A-Z, 0-9, '.')`],
     ['a symbol with a space', '2025-07-08T13:31:00Z,SPY ,1,1,1,1,1', 'symbol', `symbol "SPY " is not an upper-case ticker (A-Z, 0-9, '.')`],

@@ -48,7 +48,7 @@ describe('groupByMinute', () => {
     expect(groupByMinute([])).toEqual([]);
   });
 
-  it('does not reorder the caller\'s array', () => {
+  it("does not reorder the caller's array", () => {
     const input = [bar('SPY', '2025-07-08T13:31:00Z'), bar('SPY', '2025-07-08T13:30:00Z')];
     const before = [...input];
     groupByMinute(input);
@@ -56,9 +56,7 @@ describe('groupByMinute', () => {
   });
 
   it('rejects two bars of one symbol in one minute', () => {
-    expect(() => groupByMinute([bar('SPY', '2025-07-08T13:30:00Z', 10), bar('SPY', '2025-07-08T13:30:00Z', 11)])).toThrow(
-      'two bars for SPY in the minute 2025-07-08T13:30:00Z',
-    );
+    expect(() => groupByMinute([bar('SPY', '2025-07-08T13:30:00Z', 10), bar('SPY', '2025-07-08T13:30:00Z', 11)])).toThrow('two bars for SPY in the minute 2025-07-08T13:30:00Z');
   });
 });
 

@@ -90,9 +90,7 @@ describe('ReplaySource', () => {
       const merged = await ReplaySource.fromCsvFiles([first, second]);
       expect(merged.symbols).toEqual(['QQQ', 'SPY']);
       expect((await merged.barsForMinute(Date.parse('2025-07-08T13:30:00Z'), merged.symbols)).bars.size).toBe(2);
-      await expect(ReplaySource.fromCsvFiles([first, first])).rejects.toThrow(
-        `cannot replay ${first}, ${first} together: two bars for SPY in the minute 2025-07-08T13:30:00Z`,
-      );
+      await expect(ReplaySource.fromCsvFiles([first, first])).rejects.toThrow(`cannot replay ${first}, ${first} together: two bars for SPY in the minute 2025-07-08T13:30:00Z`);
     } finally {
       await rm(folder, { recursive: true, force: true });
     }

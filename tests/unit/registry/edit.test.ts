@@ -33,7 +33,9 @@ function ok(result: ReturnType<typeof editRegistryText>): string {
 
 describe('registry edits keep the file as the user wrote it', () => {
   it('adds the first team to a file with `teams: []`, changing nothing else', () => {
-    const text = ok(editRegistryText(starter, { kind: 'add-team', team: { id: 'momentum', name: 'Momentum Crew', repo: 'https://git.example.org/m.git', params: { lookback: 20 } } }));
+    const text = ok(
+      editRegistryText(starter, { kind: 'add-team', team: { id: 'momentum', name: 'Momentum Crew', repo: 'https://git.example.org/m.git', params: { lookback: 20 } } }),
+    );
     const before = starter.split('\n');
     const after = text.split('\n');
     // Every line but `teams: []` is untouched, comments and alignment included.
@@ -44,10 +46,7 @@ describe('registry edits keep the file as the user wrote it', () => {
   it('appends a team at the indentation of the existing ones', () => {
     const text = ok(editRegistryText(withTeams, { kind: 'add-team', team: { id: 'delta', name: 'Delta: the "fourth"', repo: '/srv/delta', enabled: false } }));
     expect(text).toBe(
-      withTeams.replace(
-        '# trailing comment\n',
-        "  - id: delta\n    name: 'Delta: the \"fourth\"'\n    repo: /srv/delta\n    enabled: false\n# trailing comment\n",
-      ),
+      withTeams.replace('# trailing comment\n', '  - id: delta\n    name: \'Delta: the "fourth"\'\n    repo: /srv/delta\n    enabled: false\n# trailing comment\n'),
     );
   });
 
@@ -65,7 +64,12 @@ describe('registry edits keep the file as the user wrote it', () => {
   it('works on a file without a final newline', () => {
     const text = ok(editRegistryText(withTeams.replace('# trailing comment\n', '').trimEnd(), { kind: 'set-enabled', teamId: 'gamma', enabled: false }));
     expect(text).toContain('enabled: false      # keep me');
-    const added = ok(editRegistryText('competition:\n  name: C\n  universe: [SPY]\nteams:\n  - id: aa\n    name: A\n    repo: /a', { kind: 'add-team', team: { id: 'bb', name: 'B', repo: '/b' } }));
+    const added = ok(
+      editRegistryText('competition:\n  name: C\n  universe: [SPY]\nteams:\n  - id: aa\n    name: A\n    repo: /a', {
+        kind: 'add-team',
+        team: { id: 'bb', name: 'B', repo: '/b' },
+      }),
+    );
     expect(added).toBe('competition:\n  name: C\n  universe: [SPY]\nteams:\n  - id: aa\n    name: A\n    repo: /a\n  - id: bb\n    name: B\n    repo: /b\n');
   });
 
@@ -77,7 +81,10 @@ describe('registry edits keep the file as the user wrote it', () => {
   });
 
   it('refuses duplicates, unknown teams and an invalid file', () => {
-    expect(editRegistryText(withTeams, { kind: 'add-team', team: { id: 'alpha', name: 'A', repo: '/a' } })).toMatchObject({ ok: false, message: 'team "alpha" is already in the registry' });
+    expect(editRegistryText(withTeams, { kind: 'add-team', team: { id: 'alpha', name: 'A', repo: '/a' } })).toMatchObject({
+      ok: false,
+      message: 'team "alpha" is already in the registry',
+    });
     expect(editRegistryText(withTeams, { kind: 'set-enabled', teamId: 'zeta', enabled: false })).toMatchObject({ ok: false, message: 'no team "zeta" in the registry' });
     const broken = editRegistryText(withTeams.replace('name: Cup', 'name: [Cup'), { kind: 'set-enabled', teamId: 'alpha', enabled: false });
     expect(broken.ok).toBe(false);

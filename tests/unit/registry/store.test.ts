@@ -113,7 +113,10 @@ describe('RegistryStore', () => {
     expect(outcomes.map((o) => o.result)).toEqual(['loaded', 'unchanged', 'loaded']);
     expect(seen).toEqual([
       [['alpha', 'beta'], ['alpha']],
-      [['alpha', 'beta'], ['alpha', 'beta']],
+      [
+        ['alpha', 'beta'],
+        ['alpha', 'beta'],
+      ],
     ]);
   });
 

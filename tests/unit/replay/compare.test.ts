@@ -82,12 +82,18 @@ describe('same', () => {
 
 describe('compareSeason', () => {
   it('finds a team identical when runs, fills and snapshots agree', () => {
-    const verdicts = compareSeason(season([run([BUY]), run([])], [fill(1, 6_001_234)], [snapshot(0, 1e9), snapshot(1, 1e9)]), replayed([run([BUY]), run([])], [fill(1, 6_001_234)], [snapshot(0, 1e9), snapshot(1, 1e9)]));
+    const verdicts = compareSeason(
+      season([run([BUY]), run([])], [fill(1, 6_001_234)], [snapshot(0, 1e9), snapshot(1, 1e9)]),
+      replayed([run([BUY]), run([])], [fill(1, 6_001_234)], [snapshot(0, 1e9), snapshot(1, 1e9)]),
+    );
     expect(verdicts).toEqual([{ teamId: 'a', identical: true, compared: { runs: 2, fills: 1, snapshots: 2, metrics: false }, divergence: null }]);
   });
 
   it('names an altered fill price with its minute, order and both prices as decimals', () => {
-    const [verdict] = compareSeason(season([run([BUY]), run([])], [fill(1, 6_001_334)], [snapshot(0, 1e9), snapshot(1, 1e9)]), replayed([run([BUY]), run([])], [fill(1, 6_001_234)], [snapshot(0, 1e9), snapshot(1, 1e9)]));
+    const [verdict] = compareSeason(
+      season([run([BUY]), run([])], [fill(1, 6_001_334)], [snapshot(0, 1e9), snapshot(1, 1e9)]),
+      replayed([run([BUY]), run([])], [fill(1, 6_001_234)], [snapshot(0, 1e9), snapshot(1, 1e9)]),
+    );
     expect(verdict?.divergence).toMatchObject({ minute: at(1), kind: 'fill', what: 'fill 1 (t-a-1-1) price', recorded: '600.1334', replayed: '600.1234' });
     expect(verdict?.divergence?.cause).toMatch(/altered/);
   });

@@ -11,11 +11,15 @@ const fixture = (name: string): string => readFileSync(path.join(goldenDir, name
 
 describe('golden outputs of the sandbox call path', () => {
   for (const golden of goldenCases) {
-    it.skipIf(!golden.available)(`${golden.name} is byte-identical to the recorded output`, async () => {
-      const output = await golden.run();
-      // Compared as text: a difference in the last digit of a number or in a key's order fails.
-      expect(output === fixture(golden.name), `${golden.name} differs from its fixture`).toBe(true);
-    }, 180_000);
+    it.skipIf(!golden.available)(
+      `${golden.name} is byte-identical to the recorded output`,
+      async () => {
+        const output = await golden.run();
+        // Compared as text: a difference in the last digit of a number or in a key's order fails.
+        expect(output === fixture(golden.name), `${golden.name} differs from its fixture`).toBe(true);
+      },
+      180_000,
+    );
   }
 
   it('the in-process pool gives what the child processes gave', async () => {

@@ -29,7 +29,10 @@ function qtcBacktest(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     // A generous CPU limit: on a loaded machine a call can stall past the default 200 ms of wall
     // time, and a timeout would change the output for a reason that is not the code's.
-    const child = spawn(process.execPath, ['--no-node-snapshot', 'bin/qtc.js', 'backtest', ...args, '--json', '--cpu-ms', '10000'], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--no-node-snapshot', 'bin/qtc.js', 'backtest', ...args, '--json', '--cpu-ms', '10000'], {
+      cwd: projectRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -187,43 +187,55 @@ describe('the SMA-crossover example on rolling indicators', () => {
     expect(result.sells).toBeGreaterThan(3);
   }, 180_000);
 
-  it.skipIf(!existsSync(SPY))('gives the previous version signals on real SPY bars (5 sessions, 1,200-bar window), reloaded every 101 minutes', async () => {
-    const result = await compare(replayMinutes(await readBarsCsv(SPY)), 1200, 101);
-    expect(result.minutes).toBeGreaterThan(1200);
-    expect(result.differences).toEqual([]);
-    expect(result.buys + result.sells).toBeGreaterThan(20);
-  }, 180_000);
+  it.skipIf(!existsSync(SPY))(
+    'gives the previous version signals on real SPY bars (5 sessions, 1,200-bar window), reloaded every 101 minutes',
+    async () => {
+      const result = await compare(replayMinutes(await readBarsCsv(SPY)), 1200, 101);
+      expect(result.minutes).toBeGreaterThan(1200);
+      expect(result.differences).toEqual([]);
+      expect(result.buys + result.sells).toBeGreaterThan(20);
+    },
+    180_000,
+  );
 
-  it.skipIf(!existsSync(SPARSE))('gives the previous version signals on sparse real ETF bars (minutes without a bar, a holiday), reloaded every 23 minutes', async () => {
-    const result = await compare(replayMinutes(await readBarsCsv(SPARSE)), 200, 23);
-    expect(result.differences).toEqual([]);
-    expect(result.buys + result.sells).toBeGreaterThan(5);
-  }, 180_000);
+  it.skipIf(!existsSync(SPARSE))(
+    'gives the previous version signals on sparse real ETF bars (minutes without a bar, a holiday), reloaded every 23 minutes',
+    async () => {
+      const result = await compare(replayMinutes(await readBarsCsv(SPARSE)), 200, 23);
+      expect(result.differences).toEqual([]);
+      expect(result.buys + result.sells).toBeGreaterThan(5);
+    },
+    180_000,
+  );
 
-  it.skipIf(!existsSync(SPY))('trades exactly as the previous version through the backtest engine on SPY', async () => {
-    const pool = new SandboxPool({ mode: 'in-process', cpuMs: 10_000 });
-    await pool.start();
-    try {
-      const outcome = await runBacktest({
-        strategies: [
-          { id: 'previous', teamId: 'previous', compiled: PREVIOUS, params: {} },
-          { id: 'rolling', teamId: 'rolling', compiled: rolling, params: {} },
-        ],
-        minutes: replayMinutes(await readBarsCsv(SPY)),
-        universe: ['SPY'],
-        capital: toMoney(100_000),
-        slippageBps: 0,
-        limits: riskLimitsFrom(DEFAULT_RISK),
-        pool,
-      });
-      const [previous, next] = outcome.teams;
-      const trades = (team: typeof previous) => team?.trades.map(({ clientOrderId: _, ...trade }) => trade);
-      expect(previous?.trades.length).toBeGreaterThan(10);
-      expect(trades(next)).toEqual(trades(previous));
-      expect(next?.equityCurve).toEqual(previous?.equityCurve);
-      expect(next?.errors.filter((e) => e.source === 'strategy')).toEqual([]);
-    } finally {
-      await pool.close();
-    }
-  }, 180_000);
+  it.skipIf(!existsSync(SPY))(
+    'trades exactly as the previous version through the backtest engine on SPY',
+    async () => {
+      const pool = new SandboxPool({ mode: 'in-process', cpuMs: 10_000 });
+      await pool.start();
+      try {
+        const outcome = await runBacktest({
+          strategies: [
+            { id: 'previous', teamId: 'previous', compiled: PREVIOUS, params: {} },
+            { id: 'rolling', teamId: 'rolling', compiled: rolling, params: {} },
+          ],
+          minutes: replayMinutes(await readBarsCsv(SPY)),
+          universe: ['SPY'],
+          capital: toMoney(100_000),
+          slippageBps: 0,
+          limits: riskLimitsFrom(DEFAULT_RISK),
+          pool,
+        });
+        const [previous, next] = outcome.teams;
+        const trades = (team: typeof previous) => team?.trades.map(({ clientOrderId: _, ...trade }) => trade);
+        expect(previous?.trades.length).toBeGreaterThan(10);
+        expect(trades(next)).toEqual(trades(previous));
+        expect(next?.equityCurve).toEqual(previous?.equityCurve);
+        expect(next?.errors.filter((e) => e.source === 'strategy')).toEqual([]);
+      } finally {
+        await pool.close();
+      }
+    },
+    180_000,
+  );
 });

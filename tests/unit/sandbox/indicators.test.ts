@@ -134,7 +134,15 @@ describe('rolling indicators equal the series and point functions bit for bit', 
     for (const period of [1, 2, 5]) {
       for (const length of [0, 1, period - 1, period, period + 1, period + 2]) {
         if (length < 0) continue;
-        expect(check(kind, period, closes(length, length + period), [0, length - 1].filter((c) => c >= 0)), `period ${period}, length ${length}`).toEqual([]);
+        expect(
+          check(
+            kind,
+            period,
+            closes(length, length + period),
+            [0, length - 1].filter((c) => c >= 0),
+          ),
+          `period ${period}, length ${length}`,
+        ).toEqual([]);
       }
     }
   });
@@ -163,17 +171,11 @@ describe('rolling indicators: contract', () => {
   });
 
   it('reports period, count, ready and value', () => {
-    expect(run('const s = new q.RollingSma(2); const a = [s.ready, s.count, s.value]; s.update(1); a.push(s.ready, s.value); s.update(2); a.push(s.ready, s.value, s.count, s.period); return a.map(String);')).toEqual([
-      'false',
-      '0',
-      'NaN',
-      'false',
-      'NaN',
-      'true',
-      '1.5',
-      '2',
-      '2',
-    ]);
+    expect(
+      run(
+        'const s = new q.RollingSma(2); const a = [s.ready, s.count, s.value]; s.update(1); a.push(s.ready, s.value); s.update(2); a.push(s.ready, s.value, s.count, s.period); return a.map(String);',
+      ),
+    ).toEqual(['false', '0', 'NaN', 'false', 'NaN', 'true', '1.5', '2', '2']);
   });
 
   it('saves NaN, Infinity and -0 as strings so the state survives JSON', () => {

@@ -34,9 +34,12 @@ describe('SandboxPool end to end', () => {
   });
 
   it('freezes Date to the minute and seeds Math.random per team and minute', async () => {
-    await pool.load({ teamId: 'clock', strategy: bundle(`class Strategy { generateSignal(team) {
+    await pool.load({
+      teamId: 'clock',
+      strategy: bundle(`class Strategy { generateSignal(team) {
       team.memory.seen = [Date.now(), new Date().getTime(), typeof Date(), Math.random(), Math.random()];
-      return null; } }`) });
+      return null; } }`),
+    });
     const index = next;
     const a = await only('clock');
     const [now, constructed, type, r1, r2] = (a.memory as { seen: [number, number, string, number, number] }).seen;
@@ -44,8 +47,11 @@ describe('SandboxPool end to end', () => {
     expect(constructed).toBe(now);
     expect(type).toBe('string');
     expect(r1).not.toBe(r2);
-    await pool.load({ teamId: 'clock', strategy: bundle(`class Strategy { generateSignal(team) {
-      team.memory.seen = [Date.now(), Math.random()]; return null; } }`) });
+    await pool.load({
+      teamId: 'clock',
+      strategy: bundle(`class Strategy { generateSignal(team) {
+      team.memory.seen = [Date.now(), Math.random()]; return null; } }`),
+    });
     const b = await only('clock');
     expect((b.memory as { seen: number[] }).seen[1]).not.toBe(r1);
   });
@@ -67,9 +73,12 @@ describe('SandboxPool end to end', () => {
   });
 
   it('accepts a list of signals and null', async () => {
-    await pool.load({ teamId: 'multi', strategy: bundle(`class Strategy { generateSignal(team) {
+    await pool.load({
+      teamId: 'multi',
+      strategy: bundle(`class Strategy { generateSignal(team) {
       team.memory.k = (team.memory.k ?? 0) + 1;
-      return team.memory.k === 1 ? [{ symbol: 'AAPL', action: 'buy', quantity: 1, price: 101.5 }, { symbol: 'MSFT', action: 'sell', quantity: 2, reason: 'x' }] : null; } }`) });
+      return team.memory.k === 1 ? [{ symbol: 'AAPL', action: 'buy', quantity: 1, price: 101.5 }, { symbol: 'MSFT', action: 'sell', quantity: 2, reason: 'x' }] : null; } }`),
+    });
     expect((await only('multi')).signals).toEqual([
       { symbol: 'AAPL', action: 'buy', quantity: 1, price: 101.5 },
       { symbol: 'MSFT', action: 'sell', quantity: 2, reason: 'x' },
@@ -99,7 +108,10 @@ describe('SandboxPool end to end', () => {
   });
 
   it('refuses more signals than the cap as a whole', async () => {
-    await pool.load({ teamId: 'bad-signal', strategy: bundle(`class Strategy { generateSignal() { return Array.from({ length: 51 }, () => ({ symbol: 'AAPL', action: 'buy', quantity: 1 })); } }`) });
+    await pool.load({
+      teamId: 'bad-signal',
+      strategy: bundle(`class Strategy { generateSignal() { return Array.from({ length: 51 }, () => ({ symbol: 'AAPL', action: 'buy', quantity: 1 })); } }`),
+    });
     const result = await only('bad-signal');
     expect(result.error?.kind).toBe('invalid-result');
     expect(result.error?.message).toMatch(/at most 50/);
@@ -127,10 +139,13 @@ describe('SandboxPool end to end', () => {
   });
 
   it('reports runtime errors and keeps the last good memory', async () => {
-    await pool.load({ teamId: 'thrower', strategy: bundle(`class Strategy { generateSignal(team) {
+    await pool.load({
+      teamId: 'thrower',
+      strategy: bundle(`class Strategy { generateSignal(team) {
       team.memory.n = (team.memory.n ?? 0) + 1;
       if (team.memory.n === 2) { team.memory.poisoned = true; null.x; }
-      return null; } }`) });
+      return null; } }`),
+    });
     expect((await only('thrower')).memory).toEqual({ n: 1 });
     const failed = await only('thrower');
     expect(failed.error?.kind).toBe('runtime');
@@ -141,10 +156,14 @@ describe('SandboxPool end to end', () => {
   });
 
   it('restores memory handed to load and caps its size', async () => {
-    await pool.load({ teamId: 'mem', memory: { restored: 41 }, strategy: bundle(`class Strategy { generateSignal(team) {
+    await pool.load({
+      teamId: 'mem',
+      memory: { restored: 41 },
+      strategy: bundle(`class Strategy { generateSignal(team) {
       team.memory.restored += 1;
       if (team.memory.restored > 42) team.memory.big = 'x'.repeat(70000);
-      return null; } }`) });
+      return null; } }`),
+    });
     expect((await only('mem')).memory).toEqual({ restored: 42 });
     const capped = await only('mem');
     expect(capped.error?.kind).toBe('invalid-result');
@@ -153,7 +172,9 @@ describe('SandboxPool end to end', () => {
   });
 
   it('serves bar windows through bars and team.api', async () => {
-    await pool.load({ teamId: 'api', strategy: bundle(`class Strategy { generateSignal(team, bars) {
+    await pool.load({
+      teamId: 'api',
+      strategy: bundle(`class Strategy { generateSignal(team, bars) {
       const last = team.api.getLastN('AAPL', 2);
       const day = team.api.getDay('AAPL', '2025-07-08');
       const range = team.api.getRange('AAPL', bars.AAPL.timestamp[0], bars.AAPL.timestamp[0]);
@@ -164,11 +185,22 @@ describe('SandboxPool end to end', () => {
         day: day.timestamp.length === bars.AAPL.timestamp.length, range: range.timestamp.length, none: none.timestamp.length,
         otherDay: team.api.getDay('AAPL', '2025-07-09').timestamp.length,
       };
-      return null; } }`) });
+      return null; } }`),
+    });
     const result = await only('api');
     expect(result.error).toBeNull();
     const out = (result.memory as { out: Record<string, unknown> }).out;
-    expect(out).toMatchObject({ fields: ['timestamp', 'open', 'high', 'low', 'close', 'volume'], isTyped: true, tsArray: true, lastN: 2, lastClose: true, day: true, range: 1, none: 0, otherDay: 0 });
+    expect(out).toMatchObject({
+      fields: ['timestamp', 'open', 'high', 'low', 'close', 'volume'],
+      isTyped: true,
+      tsArray: true,
+      lastN: 2,
+      lastClose: true,
+      day: true,
+      range: 1,
+      none: 0,
+      otherDay: 0,
+    });
     expect(out.n).toBe(next); // every minute fed so far, including those before this team was loaded
   });
 
@@ -179,11 +211,19 @@ describe('SandboxPool end to end', () => {
       'export default class Strategy {',
       '  generateSignal(team: { memory: Record<string, number> }) {',
       '    const period: number = 0;',
-      "    return sma([1, 2, 3], period) ?? null;",
+      '    return sma([1, 2, 3], period) ?? null;',
       '  }',
       '}',
     ].join('\n');
-    const out = transformSync(source, { loader: 'ts', format: 'iife', globalName: '__qtcStrategy', sourcemap: 'external', sourcefile: 'strategy.ts', target: 'es2023', platform: 'neutral' });
+    const out = transformSync(source, {
+      loader: 'ts',
+      format: 'iife',
+      globalName: '__qtcStrategy',
+      sourcemap: 'external',
+      sourcefile: 'strategy.ts',
+      target: 'es2023',
+      platform: 'neutral',
+    });
     const loaded = await pool.load({ teamId: 'mapped', strategy: { code: out.code, sourceMap: out.map, filename: 'strategy.bundle.js' } });
     expect(loaded).toEqual({ ok: true });
     const result = await only('mapped');
@@ -194,9 +234,12 @@ describe('SandboxPool end to end', () => {
   });
 
   it('bounds console output per call with a truncation marker', async () => {
-    await pool.load({ teamId: 'chatty', strategy: bundle(`class Strategy { generateSignal() {
+    await pool.load({
+      teamId: 'chatty',
+      strategy: bundle(`class Strategy { generateSignal() {
       for (let i = 0; i < 1000; i++) console.info('line', i, { i, nested: { deep: [1, 2, 3] } });
-      return null; } }`) });
+      return null; } }`),
+    });
     const result = await only('chatty');
     expect(result.error).toBeNull();
     expect(result.logs).toHaveLength(51);
@@ -207,7 +250,27 @@ describe('SandboxPool end to end', () => {
   it('assigns teams to processes in a balanced, stable way and reports status', async () => {
     const counts = [0, 0];
     for (const id of ['bal-a', 'bal-b', 'bal-c', 'bal-d']) await pool.load({ teamId: id, strategy: CANARY });
-    for (const id of ['canary', 'clock', 'rng-a', 'multi', 'bad-signal', 'thrower', 'mem', 'api', 'mapped', 'chatty', 'load-1', 'load-2', 'load-3', 'load-4', 'load-5', 'bal-a', 'bal-b', 'bal-c', 'bal-d']) {
+    for (const id of [
+      'canary',
+      'clock',
+      'rng-a',
+      'multi',
+      'bad-signal',
+      'thrower',
+      'mem',
+      'api',
+      'mapped',
+      'chatty',
+      'load-1',
+      'load-2',
+      'load-3',
+      'load-4',
+      'load-5',
+      'bal-a',
+      'bal-b',
+      'bal-c',
+      'bal-d',
+    ]) {
       const status = pool.status(id);
       if (status !== null) counts[status.process] = (counts[status.process] ?? 0) + 1;
     }

@@ -9,8 +9,19 @@ const limits = { maxSignals: 2, maxReasonChars: 10, maxLogLines: 5, maxLogBytes:
 
 describe('decodeCallResult', () => {
   it('decodes a good result', () => {
-    const text = JSON.stringify({ ok: true, signals: [{ symbol: 'AAPL', action: 'buy', quantity: 2, confidence: 0.5 }], memory: { a: 1 }, logs: [{ level: 'warn', message: 'hi' }] });
-    expect(decodeCallResult(text, limits)).toEqual({ ok: true, signals: [{ symbol: 'AAPL', action: 'buy', quantity: 2, confidence: 0.5 }], invalidSignals: [], memory: { a: 1 }, logs: [{ level: 'warn', message: 'hi' }] });
+    const text = JSON.stringify({
+      ok: true,
+      signals: [{ symbol: 'AAPL', action: 'buy', quantity: 2, confidence: 0.5 }],
+      memory: { a: 1 },
+      logs: [{ level: 'warn', message: 'hi' }],
+    });
+    expect(decodeCallResult(text, limits)).toEqual({
+      ok: true,
+      signals: [{ symbol: 'AAPL', action: 'buy', quantity: 2, confidence: 0.5 }],
+      invalidSignals: [],
+      memory: { a: 1 },
+      logs: [{ level: 'warn', message: 'hi' }],
+    });
   });
 
   it('refuses non-strings, bad JSON, too many signals and unknown error kinds', () => {
@@ -60,7 +71,9 @@ describe('CrashLedger', () => {
 describe('describeExit', () => {
   it('names V8 fatal errors and likely out-of-memory deaths', () => {
     expect(describeExit({ code: null, signal: 'SIGABRT', stderrTail: '', watchdog: null })).toBe('killed by SIGABRT, out of memory?');
-    expect(describeExit({ code: 134, signal: null, stderrTail: 'x\nFATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory\n', watchdog: null })).toMatch(/exit code 134: FATAL ERROR: Reached heap limit/);
+    expect(describeExit({ code: 134, signal: null, stderrTail: 'x\nFATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory\n', watchdog: null })).toMatch(
+      /exit code 134: FATAL ERROR: Reached heap limit/,
+    );
     expect(describeExit({ code: 1, signal: null, stderrTail: '', watchdog: null })).toBe('exit code 1');
   });
 });

@@ -12,10 +12,9 @@ afterAll(() => isolate.dispose());
 
 /** Runs `fn(values, period)` of 'qtc' inside the isolate; NaN comes back as the string "NaN", bits exactly as numbers. */
 function inIsolate(fn: string, values: number[], period: number): (number | string)[] {
-  const json = context.evalSync(
-    `JSON.stringify(Array.from(require('qtc').${fn}(new Float64Array(${JSON.stringify(values)}), ${period}), (v) => (Number.isNaN(v) ? 'NaN' : v)))`,
-    { timeout: 1000 },
-  ) as string;
+  const json = context.evalSync(`JSON.stringify(Array.from(require('qtc').${fn}(new Float64Array(${JSON.stringify(values)}), ${period}), (v) => (Number.isNaN(v) ? 'NaN' : v)))`, {
+    timeout: 1000,
+  }) as string;
   return JSON.parse(json) as (number | string)[];
 }
 
@@ -79,7 +78,9 @@ describe('series functions are exact', () => {
     }
   });
   it('returns lists without holes', () => {
-    const json = context.evalSync(`JSON.stringify([0, 1, 5].map((n) => { const s = require('qtc').smaSeries(new Float64Array(n), 3); return [s.length, Object.keys(s).length, Array.isArray(s)]; }))`) as string;
+    const json = context.evalSync(
+      `JSON.stringify([0, 1, 5].map((n) => { const s = require('qtc').smaSeries(new Float64Array(n), 3); return [s.length, Object.keys(s).length, Array.isArray(s)]; }))`,
+    ) as string;
     expect(JSON.parse(json)).toEqual([
       [0, 0, true],
       [1, 1, true],

@@ -27,7 +27,15 @@ function fakeWorld(states: (read: number) => Record<string, Partial<TeamReadines
 describe('the season start gate', () => {
   it('starts as soon as every enabled team has an active version', async () => {
     const world = fakeWorld((read) => ({ a: { active: true }, b: { active: read >= 3 } }));
-    const start = await waitForSeasonStart({ startAt: undefined, timeoutMs: 120_000, pollMs: 1, enabledTeams: () => ['a', 'b'], readiness: world.readiness, now: world.now, log: world.log });
+    const start = await waitForSeasonStart({
+      startAt: undefined,
+      timeoutMs: 120_000,
+      pollMs: 1,
+      enabledTeams: () => ['a', 'b'],
+      readiness: world.readiness,
+      now: world.now,
+      log: world.log,
+    });
     expect(start).toMatchObject({ reason: 'teams_ready', late: [] });
     expect(world.reads()).toBe(4);
     expect(world.warnings).toEqual([]);
@@ -35,7 +43,15 @@ describe('the season start gate', () => {
 
   it('starts after the timeout anyway and names the late teams', async () => {
     const world = fakeWorld(() => ({ a: { active: true } }));
-    const start = await waitForSeasonStart({ startAt: undefined, timeoutMs: 1_000, pollMs: 1, enabledTeams: () => ['c', 'a', 'b'], readiness: world.readiness, now: world.now, log: world.log });
+    const start = await waitForSeasonStart({
+      startAt: undefined,
+      timeoutMs: 1_000,
+      pollMs: 1,
+      enabledTeams: () => ['c', 'a', 'b'],
+      readiness: world.readiness,
+      now: world.now,
+      log: world.log,
+    });
     expect(start.reason).toBe('timeout');
     expect(start.late).toEqual(['b', 'c']);
     expect(start.waitedMs).toBeGreaterThanOrEqual(1_000);
@@ -44,15 +60,29 @@ describe('the season start gate', () => {
 
   it('does not wait for a team whose commit was already refused (settled, but late)', async () => {
     const world = fakeWorld(() => ({ a: { active: true }, broken: { active: false, settled: true } }));
-    const start = await waitForSeasonStart({ startAt: undefined, timeoutMs: 120_000, pollMs: 1, enabledTeams: () => ['a', 'broken'], readiness: world.readiness, now: world.now, log: world.log });
+    const start = await waitForSeasonStart({
+      startAt: undefined,
+      timeoutMs: 120_000,
+      pollMs: 1,
+      enabledTeams: () => ['a', 'broken'],
+      readiness: world.readiness,
+      now: world.now,
+      log: world.log,
+    });
     expect(start).toMatchObject({ reason: 'teams_ready', late: ['broken'] });
     expect(world.reads()).toBe(1);
   });
 
   it('starts at once with a zero timeout, or without enabled teams', async () => {
     const world = fakeWorld(() => ({}));
-    expect(await waitForSeasonStart({ startAt: undefined, timeoutMs: 0, enabledTeams: () => ['a'], readiness: world.readiness, now: world.now })).toMatchObject({ reason: 'timeout', late: ['a'] });
-    expect(await waitForSeasonStart({ startAt: undefined, timeoutMs: 120_000, enabledTeams: () => [], readiness: world.readiness, now: world.now })).toMatchObject({ reason: 'teams_ready', late: [] });
+    expect(await waitForSeasonStart({ startAt: undefined, timeoutMs: 0, enabledTeams: () => ['a'], readiness: world.readiness, now: world.now })).toMatchObject({
+      reason: 'timeout',
+      late: ['a'],
+    });
+    expect(await waitForSeasonStart({ startAt: undefined, timeoutMs: 120_000, enabledTeams: () => [], readiness: world.readiness, now: world.now })).toMatchObject({
+      reason: 'teams_ready',
+      late: [],
+    });
   });
 
   it('starts at SEASON_START_AT whatever the teams, naming those not ready', async () => {
@@ -71,21 +101,35 @@ describe('the season start gate', () => {
 
   it('stops waiting when the scheduler stops', async () => {
     const abort = new AbortController();
-    const waiting = waitForSeasonStart({ startAt: undefined, timeoutMs: 120_000, pollMs: 10, enabledTeams: () => ['a'], readiness: () => Promise.resolve(new Map()), signal: abort.signal });
+    const waiting = waitForSeasonStart({
+      startAt: undefined,
+      timeoutMs: 120_000,
+      pollMs: 10,
+      enabledTeams: () => ['a'],
+      readiness: () => Promise.resolve(new Map()),
+      signal: abort.signal,
+    });
     setTimeout(() => abort.abort(), 30);
     await expect(waiting).rejects.toThrow();
   });
 
   it('announces the start on the activity stream, naming the late teams', () => {
-    expect(describeActivity({ type: 'season_started', at: 0, clock: 'replay', reason: 'timeout', waitedMs: 120_000, late: ['b', 'c'] })).toBe('season started after waiting 120 s without an active strategy for b, c');
-    expect(describeActivity({ type: 'season_started', at: 0, clock: 'simulated', reason: 'teams_ready', waitedMs: 3_000, late: [] })).toBe('season started: every team has an active strategy');
+    expect(describeActivity({ type: 'season_started', at: 0, clock: 'replay', reason: 'timeout', waitedMs: 120_000, late: ['b', 'c'] })).toBe(
+      'season started after waiting 120 s without an active strategy for b, c',
+    );
+    expect(describeActivity({ type: 'season_started', at: 0, clock: 'simulated', reason: 'teams_ready', waitedMs: 3_000, late: [] })).toBe(
+      'season started: every team has an active strategy',
+    );
     const many = clipEvent({ type: 'season_started', at: 0, clock: 'replay', reason: 'timeout', waitedMs: 1, late: Array.from({ length: 80 }, (_, i) => `team-${i}`) });
     expect(many.type === 'season_started' && many.late.length).toBe(50);
   });
 
   it('is configured by SEASON_START_AT and SEASON_START_TIMEOUT_MS (default 120 s)', () => {
     expect(loadConfig({}).tick).toMatchObject({ seasonStartAt: undefined, seasonStartTimeoutMs: 120_000 });
-    expect(loadConfig({ SEASON_START_AT: '2026-12-03T18:00:00Z', SEASON_START_TIMEOUT_MS: '0' }).tick).toMatchObject({ seasonStartAt: Date.parse('2026-12-03T18:00:00Z'), seasonStartTimeoutMs: 0 });
+    expect(loadConfig({ SEASON_START_AT: '2026-12-03T18:00:00Z', SEASON_START_TIMEOUT_MS: '0' }).tick).toMatchObject({
+      seasonStartAt: Date.parse('2026-12-03T18:00:00Z'),
+      seasonStartTimeoutMs: 0,
+    });
     expect(() => loadConfig({ SEASON_START_TIMEOUT_MS: '-1' })).toThrow(/SEASON_START_TIMEOUT_MS must be a whole number/);
     expect(() => loadConfig({ SEASON_START_AT: 'soon' })).toThrow(/SEASON_START_AT must be an ISO time/);
   });

@@ -16,7 +16,15 @@ import { newTeamBook } from '../../../server/trading/portfolio/book.ts';
 const M0 = Date.UTC(2025, 6, 8, 13, 30);
 const M1 = M0 + 60_000;
 
-const bar = (symbol: string, timestamp: number, open: number, high: number, low: number, close: number, volume = 1_000): Bar => ({ symbol, timestamp, open, high, low, close, volume });
+const bar = (symbol: string, timestamp: number, open: number, high: number, low: number, close: number, volume = 1_000): Bar => ({
+  symbol,
+  timestamp,
+  open,
+  high,
+  low,
+  close,
+  volume,
+});
 
 function intent(teamId: string, seq: number, symbol: string, side: 'buy' | 'sell', quantity: number, referencePrice: number, limit: number | null = null): OrderIntent {
   return {
@@ -36,8 +44,14 @@ function intent(teamId: string, seq: number, symbol: string, side: 'buy' | 'sell
 
 describe('bars snapshot', () => {
   it('hashes the same bars the same whatever their order, and carries prices forward', () => {
-    const a = new Map([['SPY', bar('SPY', M0, 1, 2, 0.5, 1.5)], ['QQQ', bar('QQQ', M0, 3, 4, 2.5, 3.5)]]);
-    const b = new Map([['QQQ', a.get('QQQ')!], ['SPY', a.get('SPY')!]]);
+    const a = new Map([
+      ['SPY', bar('SPY', M0, 1, 2, 0.5, 1.5)],
+      ['QQQ', bar('QQQ', M0, 3, 4, 2.5, 3.5)],
+    ]);
+    const b = new Map([
+      ['QQQ', a.get('QQQ')!],
+      ['SPY', a.get('SPY')!],
+    ]);
     expect(barsHash(M0, encodeBars(a))).toBe(barsHash(M0, encodeBars(b)));
     expect(barsHash(M0, encodeBars(a))).not.toBe(barsHash(M1, encodeBars(a)));
     const shuffled = Object.fromEntries(Object.entries(encodeBars(a)).reverse());
@@ -59,7 +73,7 @@ describe('shards', () => {
 });
 
 describe('simulated fills: one fill model, whatever books hold the orders', () => {
-  it('give the same fills over the backtest\'s memory books as over a plain list of open orders, with deterministic execution ids', async () => {
+  it("give the same fills over the backtest's memory books as over a plain list of open orders, with deterministic execution ids", async () => {
     const intents = [
       intent('alpha', 1, 'SPY', 'buy', 10, 100), // market: fills at the next open + slippage
       intent('alpha', 2, 'QQQ', 'buy', 5, 50, 49.5), // limit below the bar's low: stays open
@@ -91,11 +105,19 @@ describe('simulated fills: one fill model, whatever books hold the orders', () =
     expect(ended).toEqual(expected.ended.map(({ state }) => state));
     expect(ended.map((s) => [s.clientOrderId, s.status])).toEqual([[intents[3]!.clientOrderId, 'canceled']]);
     // Pending submissions and orders of this minute are not the venue's yet; ended ones are done.
-    const ignored = simulateMinute([{ intent: intents[0]!, status: 'pending_submit', filledQuantity: 0 }, { intent: { ...intents[0]!, minute: M1 }, status: 'accepted', filledQuantity: 0 }], M1, bars, { slippageBps: 0, marketBuyCollarBps: 500 });
+    const ignored = simulateMinute(
+      [
+        { intent: intents[0]!, status: 'pending_submit', filledQuantity: 0 },
+        { intent: { ...intents[0]!, minute: M1 }, status: 'accepted', filledQuantity: 0 },
+      ],
+      M1,
+      bars,
+      { slippageBps: 0, marketBuyCollarBps: 500 },
+    );
     expect(ignored).toEqual([]);
   });
 
-  it('expires day orders at their session\'s close', () => {
+  it("expires day orders at their session's close", () => {
     const order: SimOpenOrder = { intent: intent('alpha', 1, 'SPY', 'buy', 1, 100, 90), status: 'accepted', filledQuantity: 0 };
     const nextMorning = Date.UTC(2025, 6, 9, 13, 30);
     const decisions = simulateMinute([order], nextMorning, new Map([['SPY', bar('SPY', nextMorning, 100, 101, 99, 100)]]), { slippageBps: 0, marketBuyCollarBps: 500 });
@@ -103,7 +125,7 @@ describe('simulated fills: one fill model, whatever books hold the orders', () =
   });
 });
 
-describe('a team\'s decision', () => {
+describe("a team's decision", () => {
   it('validates, applies risk, refuses everything under a halt, and rolls the risk day', () => {
     const book = newTeamBook('alpha', toMoney(10_000));
     const prices = new Map([['SPY', toMoney(100)]]);
@@ -120,7 +142,14 @@ describe('a team\'s decision', () => {
       marketBuyBufferBps: 500,
       halt: null,
     };
-    const decided = decideTeamOrders({ ...base, signals: [{ symbol: 'SPY', action: 'buy', quantity: 10 }, { symbol: 'XYZ', action: 'buy', quantity: 1 }, { symbol: 'SPY', action: 'sell', quantity: 1 }] });
+    const decided = decideTeamOrders({
+      ...base,
+      signals: [
+        { symbol: 'SPY', action: 'buy', quantity: 10 },
+        { symbol: 'XYZ', action: 'buy', quantity: 1 },
+        { symbol: 'SPY', action: 'sell', quantity: 1 },
+      ],
+    });
     expect(decided.intents.map((i) => [i.clientOrderId, i.quantity])).toEqual([[clientOrderId('alpha', M0, 1), 10]]);
     expect(decided.rejections.map((r) => r.code)).toEqual(['unknown_symbol', 'insufficient_position']);
     expect(decided.risk).toMatchObject({ day: '2025-07-08', tradesToday: 1, startOfDayEquity: toMoney(10_000) });

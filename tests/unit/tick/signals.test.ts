@@ -20,7 +20,10 @@ const base = {
   risk: INITIAL_RISK_STATE,
   limits: riskLimitsFrom(DEFAULT_RISK),
   universe: new Set(['SPY', 'QQQ']),
-  prices: new Map([['SPY', toMoney(100)], ['QQQ', toMoney(50)]]),
+  prices: new Map([
+    ['SPY', toMoney(100)],
+    ['QQQ', toMoney(50)],
+  ]),
   marketBuyBufferBps: 500,
   halt: null,
 };
@@ -65,7 +68,14 @@ describe('the decision on a list with bad entries', () => {
       'signal 3 (buy 0 SPY): quantity must be a whole number of shares from 1 to 1,000,000,000, got 0',
       "signal 4 (buy 1 XYZ): XYZ is not in the competition's universe",
     ]);
-    expect(rejectionRecord(decided.rejections[0]!)).toEqual({ index: 1, symbol: '', action: '', quantity: 0, code: 'invalid_signal', message: 'signal 2 (SPY): action must be "buy" or "sell", got "hold"' });
+    expect(rejectionRecord(decided.rejections[0]!)).toEqual({
+      index: 1,
+      symbol: '',
+      action: '',
+      quantity: 0,
+      code: 'invalid_signal',
+      message: 'signal 2 (SPY): action must be "buy" or "sell", got "hold"',
+    });
     // The day's order count takes only the orders sent.
     expect(decided.risk.tradesToday).toBe(2);
   });

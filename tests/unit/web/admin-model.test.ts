@@ -48,7 +48,9 @@ describe('admin console model', () => {
     expect(row?.active).toBe('#3 abcdef01 faster exits (rolled back)');
     expect(row?.latest).toBe('#4 01234567 rejected at check, 2 findings');
     expect(row?.problems).toEqual(['Git sync failing (unreachable, 3×): could not resolve host', 'Nov 18, 09:31 ET runtime: TypeError: x is undefined']);
-    expect(teamRow({ ...team, removed_at: '2025-11-18T14:31:00.000Z', halt: null, quarantine: { quarantined: false, reason: null } })?.tags.map((tag) => tag.tag)).toEqual(['removed']);
+    expect(teamRow({ ...team, removed_at: '2025-11-18T14:31:00.000Z', halt: null, quarantine: { quarantined: false, reason: null } })?.tags.map((tag) => tag.tag)).toEqual([
+      'removed',
+    ]);
     expect(teamRow({ id: 5 })).toBeNull();
   });
 
@@ -58,14 +60,30 @@ describe('admin console model', () => {
   });
 
   it('lists registry errors with line and column', () => {
-    const status = { lastError: { at: '2025-11-18T14:31:00.000Z', errors: [{ path: 'teams[1].repo', line: 12, column: 11, message: 'Required' }, { path: '', line: 0, column: 0, message: 'cannot read file: ENOENT' }] } };
+    const status = {
+      lastError: {
+        at: '2025-11-18T14:31:00.000Z',
+        errors: [
+          { path: 'teams[1].repo', line: 12, column: 11, message: 'Required' },
+          { path: '', line: 0, column: 0, message: 'cannot read file: ENOENT' },
+        ],
+      },
+    };
     expect(registryErrorLines(status)).toEqual(['12:11 teams[1].repo: Required', 'cannot read file: ENOENT']);
     expect(registryErrorLines({ lastError: null })).toEqual([]);
   });
 
   it('offers rotate for active keys and revoke for working ones', () => {
-    expect(keyRow({ keyId: 'AAAAAAAAAAAA', status: 'active', createdAt: '2025-11-18T14:31:00.000Z', createdBy: 'cli:ops', lastUsedAt: null })).toMatchObject({ canRotate: true, canRevoke: true, lastUsed: 'never' });
-    expect(keyRow({ keyId: 'BBBBBBBBBBBB', status: 'grace', expiresAt: '2025-11-19T14:31:00.000Z', createdAt: '2025-11-18T14:31:00.000Z', createdBy: 'x' })).toMatchObject({ status: 'grace until Nov 19, 09:31 ET', canRotate: false, canRevoke: true });
+    expect(keyRow({ keyId: 'AAAAAAAAAAAA', status: 'active', createdAt: '2025-11-18T14:31:00.000Z', createdBy: 'cli:ops', lastUsedAt: null })).toMatchObject({
+      canRotate: true,
+      canRevoke: true,
+      lastUsed: 'never',
+    });
+    expect(keyRow({ keyId: 'BBBBBBBBBBBB', status: 'grace', expiresAt: '2025-11-19T14:31:00.000Z', createdAt: '2025-11-18T14:31:00.000Z', createdBy: 'x' })).toMatchObject({
+      status: 'grace until Nov 19, 09:31 ET',
+      canRotate: false,
+      canRevoke: true,
+    });
     expect(keyRow({ keyId: 'CCCCCCCCCCCC', status: 'revoked', createdAt: '2025-11-18T14:31:00.000Z', createdBy: 'x' })).toMatchObject({ canRotate: false, canRevoke: false });
   });
 
@@ -85,10 +103,14 @@ describe('admin console model', () => {
   });
 
   it('reads sync results and the reconciliation report', () => {
-    expect(syncResultLines({ results: [{ team_id: 'alpha', outcome: 'unchanged', sha: 'abcdef0123' }, { team_id: 'beta', outcome: 'failed', kind: 'unreachable', error: 'no route' }] })).toEqual([
-      'alpha: up to date (abcdef01)',
-      'beta: sync failed (unreachable): no route',
-    ]);
+    expect(
+      syncResultLines({
+        results: [
+          { team_id: 'alpha', outcome: 'unchanged', sha: 'abcdef0123' },
+          { team_id: 'beta', outcome: 'failed', kind: 'unreachable', error: 'no route' },
+        ],
+      }),
+    ).toEqual(['alpha: up to date (abcdef01)', 'beta: sync failed (unreachable): no route']);
     const view = reconciliationView({
       report: { broker: 'alpaca', checkedAt: '2025-11-18T14:31:00.000Z', discrepancies: [{ symbol: 'SPY', kind: 'quantity_mismatch', brokerQuantity: 10, booksQuantity: 9 }] },
       unattributed: [],

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { direction, formatDrawdown, formatMarketClock, formatMarketMinute, formatMoney, formatRatio, formatSignedPercent, MISSING, returnDirection } from '../../../web/assets/format.js';
+import {
+  direction,
+  formatDrawdown,
+  formatMarketClock,
+  formatMarketMinute,
+  formatMoney,
+  formatRatio,
+  formatSignedPercent,
+  MISSING,
+  returnDirection,
+} from '../../../web/assets/format.js';
 import { seriesTrend, sparklinePoints } from '../../../web/assets/sparkline.js';
 
 describe('format', () => {

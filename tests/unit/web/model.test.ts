@@ -24,8 +24,30 @@ describe('decodeLeaderboard', () => {
     });
     expect(board).toEqual({
       rows: [
-        { teamId: 'alpha', name: 'Alpha Team', rank: 1, equity: 100_500.25, totalReturn: 0.005, sharpe: 1.85, maxDrawdown: -0.0123, ranked: true, halted: false, sparkline: [100_000, 100_500.25] },
-        { teamId: 'beta', name: 'Beta', rank: 2, equity: 99_000, totalReturn: 0.005, sharpe: 1.85, maxDrawdown: -0.0123, ranked: true, halted: false, sparkline: [100_000, 100_500.25] },
+        {
+          teamId: 'alpha',
+          name: 'Alpha Team',
+          rank: 1,
+          equity: 100_500.25,
+          totalReturn: 0.005,
+          sharpe: 1.85,
+          maxDrawdown: -0.0123,
+          ranked: true,
+          halted: false,
+          sparkline: [100_000, 100_500.25],
+        },
+        {
+          teamId: 'beta',
+          name: 'Beta',
+          rank: 2,
+          equity: 99_000,
+          totalReturn: 0.005,
+          sharpe: 1.85,
+          maxDrawdown: -0.0123,
+          ranked: true,
+          halted: false,
+          sparkline: [100_000, 100_500.25],
+        },
       ],
       minute: Date.parse('2025-11-21T15:31:00.000Z'),
       competitionHalted: true,
@@ -33,7 +55,12 @@ describe('decodeLeaderboard', () => {
   });
 
   it('accepts the original minimal shape, naming a team by its id and numbering ranks in order', () => {
-    const board = decodeLeaderboard({ leaderboard: [{ team_id: 'test1', portfolio_value: 10542.75 }, { team_id: 'test2', portfolio_value: 9875.5 }] });
+    const board = decodeLeaderboard({
+      leaderboard: [
+        { team_id: 'test1', portfolio_value: 10542.75 },
+        { team_id: 'test2', portfolio_value: 9875.5 },
+      ],
+    });
     expect(board?.rows.map((row) => [row.rank, row.name, row.sharpe, row.sparkline])).toEqual([
       [1, 'test1', null, null],
       [2, 'test2', null, null],
@@ -92,14 +119,34 @@ describe('nextSeries', () => {
 
 describe('changedTeams', () => {
   const board = (rows: Array<[string, number, number]>): Board => ({
-    rows: rows.map(([teamId, rank, equity]) => ({ teamId, rank, equity, name: teamId, totalReturn: null, sharpe: null, maxDrawdown: null, ranked: true, halted: false, sparkline: null })),
+    rows: rows.map(([teamId, rank, equity]) => ({
+      teamId,
+      rank,
+      equity,
+      name: teamId,
+      totalReturn: null,
+      sharpe: null,
+      maxDrawdown: null,
+      ranked: true,
+      halted: false,
+      sparkline: null,
+    })),
     minute: null,
     competitionHalted: false,
   });
 
   it('names teams whose equity or rank moved, and teams new on the board', () => {
-    const before = board([['a', 1, 10], ['b', 2, 9], ['c', 3, 8]]);
-    const after = board([['b', 1, 11], ['a', 2, 10], ['c', 3, 8], ['d', 4, 1]]);
+    const before = board([
+      ['a', 1, 10],
+      ['b', 2, 9],
+      ['c', 3, 8],
+    ]);
+    const after = board([
+      ['b', 1, 11],
+      ['a', 2, 10],
+      ['c', 3, 8],
+      ['d', 4, 1],
+    ]);
     expect([...changedTeams(before, after)].sort()).toEqual(['a', 'b', 'd']);
     expect(changedTeams(after, after).size).toBe(0);
   });

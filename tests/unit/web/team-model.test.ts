@@ -145,7 +145,16 @@ describe('team dashboard model', () => {
       reserved_cash: '500.0000',
       equity: '100410.0000',
       positions: [
-        { symbol: 'IWM', quantity: 10, avg_cost: '200.0000', cost_basis: '2000.0000', last_price: '201.0000', market_value: '2010.0000', unrealized_pnl: '10.0000', realized_pnl: '0.0000' },
+        {
+          symbol: 'IWM',
+          quantity: 10,
+          avg_cost: '200.0000',
+          cost_basis: '2000.0000',
+          last_price: '201.0000',
+          market_value: '2010.0000',
+          unrealized_pnl: '10.0000',
+          realized_pnl: '0.0000',
+        },
         { symbol: 'SPY', quantity: 100, avg_cost: '100.0000', cost_basis: '10000.0000', last_price: null, market_value: null, unrealized_pnl: null, realized_pnl: '-5.0000' },
       ],
     };
@@ -155,7 +164,20 @@ describe('team dashboard model', () => {
     ]);
     expect(bookSummary(payload)).toEqual({ cash: 88_000, reserved: 500, equity: 100_410, asOf: Date.parse('2025-11-18T14:32:00.000Z') });
     expect(
-      openOrderRows({ orders: [{ minute: '2025-11-18T14:32:00.000Z', side: 'sell', quantity: 5, filled_quantity: 2, symbol: 'QQQ', order_type: 'limit', limit_price: '50.2500', status: 'partially_filled' }] }),
+      openOrderRows({
+        orders: [
+          {
+            minute: '2025-11-18T14:32:00.000Z',
+            side: 'sell',
+            quantity: 5,
+            filled_quantity: 2,
+            symbol: 'QQQ',
+            order_type: 'limit',
+            limit_price: '50.2500',
+            status: 'partially_filled',
+          },
+        ],
+      }),
     ).toEqual([{ at: Date.parse('2025-11-18T14:32:00.000Z'), side: 'sell', quantity: 5, filled: 2, symbol: 'QQQ', type: 'limit $50.25', status: 'partially filled' }]);
     expect(
       cpuPoints({
@@ -172,7 +194,12 @@ describe('team dashboard model', () => {
   });
 
   it("describes the team stream's events, a rejected push with its findings", () => {
-    expect(describeTeamEvent({ event: { type: 'trade', at: 5, side: 'sell', quantity: 3, symbol: 'SPY', price: 501.5 } })).toEqual({ at: 5, kind: 'sell', text: 'Sold 3 SPY at $501.50', details: [] });
+    expect(describeTeamEvent({ event: { type: 'trade', at: 5, side: 'sell', quantity: 3, symbol: 'SPY', price: 501.5 } })).toEqual({
+      at: 5,
+      kind: 'sell',
+      text: 'Sold 3 SPY at $501.50',
+      details: [],
+    });
     expect(
       describeTeamEvent({
         event: {
@@ -190,7 +217,9 @@ describe('team dashboard model', () => {
       text: 'Commit 0123456789ab rejected at the check stage: 4 findings',
       details: ["strategy.ts:9:14 types: Argument of type 'string' is not assignable to parameter of type 'number'.", '… and 3 more'],
     });
-    expect(describeTeamEvent({ event: { type: 'version_activated', at: 7, commit: 'fedcba9876543210', message: 'tune', via: 'rollback' } })?.text).toBe('Version fedcba987654 active again (rollback): tune');
+    expect(describeTeamEvent({ event: { type: 'version_activated', at: 7, commit: 'fedcba9876543210', message: 'tune', via: 'rollback' } })?.text).toBe(
+      'Version fedcba987654 active again (rollback): tune',
+    );
     expect(describeTeamEvent({ event: { type: 'minute', at: 8 } })).toBeNull();
     expect(describeTeamEvent('nonsense')).toBeNull();
   });
@@ -208,4 +237,3 @@ describe('team dashboard model', () => {
     expect(parser.retry()).toBe(2000);
   });
 });
-

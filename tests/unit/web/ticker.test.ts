@@ -9,7 +9,9 @@ const error = (teamId: string, at: number) => ({ id: `${at}-0`, event: { type: '
 describe('public activity ticker', () => {
   it('gives trades, versions and halts a line each, at market time', () => {
     const ticker = createTicker(nameOf);
-    expect(ticker.push({ id: '1-0', event: { type: 'trade', at: MINUTE + 30_000, teamId: 'alpha', symbol: 'SPY', side: 'buy', quantity: 1, price: 500, clientOrderId: 'c' } })).toEqual({
+    expect(
+      ticker.push({ id: '1-0', event: { type: 'trade', at: MINUTE + 30_000, teamId: 'alpha', symbol: 'SPY', side: 'buy', quantity: 1, price: 500, clientOrderId: 'c' } }),
+    ).toEqual({
       key: '1-0',
       at: MINUTE + 30_000,
       kind: 'buy',
@@ -18,12 +20,21 @@ describe('public activity ticker', () => {
     });
     // A tick tells the market minute; a push (wall-clock time) is shown at it.
     expect(ticker.push({ id: '2-0', event: { type: 'tick', at: Date.now(), minute: MINUTE + 60_000, teams: 3, durationMs: 5, stages: {} } })).toBeNull();
-    expect(ticker.push({ id: '3-0', event: { type: 'version_activated', at: Date.now(), teamId: 'beta', commit: 'abcdef0123', message: 'tune' } })).toMatchObject({ at: MINUTE + 60_000, kind: 'version', text: 'Beta deployed abcdef0' });
-    expect(ticker.push({ id: '4-0', event: { type: 'version_rejected', at: Date.now(), teamId: 'beta', commit: 'abcdef0123', reason: 'rejected at the check stage: 2 findings' } })).toMatchObject({
+    expect(ticker.push({ id: '3-0', event: { type: 'version_activated', at: Date.now(), teamId: 'beta', commit: 'abcdef0123', message: 'tune' } })).toMatchObject({
+      at: MINUTE + 60_000,
+      kind: 'version',
+      text: 'Beta deployed abcdef0',
+    });
+    expect(
+      ticker.push({ id: '4-0', event: { type: 'version_rejected', at: Date.now(), teamId: 'beta', commit: 'abcdef0123', reason: 'rejected at the check stage: 2 findings' } }),
+    ).toMatchObject({
       kind: 'rejected',
       text: 'Beta: commit abcdef0 rejected at the check stage: 2 findings',
     });
-    expect(ticker.push({ id: '5-0', event: { type: 'competition_halted', at: Date.now(), reason: 'maintenance' } })).toMatchObject({ kind: 'halt', text: 'Competition halted (maintenance)' });
+    expect(ticker.push({ id: '5-0', event: { type: 'competition_halted', at: Date.now(), reason: 'maintenance' } })).toMatchObject({
+      kind: 'halt',
+      text: 'Competition halted (maintenance)',
+    });
     expect(ticker.push({ id: '6-0', event: { type: 'leaderboard', at: 0, minute: MINUTE, top: [] } })).toBeNull();
   });
 
@@ -32,7 +43,13 @@ describe('public activity ticker', () => {
     ticker.setMarketMinute(MINUTE);
     const wall = Date.UTC(2026, 0, 5, 15, 0, 10);
     const first = ticker.push(error('alpha', wall));
-    expect(first).toEqual({ key: `strategy_error:${Math.floor(wall / 60_000)}`, at: MINUTE, kind: 'error', text: '1 team had strategy errors (1 error): Alpha Capital', replace: false });
+    expect(first).toEqual({
+      key: `strategy_error:${Math.floor(wall / 60_000)}`,
+      at: MINUTE,
+      kind: 'error',
+      text: '1 team had strategy errors (1 error): Alpha Capital',
+      replace: false,
+    });
     ticker.push(error('alpha', wall + 1_000));
     ticker.push(error('beta', wall + 2_000));
     ticker.push(error('gamma', wall + 3_000));

@@ -17,28 +17,11 @@ import type { Logger } from 'pino';
 import { createAlpacaClient, createAlpacaLimiter } from '../../../../data/market/alpaca/alpacaClient.ts';
 import type { AlpacaLimiter } from '../../../../data/market/alpaca/alpacaFetch.ts';
 import type { AlpacaConfig } from '../../../config/config.ts';
-import {
-  BrokerError,
-  TERMINAL_ORDER_STATUSES,
-  type Broker,
-  type BrokerAccount,
-  type BrokerOrderState,
-  type BrokerPosition,
-  type Fill,
-  type OrderIntent,
-} from '../../types.ts';
+import { BrokerError, TERMINAL_ORDER_STATUSES, type Broker, type BrokerAccount, type BrokerOrderState, type BrokerPosition, type Fill, type OrderIntent } from '../../types.ts';
 import { alpacaDecimalToMoney, alpacaWholeQuantity, moneyToAlpacaDecimal } from './alpacaDecimal.ts';
 import { BrokerSubscribers } from '../subscribers.ts';
 import { toBrokerError } from './alpacaErrors.ts';
-import {
-  executionFromActivity,
-  executionFromTradeUpdate,
-  FillActivitySchema,
-  fillFromExecution,
-  orderStateFromAlpaca,
-  type Execution,
-  type FillActivity,
-} from './alpacaOrders.ts';
+import { executionFromActivity, executionFromTradeUpdate, FillActivitySchema, fillFromExecution, orderStateFromAlpaca, type Execution, type FillActivity } from './alpacaOrders.ts';
 
 export type AlpacaBrokerLog = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 
@@ -197,16 +180,19 @@ export class AlpacaBroker implements Broker {
     if (auth.status === streaming.STREAM_AUTH_STATUS.SERVER_REJECTED) {
       this.#closed = true;
       this.#stream.disconnect();
-      throw new BrokerError('unauthorized', `Alpaca refused the trade-updates stream login at ${this.#options.streamUrl} (check ALPACA_KEY_ID / ALPACA_SECRET_KEY and ALPACA_PAPER)`);
+      throw new BrokerError(
+        'unauthorized',
+        `Alpaca refused the trade-updates stream login at ${this.#options.streamUrl} (check ALPACA_KEY_ID / ALPACA_SECRET_KEY and ALPACA_PAPER)`,
+      );
     }
     let timer: NodeJS.Timeout | undefined;
-    const acknowledged = await Promise.race([
-      listening.then(() => true),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
-    ]);
+    const acknowledged = await Promise.race([listening.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))]);
     clearTimeout(timer);
     if (!acknowledged) {
-      this.#log.warn({ broker: 'alpaca', url: this.#options.streamUrl }, `no trade-updates subscription after ${String(timeoutMs)} ms; going on, the stream keeps retrying and catches up when it connects`);
+      this.#log.warn(
+        { broker: 'alpaca', url: this.#options.streamUrl },
+        `no trade-updates subscription after ${String(timeoutMs)} ms; going on, the stream keeps retrying and catches up when it connects`,
+      );
     }
   }
 
@@ -262,7 +248,9 @@ export class AlpacaBroker implements Broker {
     }
     if (existing === null) {
       if (failure.kind === 'duplicate_client_order_id') {
-        throw new BrokerError('duplicate_client_order_id', `Alpaca says client order id ${intent.clientOrderId} was used, but has no order with it`, failure.status, { cause: failure });
+        throw new BrokerError('duplicate_client_order_id', `Alpaca says client order id ${intent.clientOrderId} was used, but has no order with it`, failure.status, {
+          cause: failure,
+        });
       }
       // Not visible (yet): the order may still appear; a later submit with the same id is safe (422 path).
       throw failure;
@@ -413,8 +401,7 @@ export class AlpacaBroker implements Broker {
     const signature = `${order.status ?? ''}:${String(state.filledQuantity)}`;
     // A REST answer can be older than a stream frame already seen: never move an order backwards.
     const regresses =
-      state.filledQuantity < tracked.lastState.filledQuantity ||
-      (TERMINAL_ORDER_STATUSES.has(tracked.lastState.status) && !TERMINAL_ORDER_STATUSES.has(state.status));
+      state.filledQuantity < tracked.lastState.filledQuantity || (TERMINAL_ORDER_STATUSES.has(tracked.lastState.status) && !TERMINAL_ORDER_STATUSES.has(state.status));
     if (signature !== tracked.lastStatus && (tracked.lastStatus === '' || !regresses)) {
       tracked.lastStatus = signature;
       tracked.lastState = state;

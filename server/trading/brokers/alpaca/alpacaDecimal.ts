@@ -29,6 +29,8 @@ export function alpacaWholeQuantity(text: string, what: string): number {
 export function moneyToAlpacaDecimal(money: Money): string {
   const sign = money < 0 ? '-' : '';
   const abs = Math.abs(money);
-  const fraction = String(abs % MONEY_SCALE).padStart(4, '0').replace(/0+$/, '');
+  const fraction = String(abs % MONEY_SCALE)
+    .padStart(4, '0')
+    .replace(/0+$/, '');
   return `${sign}${String(Math.trunc(abs / MONEY_SCALE))}${fraction === '' ? '' : `.${fraction}`}`;
 }

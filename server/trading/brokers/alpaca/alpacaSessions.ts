@@ -40,7 +40,7 @@ export async function startAlpacaCalendar(options: {
     logger: options.logger,
     ...calendarWindow(now(), options.aheadDays),
   });
-  options.logger.info({ calendar: calendar.source, reason: calendar.fallbackReason }, 'market sessions from Alpaca\'s calendar');
+  options.logger.info({ calendar: calendar.source, reason: calendar.fallbackReason }, "market sessions from Alpaca's calendar");
   const timer = setInterval(() => {
     const { from, to } = calendarWindow(now(), options.aheadDays);
     void calendar.refresh(from, to); // never rejects: a failure is logged and the loaded days stay

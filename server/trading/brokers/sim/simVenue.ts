@@ -162,10 +162,7 @@ export class SimVenue implements Broker {
     if (decisions.length === 0) return { fills: [], ended: [] };
     const fills = decisions.flatMap((decision) => (decision.kind === 'fill' ? [decision.fill] : []));
     const ends = decisions.flatMap((decision) => (decision.kind === 'end' ? [decision.state] : []));
-    const [applied, recorded] = await Promise.all([
-      fills.length === 0 ? [] : this.#books.applyFills(fills),
-      ends.length === 0 ? [] : this.#books.recordBrokerStates(ends),
-    ]);
+    const [applied, recorded] = await Promise.all([fills.length === 0 ? [] : this.#books.applyFills(fills), ends.length === 0 ? [] : this.#books.recordBrokerStates(ends)]);
     const result: SimMinuteResult = {
       fills: fills.map((fill, index) => ({ fill, result: applied[index]! })),
       ended: ends.map((state, index) => ({ state, result: recorded[index]! })),

@@ -42,7 +42,18 @@ describe('broker subscribers', () => {
     });
     subscribers.onOrderUpdate(() => delivered++);
     expect(() =>
-      subscribers.emitUpdate({ clientOrderId: 'x', brokerOrderId: null, symbol: 'SPY', side: 'buy', quantity: 1, status: 'accepted', filledQuantity: 0, filledAvgPrice: null, reason: null, updatedAt: 0 }),
+      subscribers.emitUpdate({
+        clientOrderId: 'x',
+        brokerOrderId: null,
+        symbol: 'SPY',
+        side: 'buy',
+        quantity: 1,
+        status: 'accepted',
+        filledQuantity: 0,
+        filledAvgPrice: null,
+        reason: null,
+        updatedAt: 0,
+      }),
     ).toThrow('boom');
     expect(delivered).toBe(1);
   });

@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_MIN_OBSERVATIONS,
-  MetricsAccumulator,
-  PERIODS_PER_YEAR,
-  type PerformanceMetrics,
-} from '../../../../server/trading/metrics/metrics.ts';
+import { DEFAULT_MIN_OBSERVATIONS, MetricsAccumulator, PERIODS_PER_YEAR, type PerformanceMetrics } from '../../../../server/trading/metrics/metrics.ts';
 
 /**
  * Batch reference: empyrical's formulas (quantopian/empyrical stats.py) written the direct way —
@@ -217,7 +212,11 @@ describe('MetricsAccumulator edge cases', () => {
 
 describe('MetricsAccumulator against the batch reference', () => {
   it('matches within 1e-9 on seeded random walks, at every prefix length checked', () => {
-    for (const [seed, sigma] of [[7, 0.0005], [42, 0.002], [2025, 0.01]] as const) {
+    for (const [seed, sigma] of [
+      [7, 0.0005],
+      [42, 0.002],
+      [2025, 0.01],
+    ] as const) {
       const curve = randomEquityCurve(seed, 5_000, sigma);
       const trades = curve.slice(0, 200).map((equity, i) => (equity - 100_000) * (i % 2 === 0 ? 1 : -0.5));
       const accumulator = new MetricsAccumulator();

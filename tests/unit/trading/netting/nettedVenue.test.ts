@@ -17,7 +17,19 @@ const MINUTE = Date.UTC(2026, 11, 2, 15, 0);
 const NOW = MINUTE + 60_000;
 
 function intent(teamId: string, side: 'buy' | 'sell', quantity: number, minute = MINUTE): OrderIntent {
-  return { clientOrderId: clientOrderId(teamId, minute, 1), teamId, minute, seq: 1, symbol: 'AAPL', side, quantity, type: 'market', limitPrice: null, referencePrice: toMoney(200), reason: null };
+  return {
+    clientOrderId: clientOrderId(teamId, minute, 1),
+    teamId,
+    minute,
+    seq: 1,
+    symbol: 'AAPL',
+    side,
+    quantity,
+    type: 'market',
+    limitPrice: null,
+    referencePrice: toMoney(200),
+    reason: null,
+  };
 }
 
 const bars = (at: number, open = 201): Map<string, Bar> => new Map([['AAPL', { symbol: 'AAPL', timestamp: at, open, high: open, low: open, close: open, volume: 100 }]]);
@@ -52,7 +64,16 @@ async function setUp(broker: Broker, holdings: Record<string, number> = {}) {
   for (const [teamId, quantity] of Object.entries(holdings)) {
     const buy = intent(teamId, 'buy', quantity, earlier);
     await books.recordIntents([buy]);
-    await books.applyFill({ executionId: `seed-${teamId}`, clientOrderId: buy.clientOrderId, brokerOrderId: null, symbol: 'AAPL', side: 'buy', quantity, price: toMoney(200), at: MINUTE });
+    await books.applyFill({
+      executionId: `seed-${teamId}`,
+      clientOrderId: buy.clientOrderId,
+      brokerOrderId: null,
+      symbol: 'AAPL',
+      side: 'buy',
+      quantity,
+      price: toMoney(200),
+      at: MINUTE,
+    });
   }
   const store = new MemoryNetStore();
   const venue = new NettedVenue({ books, broker, store, limiter: { acquire: () => Promise.resolve() } });
@@ -60,7 +81,7 @@ async function setUp(broker: Broker, holdings: Record<string, number> = {}) {
 }
 
 describe('NettedVenue', () => {
-  it('sends nothing for a zero net and fills both sides at the next bar\'s open', async () => {
+  it("sends nothing for a zero net and fills both sides at the next bar's open", async () => {
     const broker = scriptedBroker(() => new Error('must not be called'));
     const { books, venue } = await setUp(broker, { bravo: 10 });
     await books.recordIntents([intent('alpha', 'buy', 10), intent('bravo', 'sell', 10)]);
@@ -78,7 +99,18 @@ describe('NettedVenue', () => {
   });
 
   it('allocates a filled net order at its average price, one order per (minute, symbol, side)', async () => {
-    const broker = scriptedBroker((order) => ({ clientOrderId: order.clientOrderId, brokerOrderId: 'b1', symbol: order.symbol, side: order.side, quantity: order.quantity, status: 'filled', filledQuantity: order.quantity, filledAvgPrice: toMoney(200.5), reason: null, updatedAt: NOW }));
+    const broker = scriptedBroker((order) => ({
+      clientOrderId: order.clientOrderId,
+      brokerOrderId: 'b1',
+      symbol: order.symbol,
+      side: order.side,
+      quantity: order.quantity,
+      status: 'filled',
+      filledQuantity: order.quantity,
+      filledAvgPrice: toMoney(200.5),
+      reason: null,
+      updatedAt: NOW,
+    }));
     const { books, venue, store } = await setUp(broker, { charlie: 60 });
     await books.recordIntents([intent('alpha', 'buy', 100), intent('bravo', 'buy', 50), intent('charlie', 'sell', 60)]);
     await venue.submit(NOW);
@@ -97,7 +129,7 @@ describe('NettedVenue', () => {
     expect((await venue.settle(NOW + 60_000, bars(NOW + 60_000))).fills).toEqual([]);
   });
 
-  it('a refused net order still crosses the teams at the next bar\'s open; the rest of the net side is canceled with the reason', async () => {
+  it("a refused net order still crosses the teams at the next bar's open; the rest of the net side is canceled with the reason", async () => {
     const broker = scriptedBroker(() => new BrokerError('insufficient_buying_power', 'insufficient buying power', 403));
     const { books, venue } = await setUp(broker, { charlie: 60 });
     await books.recordIntents([intent('alpha', 'buy', 100), intent('bravo', 'buy', 50), intent('charlie', 'sell', 60)]);
@@ -113,11 +145,22 @@ describe('NettedVenue', () => {
       ['bravo', 'canceled', 20],
     ]);
     expect(settled.ended[0]?.state.reason).toContain('insufficient_buying_power');
-    expect((await books.openOrders())).toEqual([]);
+    expect(await books.openOrders()).toEqual([]);
   });
 
   it('refuses, with the reason, an intent of a minute whose net order was already formed', async () => {
-    const broker = scriptedBroker((order) => ({ clientOrderId: order.clientOrderId, brokerOrderId: 'b1', symbol: order.symbol, side: order.side, quantity: order.quantity, status: 'accepted', filledQuantity: 0, filledAvgPrice: null, reason: null, updatedAt: NOW }));
+    const broker = scriptedBroker((order) => ({
+      clientOrderId: order.clientOrderId,
+      brokerOrderId: 'b1',
+      symbol: order.symbol,
+      side: order.side,
+      quantity: order.quantity,
+      status: 'accepted',
+      filledQuantity: 0,
+      filledAvgPrice: null,
+      reason: null,
+      updatedAt: NOW,
+    }));
     const { books, venue } = await setUp(broker);
     await books.recordIntents([intent('alpha', 'buy', 5)]);
     await venue.submit(NOW);
@@ -133,7 +176,18 @@ describe('NettedVenue', () => {
     const broker = scriptedBroker((order) =>
       refuseAsWashTrade && order.type === 'market'
         ? new BrokerError('wash_trade', 'potential wash trade detected. use complex orders', 403)
-        : { clientOrderId: order.clientOrderId, brokerOrderId: `b-${order.clientOrderId}`, symbol: order.symbol, side: order.side, quantity: order.quantity, status: 'accepted', filledQuantity: 0, filledAvgPrice: null, reason: null, updatedAt: NOW },
+        : {
+            clientOrderId: order.clientOrderId,
+            brokerOrderId: `b-${order.clientOrderId}`,
+            symbol: order.symbol,
+            side: order.side,
+            quantity: order.quantity,
+            status: 'accepted',
+            filledQuantity: 0,
+            filledAvgPrice: null,
+            reason: null,
+            updatedAt: NOW,
+          },
     );
     const { books, venue, store } = await setUp(broker, { bravo: 10 });
     const limitSell: OrderIntent = { ...intent('bravo', 'sell', 10), type: 'limit', limitPrice: toMoney(250) };
@@ -142,15 +196,29 @@ describe('NettedVenue', () => {
     expect(broker.sent.map((o) => [o.type, o.side])).toEqual([['limit', 'sell']]);
     expect(store.all()[0]?.state).toBeNull();
     // The limit order ends (canceled by its team): the net buy goes out with the next pass.
-    await books.recordBrokerState({ clientOrderId: limitSell.clientOrderId, brokerOrderId: 'b', symbol: 'AAPL', side: 'sell', quantity: 10, status: 'canceled', filledQuantity: 0, filledAvgPrice: null, reason: 'canceled', updatedAt: NOW + 1 });
+    await books.recordBrokerState({
+      clientOrderId: limitSell.clientOrderId,
+      brokerOrderId: 'b',
+      symbol: 'AAPL',
+      side: 'sell',
+      quantity: 10,
+      status: 'canceled',
+      filledQuantity: 0,
+      filledAvgPrice: null,
+      reason: 'canceled',
+      updatedAt: NOW + 1,
+    });
     refuseAsWashTrade = true; // an opposite order we do not know of
     await venue.settle(NOW, bars(NOW));
     expect(store.all()[0]?.state).toBeNull();
     expect((await books.getOrder(clientOrderId('alpha', MINUTE, 1)))?.status).toBe('accepted');
     refuseAsWashTrade = false;
     await venue.settle(NOW + 60_000, bars(NOW + 60_000));
-    expect(broker.sent.map((o) => [o.type, o.side, o.quantity])).toEqual([['limit', 'sell', 10], ['market', 'buy', 5], ['market', 'buy', 5]]);
+    expect(broker.sent.map((o) => [o.type, o.side, o.quantity])).toEqual([
+      ['limit', 'sell', 10],
+      ['market', 'buy', 5],
+      ['market', 'buy', 5],
+    ]);
     expect(store.all()[0]?.state?.status).toBe('accepted');
   });
 });
-

@@ -24,9 +24,9 @@ function intent(teamId: string, side: 'buy' | 'sell', quantity: number, override
 }
 
 const memberArb = fc.record({ teamId: fc.stringMatching(/^[a-z]{1,3}$/), side: fc.constantFrom('buy' as const, 'sell' as const), quantity: fc.integer({ min: 1, max: 5_000 }) });
-const membersArb = fc.uniqueArray(memberArb, { minLength: 1, maxLength: 40, selector: (m) => m.teamId }).map((members) =>
-  members.map((m): NetMember => ({ ...m, clientOrderId: `t-${m.teamId}-202612031531-1` })),
-);
+const membersArb = fc
+  .uniqueArray(memberArb, { minLength: 1, maxLength: 40, selector: (m) => m.teamId })
+  .map((members) => members.map((m): NetMember => ({ ...m, clientOrderId: `t-${m.teamId}-202612031531-1` })));
 
 describe('crossing', () => {
   it('nets buys against sells per minute and symbol, sending only the net under an id naming minute, symbol and side', () => {
@@ -44,7 +44,7 @@ describe('crossing', () => {
     expect(zero[0]).toMatchObject({ side: null, netQuantity: 0, netClientOrderId: null });
   });
 
-  it('keeps net order ids within Alpaca\'s 128 characters of [A-Za-z0-9_-]', () => {
+  it("keeps net order ids within Alpaca's 128 characters of [A-Za-z0-9_-]", () => {
     fc.assert(
       fc.property(fc.string({ minLength: 1, maxLength: 20 }), fc.constantFrom('buy' as const, 'sell' as const), (symbol, side) => {
         const id = netClientOrderId(MINUTE, symbol, side);

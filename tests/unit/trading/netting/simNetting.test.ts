@@ -9,14 +9,28 @@ const bar = { symbol: 'AAPL', timestamp: NEXT, open: 200, high: 201, low: 199, c
 
 function order(teamId: string, side: 'buy' | 'sell', quantity: number): SimOpenOrder {
   return {
-    intent: { clientOrderId: `t-${teamId}-202612021500-1`, teamId, minute: DECIDED, seq: 1, symbol: 'AAPL', side, quantity, type: 'market', limitPrice: null, referencePrice: toMoney(200), reason: null },
+    intent: {
+      clientOrderId: `t-${teamId}-202612021500-1`,
+      teamId,
+      minute: DECIDED,
+      seq: 1,
+      symbol: 'AAPL',
+      side,
+      quantity,
+      type: 'market',
+      limitPrice: null,
+      referencePrice: toMoney(200),
+      reason: null,
+    },
     status: 'accepted',
     filledQuantity: 0,
   };
 }
 
 const prices = (orders: SimOpenOrder[], netted: boolean) =>
-  simulateMinute(orders, NEXT, new Map([['AAPL', bar]]), { slippageBps: 5, marketBuyCollarBps: 505, netted }).map((d) => (d.kind === 'fill' ? [d.fill.clientOrderId, d.fill.price] : null));
+  simulateMinute(orders, NEXT, new Map([['AAPL', bar]]), { slippageBps: 5, marketBuyCollarBps: 505, netted }).map((d) =>
+    d.kind === 'fill' ? [d.fill.clientOrderId, d.fill.price] : null,
+  );
 
 describe('netted simulation', () => {
   it('fills every market order of a (minute, symbol) at one price: the open slipped against the net side', () => {

@@ -42,7 +42,15 @@ describe('validateSignals', () => {
   });
 
   it('rejects symbols outside the universe, bad sides and quantities that are not positive whole numbers', () => {
-    const signals = [buy('TSLA', 1), { symbol: 'SPY', action: 'hold', quantity: 1 } as unknown as Signal, buy('SPY', 0), buy('SPY', 1.5), buy('SPY', -3), buy('SPY', Number.NaN), buy('SPY', 2e9)];
+    const signals = [
+      buy('TSLA', 1),
+      { symbol: 'SPY', action: 'hold', quantity: 1 } as unknown as Signal,
+      buy('SPY', 0),
+      buy('SPY', 1.5),
+      buy('SPY', -3),
+      buy('SPY', Number.NaN),
+      buy('SPY', 2e9),
+    ];
     const { intents, rejections } = validateSignals(signals, context());
     expect(intents).toEqual([]);
     expect(rejections.map((r) => r.code)).toEqual(['unknown_symbol', 'bad_side', 'bad_quantity', 'bad_quantity', 'bad_quantity', 'bad_quantity', 'bad_quantity']);

@@ -240,10 +240,20 @@ describe('applyFill', () => {
     let book = newTeamBook('alpha', 100_000 * DOLLAR);
     const buy = intent({ quantity: 97, referencePrice: toMoney(201.37) });
     book = reserveForIntent(book, buy);
-    for (const [q, p] of [[13, 201_3700], [50, 201_4100], [34, 201_2999]] as const) book = applyFill(book, fillOf(buy, q, p), buy).book;
+    for (const [q, p] of [
+      [13, 201_3700],
+      [50, 201_4100],
+      [34, 201_2999],
+    ] as const)
+      book = applyFill(book, fillOf(buy, q, p), buy).book;
     const sell = intent({ side: 'sell', quantity: 97, clientOrderId: 't-alpha-202501021433-1' });
     book = reserveForIntent(book, sell);
-    for (const [q, p] of [[31, 203_0001], [31, 199_9999], [35, 202_0000]] as const) book = applyFill(book, fillOf(sell, q, p), sell).book;
+    for (const [q, p] of [
+      [31, 203_0001],
+      [31, 199_9999],
+      [35, 202_0000],
+    ] as const)
+      book = applyFill(book, fillOf(sell, q, p), sell).book;
     expect(book.positions.SPY).toEqual({ quantity: 0, costBasis: 0, realizedPnl: book.realizedPnl });
     expect(book.cash).toBe(1_000_000_000 + book.realizedPnl);
     expect(book.reservedCash).toBe(0);

@@ -4,9 +4,7 @@ import { classifyPositions, sumTeamPositions } from '../../../../server/trading/
 import type { BrokerPosition, TeamBook } from '../../../../server/trading/types.ts';
 
 function book(teamId: string, quantities: Record<string, number>): TeamBook {
-  const positions = Object.fromEntries(
-    Object.entries(quantities).map(([symbol, quantity]) => [symbol, { quantity, costBasis: quantity * 1_000_000, realizedPnl: 0 }]),
-  );
+  const positions = Object.fromEntries(Object.entries(quantities).map(([symbol, quantity]) => [symbol, { quantity, costBasis: quantity * 1_000_000, realizedPnl: 0 }]));
   return { ...newTeamBook(teamId, 0), positions };
 }
 
@@ -27,10 +25,7 @@ describe('classifyPositions', () => {
   });
 
   it('classifies each kind of difference, sorted by symbol', () => {
-    const discrepancies = classifyPositions(broker({ SPY: 8, TLT: 5, GLD: 0 }), [
-      book('alpha', { SPY: 3, IWM: 2 }),
-      book('beta', { SPY: 4 }),
-    ]);
+    const discrepancies = classifyPositions(broker({ SPY: 8, TLT: 5, GLD: 0 }), [book('alpha', { SPY: 3, IWM: 2 }), book('beta', { SPY: 4 })]);
     expect(discrepancies).toEqual([
       { symbol: 'IWM', kind: 'missing_at_broker', brokerQuantity: 0, booksQuantity: 2 },
       { symbol: 'SPY', kind: 'quantity_mismatch', brokerQuantity: 8, booksQuantity: 7 },

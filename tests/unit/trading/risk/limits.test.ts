@@ -74,15 +74,27 @@ describe('applyRiskLimits', () => {
   });
 
   it('allows at most maxOrdersPerMinute orders in a minute', () => {
-    const result = applyRiskLimits([1, 2, 3, 4].map((seq) => intent(seq, 'buy', 'SPY', 1)), context());
+    const result = applyRiskLimits(
+      [1, 2, 3, 4].map((seq) => intent(seq, 'buy', 'SPY', 1)),
+      context(),
+    );
     expect(result.accepted.map((i) => i.seq)).toEqual([1, 2, 3]);
     expect(result.rejections.map((r) => r.code)).toEqual(['max_orders_per_minute']);
   });
 
   it('allows at most maxTradesPerDay orders per New York day, and resets on the next day', () => {
     let ctx = context();
-    ctx = { ...ctx, state: applyRiskLimits([1, 2, 3].map((seq) => intent(seq, 'buy', 'SPY', 1)), ctx).state };
-    const second = applyRiskLimits([1, 2].map((seq) => intent(seq, 'buy', 'SPY', 1)), ctx);
+    ctx = {
+      ...ctx,
+      state: applyRiskLimits(
+        [1, 2, 3].map((seq) => intent(seq, 'buy', 'SPY', 1)),
+        ctx,
+      ).state,
+    };
+    const second = applyRiskLimits(
+      [1, 2].map((seq) => intent(seq, 'buy', 'SPY', 1)),
+      ctx,
+    );
     expect(second.accepted).toHaveLength(1);
     expect(second.rejections[0]?.code).toBe('max_trades_per_day');
     expect(second.rejections[0]?.message).toContain('2025-07-08');
@@ -99,7 +111,7 @@ describe('applyRiskLimits', () => {
     const exactlyAtLimit = beginRiskMinute(start, minute + 60_000, toMoney(9_000), limits);
     expect(exactlyAtLimit.haltedForDay).toBeNull();
     const below = beginRiskMinute(exactlyAtLimit, minute + 120_000, toMoney(8_999.99), limits);
-    expect(below.haltedForDay).toContain('$8,999.99 is 10.00% below the day\'s start $10,000.00');
+    expect(below.haltedForDay).toContain("$8,999.99 is 10.00% below the day's start $10,000.00");
     // Recovering within the day does not lift the halt.
     const recovered = beginRiskMinute(below, minute + 180_000, toMoney(10_500), limits);
     expect(recovered.haltedForDay).not.toBeNull();

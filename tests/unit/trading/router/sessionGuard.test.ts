@@ -62,7 +62,18 @@ describe('the order router applies the rule before any broker sees the order', (
       name: 'recording',
       submit: (intent: OrderIntent) => {
         sent.push(intent.clientOrderId);
-        return Promise.resolve({ clientOrderId: intent.clientOrderId, brokerOrderId: 'b-1', symbol: intent.symbol, side: intent.side, quantity: intent.quantity, status: 'accepted', filledQuantity: 0, filledAvgPrice: null, reason: null, updatedAt: 0 } satisfies BrokerOrderState);
+        return Promise.resolve({
+          clientOrderId: intent.clientOrderId,
+          brokerOrderId: 'b-1',
+          symbol: intent.symbol,
+          side: intent.side,
+          quantity: intent.quantity,
+          status: 'accepted',
+          filledQuantity: 0,
+          filledAvgPrice: null,
+          reason: null,
+          updatedAt: 0,
+        } satisfies BrokerOrderState);
       },
       getOrder: () => Promise.resolve(null),
     } as unknown as Broker;
@@ -75,7 +86,16 @@ describe('the order router applies the rule before any broker sees the order', (
       pendingSubmissions: () => Promise.resolve(pending),
       recordBrokerStates: (states: readonly BrokerOrderState[]) => {
         recorded.push(...states);
-        return Promise.resolve(states.map((state): RecordedBrokerState => ({ clientOrderId: state.clientOrderId, outcome: 'advanced', teamId: 'alpha', status: state.status, released: 0, reason: state.reason })));
+        return Promise.resolve(
+          states.map((state): RecordedBrokerState => ({
+            clientOrderId: state.clientOrderId,
+            outcome: 'advanced',
+            teamId: 'alpha',
+            status: state.status,
+            released: 0,
+            reason: state.reason,
+          })),
+        );
       },
     } as unknown as RouterLedger;
     const router = createOrderRouter({ broker, ledger, limiter: { acquire: () => Promise.resolve() }, now: () => utc('2025-07-08T19:59:30Z') });
@@ -85,6 +105,10 @@ describe('the order router applies the rule before any broker sees the order', (
       ['submitted', null],
       ['rejected', CLOSES_BEFORE_FILL],
     ]);
-    expect(recorded.find((state) => state.clientOrderId === pending[1]!.intent.clientOrderId)).toMatchObject({ status: 'rejected', reason: CLOSES_BEFORE_FILL, brokerOrderId: null });
+    expect(recorded.find((state) => state.clientOrderId === pending[1]!.intent.clientOrderId)).toMatchObject({
+      status: 'rejected',
+      reason: CLOSES_BEFORE_FILL,
+      brokerOrderId: null,
+    });
   });
 });

@@ -40,7 +40,12 @@ function intent(side: 'buy' | 'sell', symbol: string, quantity: number, options:
 async function market(options: { slippageBps?: number; collarBps?: number; cash?: number } = {}) {
   const books = new MemoryBooks();
   await books.ensureTeamBooks(['alpha', 'beta'], toMoney(options.cash ?? 100_000));
-  const venue = new SimVenue({ books, knows: (symbol) => symbol === 'SPY' || symbol === 'QQQ', slippageBps: options.slippageBps ?? 0, marketBuyCollarBps: options.collarBps ?? 500 });
+  const venue = new SimVenue({
+    books,
+    knows: (symbol) => symbol === 'SPY' || symbol === 'QQQ',
+    slippageBps: options.slippageBps ?? 0,
+    marketBuyCollarBps: options.collarBps ?? 500,
+  });
   /** What the engine does with an intent: record (reserve) it, submit it, record the answer. */
   const place = async (order: OrderIntent): Promise<BrokerOrderState> => {
     const [recorded] = await books.recordIntents([order]);
@@ -61,7 +66,16 @@ describe('the fill model: no look-ahead', () => {
     expect((await venue.advance(at(0), barsOf(bar('SPY', at(0), 99, 101, 98, 100)))).fills).toEqual([]);
     const { fills } = await venue.advance(at(1), barsOf(bar('SPY', at(1), 100.5, 103, 100, 102)));
     expect(fills.map((f) => f.fill)).toEqual([
-      { executionId: `sim-${order.clientOrderId}-1`, clientOrderId: order.clientOrderId, brokerOrderId: `sim-${order.clientOrderId}`, symbol: 'SPY', side: 'buy', quantity: 10, price: toMoney(100.5), at: at(1) },
+      {
+        executionId: `sim-${order.clientOrderId}-1`,
+        clientOrderId: order.clientOrderId,
+        brokerOrderId: `sim-${order.clientOrderId}`,
+        symbol: 'SPY',
+        side: 'buy',
+        quantity: 10,
+        price: toMoney(100.5),
+        at: at(1),
+      },
     ]);
     expect(fills[0]?.result.outcome).toBe('applied');
     expect((await book()).positions.SPY?.quantity).toBe(10);
@@ -141,12 +155,21 @@ describe('the venue: acceptance, expiry, cancel, events', () => {
     expect(await venue.openOrders()).toHaveLength(1);
     expect((await venue.advance(at(1), barsOf(bar('SPY', at(1), 100)))).fills).toHaveLength(1);
     expect((await venue.advance(at(2), barsOf(bar('SPY', at(2), 100)))).fills).toEqual([]);
-    const again: Fill = { executionId: simExecutionId(order.clientOrderId), clientOrderId: order.clientOrderId, brokerOrderId: null, symbol: 'SPY', side: 'buy', quantity: 10, price: toMoney(100), at: at(1) };
+    const again: Fill = {
+      executionId: simExecutionId(order.clientOrderId),
+      clientOrderId: order.clientOrderId,
+      brokerOrderId: null,
+      symbol: 'SPY',
+      side: 'buy',
+      quantity: 10,
+      price: toMoney(100),
+      at: at(1),
+    };
     expect(await books.applyFills([again])).toMatchObject([{ outcome: 'duplicate' }]);
     expect(await venue.positions()).toEqual([{ symbol: 'SPY', quantity: 10, avgEntryPrice: toMoney(100) }]);
   });
 
-  it('expires day orders at their session\'s close and releases their reservation', async () => {
+  it("expires day orders at their session's close and releases their reservation", async () => {
     const { venue, place, book } = await market({ cash: 1_000 });
     await place(intent('buy', 'SPY', 5, { limit: 95 }));
     expect((await book()).reservedCash).toBe(toMoney(475));
@@ -187,7 +210,10 @@ describe('the fill model on its own', () => {
   it('ignores orders the venue does not hold yet (pending submission) and orders of this minute', () => {
     const order = intent('buy', 'SPY', 1);
     const bars = barsOf(bar('SPY', at(1), 100));
-    const open: SimOpenOrder[] = [{ intent: order, status: 'pending_submit', filledQuantity: 0 }, { intent: { ...order, minute: at(1) }, status: 'accepted', filledQuantity: 0 }];
+    const open: SimOpenOrder[] = [
+      { intent: order, status: 'pending_submit', filledQuantity: 0 },
+      { intent: { ...order, minute: at(1) }, status: 'accepted', filledQuantity: 0 },
+    ];
     expect(simulateMinute(open, at(1), bars, { slippageBps: 0, marketBuyCollarBps: 500 })).toEqual([]);
   });
 });
