@@ -91,7 +91,10 @@ export interface KeptHistory {
   versions: NextFlight<string>;
 }
 
-export const keptHistory = (maxBytes: number): KeptHistory => ({ cache: new HistoryCache(maxBytes), versions: new NextFlight<string>() });
+/** A version check is reused for this long: under a flood of requests Postgres sees a few checks a second per range, not hundreds. */
+export const HISTORY_CHECK_REUSE_MS = 250;
+
+export const keptHistory = (maxBytes: number): KeptHistory => ({ cache: new HistoryCache(maxBytes), versions: new NextFlight<string>({ reuseMs: HISTORY_CHECK_REUSE_MS }) });
 
 const cacheKey = (teamId: string, range: HistoryRange, points: number | undefined): string =>
   [teamId, range.days, range.limit, points ?? '', range.before?.getTime() ?? '', range.after?.getTime() ?? ''].join('|');

@@ -11,6 +11,7 @@ import { lttbIndices } from '../../../server/leaderboard/lttb.ts';
 import { leaderboardHistorySchema, teamHistorySchema } from '../../../server/http/routes/liveSchemas.ts';
 import { ADMIN_KEY, buildApiApp, type ApiApp } from './app.ts';
 import { openApiWorld, type ApiWorld } from './support.ts';
+import { HISTORY_CHECK_REUSE_MS } from '../../../server/http/routes/historyReply.ts';
 
 let world: ApiWorld;
 let api: ApiApp;
@@ -127,6 +128,9 @@ afterAll(async () => {
 const teamHistory = (id: string, query: string) => api.app.inject({ url: `/api/v1/team/${id}/history?${query}`, headers: adminHeaders });
 const referenceTeam = (id: string, days: number, limit: number) => reference.inject({ url: `/team/${id}?days=${days}&limit=${limit}` });
 
+/** A version check is reused for HISTORY_CHECK_REUSE_MS: a change is seen once that has passed. */
+const outlastReuse = () => new Promise((resolve) => setTimeout(resolve, HISTORY_CHECK_REUSE_MS + 20));
+
 describe('GET /api/v1/team/{id}/history', () => {
   it('answers with the same bytes as the points serialised in JavaScript (awkward values, ms and µs, DST edges)', async () => {
     for (const [days, limit] of [
@@ -208,6 +212,7 @@ describe('GET /api/v1/team/{id}/history', () => {
       Array.from({ length: 100 }, (_, i): [string, string] => [minute(2 * i), `${100_000 + i}.25`]),
     );
     const expectSame = async (count: number) => {
+      await outlastReuse();
       for (const query of ['days=7&limit=1000', 'days=7&limit=1000&points=10']) {
         const answers = [await teamHistory('gamma', query), await teamHistory('gamma', query)];
         const expected = (await referenceTeam('gamma', 7, 1_000)).json<{ history: EquityPoint[] }>().history;
@@ -295,6 +300,7 @@ describe('GET /api/v1/leaderboard/history', () => {
 describe('kept answers of GET /api/v1/leaderboard/history', () => {
   it('are served only while no snapshot came into the range and no team left', async () => {
     const expectSame = async () => {
+      await outlastReuse();
       for (const query of ['days=7&limit=500', 'days=7&limit=500&points=5']) {
         const expected = await reference.inject({ url: '/all?days=7&limit=500' });
         for (let i = 0; i < 2; i += 1) {

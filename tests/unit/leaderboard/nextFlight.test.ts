@@ -68,3 +68,27 @@ describe('NextFlight', () => {
     expect(await later).toBe(3);
   });
 });
+
+describe('NextFlight with reuseMs', () => {
+  it('answers from a read that ended less than reuseMs ago, then reads again; keeps a bounded number of keys', async () => {
+    let now = 1_000;
+    const flights = new NextFlight<number>({ reuseMs: 250, now: () => now });
+    let reads = 0;
+    const read = () => Promise.resolve(++reads);
+    expect(await flights.run('a', read)).toBe(1);
+    await tick();
+    now += 249;
+    expect(await flights.run('a', read)).toBe(1);
+    expect(reads).toBe(1);
+    now += 1;
+    expect(await flights.run('a', read)).toBe(2);
+    await tick();
+    // Another key has its own read.
+    expect(await flights.run('b', read)).toBe(3);
+    await tick();
+    for (let key = 0; key < 10_050; key++) await flights.run(`k${String(key)}`, read);
+    await tick();
+    // The oldest keys were dropped past the bound: 'a' is read again although its read is recent.
+    expect(await flights.run('a', read)).toBe(reads);
+  });
+});
