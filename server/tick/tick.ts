@@ -24,7 +24,8 @@
 import type { Logger } from 'pino';
 import type { Bar } from '../../data/market/bar.ts';
 import type { MarketDataSource } from '../../data/market/source.ts';
-import type { Ledger } from '../../data/postgres/ledger/ledger.ts';
+import type { Ledger, RecordedIntent } from '../../data/postgres/ledger/ledger.ts';
+import type { OrderIntent } from '../trading/types.ts';
 import { query, withTransaction } from '../../data/postgres/ledger/sql.ts';
 import type { PgPool } from '../../data/postgres/pool.ts';
 import type { RedisClient } from '../../data/redis/client.ts';
@@ -247,6 +248,7 @@ export function createTickRunner(env: TickEnvironment) {
     const halts = await env.readHalts();
     await recordMinuteConditions(pg, spec.minute, halts, ids, env.execution);
     const done = await teamsWithRuns(pg, spec.minute, ids);
+    const recordedWithRuns: Array<{ entry: RecordedIntent; intents: readonly OrderIntent[] }> = [];
     const toRun = halts.competition === null ? mine.filter((team) => !done.has(team.teamId) && !halts.teams.has(team.teamId)) : [];
 
     if (toRun.length > 0) {
@@ -306,6 +308,10 @@ export function createTickRunner(env: TickEnvironment) {
       }
       const stored = await withTransaction(pg, async (client) => {
         const inserted = await insertRuns(client, runs);
+        // The runs and the orders of their intents commit together: no stored intent is ever left without
+        // its order (a Postgres outage between the two once failed the minute with its intents unrecorded).
+        const intents = runs.filter((run) => inserted.has(run.teamId)).flatMap((run) => run.intents);
+        if (intents.length > 0) recordedWithRuns.push(...(await ledger.recordIntentsIn(client, intents)).map((entry) => ({ entry, intents })));
         await recordLoads(client, spec.minute, outcome.loaded, inserted);
         await saveMemories(
           client,
@@ -325,14 +331,19 @@ export function createTickRunner(env: TickEnvironment) {
     await env.pause('after-runs', spec.minute);
 
     const ordersStarted = performance.now();
-    const intents = await selectRunIntents(pg, spec.minute, ids);
-    if (intents.length > 0) {
-      const recorded = await ledger.recordIntents(intents);
-      const problems = recorded.filter((entry) => entry.outcome === 'conflict' || entry.outcome === 'refused');
+    // Runs stored by an earlier attempt of this minute (before their orders were recorded with them): idempotent by client order id.
+    const earlier = await selectRunIntents(
+      pg,
+      spec.minute,
+      ids.filter((id) => done.has(id)),
+    );
+    const recorded = [...recordedWithRuns, ...(earlier.length > 0 ? (await ledger.recordIntents(earlier)).map((entry) => ({ entry, intents: earlier })) : [])];
+    const problems = recorded.filter(({ entry }) => entry.outcome === 'conflict' || entry.outcome === 'refused');
+    if (problems.length > 0) {
       await appendTickErrors(
         pg,
         spec.minute,
-        problems.map((entry) => ({
+        problems.map(({ entry, intents }) => ({
           stage: 'orders',
           teamId: intents.find((intent) => intent.clientOrderId === entry.clientOrderId)?.teamId,
           message: `${entry.clientOrderId} ${entry.outcome}: ${entry.reason ?? ''}`,

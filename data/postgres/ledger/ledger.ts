@@ -14,6 +14,7 @@ import { parseClientOrderId } from '../../../server/trading/clientOrderId.ts';
 import type { Money } from '../../../server/trading/money.ts';
 import { BookError, reserveForIntent } from '../../../server/trading/portfolio/book.ts';
 import type { BrokerOrderState, Fill, OrderIntent, TeamBook } from '../../../server/trading/types.ts';
+import type pg from 'pg';
 import type { PgPool } from '../pool.ts';
 import { auditBooks, type BookAuditFinding } from './audit.ts';
 import { lockBooks, readBooks, writeBooks } from './books.ts';
@@ -54,6 +55,8 @@ export interface Ledger {
   ensureTeamBooks(teamIds: readonly string[], startingCash: Money): Promise<TeamBook[]>;
   /** Persists intents as pending_submit and reserves their cash/shares, in one transaction; idempotent by client order id. */
   recordIntents(intents: readonly OrderIntent[]): Promise<RecordedIntent[]>;
+  /** The same inside the caller's transaction (the tick stores a minute's runs and their orders in one). */
+  recordIntentsIn(client: pg.PoolClient, intents: readonly OrderIntent[]): Promise<RecordedIntent[]>;
   /** Applies a broker's order state: forward-only; a terminal state releases the unfilled reservation once. */
   recordBrokerState(state: BrokerOrderState): Promise<RecordedBrokerState>;
   /**
@@ -133,6 +136,46 @@ export function createLedger(pool: PgPool): Ledger {
     return withTransaction(pool, (client) => readBooks(client, teamIds), true);
   }
 
+  /** `recordIntents` inside the caller's transaction: the tick stores a minute's runs and their orders together. */
+  async function recordIntentsIn(client: pg.PoolClient, intents: readonly OrderIntent[]): Promise<RecordedIntent[]> {
+    for (const intent of intents) assertOurIntent(intent);
+    const teamIds = [...new Set(intents.map((intent) => intent.teamId))].sort();
+    // Every writer of these teams' orders holds their book locks, so the ids seen now stay the truth.
+    const before = await lockBooks(client, teamIds);
+    const missing = teamIds.find((teamId) => !before.has(teamId));
+    if (missing !== undefined) throw new LedgerError('no_book', `team ${missing} has no book: call ensureTeamBook before recording its orders`);
+    const ids = intents.map((intent) => intent.clientOrderId);
+    const stored = new Map((await selectOrders(client, 'client_order_id = ANY($1)', [ids])).map((order) => [order.intent.clientOrderId, order.intent]));
+    const after = new Map(before);
+    const fresh: NewOrder[] = [];
+    const results: RecordedIntent[] = [];
+    for (const intent of intents) {
+      const existing = stored.get(intent.clientOrderId);
+      if (existing) {
+        const difference = describeIntentDifference(existing, intent);
+        results.push({ clientOrderId: intent.clientOrderId, outcome: difference ? 'conflict' : 'already_recorded', reason: difference });
+        continue;
+      }
+      stored.set(intent.clientOrderId, intent);
+      try {
+        after.set(intent.teamId, reserveForIntent(after.get(intent.teamId)!, intent));
+        fresh.push({ intent, status: 'pending_submit', reservedQuantity: intent.quantity, brokerReason: null });
+        results.push({ clientOrderId: intent.clientOrderId, outcome: 'recorded', reason: null });
+      } catch (error) {
+        if (!(error instanceof BookError)) throw error;
+        const reason = `not reserved: ${error.message}`;
+        fresh.push({ intent, status: 'rejected', reservedQuantity: 0, brokerReason: reason });
+        results.push({ clientOrderId: intent.clientOrderId, outcome: 'refused', reason });
+      }
+    }
+    await insertOrders(client, fresh);
+    await writeBooks(
+      client,
+      teamIds.map((teamId) => [before.get(teamId)!, after.get(teamId)!] as const),
+    );
+    return results;
+  }
+
   return {
     async ensureTeamBook(teamId, startingCash) {
       const [book] = await ensureTeamBooks([teamId], startingCash);
@@ -143,45 +186,10 @@ export function createLedger(pool: PgPool): Ledger {
     ensureTeamBooks,
 
     async recordIntents(intents) {
-      for (const intent of intents) assertOurIntent(intent);
-      const teamIds = [...new Set(intents.map((intent) => intent.teamId))].sort();
-      return withTransaction(pool, async (client) => {
-        // Every writer of these teams' orders holds their book locks, so the ids seen now stay the truth.
-        const before = await lockBooks(client, teamIds);
-        const missing = teamIds.find((teamId) => !before.has(teamId));
-        if (missing !== undefined) throw new LedgerError('no_book', `team ${missing} has no book: call ensureTeamBook before recording its orders`);
-        const ids = intents.map((intent) => intent.clientOrderId);
-        const stored = new Map((await selectOrders(client, 'client_order_id = ANY($1)', [ids])).map((order) => [order.intent.clientOrderId, order.intent]));
-        const after = new Map(before);
-        const fresh: NewOrder[] = [];
-        const results: RecordedIntent[] = [];
-        for (const intent of intents) {
-          const existing = stored.get(intent.clientOrderId);
-          if (existing) {
-            const difference = describeIntentDifference(existing, intent);
-            results.push({ clientOrderId: intent.clientOrderId, outcome: difference ? 'conflict' : 'already_recorded', reason: difference });
-            continue;
-          }
-          stored.set(intent.clientOrderId, intent);
-          try {
-            after.set(intent.teamId, reserveForIntent(after.get(intent.teamId)!, intent));
-            fresh.push({ intent, status: 'pending_submit', reservedQuantity: intent.quantity, brokerReason: null });
-            results.push({ clientOrderId: intent.clientOrderId, outcome: 'recorded', reason: null });
-          } catch (error) {
-            if (!(error instanceof BookError)) throw error;
-            const reason = `not reserved: ${error.message}`;
-            fresh.push({ intent, status: 'rejected', reservedQuantity: 0, brokerReason: reason });
-            results.push({ clientOrderId: intent.clientOrderId, outcome: 'refused', reason });
-          }
-        }
-        await insertOrders(client, fresh);
-        await writeBooks(
-          client,
-          teamIds.map((teamId) => [before.get(teamId)!, after.get(teamId)!] as const),
-        );
-        return results;
-      });
+      return withTransaction(pool, async (client) => recordIntentsIn(client, intents));
     },
+
+    recordIntentsIn,
 
     async recordBrokerState(state) {
       const [result] = await recordBrokerStates([state]);

@@ -55,17 +55,26 @@ describe('a worker killed in the middle of a tick', { timeout: 180_000 }, () => 
     expect(prepared.rows[0]?.prepared_at).toBeNull();
     await kill(b);
 
-    // Worker C completes minute 2, then stops inside minute 3 after the runs are stored, before the intents reach the ledger.
+    // Worker C completes minute 2, then stops inside minute 3 after the runs are stored: their intents' orders
+    // were recorded in the same transaction, so none is left without its order (none sent yet).
     const c = workers.start({ QTC_TICK_PAUSE_AT: `after-runs@${minuteStamp(minuteAt(3))}` });
     const tick2 = await waitForTick(fixture.pool, minuteAt(2));
     expect(tick2.status, JSON.stringify(tick2.errors)).toBe('completed');
     await enqueueMinute(fixture, minuteAt(3));
     await c.waitFor(`qtc-tick-paused after-runs ${minuteStamp(minuteAt(3))}`);
-    const ordersOf3 = await fixture.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM orders WHERE minute = $1', [new Date(minuteAt(3))]);
-    expect(ordersOf3.rows[0]?.n).toBe(0);
+    const ordersOf3 = await fixture.pool.query<{ n: number; pending: number }>(
+      "SELECT count(*)::int AS n, count(*) FILTER (WHERE status = 'pending_submit')::int AS pending FROM orders WHERE minute = $1",
+      [new Date(minuteAt(3))],
+    );
+    const intentsOf3 = await fixture.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM tick_team_runs r CROSS JOIN LATERAL jsonb_array_elements(r.intents) WHERE r.minute = $1',
+      [new Date(minuteAt(3))],
+    );
+    expect(intentsOf3.rows[0]?.n).toBeGreaterThan(0);
+    expect(ordersOf3.rows[0]).toEqual({ n: intentsOf3.rows[0]?.n, pending: intentsOf3.rows[0]?.n });
     await kill(c);
 
-    // Worker D makes the orders of minute 3 from the stored runs (the strategies do not run again).
+    // Worker D sends the orders of minute 3 (the strategies do not run again, no order is recorded twice).
     const d = workers.start();
     expect((await waitForTick(fixture.pool, minuteAt(3))).status).toBe('completed');
 
