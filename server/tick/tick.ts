@@ -10,8 +10,8 @@
  *                 their own and this stage only waits for what was received to be recorded
  *   shard k (any worker)
  *     3. strategies — the shard's teams run in a warm sandbox pool
- *     4. orders     — validation → risk → the decision stored with the run, memory and risk state in one
- *                     transaction → `recordIntents` (durable, reserved) → the router submits
+ *     4. orders     — validation → risk → the decision stored with the run, memory, risk state and the
+ *                     orders of its intents (`recordIntentsIn`: durable, reserved) in one transaction → the router submits
  *   books (parent, after every shard)
  *     5. books  — leftover submissions, mark-to-market snapshot of every team, leaderboard, activity events,
  *                 the tick row completed with its per-stage timings
