@@ -5,22 +5,10 @@
 // A folder may import only folders below it, so the top-level folders cannot form a cycle; and no
 // module-level cycle is allowed anywhere. tests/ and bench/ may import anything, nothing imports them.
 //
-// Named exceptions (cycles not broken today; each names exactly the edges it allows, so it cannot grow):
-//   ledger-uses-trading-core: data/postgres/ledger/* imports the pure trading core from server/trading
-//     (money, types, clientOrderId, portfolio/book, portfolio/orderLifecycle, reconcile/classify),
-//     while server/ imports the ledger: the data <-> server folder cycle of issue 12 item 7. Breaking it
-//     means moving the pure trading core below data/ (or the ledger's book logic up into server/trading);
-//     server/trading is being changed for netting at the time of writing, so it stays named here; the
-//     netting work in progress (data/postgres/ledger/netGroups.ts) adds server/trading/netting/{netting,netStore}
-//     to the list. Move those down with the rest when the cycle is broken.
-//   registry-role-uses-lifecycle: registry/role.ts (registry from Postgres, being written at the time of
-//     writing) names the type of server/lifecycle.ts's Lifecycle. Fix: move Lifecycle (no imports of ours)
-//     to a lower folder, or give role.ts a small interface of its own; then delete this exception.
+// No named exceptions: the Postgres ledger lives in server/ledger (it stores the trading core's books),
+// and registry/role.ts names only the small lifecycle interface it needs.
 // Environment variables are read only in server/config (and bin/, tests/, bench/): that rule lives in
 // eslint.layers.config.js (dependency-cruiser sees modules, not `process.env`), with its own exceptions.
-
-/** The trading-core modules the Postgres ledger may import (exception ledger-uses-trading-core). */
-const LEDGER_TRADING_CORE = '^server/trading/(money|types|clientOrderId|portfolio/book|portfolio/orderLifecycle|reconcile/classify|netting/netting|netting/netStore)\\.ts$';
 
 module.exports = {
   forbidden: [
@@ -35,24 +23,8 @@ module.exports = {
       name: 'lower-layers-never-import-server',
       comment: 'loaders/, registry/, data/ and web/ never import server/ (server composes them).',
       severity: 'error',
-      from: { path: '^(loaders|registry|data|web)/', pathNot: ['^data/postgres/ledger/', '^registry/role\\.ts$'] },
+      from: { path: '^(loaders|registry|data|web)/' },
       to: { path: '^server/' },
-    },
-    {
-      name: 'ledger-uses-trading-core',
-      comment:
-        'Named exception: data/postgres/ledger may import only the listed pure trading-core modules of ' +
-        'server/trading (cycle data <-> server not broken yet, see the header); anything else of server/ is refused.',
-      severity: 'error',
-      from: { path: '^data/postgres/ledger/' },
-      to: { path: '^server/', pathNot: LEDGER_TRADING_CORE },
-    },
-    {
-      name: 'registry-role-uses-lifecycle',
-      comment: 'Named exception: registry/role.ts may import server/lifecycle.ts (its Lifecycle type) and nothing else of server/.',
-      severity: 'error',
-      from: { path: '^registry/role\\.ts$' },
-      to: { path: '^server/', pathNot: '^server/lifecycle\\.ts$' },
     },
     {
       name: 'data-below-registry-and-loaders',

@@ -8,7 +8,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { startEmbeddedPostgres, type EmbeddedService } from '../data/embedded/postgresCluster.ts';
 import { startEmbeddedRedis } from '../data/embedded/redisServer.ts';
-import { createLedger } from '../data/postgres/ledger/ledger.ts';
+import { createLedger } from '../server/ledger/ledger.ts';
 import { migrateUp } from '../data/postgres/migrate.ts';
 import { createPgPool } from '../data/postgres/pool.ts';
 import { connectRedis, createRedis } from '../data/redis/client.ts';

@@ -14,7 +14,7 @@ import autocannon from 'autocannon';
 import pino from 'pino';
 import { startEmbeddedPostgres, type EmbeddedService } from '../data/embedded/postgresCluster.ts';
 import { startEmbeddedRedis } from '../data/embedded/redisServer.ts';
-import { createLedger } from '../data/postgres/ledger/ledger.ts';
+import { createLedger } from '../server/ledger/ledger.ts';
 import { migrateUp } from '../data/postgres/migrate.ts';
 import { createPgPool, type PgPool } from '../data/postgres/pool.ts';
 import { ApiKeyStore } from '../registry/keys/store.ts';

@@ -5,7 +5,6 @@
  */
 import type { Logger } from 'pino';
 import type { PgPool } from '../data/postgres/pool.ts';
-import type { Lifecycle } from '../server/lifecycle.ts';
 import { startRegistryFollower } from './follow.ts';
 import { acquireControlLeadership } from './leader.ts';
 import { createLiveRegistry } from './live.ts';
@@ -13,10 +12,16 @@ import type { RegistryStore } from './store.ts';
 import type { PublishAlongside } from './versions.ts';
 import { startRegistryWatcher } from './watch.ts';
 
+/** What the role needs of the process's lifecycle (server/lifecycle.ts): stop signal and ordered release. */
+export interface RoleLifecycle {
+  readonly signal: AbortSignal;
+  onClose(name: string, close: () => Promise<void>): void;
+}
+
 export interface OpenRegistryOptions {
   pool: PgPool;
   logger: Logger;
-  lifecycle: Lifecycle;
+  lifecycle: RoleLifecycle;
   /** true: the control role (reads `file`); false: follow the registry in Postgres. */
   control: boolean;
   file: string;

@@ -1,8 +1,8 @@
 // Secrets of the competition kept in Postgres (see migration competition-secrets): the first
 // process to ask creates one; every other process, now or after a restart, reads the same value.
 import { randomBytes } from 'node:crypto';
-import type { Queryable } from './ledger/sql.ts';
-import { query } from './ledger/sql.ts';
+import type { Queryable } from './transaction.ts';
+import { query } from './query.ts';
 
 export type SecretName = 'random-seed';
 

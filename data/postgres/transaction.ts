@@ -4,12 +4,15 @@ import type { PgPool } from './pool.ts';
 /** What runs SQL: the pool, or a client inside a transaction. */
 export type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
 
-/** Runs `work` in one transaction on one client; rolls back on any error and rethrows it. */
-export async function inTransaction<T>(pool: PgPool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+/**
+ * Runs `work` in one transaction on one client; rolls back on any error and rethrows it. `snapshot` runs
+ * it as a read-only REPEATABLE READ transaction: every statement sees the same committed state.
+ */
+export async function inTransaction<T>(pool: PgPool, work: (client: pg.PoolClient) => Promise<T>, snapshot = false): Promise<T> {
   const client = await pool.connect();
   let broken = false;
   try {
-    await client.query('BEGIN');
+    await client.query(snapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');
     const result = await work(client);
     await client.query('COMMIT');
     return result;

@@ -3,8 +3,8 @@
  * metrics, errors. No trading logic here: the books, orders and decisions are the engine's.
  */
 import type { SandboxError } from '../../sandbox/index.ts';
-import type { AppliedFillResult } from '../../data/postgres/ledger/ledger.ts';
-import type { EquitySnapshot } from '../../data/postgres/ledger/snapshots.ts';
+import type { AppliedFillResult } from '../ledger/ledger.ts';
+import type { EquitySnapshot } from '../ledger/snapshots.ts';
 import { MetricsAccumulator } from '../trading/metrics/metrics.ts';
 import { toDollars, type Money } from '../trading/money.ts';
 import { rejectionRecord, rejectionText, type OrderRejection } from '../trading/orders/rejection.ts';

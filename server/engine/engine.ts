@@ -10,8 +10,8 @@
  *   6. snapshot   every team marked to market at the minute's prices
  */
 import type { Bar } from '../../data/market/bar.ts';
-import type { RecordedIntent } from '../../data/postgres/ledger/ledger.ts';
-import type { EquitySnapshot } from '../../data/postgres/ledger/snapshots.ts';
+import type { RecordedIntent } from '../ledger/ledger.ts';
+import type { EquitySnapshot } from '../ledger/snapshots.ts';
 import type { RiskLimits, RiskState } from '../trading/risk/limits.ts';
 import type { RateLimiter, SubmissionResult } from '../trading/router/orderRouter.ts';
 import { decideTeams, type TeamOutcome } from './decide.ts';

@@ -3,17 +3,10 @@
  * own pure planner (`planBrokerEvents`), and intents reserve through the same portfolio code, so a fill,
  * an expiry or a refusal does to a backtest's books exactly what it does to the live ledger's.
  */
-import type { PendingSubmission, RecordedIntent } from '../../data/postgres/ledger/ledger.ts';
-import {
-  eventOrderId,
-  planBrokerEvents,
-  type AppliedFillResult,
-  type BrokerEvent,
-  type BrokerEventResult,
-  type RecordedBrokerState,
-} from '../../data/postgres/ledger/eventPlan.ts';
-import type { StoredOrder } from '../../data/postgres/ledger/orders.ts';
-import { snapshotOf, type EquitySnapshot } from '../../data/postgres/ledger/snapshots.ts';
+import type { PendingSubmission, RecordedIntent } from '../ledger/ledger.ts';
+import { eventOrderId, planBrokerEvents, type AppliedFillResult, type BrokerEvent, type BrokerEventResult, type RecordedBrokerState } from '../ledger/eventPlan.ts';
+import type { StoredOrder } from '../ledger/orders.ts';
+import { snapshotOf, type EquitySnapshot } from '../ledger/snapshots.ts';
 import type { Money } from '../trading/money.ts';
 import { BookError, newTeamBook, reserveForIntent } from '../trading/portfolio/book.ts';
 import { TERMINAL_ORDER_STATUSES, type BrokerOrderState, type Fill, type OrderIntent, type TeamBook } from '../trading/types.ts';

@@ -6,7 +6,7 @@
  *   minute source ─▶ fills (venue) ─▶ team views ─▶ strategies (host) ─▶ decide ─▶ intents (books) ─▶ submit (venue) ─▶ snapshot (books)
  */
 import type { Bar } from '../../data/market/bar.ts';
-import type { Ledger } from '../../data/postgres/ledger/ledger.ts';
+import type { Ledger } from '../ledger/ledger.ts';
 import type { TeamMinuteState, TeamRunResult } from '../../sandbox/index.ts';
 import type { SimVenue } from '../trading/brokers/sim/simVenue.ts';
 import type { NettedVenue } from '../trading/netting/nettedVenue.ts';

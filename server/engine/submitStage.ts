@@ -4,7 +4,7 @@
  * a remote broker's answers are recorded as they come, in small batches (the router's defaults).
  */
 import { embeddedCalendar, type MarketCalendar, type Session } from '../../data/market/calendar.ts';
-import type { PendingSubmission } from '../../data/postgres/ledger/ledger.ts';
+import type { PendingSubmission } from '../ledger/ledger.ts';
 import { createOrderRouter, type RateLimiter, type RouterLedger, type RouterProblem, type SubmissionResult } from '../trading/router/orderRouter.ts';
 import { brokerOf, type BookStore, type Execution } from './ports.ts';
 

@@ -2,7 +2,7 @@
  * A team at the start of its minute, from its books: marked equity, the cash its open market buys hold
  * back, and what its strategy is shown. Pure; the backtest and the live tick both build it here.
  */
-import type { StoredOrder } from '../../data/postgres/ledger/orders.ts';
+import type { StoredOrder } from '../ledger/orders.ts';
 import type { TeamMinuteState } from '../../sandbox/index.ts';
 import { toDollars, type Money } from '../trading/money.ts';
 import { marketBuyCeiling, type PriceLookup } from '../trading/orders/validate.ts';

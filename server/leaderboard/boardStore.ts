@@ -5,11 +5,12 @@
  * fail it for the others.
  */
 import type pg from 'pg';
+import type { Queryable } from '../../data/postgres/transaction.ts';
 import { decimalStringToMoney, toDollars } from '../trading/money.ts';
 import { MetricsAccumulator } from '../trading/metrics/metrics.ts';
 import { BoardState, decodeAccumulators, encodeAccumulators, SPARKLINE_POINTS, type BoardSnapshot } from './boardState.ts';
 
-type Db = pg.Pool | pg.PoolClient;
+type Db = Queryable;
 
 interface SnapshotRow {
   team_id: string;

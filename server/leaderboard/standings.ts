@@ -5,6 +5,7 @@
  * tables.
  */
 import type pg from 'pg';
+import type { Queryable } from '../../data/postgres/transaction.ts';
 import { decimalStringToMoney, toDollars, type Money } from '../trading/money.ts';
 import { MetricsAccumulator, type MetricsAccumulatorState, type PerformanceMetrics } from '../trading/metrics/metrics.ts';
 import type { BoardState } from './boardState.ts';
@@ -21,7 +22,7 @@ export interface TradeStats {
 }
 
 /** Closing trades (sell orders with realised P&L) per team, optionally only those executed from `since`. */
-export async function tradeStats(db: pg.Pool | pg.PoolClient, since: number | null, teamId: string | null = null): Promise<Map<string, TradeStats>> {
+export async function tradeStats(db: Queryable, since: number | null, teamId: string | null = null): Promise<Map<string, TradeStats>> {
   const { rows } = await db.query<{ team_id: string; trades: string; wins: string; gross_profit: string; gross_loss: string }>({
     text: `WITH trades AS (
              SELECT team_id, client_order_id, sum(realized_pnl) AS pnl
@@ -55,7 +56,7 @@ export interface TeamInfo {
 }
 
 /** The teams still in the competition that have a book, by id. */
-export async function teamInfos(db: pg.Pool | pg.PoolClient): Promise<Map<string, TeamInfo>> {
+export async function teamInfos(db: Queryable): Promise<Map<string, TeamInfo>> {
   const { rows } = await db.query<{ id: string; name: string; enabled: boolean; starting_cash: string }>(
     `SELECT t.id, t.name, t.enabled, b.starting_cash::text AS starting_cash
        FROM teams t JOIN team_books b ON b.team_id = t.id WHERE t.removed_at IS NULL`,
@@ -95,7 +96,7 @@ const END_OF_TIME = 8_640_000_000_000_000;
  * Standings as a fresh process sees them: the board rebuilt from Postgres (checkpoint and the snapshots
  * after it), without writing anything.
  */
-export async function readStandings(db: pg.Pool | pg.PoolClient, haltedTeams: ReadonlySet<string>): Promise<TeamStanding[]> {
+export async function readStandings(db: Queryable, haltedTeams: ReadonlySet<string>): Promise<TeamStanding[]> {
   const board = await rebuildBoard(db, END_OF_TIME);
   const [teams, trades] = [await teamInfos(db), await tradeStats(db, null)];
   return standingsOf(board, teams, trades, haltedTeams);

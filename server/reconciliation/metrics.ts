@@ -3,8 +3,8 @@
  * replica that runs no reconciliation included) shows the same numbers.
  */
 import { Gauge, type Registry } from 'prom-client';
-import { selectLatestReconciliationReport } from '../../data/postgres/ledger/reconciliationReports.ts';
-import type { Queryable } from '../../data/postgres/ledger/sql.ts';
+import { selectLatestReconciliationReport } from '../ledger/reconciliationReports.ts';
+import type { Queryable } from '../../data/postgres/transaction.ts';
 
 export function registerReconciliationMetrics(registry: Registry, db: Queryable): void {
   let pending: ReturnType<typeof selectLatestReconciliationReport> | null = null;

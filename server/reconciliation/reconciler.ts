@@ -9,7 +9,7 @@
  * must never fail a tick.
  */
 import type { Logger } from 'pino';
-import type { Ledger } from '../../data/postgres/ledger/ledger.ts';
+import type { Ledger } from '../ledger/ledger.ts';
 import type { ActivityEvent } from '../live/events.ts';
 import { compareAccount, type ReconciliationResult } from '../trading/reconcile/reconcile.ts';
 import type { Broker } from '../trading/types.ts';

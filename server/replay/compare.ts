@@ -4,7 +4,7 @@
  * the leaderboard's metrics. The first divergence in time is reported with what differed and its likely
  * cause. Pure.
  */
-import type { EquitySnapshot } from '../../data/postgres/ledger/snapshots.ts';
+import type { EquitySnapshot } from '../ledger/snapshots.ts';
 import { MetricsAccumulator } from '../trading/metrics/metrics.ts';
 import { moneyToDecimalString } from '../trading/money.ts';
 import type { RecordedFill, RecordedRun, RecordedSeason } from './recorded.ts';

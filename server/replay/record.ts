@@ -3,7 +3,8 @@
  * (migration 1763800010000_replay-record.sql). Called by the live tick at the points where it already
  * reads these things (server/tick/tick.ts, stage 3), so the record is what the tick really used.
  */
-import { query, type Queryable } from '../../data/postgres/ledger/sql.ts';
+import { query } from '../../data/postgres/query.ts';
+import { type Queryable } from '../../data/postgres/transaction.ts';
 import { storableJson } from '../../data/postgres/storableJson.ts';
 import type { HaltState } from '../control/halts.ts';
 import type { Execution } from '../engine/ports.ts';

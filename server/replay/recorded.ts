@@ -3,8 +3,9 @@
  * and every table is seen at one instant even while a worker is still recording): the inputs a replay
  * rebuilds each minute from, and the outputs it compares with.
  */
-import { query, withTransaction, type Queryable } from '../../data/postgres/ledger/sql.ts';
-import { selectSnapshots, type EquitySnapshot } from '../../data/postgres/ledger/snapshots.ts';
+import { query } from '../../data/postgres/query.ts';
+import { inTransaction, type Queryable } from '../../data/postgres/transaction.ts';
+import { selectSnapshots, type EquitySnapshot } from '../ledger/snapshots.ts';
 import type { PgPool } from '../../data/postgres/pool.ts';
 import type { CompiledStrategy, SandboxError, Signal } from '../../sandbox/index.ts';
 import { readStandings } from '../leaderboard/standings.ts';
@@ -93,7 +94,7 @@ const groupBy = <T>(items: readonly T[], key: (item: T) => string): Map<string, 
 };
 
 export function readRecordedSeason(pool: PgPool): Promise<RecordedSeason> {
-  return withTransaction(pool, readAll, true);
+  return inTransaction(pool, readAll, true);
 }
 
 async function readAll(db: Queryable): Promise<RecordedSeason> {

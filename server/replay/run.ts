@@ -5,7 +5,7 @@
  * reserved in the books, submission, the minute's snapshot. The books are in memory (MemoryBooks, the
  * ledger's contract); every input comes from the record (recorded.ts), nothing from files or Git.
  */
-import type { EquitySnapshot } from '../../data/postgres/ledger/snapshots.ts';
+import type { EquitySnapshot } from '../ledger/snapshots.ts';
 import type { SandboxError, Signal } from '../../sandbox/index.ts';
 import { decideTeams } from '../engine/decide.ts';
 import { fillsStage } from '../engine/fillsStage.ts';

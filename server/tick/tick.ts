@@ -24,9 +24,10 @@
 import type { Logger } from 'pino';
 import type { Bar } from '../../data/market/bar.ts';
 import type { MarketDataSource } from '../../data/market/source.ts';
-import type { Ledger, RecordedIntent } from '../../data/postgres/ledger/ledger.ts';
+import type { Ledger, RecordedIntent } from '../ledger/ledger.ts';
 import type { OrderIntent } from '../trading/types.ts';
-import { query, withTransaction } from '../../data/postgres/ledger/sql.ts';
+import { query } from '../../data/postgres/query.ts';
+import { inTransaction } from '../../data/postgres/transaction.ts';
 import type { PgPool } from '../../data/postgres/pool.ts';
 import type { RedisClient } from '../../data/redis/client.ts';
 import type { HaltState } from '../control/halts.ts';
@@ -306,7 +307,7 @@ export function createTickRunner(env: TickEnvironment) {
         riskAfter.push({ teamId, state: decision.risk });
         memories.push({ teamId, memory: result.memory ?? {} });
       }
-      const stored = await withTransaction(pg, async (client) => {
+      const stored = await inTransaction(pg, async (client) => {
         const inserted = await insertRuns(client, runs);
         // The runs and the orders of their intents commit together: no stored intent is ever left without
         // its order (a Postgres outage between the two once failed the minute with its intents unrecorded).

@@ -8,7 +8,8 @@
  *  - `failOrphanedTicks`: for a process that died holding such a retry, run when a later minute starts.
  */
 import type { Logger } from 'pino';
-import { query, type Queryable } from '../../data/postgres/ledger/sql.ts';
+import { query } from '../../data/postgres/query.ts';
+import { type Queryable } from '../../data/postgres/transaction.ts';
 import type { PgPool } from '../../data/postgres/pool.ts';
 import { barsHash } from './barsSnapshot.ts';
 import type { TickClock, TickError } from './tickStore.ts';

@@ -4,7 +4,8 @@
  * (bars, a team's run), and state that moves forward (risk) only moves to a later minute.
  */
 import type pg from 'pg';
-import { query, type Queryable } from '../../data/postgres/ledger/sql.ts';
+import { query } from '../../data/postgres/query.ts';
+import { type Queryable } from '../../data/postgres/transaction.ts';
 import { storableJson } from '../../data/postgres/storableJson.ts';
 import type { CompiledStrategy, LogLine, SandboxError, Signal } from '../../sandbox/index.ts';
 import type { RiskState } from '../trading/risk/limits.ts';

@@ -9,7 +9,7 @@ import { availableParallelism, hostname } from 'node:os';
 import { Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { MarketDataSource } from '../../data/market/source.ts';
-import { createLedger } from '../../data/postgres/ledger/ledger.ts';
+import { createLedger } from '../ledger/ledger.ts';
 import type { PgPool } from '../../data/postgres/pool.ts';
 import { competitionSecret } from '../../data/postgres/secrets.ts';
 import type { RedisClient } from '../../data/redis/client.ts';
@@ -31,7 +31,7 @@ import { handoversOf, ShardAffinity, withShardAffinity } from '../tick/shardAffi
 import { startSandboxHealthReporter } from './sandboxHealth.ts';
 import { executionMode } from '../trading/netting/executionMode.ts';
 import { NettedVenue } from '../trading/netting/nettedVenue.ts';
-import { PgNetStore } from '../../data/postgres/ledger/netGroups.ts';
+import { PgNetStore } from '../ledger/netGroups.ts';
 import { createTickRunner, type TickExecution, type TickRunner } from '../tick/tick.ts';
 import { failTick, lastRunMinutes, loadMemories, strategyBundles, tickHistory } from '../tick/tickStore.ts';
 

@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createLedger } from '../../data/postgres/ledger/ledger.ts';
+import { createLedger } from '../../server/ledger/ledger.ts';
 import { migrateUp } from '../../data/postgres/migrate.ts';
 import { createPgPool, type PgPool } from '../../data/postgres/pool.ts';
 import { connectRedis, createRedis, type RedisClient } from '../../data/redis/client.ts';

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { expect, inject } from 'vitest';
-import { createLedger, type Ledger } from '../../data/postgres/ledger/ledger.ts';
+import { createLedger, type Ledger } from '../../server/ledger/ledger.ts';
 import { migrateUp } from '../../data/postgres/migrate.ts';
 import { createPgPool, type PgPool } from '../../data/postgres/pool.ts';
 import { connectRedis, createRedis, type RedisClient } from '../../data/redis/client.ts';

@@ -7,7 +7,7 @@
 // the admin API, with an admin key.
 import os from 'node:os';
 import { ServiceStateFile } from '../../../data/embedded/serviceState.ts';
-import { createLedger } from '../../../data/postgres/ledger/ledger.ts';
+import { createLedger } from '../../ledger/ledger.ts';
 import type { PgPool } from '../../../data/postgres/pool.ts';
 import { connectRedis, createRedis, type RedisClient } from '../../../data/redis/client.ts';
 import { loadConfig, type Config } from '../../config/config.ts';

@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { recordAuditEvent } from '../../../data/postgres/audit.ts';
 import type { PgPool } from '../../../data/postgres/pool.ts';
-import { createLedger } from '../../../data/postgres/ledger/ledger.ts';
+import { createLedger } from '../../ledger/ledger.ts';
 import type { RedisClient } from '../../../data/redis/client.ts';
 import { listVersions, rollbackToVersion, VersionError } from '../../../loaders/activation/versionStore.ts';
 import type { TeamSyncResult } from '../../../loaders/git/syncTeam.ts';

@@ -20,7 +20,7 @@
  */
 import type { Bar } from '../../../data/market/bar.ts';
 import { embeddedCalendar, type MarketCalendar } from '../../../data/market/calendar.ts';
-import type { AppliedFillResult, Ledger, RecordedBrokerState } from '../../../data/postgres/ledger/ledger.ts';
+import type { AppliedFillResult, Ledger, RecordedBrokerState } from '../../ledger/ledger.ts';
 import { toMoney } from '../money.ts';
 import { isTerminal } from '../portfolio/orderLifecycle.ts';
 import { createOrderRouter, type RateLimiter, type RouterProblem, type SubmissionResult } from '../router/orderRouter.ts';

@@ -2,8 +2,8 @@
  * One reconciliation pass: read the broker account's positions and every team book, classify the
  * differences, store the report. It reports; it never edits a book.
  */
-import type { Ledger } from '../../../data/postgres/ledger/ledger.ts';
-import type { ReconciliationReport } from '../../../data/postgres/ledger/reconciliationReports.ts';
+import type { Ledger } from '../../ledger/ledger.ts';
+import type { ReconciliationReport } from '../../ledger/reconciliationReports.ts';
 import type { Broker } from '../types.ts';
 import { classifyPositions, sumTeamPositions } from './classify.ts';
 

@@ -9,7 +9,7 @@
  * stream go straight to the ledger, which applies each execution once.
  */
 import { embeddedCalendar, type MarketCalendar } from '../../../data/market/calendar.ts';
-import type { Ledger, PendingSubmission, RecordedBrokerState } from '../../../data/postgres/ledger/ledger.ts';
+import type { Ledger, PendingSubmission, RecordedBrokerState } from '../../ledger/ledger.ts';
 import { BrokerError, type Broker, type BrokerOrderState, type OrderIntent, type OrderStatus } from '../types.ts';
 import { sessionVerdict } from './sessionGuard.ts';
 

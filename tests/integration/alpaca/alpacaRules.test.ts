@@ -4,7 +4,7 @@
  * after the close (queued for the next open) and day orders expiring at the close.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { PendingSubmission, RecordedBrokerState } from '../../../data/postgres/ledger/ledger.ts';
+import type { PendingSubmission, RecordedBrokerState } from '../../../server/ledger/ledger.ts';
 import { toMoney } from '../../../server/trading/money.ts';
 import { createOrderRouter, type RouterLedger } from '../../../server/trading/router/orderRouter.ts';
 import { CLOSES_BEFORE_FILL } from '../../../server/trading/router/sessionGuard.ts';

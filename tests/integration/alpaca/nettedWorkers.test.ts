@@ -7,8 +7,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PgNetStore } from '../../../data/postgres/ledger/netGroups.ts';
-import { selectLatestReconciliationReport } from '../../../data/postgres/ledger/reconciliationReports.ts';
+import { PgNetStore } from '../../../server/ledger/netGroups.ts';
+import { selectLatestReconciliationReport } from '../../../server/ledger/reconciliationReports.ts';
 import { FakeAlpaca } from '../../fixtures/fakeAlpaca/index.ts';
 import { createTickFixture, enqueueMinute, minuteAt, startWorkerProcess, stopWorkerProcess, waitForTick, type TickFixture, type WorkerProcess } from '../tick/support.ts';
 

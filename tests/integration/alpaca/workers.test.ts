@@ -7,7 +7,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { selectLatestReconciliationReport } from '../../../data/postgres/ledger/reconciliationReports.ts';
+import { selectLatestReconciliationReport } from '../../../server/ledger/reconciliationReports.ts';
 import { connectRedis, createRedis, type RedisClient } from '../../../data/redis/client.ts';
 import { alpacaBudgetKey } from '../../../server/trading/brokers/alpaca/sharedBudget.ts';
 import { minuteStamp } from '../../../server/tick/minuteId.ts';

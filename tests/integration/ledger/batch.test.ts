@@ -4,7 +4,7 @@
  * across concurrent batches is applied once; overlapping batches from several pools never deadlock.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLedger, type Ledger } from '../../../data/postgres/ledger/ledger.ts';
+import { createLedger, type Ledger } from '../../../server/ledger/ledger.ts';
 import type { BrokerOrderState, Fill, OrderIntent } from '../../../server/trading/types.ts';
 import { DOLLAR, fillFor, intentFor, MINUTE, openLedgerDatabase, STARTING_CASH, type LedgerDatabase } from './support.ts';
 

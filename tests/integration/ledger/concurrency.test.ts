@@ -3,7 +3,7 @@
  * through three pools — after which every book must still equal what its fills and orders say.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createLedger, type AppliedFillResult, type Ledger } from '../../../data/postgres/ledger/ledger.ts';
+import { createLedger, type AppliedFillResult, type Ledger } from '../../../server/ledger/ledger.ts';
 import type { BrokerOrderState, Fill, OrderIntent } from '../../../server/trading/types.ts';
 import { DOLLAR, intentFor, MINUTE, openLedgerDatabase, type LedgerDatabase } from './support.ts';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLedger, LedgerError } from '../../../data/postgres/ledger/ledger.ts';
+import { createLedger, LedgerError } from '../../../server/ledger/ledger.ts';
 import type { BrokerOrderState, OrderIntent } from '../../../server/trading/types.ts';
 import { DOLLAR, fillFor, intentFor, MINUTE, openLedgerDatabase, STARTING_CASH, type LedgerDatabase } from './support.ts';
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createLedger } from '../../../data/postgres/ledger/ledger.ts';
+import { createLedger } from '../../../server/ledger/ledger.ts';
 import { backoffDelay, createOrderRouter, type OrderRouterOptions, type RateLimiter, type RouterProblem } from '../../../server/trading/router/orderRouter.ts';
 import { MemoryBroker } from './memoryBroker.ts';
 import { DOLLAR, intentFor, MINUTE, openLedgerDatabase, STARTING_CASH, type LedgerDatabase } from './support.ts';

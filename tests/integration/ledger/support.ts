@@ -1,4 +1,4 @@
-import { createLedger, type Ledger } from '../../../data/postgres/ledger/ledger.ts';
+import { createLedger, type Ledger } from '../../../server/ledger/ledger.ts';
 import { migrateUp } from '../../../data/postgres/migrate.ts';
 import { createPgPool, type PgPool } from '../../../data/postgres/pool.ts';
 import { clientOrderId } from '../../../server/trading/clientOrderId.ts';

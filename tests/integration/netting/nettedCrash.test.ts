@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bar } from '../../../data/market/bar.ts';
-import { PgNetStore } from '../../../data/postgres/ledger/netGroups.ts';
+import { PgNetStore } from '../../../server/ledger/netGroups.ts';
 import type { PgPool } from '../../../data/postgres/pool.ts';
 import { toMoney } from '../../../server/trading/money.ts';
 import type { NetStore } from '../../../server/trading/netting/netStore.ts';

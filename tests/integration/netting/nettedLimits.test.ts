@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bar } from '../../../data/market/bar.ts';
-import { PgNetStore } from '../../../data/postgres/ledger/netGroups.ts';
+import { PgNetStore } from '../../../server/ledger/netGroups.ts';
 import { toMoney } from '../../../server/trading/money.ts';
 import { groupKey } from '../../../server/trading/netting/netStore.ts';
 import { netClientOrderId } from '../../../server/trading/netting/netting.ts';

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startEmbeddedPostgres, type EmbeddedService } from '../../../data/embedded/postgresCluster.ts';
 import { isProcessAlive } from '../../../data/embedded/managedProcess.ts';
 import type { MarketDataSource } from '../../../data/market/source.ts';
-import { auditBooks } from '../../../data/postgres/ledger/audit.ts';
+import { auditBooks } from '../../../server/ledger/audit.ts';
 import { migrateUp } from '../../../data/postgres/migrate.ts';
 import { createPgPool, type PgPool } from '../../../data/postgres/pool.ts';
 import { connectRedis, createRedis, type RedisClient } from '../../../data/redis/client.ts';

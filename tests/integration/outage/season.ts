@@ -3,7 +3,7 @@
 // down), and the checks that nothing was lost: every minute final, every stored intent an order that
 // left pending_submit, every book equal to its fills.
 import { expect } from 'vitest';
-import { auditBooks } from '../../../data/postgres/ledger/audit.ts';
+import { auditBooks } from '../../../server/ledger/audit.ts';
 import { selectTick, type TickRecord } from '../../../server/tick/tickStore.ts';
 import { enqueueMinute, minuteAt, teamTruth, type TickFixture, type WorkerProcess } from '../tick/support.ts';
 

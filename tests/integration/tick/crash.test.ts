@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLedger } from '../../../data/postgres/ledger/ledger.ts';
+import { createLedger } from '../../../server/ledger/ledger.ts';
 import { minuteStamp } from '../../../server/tick/minuteId.ts';
 import { selectRuns } from '../../../server/tick/tickStore.ts';
 import { createTickFixture, enqueueMinute, minuteAt, stopWorkerProcess, teamTruth, waitForTick, workerProcesses, type TickFixture, type WorkerProcess } from './support.ts';

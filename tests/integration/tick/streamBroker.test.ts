@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLedger } from '../../../data/postgres/ledger/ledger.ts';
+import { createLedger } from '../../../server/ledger/ledger.ts';
 import { connectRedis, createRedis, type RedisClient } from '../../../data/redis/client.ts';
 import { RegistryStore } from '../../../registry/store.ts';
 import { loadConfig } from '../../../server/config/config.ts';

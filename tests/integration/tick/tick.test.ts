@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MarketSimulator } from '../../../data/market/simulator.ts';
-import { createLedger } from '../../../data/postgres/ledger/ledger.ts';
+import { createLedger } from '../../../server/ledger/ledger.ts';
 import { createRedis, connectRedis, type RedisClient } from '../../../data/redis/client.ts';
 import { decodeStreamEntry } from '../../../server/live/activity.ts';
 import { barsHash, encodeBars } from '../../../server/tick/barsSnapshot.ts';

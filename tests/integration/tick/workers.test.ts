@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLedger } from '../../../data/postgres/ledger/ledger.ts';
+import { createLedger } from '../../../server/ledger/ledger.ts';
 import { shardOf } from '../../../server/tick/shards.ts';
 import { selectRuns, selectShards } from '../../../server/tick/tickStore.ts';
 import {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EquitySnapshot } from '../../../data/postgres/ledger/snapshots.ts';
+import type { EquitySnapshot } from '../../../server/ledger/snapshots.ts';
 import { compareSeason, same } from '../../../server/replay/compare.ts';
 import type { RecordedFill, RecordedRun, RecordedSeason } from '../../../server/replay/recorded.ts';
 import type { ReplayedFill, ReplayedRun, ReplayedSeason } from '../../../server/replay/run.ts';

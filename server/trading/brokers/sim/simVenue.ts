@@ -10,8 +10,8 @@
  * symbol, bad quantity, bad limit); cash and shares are the books' reservations, made before submission.
  */
 import type { Bar } from '../../../../data/market/bar.ts';
-import type { AppliedFillResult, Ledger, RecordedBrokerState } from '../../../../data/postgres/ledger/ledger.ts';
-import type { StoredOrder } from '../../../../data/postgres/ledger/orders.ts';
+import type { AppliedFillResult, Ledger, RecordedBrokerState } from '../../../ledger/ledger.ts';
+import type { StoredOrder } from '../../../ledger/orders.ts';
 import { BrokerError, type Broker, type BrokerAccount, type BrokerOrderState, type BrokerPosition, type Fill, type OrderIntent } from '../../types.ts';
 import { BrokerSubscribers } from '../subscribers.ts';
 import { simBrokerOrderId, simulateMinute, type FillModelOptions } from './fillModel.ts';

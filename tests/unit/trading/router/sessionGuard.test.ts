@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { embeddedCalendar, type MarketCalendar } from '../../../../data/market/calendar.ts';
-import type { PendingSubmission, RecordedBrokerState } from '../../../../data/postgres/ledger/ledger.ts';
+import type { PendingSubmission, RecordedBrokerState } from '../../../../server/ledger/ledger.ts';
 import { toMoney } from '../../../../server/trading/money.ts';
 import { createOrderRouter, type RouterLedger } from '../../../../server/trading/router/orderRouter.ts';
 import { CLOSED_BEFORE_SENT, CLOSES_BEFORE_FILL, sessionVerdict } from '../../../../server/trading/router/sessionGuard.ts';

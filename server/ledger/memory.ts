@@ -1,6 +1,7 @@
 /** The strategies' `team.memory`, kept in Postgres so it survives server restarts. */
-import { query, type Queryable } from './sql.ts';
-import { storableJson } from '../storableJson.ts';
+import { query } from '../../data/postgres/query.ts';
+import { type Queryable } from '../../data/postgres/transaction.ts';
+import { storableJson } from '../../data/postgres/storableJson.ts';
 
 export type TeamMemory = Record<string, unknown>;
 

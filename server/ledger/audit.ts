@@ -8,9 +8,11 @@
  *   reserved    = Σ over buy orders of reserved shares × reservation price;  pending sell = Σ reserved shares of sells
  * An empty result means every leaderboard number traces back to fills exactly.
  */
-import type { Money } from '../../../server/trading/money.ts';
+import type { Money } from '../trading/money.ts';
 import { readBooks } from './books.ts';
-import { moneyColumn, query, sharesColumn, type Queryable } from './sql.ts';
+import { query } from '../../data/postgres/query.ts';
+import { type Queryable } from '../../data/postgres/transaction.ts';
+import { moneyColumn, sharesColumn } from './sql.ts';
 
 export type AuditedField = 'cash' | 'reservedCash' | 'realizedPnl' | 'quantity' | 'costBasis' | 'pendingSell' | 'positionRealizedPnl';
 

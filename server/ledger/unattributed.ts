@@ -1,7 +1,8 @@
 /** Broker events we refuse to attribute to a team: stored once each, for a human to look at. */
-import type { BrokerOrderState, Fill } from '../../../server/trading/types.ts';
-import { moneyToDecimalString } from '../../../server/trading/money.ts';
-import { query, type Queryable } from './sql.ts';
+import type { BrokerOrderState, Fill } from '../trading/types.ts';
+import { moneyToDecimalString } from '../trading/money.ts';
+import { query } from '../../data/postgres/query.ts';
+import { type Queryable } from '../../data/postgres/transaction.ts';
 
 export interface UnattributedEvent {
   id: number;

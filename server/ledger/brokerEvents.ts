@@ -9,13 +9,13 @@
  * one of them meanwhile (only possible when a broker reuses an execution id across orders of different
  * teams, whose locks we do not share); the whole batch is rolled back and decided again.
  */
-import type { PgPool } from '../pool.ts';
+import type { PgPool } from '../../data/postgres/pool.ts';
 import { lockBooks, writeBooks } from './books.ts';
 import { LedgerError } from './errors.ts';
 import { eventOrderId, planBrokerEvents, type BrokerEvent, type BrokerEventResult } from './eventPlan.ts';
 import { insertFills, recordedExecutionIds } from './fills.ts';
 import { orderTeams, selectOrders, updateOrders } from './orders.ts';
-import { withTransaction } from './sql.ts';
+import { inTransaction } from '../../data/postgres/transaction.ts';
 import { flagEvents } from './unattributed.ts';
 
 class ExecutionClaimLost extends Error {
@@ -39,7 +39,7 @@ export async function applyBrokerEvents(pool: PgPool, events: readonly BrokerEve
   const executionIds = [...new Set(events.flatMap((event) => (event.kind === 'fill' && teamOf.has(event.fill.clientOrderId) ? [event.fill.executionId] : [])))];
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await withTransaction(pool, async (client) => {
+      return await inTransaction(pool, async (client) => {
         const books = await lockBooks(client, teamIds);
         const missing = teamIds.find((teamId) => !books.has(teamId));
         if (missing !== undefined) throw new LedgerError('no_book', `team ${missing} has no book: call ensureTeamBook before recording its orders`);

@@ -1,6 +1,7 @@
 /** Reconciliation reports: what the broker held, what the books held, and every difference. Append-only. */
-import type { PositionDiscrepancy } from '../../../server/trading/reconcile/classify.ts';
-import { query, type Queryable } from './sql.ts';
+import type { PositionDiscrepancy } from '../trading/reconcile/classify.ts';
+import { query } from '../../data/postgres/query.ts';
+import { type Queryable } from '../../data/postgres/transaction.ts';
 
 export interface ReconciliationReport {
   broker: string;

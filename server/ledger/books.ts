@@ -4,8 +4,10 @@
  * change to one team's cash and positions across processes.
  */
 import type pg from 'pg';
-import type { PositionBook, TeamBook } from '../../../server/trading/types.ts';
-import { moneyColumn, moneyParam, query, sharesColumn, type Queryable } from './sql.ts';
+import type { PositionBook, TeamBook } from '../trading/types.ts';
+import { query } from '../../data/postgres/query.ts';
+import { type Queryable } from '../../data/postgres/transaction.ts';
+import { moneyColumn, moneyParam, sharesColumn } from './sql.ts';
 
 interface BookRow {
   team_id: string;

@@ -3,10 +3,12 @@
  * and prices it was computed from, so every leaderboard number can be traced back to cash and fills.
  */
 import type pg from 'pg';
-import type { Money } from '../../../server/trading/money.ts';
-import { markToMarket } from '../../../server/trading/portfolio/book.ts';
-import type { TeamBook } from '../../../server/trading/types.ts';
-import { moneyColumn, moneyParam, query, type Queryable } from './sql.ts';
+import type { Money } from '../trading/money.ts';
+import { markToMarket } from '../trading/portfolio/book.ts';
+import type { TeamBook } from '../trading/types.ts';
+import { query } from '../../data/postgres/query.ts';
+import { type Queryable } from '../../data/postgres/transaction.ts';
+import { moneyColumn, moneyParam } from './sql.ts';
 
 export interface SnapshotPosition {
   quantity: number;

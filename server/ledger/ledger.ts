@@ -10,12 +10,12 @@
  * the same intents again changes nothing; a fill is applied once per execution id; a reservation is
  * released exactly once; a broker event whose client order id is not ours is flagged, never attributed.
  */
-import { parseClientOrderId } from '../../../server/trading/clientOrderId.ts';
-import type { Money } from '../../../server/trading/money.ts';
-import { BookError, reserveForIntent } from '../../../server/trading/portfolio/book.ts';
-import type { BrokerOrderState, Fill, OrderIntent, TeamBook } from '../../../server/trading/types.ts';
+import { parseClientOrderId } from '../trading/clientOrderId.ts';
+import type { Money } from '../trading/money.ts';
+import { BookError, reserveForIntent } from '../trading/portfolio/book.ts';
+import type { BrokerOrderState, Fill, OrderIntent, TeamBook } from '../trading/types.ts';
 import type pg from 'pg';
-import type { PgPool } from '../pool.ts';
+import type { PgPool } from '../../data/postgres/pool.ts';
 import { auditBooks, type BookAuditFinding } from './audit.ts';
 import { lockBooks, readBooks, writeBooks } from './books.ts';
 import { applyBrokerEvents } from './brokerEvents.ts';
@@ -26,7 +26,9 @@ import { loadTeamMemory, saveTeamMemory, type TeamMemory } from './memory.ts';
 import { insertOrders, selectOrder, selectOrders, type NewOrder, type StoredOrder } from './orders.ts';
 import { insertReconciliationReport, selectLatestReconciliationReport, type ReconciliationReport, type StoredReconciliationReport } from './reconciliationReports.ts';
 import { insertSnapshots, selectSnapshots, snapshotOf, type EquitySnapshot } from './snapshots.ts';
-import { moneyParam, query, withTransaction } from './sql.ts';
+import { query } from '../../data/postgres/query.ts';
+import { inTransaction } from '../../data/postgres/transaction.ts';
+import { moneyParam } from './sql.ts';
 import { listUnattributed, type UnattributedEvent } from './unattributed.ts';
 
 export { LedgerError, type LedgerErrorKind } from './errors.ts';
@@ -133,7 +135,7 @@ export function createLedger(pool: PgPool): Ledger {
        ON CONFLICT (team_id) DO NOTHING`,
       [teamIds, moneyParam(startingCash)],
     );
-    return withTransaction(pool, (client) => readBooks(client, teamIds), true);
+    return inTransaction(pool, (client) => readBooks(client, teamIds), true);
   }
 
   /** `recordIntents` inside the caller's transaction: the tick stores a minute's runs and their orders together. */
@@ -186,7 +188,7 @@ export function createLedger(pool: PgPool): Ledger {
     ensureTeamBooks,
 
     async recordIntents(intents) {
-      return withTransaction(pool, async (client) => recordIntentsIn(client, intents));
+      return inTransaction(pool, async (client) => recordIntentsIn(client, intents));
     },
 
     recordIntentsIn,
@@ -225,7 +227,7 @@ export function createLedger(pool: PgPool): Ledger {
     },
 
     async snapshotEquity(minute, prices) {
-      return withTransaction(pool, async (client) => {
+      return inTransaction(pool, async (client) => {
         // FOR SHARE waits for in-flight writers and holds them off: every book is read at one instant.
         const locked = await query<{ team_id: string }>(client, 'SELECT team_id FROM team_books ORDER BY team_id FOR SHARE');
         const books = await readBooks(
@@ -243,12 +245,12 @@ export function createLedger(pool: PgPool): Ledger {
     },
 
     async loadBook(teamId) {
-      const [book] = await withTransaction(pool, (client) => readBooks(client, [teamId]), true);
+      const [book] = await inTransaction(pool, (client) => readBooks(client, [teamId]), true);
       return book ?? null;
     },
 
     async loadBooks() {
-      return withTransaction(pool, (client) => readBooks(client, null), true);
+      return inTransaction(pool, (client) => readBooks(client, null), true);
     },
 
     getOrder: (clientOrderId) => selectOrder(pool, clientOrderId, false),
@@ -262,7 +264,7 @@ export function createLedger(pool: PgPool): Ledger {
     loadTeamMemory: (teamId) => loadTeamMemory(pool, teamId),
     recordReconciliation: (report) => insertReconciliationReport(pool, report),
     latestReconciliation: () => selectLatestReconciliationReport(pool),
-    auditBooks: () => withTransaction(pool, (client) => auditBooks(client), true),
+    auditBooks: () => inTransaction(pool, (client) => auditBooks(client), true),
   };
 }
 

@@ -3,11 +3,12 @@
  * needs to survive kill -9 between any two steps of netting. First write wins for the group and its
  * allocation; the net order's state only moves forward (row locked while compared).
  */
-import type { NetGroup } from '../../../server/trading/netting/netting.ts';
-import { groupKey, isForward, type NetRecord, type NetStore } from '../../../server/trading/netting/netStore.ts';
-import type { BrokerOrderState, Fill } from '../../../server/trading/types.ts';
-import type { PgPool } from '../pool.ts';
-import { query, withTransaction } from './sql.ts';
+import type { NetGroup } from '../trading/netting/netting.ts';
+import { groupKey, isForward, type NetRecord, type NetStore } from '../trading/netting/netStore.ts';
+import type { BrokerOrderState, Fill } from '../trading/types.ts';
+import type { PgPool } from '../../data/postgres/pool.ts';
+import { query } from '../../data/postgres/query.ts';
+import { inTransaction } from '../../data/postgres/transaction.ts';
 
 interface Row {
   minute: Date;
@@ -64,7 +65,7 @@ export class PgNetStore implements NetStore {
   }
 
   recordNetState(state: BrokerOrderState): Promise<boolean> {
-    return withTransaction(this.#pool, async (client) => {
+    return inTransaction(this.#pool, async (client) => {
       const [row] = await query<{ state: BrokerOrderState | null }>(client, 'SELECT state FROM net_groups WHERE net_client_order_id = $1 FOR UPDATE', [state.clientOrderId]);
       if (row === undefined) return false;
       if (isForward(row.state, state)) await query(client, 'UPDATE net_groups SET state = $2 WHERE net_client_order_id = $1', [state.clientOrderId, JSON.stringify(state)]);

@@ -1,9 +1,11 @@
 /** Rows of `orders`: the durable intent plus the broker's latest word on it. */
 import type pg from 'pg';
-import type { Money } from '../../../server/trading/money.ts';
-import type { OrderIntent, OrderStatus } from '../../../server/trading/types.ts';
-import { moneyColumn, nullableMoneyColumn, nullableMoneyParam, moneyParam, query, sharesColumn, type Queryable } from './sql.ts';
-import { storableJson } from '../storableJson.ts';
+import type { Money } from '../trading/money.ts';
+import type { OrderIntent, OrderStatus } from '../trading/types.ts';
+import { query } from '../../data/postgres/query.ts';
+import { type Queryable } from '../../data/postgres/transaction.ts';
+import { moneyColumn, nullableMoneyColumn, nullableMoneyParam, moneyParam, sharesColumn } from './sql.ts';
+import { storableJson } from '../../data/postgres/storableJson.ts';
 
 export interface StoredOrder {
   intent: OrderIntent;

@@ -12,11 +12,11 @@
  *    duplicate and changes nothing; a new one is recorded, and applied unless it would overfill the order or
  *    the book cannot take it (then it is recorded as refused, with the reason).
  */
-import { parseClientOrderId } from '../../../server/trading/clientOrderId.ts';
-import type { Money } from '../../../server/trading/money.ts';
-import { applyFill as applyFillToBook, BookError, releaseReservation } from '../../../server/trading/portfolio/book.ts';
-import { advanceOnBrokerState, advanceOnFill, type OrderProgress } from '../../../server/trading/portfolio/orderLifecycle.ts';
-import type { BrokerOrderState, Fill, OrderIntent, OrderStatus, TeamBook } from '../../../server/trading/types.ts';
+import { parseClientOrderId } from '../trading/clientOrderId.ts';
+import type { Money } from '../trading/money.ts';
+import { applyFill as applyFillToBook, BookError, releaseReservation } from '../trading/portfolio/book.ts';
+import { advanceOnBrokerState, advanceOnFill, type OrderProgress } from '../trading/portfolio/orderLifecycle.ts';
+import type { BrokerOrderState, Fill, OrderIntent, OrderStatus, TeamBook } from '../trading/types.ts';
 import type { FillRecord } from './fills.ts';
 import type { OrderUpdate, StoredOrder } from './orders.ts';
 import type { FlaggedBrokerEvent } from './unattributed.ts';

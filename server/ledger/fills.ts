@@ -1,8 +1,10 @@
 /** Rows of `fills`: one per execution id, which is what applies each fill exactly once. */
 import type pg from 'pg';
-import type { Money } from '../../../server/trading/money.ts';
-import type { Fill } from '../../../server/trading/types.ts';
-import { moneyColumn, moneyParam, nullableMoneyColumn, nullableMoneyParam, query, sharesColumn, type Queryable } from './sql.ts';
+import type { Money } from '../trading/money.ts';
+import type { Fill } from '../trading/types.ts';
+import { query } from '../../data/postgres/query.ts';
+import { type Queryable } from '../../data/postgres/transaction.ts';
+import { moneyColumn, moneyParam, nullableMoneyColumn, nullableMoneyParam, sharesColumn } from './sql.ts';
 
 export interface StoredFill extends Fill {
   teamId: string;
