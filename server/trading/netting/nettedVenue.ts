@@ -28,6 +28,7 @@ import { sessionVerdict } from '../router/sessionGuard.ts';
 import { BrokerError, type Broker, type BrokerOrderState, type Fill, type OrderIntent } from '../types.ts';
 import { allocate, allocationExecutionId, crossIntents, groupOrderId, isNetClientOrderId, type NetGroup } from './netting.ts';
 import { groupKey, type NetRecord, type NetStore } from './netStore.ts';
+import { brokerStateOf } from '../orders/brokerState.ts';
 
 export type NettedBooks = Pick<Ledger, 'pendingSubmissions' | 'recordBrokerStates' | 'recordBrokerState' | 'applyFill' | 'applyFills' | 'recordSubmitFailure' | 'openOrders'>;
 
@@ -266,18 +267,7 @@ export class NettedVenue {
   }
 
   #ending(intent: OrderIntent, status: 'accepted' | 'rejected' | 'expired' | 'canceled', reason: string | null, at: number): BrokerOrderState {
-    return {
-      clientOrderId: intent.clientOrderId,
-      brokerOrderId: null,
-      symbol: intent.symbol,
-      side: intent.side,
-      quantity: intent.quantity,
-      status,
-      filledQuantity: 0,
-      filledAvgPrice: null,
-      reason,
-      updatedAt: at,
-    };
+    return brokerStateOf(intent, { brokerOrderId: null, status, filledQuantity: 0, filledAvgPrice: null, reason, updatedAt: at });
   }
 
   /** Sends the net orders recorded but not sent yet (a previous pass crashed or the broker was unavailable). */

@@ -12,6 +12,7 @@ import { embeddedCalendar, type MarketCalendar } from '../../../data/market/cale
 import type { Ledger, PendingSubmission, RecordedBrokerState } from '../../ledger/ledger.ts';
 import { BrokerError, type Broker, type BrokerOrderState, type OrderIntent, type OrderStatus } from '../types.ts';
 import { sessionVerdict } from './sessionGuard.ts';
+import { brokerStateOf } from '../orders/brokerState.ts';
 
 /** Anything that hands out request permits (e.g. the shared Alpaca TokenBucket). */
 export interface RateLimiter {
@@ -172,18 +173,7 @@ export function createOrderRouter(options: OrderRouterOptions): OrderRouter {
   function ending(intent: OrderIntent, status: 'rejected' | 'expired', outcome: 'rejected' | 'expired', reason: string): Recording {
     return {
       kind: 'record',
-      state: {
-        clientOrderId: intent.clientOrderId,
-        brokerOrderId: null,
-        symbol: intent.symbol,
-        side: intent.side,
-        quantity: intent.quantity,
-        status,
-        filledQuantity: 0,
-        filledAvgPrice: null,
-        reason,
-        updatedAt: now(),
-      },
+      state: brokerStateOf(intent, { brokerOrderId: null, status, filledQuantity: 0, filledAvgPrice: null, reason, updatedAt: now() }),
       finish: (recorded) => ({ clientOrderId: intent.clientOrderId, outcome, status: recorded.status ?? status, reason, nextAttemptAt: null }),
     };
   }

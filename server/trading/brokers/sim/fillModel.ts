@@ -24,6 +24,7 @@ import { toMoney, type Money } from '../../money.ts';
 import { formatDollars } from '../../orders/formatMoney.ts';
 import { marketBuyCeiling } from '../../orders/validate.ts';
 import type { BrokerOrderState, Fill, OrderIntent, OrderStatus } from '../../types.ts';
+import { brokerStateOf } from '../../orders/brokerState.ts';
 
 /**
  * A market buy never fills more than this above the price it was decided at (plus the slippage): beyond
@@ -76,18 +77,14 @@ function fillPrice(intent: OrderIntent, bar: Bar, slippageBps: number, groupPric
 
 function ended(order: SimOpenOrder, status: 'canceled' | 'expired', reason: string, at: number): BrokerOrderState {
   const { intent } = order;
-  return {
-    clientOrderId: intent.clientOrderId,
+  return brokerStateOf(intent, {
     brokerOrderId: simBrokerOrderId(intent.clientOrderId),
-    symbol: intent.symbol,
-    side: intent.side,
-    quantity: intent.quantity,
     status,
     filledQuantity: order.filledQuantity,
     filledAvgPrice: null,
     reason,
     updatedAt: at,
-  };
+  });
 }
 
 const HOUR_MS = 3_600_000;

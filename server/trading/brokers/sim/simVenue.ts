@@ -15,6 +15,7 @@ import type { StoredOrder } from '../../../ledger/orders.ts';
 import { BrokerError, type Broker, type BrokerAccount, type BrokerOrderState, type BrokerPosition, type Fill, type OrderIntent } from '../../types.ts';
 import { BrokerSubscribers } from '../subscribers.ts';
 import { simBrokerOrderId, simulateMinute, type FillModelOptions } from './fillModel.ts';
+import { brokerStateOf } from '../../orders/brokerState.ts';
 
 /** What the venue needs of a book store: the ledger, or the backtest's books in memory. */
 export type SimVenueBooks = Pick<Ledger, 'getOrder' | 'openOrders' | 'loadBooks' | 'applyFills' | 'recordBrokerState' | 'recordBrokerStates'>;
@@ -54,18 +55,14 @@ export function acceptOrder(intent: OrderIntent, knows: (symbol: string) => bool
   if (intent.type === 'limit' && (intent.limitPrice === null || intent.limitPrice <= 0)) {
     throw new BrokerError('rejected', 'a limit order needs a positive limit price', 422);
   }
-  return {
-    clientOrderId: intent.clientOrderId,
+  return brokerStateOf(intent, {
     brokerOrderId: simBrokerOrderId(intent.clientOrderId),
-    symbol: intent.symbol,
-    side: intent.side,
-    quantity: intent.quantity,
     status: 'accepted',
     filledQuantity: 0,
     filledAvgPrice: null,
     reason: null,
     updatedAt: intent.minute,
-  };
+  });
 }
 
 export class SimVenue implements Broker {
