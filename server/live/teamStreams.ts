@@ -10,10 +10,9 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { ActivityHub } from './activityHub.ts';
-import { compareStreamIds } from './activityHub.ts';
 import { COMPETITION_TYPES, type StoredActivity, type StoredTeamEvent, type TeamMinuteEvent } from './events.ts';
-import { SSE_HEARTBEAT, teamSseFrames } from './format.ts';
-import { writeOrDrop } from './sseWrite.ts';
+import { teamSseFrames } from './format.ts';
+import { SseClients, type SseClient } from './sseClients.ts';
 
 export interface TeamStreamsOptions {
   hub: ActivityHub;
@@ -28,12 +27,8 @@ export interface TeamStreamsOptions {
   onError?: (error: unknown) => void;
 }
 
-interface Client {
-  raw: ServerResponse;
+interface Client extends SseClient<StoredTeamEvent> {
   teamId: string;
-  lastId: string;
-  /** While a resume's backlog is read, live events wait here. */
-  pending: StoredTeamEvent[] | null;
 }
 
 const competitionWide = new Set<string>(COMPETITION_TYPES);
@@ -44,28 +39,25 @@ function concerns(entry: StoredActivity, teamId: string): boolean {
 }
 
 export class TeamStreams {
-  readonly #clients = new Set<Client>();
+  readonly #clients: SseClients<StoredTeamEvent, Client>;
   readonly #options: TeamStreamsOptions;
-  readonly #maxBuffered: number;
-  readonly #heartbeat: NodeJS.Timeout;
   readonly #unsubscribe: () => void;
   #chain: Promise<void> = Promise.resolve();
   #queued = 0;
-  /** Clients dropped for not reading fast enough. */
-  dropped = 0;
 
   constructor(options: TeamStreamsOptions) {
     this.#options = options;
-    this.#maxBuffered = options.maxBufferedBytes ?? 1024 * 1024;
-    this.#heartbeat = setInterval(() => {
-      for (const client of this.#clients) if (!client.pending) this.#send(client, SSE_HEARTBEAT);
-    }, options.heartbeatMs ?? 15_000);
-    this.#heartbeat.unref();
+    this.#clients = new SseClients({ frames: teamSseFrames, heartbeatMs: options.heartbeatMs, maxBufferedBytes: options.maxBufferedBytes });
     this.#unsubscribe = options.hub.subscribe((entries) => this.#enqueue(entries));
   }
 
   get size(): number {
     return this.#clients.size;
+  }
+
+  /** Clients dropped for not reading fast enough. */
+  get dropped(): number {
+    return this.#clients.dropped;
   }
 
   #enqueue(entries: readonly StoredActivity[]): void {
@@ -115,7 +107,7 @@ export class TeamStreams {
     for (const client of this.#clients) {
       const events = byTeam.get(client.teamId) ?? [];
       if (client.pending) client.pending.push(...events);
-      else this.#write(client, events);
+      else this.#clients.write(client, events);
     }
   }
 
@@ -125,50 +117,26 @@ export class TeamStreams {
    */
   async add(raw: ServerResponse, teamId: string, resumeAfter: string | null): Promise<void> {
     const client: Client = { raw, teamId, lastId: resumeAfter ?? this.#options.hub.position, pending: resumeAfter === null ? null : [] };
-    this.#clients.add(client);
-    raw.on('close', () => this.#clients.delete(client));
-    if (resumeAfter === null) return;
-    try {
-      const stored = await this.#options.backlog(teamId, resumeAfter);
-      // Only the newest ticks' minutes are read back: a client gone for hours gets its events, not every minute.
-      const maxMinutes = this.#options.maxResumeMinutes ?? 120;
-      const ticks = stored.filter((entry) => entry.event.type === 'tick');
-      const skipped = new Set(ticks.slice(0, Math.max(0, ticks.length - maxMinutes)).map((entry) => entry.id));
-      const missed = await this.#eventsByTeam(
-        stored.filter((entry) => !skipped.has(entry.id)),
-        new Set([teamId]),
-        true,
-      );
-      this.#write(client, missed.get(teamId) ?? []);
-      const pending = client.pending ?? [];
-      client.pending = null;
-      this.#write(client, pending);
-    } catch (error) {
-      this.#clients.delete(client);
-      raw.destroy();
-      throw error;
-    }
+    await this.#clients.add(client, resumeAfter === null ? null : () => this.#missed(teamId, resumeAfter));
   }
 
-  #write(client: Client, events: readonly StoredTeamEvent[]): void {
-    const fresh = events.filter((entry) => compareStreamIds(entry.id, client.lastId) > 0);
-    if (fresh.length === 0) return;
-    client.lastId = fresh[fresh.length - 1]!.id;
-    this.#send(client, teamSseFrames(fresh));
-  }
-
-  #send(client: Client, text: string): void {
-    const outcome = writeOrDrop(client.raw, text, this.#maxBuffered);
-    if (outcome === 'sent') return;
-    this.#clients.delete(client);
-    if (outcome === 'too-slow') this.dropped += 1;
+  /** A resuming client's events. Only the newest ticks' minutes are read back: a client gone for hours gets its events, not every minute. */
+  async #missed(teamId: string, resumeAfter: string): Promise<StoredTeamEvent[]> {
+    const stored = await this.#options.backlog(teamId, resumeAfter);
+    const maxMinutes = this.#options.maxResumeMinutes ?? 120;
+    const ticks = stored.filter((entry) => entry.event.type === 'tick');
+    const skipped = new Set(ticks.slice(0, Math.max(0, ticks.length - maxMinutes)).map((entry) => entry.id));
+    const missed = await this.#eventsByTeam(
+      stored.filter((entry) => !skipped.has(entry.id)),
+      new Set([teamId]),
+      true,
+    );
+    return missed.get(teamId) ?? [];
   }
 
   /** Ends every connection (server shutdown). */
   close(): void {
-    clearInterval(this.#heartbeat);
     this.#unsubscribe();
-    for (const client of this.#clients) client.raw.end();
-    this.#clients.clear();
+    this.#clients.close();
   }
 }
