@@ -9,7 +9,7 @@ import type { MarketDataSource } from '../../data/market/source.ts';
 import type { Registry } from '../../registry/schema.ts';
 import { marketBuyCollarBps } from '../trading/brokers/sim/fillModel.ts';
 import { toMoney } from '../trading/money.ts';
-import type { CompetitionSettings } from './tick.ts';
+import type { CompetitionSettings } from './tickTypes.ts';
 
 export function competitionSettings(registry: Registry, slippageBps: number): CompetitionSettings {
   const { competition } = registry;

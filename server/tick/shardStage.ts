@@ -1,0 +1,208 @@
+/**
+ * Stages 3 and 4 of a minute for one shard of its teams: the strategies run in the shard's warm
+ * sandbox pool, their decisions are stored (run, memory, risk state and the orders of the intents in
+ * one transaction), and the router submits. A team with a stored run is never run again.
+ */
+import type pg from 'pg';
+import { inTransaction } from '../../data/postgres/transaction.ts';
+import { decideTeams, type TeamOutcome } from '../engine/decide.ts';
+import { moneyPrices } from '../engine/prices.ts';
+import { teamMinutes, type TeamMinute } from '../engine/teamView.ts';
+import type { RecordedIntent } from '../ledger/ledger.ts';
+import { recordLoads, recordMinuteConditions } from '../replay/record.ts';
+import { rejectionRecord } from '../trading/orders/rejection.ts';
+import { riskLimitsFrom, type RiskState } from '../trading/risk/limits.ts';
+import type { OrderIntent } from '../trading/types.ts';
+import { decodeBars } from './barsSnapshot.ts';
+import { ensurePrepared } from './prepareStage.ts';
+import { teamsOfShard } from './shards.ts';
+import type { ShardPool, ShardRunOutcome, TeamSpec } from './shardPools.ts';
+import { submitPass } from './submitPass.ts';
+import {
+  appendTickErrors,
+  insertRuns,
+  loadRiskStates,
+  saveMemories,
+  saveRiskStates,
+  selectRunIntents,
+  teamOverrides,
+  teamsWithRuns,
+  upsertShard,
+  type DueTeam,
+  type StageTimings,
+  type TeamOverrides,
+  type TeamRunRecord,
+  type TickRecord,
+} from './tickStore.ts';
+import { elapsed, roundMs, type ShardOutcome, type TickEnvironment, type TickJobSpec } from './tickTypes.ts';
+
+export type ShardJobSpec = TickJobSpec & { shard: number };
+
+/** An intent's recording in the ledger, with the intents of the batch it came from (to name its team). */
+interface Recorded {
+  entry: RecordedIntent;
+  intents: readonly OrderIntent[];
+}
+
+export async function runShard(env: TickEnvironment, spec: ShardJobSpec): Promise<ShardOutcome> {
+  const tick = await ensurePrepared(env, spec);
+  const mine = teamsOfShard(tick.teams, spec.shard, spec.shards);
+  const ids = mine.map((team) => team.teamId);
+  const halts = await env.readHalts();
+  await recordMinuteConditions(env.pg, spec.minute, halts, ids, env.execution);
+  const done = await teamsWithRuns(env.pg, spec.minute, ids);
+  const toRun = halts.competition === null ? mine.filter((team) => !done.has(team.teamId) && !halts.teams.has(team.teamId)) : [];
+  const ran = toRun.length > 0 ? await runTeams(env, spec, tick, toRun) : { stageMs: {}, teamsRun: 0, recorded: [] };
+  const stageMs: StageTimings = ran.stageMs;
+  await env.pause('after-runs', spec.minute);
+
+  const ordersStarted = performance.now();
+  await recordOrders(
+    env,
+    spec.minute,
+    ran.recorded,
+    ids.filter((id) => done.has(id)),
+  );
+  await env.pause('after-intents', spec.minute);
+  const submitStarted = performance.now();
+  if (halts.competition === null) await submitPass(env, spec, new Set(ids.filter((id) => !halts.teams.has(id))));
+  stageMs.submit = elapsed(submitStarted);
+  stageMs.orders = roundMs((stageMs.orders ?? 0) + elapsed(ordersStarted));
+  await upsertShard(env.pg, { minute: spec.minute, shard: spec.shard, worker: env.workerId, teams: mine.length, teamsRun: ran.teamsRun, stageMs });
+  return { minute: spec.minute, shard: spec.shard, teams: mine.length, teamsRun: ran.teamsRun, stageMs };
+}
+
+/** Stage 3 and the decision half of stage 4 for the teams still to run. */
+async function runTeams(
+  env: TickEnvironment,
+  spec: ShardJobSpec,
+  tick: TickRecord,
+  toRun: readonly DueTeam[],
+): Promise<{ stageMs: StageTimings; teamsRun: number; recorded: Recorded[] }> {
+  const competition = env.competition();
+  const runIds = toRun.map((team) => team.teamId);
+  const [overrides, books, open, risks] = await Promise.all([teamOverrides(env.pg, runIds), env.ledger.loadBooks(), env.ledger.openOrders(), loadRiskStates(env.pg, runIds)]);
+  const prices = moneyPrices(tick.prices);
+  const teams = teamMinutes(runIds, books, open, prices, competition.marketBuyBufferBps);
+  const specs = teamSpecs(env, toRun, teams, overrides);
+  const shardPool = await env.pools.get(spec.shard, spec.shards);
+  const states = new Map([...teams].map(([teamId, team]) => [teamId, team.view]));
+  const outcome = await shardPool.run(spec.minute, decodeBars(spec.minute, tick.bars), tick.prices, specs, states);
+  const stageMs: StageTimings = { load: roundMs(outcome.loadMs), strategies: roundMs(outcome.runMs) };
+
+  const ordersStarted = performance.now();
+  const decided = decideTeams(teams, outcome.results, {
+    minute: spec.minute,
+    universe: new Set(competition.universe),
+    prices,
+    marketBuyBufferBps: competition.marketBuyBufferBps,
+    limitsOf: (teamId) => riskLimitsFrom({ ...competition.risk, ...overrides.get(teamId)?.risk }),
+    riskOf: (teamId) => risks.get(teamId),
+  });
+  const { stored, recorded } = await storeRuns(env, spec, runRecords(env, spec, specs, decided), outcome);
+  forgetUnstored(shardPool, decided, stored);
+  stageMs.orders = elapsed(ordersStarted);
+  return { stageMs, teamsRun: stored.size, recorded };
+}
+
+/** The sandbox settings of each team to run: the competition's, overridden per team. */
+function teamSpecs(env: TickEnvironment, toRun: readonly DueTeam[], teams: ReadonlyMap<string, TeamMinute>, overrides: ReadonlyMap<string, TeamOverrides>): TeamSpec[] {
+  const competition = env.competition();
+  const specs: TeamSpec[] = [];
+  for (const team of toRun) {
+    if (!teams.has(team.teamId)) continue;
+    const own = overrides.get(team.teamId);
+    specs.push({
+      teamId: team.teamId,
+      versionId: team.versionId,
+      params: own?.params ?? {},
+      cpuMs: own?.limits.cpuMs ?? competition.limits.cpuMs,
+      memoryMb: own?.limits.memoryMb ?? competition.limits.memoryMb,
+    });
+  }
+  return specs;
+}
+
+interface RunRecords {
+  runs: TeamRunRecord[];
+  riskAfter: Array<{ teamId: string; state: RiskState }>;
+  memories: Array<{ teamId: string; memory: unknown }>;
+}
+
+function runRecords(env: TickEnvironment, spec: ShardJobSpec, specs: readonly TeamSpec[], decided: readonly TeamOutcome[]): RunRecords {
+  const versionOf = new Map(specs.map((team) => [team.teamId, team.versionId]));
+  const records: RunRecords = { runs: [], riskAfter: [], memories: [] };
+  for (const { teamId, result, decision } of decided) {
+    records.runs.push({
+      minute: spec.minute,
+      teamId,
+      versionId: versionOf.get(teamId) ?? null,
+      shard: spec.shard,
+      worker: env.workerId,
+      signals: result.signals,
+      intents: decision.intents,
+      rejections: decision.rejections.map(rejectionRecord),
+      error: result.error,
+      logs: result.logs,
+      cpuMs: result.cpuMs,
+      wallMs: result.wallMs,
+    });
+    records.riskAfter.push({ teamId, state: decision.risk });
+    records.memories.push({ teamId, memory: result.memory ?? {} });
+  }
+  return records;
+}
+
+const isPlainObject = (value: unknown): boolean => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * The runs (first writer wins) with their memory, risk state and the orders of their intents, in one
+ * transaction: no stored intent is ever left without its order (a Postgres outage between the two once
+ * failed the minute with its intents unrecorded).
+ */
+async function storeRuns(env: TickEnvironment, spec: ShardJobSpec, records: RunRecords, outcome: ShardRunOutcome): Promise<{ stored: Set<string>; recorded: Recorded[] }> {
+  const recorded: Recorded[] = [];
+  const stored = await inTransaction(env.pg, async (client: pg.PoolClient) => {
+    recorded.length = 0;
+    const inserted = await insertRuns(client, records.runs);
+    const intents = records.runs.filter((run) => inserted.has(run.teamId)).flatMap((run) => run.intents);
+    if (intents.length > 0) recorded.push(...(await env.ledger.recordIntentsIn(client, intents)).map((entry) => ({ entry, intents })));
+    await recordLoads(client, spec.minute, outcome.loaded, inserted);
+    await saveMemories(
+      client,
+      records.memories.filter((entry) => inserted.has(entry.teamId) && isPlainObject(entry.memory)),
+    );
+    await saveRiskStates(
+      client,
+      spec.minute,
+      records.riskAfter.filter((entry) => inserted.has(entry.teamId)),
+    );
+    return inserted;
+  });
+  return { stored, recorded };
+}
+
+/** A team another job stored first: its isolate ran a minute whose run is not the stored one, so it reloads next time. */
+function forgetUnstored(shardPool: ShardPool, decided: readonly TeamOutcome[], stored: ReadonlySet<string>): void {
+  for (const { teamId } of decided) if (!stored.has(teamId)) shardPool.forget(teamId);
+}
+
+/**
+ * The orders of runs stored by an earlier attempt of this minute (before their orders were recorded
+ * with them; idempotent by client order id), and the minute's refused or conflicting intents as tick errors.
+ */
+async function recordOrders(env: TickEnvironment, minute: number, recordedWithRuns: readonly Recorded[], earlierTeams: readonly string[]): Promise<void> {
+  const earlier = await selectRunIntents(env.pg, minute, earlierTeams);
+  const recorded = [...recordedWithRuns, ...(earlier.length > 0 ? (await env.ledger.recordIntents(earlier)).map((entry) => ({ entry, intents: earlier })) : [])];
+  const problems = recorded.filter(({ entry }) => entry.outcome === 'conflict' || entry.outcome === 'refused');
+  if (problems.length === 0) return;
+  await appendTickErrors(
+    env.pg,
+    minute,
+    problems.map(({ entry, intents }) => ({
+      stage: 'orders',
+      teamId: intents.find((intent) => intent.clientOrderId === entry.clientOrderId)?.teamId,
+      message: `${entry.clientOrderId} ${entry.outcome}: ${entry.reason ?? ''}`,
+    })),
+  );
+}
