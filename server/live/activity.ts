@@ -8,6 +8,7 @@
 import type { RedisClient } from '../../data/redis/client.ts';
 import { REDIS_KEYS } from '../../data/redis/keys.ts';
 import { clipEvent } from './clip.ts';
+import { compareStreamIds } from './streamIds.ts';
 import { ACTIVITY_TYPES, COMPETITION_TYPES, HOUSEKEEPING_TYPES, type ActivityEvent, type ActivityType, type StoredActivity } from './events.ts';
 
 /** Roughly how many events the main stream keeps; SSE clients further behind start from the oldest kept. */
@@ -107,21 +108,12 @@ export function decodeStreamEntry(entry: [id: string, fields: string[]]): Stored
 
 type RawEntries = Array<[string, string[]]>;
 
-function compareIds(a: string, b: string): number {
-  const [aMs = '0', aSeq = '0'] = a.split('-');
-  const [bMs = '0', bSeq = '0'] = b.split('-');
-  const ms = BigInt(aMs) - BigInt(bMs);
-  if (ms !== 0n) return ms < 0n ? -1 : 1;
-  const seq = BigInt(aSeq) - BigInt(bSeq);
-  return seq === 0n ? 0 : seq < 0n ? -1 : 1;
-}
-
 /** Entries of several streams merged in id order, each id once. */
 function merge(lists: ReadonlyArray<RawEntries>): StoredActivity[] {
   const byId = new Map<string, [string, string[]]>();
   for (const list of lists) for (const entry of list) byId.set(entry[0], entry);
   return [...byId.values()]
-    .sort((a, b) => compareIds(a[0], b[0]))
+    .sort((a, b) => compareStreamIds(a[0], b[0]))
     .map(decodeStreamEntry)
     .filter((entry): entry is StoredActivity => entry !== null);
 }

@@ -27,19 +27,6 @@ export interface ActivityHubOptions {
 
 type StreamReply = Array<[key: string, entries: Array<[id: string, fields: string[]]>]> | null;
 
-/** Compares two Redis Stream ids ("<ms>-<seq>"): negative when a is older. */
-export function compareStreamIds(a: string, b: string): number {
-  const [aMs = '0', aSeq = '0'] = a.split('-');
-  const [bMs = '0', bSeq = '0'] = b.split('-');
-  const ms = BigInt(aMs) - BigInt(bMs);
-  if (ms !== 0n) return ms < 0n ? -1 : 1;
-  const seq = BigInt(aSeq) - BigInt(bSeq);
-  return seq === 0n ? 0 : seq < 0n ? -1 : 1;
-}
-
-/** A stream id as a client may send it in Last-Event-ID. */
-export const STREAM_ID_PATTERN = /^\d{1,20}-\d{1,20}$/;
-
 export class ActivityHub {
   readonly #options: Required<Omit<ActivityHubOptions, 'onError'>> & Pick<ActivityHubOptions, 'onError'>;
   readonly #listeners = new Set<ActivityListener>();

@@ -7,7 +7,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { ActivityHub } from './activityHub.ts';
-import { compareStreamIds } from './activityHub.ts';
+import { compareStreamIds } from './streamIds.ts';
 import type { StoredActivity } from './events.ts';
 import { sseFrames } from './format.ts';
 import { SseClients, type SseClient } from './sseClients.ts';

@@ -5,7 +5,7 @@
  * which events each client gets and how they are framed.
  */
 import type { ServerResponse } from 'node:http';
-import { compareStreamIds } from './activityHub.ts';
+import { compareStreamIds } from './streamIds.ts';
 import { SSE_HEARTBEAT } from './format.ts';
 import { writeOrDrop } from './sseWrite.ts';
 

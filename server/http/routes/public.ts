@@ -7,7 +7,7 @@
  * reader of the activity stream and one subscriber of the leaderboard channel, and fans out to its
  * own clients.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { PgPool } from '../../../data/postgres/pool.ts';
 import type { RedisClient } from '../../../data/redis/client.ts';
@@ -15,11 +15,12 @@ import { computeLeaderboard, DEFAULT_LEADERBOARD_KEYS, readCachedLeaderboard, ty
 import { windowedMetrics } from '../../leaderboard/standings.ts';
 import { metricsView, SORT_KEYS, sortEntries, type LeaderboardView, type SortKey } from '../../leaderboard/view.ts';
 import { DEFAULT_RECENT_TYPES, readRecentByType } from '../../live/activity.ts';
-import { ActivityHub, readActivitySince, readRecentActivity, STREAM_ID_PATTERN } from '../../live/activityHub.ts';
+import { ActivityHub, readActivitySince, readRecentActivity } from '../../live/activityHub.ts';
 import { ACTIVITY_TYPES, HOUSEKEEPING_TYPES, type ActivityType } from '../../live/events.ts';
 import { activityView } from '../../live/format.ts';
 import { BoardCache } from '../../live/boardCache.ts';
-import { ConnectionSlots, type Admission } from '../../live/connectionSlots.ts';
+import { ConnectionSlots } from '../../live/connectionSlots.ts';
+import { BAD_RESUME_MESSAGE, openEventStream, refuseConnection, resumeId } from './eventStream.ts';
 import { LeaderboardFeed } from '../../live/leaderboardFeed.ts';
 import { SseBroadcaster } from '../../live/sseBroadcaster.ts';
 import { errorSchema } from './adminSchemas.ts';
@@ -51,25 +52,6 @@ export interface PublicRouteDeps {
 const DAY_MS = 86_400_000;
 /** Entries a resuming SSE client may be behind; the stream keeps about as many (ACTIVITY_STREAM_MAX_LENGTH). */
 const RESUME_BACKLOG = 10_000;
-
-/**
- * Last-Event-ID from the header (EventSource reconnects) or `?last_event_id=` (a first connection
- * that resumes); null when absent, false when it is not a stream id.
- */
-function resumeId(request: FastifyRequest<{ Querystring: { last_event_id?: string } }>): string | null | false {
-  const header = request.headers['last-event-id'];
-  const value = (typeof header === 'string' && header !== '' ? header : undefined) ?? request.query.last_event_id;
-  if (value === undefined || value === '') return null;
-  return STREAM_ID_PATTERN.test(value) ? value : false;
-}
-
-/** A refused long-lived connection: 429 (its address holds too many) or 503 (the process is full). */
-function refuseConnection(reply: FastifyReply, refusal: Extract<Admission, { ok: false }>): FastifyReply {
-  return reply
-    .code(refusal.status)
-    .header('retry-after', refusal.status === 503 ? '5' : '30')
-    .send({ error: refusal.error, message: refusal.message });
-}
 
 export function registerPublicRoutes(app: FastifyInstance, deps: PublicRouteDeps): void {
   const keys = deps.keys ?? DEFAULT_LEADERBOARD_KEYS;
@@ -252,21 +234,13 @@ export function registerPublicRoutes(app: FastifyInstance, deps: PublicRouteDeps
     },
     async (request, reply) => {
       const resume = resumeId(request);
-      if (resume === false) return reply.code(400).send({ error: 'bad_request', message: 'Last-Event-ID must be an activity stream id such as 1736000000000-0' });
+      if (resume === false) return reply.code(400).send({ error: 'bad_request', message: BAD_RESUME_MESSAGE });
       // An evicted stream is cut; its EventSource reconnects and is refused (or admitted) like any newcomer.
       const admission = sseSlots.admit(request.ip, () => reply.raw.destroy(), 'activity streams');
       if (!admission.ok) return refuseConnection(reply, admission);
       reply.raw.on('close', admission.slot.release);
       await hub.start();
-      reply.hijack();
-      reply.raw.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        // Proxies such as nginx must not buffer the stream.
-        'x-accel-buffering': 'no',
-      });
-      reply.raw.write('retry: 2000\n: connected\n\n');
+      openEventStream(reply);
       await broadcaster
         .add(reply.raw, resume, (afterId) => readActivitySince(deps.redis, keys.activityStream, afterId, RESUME_BACKLOG))
         .catch((error: unknown) => {

@@ -8,12 +8,13 @@ import type { PgPool } from '../../../data/postgres/pool.ts';
 import type { RedisClient } from '../../../data/redis/client.ts';
 import type { Authenticator } from '../../auth/authenticate.ts';
 import { readTeamSince } from '../../live/activity.ts';
-import { ActivityHub, STREAM_ID_PATTERN } from '../../live/activityHub.ts';
+import { ActivityHub } from '../../live/activityHub.ts';
 import { ConnectionSlots } from '../../live/connectionSlots.ts';
 import { loadTeamMinutes } from '../../live/teamMinutes.ts';
 import { TeamStreams } from '../../live/teamStreams.ts';
 import { decimalStringToMoney, moneyToDecimalString, notional } from '../../trading/money.ts';
 import { errorSchema, teamIdParams } from './adminSchemas.ts';
+import { BAD_RESUME_MESSAGE, openEventStream, refuseConnection, resumeId } from './eventStream.ts';
 
 export const ORDER_STATUSES = ['pending_submit', 'accepted', 'partially_filled', 'filled', 'canceled', 'expired', 'rejected'] as const;
 /** `?status=open`: orders that may still fill. */
@@ -269,27 +270,13 @@ function registerTeamStream(app: FastifyInstance, deps: TeamDashboardRouteDeps, 
     request: FastifyRequest<{ Params: { id: string }; Querystring: { last_event_id?: string } }>,
     reply: FastifyReply,
   ): Promise<FastifyReply | undefined> {
-    const header = request.headers['last-event-id'];
-    const raw = (typeof header === 'string' && header !== '' ? header : undefined) ?? request.query.last_event_id;
-    const resume = raw === undefined || raw === '' ? null : raw;
-    if (resume !== null && !STREAM_ID_PATTERN.test(resume))
-      return reply.code(400).send({ error: 'bad_request', message: 'Last-Event-ID must be an activity stream id such as 1736000000000-0' });
+    const resume = resumeId(request);
+    if (resume === false) return reply.code(400).send({ error: 'bad_request', message: BAD_RESUME_MESSAGE });
     const admission = slots.admit(request.ip, () => reply.raw.destroy(), 'team streams');
-    if (!admission.ok)
-      return reply
-        .code(admission.status)
-        .header('retry-after', admission.status === 503 ? '5' : '30')
-        .send({ error: admission.error, message: admission.message });
+    if (!admission.ok) return refuseConnection(reply, admission);
     reply.raw.on('close', admission.slot.release);
     await hub.start();
-    reply.hijack();
-    reply.raw.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
-    reply.raw.write('retry: 2000\n: connected\n\n');
+    openEventStream(reply);
     await teams.add(reply.raw, request.params.id, resume).catch((error: unknown) => {
       request.log.warn({ err: error }, 'team stream resume failed; client disconnected');
     });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildLeaderboardView, sortEntries, topOf, type TeamStanding } from '../../../server/leaderboard/view.ts';
-import { compareStreamIds } from '../../../server/live/activityHub.ts';
+import { compareStreamIds } from '../../../server/live/streamIds.ts';
 import { describeActivity, sseFrames } from '../../../server/live/format.ts';
 import { MetricsAccumulator } from '../../../server/trading/metrics/metrics.ts';
 
