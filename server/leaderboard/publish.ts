@@ -22,7 +22,8 @@ import { publishActivity } from '../live/activity.ts';
 import type { BoardState } from './boardState.ts';
 import { SPARKLINE_POINTS, type BoardProblem, type BoardSnapshot } from './boardState.ts';
 import { checkpointMinute, rebuildBoard, saveCheckpoint, snapshotsBetween } from './boardStore.ts';
-import { standingsOf, teamInfos, tradeStats } from './standings.ts';
+import { readTradeStats } from '../ledger/tradeStats.ts';
+import { standingsOf, teamInfos } from './standings.ts';
 import { buildLeaderboardView, topOf, type LeaderboardView } from './view.ts';
 
 /** Where the leaderboard lives in Redis; tests use their own keys on a shared server. */
@@ -129,7 +130,7 @@ async function computeLocked<T>(
       const { board, taken, problems, stored } = await advancedBoard(pool, client, minute, given);
       boards.delete(pool);
       if (taken > 0 && (stored === null || board.watermark - stored >= CHECKPOINT_EVERY_MINUTES * 60_000)) await saveCheckpoint(client, board);
-      const [teams, trades] = [await teamInfos(client), await tradeStats(client, null)];
+      const [teams, trades] = [await teamInfos(client), await readTradeStats(client)];
       const view = buildLeaderboardView(standingsOf(board, teams, trades, new Set(halts.teams.keys())), halts.competition !== null, now());
       const extra = await after(client, view);
       kept = board;

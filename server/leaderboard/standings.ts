@@ -1,27 +1,27 @@
 /**
  * The leaderboard's figures per team: the equity metrics from the board (`boardState.ts`, advanced in
  * memory from each minute's snapshots, rebuilt from Postgres by `boardStore.ts`), trade statistics
- * summed from `fills` (one realised P&L per closing sell order), names and starting cash from the team
- * tables.
+ * (one realised P&L per closing sell order) from `team_trade_stats`, which the ledger advances with every
+ * fill it records (windows sum `fills` directly), names and starting cash from the team tables.
  */
 import type pg from 'pg';
 import type { Queryable } from '../../data/postgres/transaction.ts';
 import { decimalStringToMoney, toDollars, type Money } from '../trading/money.ts';
 import { MetricsAccumulator, type MetricsAccumulatorState, type PerformanceMetrics } from '../trading/metrics/metrics.ts';
+import { NO_TRADES, readTradeStats, type TradeStats } from '../ledger/tradeStats.ts';
 import type { BoardState } from './boardState.ts';
 import { rebuildBoard } from './boardStore.ts';
 import type { TeamStanding } from './view.ts';
 
 const money = (text: string): number => decimalStringToMoney(text);
 
-export interface TradeStats {
-  tradeCount: number;
-  winningTrades: number;
-  grossProfit: number;
-  grossLoss: number;
-}
+export type { TradeStats } from '../ledger/tradeStats.ts';
 
-/** Closing trades (sell orders with realised P&L) per team, optionally only those executed from `since`. */
+/**
+ * Closing trades (sell orders with realised P&L) per team summed from `fills`, optionally only those
+ * executed from `since`: what `team_trade_stats` holds for the whole season (the `since` null case), and
+ * the windows of the metrics endpoints.
+ */
 export async function tradeStats(db: Queryable, since: number | null, teamId: string | null = null): Promise<Map<string, TradeStats>> {
   const { rows } = await db.query<{ team_id: string; trades: string; wins: string; gross_profit: string; gross_loss: string }>({
     text: `WITH trades AS (
@@ -39,8 +39,6 @@ export async function tradeStats(db: Queryable, since: number | null, teamId: st
     rows.map((row) => [row.team_id, { tradeCount: Number(row.trades), winningTrades: Number(row.wins), grossProfit: money(row.gross_profit), grossLoss: money(row.gross_loss) }]),
   );
 }
-
-const NO_TRADES: TradeStats = { tradeCount: 0, winningTrades: 0, grossProfit: 0, grossLoss: 0 };
 
 function currentDrawdown(state: MetricsAccumulatorState): number | null {
   const { lastEquity } = state;
@@ -98,7 +96,7 @@ const END_OF_TIME = 8_640_000_000_000_000;
  */
 export async function readStandings(db: Queryable, haltedTeams: ReadonlySet<string>): Promise<TeamStanding[]> {
   const board = await rebuildBoard(db, END_OF_TIME);
-  const [teams, trades] = [await teamInfos(db), await tradeStats(db, null)];
+  const [teams, trades] = [await teamInfos(db), await readTradeStats(db)];
   return standingsOf(board, teams, trades, haltedTeams);
 }
 

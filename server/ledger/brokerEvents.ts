@@ -4,6 +4,8 @@
  * cannot deadlock), their orders are locked and read, the pure plan (`eventPlan.ts`) decides each event
  * in the order given, and the writes go out in a handful of statements whatever the batch size.
  *
+ * Trade statistics (`tradeStats.ts`) advance in the same transaction, from the fills it records.
+ *
  * A fill's execution id is claimed by inserting it: the plan treats ids already in `fills` as duplicates,
  * and the insert must then record every id the plan claimed. If it did not, another transaction recorded
  * one of them meanwhile (only possible when a broker reuses an execution id across orders of different
@@ -12,17 +14,26 @@
 import type { PgPool } from '../../data/postgres/pool.ts';
 import { lockBooks, writeBooks } from './books.ts';
 import { LedgerError } from './errors.ts';
-import { eventOrderId, planBrokerEvents, type BrokerEvent, type BrokerEventResult } from './eventPlan.ts';
+import { eventOrderId, planBrokerEvents, type BrokerEvent, type BrokerEventPlan, type BrokerEventResult } from './eventPlan.ts';
 import { insertFills, recordedExecutionIds } from './fills.ts';
 import { orderTeams, selectOrders, updateOrders } from './orders.ts';
 import { inTransaction } from '../../data/postgres/transaction.ts';
 import { flagEvents } from './unattributed.ts';
+import { advanceTradeStats, type PnlFill } from './tradeStats.ts';
 
 class ExecutionClaimLost extends Error {
   override name = 'ExecutionClaimLost';
 }
 
 const ATTEMPTS = 3;
+
+/** The fills of a plan that count towards trade statistics: applied, with realised P&L. */
+function pnlFills(fills: BrokerEventPlan['fills']): PnlFill[] {
+  const out: PnlFill[] = [];
+  for (const { fill, teamId, record } of fills)
+    if (record.applied && record.realizedPnl !== null) out.push({ teamId, clientOrderId: fill.clientOrderId, realizedPnl: record.realizedPnl });
+  return out;
+}
 
 export async function applyBrokerEvents(pool: PgPool, events: readonly BrokerEvent[]): Promise<BrokerEventResult[]> {
   if (events.length === 0) return [];
@@ -46,6 +57,7 @@ export async function applyBrokerEvents(pool: PgPool, events: readonly BrokerEve
         const orders = await selectOrders(client, 'client_order_id = ANY($1)', [ours], 'ORDER BY client_order_id FOR UPDATE');
         const recordedExecutions = await recordedExecutionIds(client, executionIds);
         const plan = planBrokerEvents(events, { teamOf, books, orders: new Map(orders.map((order) => [order.intent.clientOrderId, order])), recordedExecutions });
+        await advanceTradeStats(client, pnlFills(plan.fills));
         const claimed = await insertFills(client, plan.fills);
         if (claimed.size !== plan.fills.length) throw new ExecutionClaimLost(`${plan.fills.length - claimed.size} execution id(s) recorded by a concurrent transaction`);
         await flagEvents(client, plan.flags);

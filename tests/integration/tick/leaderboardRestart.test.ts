@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgPool, type PgPool } from '../../../data/postgres/pool.ts';
 import { SPARKLINE_POINTS } from '../../../server/leaderboard/boardState.ts';
 import { computeAndPublishLeaderboard } from '../../../server/leaderboard/publish.ts';
-import { readStandings } from '../../../server/leaderboard/standings.ts';
+import { readTradeStats } from '../../../server/ledger/tradeStats.ts';
+import { readStandings, tradeStats } from '../../../server/leaderboard/standings.ts';
 import { buildLeaderboardView } from '../../../server/leaderboard/view.ts';
 import { decimalStringToMoney } from '../../../server/trading/money.ts';
 import { MINUTE, openApiWorld, type ApiWorld } from '../api/support.ts';
@@ -130,8 +131,11 @@ describe('the leaderboard board across restarts', { timeout: 240_000 }, () => {
       expect(entry.total_trades).toBeGreaterThan(5);
     }
 
-    // A process reading the standings from Postgres alone (no board in memory) sees the same figures.
+    // A process reading the standings from Postgres alone (no board in memory) sees the same figures, and the
+    // trade statistics the ledger advanced fill by fill equal the sum over the season's fills.
     for (const world of [continuous, restarted]) {
+      const sorted = <T>(map: ReadonlyMap<string, T>): Array<[string, T]> => [...map].sort(([a], [b]) => a.localeCompare(b));
+      expect(sorted(await readTradeStats(world.pool))).toEqual(sorted(await tradeStats(world.pool, null)));
       const rebuilt = buildLeaderboardView(await readStandings(world.pool, new Set()), false, NOW);
       expect(JSON.stringify(rebuilt)).toBe(await world.redis.get(world.keys.leaderboard));
     }
