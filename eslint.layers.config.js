@@ -28,8 +28,9 @@ export default [
     },
   },
   { files: ['server/config/**'], rules: { 'no-restricted-properties': 'off', 'no-restricted-imports': 'off' } },
-  // Named exceptions: today's reads outside server/config, each with its reason. Remove a line once its
-  // value comes from server/config; do not add one without a reason.
+  // Not settings: code that passes the whole environment on to child processes (PATH, HOME, proxies) or
+  // sets a child's internal role variable. Every setting is read in server/config; add a line here only
+  // for the same reason.
   {
     files: [
       // Passing the whole environment on to a child process (PATH, HOME, proxies), not reading settings:
@@ -40,12 +41,6 @@ export default [
       // qtc all's process tree (being split at the time of writing): the env of its api/worker children and
       // the child's own internal role variable, set by the parent, not a setting.
       'server/roles/**',
-      // Settings still read where they are used (to move into server/config):
-      'data/redis/keys.ts', // QTC_REDIS_PREFIX (test isolation of Redis keys)
-      'server/trading/brokers/alpaca/sharedBudget.ts', // QTC_REDIS_PREFIX, same as data/redis/keys.ts
-      'server/cli/commands/adminOps.ts', // QTC_ADMIN_KEY for qtc admin
-      'server/observability/logger.ts', // LOG_FORMAT default argument, NO_COLOR
-      'server/worker/worker.ts', // QTC_TICK_PAUSE_AT (test hook pausing a tick stage)
     ],
     rules: { 'no-restricted-properties': 'off', 'no-restricted-imports': 'off' },
   },

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { RedisClient } from '../../data/redis/client.ts';
-import { REDIS_KEYS } from '../../data/redis/keys.ts';
+import { REDIS_KEYS } from '../config/redisKeys.ts';
 import { UnknownTeamError, type GitSync } from '../../loaders/git/gitSync.ts';
 import type { TeamSyncResult } from '../../loaders/git/syncTeam.ts';
 import type { Registry } from '../../registry/schema.ts';

@@ -16,7 +16,7 @@ import { inTransaction } from '../../data/postgres/transaction.ts';
 import type pg from 'pg';
 import type { PgPool } from '../../data/postgres/pool.ts';
 import type { RedisClient } from '../../data/redis/client.ts';
-import { REDIS_KEYS } from '../../data/redis/keys.ts';
+import { REDIS_KEYS } from '../config/redisKeys.ts';
 import { readHaltState } from '../control/halts.ts';
 import { publishActivity } from '../live/activity.ts';
 import type { BoardState } from './boardState.ts';

@@ -6,7 +6,7 @@
  * reads the histories, a team's stream resumes from its own.
  */
 import type { RedisClient } from '../../data/redis/client.ts';
-import { REDIS_KEYS } from '../../data/redis/keys.ts';
+import { REDIS_KEYS } from '../config/redisKeys.ts';
 import { clipEvent } from './clip.ts';
 import { compareStreamIds } from './streamIds.ts';
 import { ACTIVITY_TYPES, COMPETITION_TYPES, HOUSEKEEPING_TYPES, type ActivityEvent, type ActivityType, type StoredActivity } from './events.ts';

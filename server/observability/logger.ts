@@ -1,6 +1,7 @@
 import { format as formatText } from 'node:util';
 import pino, { type Logger } from 'pino';
 import { requestLogSerializer } from '../auth/redactLog.ts';
+import { colorsAllowed, logFormatText } from '../config/processHooks.ts';
 
 /**
  * Logs on stdout. In a terminal they are for people: one line per event (time, level, component,
@@ -25,15 +26,15 @@ export interface LoggerOptions {
 }
 
 /** LOG_FORMAT as the configuration allows it; throws a one-line reason otherwise. */
-export function logFormatFrom(env: NodeJS.ProcessEnv = process.env, isTty: boolean = process.stdout.isTTY === true): LogFormat {
-  const raw = env.LOG_FORMAT?.trim().toLowerCase();
+export function logFormatFrom(text: string | undefined, isTty: boolean = process.stdout.isTTY === true): LogFormat {
+  const raw = text?.trim().toLowerCase();
   if (raw === undefined || raw === '' || raw === 'auto') return isTty ? 'pretty' : 'json';
   if (raw === 'json' || raw === 'pretty') return raw;
-  throw new Error(`invalid configuration: LOG_FORMAT must be json, pretty or auto (got ${JSON.stringify(env.LOG_FORMAT)})`);
+  throw new Error(`invalid configuration: LOG_FORMAT must be json, pretty or auto (got ${JSON.stringify(text)})`);
 }
 
 export function createLogger(level: string, options: LoggerOptions = {}): Logger {
-  const format = options.format ?? logFormatFrom();
+  const format = options.format ?? logFormatFrom(logFormatText());
   const settings = {
     level,
     base: { service: 'qtc', pid: process.pid },
@@ -47,7 +48,7 @@ export function createLogger(level: string, options: LoggerOptions = {}): Logger
   };
   if (format === 'json') return options.output ? pino(settings, options.output) : pino(settings);
   const output = options.output ?? process.stdout;
-  const colors = options.colors ?? (process.stdout.isTTY === true && !process.env.NO_COLOR);
+  const colors = options.colors ?? (process.stdout.isTTY === true && colorsAllowed());
   return pino(settings, new PrettyStream(output, { colors, summaryEveryMs: options.summaryEveryMs ?? 60_000, debugRequests: (pino.levels.values[level] ?? 30) <= 20 }));
 }
 

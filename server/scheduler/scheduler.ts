@@ -22,7 +22,7 @@ import { embeddedCalendar, type MarketCalendar } from '../../data/market/calenda
 import { ReplaySource } from '../../data/market/replaySource.ts';
 import type { PgPool } from '../../data/postgres/pool.ts';
 import type { RedisClient } from '../../data/redis/client.ts';
-import { REDIS_KEYS } from '../../data/redis/keys.ts';
+import { REDIS_KEYS } from '../config/redisKeys.ts';
 import { recordAuditEvent } from '../../data/postgres/audit.ts';
 import { publishActivity } from '../live/activity.ts';
 import type { RegistryStore } from '../../registry/store.ts';

@@ -13,7 +13,7 @@ import { createLedger } from '../ledger/ledger.ts';
 import type { PgPool } from '../../data/postgres/pool.ts';
 import { competitionSecret } from '../../data/postgres/secrets.ts';
 import type { RedisClient } from '../../data/redis/client.ts';
-import { REDIS_KEYS } from '../../data/redis/keys.ts';
+import { REDIS_KEYS } from '../config/redisKeys.ts';
 import type { RegistryStore } from '../../registry/store.ts';
 import type { Config } from '../config/config.ts';
 import { readHaltState } from '../control/halts.ts';
@@ -25,6 +25,7 @@ import { SimVenue } from '../trading/brokers/sim/simVenue.ts';
 import type { Broker } from '../trading/types.ts';
 import { competitionSettings, createMarketSource } from '../tick/competition.ts';
 import { parsePauseSpec, pauseHookFrom, type PauseHook } from '../tick/pausePoint.ts';
+import { tickPauseSpecText } from '../config/processHooks.ts';
 import { TICK_QUEUE, type BooksJobData, type ShardJobData } from '../tick/queue.ts';
 import { ShardPools } from '../tick/shardPools.ts';
 import { handoversOf, ShardAffinity, withShardAffinity } from '../tick/shardAffinity.ts';
@@ -156,7 +157,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     pools,
     workerId,
     log,
-    pause: deps.pause ?? pauseHookFrom(parsePauseSpec(process.env.QTC_TICK_PAUSE_AT)),
+    pause: deps.pause ?? pauseHookFrom(parsePauseSpec(tickPauseSpecText())),
     readHalts: () => readHaltState(pg),
     publishLeaderboard: async (minute, snapshots) =>
       (await computeAndPublishLeaderboard(pg, deps.redis, minute, { snapshots, ...(deps.leaderboardKeys === undefined ? {} : { keys: deps.leaderboardKeys }) })).problems,

@@ -16,6 +16,7 @@ import { listRecentTicks } from '../../control/teamQueries.ts';
 import { readAdminStatus } from '../../http/routes/adminStatus.ts';
 import { DEFAULT_HALT_REASON } from '../../http/routes/adminOps.ts';
 import { withAdminDatabase } from './adminDatabase.ts';
+import { cliAdminKey } from '../../config/processHooks.ts';
 
 export class AdminCommandError extends Error {
   override name = 'AdminCommandError';
@@ -209,9 +210,7 @@ function serverAddress(config: Config, server: string | undefined): string {
 
 export async function syncCommand(team: string | undefined, options: { server?: string; json?: boolean }): Promise<void> {
   const config = loadConfig();
-  // An empty QTC_ADMIN_KEY counts as unset, as every other variable does.
-  const own = process.env.QTC_ADMIN_KEY;
-  const key = own !== undefined && own !== '' ? own : config.adminKeys[0];
+  const key = cliAdminKey() ?? config.adminKeys[0];
   if (key === undefined || key === '') {
     throw new AdminCommandError(
       "qtc admin sync asks the running server's Git sync, which needs an admin key: set QTC_ADMIN_KEY (or QTC_ADMIN_KEYS) to one of the server's QTC_ADMIN_KEYS",

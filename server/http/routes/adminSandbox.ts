@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { RedisClient } from '../../../data/redis/client.ts';
-import { REDIS_KEYS } from '../../../data/redis/keys.ts';
+import { REDIS_KEYS } from '../../config/redisKeys.ts';
 import type { Authenticator } from '../../auth/authenticate.ts';
 import { readSandboxHealth } from '../../worker/sandboxHealth.ts';
 import { errorSchema } from './adminSchemas.ts';

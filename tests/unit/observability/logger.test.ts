@@ -18,11 +18,11 @@ function sink() {
 
 describe('LOG_FORMAT', () => {
   it('is pretty in a terminal and JSON elsewhere unless set; anything else is refused with the reason', () => {
-    expect(logFormatFrom({}, true)).toBe('pretty');
-    expect(logFormatFrom({}, false)).toBe('json');
-    expect(logFormatFrom({ LOG_FORMAT: 'json' }, true)).toBe('json');
-    expect(logFormatFrom({ LOG_FORMAT: 'Pretty' }, false)).toBe('pretty');
-    expect(() => logFormatFrom({ LOG_FORMAT: 'xml' }, true)).toThrow('invalid configuration: LOG_FORMAT must be json, pretty or auto (got "xml")');
+    expect(logFormatFrom(undefined, true)).toBe('pretty');
+    expect(logFormatFrom(undefined, false)).toBe('json');
+    expect(logFormatFrom('json', true)).toBe('json');
+    expect(logFormatFrom('Pretty', false)).toBe('pretty');
+    expect(() => logFormatFrom('xml', true)).toThrow('invalid configuration: LOG_FORMAT must be json, pretty or auto (got "xml")');
   });
 });
 

@@ -20,6 +20,7 @@ import type { Redis } from 'ioredis';
 import type { AlpacaLimiter } from '../../../../data/market/alpaca/alpacaFetch.ts';
 import { pauseBucket, takeToken, type TokenBucketShape } from '../../../../data/redis/tokenBucket.ts';
 import type { AlpacaBrokerLog } from './alpacaBroker.ts';
+import { REDIS_PREFIX } from '../../../config/redisKeys.ts';
 
 export type AlpacaPriority = 'order' | 'lookup' | 'reconcile';
 /** Most urgent first. */
@@ -38,8 +39,8 @@ export function accountTag(keyId: string): string {
   return createHash('sha256').update(keyId).digest('hex').slice(0, 16);
 }
 
-export function alpacaBudgetKey(keyId: string, prefix = process.env.QTC_REDIS_PREFIX ?? 'qtc'): string {
-  // Same prefix as data/redis/keys.ts, so tests sharing a Redis keep apart.
+export function alpacaBudgetKey(keyId: string, prefix = REDIS_PREFIX): string {
+  // Same prefix as every other key (server/config/redisKeys.ts), so competitions sharing a Redis keep apart.
   return `${prefix}:alpaca:budget:${accountTag(keyId)}`;
 }
 
