@@ -14,10 +14,12 @@ module.exports = {
   forbidden: [
     {
       name: 'sandbox-imports-nothing-of-ours',
-      comment: 'sandbox/ runs untrusted code: it depends on node builtins and isolated-vm only.',
+      comment:
+        'sandbox/ runs untrusted code: it depends on node builtins and isolated-vm only (and esbuild, which ' +
+        'sandbox/child/runtimeSource.ts uses to bundle sandbox/runtime/ into the isolate script).',
       severity: 'error',
       from: { path: '^sandbox/' },
-      to: { dependencyTypesNot: ['core'], pathNot: ['^sandbox/', '(^|/)node_modules/isolated-vm/'] },
+      to: { dependencyTypesNot: ['core'], pathNot: ['^sandbox/', '(^|/)node_modules/isolated-vm/', '(^|/)node_modules/esbuild/'] },
     },
     {
       name: 'lower-layers-never-import-server',
@@ -60,6 +62,15 @@ module.exports = {
       severity: 'error',
       from: { path: '^server/' },
       to: { path: '^bin/' },
+    },
+    {
+      name: 'sandbox-runtime-is-self-contained',
+      comment:
+        'sandbox/runtime/ is bundled into each isolate (sandbox/child/runtimeSource.ts) and runs in a bare V8 ' +
+        'context: its modules import only each other (no node builtins, no packages, nothing else of ours).',
+      severity: 'error',
+      from: { path: '^sandbox/runtime/' },
+      to: { pathNot: '^sandbox/runtime/' },
     },
     {
       name: 'nothing-imports-tests-or-bench',

@@ -1,7 +1,7 @@
 // The binary form in which a minute enters an isolate: one Float64Array per minute (and per
 // "minutes not seen yet"), copied into each isolate as an ArrayBuffer — a memcpy, where a JSON
 // string would be parsed again by every isolate. Symbols travel as indices into a table whose
-// names an isolate learns once (see runtime/prelude.js, which decodes this layout).
+// names an isolate learns once (see runtime/symbols.ts, decode.ts and windows.ts, which decode this layout).
 //
 // Layout (all float64):
 //   minute, priceCount, (symbolIndex, price) × priceCount,      -- in the prices record's key order

@@ -1,5 +1,5 @@
 // The per-minute seed of a team's Math.random, computed on the host: xmur3 over
-// "<randomKey>:<minute>" feeding sfc32's four words, the same numbers runtime/prelude.js's
+// "<randomKey>:<minute>" feeding sfc32's four words, the same numbers runtime/random.ts's
 // seedRandom derives from that text. The key's part of the hash is computed once per team; a call
 // hashes only the minute's digits, in compiled host code rather than in the isolate's cold code.
 

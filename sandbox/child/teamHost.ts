@@ -1,13 +1,13 @@
 // The isolates of a set of teams and the bar history they are fed from. Lives in a sandbox child
 // process (child/main.ts) or, in the pool's in-process mode, in the caller's process. Everything
 // here is synchronous: a batch of teams runs one after another on the calling thread.
-import { readFileSync } from 'node:fs';
 import ivm from 'isolated-vm';
 import { MinuteHistory } from '../history.ts';
 import type { LoadSpec, MinuteEntry, RunTeam, RuntimeLimits } from '../protocol.ts';
 import type { LogLine, SandboxError, TeamRunResult } from '../types.ts';
 import { encodeMinute, encodePayload, encodePrices, IndexCache, SymbolTable, type EncodedMinute } from './payload.ts';
 import { RssProbe } from './rssProbe.ts';
+import { runtimeSource } from './runtimeSource.ts';
 import { MinuteSeeds } from './seed.ts';
 import { TeamIsolate, type PreludeSource } from './teamIsolate.ts';
 
@@ -38,7 +38,7 @@ export interface HostStats {
 
 /** Creates a prelude source whose code cache is shared by every isolate built from it. */
 export function loadPrelude(): PreludeSource {
-  return { code: readFileSync(new URL('../runtime/prelude.js', import.meta.url), 'utf8'), cachedData: undefined };
+  return { code: runtimeSource(), cachedData: undefined };
 }
 
 export class TeamHost {

@@ -1,5 +1,5 @@
 // Type declarations for strategy authors: `import { sma, type Strategy } from 'qtc'`.
-// Runtime: the sandbox provides this module inside each team's isolate (sandbox/runtime/prelude.js).
+// Runtime: the sandbox provides this module inside each team's isolate (sandbox/runtime/, the standard library in sandbox/runtime/qtc.ts).
 
 declare module 'qtc' {
   /** A numeric series, oldest first, newest last: number[] or Float64Array. */

@@ -3,11 +3,11 @@
 // and flat stretches, and again after save() → JSON → restore() into a fresh object.
 // Everything runs inside a real isolate with the real prelude; comparisons use Object.is there
 // (NaN equals NaN, -0 differs from 0) and only the mismatches come back.
-import { readFileSync } from 'node:fs';
 import ivm from 'isolated-vm';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runtimeSource } from '../../../sandbox/child/runtimeSource.ts';
 
-const prelude = readFileSync(new URL('../../../sandbox/runtime/prelude.js', import.meta.url), 'utf8');
+const prelude = runtimeSource();
 const isolate = new ivm.Isolate({ memoryLimit: 64 });
 const context = isolate.createContextSync();
 isolate.compileScriptSync(prelude).runSync(context, { reference: true }).release();

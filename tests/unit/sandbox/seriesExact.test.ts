@@ -1,10 +1,10 @@
 // smaSeries/emaSeries are written for speed; they must still give, bit for bit, what the naive
 // loops give (backtests compare runs byte for byte). References below are the naive loops.
-import { readFileSync } from 'node:fs';
 import ivm from 'isolated-vm';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runtimeSource } from '../../../sandbox/child/runtimeSource.ts';
 
-const prelude = readFileSync(new URL('../../../sandbox/runtime/prelude.js', import.meta.url), 'utf8');
+const prelude = runtimeSource();
 const isolate = new ivm.Isolate({ memoryLimit: 32 });
 const context = isolate.createContextSync();
 isolate.compileScriptSync(prelude).runSync(context, { reference: true }).release();

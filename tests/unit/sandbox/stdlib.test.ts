@@ -1,9 +1,9 @@
 // The 'qtc' standard library, evaluated inside a real isolate with the runtime prelude.
-import { readFileSync } from 'node:fs';
 import ivm from 'isolated-vm';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runtimeSource } from '../../../sandbox/child/runtimeSource.ts';
 
-const prelude = readFileSync(new URL('../../../sandbox/runtime/prelude.js', import.meta.url), 'utf8');
+const prelude = runtimeSource();
 const isolate = new ivm.Isolate({ memoryLimit: 32 });
 const context = isolate.createContextSync();
 isolate.compileScriptSync(prelude).runSync(context, { reference: true }).release();

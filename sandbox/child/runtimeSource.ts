@@ -1,0 +1,99 @@
+// The in-isolate runtime script: sandbox/runtime/*.ts bundled by esbuild, kept per process and in
+// a file cache shared by processes (a sandbox child would otherwise pay esbuild's import and build,
+// ~100 ms, before its first isolate).
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type * as Esbuild from 'esbuild';
+
+const RUNTIME_DIR = fileURLToPath(new URL('../runtime/', import.meta.url));
+const CACHE_DIR = fileURLToPath(new URL('../../node_modules/.cache/qtc-runtime/', import.meta.url));
+/** Bumped when the wrapping below changes (the sources and esbuild's version are in the key already). */
+const WRAPPER_VERSION = 1;
+
+const OPTIONS = {
+  entryPoints: [`${RUNTIME_DIR}entry.ts`],
+  bundle: true,
+  // ESM keeps the bundle a flat list of statements: no __export/__toCommonJS helpers (which IIFE or
+  // CJS with exports would add); esnext keeps classes, private fields and spreads native, so no
+  // helper looks up an intrinsic at call time, after strategy code may have replaced it.
+  format: 'esm',
+  target: 'esnext',
+  platform: 'neutral',
+  charset: 'utf8',
+  legalComments: 'none',
+  write: false,
+  logLevel: 'silent',
+  tsconfigRaw: { compilerOptions: { useDefineForClassFields: true, verbatimModuleSyntax: true } },
+} satisfies Esbuild.BuildOptions;
+
+/** The entry module's one export, which becomes the script's completion value. */
+const EXPORT_TAIL = /\nexport\s*\{\s*(?:([A-Za-z_$][\w$]*)\s+as\s+)?runtimeEntry\s*\};\s*$/;
+
+/**
+ * Bundles the runtime into one classic script whose completion value is the entry-point object.
+ * The ES module bundle (one flat scope, no module wrappers) is wrapped in a strict function, so
+ * nothing leaks to the global scope and every runtime function is strict.
+ */
+export function buildRuntimeSource(): string {
+  // Loaded only to build: importing esbuild alone costs ~50 ms.
+  const esbuild = createRequire(import.meta.url)('esbuild') as typeof Esbuild;
+  let text: string;
+  try {
+    text = esbuild.buildSync(OPTIONS).outputFiles[0]?.text ?? '';
+  } finally {
+    // buildSync leaves esbuild's service process running (~15 MB) for the life of this process.
+    void esbuild.stop();
+  }
+  const tail = EXPORT_TAIL.exec(text);
+  if (tail === null) throw new Error('sandbox runtime bundle: sandbox/runtime/entry.ts must export `runtimeEntry` and nothing else');
+  return `(function qtcRuntime() {\n'use strict';\n${text.slice(0, tail.index)}\nreturn ${tail[1] ?? 'runtimeEntry'};\n})();\n`;
+}
+
+/** What the bundle is made of: every runtime module's text, esbuild's version and the options. */
+function cacheKey(): string {
+  const hash = createHash('sha256');
+  const esbuildVersion = (JSON.parse(readFileSync(new URL('../../node_modules/esbuild/package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  hash.update(`${WRAPPER_VERSION}\0${esbuildVersion}\0${JSON.stringify(OPTIONS)}\0`);
+  for (const name of readdirSync(RUNTIME_DIR).sort()) {
+    if (!name.endsWith('.ts')) continue;
+    hash.update(`${name}\0${readFileSync(RUNTIME_DIR + name, 'utf8')}\0`);
+  }
+  return hash.digest('hex').slice(0, 32);
+}
+
+function readCached(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+function writeCached(path: string, source: string): void {
+  try {
+    mkdirSync(CACHE_DIR, { recursive: true });
+    // Written whole then renamed, so a process starting at the same time never reads half a file.
+    const partial = `${path}.${process.pid}.tmp`;
+    writeFileSync(partial, source);
+    renameSync(partial, path);
+  } catch {
+    // A read-only install builds in every process instead.
+  }
+}
+
+let cached: string | null = null;
+
+/** The runtime script, the same string on every call (V8's code cache for it keeps being accepted). */
+export function runtimeSource(): string {
+  if (cached !== null) return cached;
+  const path = `${CACHE_DIR}runtime-${cacheKey()}.js`;
+  let source = readCached(path);
+  if (source === null) {
+    source = buildRuntimeSource();
+    writeCached(path, source);
+  }
+  cached = source;
+  return source;
+}

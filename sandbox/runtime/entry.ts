@@ -1,0 +1,200 @@
+// The in-isolate runtime (the strategy SDK), bundled by ./bundle.ts into a classic script that is
+// evaluated in every team's fresh context BEFORE any strategy code; its completion value is the
+// object of entry points (setup, construct, run) the host calls. Nothing of it is reachable from
+// the global object except `require`, `console`, the replaced `Date`/`Math.random`, and the
+// blocked constructors.
+//
+// Trust model: the strategy may tamper with anything it can reach in its own realm (prototypes,
+// JSON, toJSON, ...). Every value leaving the isolate is a string that the host parses,
+// validates and clips again (sandbox/decode.ts), so tampering can only break the strategy's own
+// results. To keep even that from happening by accident, the runtime's own records (logs,
+// errors, signals) are written as JSON text by hand from primitive strings and numbers, with
+// intrinsics captured before any strategy code runs (./intrinsics.ts): JSON.stringify is only
+// ever applied to a primitive string (which never consults toJSON) or to the strategy's own
+// team.memory. All entry points are strict functions so V8 CallSites never hand them to user code.
+import { ArrayBufferTransfer, ArrayIsArray, F64, G, JSONparse, JSONstringify, ObjectFreeze, ReflectApply, RegExpExec, StringC, StringIncludes } from './intrinsics.ts';
+import { removeCapabilities } from './capabilities.ts';
+import { installClock, setNow } from './clock.ts';
+import { installRandom, seedRandom, seedWords } from './random.ts';
+import { installConsole, logsJson, resetLogs, setLogLimits } from './console.ts';
+import { installRequire } from './require.ts';
+import { applyBars, bars, setWindowBars } from './windows.ts';
+import { api } from './teamApi.ts';
+import { learnNames } from './symbols.ts';
+import { jsonNumber, readPositions, readPrices } from './decode.ts';
+import { errorJson, FALLBACK, setMaxReasonChars, signalJson, thrownJson } from './encode.ts';
+import { SUSPECT_ESCAPE, unstorablePath } from './storable.ts';
+import { clip, sliceOf } from './text.ts';
+
+removeCapabilities();
+installClock();
+installRandom();
+installConsole();
+installRequire();
+
+interface SetupConfig {
+  teamId: string;
+  randomKey: string;
+  params: Record<string, unknown>;
+  memory: unknown;
+  now: number;
+  limits: { windowBars: number; memoryCapChars: number; maxSignals: number; maxLogLines: number; maxLogBytes: number; maxReasonChars: number };
+}
+
+interface StrategyInstance {
+  generateSignal(team: unknown, bars: unknown, currentPrices: unknown): unknown;
+}
+
+let teamId = '';
+// The team's own key for Math.random, derived by the host from a secret of the competition:
+// other teams cannot compute this team's stream, and a replay with the same secret repeats it.
+let randomKey = '';
+let params: Record<string, unknown> = {};
+let memory: unknown = {};
+let memoryJsonGood = '{}';
+let memoryDirty = false;
+let memoryCapChars = 65536;
+let maxSignals = 50;
+let instance: StrategyInstance | null = null;
+
+function setup(configJson: string): void {
+  const config = JSONparse(configJson) as SetupConfig;
+  teamId = config.teamId;
+  randomKey = config.randomKey;
+  params = config.params;
+  memoryJsonGood = JSONstringify(config.memory === undefined || config.memory === null ? {} : config.memory);
+  memory = JSONparse(memoryJsonGood);
+  setNow(config.now);
+  setWindowBars(config.limits.windowBars);
+  memoryCapChars = config.limits.memoryCapChars;
+  maxSignals = config.limits.maxSignals;
+  setLogLimits(config.limits.maxLogLines, config.limits.maxLogBytes);
+  setMaxReasonChars(config.limits.maxReasonChars);
+  seedRandom(randomKey + ':load');
+}
+
+function construct(): string {
+  resetLogs();
+  try {
+    const ns = G.__qtcStrategy as { default?: unknown } | null | undefined;
+    const Strategy = ns !== null && typeof ns === 'object' ? ns.default : undefined;
+    if (typeof Strategy !== 'function') {
+      return errorJson('load', 'the strategy has no default export class: write `export default class Strategy { generateSignal(team, bars, currentPrices) { … } }`');
+    }
+    instance = new (Strategy as new (params: Record<string, unknown>) => StrategyInstance)(params);
+    if (instance === null || typeof instance !== 'object' || typeof instance.generateSignal !== 'function') {
+      instance = null;
+      return errorJson('load', 'the default export has no generateSignal(team, bars, currentPrices) method');
+    }
+    return '{"ok":true,"logs":' + logsJson() + '}';
+  } catch (e) {
+    instance = null;
+    return thrownJson('load', e, 'the strategy failed to load: ');
+  }
+}
+
+function runCall(payload: ArrayBuffer, namesFrom: number, namesJson: string, cash: number, equity: number, positionTriples: number[]): string {
+  learnNames(namesFrom, namesJson);
+  const data = new F64(payload);
+  const minute = data[0]!;
+  const priceCount = data[1]!;
+  const currentPrices = readPrices(data, priceCount, 2);
+  applyBars(data, payload, 2 + 2 * priceCount);
+  // Free the input now rather than at this isolate's next GC, which may be far off for an idle
+  // isolate: detaching releases the backing store (a new isolate's first input is the whole
+  // window, ~0.7 MB at 10 symbols).
+  if (ArrayBufferTransfer !== undefined) ReflectApply(ArrayBufferTransfer, payload, [0]);
+  setNow(minute);
+  resetLogs();
+  if (memoryDirty) memory = JSONparse(memoryJsonGood);
+  memoryDirty = true;
+  const team = { id: teamId, cash: jsonNumber(cash), equity: jsonNumber(equity), positions: readPositions(positionTriples), params, memory, api };
+  let out: unknown;
+  try {
+    out = instance!.generateSignal(team, bars, currentPrices);
+  } catch (e) {
+    return thrownJson('runtime', e, '');
+  }
+  try {
+    if (out !== null && (typeof out === 'object' || typeof out === 'function') && typeof (out as { then?: unknown }).then === 'function') {
+      return errorJson('invalid-result', 'generateSignal returned a Promise: strategies must be synchronous (no async/await); return a signal, a list of signals, or null');
+    }
+  } catch (e) {
+    return thrownJson('invalid-result', e, 'the returned value could not be inspected: ');
+  }
+  let list: ArrayLike<unknown>;
+  let signalsJson;
+  try {
+    list = out === null || out === undefined ? [] : ArrayIsArray(out) ? out : [out];
+    const count = list.length;
+    if (typeof count !== 'number' || count > maxSignals) {
+      return errorJson('invalid-result', 'generateSignal returned ' + StringC(count) + ' signals; at most ' + maxSignals + ' are accepted per call');
+    }
+    signalsJson = '[';
+    for (let i = 0; i < count; i++) signalsJson += (i === 0 ? '' : ',') + signalJson(list[i]);
+    signalsJson += ']';
+  } catch (e) {
+    return thrownJson('invalid-result', e, 'the returned signals could not be read: ');
+  }
+  let memoryJson: string;
+  try {
+    const m = team.memory;
+    if (m === null || typeof m !== 'object' || ArrayIsArray(m)) {
+      return errorJson('invalid-result', 'team.memory must stay a plain JSON object; the previous memory is kept');
+    }
+    memoryJson = JSONstringify(m);
+  } catch (e) {
+    return thrownJson('invalid-result', e, 'team.memory could not be serialised to JSON (the previous memory is kept): ');
+  }
+  // A toJSON can turn the object into anything; what is kept must be a JSON object.
+  if (typeof memoryJson !== 'string' || sliceOf(memoryJson, 0, 1) !== '{') {
+    return errorJson('invalid-result', 'team.memory must stay a plain JSON object; the previous memory is kept');
+  }
+  // Only a \u escape can be suspect: a plain substring test spares most calls the regular expression.
+  if (ReflectApply(StringIncludes, memoryJson, ['\\u']) && ReflectApply(RegExpExec, SUSPECT_ESCAPE, [memoryJson]) !== null) {
+    const where = unstorablePath(JSONparse(memoryJson), 'team.memory');
+    if (where !== null) {
+      return errorJson('invalid-result', clip(where, 200) + ' holds a NUL character or an unpaired surrogate, which cannot be stored; the previous memory is kept');
+    }
+  }
+  if (memoryJson.length > memoryCapChars) {
+    return errorJson('invalid-result', 'team.memory serialises to ' + memoryJson.length + ' characters, over the cap of ' + memoryCapChars + '; the previous memory is kept');
+  }
+  // The live object becomes the JSON round-trip, so a warm isolate and one restored from the
+  // saved memory see exactly the same value.
+  memory = JSONparse(memoryJson);
+  memoryJsonGood = memoryJson;
+  memoryDirty = false;
+  return '{"ok":true,"signals":' + signalsJson + ',"memory":' + memoryJson + ',"logs":' + logsJson() + '}';
+}
+
+// The team's state crosses as numbers: the four words of this minute's random seed, cash,
+// equity, then its positions as (symbol index, quantity, average cost) triples, so nothing is
+// serialised per call.
+function run(
+  payload: ArrayBuffer,
+  namesFrom: number,
+  namesJson: string,
+  s0: number,
+  s1: number,
+  s2: number,
+  s3: number,
+  cash: number,
+  equity: number,
+  ...positionTriples: number[]
+): string {
+  try {
+    if (instance === null) return errorJson('load', 'the strategy is not loaded');
+    seedWords(s0, s1, s2, s3);
+    return runCall(payload, namesFrom, namesJson, cash, equity, positionTriples);
+  } catch (e) {
+    try {
+      return thrownJson('runtime', e, '');
+    } catch {
+      return FALLBACK;
+    }
+  }
+}
+
+/** The entry points; ./bundle.ts makes this object the completion value of the runtime script. */
+export const runtimeEntry = ObjectFreeze({ setup, construct, run });
