@@ -1,5 +1,6 @@
 // Type declarations for strategy authors: `import { sma, type Strategy } from 'qtc'`.
-// Runtime: the sandbox provides this module inside each team's isolate (sandbox/runtime/, the standard library in sandbox/runtime/qtc.ts).
+// Runtime: the sandbox provides this module inside each team's isolate (sandbox/runtime/,
+// the standard library in sandbox/runtime/qtc.ts; tests/types/qtcSdk.check.ts fails typecheck when they disagree).
 
 declare module 'qtc' {
   /** A numeric series, oldest first, newest last: number[] or Float64Array. */

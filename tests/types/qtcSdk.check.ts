@@ -20,11 +20,11 @@ type Faces<M> = { [K in keyof M]: Face<M[K]> };
 
 type DeclaredValues = typeof Declared;
 type SourceValues = typeof Source;
-type Name = keyof DeclaredValues | keyof SourceValues;
+type Name = keyof (DeclaredValues & SourceValues);
 
 /** The exports missing on one side or different between the two (never when they agree). */
 type Mismatched = {
-  [K in Name]: K extends keyof DeclaredValues & keyof SourceValues ? (Equals<Face<DeclaredValues[K]>, Face<SourceValues[K]>> extends true ? never : K) : K;
+  [K in Name]: K extends Extract<keyof DeclaredValues, keyof SourceValues> ? (Equals<Face<DeclaredValues[K]>, Face<SourceValues[K]>> extends true ? never : K) : K;
 }[Name];
 
 export const exportsAgree: [Mismatched] extends [never] ? true : { mismatched: Mismatched } = true;
