@@ -3,10 +3,10 @@ import { query } from '../../data/postgres/query.ts';
 import type { Queryable } from '../../data/postgres/transaction.ts';
 import type { ActivityEvent } from '../live/events.ts';
 import { decimalStringToMoney, toDollars } from '../trading/money.ts';
-import type { StageTimings, TeamRunRecord, TickRecord } from './tickStore.ts';
+import type { RunEvents, StageTimings, TickRecord } from './tickStore.ts';
 import { MINUTE_MS } from './tickTypes.ts';
 
-export async function activityEvents(db: Queryable, tick: TickRecord, runs: readonly TeamRunRecord[], stageMs: StageTimings): Promise<ActivityEvent[]> {
+export async function activityEvents(db: Queryable, tick: TickRecord, { teamsRun, runs }: RunEvents, stageMs: StageTimings): Promise<ActivityEvent[]> {
   const at = Date.now();
   const events: ActivityEvent[] = [...(await tradeEvents(db, tick.minute))];
   for (const run of runs) {
@@ -17,7 +17,7 @@ export async function activityEvents(db: Queryable, tick: TickRecord, runs: read
   events.push(...(await brokerRefusals(db, tick.minute, at)));
   const stages: Record<string, number> = {};
   for (const [stage, ms] of Object.entries(stageMs)) if (typeof ms === 'number' && stage !== 'total') stages[stage] = ms;
-  events.push({ type: 'tick', at, minute: tick.minute, teams: runs.length, durationMs: stageMs.total ?? 0, stages });
+  events.push({ type: 'tick', at, minute: tick.minute, teams: teamsRun, durationMs: stageMs.total ?? 0, stages });
   return events;
 }
 

@@ -8,7 +8,7 @@ import { moneyPrices } from '../engine/prices.ts';
 import { activityEvents } from './activityEvents.ts';
 import { ensurePrepared } from './prepareStage.ts';
 import { submitPass } from './submitPass.ts';
-import { appendTickErrors, completeTick, markEventsPublished, selectRuns, selectShards, type ShardRecord, type StageTimings } from './tickStore.ts';
+import { appendTickErrors, completeTick, markEventsPublished, selectRunEvents, selectShards, type ShardRecord, type StageTimings } from './tickStore.ts';
 import { elapsed, type BooksOutcome, type TickEnvironment, type TickJobSpec } from './tickTypes.ts';
 
 export async function runBooks(env: TickEnvironment, spec: TickJobSpec): Promise<BooksOutcome> {
@@ -23,7 +23,7 @@ export async function runBooks(env: TickEnvironment, spec: TickJobSpec): Promise
   const leaderboardStarted = performance.now();
   await publishLeaderboard(env, spec.minute, snapshots);
   const leaderboardMs = elapsed(leaderboardStarted);
-  const runs = await selectRuns(env.pg, spec.minute);
+  const runs = await selectRunEvents(env.pg, spec.minute);
   const stageMs: StageTimings = { ...shardStages(await selectShards(env.pg, spec.minute)), snapshot: snapshotMs, leaderboard: leaderboardMs, books: elapsed(started) };
   stageMs.total = Math.max(0, Date.now() - tick.startedAt);
   if (!tick.eventsPublished) {
@@ -33,8 +33,8 @@ export async function runBooks(env: TickEnvironment, spec: TickJobSpec): Promise
   }
   stageMs.books = elapsed(started);
   stageMs.total = Math.max(0, Date.now() - tick.startedAt);
-  await completeTick(env.pg, spec.minute, runs.length, stageMs);
-  return { minute: spec.minute, teamsRun: runs.length, stageMs: { ...tick.stageMs, ...stageMs }, snapshots: snapshots.length };
+  await completeTick(env.pg, spec.minute, runs.teamsRun, stageMs);
+  return { minute: spec.minute, teamsRun: runs.teamsRun, stageMs: { ...tick.stageMs, ...stageMs }, snapshots: snapshots.length };
 }
 
 /** The leaderboard as of the minute; snapshots its metrics could not take become tick errors. */

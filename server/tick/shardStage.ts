@@ -99,7 +99,7 @@ async function runTeams(
     limitsOf: (teamId) => riskLimitsFrom({ ...competition.risk, ...overrides.get(teamId)?.risk }),
     riskOf: (teamId) => risks.get(teamId),
   });
-  const { stored, recorded } = await storeRuns(env, spec, runRecords(env, spec, specs, decided), outcome);
+  const { stored, recorded } = await storeRuns(env, spec, runRecords(env, spec, specs, decided, risks), outcome);
   forgetUnstored(shardPool, decided, stored);
   stageMs.orders = elapsed(ordersStarted);
   return { stageMs, teamsRun: stored.size, recorded };
@@ -129,7 +129,16 @@ interface RunRecords {
   memories: Array<{ teamId: string; memory: unknown }>;
 }
 
-function runRecords(env: TickEnvironment, spec: ShardJobSpec, specs: readonly TeamSpec[], decided: readonly TeamOutcome[]): RunRecords {
+/** Most minutes leave a team's risk state as it was (it moves with trades and the day): those are not written again. */
+const sameRisk = (a: RiskState, b: RiskState | undefined): boolean =>
+  b !== undefined &&
+  a.day === b.day &&
+  a.startOfDayEquity === b.startOfDayEquity &&
+  a.tradesToday === b.tradesToday &&
+  a.haltedForDay === b.haltedForDay &&
+  a.killSwitch === b.killSwitch;
+
+function runRecords(env: TickEnvironment, spec: ShardJobSpec, specs: readonly TeamSpec[], decided: readonly TeamOutcome[], risks: ReadonlyMap<string, RiskState>): RunRecords {
   const versionOf = new Map(specs.map((team) => [team.teamId, team.versionId]));
   const records: RunRecords = { runs: [], riskAfter: [], memories: [] };
   for (const { teamId, result, decision } of decided) {
@@ -147,7 +156,7 @@ function runRecords(env: TickEnvironment, spec: ShardJobSpec, specs: readonly Te
       cpuMs: result.cpuMs,
       wallMs: result.wallMs,
     });
-    records.riskAfter.push({ teamId, state: decision.risk });
+    if (!sameRisk(decision.risk, risks.get(teamId))) records.riskAfter.push({ teamId, state: decision.risk });
     records.memories.push({ teamId, memory: result.memory ?? {} });
   }
   return records;
