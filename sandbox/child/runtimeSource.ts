@@ -8,8 +8,6 @@ import type * as Esbuild from 'esbuild';
 
 const RUNTIME_DIR = fileURLToPath(new URL('../runtime/', import.meta.url));
 const CACHE_DIR = fileURLToPath(new URL('../../node_modules/.cache/qtc-runtime/', import.meta.url));
-/** Bumped when the wrapping below changes (the sources and esbuild's version are in the key already). */
-const WRAPPER_VERSION = 1;
 
 const OPTIONS = {
   entryPoints: [`${RUNTIME_DIR}entry.ts`],
@@ -51,13 +49,14 @@ export function buildRuntimeSource(): string {
 }
 
 /**
- * What the bundle is made of: each runtime module's name, size and modification time, esbuild's
- * version and the options. Stat, not content: reading and hashing the sources cost a sandbox
+ * What the bundle is made of: each runtime module's name, size and modification time, this file's
+ * (the options and the wrapping), and esbuild's version. Stat, not content: reading and hashing the sources cost a sandbox
  * child ~3 ms before its first isolate (and node:crypto ~4 ms more to load without the snapshot).
  */
 function cacheKey(): string {
   const esbuildVersion = (JSON.parse(readFileSync(new URL('../../node_modules/esbuild/package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  let material = `${WRAPPER_VERSION}|${esbuildVersion}|${JSON.stringify(OPTIONS)}`;
+  const self = statSync(fileURLToPath(import.meta.url));
+  let material = `${esbuildVersion}|${self.size}:${self.mtimeMs}`;
   for (const name of readdirSync(RUNTIME_DIR).sort()) {
     if (!name.endsWith('.ts')) continue;
     const stat = statSync(RUNTIME_DIR + name);
