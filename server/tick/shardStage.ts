@@ -201,7 +201,7 @@ function forgetUnstored(shardPool: ShardPool, decided: readonly TeamOutcome[], s
  * with them; idempotent by client order id), and the minute's refused or conflicting intents as tick errors.
  */
 async function recordOrders(env: TickEnvironment, minute: number, recordedWithRuns: readonly Recorded[], earlierTeams: readonly string[]): Promise<void> {
-  const earlier = await selectRunIntents(env.pg, minute, earlierTeams);
+  const earlier = earlierTeams.length === 0 ? [] : await selectRunIntents(env.pg, minute, earlierTeams);
   const recorded = [...recordedWithRuns, ...(earlier.length > 0 ? (await env.ledger.recordIntents(earlier)).map((entry) => ({ entry, intents: earlier })) : [])];
   const problems = recorded.filter(({ entry }) => entry.outcome === 'conflict' || entry.outcome === 'refused');
   if (problems.length === 0) return;
