@@ -2,7 +2,6 @@
 import path from 'node:path';
 import { ReplaySource } from '../../data/market/replaySource.ts';
 import { checkStrategy, compileStrategy } from '../../loaders/index.ts';
-import { loadRegistryFile } from '../../registry/load.ts';
 import type { Registry } from '../../registry/schema.ts';
 import { SandboxPool } from '../../sandbox/index.ts';
 import { checkReportText } from '../cli/commands/check.ts';
@@ -13,7 +12,7 @@ import { runBacktest, type BacktestMinute, type BacktestOutcome, type BacktestSt
 import { progressBar } from './progress.ts';
 import { buildReport, leaderboardText, writeTeamFiles, type BacktestReport } from './report.ts';
 import { BacktestUsageError, backtestSettings, parseRiskOverrides, type BacktestSettings } from './settings.ts';
-import { syntheticMarket, type SyntheticOptions } from './synthetic.ts';
+import type { SyntheticOptions } from './synthetic.ts';
 
 export interface BacktestCommandOptions {
   data?: string[];
@@ -97,6 +96,8 @@ async function loadMarket(options: BacktestCommandOptions, universe: readonly st
     seed: numberOption('--seed', options.seed, 1, (v) => Number.isSafeInteger(v), 'an integer'),
     ...(options.symbols === undefined ? (universe === null ? {} : { symbols: [...universe] }) : { symbols: parseSymbols(options.symbols) }),
   };
+  // Only with --synthetic: the simulator's profiles bring zod.
+  const { syntheticMarket } = await import('./synthetic.ts');
   const market = syntheticMarket(synthetic);
   return {
     minutes: market.minutes,
@@ -155,6 +156,8 @@ async function prepare(dirs: readonly string[], options: BacktestCommandOptions,
 
 async function readRegistry(file: string | undefined): Promise<Registry | null> {
   if (file === undefined) return null;
+  // Only with --registry: the YAML parser is not loaded otherwise.
+  const { loadRegistryFile } = await import('../../registry/load.ts');
   try {
     return await loadRegistryFile(file);
   } catch (error) {
@@ -178,7 +181,7 @@ export async function runBacktestCommand(dirs: string[], options: BacktestComman
   const slippageBps = numberOption('--slippage-bps', options.slippageBps, 0, (v) => Number.isFinite(v) && v >= 0 && v <= 1000, 'from 0 to 1000 basis points');
   const cpuMs =
     options.cpuMs === undefined ? undefined : numberOption('--cpu-ms', options.cpuMs, 200, (v) => Number.isInteger(v) && v >= 1 && v <= 10_000, 'an integer from 1 to 10000');
-  const settings = backtestSettings(await readRegistry(options.registry), {
+  const settings = await backtestSettings(await readRegistry(options.registry), {
     risk: parseRiskOverrides(options.risk ?? []),
     ...(capital === undefined ? {} : { capital }),
     ...(options.params === undefined ? {} : { params: parseParams(options.params) }),

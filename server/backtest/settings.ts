@@ -4,15 +4,12 @@
  * (`--capital`, `--risk key=value`, `--params`, `--cpu-ms`). Pure: the command reads the files.
  */
 import type { Registry, TeamEntry } from '../../registry/schema.ts';
-import { RegistrySchema } from '../../registry/schema.ts';
 import { executionMode, type ExecutionMode } from '../trading/netting/executionMode.ts';
 import { DEFAULT_RISK, type RegistryRisk } from '../trading/risk/limits.ts';
 
 export class BacktestUsageError extends Error {}
 
 const RISK_KEYS = Object.keys(DEFAULT_RISK) as Array<keyof RegistryRisk>;
-// The registry's own rules for risk limits, so a `--risk` value is checked exactly as the competition's.
-const riskSchema = RegistrySchema.shape.competition.shape.risk;
 
 /** `--risk maxOrderNotional=200000 maxPositionPct=1` → the overrides, keys and numbers checked. */
 export function parseRiskOverrides(pairs: readonly string[]): Partial<RegistryRisk> {
@@ -29,13 +26,24 @@ export function parseRiskOverrides(pairs: readonly string[]): Partial<RegistryRi
   return overrides;
 }
 
-function checkedRisk(risk: RegistryRisk, where: string): RegistryRisk {
-  const parsed = riskSchema.safeParse(risk);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
-    throw new BacktestUsageError(`${where}: ${problems}`);
-  }
-  return parsed.data;
+/** Risk limits checked, or a BacktestUsageError saying where and what is wrong. */
+export type RiskCheck = (risk: RegistryRisk, where: string) => RegistryRisk;
+
+/**
+ * The registry's own rules for risk limits, so a `--risk` value is checked exactly as the competition's.
+ * Loaded on demand: the registry's schema brings zod, about 70 ms of a `qtc backtest` start.
+ */
+export async function registryRiskCheck(): Promise<RiskCheck> {
+  const { RegistrySchema } = await import('../../registry/schema.ts');
+  const riskSchema = RegistrySchema.shape.competition.shape.risk;
+  return (risk, where) => {
+    const parsed = riskSchema.safeParse(risk);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+      throw new BacktestUsageError(`${where}: ${problems}`);
+    }
+    return parsed.data;
+  };
 }
 
 export interface TeamSettings {
@@ -71,10 +79,16 @@ export interface CommandOverrides {
   cpuMs?: number;
 }
 
-export function backtestSettings(registry: Registry | null, overrides: CommandOverrides): BacktestSettings {
+export async function backtestSettings(registry: Registry | null, overrides: CommandOverrides): Promise<BacktestSettings> {
   const competition = registry?.competition;
   const where = (what: string) => (Object.keys(overrides.risk).length > 0 ? `${what} with --risk` : what);
-  const risk = checkedRisk({ ...(competition?.risk ?? DEFAULT_RISK), ...overrides.risk }, where(registry === null ? 'risk limits' : "the registry's competition.risk"));
+  // Without a registry or --risk the limits are DEFAULT_RISK, which the registry's rules accept as they
+  // are (tests/unit/backtest/settings.test.ts): nothing to check, so the rules are not loaded.
+  const checkedRisk: RiskCheck | null = registry === null && Object.keys(overrides.risk).length === 0 ? null : await registryRiskCheck();
+  const risk =
+    checkedRisk === null
+      ? { ...DEFAULT_RISK }
+      : checkedRisk({ ...(competition?.risk ?? DEFAULT_RISK), ...overrides.risk }, where(registry === null ? 'risk limits' : "the registry's competition.risk"));
   const teams = new Map<string, TeamEntry>((registry?.teams ?? []).map((team) => [team.id, team]));
   return {
     universe: competition?.universe ?? null,
@@ -85,7 +99,8 @@ export function backtestSettings(registry: Registry | null, overrides: CommandOv
       const entry = teams.get(id);
       return {
         params: overrides.params ?? entry?.params ?? {},
-        risk: entry?.risk === undefined ? risk : checkedRisk({ ...risk, ...entry.risk, ...overrides.risk }, where(`team ${id}'s risk`)),
+        // A registry team's own limits: a registry was given, so checkedRisk is loaded.
+        risk: entry?.risk === undefined || checkedRisk === null ? risk : checkedRisk({ ...risk, ...entry.risk, ...overrides.risk }, where(`team ${id}'s risk`)),
         cpuMs: overrides.cpuMs ?? entry?.limits?.cpuMs ?? competition?.limits.cpuMs,
         memoryMb: entry?.limits?.memoryMb ?? competition?.limits.memoryMb,
         registered: entry !== undefined,

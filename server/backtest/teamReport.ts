@@ -4,7 +4,7 @@
  */
 import type { SandboxError } from '../../sandbox/index.ts';
 import type { AppliedFillResult } from '../ledger/ledger.ts';
-import type { EquitySnapshot } from '../ledger/snapshots.ts';
+import type { EquitySnapshot } from '../ledger/snapshotOf.ts';
 import { MetricsAccumulator } from '../trading/metrics/metrics.ts';
 import { toDollars, type Money } from '../trading/money.ts';
 import { rejectionRecord, rejectionText, type OrderRejection } from '../trading/orders/rejection.ts';

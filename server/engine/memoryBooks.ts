@@ -6,7 +6,7 @@
 import type { PendingSubmission, RecordedIntent } from '../ledger/ledger.ts';
 import { eventOrderId, planBrokerEvents, type AppliedFillResult, type BrokerEvent, type BrokerEventResult, type RecordedBrokerState } from '../ledger/eventPlan.ts';
 import type { StoredOrder } from '../ledger/orders.ts';
-import { snapshotOf, type EquitySnapshot } from '../ledger/snapshots.ts';
+import { snapshotOf, type EquitySnapshot } from '../ledger/snapshotOf.ts';
 import type { Money } from '../trading/money.ts';
 import { BookError, newTeamBook, reserveForIntent } from '../trading/portfolio/book.ts';
 import { TERMINAL_ORDER_STATUSES, type BrokerOrderState, type Fill, type OrderIntent, type TeamBook } from '../trading/types.ts';

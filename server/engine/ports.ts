@@ -41,7 +41,10 @@ export type Execution = { kind: 'sim'; venue: SimVenue } | { kind: 'stream'; bro
 
 export const brokerOf = (execution: Execution): Broker => (execution.kind === 'sim' ? execution.venue : execution.kind === 'netted' ? execution.venue.broker : execution.broker);
 
-/** The strategy host: runs the given teams on a minute's bars, each seeing its own state. */
+/**
+ * The strategy host: runs the given teams on a minute's bars, each seeing its own state. `bars` and
+ * `prices` are the engine's own records, refilled in place the next minute: a host copies what it keeps.
+ */
 export interface StrategyHost {
   run(
     minute: number,

@@ -3,54 +3,13 @@
  * and prices it was computed from, so every leaderboard number can be traced back to cash and fills.
  */
 import type pg from 'pg';
-import type { Money } from '../trading/money.ts';
-import { markToMarket } from '../trading/portfolio/book.ts';
-import type { TeamBook } from '../trading/types.ts';
+import type { EquitySnapshot } from './snapshotOf.ts';
 import { query } from '../../data/postgres/query.ts';
 import { type Queryable } from '../../data/postgres/transaction.ts';
 import { moneyColumn, moneyParam } from './sql.ts';
 
-export interface SnapshotPosition {
-  quantity: number;
-  /** The price the position was valued at; null when none was known (valued at cost). */
-  price: Money | null;
-  costBasis: Money;
-}
-
-export interface EquitySnapshot {
-  teamId: string;
-  /** Epoch ms of the minute. */
-  minute: number;
-  equity: Money;
-  cash: Money;
-  reservedCash: Money;
-  positionsValue: Money;
-  unrealizedPnl: Money;
-  realizedPnl: Money;
-  positions: Record<string, SnapshotPosition>;
-  unpricedSymbols: string[];
-}
-
-export function snapshotOf(book: TeamBook, minute: number, prices: Readonly<Record<string, Money>>): EquitySnapshot {
-  const marked = markToMarket(book, prices);
-  const positions: Record<string, SnapshotPosition> = {};
-  for (const [symbol, position] of Object.entries(book.positions).sort(([a], [b]) => a.localeCompare(b))) {
-    if (position.quantity === 0) continue;
-    positions[symbol] = { quantity: position.quantity, price: prices[symbol] ?? null, costBasis: position.costBasis };
-  }
-  return {
-    teamId: book.teamId,
-    minute,
-    equity: marked.equity,
-    cash: book.cash,
-    reservedCash: book.reservedCash,
-    positionsValue: marked.positionsValue,
-    unrealizedPnl: marked.unrealizedPnl,
-    realizedPnl: book.realizedPnl,
-    positions,
-    unpricedSymbols: marked.unpricedSymbols,
-  };
-}
+// The snapshot itself is pure (snapshotOf.ts): a backtest builds it without loading the Postgres driver.
+export { snapshotOf, type EquitySnapshot, type SnapshotPosition } from './snapshotOf.ts';
 
 /**
  * Inserts the snapshots in one statement; a (team, minute) already stored keeps its first value. Returns

@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { StrategyCompileError, StrategyFolderError } from '../../../loaders/index.ts';
 import type { BacktestCommandOptions } from '../../backtest/cli.ts';
-import { rankTeams } from '../../backtest/report.ts';
 import { reportFatal } from '../fatal.ts';
 
 export function registerBacktestCommand(program: Command): void {
@@ -34,7 +32,12 @@ export function registerBacktestCommand(program: Command): void {
     .option('--cpu-ms <ms>', 'CPU limit per strategy call (default 200)')
     .option('--skip-static-check', 'run without the static check')
     .action(async (dirs: string[], options: BacktestCommandOptions & { report?: string }) => {
-      const { runBacktestCommand, BacktestUsageError } = await import('../../backtest/cli.ts');
+      // Loaded with the command: the engine, sandbox and loaders (esbuild, Babel) are not needed to start the CLI.
+      const [{ runBacktestCommand, BacktestUsageError }, { rankTeams }, { StrategyCompileError, StrategyFolderError }] = await Promise.all([
+        import('../../backtest/cli.ts'),
+        import('../../backtest/report.ts'),
+        import('../../../loaders/index.ts'),
+      ]);
       await runBacktestCommand(dirs, options)
         .then(async (run) => {
           if (options.report === undefined || run === undefined) return;

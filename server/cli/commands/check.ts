@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { checkStrategy, StrategyFolderError, type CheckReport } from '../../../loaders/index.ts';
+import type { CheckReport } from '../../../loaders/index.ts';
 import { reportFatal } from '../fatal.ts';
 
 /** Exit codes of `qtc check`: scripts and CI tell "has findings" from "could not check". */
@@ -61,6 +61,8 @@ export function checkReportText(report: CheckOutput | CheckReport, dir: string, 
  * SDK's types. Throws StrategyFolderError for a folder that cannot be checked.
  */
 export async function checkWithTypes(dir: string, options: { entry?: string; types?: boolean } = {}): Promise<{ output: CheckOutput; typesChecked: boolean }> {
+  // Loaded here, not at start: the loaders bring Babel and esbuild, which most commands never use.
+  const { checkStrategy } = await import('../../../loaders/index.ts');
   const report = await checkStrategy(dir, options.entry === undefined ? {} : { entry: options.entry });
   const entry = report.entry;
   const typesChecked = options.types !== false && entry !== null && /\.(ts|mts)$/.test(entry);
@@ -76,6 +78,7 @@ async function runCheck(dir: string, options: CheckCommandOptions): Promise<void
   try {
     result = await checkWithTypes(dir, { ...(options.entry === undefined ? {} : { entry: options.entry }), ...(options.types === false ? { types: false } : {}) });
   } catch (error) {
+    const { StrategyFolderError } = await import('../../../loaders/index.ts');
     if (!(error instanceof StrategyFolderError)) throw error;
     process.stderr.write(`qtc: ${error.message}\n`);
     process.exitCode = CHECK_EXIT.unusable;

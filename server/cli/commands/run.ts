@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { StrategyCompileError, StrategyFolderError } from '../../../loaders/index.ts';
 import { reportFatal } from '../fatal.ts';
 import type { RunCommandOptions } from './runReplay.ts';
 
@@ -17,7 +16,8 @@ export function registerRunCommand(program: Command): void {
     .option('--params <json>', 'JSON object passed to every strategy constructor')
     .option('--cpu-ms <ms>', 'CPU limit per call (default 200)')
     .action(async (dirs: string[], options: RunCommandOptions) => {
-      const { runReplay, UsageError } = await import('./runReplay.ts');
+      // Loaded with the command: the loaders bring esbuild and Babel, which no other command needs at start.
+      const [{ runReplay, UsageError }, { StrategyCompileError, StrategyFolderError }] = await Promise.all([import('./runReplay.ts'), import('../../../loaders/index.ts')]);
       await runReplay(dirs, options).catch((error: unknown) => {
         if (error instanceof UsageError || error instanceof StrategyFolderError || error instanceof StrategyCompileError) {
           process.stderr.write(`qtc: ${error.message}\n`);
