@@ -18,7 +18,8 @@ QtcDate.now = function now() {
 QtcDate.parse = RealDate.parse;
 QtcDate.UTC = RealDate.UTC;
 
-export function installClock(): void {
+// Installed when this module is evaluated (see capabilities.ts for why not in a function).
+{
   ObjectDefineProperty(RealDate.prototype, 'constructor', { value: QtcDate, writable: true, enumerable: false, configurable: true });
   ObjectDefineProperty(G, 'Date', { value: QtcDate, writable: true, enumerable: false, configurable: true });
   if (typeof Intl === 'object' && Intl !== null) {

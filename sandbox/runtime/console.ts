@@ -100,7 +100,8 @@ export function logsJson(): string {
   return json + ']';
 }
 
-export function installConsole(): void {
+// Installed when this module is evaluated (see capabilities.ts for why not in a function).
+{
   const qtcConsole: Record<string, (...args: unknown[]) => void> = {};
   for (const level of ['log', 'info', 'warn', 'error', 'debug']) {
     qtcConsole[level] = function (...args: unknown[]) {

@@ -13,11 +13,13 @@
 // ever applied to a primitive string (which never consults toJSON) or to the strategy's own
 // team.memory. All entry points are strict functions so V8 CallSites never hand them to user code.
 import { ArrayBufferTransfer, ArrayIsArray, F64, G, JSONparse, JSONstringify, ObjectFreeze, ReflectApply, RegExpExec, StringC, StringIncludes } from './intrinsics.ts';
-import { removeCapabilities } from './capabilities.ts';
-import { installClock, setNow } from './clock.ts';
-import { installRandom, seedRandom, seedWords } from './random.ts';
-import { installConsole, logsJson, resetLogs, setLogLimits } from './console.ts';
-import { installRequire } from './require.ts';
+// Imported for their effects, in this order, after the intrinsics are captured: the blocked
+// capabilities, then the frozen clock, the seeded Math.random, the console and `require`.
+import './capabilities.ts';
+import { setNow } from './clock.ts';
+import { seedRandom, seedWords } from './random.ts';
+import { logsJson, resetLogs, setLogLimits } from './console.ts';
+import './require.ts';
 import { applyBars, bars, setWindowBars } from './windows.ts';
 import { api } from './teamApi.ts';
 import { learnNames } from './symbols.ts';
@@ -25,12 +27,6 @@ import { jsonNumber, readPositions, readPrices } from './decode.ts';
 import { errorJson, FALLBACK, setMaxReasonChars, signalJson, thrownJson } from './encode.ts';
 import { SUSPECT_ESCAPE, unstorablePath } from './storable.ts';
 import { clip, sliceOf } from './text.ts';
-
-removeCapabilities();
-installClock();
-installRandom();
-installConsole();
-installRequire();
 
 interface SetupConfig {
   teamId: string;

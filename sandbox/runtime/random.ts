@@ -50,6 +50,7 @@ function random(): number {
   return (t >>> 0) / 4294967296;
 }
 
-export function installRandom(): void {
+// Installed when this module is evaluated (see capabilities.ts for why not in a function).
+{
   ObjectDefineProperty(Math, 'random', { value: random, writable: true, enumerable: false, configurable: true });
 }

@@ -21,7 +21,8 @@ import {
   zscore,
 } from './qtc.ts';
 
-export function installRequire(): void {
+// Installed when this module is evaluated (see capabilities.ts for why not in a function).
+{
   for (const C of [RollingSma, RollingEma, RollingRsi, RollingStdev]) {
     ObjectFreeze(C.prototype);
     ObjectFreeze(C);
