@@ -1,6 +1,6 @@
 // team.api: copies of parts of a symbol's window, by count, by time range or by New York day.
 import { DateUTC, MathMax, NumberIsInteger, ObjectFreeze, RealDate, StringC } from './intrinsics.ts';
-import { emptySlice, series, type BarSlice } from './windows.ts';
+import { emptySlice, seriesOf, type BarSlice } from './windows.ts';
 
 // US Eastern time: DST from the second Sunday of March to the first Sunday of November (since 2007).
 function nyMidnightUtc(y: number, m: number, d: number): number {
@@ -12,14 +12,14 @@ function nyMidnightUtc(y: number, m: number, d: number): number {
 }
 export const api = ObjectFreeze({
   getLastN(symbol: string, n: number): BarSlice {
-    const s = series.get(symbol);
+    const s = seriesOf(symbol);
     if (!NumberIsInteger(n) || n < 0) throw new RangeError('getLastN: n must be a non-negative integer, got ' + StringC(n));
     if (s === undefined) return emptySlice();
     return s.slice(MathMax(s.start, s.end - n), s.end);
   },
   getRange(symbol: string, fromMs: number, toMs: number): BarSlice {
     if (typeof fromMs !== 'number' || typeof toMs !== 'number') throw new TypeError('getRange: fromMs and toMs must be epoch milliseconds');
-    const s = series.get(symbol);
+    const s = seriesOf(symbol);
     if (s === undefined) return emptySlice();
     const from = s.indexAtOrAfter(fromMs);
     const to = MathMax(from, s.indexAtOrAfter(toMs + 1));
@@ -34,7 +34,7 @@ export const api = ObjectFreeze({
     const next = new RealDate(DateUTC(y, m - 1, d + 1));
     const start = nyMidnightUtc(y, m, d);
     const end = nyMidnightUtc(next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate());
-    const s = series.get(symbol);
+    const s = seriesOf(symbol);
     if (s === undefined) return emptySlice();
     const from = s.indexAtOrAfter(start);
     return s.slice(from, MathMax(from, s.indexAtOrAfter(end)));

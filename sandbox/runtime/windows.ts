@@ -26,6 +26,14 @@ export interface BarSlice {
 // zero-copy. The storage is allocated once at its final size, window + SLACK bars, the six
 // columns in one buffer: memory stays flat (no growth steps leaving garbage behind), and once
 // full the live window is shifted down every SLACK appends (amortised O(window / SLACK) copies).
+//
+// Windows are brought up to date lazily: each minute's rows are copied whole into a pending
+// ring (one memcpy whatever the number of symbols), and a symbol's window takes its pending bars
+// when the strategy reads it (a field of `bars[symbol]`, team.api), or when the ring is full.
+// A strategy that reads few symbols (or none) costs O(1) per minute instead of six scattered
+// writes per symbol. A window whose views were ever handed out is brought up to date every
+// minute, so a view the strategy keeps sees exactly what it would have seen if every window
+// took its bar at once (a full window shifts its bars under old views).
 const SLACK = 64;
 export class Series {
   declare cap: number;
@@ -39,6 +47,12 @@ export class Series {
   declare v4: Float64Array | null;
   declare v5: Float64Array | null;
   declare times: number[] | null;
+  /** Its row in the pending minutes (-1: it has no bars there). */
+  declare row: number;
+  /** Pending minutes (counted since the isolate began) already in the window. */
+  declare synced: number;
+  /** Views of it were handed out: it takes every bar as it arrives. */
+  declare exposed: boolean;
   constructor() {
     this.cap = windowBars + SLACK;
     this.start = 0;
@@ -54,6 +68,9 @@ export class Series {
     this.v4 = null;
     this.v5 = null;
     this.times = null;
+    this.row = -1;
+    this.synced = 0;
+    this.exposed = false;
   }
   /** Moves the newest `windowBars - n` bars to the front, making room for n more (n ≤ windowBars). */
   shift(n = 1): void {
@@ -81,7 +98,36 @@ export class Series {
     if (this.end - this.start > windowBars) this.start = this.end - windowBars;
     this.forget();
   }
-  /** Drops the views handed out: the window has a new bar (applyBars appends, inlined). */
+  /** Takes the pending bars it lacks (see the ring below). */
+  sync(): void {
+    const to = pendingEnd;
+    if (this.synced === to) return;
+    const row = this.row;
+    if (row >= 0) {
+      const stride = pendingRows * ROW;
+      const ring = pending;
+      let at = (this.synced - pendingStart) * stride + row * ROW + 2;
+      for (let m = this.synced; m < to; m++, at += stride) this.push(ring, at);
+    }
+    this.synced = to;
+  }
+  /** Appends one bar, its six values in a row at `data[at]`. */
+  push(data: Float64Array, at: number): void {
+    if (this.end === this.cap) this.shift();
+    const all = this.all;
+    const cap = this.cap;
+    const i = this.end;
+    all[i] = data[at]!;
+    all[cap + i] = data[at + 1]!;
+    all[2 * cap + i] = data[at + 2]!;
+    all[3 * cap + i] = data[at + 3]!;
+    all[4 * cap + i] = data[at + 4]!;
+    all[5 * cap + i] = data[at + 5]!;
+    this.end = i + 1;
+    if (i + 1 - this.start > windowBars) this.start = i + 1 - windowBars;
+    if (this.v4 !== null || this.v1 !== null || this.v2 !== null || this.v3 !== null || this.v5 !== null || this.times !== null) this.forget();
+  }
+  /** Drops the views handed out: the window has a new bar. */
   forget(): void {
     this.v1 = this.v2 = this.v3 = this.v4 = this.v5 = null;
     this.times = null;
@@ -90,25 +136,37 @@ export class Series {
   range(f: number, from: number, to: number): Float64Array {
     return new F64(this.buffer, (f * this.cap + from) * 8, to - from);
   }
-  col(f: number): Float64Array {
-    return this.range(f, 0, this.cap);
+  /** Column f of the current window as a view handed to the strategy. */
+  view(f: number): Float64Array {
+    if (!this.exposed) {
+      this.exposed = true;
+      exposed[exposed.length] = this;
+      if (this.row >= 0) exposedRows++;
+    }
+    return this.range(f, this.start, this.end);
   }
   open(): Float64Array {
-    return this.v1 === null ? (this.v1 = this.range(1, this.start, this.end)) : this.v1;
+    if (this.synced !== pendingEnd) this.sync();
+    return this.v1 === null ? (this.v1 = this.view(1)) : this.v1;
   }
   high(): Float64Array {
-    return this.v2 === null ? (this.v2 = this.range(2, this.start, this.end)) : this.v2;
+    if (this.synced !== pendingEnd) this.sync();
+    return this.v2 === null ? (this.v2 = this.view(2)) : this.v2;
   }
   low(): Float64Array {
-    return this.v3 === null ? (this.v3 = this.range(3, this.start, this.end)) : this.v3;
+    if (this.synced !== pendingEnd) this.sync();
+    return this.v3 === null ? (this.v3 = this.view(3)) : this.v3;
   }
   close(): Float64Array {
-    return this.v4 === null ? (this.v4 = this.range(4, this.start, this.end)) : this.v4;
+    if (this.synced !== pendingEnd) this.sync();
+    return this.v4 === null ? (this.v4 = this.view(4)) : this.v4;
   }
   volume(): Float64Array {
-    return this.v5 === null ? (this.v5 = this.range(5, this.start, this.end)) : this.v5;
+    if (this.synced !== pendingEnd) this.sync();
+    return this.v5 === null ? (this.v5 = this.view(5)) : this.v5;
   }
   timestamps(): number[] {
+    if (this.synced !== pendingEnd) this.sync();
     if (this.times === null) this.times = ArrayFrom(this.range(0, this.start, this.end));
     return this.times;
   }
@@ -130,7 +188,13 @@ export class Series {
   }
 }
 
-export const series = new MapC<string, Series>();
+const series = new MapC<string, Series>();
+/** A symbol's window, up to date (team.api reads it whole). */
+export function seriesOf(symbol: string): Series | undefined {
+  const s = series.get(symbol);
+  if (s !== undefined && s.synced !== pendingEnd) s.sync();
+  return s;
+}
 export const bars: Record<string, unknown> = {};
 export function emptySlice(): BarSlice {
   const out: Record<string, number[] | Float64Array> = { timestamp: [] };
@@ -139,6 +203,7 @@ export function emptySlice(): BarSlice {
 }
 function addSymbol(symbol: string): Series {
   const s = new Series();
+  s.synced = pendingEnd;
   series.set(symbol, s);
   const entry = {};
   ObjectDefineProperty(entry, 'timestamp', { get: () => s.timestamps(), enumerable: true });
@@ -161,6 +226,69 @@ function seriesAt(index: number): Series {
   }
   return s;
 }
+
+// The pending ring: the rows of the minutes not yet in every window, as they came (symbol index,
+// 1, six values: ROW numbers per row), minute after minute, all minutes with the same rows
+// (`layout`). A minute with other rows, or a full ring, first brings every window up to date.
+// Minutes are counted since the isolate began: a window has taken minutes up to `synced`.
+const ROW = 8;
+/** Numbers the ring may hold (256 KiB), and minutes at most, whatever the rows. */
+const PENDING_NUMBERS = 32768;
+const PENDING_MINUTES = 64;
+let pending = new F64(0);
+let pendingRows = 0;
+let pendingCapacity = 0;
+let pendingStart = 0;
+let pendingEnd = 0;
+let layout: Series[] = [];
+/** The symbol index of each row. */
+let layoutSymbols: number[] = [];
+const exposed: Series[] = [];
+/** Rows of the ring whose windows were exposed (when all are, a minute goes straight into the windows). */
+let exposedRows = 0;
+
+/** Every window takes its pending bars; the ring is emptied. */
+function flush(): void {
+  for (let i = 0; i < layout.length; i++) {
+    const s = layout[i]!;
+    if (s.synced !== pendingEnd) s.sync();
+  }
+  pendingStart = pendingEnd;
+}
+
+/** The rows of a one-minute batch are the ring's rows (each symbol's one bar, in the same order). */
+function sameRows(data: Float64Array, at: number, groups: number): boolean {
+  if (groups !== pendingRows) return false;
+  const symbols = layoutSymbols;
+  for (let g = 0; g < groups; g++, at += ROW) if (data[at] !== symbols[g] || data[at + 1] !== 1) return false;
+  return true;
+}
+
+/**
+ * Makes the rows of this one-minute batch the ring's (which must be empty: see flush); false when
+ * it is not one minute of one bar per symbol.
+ */
+function adoptRows(data: Float64Array, at: number, groups: number): boolean {
+  for (let g = 0, a = at; g < groups; g++, a += ROW) if (data[a + 1] !== 1) return false;
+  for (let i = 0; i < layout.length; i++) layout[i]!.row = -1;
+  layout = [];
+  layoutSymbols = [];
+  for (let g = 0, a = at; g < groups; g++, a += ROW) {
+    let s = seriesByIndex[data[a]!];
+    if (s === undefined) s = seriesAt(data[a]!);
+    layoutSymbols[g] = data[a]!;
+    s.row = g;
+    // Up to date: the ring was just emptied, and a symbol outside it had no bars there.
+    s.synced = pendingEnd;
+    layout[g] = s;
+  }
+  pendingRows = groups;
+  pendingCapacity = groups === 0 ? PENDING_MINUTES : MathMax(1, MathMin(PENDING_MINUTES, (PENDING_NUMBERS / (groups * ROW)) | 0));
+  exposedRows = 0;
+  for (let g = 0; g < groups; g++) if (layout[g]!.exposed) exposedRows++;
+  return true;
+}
+
 let lastSeq = 0;
 /**
  * Appends the bars of the minutes not seen yet; `at` points at the batch's last minute seq
@@ -172,6 +300,63 @@ export function applyBars(data: Float64Array, buffer: ArrayBuffer, at: number): 
   at += 2;
   if (batchSeq <= lastSeq) return;
   lastSeq = batchSeq;
+  if (exposedRows === groups && groups === pendingRows) {
+    // Every window of the ring's rows has views out, so each takes its bar now (they are all up
+    // to date), checking the rows as it goes (Series.push inlined: in typical strategies this runs
+    // for every symbol every minute).
+    const symbols = layoutSymbols;
+    let g = 0;
+    for (; g < groups; g++, at += ROW) {
+      if (data[at] !== symbols[g] || data[at + 1] !== 1) break;
+      const s = layout[g]!;
+      if (s.end === s.cap) s.shift();
+      const all = s.all;
+      const cap = s.cap;
+      const i = s.end;
+      all[i] = data[at + 2]!;
+      all[cap + i] = data[at + 3]!;
+      all[2 * cap + i] = data[at + 4]!;
+      all[3 * cap + i] = data[at + 5]!;
+      all[4 * cap + i] = data[at + 6]!;
+      all[5 * cap + i] = data[at + 7]!;
+      s.end = i + 1;
+      if (i + 1 - s.start > windowBars) s.start = i + 1 - windowBars;
+      if (s.v4 !== null || s.v1 !== null || s.v2 !== null || s.v3 !== null || s.v5 !== null || s.times !== null) s.forget();
+    }
+    if (g === groups) return;
+    // Other rows from row g on: the rows before it took their bars (the ring is empty), the rest
+    // goes the general way, and this minute's rows become the ring's when they are one bar each.
+    flush();
+    adoptRows(data, at - g * ROW, groups);
+    appendBatch(data, buffer, at, groups - g);
+    return;
+  }
+  if (!sameRows(data, at, groups)) {
+    flush();
+    if (!adoptRows(data, at, groups)) {
+      appendBatch(data, buffer, at, groups);
+      return;
+    }
+  }
+  if (exposedRows === groups) {
+    // Every window of these rows has views out (rows just adopted): straight into the windows.
+    appendBatch(data, buffer, at, groups);
+    return;
+  }
+  if (pendingEnd - pendingStart >= pendingCapacity) flush();
+  if (pending.length < pendingCapacity * groups * ROW) pending = new F64(pendingCapacity * groups * ROW);
+  // The minute's rows, whole, into the ring: one copy by the engine.
+  ReflectApply(TypedArraySet, pending, [new F64(buffer, at * 8, groups * ROW), (pendingEnd - pendingStart) * groups * ROW]);
+  pendingEnd++;
+  if (exposedRows === 0) return;
+  for (let i = 0; i < exposed.length; i++) {
+    const s = exposed[i]!;
+    if (s.row >= 0) s.sync();
+  }
+}
+
+/** A batch of several minutes (a new isolate's window, or minutes it missed), taken by every window at once. */
+function appendBatch(data: Float64Array, buffer: ArrayBuffer, at: number, groups: number): void {
   for (let g = 0; g < groups; g++) {
     let s = seriesByIndex[data[at]!];
     if (s === undefined) s = seriesAt(data[at]!);
@@ -182,20 +367,7 @@ export function applyBars(data: Float64Array, buffer: ArrayBuffer, at: number): 
       at += 6 * count;
       continue;
     }
-    // One bar (every minute of a warm isolate): its six values in a row, written in place.
-    if (s.end === s.cap) s.shift();
-    const all = s.all;
-    const cap = s.cap;
-    const i = s.end;
-    all[i] = data[at]!;
-    all[cap + i] = data[at + 1]!;
-    all[2 * cap + i] = data[at + 2]!;
-    all[3 * cap + i] = data[at + 3]!;
-    all[4 * cap + i] = data[at + 4]!;
-    all[5 * cap + i] = data[at + 5]!;
+    s.push(data, at);
     at += 6;
-    s.end = i + 1;
-    if (i + 1 - s.start > windowBars) s.start = i + 1 - windowBars;
-    if (s.v4 !== null || s.v1 !== null || s.v2 !== null || s.v3 !== null || s.v5 !== null || s.times !== null) s.forget();
   }
 }
