@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse as parseCsvText } from 'csv-parse/sync';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BarsCsvError, parseBarsCsv, readBarsCsv } from '../../../data/market/csvBars.ts';
+import { BarsCsvError, CSV_OPTIONS, parseBarsCsv, readBarsCsv, unquotedCsvRecords } from '../../../data/market/csvBars.ts';
 
 const HEADER = 'timestamp,symbol,open,high,low,close,volume';
 const GOOD_ROW = '2025-07-08T13:30:00Z,SPY,10.5,10.6,10.4,10.5,100';
@@ -163,5 +165,34 @@ describe('readBarsCsv', () => {
     const path = join(folder, 'empty.csv');
     writeFileSync(path, '');
     await expect(readBarsCsv(path)).rejects.toThrow(`${path}: the file is empty`);
+  });
+});
+
+describe('unquotedCsvRecords', () => {
+  it("gives csv-parse's records and line numbers for any text without a quote (line endings mixed, empty lines, BOM, blanks)", () => {
+    const pieces = ['a', 'SPY', '1.5', ',', ',', '\n', '\r\n', '\r', ' ', '\uFEFF', ''];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 60 }), (parts) => {
+        const text = parts.join('');
+        const expected = (parseCsvText(text, CSV_OPTIONS) as unknown as Array<{ record: string[]; info: { lines: number } }>).map(({ record, info }) => [record, info.lines]);
+        expect([...unquotedCsvRecords(text)].map(({ record, info }) => [record, info.lines])).toEqual(expected);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('reads a file through it and through csv-parse alike: the same bars, the same error lines', async () => {
+    const rows = ['timestamp,symbol,open,high,low,close,volume', '2025-07-08T13:30:00Z,SPY,10,11,9,10.5,100', '', '2025-07-08T13:31:00Z,SPY,10.5,10.6,10.4,10.5,50'];
+    const dir = mkdtempSync(join(tmpdir(), 'qtc-csv-'));
+    const unquoted = join(dir, 'plain.csv');
+    const quoted = join(dir, 'quoted.csv');
+    writeFileSync(unquoted, `\uFEFF${rows.join('\r\n')}\n`);
+    writeFileSync(quoted, `\uFEFF${rows.join('\r\n').replace('SPY,10,', '"SPY",10,')}\n`);
+    expect(await readBarsCsv(unquoted)).toEqual(await readBarsCsv(quoted));
+    writeFileSync(unquoted, [...rows, '2025-07-08T13:32:00Z,SPY,10.5,10.2,10.4,10.5,50'].join('\r'));
+    writeFileSync(quoted, [...rows, '2025-07-08T13:32:00Z,"SPY",10.5,10.2,10.4,10.5,50'].join('\r'));
+    await expect(readBarsCsv(unquoted)).rejects.toThrow(`${unquoted}:5: high 10.2 is below open 10.5`);
+    await expect(readBarsCsv(quoted)).rejects.toThrow(`${quoted}:5: high 10.2 is below open 10.5`);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
