@@ -26,7 +26,7 @@ import { learnNames } from './symbols.ts';
 import { jsonNumber, readPositions, readPrices } from './decode.ts';
 import { errorJson, FALLBACK, setMaxReasonChars, signalJson, thrownJson } from './encode.ts';
 import { SUSPECT_ESCAPE, unstorablePath } from './storable.ts';
-import { clip, sliceOf } from './text.ts';
+import { clip } from './text.ts';
 
 interface SetupConfig {
   teamId: string;
@@ -49,6 +49,8 @@ let params: Record<string, unknown> = {};
 let memory: unknown = {};
 let memoryJsonGood = '{}';
 let memoryDirty = false;
+/** The last memory text a call's checks passed ('' until one has: the memory given at setup was not checked here). */
+let memoryJsonChecked = '';
 let memoryCapChars = 65536;
 let maxSignals = 50;
 let instance: StrategyInstance | null = null;
@@ -89,6 +91,10 @@ function construct(): string {
   }
 }
 
+// Constant argument lists for ReflectApply, private to the runtime: no array allocated per call.
+const TRANSFER_ARGS = ObjectFreeze([0]);
+const ESCAPE_ARGS = ObjectFreeze(['\\u']);
+
 function runCall(payload: ArrayBuffer, namesFrom: number, namesJson: string, cash: number, equity: number, positionTriples: number[]): string {
   learnNames(namesFrom, namesJson);
   const data = new F64(payload);
@@ -99,7 +105,7 @@ function runCall(payload: ArrayBuffer, namesFrom: number, namesJson: string, cas
   // Free the input now rather than at this isolate's next GC, which may be far off for an idle
   // isolate: detaching releases the backing store (a new isolate's first input is the whole
   // window, ~0.7 MB at 10 symbols).
-  if (ArrayBufferTransfer !== undefined) ReflectApply(ArrayBufferTransfer, payload, [0]);
+  if (ArrayBufferTransfer !== undefined) ReflectApply(ArrayBufferTransfer, payload, TRANSFER_ARGS);
   setNow(minute);
   resetLogs();
   if (memoryDirty) memory = JSONparse(memoryJsonGood);
@@ -143,23 +149,28 @@ function runCall(payload: ArrayBuffer, namesFrom: number, namesJson: string, cas
     return thrownJson('invalid-result', e, 'team.memory could not be serialised to JSON (the previous memory is kept): ');
   }
   // A toJSON can turn the object into anything; what is kept must be a JSON object.
-  if (typeof memoryJson !== 'string' || sliceOf(memoryJson, 0, 1) !== '{') {
+  // (A primitive string's own characters are read without its prototype.)
+  if (typeof memoryJson !== 'string' || memoryJson.length === 0 || memoryJson[0] !== '{') {
     return errorJson('invalid-result', 'team.memory must stay a plain JSON object; the previous memory is kept');
   }
-  // Only a \u escape can be suspect: a plain substring test spares most calls the regular expression.
-  if (ReflectApply(StringIncludes, memoryJson, ['\\u']) && ReflectApply(RegExpExec, SUSPECT_ESCAPE, [memoryJson]) !== null) {
-    const where = unstorablePath(JSONparse(memoryJson), 'team.memory');
-    if (where !== null) {
-      return errorJson('invalid-result', clip(where, 200) + ' holds a NUL character or an unpaired surrogate, which cannot be stored; the previous memory is kept');
+  // The text that passed these checks last time needs them no more (the usual case: unchanged memory).
+  if (memoryJson !== memoryJsonChecked) {
+    // Only a \u escape can be suspect: a plain substring test spares most calls the regular expression.
+    if (ReflectApply(StringIncludes, memoryJson, ESCAPE_ARGS) && ReflectApply(RegExpExec, SUSPECT_ESCAPE, [memoryJson]) !== null) {
+      const where = unstorablePath(JSONparse(memoryJson), 'team.memory');
+      if (where !== null) {
+        return errorJson('invalid-result', clip(where, 200) + ' holds a NUL character or an unpaired surrogate, which cannot be stored; the previous memory is kept');
+      }
     }
-  }
-  if (memoryJson.length > memoryCapChars) {
-    return errorJson('invalid-result', 'team.memory serialises to ' + memoryJson.length + ' characters, over the cap of ' + memoryCapChars + '; the previous memory is kept');
+    if (memoryJson.length > memoryCapChars) {
+      return errorJson('invalid-result', 'team.memory serialises to ' + memoryJson.length + ' characters, over the cap of ' + memoryCapChars + '; the previous memory is kept');
+    }
   }
   // The live object becomes the JSON round-trip, so a warm isolate and one restored from the
   // saved memory see exactly the same value.
   memory = JSONparse(memoryJson);
   memoryJsonGood = memoryJson;
+  memoryJsonChecked = memoryJson;
   memoryDirty = false;
   return '{"ok":true,"signals":' + signalsJson + ',"memory":' + memoryJson + ',"logs":' + logsJson() + '}';
 }
