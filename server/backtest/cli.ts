@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ReplaySource } from '../../data/market/replaySource.ts';
 import { checkStrategy, compileStrategy } from '../../loaders/index.ts';
 import type { Registry } from '../../registry/schema.ts';
-import { SandboxPool } from '../../sandbox/index.ts';
+import { SandboxPool, type CompiledStrategy } from '../../sandbox/index.ts';
 import { checkReportText } from '../cli/commands/check.ts';
 import { uniqueNames } from '../offline/replayRun.ts';
 import { toMoney } from '../trading/money.ts';
@@ -119,7 +119,25 @@ function parseSymbols(raw: string): string[] {
   return symbols;
 }
 
-async function prepare(dirs: readonly string[], options: BacktestCommandOptions, settings: BacktestSettings): Promise<BacktestStrategy[] | undefined> {
+/**
+ * Each folder's bundle, begun at once: esbuild bundles in its own process, so this overlaps the reading
+ * of the bars and the static check (both on this thread). A rejection is handled here and seen again
+ * where the bundle is awaited: only for a folder that passed the static check, as when compiled after it.
+ */
+function startCompiles(dirs: readonly string[]): Array<Promise<CompiledStrategy>> {
+  return dirs.map((dir) => {
+    const compiling = compileStrategy(dir);
+    compiling.catch(() => undefined);
+    return compiling;
+  });
+}
+
+async function prepare(
+  dirs: readonly string[],
+  options: BacktestCommandOptions,
+  settings: BacktestSettings,
+  compiling: ReadonlyArray<Promise<CompiledStrategy>>,
+): Promise<BacktestStrategy[] | undefined> {
   const ids = uniqueNames(dirs.map((dir) => path.basename(path.resolve(dir))));
   const teamIds = teamIdsFor(ids);
   const strategies: BacktestStrategy[] = [];
@@ -140,7 +158,7 @@ async function prepare(dirs: readonly string[], options: BacktestCommandOptions,
     strategies.push({
       id,
       teamId: teamIds[index] ?? 'strategy',
-      compiled: await compileStrategy(dir),
+      compiled: await (compiling[index] ?? compileStrategy(dir)),
       params: team.params,
       limits: riskLimitsFrom(team.risk),
       ...(team.cpuMs === undefined ? {} : { cpuMs: team.cpuMs }),
@@ -187,8 +205,9 @@ export async function runBacktestCommand(dirs: string[], options: BacktestComman
     ...(options.params === undefined ? {} : { params: parseParams(options.params) }),
     ...(cpuMs === undefined ? {} : { cpuMs }),
   });
+  const compiling = startCompiles(dirs);
   const market = await loadMarket(options, settings.universe);
-  const strategies = await prepare(dirs, options, settings);
+  const strategies = await prepare(dirs, options, settings, compiling);
   if (strategies === undefined) {
     process.exitCode = 1;
     return;

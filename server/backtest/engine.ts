@@ -105,6 +105,8 @@ function record(report: MinuteReport, byTeamId: ReadonlyMap<string, TeamReport>,
   for (const snapshot of report.snapshots) teamOf(snapshot.teamId)?.snapshot(snapshot);
 }
 
+const NO_INTENTS: ReadonlyMap<string, OrderIntent> = new Map();
+
 /** Canceled orders say why (the price collar); expiries at the close are routine. */
 function endedOrder(team: TeamReport | undefined, state: BrokerOrderState): void {
   if (team === undefined || state.status !== 'canceled' || state.reason === null) return;
@@ -160,7 +162,11 @@ export async function runBacktest(config: BacktestConfig): Promise<BacktestOutco
   let bars = 0;
   for await (const { minute, bars: minuteBars } of config.minutes) {
     const report = await engine.step(minute, minuteBars);
-    const intents = new Map(report.teams.flatMap((team) => team.decision.intents.map((intent) => [intent.clientOrderId, intent] as const)));
+    // Only a minute that recorded or submitted orders looks intents up (most minutes decide none).
+    const intents =
+      report.recorded.length === 0 && report.submissions.length === 0
+        ? NO_INTENTS
+        : new Map(report.teams.flatMap((team) => team.decision.intents.map((intent) => [intent.clientOrderId, intent] as const)));
     record(report, byTeamId, intents);
     bars += minuteBars.size;
     minutes += 1;
