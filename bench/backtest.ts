@@ -11,7 +11,7 @@
 // The floor, measured in the same run: the same engine (books, simulated venue, risk, snapshots)
 // on the same minutes with a host that returns no signals without running anything, i.e. the
 // engine without the sandbox; each empty-strategy case prints its ratio to it.
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { MarketSimulator } from '../data/market/simulator.ts';
 import type { MinuteSnapshot } from '../data/market/source.ts';
@@ -124,6 +124,7 @@ async function measureEngineFloor(symbolCount: number, days: number) {
   return { name: 'engine-without-sandbox-400', symbols: symbolCount, days, barPoints, seconds: round(seconds, 3), pointsPerSecond: round(barPoints / seconds) };
 }
 
+const loadBefore = loadavg();
 const sma = await compileStrategy(path.resolve(import.meta.dirname, '../examples/strategies/sma-crossover'));
 const floor = await measureEngineFloor(400, 5);
 const runs: Array<Awaited<ReturnType<typeof measure>>> = [];
@@ -137,6 +138,8 @@ console.log(
       node: process.version,
       cpu: cpus()[0]?.model ?? 'unknown',
       cores: availableParallelism(),
+      // Other work on the machine while this ran (1, 5 and 15 minute averages): ratios within the run are what compare.
+      loadAverage: { before: loadBefore.map((v) => round(v, 2)), after: loadavg().map((v) => round(v, 2)) },
       targets: { 'empty-400': 2_000_000, 'sma-crossover-10': 200_000 },
       floor,
       runs,
