@@ -20,10 +20,8 @@ import type { ShardPool, ShardRunOutcome, TeamSpec } from './shardPools.ts';
 import { submitPass } from './submitPass.ts';
 import {
   appendTickErrors,
-  insertRuns,
+  insertRunsWithState,
   loadRiskStates,
-  saveMemories,
-  saveRiskStates,
   selectRunIntents,
   teamOverrides,
   teamsWithRuns,
@@ -31,7 +29,7 @@ import {
   type DueTeam,
   type StageTimings,
   type TeamOverrides,
-  type TeamRunRecord,
+  type RunWithState,
   type TickRecord,
 } from './tickStore.ts';
 import { elapsed, roundMs, type ShardOutcome, type TickEnvironment, type TickJobSpec } from './tickTypes.ts';
@@ -123,12 +121,6 @@ function teamSpecs(env: TickEnvironment, toRun: readonly DueTeam[], teams: Reado
   return specs;
 }
 
-interface RunRecords {
-  runs: TeamRunRecord[];
-  riskAfter: Array<{ teamId: string; state: RiskState }>;
-  memories: Array<{ teamId: string; memory: unknown }>;
-}
-
 /** Most minutes leave a team's risk state as it was (it moves with trades and the day): those are not written again. */
 const sameRisk = (a: RiskState, b: RiskState | undefined): boolean =>
   b !== undefined &&
@@ -138,54 +130,51 @@ const sameRisk = (a: RiskState, b: RiskState | undefined): boolean =>
   a.haltedForDay === b.haltedForDay &&
   a.killSwitch === b.killSwitch;
 
-function runRecords(env: TickEnvironment, spec: ShardJobSpec, specs: readonly TeamSpec[], decided: readonly TeamOutcome[], risks: ReadonlyMap<string, RiskState>): RunRecords {
-  const versionOf = new Map(specs.map((team) => [team.teamId, team.versionId]));
-  const records: RunRecords = { runs: [], riskAfter: [], memories: [] };
-  for (const { teamId, result, decision } of decided) {
-    records.runs.push({
-      minute: spec.minute,
-      teamId,
-      versionId: versionOf.get(teamId) ?? null,
-      shard: spec.shard,
-      worker: env.workerId,
-      signals: result.signals,
-      intents: decision.intents,
-      rejections: decision.rejections.map(rejectionRecord),
-      error: result.error,
-      logs: result.logs,
-      cpuMs: result.cpuMs,
-      wallMs: result.wallMs,
-    });
-    if (!sameRisk(decision.risk, risks.get(teamId))) records.riskAfter.push({ teamId, state: decision.risk });
-    records.memories.push({ teamId, memory: result.memory ?? {} });
-  }
-  return records;
-}
+const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-const isPlainObject = (value: unknown): boolean => typeof value === 'object' && value !== null && !Array.isArray(value);
+function runRecords(env: TickEnvironment, spec: ShardJobSpec, specs: readonly TeamSpec[], decided: readonly TeamOutcome[], risks: ReadonlyMap<string, RiskState>): RunWithState[] {
+  const versionOf = new Map(specs.map((team) => [team.teamId, team.versionId]));
+  return decided.map(({ teamId, result, decision }) => {
+    const memory = result.memory ?? {};
+    return {
+      run: {
+        minute: spec.minute,
+        teamId,
+        versionId: versionOf.get(teamId) ?? null,
+        shard: spec.shard,
+        worker: env.workerId,
+        signals: result.signals,
+        intents: decision.intents,
+        rejections: decision.rejections.map(rejectionRecord),
+        error: result.error,
+        logs: result.logs,
+        cpuMs: result.cpuMs,
+        wallMs: result.wallMs,
+      },
+      memory: isPlainObject(memory) ? memory : null,
+      risk: sameRisk(decision.risk, risks.get(teamId)) ? null : decision.risk,
+    };
+  });
+}
 
 /**
  * The runs (first writer wins) with their memory, risk state and the orders of their intents, in one
  * transaction: no stored intent is ever left without its order (a Postgres outage between the two once
  * failed the minute with its intents unrecorded).
  */
-async function storeRuns(env: TickEnvironment, spec: ShardJobSpec, records: RunRecords, outcome: ShardRunOutcome): Promise<{ stored: Set<string>; recorded: Recorded[] }> {
+async function storeRuns(
+  env: TickEnvironment,
+  spec: ShardJobSpec,
+  entries: readonly RunWithState[],
+  outcome: ShardRunOutcome,
+): Promise<{ stored: Set<string>; recorded: Recorded[] }> {
   const recorded: Recorded[] = [];
   const stored = await inTransaction(env.pg, async (client: pg.PoolClient) => {
     recorded.length = 0;
-    const inserted = await insertRuns(client, records.runs);
-    const intents = records.runs.filter((run) => inserted.has(run.teamId)).flatMap((run) => run.intents);
+    const inserted = await insertRunsWithState(client, spec.minute, entries);
+    const intents = entries.filter(({ run }) => inserted.has(run.teamId)).flatMap(({ run }) => run.intents);
     if (intents.length > 0) recorded.push(...(await env.ledger.recordIntentsIn(client, intents)).map((entry) => ({ entry, intents })));
     await recordLoads(client, spec.minute, outcome.loaded, inserted);
-    await saveMemories(
-      client,
-      records.memories.filter((entry) => inserted.has(entry.teamId) && isPlainObject(entry.memory)),
-    );
-    await saveRiskStates(
-      client,
-      spec.minute,
-      records.riskAfter.filter((entry) => inserted.has(entry.teamId)),
-    );
     return inserted;
   });
   return { stored, recorded };

@@ -326,6 +326,59 @@ export async function insertRuns(client: pg.PoolClient, runs: readonly TeamRunRe
   return new Set(rows.map((row) => row.team_id));
 }
 
+/** A run with what it leaves for the next minute: the team's memory and risk state (null: nothing to write). */
+export interface RunWithState {
+  run: TeamRunRecord;
+  memory: Record<string, unknown> | null;
+  risk: RiskState | null;
+}
+
+/**
+ * `insertRuns`, `saveMemories` and `saveRiskStates` in one statement (one round trip instead of three):
+ * the memory and risk state of a team are written only if this statement stored its run (first writer
+ * wins), and risk state only moves to a later minute. Returns the teams whose run this call stored.
+ */
+export async function insertRunsWithState(client: pg.PoolClient, minute: number, entries: readonly RunWithState[]): Promise<Set<string>> {
+  if (entries.length === 0) return new Set();
+  const records = entries.map(({ run, memory, risk }) => ({
+    minute: new Date(run.minute).toISOString(),
+    team_id: run.teamId,
+    version_id: run.versionId,
+    shard: run.shard,
+    worker: run.worker,
+    signals: run.signals,
+    intents: run.intents,
+    rejections: run.rejections,
+    error: run.error,
+    logs: run.logs,
+    cpu_ms: run.cpuMs,
+    wall_ms: run.wallMs,
+    memory,
+    risk,
+  }));
+  const rows = await query<{ team_id: string }>(
+    client,
+    `WITH r AS (
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(minute timestamptz, team_id text, version_id bigint, shard integer, worker text, signals jsonb,
+         intents jsonb, rejections jsonb, error jsonb, logs jsonb, cpu_ms double precision, wall_ms double precision, memory jsonb, risk jsonb)),
+     runs AS (
+       INSERT INTO tick_team_runs (minute, team_id, version_id, shard, worker, signals, intents, rejections, error, logs, cpu_ms, wall_ms)
+       SELECT minute, team_id, version_id, shard, worker, signals, intents, rejections, error, logs, cpu_ms, wall_ms FROM r
+       ON CONFLICT (minute, team_id) DO NOTHING
+       RETURNING team_id),
+     memories AS (
+       INSERT INTO team_memory (team_id, memory) SELECT r.team_id, r.memory FROM r JOIN runs USING (team_id) WHERE r.memory IS NOT NULL
+       ON CONFLICT (team_id) DO UPDATE SET memory = EXCLUDED.memory, updated_at = now()),
+     risks AS (
+       INSERT INTO team_risk_state (team_id, minute, state) SELECT r.team_id, $2, r.risk FROM r JOIN runs USING (team_id) WHERE r.risk IS NOT NULL
+       ON CONFLICT (team_id) DO UPDATE SET minute = EXCLUDED.minute, state = EXCLUDED.state, updated_at = now()
+       WHERE team_risk_state.minute < EXCLUDED.minute)
+     SELECT team_id FROM runs`,
+    [storableJson(records), new Date(minute)],
+  );
+  return new Set(rows.map((row) => row.team_id));
+}
+
 interface RunRow {
   minute: Date;
   team_id: string;
