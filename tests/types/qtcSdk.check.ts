@@ -4,6 +4,8 @@
 // side only fails here, naming the export.
 import type * as Declared from 'qtc';
 import type * as Source from '../../sandbox/runtime/qtc.ts';
+import type { api } from '../../sandbox/runtime/teamApi.ts';
+import type { BarSlice } from '../../sandbox/runtime/windows.ts';
 
 /** Identity, not mere assignability: optional and required parameters differ, so do `any` and `number`. */
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -42,3 +44,13 @@ export const rollingStateAgrees: Equals<Declared.RollingState, Source.RollingSta
 export const rollingIndicators: Declared.RollingIndicator[] = [] as InstanceType<
   typeof Source.RollingSma | typeof Source.RollingEma | typeof Source.RollingRsi | typeof Source.RollingStdev
 >[];
+
+// team.api as the runtime builds it (sandbox/runtime/teamApi.ts) against the TeamApi authors see.
+type SourceApi = typeof api;
+declare const sourceApi: SourceApi;
+declare const declaredApi: Declared.TeamApi;
+export const apiAsDeclared: Declared.TeamApi = sourceApi;
+export const declaredAsApi: SourceApi = declaredApi;
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+export const apiAgrees: Equals<Mutable<SourceApi>, Mutable<Declared.TeamApi>> = true;
+export const barSliceAgrees: Equals<Declared.BarSlice, BarSlice> = true;
