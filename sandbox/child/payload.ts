@@ -53,10 +53,14 @@ export class IndexCache {
   }
 }
 
-/** One minute of bars, encoded once when it reaches the host: [seq, minute, (seq, rowCount, rows…)]. */
+/**
+ * One minute of bars, encoded once when it reaches the host: [seq, minute, (seq, rowCount, rows…)],
+ * each row (symbolIndex, 1, six values) as a warm isolate's payload carries it, so that payload is
+ * one copy of the rows.
+ */
 export type EncodedMinute = [seq: number, minute: number, data: Float64Array];
 
-const ROW = 1 + BAR_FIELDS;
+const ROW = 2 + BAR_FIELDS;
 
 export function encodeMinute(entry: MinuteEntry, symbols: IndexCache): EncodedMinute {
   const [seq, minute, names, values] = entry;
@@ -68,12 +72,13 @@ export function encodeMinute(entry: MinuteEntry, symbols: IndexCache): EncodedMi
   for (let i = 0; i < names.length; i++) {
     const from = i * BAR_FIELDS;
     data[at] = indices[i] ?? NaN;
-    data[at + 1] = values[from] ?? NaN;
-    data[at + 2] = values[from + 1] ?? NaN;
-    data[at + 3] = values[from + 2] ?? NaN;
-    data[at + 4] = values[from + 3] ?? NaN;
-    data[at + 5] = values[from + 4] ?? NaN;
-    data[at + 6] = values[from + 5] ?? NaN;
+    data[at + 1] = 1;
+    data[at + 2] = values[from] ?? NaN;
+    data[at + 3] = values[from + 1] ?? NaN;
+    data[at + 4] = values[from + 2] ?? NaN;
+    data[at + 5] = values[from + 3] ?? NaN;
+    data[at + 6] = values[from + 4] ?? NaN;
+    data[at + 7] = values[from + 5] ?? NaN;
     at += ROW;
   }
   return [seq, minute, data];
@@ -124,28 +129,20 @@ export function encodePayload(minute: number, prices: Float64Array, minutes: rea
     for (let row = 2; row < data.length; row += ROW) {
       const slot = next.get(data[row] ?? NaN);
       if (slot === undefined) throw new Error('unreachable: a symbol missing from the payload');
-      for (let f = 0; f < BAR_FIELDS; f++) payload[slot.at + f * slot.n] = data[row + 1 + f] ?? NaN;
+      for (let f = 0; f < BAR_FIELDS; f++) payload[slot.at + f * slot.n] = data[row + 2 + f] ?? NaN;
       slot.at++;
     }
   }
   return payload;
 }
 
-/** A warm isolate's payload, every minute: each symbol's one bar is its row with n = 1 inserted. */
-function encodeOneMinute(minute: number, prices: Float64Array, [seq, , data]: EncodedMinute): Float64Array {
-  const rows = data[1] ?? 0;
-  const payload = new Float64Array(2 + prices.length + 2 + rows * (2 + BAR_FIELDS));
+/** A warm isolate's payload, every minute: the minute's rows as they are (n = 1 for each symbol). */
+function encodeOneMinute(minute: number, prices: Float64Array, [, , data]: EncodedMinute): Float64Array {
+  const payload = new Float64Array(2 + prices.length + data.length);
   payload[0] = minute;
   payload[1] = prices.length / 2;
   payload.set(prices, 2);
-  let at = 2 + prices.length;
-  payload[at++] = seq;
-  payload[at++] = rows;
-  for (let row = 2; row < data.length; row += ROW) {
-    payload[at] = data[row] ?? NaN;
-    payload[at + 1] = 1;
-    for (let f = 1; f < ROW; f++) payload[at + 1 + f] = data[row + f] ?? NaN;
-    at += 2 + BAR_FIELDS;
-  }
+  // The encoded minute begins (seq, rowCount, rows…): the payload's bar part exactly.
+  payload.set(data, 2 + prices.length);
   return payload;
 }
