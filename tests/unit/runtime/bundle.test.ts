@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import ivm from 'isolated-vm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildRuntimeSource, runtimeSource } from '../../../sandbox/child/runtimeSource.ts';
+import { createStackMapper, RUNTIME_FILENAME } from '../../../sandbox/stackMap.ts';
 
 const RUNTIME_DIR = new URL('../../../sandbox/runtime/', import.meta.url);
 const source = runtimeSource();
@@ -50,6 +51,21 @@ describe('the sandbox runtime script', () => {
     // Strict functions have no readable caller: none of the runtime's hands a frame to user code.
     expect(context.evalSync(`(() => { try { return String(require.caller); } catch (e) { return e.name; } })()`)).toBe('TypeError');
     expect(context.evalSync(`require.name + ' ' + Date.name + ' ' + require('qtc').RollingSma.name`)).toBe('require QtcDate RollingSma');
+  });
+
+  it('shows in stacks as named frames of its own file, which the stack mapper drops: teams see their lines only', () => {
+    const isolate = new ivm.Isolate({ memoryLimit: 32 });
+    isolates.push(isolate);
+    const context = isolate.createContextSync();
+    isolate.compileScriptSync(source, { filename: RUNTIME_FILENAME }).runSync(context, { reference: true }).release();
+    const stack = isolate
+      .compileScriptSync(`(() => { try { require('qtc').sma([1], 0); } catch (e) { return e.stack; } })()`, { filename: 'strategy.bundle.js' })
+      .runSync(context) as string;
+    const frames = stack.split('\n').slice(1);
+    expect(frames[0]).toMatch(new RegExp(`^ {4}at checkPeriod \\(${RUNTIME_FILENAME}:\\d+:\\d+\\)$`));
+    expect(frames[1]).toMatch(new RegExp(`^ {4}at Object\\.sma \\(${RUNTIME_FILENAME}:\\d+:\\d+\\)$`));
+    const mapped = createStackMapper('strategy.bundle.js', '').mapStack(stack);
+    expect(mapped.split('\n')).toEqual(['RangeError: sma: period must be a positive integer, got 0', '    at strategy.bundle.js:1:31', '    at strategy.bundle.js:1:78']);
   });
 
   it('is built from the runtime modules alone: they import only each other', () => {
