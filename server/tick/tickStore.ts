@@ -293,39 +293,6 @@ export async function teamsWithRuns(db: Queryable, minute: number, teamIds: read
   return new Set(rows.map((row) => row.team_id));
 }
 
-/**
- * Stores runs; a (minute, team) stored before keeps its first run (another worker got there first).
- * Returns the teams whose run this call stored: only their memory and risk state may be written.
- */
-export async function insertRuns(client: pg.PoolClient, runs: readonly TeamRunRecord[]): Promise<Set<string>> {
-  if (runs.length === 0) return new Set();
-  const records = runs.map((run) => ({
-    minute: new Date(run.minute).toISOString(),
-    team_id: run.teamId,
-    version_id: run.versionId,
-    shard: run.shard,
-    worker: run.worker,
-    signals: run.signals,
-    intents: run.intents,
-    rejections: run.rejections,
-    error: run.error,
-    logs: run.logs,
-    cpu_ms: run.cpuMs,
-    wall_ms: run.wallMs,
-  }));
-  const rows = await query<{ team_id: string }>(
-    client,
-    `INSERT INTO tick_team_runs (minute, team_id, version_id, shard, worker, signals, intents, rejections, error, logs, cpu_ms, wall_ms)
-     SELECT minute, team_id, version_id, shard, worker, signals, intents, rejections, error, logs, cpu_ms, wall_ms
-     FROM jsonb_to_recordset($1::jsonb) AS r(minute timestamptz, team_id text, version_id bigint, shard integer, worker text, signals jsonb,
-       intents jsonb, rejections jsonb, error jsonb, logs jsonb, cpu_ms double precision, wall_ms double precision)
-     ON CONFLICT (minute, team_id) DO NOTHING
-     RETURNING team_id`,
-    [storableJson(records)],
-  );
-  return new Set(rows.map((row) => row.team_id));
-}
-
 /** A run with what it leaves for the next minute: the team's memory and risk state (null: nothing to write). */
 export interface RunWithState {
   run: TeamRunRecord;
@@ -471,32 +438,9 @@ function toRun(row: RunRow): TeamRunRecord {
   };
 }
 
-/** Upserts team.memory for the given teams in one statement. */
-export async function saveMemories(client: pg.PoolClient, memories: ReadonlyArray<{ teamId: string; memory: unknown }>): Promise<void> {
-  if (memories.length === 0) return;
-  await query(
-    client,
-    `INSERT INTO team_memory (team_id, memory) SELECT team_id, memory FROM jsonb_to_recordset($1::jsonb) AS r(team_id text, memory jsonb)
-     ON CONFLICT (team_id) DO UPDATE SET memory = EXCLUDED.memory, updated_at = now()`,
-    [storableJson(memories.map(({ teamId, memory }) => ({ team_id: teamId, memory })))],
-  );
-}
-
 export async function loadRiskStates(db: Queryable, teamIds: readonly string[]): Promise<Map<string, RiskState>> {
   const rows = await query<{ team_id: string; state: RiskState }>(db, 'SELECT team_id, state FROM team_risk_state WHERE team_id = ANY($1)', [teamIds]);
   return new Map(rows.map((row) => [row.team_id, row.state]));
-}
-
-/** Risk state only moves forward: a write for an earlier or equal minute than the stored one is ignored. */
-export async function saveRiskStates(client: pg.PoolClient, minute: number, states: ReadonlyArray<{ teamId: string; state: RiskState }>): Promise<void> {
-  if (states.length === 0) return;
-  await query(
-    client,
-    `INSERT INTO team_risk_state (team_id, minute, state) SELECT team_id, $2, state FROM jsonb_to_recordset($1::jsonb) AS r(team_id text, state jsonb)
-     ON CONFLICT (team_id) DO UPDATE SET minute = EXCLUDED.minute, state = EXCLUDED.state, updated_at = now()
-     WHERE team_risk_state.minute < EXCLUDED.minute`,
-    [JSON.stringify(states.map(({ teamId, state }) => ({ team_id: teamId, state }))), new Date(minute)],
-  );
 }
 
 export interface ShardRecord {
