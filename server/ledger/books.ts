@@ -38,6 +38,18 @@ export async function lockBooks(client: pg.PoolClient, teamIds: readonly string[
   return new Map(rows.map((row) => [row.team_id, toBook(row, byTeam.get(row.team_id) ?? [])]));
 }
 
+/**
+ * Every book, share-locked as it is read: in-flight writers are waited for and later ones held off until
+ * the caller's transaction ends, so the positions read next belong to the same instant. One statement
+ * locks and reads the books (no list of ids to send and match).
+ */
+export async function shareLockAllBooks(client: pg.PoolClient): Promise<TeamBook[]> {
+  const rows = await query<BookRow>(client, 'SELECT team_id, cash, reserved_cash, realized_pnl FROM team_books ORDER BY team_id FOR SHARE');
+  const positions = await query<PositionRow>(client, 'SELECT team_id, symbol, quantity, pending_sell, cost_basis, realized_pnl FROM team_positions ORDER BY team_id, symbol');
+  const byTeam = groupPositions(positions);
+  return rows.map((row) => toBook(row, byTeam.get(row.team_id) ?? []));
+}
+
 /** Reads books without locking; call inside a REPEATABLE READ transaction for a consistent picture. */
 export async function readBooks(db: Queryable, teamIds: readonly string[] | null): Promise<TeamBook[]> {
   const filter = teamIds === null ? '' : 'WHERE team_id = ANY($1)';

@@ -17,7 +17,7 @@ import type { BrokerOrderState, Fill, OrderIntent, TeamBook } from '../trading/t
 import type pg from 'pg';
 import type { PgPool } from '../../data/postgres/pool.ts';
 import { auditBooks, type BookAuditFinding } from './audit.ts';
-import { lockBooks, readBooks, writeBooks } from './books.ts';
+import { lockBooks, readBooks, shareLockAllBooks, writeBooks } from './books.ts';
 import { applyBrokerEvents } from './brokerEvents.ts';
 import { LedgerError } from './errors.ts';
 import type { AppliedFillResult, RecordedBrokerState } from './eventPlan.ts';
@@ -229,11 +229,7 @@ export function createLedger(pool: PgPool): Ledger {
     async snapshotEquity(minute, prices) {
       return inTransaction(pool, async (client) => {
         // FOR SHARE waits for in-flight writers and holds them off: every book is read at one instant.
-        const locked = await query<{ team_id: string }>(client, 'SELECT team_id FROM team_books ORDER BY team_id FOR SHARE');
-        const books = await readBooks(
-          client,
-          locked.map((row) => row.team_id),
-        );
+        const books = await shareLockAllBooks(client);
         const computed = books.map((book) => snapshotOf(book, minute, prices));
         const stored = await insertSnapshots(client, computed);
         // A retried minute keeps its first snapshots: read back those this call did not store. Filtered here,
