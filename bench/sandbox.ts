@@ -74,6 +74,7 @@ async function measure(teamCount: number, historyMinutes: number) {
     const teams = Array.from({ length: teamCount }, (_, i): TeamMinuteState => ({ teamId: `team-${i}`, cash: 100_000, equity: 100_000, positions: {} }));
     for (let i = 0; i < WARMUP_MINUTES; i++) await pool.runMinute(minuteInput(index++, teams));
     const callMs: number[] = [];
+    const callCpuMs: number[] = [];
     const minuteMs: number[] = [];
     for (let i = 0; i < MEASURED_MINUTES; i++) {
       const started = performance.now();
@@ -82,6 +83,7 @@ async function measure(teamCount: number, historyMinutes: number) {
       for (const result of results.values()) {
         if (result.error !== null) throw new Error(`call failed: ${result.error.message}`);
         callMs.push(result.wallMs);
+        callCpuMs.push(result.cpuMs);
       }
     }
     const warm = await pool.processStats();
@@ -97,6 +99,8 @@ async function measure(teamCount: number, historyMinutes: number) {
         perTeamInOneProcess: round((loadWallMs * warm.length) / teamCount),
       },
       perCallMs: { median: round(quantile(callMs, 0.5), 4), p99: round(quantile(callMs, 0.99), 4) },
+      // The isolate's CPU time plus the host's decoding of the result (the team's cpuMs).
+      perCallCpuMs: { median: round(quantile(callCpuMs, 0.5), 4) },
       minuteWallMs: { median: round(quantile(minuteMs, 0.5), 1), p99: round(quantile(minuteMs, 0.99), 1), max: round(Math.max(...minuteMs), 1) },
       rssMbPerWarmTeam: round((rss(warm) - rss(idle)) / teamCount / 1024 / 1024),
       rssMbTotal: round(rss(warm) / 1024 / 1024, 1),
@@ -133,22 +137,32 @@ function measureFloor(teamCount: number) {
     return { isolate, run };
   });
   const callMs: number[] = [];
+  const callCpuMs: number[] = [];
   let sink = 0;
   for (let minute = 0; minute < WARMUP_MINUTES + MEASURED_MINUTES; minute++) {
     const payload = new ivm.ExternalCopy(floorPayload(minute).buffer as ArrayBuffer);
-    for (const { run } of isolates) {
+    for (const { isolate, run } of isolates) {
+      const cpuBefore = isolate.cpuTime;
       const started = performance.now();
       const text = run.applySync(undefined, [payload.copyInto(), 0, '', 100_000, 100_000], { timeout: 200 });
       const elapsed = performance.now() - started;
       sink += text.length;
-      if (minute >= WARMUP_MINUTES) callMs.push(elapsed);
+      if (minute >= WARMUP_MINUTES) {
+        callMs.push(elapsed);
+        callCpuMs.push(Number(isolate.cpuTime - cpuBefore) / 1e6);
+      }
     }
     payload.release();
   }
   const rssPerIsolate = (process.memoryUsage.rss() - rssBefore) / teamCount;
   for (const { isolate } of isolates) isolate.dispose();
   if (sink === 0) throw new Error('unreachable: the floor returned nothing');
-  return { teams: teamCount, perCallMs: { median: round(quantile(callMs, 0.5), 4), p99: round(quantile(callMs, 0.99), 4) }, rssMbPerIsolate: round(rssPerIsolate / 1024 / 1024) };
+  return {
+    teams: teamCount,
+    perCallMs: { median: round(quantile(callMs, 0.5), 4), p99: round(quantile(callMs, 0.99), 4) },
+    perCallCpuMs: { median: round(quantile(callCpuMs, 0.5), 4) },
+    rssMbPerIsolate: round(rssPerIsolate / 1024 / 1024),
+  };
 }
 
 // Each run's floor is measured just before it, so both see the machine in the same state.
@@ -171,6 +185,9 @@ const report = {
   runs,
   // The sandbox's median call over bare isolated-vm's at the same team count (same inputs, same timing).
   perCallRatioToFloor: Object.fromEntries(cases.map(({ name }, i) => [name, round((runs[i]?.perCallMs.median ?? NaN) / (floors[i]?.perCallMs.median ?? NaN), 2)])),
+  // The same in CPU time (the isolate's, plus the sandbox's decoding of the result): on a loaded
+  // machine wall time also counts waiting for a core, which swings the floor most.
+  perCallCpuRatioToFloor: Object.fromEntries(cases.map(({ name }, i) => [name, round((runs[i]?.perCallCpuMs.median ?? NaN) / (floors[i]?.perCallCpuMs.median ?? NaN), 2)])),
   rssMbPerWarmTeamFullWindow: runs[2]?.rssMbPerWarmTeam ?? NaN,
   // The first floor's: later ones reuse memory the allocator kept from the isolates disposed before.
   rssMbPerBareIsolate: floors[0]?.rssMbPerIsolate ?? NaN,
