@@ -21,10 +21,16 @@ export async function runBooks(env: TickEnvironment, spec: TickJobSpec): Promise
   const snapshots = await env.ledger.snapshotEquity(spec.minute, moneyPrices(tick.prices).record());
   const snapshotMs = elapsed(snapshotStarted);
   const leaderboardStarted = performance.now();
-  await publishLeaderboard(env, spec.minute, snapshots);
-  const leaderboardMs = elapsed(leaderboardStarted);
-  const runs = await selectRunEvents(env.pg, spec.minute);
-  const stageMs: StageTimings = { ...shardStages(await selectShards(env.pg, spec.minute)), snapshot: snapshotMs, leaderboard: leaderboardMs, books: elapsed(started) };
+  let leaderboardMs = 0;
+  // The reads the events need do not depend on the leaderboard: they run on other connections meanwhile.
+  const [runs, shards] = await Promise.all([
+    selectRunEvents(env.pg, spec.minute),
+    selectShards(env.pg, spec.minute),
+    publishLeaderboard(env, spec.minute, snapshots).then(() => {
+      leaderboardMs = elapsed(leaderboardStarted);
+    }),
+  ]);
+  const stageMs: StageTimings = { ...shardStages(shards), snapshot: snapshotMs, leaderboard: leaderboardMs, books: elapsed(started) };
   stageMs.total = Math.max(0, Date.now() - tick.startedAt);
   if (!tick.eventsPublished) {
     const events = await activityEvents(env.pg, tick, runs, { ...tick.stageMs, ...stageMs });

@@ -47,8 +47,7 @@ export async function runShard(env: TickEnvironment, spec: ShardJobSpec): Promis
   const mine = teamsOfShard(tick.teams, spec.shard, spec.shards);
   const ids = mine.map((team) => team.teamId);
   const halts = await env.readHalts();
-  await recordMinuteConditions(env.pg, spec.minute, halts, ids, env.execution);
-  const done = await teamsWithRuns(env.pg, spec.minute, ids);
+  const [, done] = await Promise.all([recordMinuteConditions(env.pg, spec.minute, halts, ids, env.execution), teamsWithRuns(env.pg, spec.minute, ids)]);
   const toRun = halts.competition === null ? mine.filter((team) => !done.has(team.teamId) && !halts.teams.has(team.teamId)) : [];
   const ran = toRun.length > 0 ? await runTeams(env, spec, tick, toRun) : { stageMs: {}, teamsRun: 0, recorded: [] };
   const stageMs: StageTimings = ran.stageMs;
