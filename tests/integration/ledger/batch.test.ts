@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLedger, type Ledger } from '../../../server/ledger/ledger.ts';
 import type { BrokerOrderState, Fill, OrderIntent } from '../../../server/trading/types.ts';
-import { DOLLAR, fillFor, intentFor, MINUTE, openLedgerDatabase, STARTING_CASH, type LedgerDatabase } from './support.ts';
+import { DOLLAR, fillFor, intentFor, MINUTE, openLedgerDatabase, STARTING_CASH, type LedgerDatabase, seededRandom as random } from './support.ts';
 
 function stateOf(intent: OrderIntent, overrides: Partial<BrokerOrderState> = {}): BrokerOrderState {
   return {
@@ -21,17 +21,6 @@ function stateOf(intent: OrderIntent, overrides: Partial<BrokerOrderState> = {})
     reason: null,
     updatedAt: intent.minute + 1_000,
     ...overrides,
-  };
-}
-
-/** mulberry32: a small seeded generator, so a failure replays identically. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
 }
 

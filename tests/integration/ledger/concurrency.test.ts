@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createLedger, type AppliedFillResult, type Ledger } from '../../../server/ledger/ledger.ts';
 import type { BrokerOrderState, Fill, OrderIntent } from '../../../server/trading/types.ts';
-import { DOLLAR, intentFor, MINUTE, openLedgerDatabase, type LedgerDatabase } from './support.ts';
+import { DOLLAR, intentFor, MINUTE, openLedgerDatabase, type LedgerDatabase, seededRandom as random } from './support.ts';
 
 const TEAMS = ['storm-a', 'storm-b', 'storm-c'];
 const ROUNDS = 10;
@@ -21,17 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await db.close();
 });
-
-/** mulberry32: a small seeded generator, so a failure replays identically. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 it('books equal the sum of their fills and orders after concurrent, duplicated, reordered events', async () => {
   const rand = random(20250102);

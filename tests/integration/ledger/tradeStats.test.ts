@@ -9,20 +9,9 @@ import { createLedger } from '../../../server/ledger/ledger.ts';
 import { readTradeStats, tradeStatsDeltas } from '../../../server/ledger/tradeStats.ts';
 import { tradeStats } from '../../../server/leaderboard/standings.ts';
 import type { Fill, OrderIntent } from '../../../server/trading/types.ts';
-import { DOLLAR, fillFor, intentFor, MINUTE, openLedgerDatabase, type LedgerDatabase } from './support.ts';
+import { DOLLAR, fillFor, intentFor, MINUTE, openLedgerDatabase, type LedgerDatabase, seededRandom as random } from './support.ts';
 
 const TEAMS = ['ts-a', 'ts-b', 'ts-c', 'ts-d'];
-
-/** mulberry32: seeded, so a failure replays identically. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 let db: LedgerDatabase;
 
