@@ -4,6 +4,9 @@
 // Prints one JSON object. Figures are measurements on the machine at hand, not assertions.
 // The last run fills the default 1,200-bar window before the teams load (the pool hands a new
 // isolate the whole window), so RSS per warm team is measured with full windows as in production.
+// Resident memory per team is also followed over a season's worth of calls (steadyRss): an
+// isolate's heap keeps growing for a few hundred calls (V8 grows its young generation, tiers up
+// hot code, keeps compiler metadata), so a figure taken after 25 calls says little about a day.
 // The floor: one bare isolate per team (no runtime, no strategy) whose trivial function receives
 // the same inputs as the sandbox's (the minute's binary payload copied into the isolate, the team's
 // cash and equity) and returns a constant result string, timed the same way (wall time of the call).
@@ -125,7 +128,9 @@ function floorPayload(index: number): Float64Array {
   return data;
 }
 
-const FLOOR_SOURCE = `(function run(payload, namesFrom, namesJson, cash, equity) { return '{"ok":true,"signals":[],"memory":{},"logs":[]}'; })`;
+// Like the sandbox's runtime, the floor detaches the payload it was given (ArrayBuffer.prototype.transfer),
+// so its backing store is freed at once rather than piling up until the isolate's next GC.
+const FLOOR_SOURCE = `(function run(payload, namesFrom, namesJson, cash, equity) { payload.transfer(0); return '{"ok":true,"signals":[],"memory":{},"logs":[]}'; })`;
 
 /** Bare isolated-vm: per-call wall time and resident memory per isolate, in this process. */
 function measureFloor(teamCount: number) {
@@ -165,18 +170,75 @@ function measureFloor(teamCount: number) {
   };
 }
 
+/** Resident memory per team while 200 teams with full windows run minute after minute. */
+async function measureSteadyRss(teamCount: number, checkpoints: readonly number[]) {
+  const pool = new SandboxPool({ processes: 1, cpuMs: 5000 });
+  await pool.start();
+  try {
+    let index = 0;
+    for (let i = 0; i < DEFAULT_WINDOW_BARS; i++) await pool.runMinute(minuteInput(index++, []));
+    const rss = async () => (await pool.processStats()).reduce((sum, s) => sum + s.rss, 0);
+    const idle = await rss();
+    for (let i = 0; i < teamCount; i++) {
+      const outcome = await pool.load({ teamId: `team-${i}`, strategy: TRIVIAL });
+      if (!outcome.ok) throw new Error(`load failed: ${outcome.error.message}`);
+    }
+    const teams = Array.from({ length: teamCount }, (_, i): TeamMinuteState => ({ teamId: `team-${i}`, cash: 100_000, equity: 100_000, positions: {} }));
+    const mbPerTeamAfterCalls: Record<string, number> = { 0: round(((await rss()) - idle) / teamCount / 2 ** 20) };
+    let calls = 0;
+    for (const checkpoint of checkpoints) {
+      for (; calls < checkpoint; calls++) {
+        for (const result of (await pool.runMinute(minuteInput(index++, teams))).values()) {
+          if (result.error !== null) throw new Error(`call failed: ${result.error.message}`);
+        }
+      }
+      mbPerTeamAfterCalls[checkpoint] = round(((await rss()) - idle) / teamCount / 2 ** 20);
+    }
+    return { teams: teamCount, processes: 1, barsPerSymbolInWindow: DEFAULT_WINDOW_BARS, mbPerTeamAfterCalls };
+  } finally {
+    await pool.close();
+  }
+}
+
+/** The floor's resident memory per bare isolate over the same number of calls. */
+function measureFloorSteadyRss(teamCount: number, checkpoints: readonly number[]) {
+  const rssBefore = process.memoryUsage.rss();
+  const isolates = Array.from({ length: teamCount }, () => {
+    const isolate = new ivm.Isolate({ memoryLimit: 64 });
+    const context = isolate.createContextSync();
+    return { isolate, run: isolate.compileScriptSync(FLOOR_SOURCE).runSync(context, { reference: true }) as ivm.Reference<(...args: unknown[]) => string> };
+  });
+  const mbPerIsolateAfterCalls: Record<string, number> = {};
+  let calls = 0;
+  for (const checkpoint of checkpoints) {
+    for (; calls < checkpoint; calls++) {
+      const payload = new ivm.ExternalCopy(floorPayload(calls).buffer as ArrayBuffer);
+      for (const { run } of isolates) run.applySync(undefined, [payload.copyInto(), 0, '', 100_000, 100_000], { timeout: 200 });
+      payload.release();
+    }
+    mbPerIsolateAfterCalls[checkpoint] = round((process.memoryUsage.rss() - rssBefore) / teamCount / 2 ** 20);
+  }
+  for (const { isolate } of isolates) isolate.dispose();
+  return { teams: teamCount, mbPerIsolateAfterCalls };
+}
+
 // Each run's floor is measured just before it, so both see the machine in the same state.
 const cases = [
   { name: 'teams100', teams: 100, history: 0 },
   { name: 'teams1000', teams: 1000, history: 0 },
   { name: 'teams1000FullWindow', teams: 1000, history: DEFAULT_WINDOW_BARS },
 ];
+const STEADY_CHECKPOINTS = [25, 100, 200, 400, 700, 1000];
+// First of all: later bare isolates reuse memory the allocator kept from the ones disposed before.
+const steadyFloor = measureFloorSteadyRss(200, STEADY_CHECKPOINTS);
 const floors: Array<ReturnType<typeof measureFloor>> = [];
 const runs: Array<Awaited<ReturnType<typeof measure>>> = [];
 for (const { teams, history } of cases) {
   floors.push(measureFloor(teams));
   runs.push(await measure(teams, history));
 }
+const steady = await measureSteadyRss(200, STEADY_CHECKPOINTS);
+const lastCheckpoint = String(STEADY_CHECKPOINTS.at(-1));
 const report = {
   node: process.version,
   symbols: SYMBOLS.length,
@@ -188,8 +250,11 @@ const report = {
   // The same in CPU time (the isolate's, plus the sandbox's decoding of the result): on a loaded
   // machine wall time also counts waiting for a core, which swings the floor most.
   perCallCpuRatioToFloor: Object.fromEntries(cases.map(({ name }, i) => [name, round((runs[i]?.perCallCpuMs.median ?? NaN) / (floors[i]?.perCallCpuMs.median ?? NaN), 2)])),
+  // After 25 calls (the third run), and after a season's worth of calls (steadyRss): the target's figure is the latter.
   rssMbPerWarmTeamFullWindow: runs[2]?.rssMbPerWarmTeam ?? NaN,
-  // The first floor's: later ones reuse memory the allocator kept from the isolates disposed before.
-  rssMbPerBareIsolate: floors[0]?.rssMbPerIsolate ?? NaN,
+  rssMbPerWarmTeamFullWindowSteady: steady.mbPerTeamAfterCalls[lastCheckpoint] ?? NaN,
+  rssMbPerBareIsolate: steadyFloor.mbPerIsolateAfterCalls['25'] ?? NaN,
+  rssMbPerBareIsolateSteady: steadyFloor.mbPerIsolateAfterCalls[lastCheckpoint] ?? NaN,
+  steadyRss: { sandbox: steady, floor: steadyFloor },
 };
 console.log(JSON.stringify(report, null, 2));
