@@ -9,6 +9,8 @@ const logLevels: string[] = [];
 const logMessages: string[] = [];
 let logBytes = 0;
 let logDropped = 0;
+/** Console calls since the last reset: while 0 the call has nothing to reset or report (read by entry.ts). */
+export let logCalls = 0;
 
 export function setLogLimits(lines: number, bytes: number): void {
   maxLogLines = lines;
@@ -23,6 +25,7 @@ export function resetLogs(): void {
   }
   logBytes = 0;
   logDropped = 0;
+  logCalls = 0;
 }
 
 interface Budget {
@@ -62,6 +65,7 @@ function inspect(value: unknown, depth: number, budget: Budget): string {
 }
 
 function emit(level: string, args: unknown[]): void {
+  logCalls++;
   if (logMessages.length >= maxLogLines || logBytes >= maxLogBytes) {
     logDropped++;
     return;

@@ -18,12 +18,12 @@ import { ArrayBufferTransfer, ArrayIsArray, F64, G, JSONparse, JSONstringify, Ob
 import './capabilities.ts';
 import { setNow } from './clock.ts';
 import { seedRandom, seedWords } from './random.ts';
-import { logsJson, resetLogs, setLogLimits } from './console.ts';
+import { logCalls, logsJson, resetLogs, setLogLimits } from './console.ts';
 import './require.ts';
 import { applyBars, bars, setWindowBars } from './windows.ts';
 import { api } from './teamApi.ts';
 import { learnNames } from './symbols.ts';
-import { jsonNumber, readPositions, readPrices } from './decode.ts';
+import { readPositions, readPrices } from './decode.ts';
 import { errorJson, FALLBACK, setMaxReasonChars, signalJson, thrownJson } from './encode.ts';
 import { SUSPECT_ESCAPE, unstorablePath } from './storable.ts';
 import { clip } from './text.ts';
@@ -95,8 +95,10 @@ function construct(): string {
 const TRANSFER_ARGS = ObjectFreeze([0]);
 const ESCAPE_ARGS = ObjectFreeze(['\\u']);
 
+// The per-call path below avoids calls and allocations it can: an isolate runs once a minute, so
+// its code stays interpreted and every function or object it touches is a cache miss.
 function runCall(payload: ArrayBuffer, namesFrom: number, namesJson: string, cash: number, equity: number, positionTriples: number[]): string {
-  learnNames(namesFrom, namesJson);
+  if (namesJson !== '') learnNames(namesFrom, namesJson);
   const data = new F64(payload);
   const minute = data[0]!;
   const priceCount = data[1]!;
@@ -107,10 +109,19 @@ function runCall(payload: ArrayBuffer, namesFrom: number, namesJson: string, cas
   // window, ~0.7 MB at 10 symbols).
   if (ArrayBufferTransfer !== undefined) ReflectApply(ArrayBufferTransfer, payload, TRANSFER_ARGS);
   setNow(minute);
-  resetLogs();
+  if (logCalls !== 0) resetLogs();
   if (memoryDirty) memory = JSONparse(memoryJsonGood);
   memoryDirty = true;
-  const team = { id: teamId, cash: jsonNumber(cash), equity: jsonNumber(equity), positions: readPositions(positionTriples), params, memory, api };
+  // (jsonNumber inlined: x - x is 0 exactly when x is finite)
+  const team = {
+    id: teamId,
+    cash: cash - cash === 0 ? cash + 0 : null,
+    equity: equity - equity === 0 ? equity + 0 : null,
+    positions: positionTriples.length === 0 ? {} : readPositions(positionTriples),
+    params,
+    memory,
+    api,
+  };
   let out: unknown;
   try {
     out = instance!.generateSignal(team, bars, currentPrices);
@@ -172,7 +183,7 @@ function runCall(payload: ArrayBuffer, namesFrom: number, namesJson: string, cas
   memoryJsonGood = memoryJson;
   memoryJsonChecked = memoryJson;
   memoryDirty = false;
-  return '{"ok":true,"signals":' + signalsJson + ',"memory":' + memoryJson + ',"logs":' + logsJson() + '}';
+  return '{"ok":true,"signals":' + signalsJson + ',"memory":' + memoryJson + ',"logs":' + (logCalls === 0 ? '[]' : logsJson()) + '}';
 }
 
 // The team's state crosses as numbers: the four words of this minute's random seed, cash,

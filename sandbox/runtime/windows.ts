@@ -1,6 +1,6 @@
 // The bar windows: per symbol, the last `windowBars` bars in columns the strategy reads as
 // zero-copy Float64Array views (`bars`), filled from the minute's payload (applyBars).
-import { ArrayFrom, F64, MapC, MathMax, MathMin, ObjectDefineProperty, ReflectApply, TypedArrayCopyWithin, TypedArraySet } from './intrinsics.ts';
+import { ArrayFrom, F64, MapC, MathMax, MathMin, ObjectDefineProperty, ObjectGetPrototypeOf, ReflectApply, TypedArrayCopyWithin, TypedArraySet } from './intrinsics.ts';
 import { symbolNames } from './symbols.ts';
 import { defineOwn } from './text.ts';
 
@@ -146,26 +146,6 @@ export class Series {
     // (range, inlined: this runs for every symbol read every minute)
     return new F64(this.buffer, (f * this.cap + this.start) * 8, this.end - this.start);
   }
-  open(): Float64Array {
-    if (this.synced !== pendingEnd) this.sync();
-    return this.v1 === null ? (this.v1 = this.view(1)) : this.v1;
-  }
-  high(): Float64Array {
-    if (this.synced !== pendingEnd) this.sync();
-    return this.v2 === null ? (this.v2 = this.view(2)) : this.v2;
-  }
-  low(): Float64Array {
-    if (this.synced !== pendingEnd) this.sync();
-    return this.v3 === null ? (this.v3 = this.view(3)) : this.v3;
-  }
-  close(): Float64Array {
-    if (this.synced !== pendingEnd) this.sync();
-    return this.v4 === null ? (this.v4 = this.view(4)) : this.v4;
-  }
-  volume(): Float64Array {
-    if (this.synced !== pendingEnd) this.sync();
-    return this.v5 === null ? (this.v5 = this.view(5)) : this.v5;
-  }
   timestamps(): number[] {
     if (this.synced !== pendingEnd) this.sync();
     if (this.times === null) this.times = ArrayFrom(this.range(0, this.start, this.end));
@@ -202,17 +182,106 @@ export function emptySlice(): BarSlice {
   for (let f = 1; f < 6; f++) out[FIELDS[f]!] = new F64(0);
   return out as unknown as BarSlice;
 }
+// `bars[symbol]`: a plain object with the six fields as own enumerable getters. The getters are
+// the same six functions for every symbol and find their series through a private field of the
+// entry, so every entry has the same shape: a strategy reading `bars[symbol].close` across symbols
+// reads one shape, where per-symbol getters (each entry its own shape) make that read megamorphic,
+// which costs most in an isolate that runs once a minute and so spends its life in the interpreter.
+class Stamp {
+  constructor(target: object) {
+    // Returning the target makes it `this` in the subclass, which adds its private field to it.
+    return target;
+  }
+}
+class BarEntry extends Stamp {
+  #series: Series;
+  constructor(target: object, s: Series) {
+    super(target);
+    this.#series = s;
+  }
+  /** The series of a getter's receiver: the entry, or an object inheriting from one. */
+  static seriesOf(receiver: unknown): Series {
+    let o = receiver;
+    for (let depth = 0; depth < 100 && o !== null && (typeof o === 'object' || typeof o === 'function'); depth++) {
+      if (#series in o) return o.#series;
+      o = ObjectGetPrototypeOf(o);
+    }
+    throw new TypeError('a field of bars[symbol] can only be read from bars[symbol] (or an object inheriting from it)');
+  }
+  static timestamp(this: unknown): number[] {
+    let s: Series;
+    try {
+      s = (this as BarEntry).#series;
+    } catch {
+      s = BarEntry.seriesOf(this);
+    }
+    return s.timestamps();
+  }
+  static open(this: unknown): Float64Array {
+    let s: Series;
+    try {
+      s = (this as BarEntry).#series;
+    } catch {
+      s = BarEntry.seriesOf(this);
+    }
+    if (s.synced !== pendingEnd) s.sync();
+    const v = s.v1;
+    return v !== null ? v : (s.v1 = s.view(1));
+  }
+  static high(this: unknown): Float64Array {
+    let s: Series;
+    try {
+      s = (this as BarEntry).#series;
+    } catch {
+      s = BarEntry.seriesOf(this);
+    }
+    if (s.synced !== pendingEnd) s.sync();
+    const v = s.v2;
+    return v !== null ? v : (s.v2 = s.view(2));
+  }
+  static low(this: unknown): Float64Array {
+    let s: Series;
+    try {
+      s = (this as BarEntry).#series;
+    } catch {
+      s = BarEntry.seriesOf(this);
+    }
+    if (s.synced !== pendingEnd) s.sync();
+    const v = s.v3;
+    return v !== null ? v : (s.v3 = s.view(3));
+  }
+  static close(this: unknown): Float64Array {
+    let s: Series;
+    try {
+      s = (this as BarEntry).#series;
+    } catch {
+      s = BarEntry.seriesOf(this);
+    }
+    if (s.synced !== pendingEnd) s.sync();
+    const v = s.v4;
+    return v !== null ? v : (s.v4 = s.view(4));
+  }
+  static volume(this: unknown): Float64Array {
+    let s: Series;
+    try {
+      s = (this as BarEntry).#series;
+    } catch {
+      s = BarEntry.seriesOf(this);
+    }
+    if (s.synced !== pendingEnd) s.sync();
+    const v = s.v5;
+    return v !== null ? v : (s.v5 = s.view(5));
+  }
+}
+// Captured here: BarEntry's static methods are reachable by nothing the strategy holds but these getters.
+// eslint-disable-next-line @typescript-eslint/unbound-method -- getters: called with the entry as `this`
+const FIELD_GETTERS = [BarEntry.timestamp, BarEntry.open, BarEntry.high, BarEntry.low, BarEntry.close, BarEntry.volume];
 function addSymbol(symbol: string): Series {
   const s = new Series();
   s.synced = pendingEnd;
   series.set(symbol, s);
-  const entry = {};
-  ObjectDefineProperty(entry, 'timestamp', { get: () => s.timestamps(), enumerable: true });
-  ObjectDefineProperty(entry, 'open', { get: () => s.open(), enumerable: true });
-  ObjectDefineProperty(entry, 'high', { get: () => s.high(), enumerable: true });
-  ObjectDefineProperty(entry, 'low', { get: () => s.low(), enumerable: true });
-  ObjectDefineProperty(entry, 'close', { get: () => s.close(), enumerable: true });
-  ObjectDefineProperty(entry, 'volume', { get: () => s.volume(), enumerable: true });
+  const entry = new BarEntry({}, s);
+  for (let f = 0; f < 6; f++) ObjectDefineProperty(entry, FIELDS[f]!, { get: FIELD_GETTERS[f], enumerable: true });
   defineOwn(bars, symbol, entry);
   return s;
 }

@@ -1,0 +1,81 @@
+// What a strategy sees of `bars[symbol]` and of its team on the lean call path: entries are plain
+// objects with six own getters shared by every symbol (one shape for all entries), readable
+// through an object inheriting from an entry and refused, with a clear error, from anything else;
+// console output is reported for the call that made it only; cash and equity come as JSON would
+// give them (-0 as 0, a non-finite number as null).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SandboxPool, type TeamRunResult } from '../../../sandbox/index.ts';
+import { bundle, minute, team } from './helpers.ts';
+
+const PROBE = bundle(`
+class Strategy {
+  constructor() { this.calls = 0; }
+  generateSignal(team, bars) {
+    const i = this.calls++;
+    const get = (symbol, field) => Object.getOwnPropertyDescriptor(bars[symbol], field).get;
+    const out = {
+      keys: Object.keys(bars.AAPL),
+      plain: Object.getPrototypeOf(bars.AAPL) === Object.prototype,
+      sharedGetters: ['timestamp', 'open', 'high', 'low', 'close', 'volume'].every((f) => get('AAPL', f) === get('MSFT', f)),
+      spread: Object.keys({ ...bars.MSFT }),
+      json: JSON.stringify(bars.NVDA).length > 2,
+      ownValues: [bars.AAPL.close.at(-1), bars.MSFT.close.at(-1), bars.NVDA.timestamp.at(-1)],
+      inherited: [Object.create(bars.MSFT).close.at(-1), Object.create(Object.create(bars.AAPL)).volume.length],
+      borrowed: Reflect.get(bars.AAPL, 'close', bars.MSFT).at(-1),
+      cash: [team.cash, Object.is(team.equity, 0), team.positions],
+    };
+    try {
+      Reflect.get(bars.AAPL, 'close', {});
+      out.foreign = 'read';
+    } catch (e) {
+      out.foreign = [e instanceof TypeError, e.message];
+    }
+    try {
+      Reflect.get(bars.AAPL, 'open', new Proxy({}, {}));
+      out.proxy = 'read';
+    } catch (e) {
+      out.proxy = e instanceof TypeError;
+    }
+    // Every other call prints: the quiet calls must report no lines.
+    if (i % 2 === 0) console.log('call', i);
+    return { symbol: 'AAPL', action: 'buy', quantity: 1, reason: JSON.stringify(out) };
+  }
+}`);
+
+describe('bars entries and the team on the lean call path', () => {
+  let pool: SandboxPool;
+
+  beforeAll(async () => {
+    pool = new SandboxPool({ mode: 'in-process', windowBars: 30, cpuMs: 10_000 });
+    await pool.start();
+  });
+
+  afterAll(async () => {
+    await pool.close();
+  });
+
+  it('show plain entries with shared getters, inherited reads, foreign receivers refused, per-call logs and JSON numbers', { timeout: 60_000 }, async () => {
+    expect(await pool.load({ teamId: 'probe', strategy: PROBE })).toEqual({ ok: true });
+    for (let i = 0; i < 6; i++) {
+      const input = minute(i, [{ ...team('probe'), cash: i % 2 === 0 ? Number.NaN : Number.POSITIVE_INFINITY, equity: -0, positions: {} }]);
+      const result: TeamRunResult | undefined = (await pool.runMinute(input)).get('probe');
+      expect(result?.error).toBeNull();
+      const out = JSON.parse(result?.signals[0]?.reason ?? 'null') as Record<string, unknown>;
+      const bars = input.bars;
+      expect(out).toEqual({
+        keys: ['timestamp', 'open', 'high', 'low', 'close', 'volume'],
+        plain: true,
+        sharedGetters: true,
+        spread: ['timestamp', 'open', 'high', 'low', 'close', 'volume'],
+        json: true,
+        ownValues: [bars?.AAPL?.close, bars?.MSFT?.close, bars?.NVDA?.timestamp],
+        inherited: [bars?.MSFT?.close, i + 1],
+        borrowed: bars?.MSFT?.close,
+        cash: [null, true, {}],
+        foreign: [true, 'a field of bars[symbol] can only be read from bars[symbol] (or an object inheriting from it)'],
+        proxy: true,
+      });
+      expect(result?.logs).toEqual(i % 2 === 0 ? [{ level: 'log', message: `call ${i}` }] : []);
+    }
+  });
+});
