@@ -100,6 +100,35 @@ async function freshDatabase(name: string): Promise<string> {
   return url.toString();
 }
 
+const WAL_SEGMENTS_AHEAD = Number(process.env.BENCH_WAL_SEGMENTS ?? 12);
+
+/**
+ * A Postgres that has been running has WAL segments ready for reuse (each checkpoint recycles the old
+ * ones); a fresh cluster creates and zero-fills every 16 MB segment as the WAL reaches it, and the commit
+ * that crosses into it waits (~200 ms here; at 3,000 teams the tick writes a segment every ~3 minutes, so
+ * several measured minutes paid it). So before measuring, WAL_SEGMENTS_AHEAD segments are created
+ * (switches) and recycled (checkpoint), as a running server has them. Needs a superuser: skipped otherwise.
+ */
+async function prepareWalSegments(databaseUrl: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    // A switch needs WAL written since the last one (a temporary table would write none).
+    await client.query('CREATE TABLE bench_wal_switch (n int)');
+    for (let i = 0; i < WAL_SEGMENTS_AHEAD; i++) {
+      await client.query('INSERT INTO bench_wal_switch VALUES (1)');
+      await client.query('SELECT pg_switch_wal()');
+    }
+    await client.query('DROP TABLE bench_wal_switch');
+    await client.query('CHECKPOINT');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end();
+  }
+}
+
 /**
  * What the wait for a minute needs, polled every 2 ms: not the whole tick row (its bars, prices and every
  * due team as JSON), which in this process, beside the worker, would weigh on the figures measured.
@@ -148,6 +177,8 @@ async function measure(teams: number) {
       outcome: { ok: true, compiled: STRATEGY },
     });
   }
+
+  const walPrepared = WAL_SEGMENTS_AHEAD > 0 && (await prepareWalSegments(databaseUrl));
 
   const redis = createRedis(redisUrl);
   await connectRedis(redis, 10_000);
@@ -206,6 +237,7 @@ async function measure(teams: number) {
     teams,
     minutes: MINUTES,
     fillsPerMinute: Math.round((trades / MINUTES) * 10) / 10,
+    walSegmentsAhead: walPrepared ? WAL_SEGMENTS_AHEAD : 0,
     stagesMs: perStage,
     loadAverage: { before: Math.round(loadBefore * 10) / 10, after: Math.round(os.loadavg()[0]! * 10) / 10 },
     // The load stage (isolate (re)loads and bar catch-up, slowest shard) as a share of the tick's total.
