@@ -4,6 +4,7 @@ export { validateSignal } from './decode.ts';
 export type {
   Bar,
   CompiledStrategy,
+  EncodedBars,
   InvalidSignal,
   LoadOutcome,
   LoadRequest,

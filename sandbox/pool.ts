@@ -10,7 +10,9 @@ import type { ExitInfo } from './host/sandboxChild.ts';
 import { MinuteHistory } from './history.ts';
 import { BAR_FIELDS, type LoadSpec, type MinuteEntry, type RunTeam, type RuntimeLimits } from './protocol.ts';
 import type {
+  Bar,
   CompiledStrategy,
+  EncodedBars,
   LoadOutcome,
   LoadRequest,
   MinuteInput,
@@ -118,6 +120,9 @@ function sortedKeys(record: object, previous: readonly string[]): readonly strin
   for (let i = 1; i < keys.length; i++) if ((keys[i - 1] ?? '') > (keys[i] ?? '')) return keys.sort();
   return keys;
 }
+
+/** The fields of a bar in their encoded order (BAR_FIELDS of them). */
+const BAR_FIELD_NAMES = ['timestamp', 'open', 'high', 'low', 'close', 'volume'] as const;
 
 function assertFiniteNumber(what: string, value: unknown): asserts value is number {
   if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError(`runMinute: ${what} must be a finite number, got ${String(value)}`);
@@ -283,19 +288,26 @@ export class SandboxPool {
     if (input.minute <= this.#lastMinute) {
       throw new RangeError(`runMinute: minutes must increase; got ${new Date(input.minute).toISOString()} after ${new Date(this.#lastMinute).toISOString()}`);
     }
-    const keys = sortedKeys(input.bars, this.#lastBarKeys);
+    const { symbols, values } = input.encoded === undefined ? this.#encode(input.bars) : this.#checked(input.encoded);
+    for (const symbol in input.prices) assertFiniteNumber(`prices.${symbol}`, input.prices[symbol]);
+    this.#lastMinute = input.minute;
+    const entry: MinuteEntry = [this.#history.lastSeq + 1, input.minute, symbols, values];
+    this.#history.append(entry);
+  }
+
+  /** The minute is encoded once, here, straight from the bars: every host copies these values. */
+  #encode(bars: Record<string, Bar>): { symbols: readonly string[]; values: Float64Array } {
+    const keys = sortedKeys(bars, this.#lastBarKeys);
     this.#lastBarKeys = keys;
-    // The minute is encoded once, here, straight from the bars: every host copies these values.
     const values = new Float64Array(keys.length * BAR_FIELDS);
-    let symbols = keys;
     let count = 0;
     for (const symbol of keys) {
-      const bar = input.bars[symbol];
+      const bar = bars[symbol];
       if (bar === undefined) continue;
       const { timestamp, open, high, low, close, volume } = bar;
       // One test for the common case; the per-field check only to name the culprit.
       if (!Number.isFinite(timestamp + open + high + low + close + volume)) {
-        for (const field of ['timestamp', 'open', 'high', 'low', 'close', 'volume'] as const) assertFiniteNumber(`bars.${symbol}.${field}`, bar[field]);
+        for (const field of BAR_FIELD_NAMES) assertFiniteNumber(`bars.${symbol}.${field}`, bar[field]);
       }
       const at = count * BAR_FIELDS;
       values[at] = timestamp;
@@ -307,11 +319,29 @@ export class SandboxPool {
       count++;
     }
     // A key whose value is undefined has no bar (rare): the list without it, and the values cut to size.
-    if (count !== keys.length) symbols = keys.filter((symbol) => input.bars[symbol] !== undefined);
-    for (const symbol in input.prices) assertFiniteNumber(`prices.${symbol}`, input.prices[symbol]);
-    this.#lastMinute = input.minute;
-    const entry: MinuteEntry = [this.#history.lastSeq + 1, input.minute, symbols, count === keys.length ? values : values.subarray(0, count * BAR_FIELDS)];
-    this.#history.append(entry);
+    if (count === keys.length) return { symbols: keys, values };
+    return { symbols: keys.filter((symbol) => bars[symbol] !== undefined), values: values.subarray(0, count * BAR_FIELDS) };
+  }
+
+  /** The caller's encoding, held to what #encode would have produced: sorted symbols, finite values. */
+  #checked(encoded: EncodedBars): EncodedBars {
+    const { symbols, values } = encoded;
+    if (values.length !== symbols.length * BAR_FIELDS) throw new RangeError(`runMinute: encoded bars hold ${values.length} values for ${symbols.length} symbols`);
+    // Consecutive minutes nearly always hand the same list: its order was checked when it first came.
+    if (symbols !== this.#lastBarKeys) {
+      for (let i = 1; i < symbols.length; i++) {
+        if (!((symbols[i - 1] ?? '') < (symbols[i] ?? ''))) throw new RangeError(`runMinute: encoded bars' symbols must be sorted and distinct (${symbols[i - 1]}, ${symbols[i]})`);
+      }
+      this.#lastBarKeys = symbols;
+    }
+    for (let at = 0; at < values.length; at += BAR_FIELDS) {
+      // One test for the common case; the per-field check only to name the culprit.
+      if (Number.isFinite((values[at] ?? NaN) + (values[at + 1] ?? NaN) + (values[at + 2] ?? NaN) + (values[at + 3] ?? NaN) + (values[at + 4] ?? NaN) + (values[at + 5] ?? NaN)))
+        continue;
+      const symbol = symbols[at / BAR_FIELDS] ?? '';
+      BAR_FIELD_NAMES.forEach((field, f) => assertFiniteNumber(`bars.${symbol}.${field}`, values[at + f]));
+    }
+    return encoded;
   }
 
   #leastLoadedSlot(): number {

@@ -85,15 +85,33 @@ export interface TeamMinuteState {
   positions: Record<string, Position>;
 }
 
-export interface MinuteInput {
+interface MinuteInputCommon {
   /** Epoch ms of the minute (bar start); strictly increasing across calls. `Date.now()` inside the isolate returns it. */
   minute: number;
-  /** Only the new bar of each symbol for this minute. */
-  bars: Record<string, Bar>;
   /** Current price per symbol, handed to the strategy as `currentPrices`. */
   prices: Record<string, number>;
   /** Teams to run this minute; each must have been loaded. */
   teams: TeamMinuteState[];
+}
+
+/** A minute's bars come as a record, or already encoded (the minute engine's one encoding, stored as it is). */
+export type MinuteInput =
+  | (MinuteInputCommon & {
+      /** Only the new bar of each symbol for this minute. */
+      bars: Record<string, Bar>;
+      encoded?: undefined;
+    })
+  | (MinuteInputCommon & { bars?: undefined; encoded: EncodedBars });
+
+/**
+ * One minute's bars as the sandbox stores them: the symbols sorted (plain string order), and six
+ * numbers per symbol in that order (timestamp, open, high, low, close, volume). The pool keeps both
+ * arrays in its history: the caller never writes to them again (the same `symbols` array may be
+ * handed again for later minutes; its order is checked the first time).
+ */
+export interface EncodedBars {
+  symbols: readonly string[];
+  values: Float64Array;
 }
 
 export interface LoadRequest {

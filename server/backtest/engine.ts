@@ -75,7 +75,7 @@ export interface BacktestOutcome {
 /** The in-process pool as the engine's strategy host. */
 export function poolHost(pool: SandboxPool): StrategyHost {
   return {
-    run: (minute, bars, prices, teams) => pool.runMinute({ minute, bars, prices, teams: [...teams] }),
+    run: (minute, _bars, prices, teams, encoded) => pool.runMinute({ minute, prices, teams: [...teams], encoded }),
   };
 }
 

@@ -16,6 +16,7 @@ import type { RiskLimits, RiskState } from '../trading/risk/limits.ts';
 import type { RateLimiter, SubmissionResult } from '../trading/router/orderRouter.ts';
 import { decideTeams, type TeamOutcome } from './decide.ts';
 import { fillsStage, type FillsOutcome } from './fillsStage.ts';
+import { MinuteBars } from './minuteBars.ts';
 import type { BookStore, Execution, StrategyHost } from './ports.ts';
 import { moneyPrices } from './prices.ts';
 import { submitStage, unlimited } from './submitStage.ts';
@@ -49,41 +50,13 @@ const MINUTE_MS = 60_000;
 export function createMinuteEngine(config: MinuteEngineConfig) {
   const { books, execution, host } = config;
   const risk = new Map<string, RiskState>();
-  // Prices carry forward for symbols without a bar this minute (sparse data). The host serialises them
-  // before its run resolves, so updating this one object in place is safe.
-  const lastPrices: Record<string, number> = {};
-  // The minute's bars as the host takes them. Consecutive minutes nearly always carry the same symbols
-  // in the same order: then last minute's record is refilled in place rather than a record of every
-  // symbol built each minute (with 400 symbols, the largest share of the engine's own time and garbage).
-  // Safe for the same reason as lastPrices: the host has copied the bars before its run resolves.
-  let newBars: Record<string, Bar> = {};
-  let newBarsKeys: string[] = [];
-
-  function takeBars(bars: ReadonlyMap<string, Bar>): Record<string, Bar> {
-    if (bars.size === newBarsKeys.length) {
-      let index = 0;
-      for (const [symbol, bar] of bars) {
-        if (symbol !== newBarsKeys[index]) break;
-        newBars[symbol] = bar;
-        lastPrices[symbol] = bar.close;
-        index++;
-      }
-      if (index === newBarsKeys.length) return newBars;
-    }
-    newBars = {};
-    newBarsKeys = [];
-    for (const [symbol, bar] of bars) {
-      newBars[symbol] = bar;
-      newBarsKeys.push(symbol);
-      lastPrices[symbol] = bar.close;
-    }
-    return newBars;
-  }
+  const intake = new MinuteBars();
+  const lastPrices = intake.lastPrices;
 
   async function step(minute: number, bars: ReadonlyMap<string, Bar>): Promise<MinuteReport> {
     const fills = await fillsStage(execution, minute, bars);
 
-    const newBars = takeBars(bars);
+    const encoded = intake.take(bars);
     const prices = moneyPrices(lastPrices);
     const teams = teamMinutes(config.teamIds, await books.loadBooks(), await books.openOrders(), prices, config.marketBuyBufferBps);
 
@@ -92,9 +65,10 @@ export function createMinuteEngine(config: MinuteEngineConfig) {
         ? new Map()
         : await host.run(
             minute,
-            newBars,
+            bars,
             lastPrices,
             [...teams.values()].map((team) => team.view),
+            encoded,
           );
 
     const outcomes = decideTeams(teams, results, {

@@ -7,7 +7,7 @@
  */
 import type { Bar } from '../../data/market/bar.ts';
 import type { Ledger } from '../ledger/ledger.ts';
-import type { TeamMinuteState, TeamRunResult } from '../../sandbox/index.ts';
+import type { EncodedBars, TeamMinuteState, TeamRunResult } from '../../sandbox/index.ts';
 import type { SimVenue } from '../trading/brokers/sim/simVenue.ts';
 import type { NettedVenue } from '../trading/netting/nettedVenue.ts';
 import type { Broker } from '../trading/types.ts';
@@ -42,14 +42,17 @@ export type Execution = { kind: 'sim'; venue: SimVenue } | { kind: 'stream'; bro
 export const brokerOf = (execution: Execution): Broker => (execution.kind === 'sim' ? execution.venue : execution.kind === 'netted' ? execution.venue.broker : execution.broker);
 
 /**
- * The strategy host: runs the given teams on a minute's bars, each seeing its own state. `bars` and
- * `prices` are the engine's own records, refilled in place the next minute: a host copies what it keeps.
+ * The strategy host: runs the given teams on a minute's bars, each seeing its own state. `bars` is the
+ * minute as the engine was given it; `encoded` the same bars as the sandbox pool stores them
+ * (`MinuteInput.encoded`), made once per minute and not written to again. `prices` is the engine's own
+ * record, updated in place the next minute: a host copies what it keeps.
  */
 export interface StrategyHost {
   run(
     minute: number,
-    bars: Readonly<Record<string, Bar>>,
+    bars: ReadonlyMap<string, Bar>,
     prices: Readonly<Record<string, number>>,
     teams: readonly TeamMinuteState[],
+    encoded: EncodedBars,
   ): Promise<ReadonlyMap<string, TeamRunResult>>;
 }

@@ -1,0 +1,64 @@
+/**
+ * The minute's bars taken in once, in the forms the engine hands on: the last known price of every
+ * symbol, and the sandbox's encoding (sorted symbols, six numbers each), from which the pool stores the
+ * minute without encoding it again. One pass over the bars, and no per-symbol record of them: with 400
+ * symbols, a record's stores were the largest share of the engine's own time.
+ *
+ * Consecutive minutes nearly always carry the same symbols in the same order: then the symbol lists
+ * are reused rather than built and sorted each minute.
+ */
+import type { Bar } from '../../data/market/bar.ts';
+import type { EncodedBars } from '../../sandbox/index.ts';
+
+/** Numbers per bar in an encoding: timestamp, open, high, low, close, volume. */
+const FIELDS = 6;
+
+export class MinuteBars {
+  /**
+   * Every symbol's last close, carried forward for symbols without a bar this minute (sparse data). One
+   * object updated in place: a host serialises the prices before its run resolves.
+   */
+  readonly lastPrices: Record<string, number> = {};
+  /** Last minute's symbols in the order the map gave them. */
+  #keys: string[] = [];
+  /** The same symbols sorted, and where each of #keys lands in that order. */
+  #sorted: readonly string[] = [];
+  #slot = new Int32Array(0);
+
+  /** Updates the last prices; the minute encoded for the sandbox, in a fresh `values` array (the pool keeps it). */
+  take(bars: ReadonlyMap<string, Bar>): EncodedBars {
+    if (!this.#sameKeys(bars)) this.#rekey(bars);
+    const values = new Float64Array(this.#keys.length * FIELDS);
+    const lastPrices = this.lastPrices;
+    const slot = this.#slot;
+    let index = 0;
+    for (const [symbol, bar] of bars) {
+      lastPrices[symbol] = bar.close;
+      const at = (slot[index] ?? 0) * FIELDS;
+      values[at] = bar.timestamp;
+      values[at + 1] = bar.open;
+      values[at + 2] = bar.high;
+      values[at + 3] = bar.low;
+      values[at + 4] = bar.close;
+      values[at + 5] = bar.volume;
+      index++;
+    }
+    return { symbols: this.#sorted, values };
+  }
+
+  #sameKeys(bars: ReadonlyMap<string, Bar>): boolean {
+    if (bars.size !== this.#keys.length) return false;
+    let index = 0;
+    for (const symbol of bars.keys()) if (symbol !== this.#keys[index++]) return false;
+    return true;
+  }
+
+  #rekey(bars: ReadonlyMap<string, Bar>): void {
+    this.#keys = [...bars.keys()];
+    // Plain string order, as the sandbox stores a minute (its window and `Object.keys(bars)` follow it).
+    const sorted = [...this.#keys].sort();
+    const position = new Map(sorted.map((symbol, index) => [symbol, index]));
+    this.#sorted = sorted;
+    this.#slot = Int32Array.from(this.#keys, (symbol) => position.get(symbol) ?? 0);
+  }
+}
