@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { CsvError, parse as createCsvParser } from 'csv-parse';
-import { parse as parseCsvText } from 'csv-parse/sync';
+import { createRequire } from 'node:module';
+import type * as CsvParseStream from 'csv-parse';
+import type * as CsvParseSync from 'csv-parse/sync';
 import type { Bar } from './bar.ts';
 import { BarsCsvCollector, BarsCsvError } from './csvBarRows.ts';
 
@@ -18,7 +19,14 @@ interface CsvRecordWithInfo {
   info: { lines: number };
 }
 
-function syntaxError(sourceName: string, error: CsvError): BarsCsvError {
+// csv-parse is loaded only for a file it is needed for (quoted, or too large to read whole): most bars
+// files are neither, and loading it (with node:stream) was ~15-25 ms of a short `qtc backtest`. Each
+// entry is one module of its own, with its own CsvError class, so each caller tests against its module's.
+const requireHere = createRequire(import.meta.url);
+const csvParseStream = (): typeof CsvParseStream => requireHere('csv-parse') as typeof CsvParseStream;
+const csvParseSync = (): typeof CsvParseSync => requireHere('csv-parse/sync') as typeof CsvParseSync;
+
+function syntaxError(sourceName: string, error: CsvParseSync.CsvError): BarsCsvError {
   const line = typeof error['lines'] === 'number' ? error['lines'] : null;
   return new BarsCsvError(sourceName, line, null, `malformed CSV: ${error.message}`);
 }
@@ -43,16 +51,17 @@ export function* unquotedCsvRecords(text: string): Generator<CsvRecordWithInfo> 
   }
 }
 
-function csvRecords(text: string): Iterable<CsvRecordWithInfo> {
-  // csv-parse's types do not model `info: true`, which wraps every record with its position.
-  return text.includes('"') ? (parseCsvText(text, CSV_OPTIONS) as unknown as CsvRecordWithInfo[]) : unquotedCsvRecords(text);
-}
-
 /** Bars from the text of a CSV file; `sourceName` is the name errors are reported under. */
 export function parseBarsCsv(text: string, sourceName: string): Bar[] {
   const collector = new BarsCsvCollector(sourceName);
+  if (!text.includes('"')) {
+    for (const { record, info } of unquotedCsvRecords(text)) collector.accept(record, info.lines);
+    return collector.finish();
+  }
+  const { parse, CsvError } = csvParseSync();
   try {
-    for (const { record, info } of csvRecords(text)) collector.accept(record, info.lines);
+    // csv-parse's types do not model `info: true`, which wraps every record with its position.
+    for (const { record, info } of parse(text, CSV_OPTIONS) as unknown as CsvRecordWithInfo[]) collector.accept(record, info.lines);
   } catch (error) {
     if (error instanceof CsvError) throw syntaxError(sourceName, error);
     throw error;
@@ -73,6 +82,7 @@ export async function readBarsCsv(path: string): Promise<Bar[]> {
     throw new BarsCsvError(path, null, null, `cannot read the bars file: ${reason}`);
   }
   if (text !== null) return parseBarsCsv(text, path);
+  const { parse: createCsvParser, CsvError } = csvParseStream();
   const parser = createCsvParser(CSV_OPTIONS);
   const input = createReadStream(path);
   // pipe() does not forward errors; without this a missing file would leave the loop waiting forever.

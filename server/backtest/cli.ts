@@ -1,7 +1,7 @@
 // `qtc backtest`, loaded only when the command is used: it brings the sandbox (isolated-vm) with it.
 import path from 'node:path';
 import { ReplaySource } from '../../data/market/replaySource.ts';
-import { checkStrategy, compileStrategy } from '../../loaders/index.ts';
+import type * as LoadersModule from '../../loaders/index.ts';
 import type { Registry } from '../../registry/schema.ts';
 import { SandboxPool, type CompiledStrategy } from '../../sandbox/index.ts';
 import { checkReportText } from '../cli/commands/check.ts';
@@ -12,6 +12,7 @@ import { runBacktest, type BacktestMinute, type BacktestOutcome, type BacktestSt
 import { progressBar } from './progress.ts';
 import { buildReport, leaderboardText, writeTeamFiles, type BacktestReport } from './report.ts';
 import { BacktestUsageError, backtestSettings, parseRiskOverrides, type BacktestSettings } from './settings.ts';
+import { StrategyCache, strategyKey } from './strategyCache.ts';
 import type { SyntheticOptions } from './synthetic.ts';
 
 export interface BacktestCommandOptions {
@@ -119,14 +120,35 @@ function parseSymbols(raw: string): string[] {
   return symbols;
 }
 
+type Loaders = typeof LoadersModule;
+
+/** A folder's cache key (null: not cacheable) and the checked bundle kept under it, if any. */
+interface CachedStrategy {
+  key: string | null;
+  compiled: CompiledStrategy | null;
+}
+
+async function lookUp(dirs: readonly string[], cache: StrategyCache): Promise<CachedStrategy[]> {
+  return Promise.all(
+    dirs.map(async (dir) => {
+      const key = await strategyKey(dir);
+      return { key, compiled: key === null ? null : await cache.get(key) };
+    }),
+  );
+}
+
 /**
  * Each folder's bundle, begun at once: esbuild bundles in its own process, so this overlaps the reading
  * of the bars and the static check (both on this thread). A rejection is handled here and seen again
  * where the bundle is awaited: only for a folder that passed the static check, as when compiled after it.
+ * A cached bundle is not built again.
  */
-function startCompiles(dirs: readonly string[]): Array<Promise<CompiledStrategy>> {
-  return dirs.map((dir) => {
-    const compiling = compileStrategy(dir);
+function startCompiles(dirs: readonly string[], cached: readonly CachedStrategy[], loaders: Loaders | null): Array<Promise<CompiledStrategy>> {
+  return dirs.map((dir, index) => {
+    const kept = cached[index]?.compiled ?? null;
+    if (kept !== null) return Promise.resolve(kept);
+    if (loaders === null) throw new Error('unreachable: a folder to compile without the loaders');
+    const compiling = loaders.compileStrategy(dir);
     compiling.catch(() => undefined);
     return compiling;
   });
@@ -137,20 +159,31 @@ async function prepare(
   options: BacktestCommandOptions,
   settings: BacktestSettings,
   compiling: ReadonlyArray<Promise<CompiledStrategy>>,
+  cached: readonly CachedStrategy[],
+  loaders: Loaders | null,
+  cache: StrategyCache,
 ): Promise<BacktestStrategy[] | undefined> {
   const ids = uniqueNames(dirs.map((dir) => path.basename(path.resolve(dir))));
   const teamIds = teamIdsFor(ids);
   const strategies: BacktestStrategy[] = [];
+  const keeping: Array<Promise<void>> = [];
   let rejected = false;
   for (const [index, dir] of dirs.entries()) {
-    if (options.skipStaticCheck !== true) {
-      const report = await checkStrategy(dir);
+    const { key, compiled: kept } = cached[index] ?? { key: null, compiled: null };
+    // A cached bundle passed the check on these very files.
+    const checked = kept === null && options.skipStaticCheck !== true;
+    if (checked) {
+      if (loaders === null) throw new Error('unreachable: a folder to check without the loaders');
+      const report = await loaders.checkStrategy(dir);
       if (!report.ok) {
         process.stderr.write(checkReportText(report, dir));
         rejected = true;
         continue;
       }
     }
+    const compiled = await (compiling[index] ?? Promise.reject(new Error(`unreachable: no bundle begun for ${dir}`)));
+    // Kept only when the folder is still what was hashed before it was checked and built.
+    if (checked && key !== null) keeping.push(strategyKey(dir).then((now) => (now === key ? cache.put(key, compiled) : undefined)));
     const id = ids[index] ?? dir;
     const team = settings.team(id);
     if (options.registry !== undefined && !team.registered)
@@ -158,13 +191,14 @@ async function prepare(
     strategies.push({
       id,
       teamId: teamIds[index] ?? 'strategy',
-      compiled: await (compiling[index] ?? compileStrategy(dir)),
+      compiled,
       params: team.params,
       limits: riskLimitsFrom(team.risk),
       ...(team.cpuMs === undefined ? {} : { cpuMs: team.cpuMs }),
       ...(team.memoryMb === undefined ? {} : { memoryMb: team.memoryMb }),
     });
   }
+  await Promise.all(keeping);
   if (rejected) {
     process.stderr.write('qtc: not running the backtest: fix the findings above (qtc check <dir>)\n');
     return undefined;
@@ -205,9 +239,13 @@ export async function runBacktestCommand(dirs: string[], options: BacktestComman
     ...(options.params === undefined ? {} : { params: parseParams(options.params) }),
     ...(cpuMs === undefined ? {} : { cpuMs }),
   });
-  const compiling = startCompiles(dirs);
+  const cache = new StrategyCache();
+  const cached = await lookUp(dirs, cache);
+  // The checker's parser and esbuild are loaded only when a folder's checked bundle is not cached.
+  const loaders = cached.every(({ compiled }) => compiled !== null) ? null : await import('../../loaders/index.ts');
+  const compiling = startCompiles(dirs, cached, loaders);
   const market = await loadMarket(options, settings.universe);
-  const strategies = await prepare(dirs, options, settings, compiling);
+  const strategies = await prepare(dirs, options, settings, compiling, cached, loaders, cache);
   if (strategies === undefined) {
     process.exitCode = 1;
     return;

@@ -32,12 +32,9 @@ export function registerBacktestCommand(program: Command): void {
     .option('--cpu-ms <ms>', 'CPU limit per strategy call (default 200)')
     .option('--skip-static-check', 'run without the static check')
     .action(async (dirs: string[], options: BacktestCommandOptions & { report?: string }) => {
-      // Loaded with the command: the engine, sandbox and loaders (esbuild, Babel) are not needed to start the CLI.
-      const [{ runBacktestCommand, BacktestUsageError }, { rankTeams }, { StrategyCompileError, StrategyFolderError }] = await Promise.all([
-        import('../../backtest/cli.ts'),
-        import('../../backtest/report.ts'),
-        import('../../../loaders/index.ts'),
-      ]);
+      // Loaded with the command: the engine and sandbox are not needed to start the CLI; the loaders (esbuild,
+      // Babel) only when a strategy's checked bundle is not cached (server/backtest/strategyCache.ts).
+      const [{ runBacktestCommand, BacktestUsageError }, { rankTeams }] = await Promise.all([import('../../backtest/cli.ts'), import('../../backtest/report.ts')]);
       await runBacktestCommand(dirs, options)
         .then(async (run) => {
           if (options.report === undefined || run === undefined) return;
@@ -52,7 +49,9 @@ export function registerBacktestCommand(program: Command): void {
           });
           process.stderr.write(`wrote ${options.report}\n`);
         })
-        .catch((error: unknown) => {
+        .catch(async (error: unknown) => {
+          // A loader's error comes from the loaders module already loaded: importing it here costs nothing more.
+          const { StrategyCompileError, StrategyFolderError } = await import('../../../loaders/index.ts');
           if (error instanceof BacktestUsageError || error instanceof StrategyFolderError || error instanceof StrategyCompileError) {
             process.stderr.write(`qtc: ${error.message}\n`);
             process.exitCode = 2;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { assertValidBar, type Bar, findBarProblem, formatMinute, InvalidBarError } from '../../../data/market/bar.ts';
+import { embeddedCalendar, isRegularSessionMinute } from '../../../data/market/calendar.ts';
 import { groupByMinute } from '../../../data/market/minutes.ts';
 import { replayMinutes } from '../../../data/market/replay.ts';
 
@@ -79,5 +80,27 @@ describe('replayMinutes', () => {
   it('asks the given calendar for sessions', () => {
     const closedEveryDay = { sessionFor: () => null };
     expect(replayMinutes(day, { sessions: 'regular', calendar: closedEveryDay })).toEqual([]);
+  });
+});
+
+describe('replayMinutes over many days', () => {
+  it('keeps exactly the minutes isRegularSessionMinute keeps, across DST switches, half days and holidays, asking once per date', () => {
+    // Every 7th minute from 2024-11-01 to 2025-03-15 (New York switches clocks on Nov 3 and Mar 9; Thanksgiving,
+    // the half day after it, Christmas Eve and Day, New Year's Day, MLK Day and Presidents' Day in between).
+    const bars: Bar[] = [];
+    for (let minute = Date.UTC(2024, 10, 1); minute < Date.UTC(2025, 2, 15); minute += 7 * 60_000) {
+      bars.push({ symbol: 'SPY', timestamp: minute, open: 10, high: 10, low: 10, close: 10, volume: 1 });
+    }
+    const asked: string[] = [];
+    const counting = {
+      sessionFor: (date: string) => {
+        asked.push(date);
+        return embeddedCalendar.sessionFor(date);
+      },
+    };
+    const kept = replayMinutes(bars, { sessions: 'regular', calendar: counting }).map(({ minute }) => minute);
+    expect(kept).toEqual(bars.map((bar) => bar.timestamp).filter((minute) => isRegularSessionMinute(minute)));
+    expect(kept.length).toBeGreaterThan(1000);
+    expect(new Set(asked).size).toBe(asked.length);
   });
 });
