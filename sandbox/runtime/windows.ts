@@ -34,7 +34,15 @@ export interface BarSlice {
 // writes per symbol. A window whose views were ever handed out is brought up to date every
 // minute, so a view the strategy keeps sees exactly what it would have seen if every window
 // took its bar at once (a full window shifts its bars under old views).
+//
+// Columns are lazy too: such a window writes each minute only the columns whose views were
+// handed out (`eager`, e.g. close alone), the six columns of a symbol being six scattered cache
+// lines and pages. The others keep the minutes since `filled` in the ring and take them (`fill`)
+// when read, or when the ring is emptied; their positions are reserved meanwhile (the minutes
+// [filled, synced) are the window's newest bars), so shifting the window moves them along.
 const SLACK = 64;
+/** `eager` with every column. */
+const ALL_COLUMNS = 63;
 export class Series {
   declare cap: number;
   declare start: number;
@@ -53,6 +61,10 @@ export class Series {
   declare synced: number;
   /** Views of it were handed out: it takes every bar as it arrives. */
   declare exposed: boolean;
+  /** Columns (bit f: column f) written as bars arrive; the others lag from `filled`. */
+  declare eager: number;
+  /** Pending minutes whose bars the columns outside `eager` hold (≤ synced). */
+  declare filled: number;
   constructor() {
     this.cap = windowBars + SLACK;
     this.start = 0;
@@ -71,6 +83,8 @@ export class Series {
     this.row = -1;
     this.synced = 0;
     this.exposed = false;
+    this.eager = 0;
+    this.filled = 0;
   }
   /** Moves the newest `windowBars - n` bars to the front, making room for n more (n ≤ windowBars). */
   shift(n = 1): void {
@@ -98,20 +112,63 @@ export class Series {
     if (this.end - this.start > windowBars) this.start = this.end - windowBars;
     this.forget();
   }
-  /** Takes the pending bars it lacks (see the ring below). */
+  /** Takes the pending bars it lacks (see the ring below), into its eager columns. */
   sync(): void {
     const to = pendingEnd;
     if (this.synced === to) return;
     const row = this.row;
+    // Nothing lags when every column is eager, or when it has no bars in the ring.
+    const whole = this.filled === this.synced && (this.eager === ALL_COLUMNS || row < 0);
     if (row >= 0) {
       const stride = pendingRows * ROW;
       const ring = pending;
       let at = (this.synced - pendingStart) * stride + row * ROW + 2;
-      for (let m = this.synced; m < to; m++, at += stride) this.push(ring, at);
+      for (let m = this.synced; m < to; m++, at += stride) this.pushEager(ring, at);
     }
     this.synced = to;
+    if (whole) this.filled = to;
   }
-  /** Appends one bar, its six values in a row at `data[at]`. */
+  /** Writes the bars its lagging columns lack, from the ring (which holds every minute from `filled` on). */
+  fill(): void {
+    const to = this.synced;
+    const from = this.filled;
+    if (from === to) return;
+    this.filled = to;
+    const lagging = ALL_COLUMNS & ~this.eager;
+    const stride = pendingRows * ROW;
+    const ring = pending;
+    const all = this.all;
+    const cap = this.cap;
+    let at = (from - pendingStart) * stride + this.row * ROW + 2;
+    for (let m = from; m < to; m++, at += stride) {
+      // Its position: the window's newest bars are these minutes; older ones may have left it.
+      const i = this.end - (to - m);
+      if (i < this.start) continue;
+      for (let f = 0; f < 6; f++) if ((lagging & (1 << f)) !== 0) all[f * cap + i] = ring[at + f]!;
+    }
+  }
+  /** Appends one bar, its six values in a row at `data[at]`, writing the eager columns only. */
+  pushEager(data: Float64Array, at: number): void {
+    const e = this.eager;
+    if (e === ALL_COLUMNS) {
+      this.push(data, at);
+      return;
+    }
+    if (this.end === this.cap) this.shift();
+    const all = this.all;
+    const cap = this.cap;
+    const i = this.end;
+    if ((e & 1) !== 0) all[i] = data[at]!;
+    if ((e & 2) !== 0) all[cap + i] = data[at + 1]!;
+    if ((e & 4) !== 0) all[2 * cap + i] = data[at + 2]!;
+    if ((e & 8) !== 0) all[3 * cap + i] = data[at + 3]!;
+    if ((e & 16) !== 0) all[4 * cap + i] = data[at + 4]!;
+    if ((e & 32) !== 0) all[5 * cap + i] = data[at + 5]!;
+    this.end = i + 1;
+    if (i + 1 - this.start > windowBars) this.start = i + 1 - windowBars;
+    if (this.v4 !== null || this.v1 !== null || this.v2 !== null || this.v3 !== null || this.v5 !== null || this.times !== null) this.forget();
+  }
+  /** Appends one bar, its six values in a row at `data[at]` (no column may lag). */
   push(data: Float64Array, at: number): void {
     if (this.end === this.cap) this.shift();
     const all = this.all;
@@ -136,8 +193,12 @@ export class Series {
   range(f: number, from: number, to: number): Float64Array {
     return new F64(this.buffer, (f * this.cap + from) * 8, to - from);
   }
-  /** Column f of the current window as a view handed to the strategy. */
+  /** Column f of the current window as a view handed to the strategy (which then takes every bar). */
   view(f: number): Float64Array {
+    if ((this.eager & (1 << f)) === 0) {
+      if (this.filled !== this.synced) this.fill();
+      this.eager |= 1 << f;
+    }
     if (!this.exposed) {
       this.exposed = true;
       exposed[exposed.length] = this;
@@ -148,7 +209,14 @@ export class Series {
   }
   timestamps(): number[] {
     if (this.synced !== pendingEnd) this.sync();
-    if (this.times === null) this.times = ArrayFrom(this.range(0, this.start, this.end));
+    if (this.times === null) {
+      // A strategy reading the timestamps keeps reading them: that column becomes eager.
+      if ((this.eager & 1) === 0) {
+        if (this.filled !== this.synced) this.fill();
+        this.eager |= 1;
+      }
+      this.times = ArrayFrom(this.range(0, this.start, this.end));
+    }
     return this.times;
   }
   indexAtOrAfter(t: number): number {
@@ -173,7 +241,10 @@ const series = new MapC<string, Series>();
 /** A symbol's window, up to date (team.api reads it whole). */
 export function seriesOf(symbol: string): Series | undefined {
   const s = series.get(symbol);
-  if (s !== undefined && s.synced !== pendingEnd) s.sync();
+  if (s !== undefined) {
+    if (s.synced !== pendingEnd) s.sync();
+    if (s.filled !== s.synced) s.fill();
+  }
   return s;
 }
 export const bars: Record<string, unknown> = {};
@@ -279,6 +350,7 @@ const FIELD_GETTERS = [BarEntry.timestamp, BarEntry.open, BarEntry.high, BarEntr
 function addSymbol(symbol: string): Series {
   const s = new Series();
   s.synced = pendingEnd;
+  s.filled = pendingEnd;
   series.set(symbol, s);
   const entry = new BarEntry({}, s);
   for (let f = 0; f < 6; f++) ObjectDefineProperty(entry, FIELDS[f]!, { get: FIELD_GETTERS[f], enumerable: true });
@@ -317,11 +389,12 @@ const exposed: Series[] = [];
 /** Rows of the ring whose windows were exposed (when all are, a minute goes straight into the windows). */
 let exposedRows = 0;
 
-/** Every window takes its pending bars; the ring is emptied. */
+/** Every window takes its pending bars, in every column; the ring is emptied. */
 function flush(): void {
   for (let i = 0; i < layout.length; i++) {
     const s = layout[i]!;
     if (s.synced !== pendingEnd) s.sync();
+    if (s.filled !== s.synced) s.fill();
   }
   pendingStart = pendingEnd;
 }
@@ -350,6 +423,7 @@ function adoptRows(data: Float64Array, at: number, groups: number): boolean {
     s.row = g;
     // Up to date: the ring was just emptied, and a symbol outside it had no bars there.
     s.synced = pendingEnd;
+    s.filled = pendingEnd;
     layout[g] = s;
   }
   pendingRows = groups;
@@ -370,37 +444,6 @@ export function applyBars(data: Float64Array, buffer: ArrayBuffer, at: number): 
   at += 2;
   if (batchSeq <= lastSeq) return;
   lastSeq = batchSeq;
-  if (exposedRows === groups && groups === pendingRows) {
-    // Every window of the ring's rows has views out, so each takes its bar now (they are all up
-    // to date), checking the rows as it goes (Series.push inlined: in typical strategies this runs
-    // for every symbol every minute).
-    const symbols = layoutSymbols;
-    let g = 0;
-    for (; g < groups; g++, at += ROW) {
-      if (data[at] !== symbols[g] || data[at + 1] !== 1) break;
-      const s = layout[g]!;
-      if (s.end === s.cap) s.shift();
-      const all = s.all;
-      const cap = s.cap;
-      const i = s.end;
-      all[i] = data[at + 2]!;
-      all[cap + i] = data[at + 3]!;
-      all[2 * cap + i] = data[at + 4]!;
-      all[3 * cap + i] = data[at + 5]!;
-      all[4 * cap + i] = data[at + 6]!;
-      all[5 * cap + i] = data[at + 7]!;
-      s.end = i + 1;
-      if (i + 1 - s.start > windowBars) s.start = i + 1 - windowBars;
-      if (s.v4 !== null || s.v1 !== null || s.v2 !== null || s.v3 !== null || s.v5 !== null || s.times !== null) s.forget();
-    }
-    if (g === groups) return;
-    // Other rows from row g on: the rows before it took their bars (the ring is empty), the rest
-    // goes the general way, and this minute's rows become the ring's when they are one bar each.
-    flush();
-    adoptRows(data, at - g * ROW, groups);
-    appendBatch(data, buffer, at, groups - g);
-    return;
-  }
   if (!sameRows(data, at, groups)) {
     flush();
     if (!adoptRows(data, at, groups)) {
@@ -408,17 +451,30 @@ export function applyBars(data: Float64Array, buffer: ArrayBuffer, at: number): 
       return;
     }
   }
-  if (exposedRows === groups) {
-    // Every window of these rows has views out (rows just adopted): straight into the windows.
-    appendBatch(data, buffer, at, groups);
-    return;
-  }
   if (pendingEnd - pendingStart >= pendingCapacity) flush();
   if (pending.length < pendingCapacity * groups * ROW) pending = new F64(pendingCapacity * groups * ROW);
   // The minute's rows, whole, into the ring: one copy by the engine.
-  ReflectApply(TypedArraySet, pending, [new F64(buffer, at * 8, groups * ROW), (pendingEnd - pendingStart) * groups * ROW]);
+  const base = (pendingEnd - pendingStart) * groups * ROW;
+  ReflectApply(TypedArraySet, pending, [new F64(buffer, at * 8, groups * ROW), base]);
   pendingEnd++;
   if (exposedRows === 0) return;
+  if (exposedRows === groups) {
+    // Every window of the ring's rows has views out, so each takes its bar now (Series.sync
+    // inlined for the usual one minute: in typical strategies this runs for every symbol every minute).
+    const ring = pending;
+    for (let g = 0, a = base + 2; g < groups; g++, a += ROW) {
+      const s = layout[g]!;
+      if (s.synced !== pendingEnd - 1) {
+        s.sync();
+        continue;
+      }
+      const whole = s.filled === s.synced && s.eager === ALL_COLUMNS;
+      s.pushEager(ring, a);
+      s.synced = pendingEnd;
+      if (whole) s.filled = pendingEnd;
+    }
+    return;
+  }
   for (let i = 0; i < exposed.length; i++) {
     const s = exposed[i]!;
     if (s.row >= 0) s.sync();

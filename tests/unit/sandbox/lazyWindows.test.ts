@@ -4,7 +4,9 @@
 // team with the same code that first reads every field of every symbol each minute (so its windows
 // take every bar as it arrives); their outputs must be equal minute by minute: symbols read now and
 // then, by different fields and through team.api, a view kept across minutes while its window
-// shifts, symbols that skip minutes, appear late or stop, and teams loaded mid-run.
+// shifts, symbols that skip minutes, appear late or stop, and teams loaded mid-run. A second pair
+// reads every symbol's close every minute (those columns are then written as bars arrive, the
+// other columns later, when read or when the ring empties) and now and then another field.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SandboxPool, type Bar, type MinuteInput, type TeamRunResult } from '../../../sandbox/index.ts';
 import { bundle, team } from './helpers.ts';
@@ -13,7 +15,7 @@ const SYMBOLS = ['AAA', 'BBB', 'CCC', 'DDD', 'EEE'];
 const START = Date.UTC(2025, 6, 8, 13, 30);
 const MINUTES = 400;
 
-function body(touchAll: boolean): string {
+function body(touchAll: boolean, readCloses = false): string {
   return `
 const FIELDS = ['timestamp', 'open', 'high', 'low', 'close', 'volume'];
 class Strategy {
@@ -23,6 +25,11 @@ class Strategy {
     let sink = 0;
     if (${touchAll}) for (const s in bars) for (const f of FIELDS) sink += bars[s][f].length;
     const out = { i, keys: Object.keys(bars) };
+    if (${readCloses}) {
+      out.closes = Object.keys(bars).map((s) => [bars[s].close.length, bars[s].close.at(-1)]);
+      if (i % 13 === 4 && bars.DDD !== undefined) out.high = Array.from(bars.DDD.high.slice(-25));
+      if (i % 29 === 9 && bars.BBB !== undefined) out.ts = bars.BBB.timestamp.slice(-25);
+    }
     // A view kept from an early minute: its window shifts under it once full.
     if (i === 3 && bars.AAA !== undefined) this.kept = bars.AAA.close;
     if (this.kept !== null) out.kept = [this.kept.length, this.kept[0], this.kept[this.kept.length - 1]];
@@ -50,6 +57,8 @@ class Strategy {
 
 const LAZY = bundle(body(false));
 const EAGER = bundle(body(true));
+const CLOSES_LAZY = bundle(body(false, true));
+const CLOSES_EAGER = bundle(body(true, true));
 
 /** BBB skips a minute now and then, CCC appears at minute 90, DDD stops at 250, EEE trades every third minute from 300 on. */
 function market(index: number, teamIds: string[]): MinuteInput {
@@ -87,8 +96,12 @@ describe('lazy bar windows', () => {
   });
 
   it('show every strategy what eager windows would, minute by minute', { timeout: 120_000 }, async () => {
-    for (const id of ['lazy', 'eager']) expect(await pool.load({ teamId: id, strategy: id === 'lazy' ? LAZY : EAGER })).toEqual({ ok: true });
-    const pairs: Array<[string, string]> = [['lazy', 'eager']];
+    const strategies = { lazy: LAZY, eager: EAGER, closes: CLOSES_LAZY, closesEager: CLOSES_EAGER };
+    for (const [id, strategy] of Object.entries(strategies)) expect(await pool.load({ teamId: id, strategy })).toEqual({ ok: true });
+    const pairs: Array<[string, string]> = [
+      ['lazy', 'eager'],
+      ['closes', 'closesEager'],
+    ];
     let compared = 0;
     for (let i = 0; i < MINUTES; i++) {
       // Teams loaded mid-run get their window as one batch, then minute by minute.
@@ -107,6 +120,6 @@ describe('lazy bar windows', () => {
         compared++;
       }
     }
-    expect(compared).toBe(MINUTES + (MINUTES - 120) + (MINUTES - 260));
+    expect(compared).toBe(2 * MINUTES + (MINUTES - 120) + (MINUTES - 260));
   });
 });
