@@ -165,8 +165,11 @@ export async function computeAndPublishLeaderboard(pg: PgPool, redis: RedisClien
     extra: json,
   } = await computeLocked(pg, minute, now, options.snapshots, async (_client, view) => {
     const json = JSON.stringify(view);
+    // Encoded once for both commands: at 3,000 teams the board is ~7 MB of JSON, and each string argument
+    // would be encoded to UTF-8 again (~7 ms each on this machine).
+    const bytes = Buffer.from(json);
     // Still under the lock: a concurrent computation cannot overwrite this with an older board.
-    const results = await redis.multi().set(keys.leaderboard, json).publish(keys.leaderboardChannel, json).exec();
+    const results = await redis.multi().set(keys.leaderboard, bytes).publish(keys.leaderboardChannel, bytes).exec();
     const failed = results?.find(([error]) => error !== null)?.[0];
     if (results === null || failed) throw new Error('Redis did not store the leaderboard', { cause: failed ?? undefined });
     await publishActivity(redis, { type: 'leaderboard', at: now(), minute, top: topOf(view, ACTIVITY_TOP) }, keys.activityStream);
