@@ -96,6 +96,20 @@ export function encodePrices(prices: Readonly<Record<string, number>>, symbols: 
   return data;
 }
 
+/**
+ * The prices record as JSON, which the runtime parses into the strategy's `currentPrices` (one
+ * engine call, where filling an object key by key runs in the isolate's cold code), or '' when
+ * JSON would not give back every value exactly (-0; a non-finite price, which the pool refuses
+ * anyway): the runtime then reads them from the payload.
+ */
+export function pricesAsJson(prices: Readonly<Record<string, number>>): string {
+  for (const key of Object.keys(prices)) {
+    const value = prices[key];
+    if (typeof value !== 'number' || !Number.isFinite(value) || Object.is(value, -0)) return '';
+  }
+  return JSON.stringify(prices);
+}
+
 /** A whole payload: the minute, its prices, and the bars of the given encoded minutes (oldest first), by symbol. */
 export function encodePayload(minute: number, prices: Float64Array, minutes: readonly EncodedMinute[]): Float64Array {
   const only = minutes.length === 1 ? minutes[0] : undefined;

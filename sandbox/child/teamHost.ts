@@ -5,7 +5,7 @@ import ivm from 'isolated-vm';
 import { MinuteHistory } from '../history.ts';
 import type { LoadSpec, MinuteEntry, RunTeam, RuntimeLimits } from '../protocol.ts';
 import type { LogLine, SandboxError, TeamRunResult } from '../types.ts';
-import { encodeMinute, encodePayload, encodePrices, IndexCache, SymbolTable, type EncodedMinute } from './payload.ts';
+import { encodeMinute, encodePayload, encodePrices, IndexCache, pricesAsJson, SymbolTable, type EncodedMinute } from './payload.ts';
 import { RssProbe } from './rssProbe.ts';
 import { runtimeSource } from './runtimeSource.ts';
 import { MinuteSeeds } from './seed.ts';
@@ -87,6 +87,7 @@ export class TeamHost {
    */
   runBatch(minute: number, prices: Readonly<Record<string, number>>, states: readonly RunTeam[], onTeam?: (index: number) => void): TeamRunResult[] {
     const priceData = encodePrices(prices, this.#priceSymbols);
+    const pricesJson = pricesAsJson(prices);
     // One payload per distinct "last minute seen" (nearly always a single one), copied into each isolate.
     const payloads = new Map<number, ivm.ExternalCopy<ArrayBuffer>>();
     const namesJson = new Map<number, string>();
@@ -112,7 +113,7 @@ export class TeamHost {
               json = team.knownNames < names.length ? JSON.stringify(names.slice(team.knownNames)) : '';
               namesJson.set(team.knownNames, json);
             }
-            return { payload, namesFrom: team.knownNames, namesJson: json, seed: team.seeds.at(minute), cash: state.cash, equity: state.equity, positions: positions[i] ?? [] };
+            return { payload, namesFrom: team.knownNames, namesJson: json, pricesJson, seed: team.seeds.at(minute), cash: state.cash, equity: state.equity, positions: positions[i] ?? [] };
           }),
         );
       }

@@ -14,7 +14,7 @@ export interface PreludeSource {
   cachedData: ivm.ExternalCopy<ArrayBuffer> | undefined;
 }
 
-/** The runtime's `run(payload, namesFrom, namesJson, s0, s1, s2, s3, cash, equity, ...positionTriples)`. */
+/** The runtime's `run(payload, namesFrom, namesJson, pricesJson, s0, s1, s2, s3, cash, equity, ...positionTriples)`. */
 type RunFn = (...args: Array<ArrayBuffer | number | string>) => string;
 
 /**
@@ -27,6 +27,8 @@ export interface CallInput {
   namesFrom: number;
   /** JSON list of symbol names from `namesFrom` on, or '' when the isolate knows them all. */
   namesJson: string;
+  /** The minute's prices as a JSON object, or '' when JSON cannot carry them exactly (then read from the payload). */
+  pricesJson: string;
   /** The four words of this minute's Math.random seed (seed.ts). */
   seed: SeedWords;
   cash: number;
@@ -120,7 +122,7 @@ export class TeamIsolate {
     let hostMs = 0;
     try {
       const [s0, s1, s2, s3] = input.seed;
-      const args: Array<ivm.Copy<ArrayBuffer> | number | string> = [input.payload.copyInto(), input.namesFrom, input.namesJson, s0, s1, s2, s3, input.cash, input.equity];
+      const args: Array<ivm.Copy<ArrayBuffer> | number | string> = [input.payload.copyInto(), input.namesFrom, input.namesJson, input.pricesJson, s0, s1, s2, s3, input.cash, input.equity];
       for (const value of input.positions) args.push(value);
       const text = this.#run.applySync(undefined, args, { timeout: this.#spec.cpuMs });
       const decodeStarted = performance.now();

@@ -97,12 +97,13 @@ const ESCAPE_ARGS = ObjectFreeze(['\\u']);
 
 // The per-call path below avoids calls and allocations it can: an isolate runs once a minute, so
 // its code stays interpreted and every function or object it touches is a cache miss.
-function runCall(payload: ArrayBuffer, namesFrom: number, namesJson: string, cash: number, equity: number, positionTriples: number[]): string {
+function runCall(payload: ArrayBuffer, namesFrom: number, namesJson: string, pricesJson: string, cash: number, equity: number, positionTriples: number[]): string {
   if (namesJson !== '') learnNames(namesFrom, namesJson);
   const data = new F64(payload);
   const minute = data[0]!;
   const priceCount = data[1]!;
-  const currentPrices = readPrices(data, priceCount, 2);
+  // The host's JSON of the prices when it carries them exactly: the engine builds the object.
+  const currentPrices = pricesJson !== '' ? (JSONparse(pricesJson) as Record<string, number>) : readPrices(data, priceCount, 2);
   applyBars(data, payload, 2 + 2 * priceCount);
   // Free the input now rather than at this isolate's next GC, which may be far off for an idle
   // isolate: detaching releases the backing store (a new isolate's first input is the whole
@@ -186,13 +187,15 @@ function runCall(payload: ArrayBuffer, namesFrom: number, namesJson: string, cas
   return '{"ok":true,"signals":' + signalsJson + ',"memory":' + memoryJson + ',"logs":' + (logCalls === 0 ? '[]' : logsJson()) + '}';
 }
 
-// The team's state crosses as numbers: the four words of this minute's random seed, cash,
-// equity, then its positions as (symbol index, quantity, average cost) triples, so nothing is
-// serialised per call.
+// The minute's prices cross as JSON text written once per minute by the host ('' when they are
+// read from the payload); the team's state as numbers: the four words of this minute's random
+// seed, cash, equity, then its positions as (symbol index, quantity, average cost) triples, so
+// nothing is serialised per call.
 function run(
   payload: ArrayBuffer,
   namesFrom: number,
   namesJson: string,
+  pricesJson: string,
   s0: number,
   s1: number,
   s2: number,
@@ -204,7 +207,7 @@ function run(
   try {
     if (instance === null) return errorJson('load', 'the strategy is not loaded');
     seedWords(s0, s1, s2, s3);
-    return runCall(payload, namesFrom, namesJson, cash, equity, positionTriples);
+    return runCall(payload, namesFrom, namesJson, pricesJson, cash, equity, positionTriples);
   } catch (e) {
     try {
       return thrownJson('runtime', e, '');

@@ -42,6 +42,15 @@ class Strategy {
   }
 }`);
 
+// currentPrices as the strategy sees it: keys in order, each value exactly, -0 kept.
+const PRICES = bundle(`
+class Strategy {
+  generateSignal(team, bars, prices) {
+    const seen = Object.entries(prices).map(([k, v]) => [k, Object.is(v, -0) ? '-0' : v]);
+    return { symbol: 'AAPL', action: 'buy', quantity: 1, reason: JSON.stringify([seen, Object.getPrototypeOf(prices) === Object.prototype]) };
+  }
+}`);
+
 describe('bars entries and the team on the lean call path', () => {
   let pool: SandboxPool;
 
@@ -76,6 +85,22 @@ describe('bars entries and the team on the lean call path', () => {
         proxy: true,
       });
       expect(result?.logs).toEqual(i % 2 === 0 ? [{ level: 'log', message: `call ${i}` }] : []);
+    }
+  });
+
+  it('hand currentPrices over exactly, whether they cross as JSON or in the binary payload (-0)', { timeout: 60_000 }, async () => {
+    expect(await pool.load({ teamId: 'prices', strategy: PRICES })).toEqual({ ok: true });
+    const cases: Array<Record<string, number>> = [
+      { AAPL: 101.25, MSFT: 0.1 + 0.2, NVDA: 1e-7, '7': 3, ['__proto__']: 5 },
+      { AAPL: -0, MSFT: 2 ** 53 + 2, NVDA: 5e-324 },
+      { NVDA: 1.7976931348623157e308, AAPL: 99 },
+    ];
+    for (const [i, prices] of cases.entries()) {
+      const input = { ...minute(10 + i, [team('prices')]), prices };
+      const result = (await pool.runMinute(input)).get('prices');
+      expect(result?.error).toBeNull();
+      const expected = [Object.entries(prices).map(([k, v]) => [k, Object.is(v, -0) ? '-0' : v]), true];
+      expect(JSON.parse(result?.signals[0]?.reason ?? 'null')).toEqual(expected);
     }
   });
 });
