@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import os from 'node:os';
 import path from 'node:path';
-import { FlowProducer } from 'bullmq';
+import { FlowProducer, QueueEvents } from 'bullmq';
 import pg from 'pg';
 import pino from 'pino';
 import { startEmbeddedPostgres, type EmbeddedService } from '../data/embedded/postgresCluster.ts';
@@ -26,7 +26,7 @@ import { RegistryStore } from '../registry/store.ts';
 import { syncTeams } from '../registry/sync.ts';
 import type { CompiledStrategy } from '../sandbox/index.ts';
 import { loadConfig } from '../server/config/config.ts';
-import { tickFlow } from '../server/tick/queue.ts';
+import { TICK_QUEUE, tickFlow } from '../server/tick/queue.ts';
 import { startWorker } from '../server/worker/worker.ts';
 
 const SIZES = (process.env.TEAMS ?? '100,1000').split(',').map(Number);
@@ -130,8 +130,8 @@ async function prepareWalSegments(databaseUrl: string): Promise<boolean> {
 }
 
 /**
- * What the wait for a minute needs, polled every 2 ms: not the whole tick row (its bars, prices and every
- * due team as JSON), which in this process, beside the worker, would weigh on the figures measured.
+ * What the figures need of a completed minute: not the whole tick row (its bars, prices and every due
+ * team as JSON), which in this process, beside the worker, would weigh on the figures measured.
  */
 async function tickStatus(pool: pg.Pool, minute: number): Promise<{ status: string; errors: unknown; fillsApplied: number | null; stageMs: Record<string, number> } | null> {
   const { rows } = await pool.query<{ status: string; errors: unknown; fills_applied: number | null; stage_ms: Record<string, number> }>(
@@ -203,6 +203,11 @@ async function measure(teams: number) {
   }
   const connection = redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true, lazyConnect: false });
   const producer = new FlowProducer({ connection, prefix: `${prefix}:bull` });
+  // A minute is waited for as the scheduler waits (BullMQ's completion event of its books job), not by
+  // polling Postgres: a query every few ms from this process competed with the worker it measures.
+  const eventsConnection = redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true, lazyConnect: false });
+  const events = new QueueEvents(TICK_QUEUE, { connection: eventsConnection, prefix: `${prefix}:bull` });
+  await events.waitUntilReady();
   // The machine is shared: its load average while this size ran says how far the figures are from an idle one.
   const loadBefore = os.loadavg()[0]!;
   const stages: Record<string, number[]> = {};
@@ -212,19 +217,19 @@ async function measure(teams: number) {
     for (let index = 0; index < WARMUP + MINUTES; index++) {
       const minute = OPEN + index * 60_000;
       const enqueued = performance.now();
-      await producer.add(tickFlow(minute, SHARDS, 'simulated'));
-      let tick = await tickStatus(pool, minute);
-      while (tick?.status !== 'completed') {
-        if (tick?.status === 'failed') throw new Error(`tick failed: ${JSON.stringify(tick.errors)}`);
-        await new Promise((resolve) => setTimeout(resolve, 2));
-        tick = await tickStatus(pool, minute);
-      }
+      const node = await producer.add(tickFlow(minute, SHARDS, 'simulated'));
+      await node.job.waitUntilFinished(events);
+      const finished = performance.now();
+      const tick = await tickStatus(pool, minute);
+      if (tick?.status !== 'completed') throw new Error(`tick ${tick?.status ?? 'missing'}: ${JSON.stringify(tick?.errors ?? null)}`);
       if (index < WARMUP) continue;
-      endToEnd.push(performance.now() - enqueued);
+      endToEnd.push(finished - enqueued);
       trades += tick.fillsApplied ?? 0;
       for (const [stage, ms] of Object.entries(tick.stageMs)) (stages[stage] ??= []).push(ms);
     }
   } finally {
+    await events.close();
+    eventsConnection.disconnect();
     await producer.close();
     connection.disconnect();
     for (const worker of workers) await worker.stop();
