@@ -297,7 +297,9 @@ class BarEntry extends Stamp {
     }
     if (s.synced !== pendingEnd) s.sync();
     const v = s.v1;
-    return v !== null ? v : (s.v1 = s.view(1));
+    if (v !== null) return v;
+    // (Series.view inlined for a column already handed out: the usual read, once a minute)
+    return (s.v1 = (s.eager & 2) !== 0 ? new F64(s.buffer, (1 * s.cap + s.start) * 8, s.end - s.start) : s.view(1));
   }
   static high(this: unknown): Float64Array {
     let s: Series;
@@ -308,7 +310,9 @@ class BarEntry extends Stamp {
     }
     if (s.synced !== pendingEnd) s.sync();
     const v = s.v2;
-    return v !== null ? v : (s.v2 = s.view(2));
+    if (v !== null) return v;
+    // (Series.view inlined for a column already handed out: the usual read, once a minute)
+    return (s.v2 = (s.eager & 4) !== 0 ? new F64(s.buffer, (2 * s.cap + s.start) * 8, s.end - s.start) : s.view(2));
   }
   static low(this: unknown): Float64Array {
     let s: Series;
@@ -319,7 +323,9 @@ class BarEntry extends Stamp {
     }
     if (s.synced !== pendingEnd) s.sync();
     const v = s.v3;
-    return v !== null ? v : (s.v3 = s.view(3));
+    if (v !== null) return v;
+    // (Series.view inlined for a column already handed out: the usual read, once a minute)
+    return (s.v3 = (s.eager & 8) !== 0 ? new F64(s.buffer, (3 * s.cap + s.start) * 8, s.end - s.start) : s.view(3));
   }
   static close(this: unknown): Float64Array {
     let s: Series;
@@ -330,7 +336,9 @@ class BarEntry extends Stamp {
     }
     if (s.synced !== pendingEnd) s.sync();
     const v = s.v4;
-    return v !== null ? v : (s.v4 = s.view(4));
+    if (v !== null) return v;
+    // (Series.view inlined for a column already handed out: the usual read, once a minute)
+    return (s.v4 = (s.eager & 16) !== 0 ? new F64(s.buffer, (4 * s.cap + s.start) * 8, s.end - s.start) : s.view(4));
   }
   static volume(this: unknown): Float64Array {
     let s: Series;
@@ -341,7 +349,9 @@ class BarEntry extends Stamp {
     }
     if (s.synced !== pendingEnd) s.sync();
     const v = s.v5;
-    return v !== null ? v : (s.v5 = s.view(5));
+    if (v !== null) return v;
+    // (Series.view inlined for a column already handed out: the usual read, once a minute)
+    return (s.v5 = (s.eager & 32) !== 0 ? new F64(s.buffer, (5 * s.cap + s.start) * 8, s.end - s.start) : s.view(5));
   }
 }
 // Captured here: BarEntry's static methods are reachable by nothing the strategy holds but these getters.
@@ -399,14 +409,6 @@ function flush(): void {
   pendingStart = pendingEnd;
 }
 
-/** The rows of a one-minute batch are the ring's rows (each symbol's one bar, in the same order). */
-function sameRows(data: Float64Array, at: number, groups: number): boolean {
-  if (groups !== pendingRows) return false;
-  const symbols = layoutSymbols;
-  for (let g = 0; g < groups; g++, at += ROW) if (data[at] !== symbols[g] || data[at + 1] !== 1) return false;
-  return true;
-}
-
 /**
  * Makes the rows of this one-minute batch the ring's (which must be empty: see flush); false when
  * it is not one minute of one bar per symbol.
@@ -444,7 +446,10 @@ export function applyBars(data: Float64Array, buffer: ArrayBuffer, at: number): 
   at += 2;
   if (batchSeq <= lastSeq) return;
   lastSeq = batchSeq;
-  if (!sameRows(data, at, groups)) {
+  // The rows of this one-minute batch are the ring's (each symbol's one bar, in the same order)?
+  let same = groups === pendingRows;
+  for (let g = 0, a = at; same && g < groups; g++, a += ROW) same = data[a] === layoutSymbols[g] && data[a + 1] === 1;
+  if (!same) {
     flush();
     if (!adoptRows(data, at, groups)) {
       appendBatch(data, buffer, at, groups);
@@ -468,10 +473,23 @@ export function applyBars(data: Float64Array, buffer: ArrayBuffer, at: number): 
         s.sync();
         continue;
       }
-      const whole = s.filled === s.synced && s.eager === ALL_COLUMNS;
-      s.pushEager(ring, a);
+      const e = s.eager;
+      if (s.filled === s.synced && e === ALL_COLUMNS) s.filled = pendingEnd;
       s.synced = pendingEnd;
-      if (whole) s.filled = pendingEnd;
+      // (Series.pushEager inlined)
+      if (s.end === s.cap) s.shift();
+      const all = s.all;
+      const cap = s.cap;
+      const i = s.end;
+      if ((e & 1) !== 0) all[i] = ring[a]!;
+      if ((e & 2) !== 0) all[cap + i] = ring[a + 1]!;
+      if ((e & 4) !== 0) all[2 * cap + i] = ring[a + 2]!;
+      if ((e & 8) !== 0) all[3 * cap + i] = ring[a + 3]!;
+      if ((e & 16) !== 0) all[4 * cap + i] = ring[a + 4]!;
+      if ((e & 32) !== 0) all[5 * cap + i] = ring[a + 5]!;
+      s.end = i + 1;
+      if (i + 1 - s.start > windowBars) s.start = i + 1 - windowBars;
+      if (s.v4 !== null || s.v1 !== null || s.v2 !== null || s.v3 !== null || s.v5 !== null || s.times !== null) s.forget();
     }
     return;
   }
