@@ -25,6 +25,7 @@ import { checkpointMinute, rebuildBoard, saveCheckpoint, snapshotsBetween } from
 import { readTradeStats } from '../ledger/tradeStats.ts';
 import { standingsOf, teamInfos } from './standings.ts';
 import { buildLeaderboardView, topOf, type LeaderboardView } from './view.ts';
+import { leaderboardJson, SparklineTexts } from './viewJson.ts';
 
 /** Where the leaderboard lives in Redis; tests use their own keys on a shared server. */
 export interface LeaderboardKeys {
@@ -69,6 +70,17 @@ function inLockedTransaction<T>(pool: PgPool, work: (client: pg.PoolClient) => P
 
 /** The board of each pool's database in this process (none until its first computation). */
 const boards = new WeakMap<PgPool, BoardState>();
+/** The sparkline texts of each pool's last published board (only reused for the same numbers). */
+const sparklineTexts = new WeakMap<PgPool, SparklineTexts>();
+
+function sparklineTextsOf(pool: PgPool): SparklineTexts {
+  let texts = sparklineTexts.get(pool);
+  if (texts === undefined) {
+    texts = new SparklineTexts();
+    sparklineTexts.set(pool, texts);
+  }
+  return texts;
+}
 
 /** A board further behind the checkpoint than this is rebuilt from it rather than caught up snapshot by snapshot. */
 const CATCH_UP_MINUTES = SPARKLINE_POINTS;
@@ -164,7 +176,7 @@ export async function computeAndPublishLeaderboard(pg: PgPool, redis: RedisClien
     problems,
     extra: json,
   } = await computeLocked(pg, minute, now, options.snapshots, async (_client, view) => {
-    const json = JSON.stringify(view);
+    const json = leaderboardJson(view, sparklineTextsOf(pg));
     // Encoded once for both commands: at 3,000 teams the board is ~7 MB of JSON, and each string argument
     // would be encoded to UTF-8 again (~7 ms each on this machine).
     const bytes = Buffer.from(json);
