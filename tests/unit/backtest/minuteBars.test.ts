@@ -1,0 +1,131 @@
+// The minute engine encodes each minute once (server/engine/minuteBars.ts) and the sandbox pool stores
+// that encoding as it is (MinuteInput.encoded): a strategy must see exactly what the pool's own encoding
+// of the same bars gives, and the pool must refuse an encoding its own would never produce.
+import { describe, expect, it } from 'vitest';
+import type { Bar } from '../../../data/market/bar.ts';
+import { SandboxPool, type CompiledStrategy, type TeamMinuteState } from '../../../sandbox/index.ts';
+import { MinuteBars } from '../../../server/engine/minuteBars.ts';
+
+const bar = (symbol: string, minute: number, close: number): Bar => ({ symbol, timestamp: minute, open: close - 1, high: close + 1, low: close - 2, close, volume: 100 });
+const MINUTE = Date.UTC(2025, 6, 8, 13, 30);
+
+describe('MinuteBars', () => {
+  it('encodes in sorted symbol order whatever the order of the map, and carries prices forward', () => {
+    const intake = new MinuteBars();
+    const first = intake.take(
+      new Map([
+        ['MSFT', bar('MSFT', MINUTE, 20)],
+        ['AAPL', bar('AAPL', MINUTE, 10)],
+      ]),
+    );
+    expect(first.symbols).toEqual(['AAPL', 'MSFT']);
+    expect([...first.values]).toEqual([MINUTE, 9, 11, 8, 10, 100, MINUTE, 19, 21, 18, 20, 100]);
+
+    // Same symbols, same order: the same list; a fresh values array (the pool keeps the last one).
+    const second = intake.take(
+      new Map([
+        ['MSFT', bar('MSFT', MINUTE + 60_000, 21)],
+        ['AAPL', bar('AAPL', MINUTE + 60_000, 11)],
+      ]),
+    );
+    expect(second.symbols).toBe(first.symbols);
+    expect(second.values).not.toBe(first.values);
+    expect(first.values[4]).toBe(10);
+    expect(second.values[4]).toBe(11);
+
+    // A symbol without a bar this minute keeps its last price; a new one joins in order.
+    const third = intake.take(
+      new Map([
+        ['NVDA', bar('NVDA', MINUTE + 120_000, 30)],
+        ['AAPL', bar('AAPL', MINUTE + 120_000, 12)],
+      ]),
+    );
+    expect(third.symbols).toEqual(['AAPL', 'NVDA']);
+    expect([...third.values]).toEqual([MINUTE + 120_000, 11, 13, 10, 12, 100, MINUTE + 120_000, 29, 31, 28, 30, 100]);
+    expect(intake.lastPrices).toEqual({ MSFT: 21, AAPL: 12, NVDA: 30 });
+    expect(Object.keys(intake.lastPrices)).toEqual(['MSFT', 'AAPL', 'NVDA']);
+  });
+});
+
+// Reports, each minute, every bar of its window as text: what the strategy was shown.
+const WATCHER: CompiledStrategy = {
+  filename: 'strategy.bundle.js',
+  sourceMap: '',
+  code: `var __qtcStrategy = (() => { class Watch { generateSignal(team, bars, prices) {
+    const seen = Object.keys(bars).map((s) => s + ':' + Array.from(bars[s].close).join(',') + '/' + Array.from(bars[s].volume).join(',') + '@' + prices[s]);
+    console.log(seen.join(' '));
+    return null;
+  } } return { default: Watch }; })();`,
+};
+
+const team: TeamMinuteState = { teamId: 'w', cash: 1000, equity: 1000, positions: {} };
+
+async function shown(feed: (pool: SandboxPool, minute: number, bars: ReadonlyMap<string, Bar>, intake: MinuteBars) => Promise<string[]>): Promise<string[]> {
+  const pool = new SandboxPool({ mode: 'in-process', cpuMs: 5000 });
+  await pool.start();
+  try {
+    expect((await pool.load({ teamId: 'w', strategy: WATCHER })).ok).toBe(true);
+    const intake = new MinuteBars();
+    const lines: string[] = [];
+    const minutes = [
+      new Map([
+        ['BBB', bar('BBB', MINUTE, 5)],
+        ['AAA', bar('AAA', MINUTE, 10)],
+      ]),
+      new Map([['AAA', bar('AAA', MINUTE + 60_000, 11)]]),
+      new Map([
+        ['CCC', bar('CCC', MINUTE + 120_000, 7)],
+        ['AAA', bar('AAA', MINUTE + 120_000, 12)],
+        ['BBB', bar('BBB', MINUTE + 120_000, 6)],
+      ]),
+    ];
+    for (const [index, bars] of minutes.entries()) lines.push(...(await feed(pool, MINUTE + index * 60_000, bars, intake)));
+    return lines;
+  } finally {
+    await pool.close();
+  }
+}
+
+const logs = (results: Map<string, { logs: Array<{ message: string }>; error: unknown }>): string[] => {
+  const result = results.get('w');
+  expect(result?.error).toBeNull();
+  return (result?.logs ?? []).map((line) => line.message);
+};
+
+describe('the pool given the engine’s encoding', () => {
+  it('shows the strategy exactly what it shows from a record of the same bars', async () => {
+    const fromRecords = await shown(async (pool, minute, bars, intake) => {
+      intake.take(bars);
+      return logs(await pool.runMinute({ minute, bars: Object.fromEntries(bars), prices: { ...intake.lastPrices }, teams: [team] }));
+    });
+    const fromEncoding = await shown(async (pool, minute, bars, intake) => {
+      const encoded = intake.take(bars);
+      return logs(await pool.runMinute({ minute, encoded, prices: intake.lastPrices, teams: [team] }));
+    });
+    expect(fromRecords).toHaveLength(3);
+    expect(fromRecords[2]).toBe('AAA:10,11,12/100,100,100@12 BBB:5,6/100,100@6 CCC:7/100@7');
+    expect(fromEncoding).toEqual(fromRecords);
+  });
+
+  it('refuses symbols out of order, a length that does not match, and values that are not finite', async () => {
+    const pool = new SandboxPool({ mode: 'in-process' });
+    await pool.start();
+    try {
+      const values = (n: number) => new Float64Array(n * 6).fill(1);
+      await expect(pool.runMinute({ minute: MINUTE, encoded: { symbols: ['BBB', 'AAA'], values: values(2) }, prices: {}, teams: [] })).rejects.toThrow(
+        /symbols must be sorted and distinct \(BBB, AAA\)/,
+      );
+      await expect(pool.runMinute({ minute: MINUTE, encoded: { symbols: ['AAA', 'AAA'], values: values(2) }, prices: {}, teams: [] })).rejects.toThrow(/sorted and distinct/);
+      await expect(pool.runMinute({ minute: MINUTE, encoded: { symbols: ['AAA'], values: values(2) }, prices: {}, teams: [] })).rejects.toThrow(/hold 12 values for 1 symbols/);
+      const bad = values(2);
+      bad[6 + 4] = Number.NaN;
+      await expect(pool.runMinute({ minute: MINUTE, encoded: { symbols: ['AAA', 'BBB'], values: bad }, prices: {}, teams: [] })).rejects.toThrow(
+        'runMinute: bars.BBB.close must be a finite number, got NaN',
+      );
+      // Nothing refused was stored: the same minute is still free.
+      await expect(pool.runMinute({ minute: MINUTE, encoded: { symbols: ['AAA', 'BBB'], values: values(2) }, prices: {}, teams: [] })).resolves.toBeInstanceOf(Map);
+    } finally {
+      await pool.close();
+    }
+  });
+});
