@@ -95,102 +95,12 @@ function construct(): string {
 const TRANSFER_ARGS = ObjectFreeze([0]);
 const ESCAPE_ARGS = ObjectFreeze(['\\u']);
 
-// The per-call path below avoids calls and allocations it can: an isolate runs once a minute, so
-// its code stays interpreted and every function or object it touches is a cache miss.
-function runCall(payload: ArrayBuffer, namesFrom: number, namesJson: string, pricesJson: string, cash: number, equity: number, positionTriples: number[]): string {
-  if (namesJson !== '') learnNames(namesFrom, namesJson);
-  const data = new F64(payload);
-  const minute = data[0]!;
-  const priceCount = data[1]!;
-  // The host's JSON of the prices when it carries them exactly: the engine builds the object.
-  const currentPrices = pricesJson !== '' ? (JSONparse(pricesJson) as Record<string, number>) : readPrices(data, priceCount, 2);
-  applyBars(data, payload, 2 + 2 * priceCount);
-  // Free the input now rather than at this isolate's next GC, which may be far off for an idle
-  // isolate: detaching releases the backing store (a new isolate's first input is the whole
-  // window, ~0.7 MB at 10 symbols).
-  if (ArrayBufferTransfer !== undefined) ReflectApply(ArrayBufferTransfer, payload, TRANSFER_ARGS);
-  setNow(minute);
-  if (logCalls !== 0) resetLogs();
-  if (memoryDirty) memory = JSONparse(memoryJsonGood);
-  memoryDirty = true;
-  // (jsonNumber inlined: x - x is 0 exactly when x is finite)
-  const team = {
-    id: teamId,
-    cash: cash - cash === 0 ? cash + 0 : null,
-    equity: equity - equity === 0 ? equity + 0 : null,
-    positions: positionTriples.length === 0 ? {} : readPositions(positionTriples),
-    params,
-    memory,
-    api,
-  };
-  let out: unknown;
-  try {
-    out = instance!.generateSignal(team, bars, currentPrices);
-  } catch (e) {
-    return thrownJson('runtime', e, '');
-  }
-  try {
-    if (out !== null && (typeof out === 'object' || typeof out === 'function') && typeof (out as { then?: unknown }).then === 'function') {
-      return errorJson('invalid-result', 'generateSignal returned a Promise: strategies must be synchronous (no async/await); return a signal, a list of signals, or null');
-    }
-  } catch (e) {
-    return thrownJson('invalid-result', e, 'the returned value could not be inspected: ');
-  }
-  let list: ArrayLike<unknown>;
-  let signalsJson;
-  try {
-    list = out === null || out === undefined ? [] : ArrayIsArray(out) ? out : [out];
-    const count = list.length;
-    if (typeof count !== 'number' || count > maxSignals) {
-      return errorJson('invalid-result', 'generateSignal returned ' + StringC(count) + ' signals; at most ' + maxSignals + ' are accepted per call');
-    }
-    signalsJson = '[';
-    for (let i = 0; i < count; i++) signalsJson += (i === 0 ? '' : ',') + signalJson(list[i]);
-    signalsJson += ']';
-  } catch (e) {
-    return thrownJson('invalid-result', e, 'the returned signals could not be read: ');
-  }
-  let memoryJson: string;
-  try {
-    const m = team.memory;
-    if (m === null || typeof m !== 'object' || ArrayIsArray(m)) {
-      return errorJson('invalid-result', 'team.memory must stay a plain JSON object; the previous memory is kept');
-    }
-    memoryJson = JSONstringify(m);
-  } catch (e) {
-    return thrownJson('invalid-result', e, 'team.memory could not be serialised to JSON (the previous memory is kept): ');
-  }
-  // A toJSON can turn the object into anything; what is kept must be a JSON object.
-  // (A primitive string's own characters are read without its prototype.)
-  if (typeof memoryJson !== 'string' || memoryJson.length === 0 || memoryJson[0] !== '{') {
-    return errorJson('invalid-result', 'team.memory must stay a plain JSON object; the previous memory is kept');
-  }
-  // The text that passed these checks last time needs them no more (the usual case: unchanged memory).
-  if (memoryJson !== memoryJsonChecked) {
-    // Only a \u escape can be suspect: a plain substring test spares most calls the regular expression.
-    if (ReflectApply(StringIncludes, memoryJson, ESCAPE_ARGS) && ReflectApply(RegExpExec, SUSPECT_ESCAPE, [memoryJson]) !== null) {
-      const where = unstorablePath(JSONparse(memoryJson), 'team.memory');
-      if (where !== null) {
-        return errorJson('invalid-result', clip(where, 200) + ' holds a NUL character or an unpaired surrogate, which cannot be stored; the previous memory is kept');
-      }
-    }
-    if (memoryJson.length > memoryCapChars) {
-      return errorJson('invalid-result', 'team.memory serialises to ' + memoryJson.length + ' characters, over the cap of ' + memoryCapChars + '; the previous memory is kept');
-    }
-  }
-  // The live object becomes the JSON round-trip, so a warm isolate and one restored from the
-  // saved memory see exactly the same value.
-  memory = JSONparse(memoryJson);
-  memoryJsonGood = memoryJson;
-  memoryJsonChecked = memoryJson;
-  memoryDirty = false;
-  return '{"ok":true,"signals":' + signalsJson + ',"memory":' + memoryJson + ',"logs":' + (logCalls === 0 ? '[]' : logsJson()) + '}';
-}
-
 // The minute's prices cross as JSON text written once per minute by the host ('' when they are
 // read from the payload); the team's state as numbers: the four words of this minute's random
 // seed, cash, equity, then its positions as (symbol index, quantity, average cost) triples, so
-// nothing is serialised per call.
+// nothing is serialised per call. The per-call path avoids calls and allocations it can (one
+// function, no helpers for small steps): an isolate runs once a minute, so its code stays
+// interpreted and every function or object it touches is a cache miss.
 function run(
   payload: ArrayBuffer,
   namesFrom: number,
@@ -207,7 +117,96 @@ function run(
   try {
     if (instance === null) return errorJson('load', 'the strategy is not loaded');
     seedWords(s0, s1, s2, s3);
-    return runCall(payload, namesFrom, namesJson, pricesJson, cash, equity, positionTriples);
+    if (namesJson !== '') learnNames(namesFrom, namesJson);
+    const data = new F64(payload);
+    const minute = data[0]!;
+    const priceCount = data[1]!;
+    // The host's JSON of the prices when it carries them exactly: the engine builds the object.
+    const currentPrices = pricesJson !== '' ? (JSONparse(pricesJson) as Record<string, number>) : readPrices(data, priceCount, 2);
+    applyBars(data, payload, 2 + 2 * priceCount);
+    // Free the input now rather than at this isolate's next GC, which may be far off for an idle
+    // isolate: detaching releases the backing store (a new isolate's first input is the whole
+    // window, ~0.7 MB at 10 symbols).
+    if (ArrayBufferTransfer !== undefined) ReflectApply(ArrayBufferTransfer, payload, TRANSFER_ARGS);
+    setNow(minute);
+    if (logCalls !== 0) resetLogs();
+    if (memoryDirty) memory = JSONparse(memoryJsonGood);
+    memoryDirty = true;
+    // (jsonNumber inlined: x - x is 0 exactly when x is finite)
+    const team = {
+      id: teamId,
+      cash: cash - cash === 0 ? cash + 0 : null,
+      equity: equity - equity === 0 ? equity + 0 : null,
+      positions: positionTriples.length === 0 ? {} : readPositions(positionTriples),
+      params,
+      memory,
+      api,
+    };
+    let out: unknown;
+    try {
+      out = instance.generateSignal(team, bars, currentPrices);
+    } catch (e) {
+      return thrownJson('runtime', e, '');
+    }
+    try {
+      if (out !== null && (typeof out === 'object' || typeof out === 'function') && typeof (out as { then?: unknown }).then === 'function') {
+        return errorJson('invalid-result', 'generateSignal returned a Promise: strategies must be synchronous (no async/await); return a signal, a list of signals, or null');
+      }
+    } catch (e) {
+      return thrownJson('invalid-result', e, 'the returned value could not be inspected: ');
+    }
+    let list: ArrayLike<unknown>;
+    let signalsJson = '[]';
+    // No signal (the usual minute): nothing to read.
+    if (out !== null && out !== undefined) {
+      try {
+        list = ArrayIsArray(out) ? out : [out];
+        const count = list.length;
+        if (typeof count !== 'number' || count > maxSignals) {
+          return errorJson('invalid-result', 'generateSignal returned ' + StringC(count) + ' signals; at most ' + maxSignals + ' are accepted per call');
+        }
+        signalsJson = '[';
+        for (let i = 0; i < count; i++) signalsJson += (i === 0 ? '' : ',') + signalJson(list[i]);
+        signalsJson += ']';
+      } catch (e) {
+        return thrownJson('invalid-result', e, 'the returned signals could not be read: ');
+      }
+    }
+    let memoryJson: string;
+    try {
+      const m = team.memory;
+      if (m === null || typeof m !== 'object' || ArrayIsArray(m)) {
+        return errorJson('invalid-result', 'team.memory must stay a plain JSON object; the previous memory is kept');
+      }
+      memoryJson = JSONstringify(m);
+    } catch (e) {
+      return thrownJson('invalid-result', e, 'team.memory could not be serialised to JSON (the previous memory is kept): ');
+    }
+    // A toJSON can turn the object into anything; what is kept must be a JSON object.
+    // (A primitive string's own characters are read without its prototype.)
+    if (typeof memoryJson !== 'string' || memoryJson.length === 0 || memoryJson[0] !== '{') {
+      return errorJson('invalid-result', 'team.memory must stay a plain JSON object; the previous memory is kept');
+    }
+    // The text that passed these checks last time needs them no more (the usual case: unchanged memory).
+    if (memoryJson !== memoryJsonChecked) {
+      // Only a \u escape can be suspect: a plain substring test spares most calls the regular expression.
+      if (ReflectApply(StringIncludes, memoryJson, ESCAPE_ARGS) && ReflectApply(RegExpExec, SUSPECT_ESCAPE, [memoryJson]) !== null) {
+        const where = unstorablePath(JSONparse(memoryJson), 'team.memory');
+        if (where !== null) {
+          return errorJson('invalid-result', clip(where, 200) + ' holds a NUL character or an unpaired surrogate, which cannot be stored; the previous memory is kept');
+        }
+      }
+      if (memoryJson.length > memoryCapChars) {
+        return errorJson('invalid-result', 'team.memory serialises to ' + memoryJson.length + ' characters, over the cap of ' + memoryCapChars + '; the previous memory is kept');
+      }
+    }
+    // The live object becomes the JSON round-trip, so a warm isolate and one restored from the
+    // saved memory see exactly the same value.
+    memory = JSONparse(memoryJson);
+    memoryJsonGood = memoryJson;
+    memoryJsonChecked = memoryJson;
+    memoryDirty = false;
+    return '{"ok":true,"signals":' + signalsJson + ',"memory":' + memoryJson + ',"logs":' + (logCalls === 0 ? '[]' : logsJson()) + '}';
   } catch (e) {
     try {
       return thrownJson('runtime', e, '');
