@@ -113,7 +113,16 @@ export class TeamHost {
               json = team.knownNames < names.length ? JSON.stringify(names.slice(team.knownNames)) : '';
               namesJson.set(team.knownNames, json);
             }
-            return { payload, namesFrom: team.knownNames, namesJson: json, pricesJson, seed: team.seeds.at(minute), cash: state.cash, equity: state.equity, positions: positions[i] ?? [] };
+            return {
+              payload,
+              namesFrom: team.knownNames,
+              namesJson: json,
+              pricesJson,
+              seed: team.seeds.at(minute),
+              cash: state.cash,
+              equity: state.equity,
+              positions: positions[i] ?? [],
+            };
           }),
         );
       }

@@ -122,7 +122,18 @@ export class TeamIsolate {
     let hostMs = 0;
     try {
       const [s0, s1, s2, s3] = input.seed;
-      const args: Array<ivm.Copy<ArrayBuffer> | number | string> = [input.payload.copyInto(), input.namesFrom, input.namesJson, input.pricesJson, s0, s1, s2, s3, input.cash, input.equity];
+      const args: Array<ivm.Copy<ArrayBuffer> | number | string> = [
+        input.payload.copyInto(),
+        input.namesFrom,
+        input.namesJson,
+        input.pricesJson,
+        s0,
+        s1,
+        s2,
+        s3,
+        input.cash,
+        input.equity,
+      ];
       for (const value of input.positions) args.push(value);
       const text = this.#run.applySync(undefined, args, { timeout: this.#spec.cpuMs });
       const decodeStarted = performance.now();
