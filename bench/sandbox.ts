@@ -18,6 +18,8 @@ const START = Date.UTC(2025, 6, 8, 13, 30);
 const WARMUP_MINUTES = 5;
 const MEASURED_MINUTES = 20;
 const DEFAULT_WINDOW_BARS = 1200;
+// The same generous wall-time limit as the pool's (cpuMs above): a loaded machine can stall a floor call past 200 ms.
+const FLOOR_CALL_TIMEOUT_MS = 5000;
 
 const TRIVIAL: CompiledStrategy = {
   filename: 'strategy.bundle.js',
@@ -149,7 +151,7 @@ function measureFloor(teamCount: number) {
     for (const { isolate, run } of isolates) {
       const cpuBefore = isolate.cpuTime;
       const started = performance.now();
-      const text = run.applySync(undefined, [payload.copyInto(), 0, '', 100_000, 100_000], { timeout: 200 });
+      const text = run.applySync(undefined, [payload.copyInto(), 0, '', 100_000, 100_000], { timeout: FLOOR_CALL_TIMEOUT_MS });
       const elapsed = performance.now() - started;
       sink += text.length;
       if (minute >= WARMUP_MINUTES) {
@@ -213,7 +215,7 @@ function measureFloorSteadyRss(teamCount: number, checkpoints: readonly number[]
   for (const checkpoint of checkpoints) {
     for (; calls < checkpoint; calls++) {
       const payload = new ivm.ExternalCopy(floorPayload(calls).buffer as ArrayBuffer);
-      for (const { run } of isolates) run.applySync(undefined, [payload.copyInto(), 0, '', 100_000, 100_000], { timeout: 200 });
+      for (const { run } of isolates) run.applySync(undefined, [payload.copyInto(), 0, '', 100_000, 100_000], { timeout: FLOOR_CALL_TIMEOUT_MS });
       payload.release();
     }
     mbPerIsolateAfterCalls[checkpoint] = round((process.memoryUsage.rss() - rssBefore) / teamCount / 2 ** 20);
