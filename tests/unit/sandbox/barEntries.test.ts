@@ -5,6 +5,7 @@
 // give them (-0 as 0, a non-finite number as null).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SandboxPool, type TeamRunResult } from '../../../sandbox/index.ts';
+import { PRICES_AS_JSON_MAX } from '../../../sandbox/child/payload.ts';
 import { bundle, minute, team } from './helpers.ts';
 
 const PROBE = bundle(`
@@ -47,9 +48,20 @@ const PRICES = bundle(`
 class Strategy {
   generateSignal(team, bars, prices) {
     const seen = Object.entries(prices).map(([k, v]) => [k, Object.is(v, -0) ? '-0' : v]);
-    return { symbol: 'AAPL', action: 'buy', quantity: 1, reason: JSON.stringify([seen, Object.getPrototypeOf(prices) === Object.prototype]) };
+    // In team.memory: a signal's reason is clipped well below a long list.
+    team.memory.seen = [seen, Object.getPrototypeOf(prices) === Object.prototype];
+    return null;
   }
 }`);
+
+/** `count` prices under odd keys too ('7' sorts first as an integer key, '__proto__' must stay an own key). */
+function manyPrices(count: number, salt: number): Record<string, number> {
+  const prices: Record<string, number> = {};
+  for (let i = 0; i < count - 2; i++) prices[`S${String(i).padStart(3, '0')}`] = (i * 37 + salt) / 7;
+  Object.defineProperty(prices, '__proto__', { value: salt === 0 ? -0 : 0.1 + salt, enumerable: true, writable: true, configurable: true });
+  prices['7'] = 1e-7 * salt;
+  return prices;
+}
 
 describe('bars entries and the team on the lean call path', () => {
   let pool: SandboxPool;
@@ -94,13 +106,18 @@ describe('bars entries and the team on the lean call path', () => {
       { AAPL: 101.25, MSFT: 0.1 + 0.2, NVDA: 1e-7, '7': 3, ['__proto__']: 5 },
       { AAPL: -0, MSFT: 2 ** 53 + 2, NVDA: 5e-324 },
       { NVDA: 1.7976931348623157e308, AAPL: 99 },
+      // More than PRICES_AS_JSON_MAX: filled from the payload, then JSON again, then a changed long list.
+      manyPrices(PRICES_AS_JSON_MAX + 1, 0),
+      { AAPL: 1 },
+      manyPrices(3 * PRICES_AS_JSON_MAX, 7),
+      manyPrices(3 * PRICES_AS_JSON_MAX, 8),
     ];
     for (const [i, prices] of cases.entries()) {
       const input = { ...minute(10 + i, [team('prices')]), prices };
       const result = (await pool.runMinute(input)).get('prices');
       expect(result?.error).toBeNull();
       const expected = [Object.entries(prices).map(([k, v]) => [k, Object.is(v, -0) ? '-0' : v]), true];
-      expect(JSON.parse(result?.signals[0]?.reason ?? 'null')).toEqual(expected);
+      expect(result?.memory.seen).toEqual(expected);
     }
   });
 });
