@@ -84,9 +84,8 @@ export function encodeMinute(entry: MinuteEntry, symbols: IndexCache): EncodedMi
   return [seq, minute, data];
 }
 
-/** The prices part of a payload: (symbolIndex, price) pairs in the record's key order. */
-export function encodePrices(prices: Readonly<Record<string, number>>, symbols: IndexCache): Float64Array {
-  const keys = Object.keys(prices);
+/** The prices part of a payload: (symbolIndex, price) pairs in the record's key order (`keys`: its Object.keys). */
+export function encodePrices(prices: Readonly<Record<string, number>>, keys: readonly string[], symbols: IndexCache): Float64Array {
   const indices = symbols.indicesOf(keys);
   const data = new Float64Array(keys.length * 2);
   for (let i = 0; i < keys.length; i++) {
@@ -105,13 +104,12 @@ export function encodePrices(prices: Readonly<Record<string, number>>, symbols: 
 export const PRICES_AS_JSON_MAX = 64;
 
 /**
- * The prices record as JSON, which the runtime parses into the strategy's `currentPrices` (one
+ * The prices record (`keys`: its Object.keys) as JSON, which the runtime parses into the strategy's `currentPrices` (one
  * engine call, where filling an object key by key runs in the isolate's cold code), or '' when
  * the runtime should read them from the payload: more than PRICES_AS_JSON_MAX prices, or a value
  * JSON would not give back exactly (-0; a non-finite price, which the pool refuses anyway).
  */
-export function pricesAsJson(prices: Readonly<Record<string, number>>): string {
-  const keys = Object.keys(prices);
+export function pricesAsJson(prices: Readonly<Record<string, number>>, keys: readonly string[]): string {
   if (keys.length > PRICES_AS_JSON_MAX) return '';
   for (const key of keys) {
     const value = prices[key];

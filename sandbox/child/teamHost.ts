@@ -86,8 +86,10 @@ export class TeamHost {
    * `onTeam(i)` is called just before team i runs, and with `teams.length` after the last.
    */
   runBatch(minute: number, prices: Readonly<Record<string, number>>, states: readonly RunTeam[], onTeam?: (index: number) => void): TeamRunResult[] {
-    const priceData = encodePrices(prices, this.#priceSymbols);
-    const pricesJson = pricesAsJson(prices);
+    // Listing a wide record's keys is not free (~10 us at 400 symbols): once for both encodings.
+    const priceKeys = Object.keys(prices);
+    const priceData = encodePrices(prices, priceKeys, this.#priceSymbols);
+    const pricesJson = pricesAsJson(prices, priceKeys);
     // One payload per distinct "last minute seen" (nearly always a single one), copied into each isolate.
     const payloads = new Map<number, ivm.ExternalCopy<ArrayBuffer>>();
     const namesJson = new Map<number, string>();

@@ -117,7 +117,7 @@ describe('bars entries and the team on the lean call path', () => {
       const result = (await pool.runMinute(input)).get('prices');
       expect(result?.error).toBeNull();
       const expected = [Object.entries(prices).map(([k, v]) => [k, Object.is(v, -0) ? '-0' : v]), true];
-      expect(result?.memory.seen).toEqual(expected);
+      expect((result?.memory as { seen?: unknown } | undefined)?.seen).toEqual(expected);
     }
   });
 });
