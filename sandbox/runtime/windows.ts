@@ -231,10 +231,35 @@ export class Series {
     return lo;
   }
   slice(from: number, to: number): BarSlice {
-    const out: Record<string, number[] | Float64Array> = { timestamp: ArrayFrom(this.range(0, from, to)) };
-    for (let f = 1; f < 6; f++) out[FIELDS[f]!] = this.range(f, from, to).slice();
-    return out as unknown as BarSlice;
+    // One literal of a fixed shape, the values copied straight from the columns: strategies call
+    // this every minute for a bar or two (getRange after the last bar seen), where building the
+    // object key by key and a view plus a copy per column cost more than the values.
+    const all = this.all;
+    const buffer = this.buffer;
+    const cap = this.cap;
+    const n = to - from;
+    const timestamp: number[] = [];
+    for (let i = 0; i < n; i++) timestamp[i] = all[from + i]!;
+    return {
+      timestamp,
+      open: copyOf(all, buffer, cap + from, n),
+      high: copyOf(all, buffer, 2 * cap + from, n),
+      low: copyOf(all, buffer, 3 * cap + from, n),
+      close: copyOf(all, buffer, 4 * cap + from, n),
+      volume: copyOf(all, buffer, 5 * cap + from, n),
+    };
   }
+}
+
+/** A fresh array of the n values of `all` (whose buffer is `buffer`: its getter is the strategy's to replace) from `at`. */
+function copyOf(all: Float64Array, buffer: ArrayBuffer, at: number, n: number): Float64Array {
+  const out = new F64(n);
+  if (n > 32) {
+    ReflectApply(TypedArraySet, out, [new F64(buffer, at * 8, n)]);
+    return out;
+  }
+  for (let i = 0; i < n; i++) out[i] = all[at + i]!;
+  return out;
 }
 
 const series = new MapC<string, Series>();
