@@ -50,6 +50,13 @@ export class TeamHost {
   readonly #priceSymbols = new IndexCache(this.#symbols);
   readonly #history: MinuteHistory<EncodedMinute>;
   readonly #rss = new RssProbe();
+  /**
+   * The reading taken just after the last call, while nothing but the loop of runBatch has run
+   * since (null otherwise): it is also the next team's reading before its call. Between two calls
+   * of a batch the host does only small bookkeeping; building a payload or an isolate, disposing
+   * one, or anything outside a batch takes a fresh reading. (A read costs ~2 µs, a call ~30.)
+   */
+  #rssAfterLastCall: number | null = null;
 
   constructor(limits: RuntimeLimits, prelude: PreludeSource = loadPrelude()) {
     this.#limits = limits;
@@ -97,6 +104,7 @@ export class TeamHost {
     const positions = states.map((state) => this.#positionTriples(state));
     const names = this.#symbols.names;
     const results: TeamRunResult[] = [];
+    this.#rssAfterLastCall = null;
     try {
       for (let i = 0; i < states.length; i++) {
         onTeam?.(i);
@@ -111,6 +119,7 @@ export class TeamHost {
               // copy and its external-memory accounting were ~5% of a backtest's minute).
               payload = new ivm.ExternalCopy(data.buffer as ArrayBuffer, { transferOut: true });
               payloads.set(team.seenSeq, payload);
+              this.#rssAfterLastCall = null;
             }
             let json = namesJson.get(team.knownNames);
             if (json === undefined) {
@@ -132,6 +141,7 @@ export class TeamHost {
       }
       onTeam?.(states.length);
     } finally {
+      this.#rssAfterLastCall = null;
       for (const payload of payloads.values()) payload.release();
     }
     return results;
@@ -159,6 +169,7 @@ export class TeamHost {
   }
 
   #build(team: HostedTeam): { ok: true } | { ok: false; result: TeamRunResult } {
+    this.#rssAfterLastCall = null;
     const built = TeamIsolate.create(team.spec, this.#limits, this.#history.lastMinute, team.memory, this.#prelude);
     if (built.team === null) {
       const error = built.result.ok ? { kind: 'load' as const, message: 'the strategy failed to load' } : built.result.error;
@@ -183,9 +194,11 @@ export class TeamHost {
     const isolate = team.isolate;
     if (isolate === null) throw new Error('unreachable: isolate missing after rebuild');
     const input = inputFor(team);
-    const rssBefore = this.#rss.read();
+    const rssBefore = this.#rssAfterLastCall ?? this.#rss.read();
     const outcome = isolate.call(input);
-    team.rssGrowth = Math.max(0, team.rssGrowth + this.#rss.read() - rssBefore);
+    const rssAfter = this.#rss.read();
+    this.#rssAfterLastCall = rssAfter;
+    team.rssGrowth = Math.max(0, team.rssGrowth + rssAfter - rssBefore);
     team.seenSeq = this.#history.lastSeq;
     const grownMb = team.rssGrowth / 2 ** 20;
     const allowedMb = Math.max(this.#limits.rssGrowthMb, 2 * team.spec.memoryMb);
@@ -193,6 +206,7 @@ export class TeamHost {
       // Disposing the isolate frees what it held (the allocator reuses it for the next one).
       isolate.dispose();
       team.isolate = null;
+      this.#rssAfterLastCall = null;
       const message = `the strategy grew its sandbox process by ${Math.round(grownMb)} MB, over its ${allowedMb} MB allowance (memory outside the JavaScript heap, e.g. Intl objects kept across calls, counts too); its isolate was discarded and will be rebuilt from the last saved team.memory`;
       return { signals: [], error: { kind: 'memory', message }, logs: outcome.logs, memory: team.memory, cpuMs: outcome.cpuMs, wallMs: outcome.wallMs, strike: message };
     }
@@ -201,6 +215,7 @@ export class TeamHost {
     if (outcome.isolateLost) {
       isolate.dispose();
       team.isolate = null;
+      this.#rssAfterLastCall = null;
     }
     if (outcome.ok) {
       team.memory = outcome.memory;
