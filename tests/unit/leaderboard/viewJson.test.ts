@@ -3,16 +3,7 @@ import { SPARKLINE_POINTS } from '../../../server/leaderboard/boardState.ts';
 import { buildLeaderboardView, type TeamStanding } from '../../../server/leaderboard/view.ts';
 import { leaderboardJson, SparklineTexts } from '../../../server/leaderboard/viewJson.ts';
 import { MetricsAccumulator } from '../../../server/trading/metrics/metrics.ts';
-
-function seededRandom(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+import { seededRandom } from '../../support/seededRandom.ts';
 
 // Names a placeholder search could trip on, and numbers whose text is unusual.
 const NAMES = ['plain', 'quote " and \\ backslash', 'x","sparkline":0,"y', '{"leaderboard":0', 'ünïcödé ✓', ',"sparkline":0'];
