@@ -113,7 +113,11 @@ declare module 'qtc' {
     restore(saved: RollingState, recent: Series): this;
   }
 
-  /** The rolling window of one symbol, oldest first. Views into the sandbox's buffers: do not write to them. */
+  /**
+   * The rolling window of one symbol, oldest first. Views into the sandbox's buffers: do not write to them.
+   * The fields are getters shared by every symbol's entry: read them from `bars[symbol]` (or an object
+   * inheriting from it); called on any other object they throw a TypeError.
+   */
   export interface SymbolBars {
     /** Bar start times, epoch milliseconds. */
     readonly timestamp: number[];
