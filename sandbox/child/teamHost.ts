@@ -51,10 +51,10 @@ export class TeamHost {
   readonly #history: MinuteHistory<EncodedMinute>;
   readonly #rss = new RssProbe();
   /**
-   * The reading taken just after the last call, while nothing but the loop of runBatch has run
-   * since (null otherwise): it is also the next team's reading before its call. Between two calls
-   * of a batch the host does only small bookkeeping; building a payload or an isolate, disposing
-   * one, or anything outside a batch takes a fresh reading. (A read costs ~2 µs, a call ~30.)
+   * The reading taken just after the last call of this batch, while nothing but the batch's loop has
+   * run since (null otherwise): it is also the next team's reading before its call. Between two
+   * calls the host does only small bookkeeping; a new batch, building a payload or an isolate, or
+   * disposing one takes a fresh reading. (A read costs ~2 µs, a call ~30.)
    */
   #rssAfterLastCall: number | null = null;
 
@@ -141,7 +141,6 @@ export class TeamHost {
       }
       onTeam?.(states.length);
     } finally {
-      this.#rssAfterLastCall = null;
       for (const payload of payloads.values()) payload.release();
     }
     return results;
