@@ -40,6 +40,13 @@ export interface BarSlice {
 // lines and pages. The others keep the minutes since `filled` in the ring and take them (`fill`)
 // when read, or when the ring is emptied; their positions are reserved meanwhile (the minutes
 // [filled, synced) are the window's newest bars), so shifting the window moves them along.
+//
+// A window nothing ever read is a true ring (`ring`): bar k sits at position k % cap, `start`
+// and `end` count bars, and emptying the pending ring writes its bars in place, never shifting.
+// At 400 symbols the shifts (all symbols in the same minute) cost as much as the rest of the
+// minute. The first read turns it into the contiguous window above (`unring`), for good: views
+// must be zero-copy. A contiguous window with end ≤ cap is also a valid ring, so the change the
+// other way costs nothing.
 const SLACK = 64;
 /** `eager` with every column. */
 const ALL_COLUMNS = 63;
@@ -65,6 +72,8 @@ export class Series {
   declare eager: number;
   /** Pending minutes whose bars the columns outside `eager` hold (≤ synced). */
   declare filled: number;
+  /** Never read: a ring (bar k at position k % cap), which takes its bars whole when the pending ring is emptied. */
+  declare ring: boolean;
   constructor() {
     this.cap = windowBars + SLACK;
     this.start = 0;
@@ -85,6 +94,57 @@ export class Series {
     this.exposed = false;
     this.eager = 0;
     this.filled = 0;
+    this.ring = true;
+  }
+  /** Takes its pending bars, every column, in place (a ring: see above); nothing lags afterwards. */
+  ringTake(): void {
+    const to = pendingEnd;
+    const row = this.row;
+    if (row >= 0 && this.synced !== to) {
+      const stride = pendingRows * ROW;
+      const ring = pending;
+      const all = this.all;
+      const cap = this.cap;
+      let at = (this.synced - pendingStart) * stride + row * ROW + 2;
+      let i = this.end % cap;
+      for (let m = this.synced; m < to; m++, at += stride) {
+        all[i] = ring[at]!;
+        all[cap + i] = ring[at + 1]!;
+        all[2 * cap + i] = ring[at + 2]!;
+        all[3 * cap + i] = ring[at + 3]!;
+        all[4 * cap + i] = ring[at + 4]!;
+        all[5 * cap + i] = ring[at + 5]!;
+        if (++i === cap) i = 0;
+      }
+      this.end += to - this.synced;
+      if (this.end - this.start > windowBars) this.start = this.end - windowBars;
+    }
+    this.synced = to;
+    this.filled = to;
+  }
+  /** Lays the ring out as a contiguous window (oldest bar at position 0), keeping `ring` as it is. */
+  unwrap(): void {
+    if (this.end <= this.cap) return;
+    const n = this.end - this.start;
+    const cap = this.cap;
+    const all = this.all;
+    const from = this.start % cap;
+    const head = MathMin(n, cap - from);
+    const tmp = new F64(n);
+    for (let f = 0; f < 6; f++) {
+      const base = f * cap;
+      ReflectApply(TypedArraySet, tmp, [new F64(this.buffer, (base + from) * 8, head)]);
+      if (head < n) ReflectApply(TypedArraySet, tmp, [new F64(this.buffer, base * 8, n - head), head]);
+      ReflectApply(TypedArraySet, all, [tmp, base]);
+    }
+    this.start = 0;
+    this.end = n;
+  }
+  /** Read for the first time: a contiguous window from now on. */
+  unring(): void {
+    if (this.synced !== this.filled || this.synced !== pendingEnd) this.ringTake();
+    this.unwrap();
+    this.ring = false;
   }
   /** Moves the newest `windowBars - n` bars to the front, making room for n more (n ≤ windowBars). */
   shift(n = 1): void {
@@ -114,6 +174,7 @@ export class Series {
   }
   /** Takes the pending bars it lacks (see the ring below), into its eager columns. */
   sync(): void {
+    if (this.ring) this.unring();
     const to = pendingEnd;
     if (this.synced === to) return;
     const row = this.row;
@@ -195,6 +256,7 @@ export class Series {
   }
   /** Column f of the current window as a view handed to the strategy (which then takes every bar). */
   view(f: number): Float64Array {
+    if (this.ring) this.unring();
     if ((this.eager & (1 << f)) === 0) {
       if (this.filled !== this.synced) this.fill();
       this.eager |= 1 << f;
@@ -208,6 +270,7 @@ export class Series {
     return new F64(this.buffer, (f * this.cap + this.start) * 8, this.end - this.start);
   }
   timestamps(): number[] {
+    if (this.ring) this.unring();
     if (this.synced !== pendingEnd) this.sync();
     if (this.times === null) {
       // A strategy reading the timestamps keeps reading them: that column becomes eager.
@@ -267,6 +330,7 @@ const series = new MapC<string, Series>();
 export function seriesOf(symbol: string): Series | undefined {
   const s = series.get(symbol);
   if (s !== undefined) {
+    if (s.ring) s.unring();
     if (s.synced !== pendingEnd) s.sync();
     if (s.filled !== s.synced) s.fill();
   }
@@ -428,6 +492,10 @@ let exposedRows = 0;
 function flush(): void {
   for (let i = 0; i < layout.length; i++) {
     const s = layout[i]!;
+    if (s.ring) {
+      s.ringTake();
+      continue;
+    }
     if (s.synced !== pendingEnd) s.sync();
     if (s.filled !== s.synced) s.fill();
   }
@@ -529,6 +597,8 @@ function appendBatch(data: Float64Array, buffer: ArrayBuffer, at: number, groups
   for (let g = 0; g < groups; g++) {
     let s = seriesByIndex[data[at]!];
     if (s === undefined) s = seriesAt(data[at]!);
+    // (A ring that wrapped is laid out contiguously for these appends; it stays unread.)
+    if (s.end > s.cap) s.unwrap();
     const count = data[at + 1]!;
     at += 2;
     if (count !== 1) {

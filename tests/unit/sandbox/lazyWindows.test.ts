@@ -12,6 +12,7 @@ import { SandboxPool, type Bar, type MinuteInput, type TeamRunResult } from '../
 import { bundle, team } from './helpers.ts';
 
 const SYMBOLS = ['AAA', 'BBB', 'CCC', 'DDD', 'EEE'];
+const LATE = Array.from({ length: 12 }, (_, k) => `L${String(k).padStart(2, '0')}`);
 const START = Date.UTC(2025, 6, 8, 13, 30);
 const MINUTES = 400;
 
@@ -43,6 +44,19 @@ class Strategy {
         out.read = [symbol, field, column.length, column[0], column[column.length - 1]];
       }
     }
+    // Late symbol k is first read at minute 180 + 7k, after its ring wrapped many times (a window
+    // nothing read is a ring, laid out contiguously on its first read): by its fields (k even) or
+    // through team.api (k odd), then now and then.
+    for (let k = 0; k < ${LATE.length}; k++) {
+      const symbol = ${JSON.stringify(LATE)}[k];
+      const first = 180 + 7 * k;
+      if (i < first || (i !== first && i % 5 !== 0) || bars[symbol] === undefined) continue;
+      if (k % 2 === 0) out[symbol] = [Array.from(bars[symbol].close), bars[symbol].timestamp, Array.from(bars[symbol].volume), bars[symbol].open.at(-1)];
+      else {
+        const last = team.api.getLastN(symbol, 25);
+        out[symbol] = [last.timestamp, Array.from(last.high), Array.from(last.low)];
+      }
+    }
     if (i % 11 === 0) {
       const symbol = ${JSON.stringify(SYMBOLS)}[(i / 11 | 0) % 5];
       const last = team.api.getLastN(symbol, 4);
@@ -60,7 +74,10 @@ const EAGER = bundle(body(true));
 const CLOSES_LAZY = bundle(body(false, true));
 const CLOSES_EAGER = bundle(body(true, true));
 
-/** BBB skips a minute now and then, CCC appears at minute 90, DDD stops at 250, EEE trades every third minute from 300 on. */
+/**
+ * BBB skips a minute now and then, CCC appears at minute 90, DDD stops at 250, EEE trades every
+ * third minute from 300 on; the late symbols (read late, see body) trade every minute but L01, which skips one in 17.
+ */
 function market(index: number, teamIds: string[]): MinuteInput {
   const bars: Record<string, Bar> = {};
   const prices: Record<string, number> = {};
@@ -71,6 +88,12 @@ function market(index: number, teamIds: string[]): MinuteInput {
     if (symbol === 'EEE' && index >= 300 && index % 3 !== 0) continue;
     const close = 50 + k * 10 + Math.sin(index / 4 + k) * 3 + index * 0.01;
     bars[symbol] = { timestamp: START + index * 60_000, open: close - 0.25, high: close + 0.5, low: close - 0.5, close, volume: 100 + index * 3 + k };
+    prices[symbol] = close;
+  }
+  for (const [k, symbol] of LATE.entries()) {
+    if (k === 1 && index % 17 === 3) continue;
+    const close = 200 + k * 7 + Math.cos(index / 9 + k) * 5 + index * 0.02;
+    bars[symbol] = { timestamp: START + index * 60_000, open: close + 0.125, high: close + 1, low: close - 1, close, volume: 1000 + index * 7 + k };
     prices[symbol] = close;
   }
   return { minute: START + index * 60_000, bars, prices, teams: teamIds.map(team) };
