@@ -5,6 +5,7 @@ export type {
   Bar,
   CompiledStrategy,
   EncodedBars,
+  EncodedPrices,
   InvalidSignal,
   LoadOutcome,
   LoadRequest,

@@ -13,6 +13,7 @@ import type {
   Bar,
   CompiledStrategy,
   EncodedBars,
+  EncodedPrices,
   LoadOutcome,
   LoadRequest,
   MinuteInput,
@@ -128,6 +129,25 @@ function assertFiniteNumber(what: string, value: unknown): asserts value is numb
   if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError(`runMinute: ${what} must be a finite number, got ${String(value)}`);
 }
 
+function pricesOf(record: Readonly<Record<string, number>>): EncodedPrices {
+  const keys = Object.keys(record);
+  const values = new Float64Array(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const symbol = keys[i] ?? '';
+    const price = record[symbol];
+    assertFiniteNumber(`prices.${symbol}`, price);
+    values[i] = price;
+  }
+  return { keys, values };
+}
+
+function checkedPrices(prices: EncodedPrices): EncodedPrices {
+  const { keys, values } = prices;
+  if (!Array.isArray(keys) || keys.length !== values.length) throw new RangeError(`runMinute: encodedPrices hold ${values.length} values for ${String(keys.length)} symbols`);
+  for (let i = 0; i < values.length; i++) assertFiniteNumber(`prices.${keys[i] ?? ''}`, values[i]);
+  return prices;
+}
+
 export class SandboxPool {
   readonly #options: ResolvedOptions;
   readonly #history: MinuteHistory;
@@ -193,7 +213,7 @@ export class SandboxPool {
    */
   async runMinute(input: MinuteInput): Promise<Map<string, TeamRunResult>> {
     this.#assertOpen();
-    this.#appendMinute(input);
+    const prices = this.#appendMinute(input);
     const results = new Map<string, TeamRunResult>();
     const perSlot = new Map<number, RunTeam[]>();
     for (const team of input.teams) {
@@ -220,7 +240,7 @@ export class SandboxPool {
       [...perSlot].map(([index, teams]) => {
         const slot = this.#slots[index];
         if (slot === undefined) throw new Error(`unreachable: slot ${index} missing`);
-        return slot.run(input.minute, input.prices, teams);
+        return slot.run(input.minute, prices, teams);
       }),
     );
     for (const batch of batches) {
@@ -283,16 +303,18 @@ export class SandboxPool {
     if (!this.#started) throw new Error('SandboxPool: call start() first');
   }
 
-  #appendMinute(input: MinuteInput): void {
+  /** Stores the minute's bars; its prices, checked, as lists. */
+  #appendMinute(input: MinuteInput): EncodedPrices {
     assertFiniteNumber('minute', input.minute);
     if (input.minute <= this.#lastMinute) {
       throw new RangeError(`runMinute: minutes must increase; got ${new Date(input.minute).toISOString()} after ${new Date(this.#lastMinute).toISOString()}`);
     }
     const { symbols, values } = input.encoded === undefined ? this.#encode(input.bars) : this.#checked(input.encoded);
-    for (const symbol in input.prices) assertFiniteNumber(`prices.${symbol}`, input.prices[symbol]);
+    const prices = input.encodedPrices === undefined ? pricesOf(input.prices) : checkedPrices(input.encodedPrices);
     this.#lastMinute = input.minute;
     const entry: MinuteEntry = [this.#history.lastSeq + 1, input.minute, symbols, values];
     this.#history.append(entry);
+    return prices;
   }
 
   /** The minute is encoded once, here, straight from the bars: every host copies these values. */

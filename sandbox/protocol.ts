@@ -1,5 +1,5 @@
 // Messages between the pool (parent) and a sandbox child process. Plain JSON over the IPC channel.
-import type { LogLine, Position, SandboxError, TeamRunResult } from './types.ts';
+import type { EncodedPrices, LogLine, Position, SandboxError, TeamRunResult } from './types.ts';
 
 /** Values per bar in `MinuteEntry.values`: timestamp, open, high, low, close, volume. */
 export const BAR_FIELDS = 6;
@@ -15,6 +15,11 @@ export type MinuteEntry = [seq: number, minute: number, symbols: readonly string
 /** Entries as JSON can carry them (a Float64Array would serialise as an object). */
 export function toWire(entries: readonly MinuteEntry[]): MinuteEntry[] {
   return entries.map(([seq, minute, symbols, values]) => [seq, minute, symbols, Array.isArray(values) ? values : Array.from(values)]);
+}
+
+/** Prices as JSON can carry them (see toWire). */
+export function pricesToWire(prices: EncodedPrices): EncodedPrices {
+  return { keys: prices.keys, values: Array.isArray(prices.values) ? prices.values : Array.from(prices.values) };
 }
 
 /** Limits that are the same for every team of a pool. */
@@ -61,7 +66,7 @@ export type ParentMessage =
    * `entries`: the minutes the child has not seen yet, the current one last. The child answers
    * with one `results` message; which team it is running is visible in its progress file.
    */
-  | { type: 'run'; opId: number; entries: MinuteEntry[]; minute: number; prices: Record<string, number>; teams: RunTeam[] }
+  | { type: 'run'; opId: number; entries: MinuteEntry[]; minute: number; prices: EncodedPrices; teams: RunTeam[] }
   | { type: 'stats'; opId: number };
 
 export interface ChildStats {

@@ -90,6 +90,12 @@ interface MinuteInputCommon {
   minute: number;
   /** Current price per symbol, handed to the strategy as `currentPrices`. */
   prices: Record<string, number>;
+  /**
+   * Optional: the same prices as two lists in the record's key order (`Object.keys(prices)`), kept
+   * by a caller that has them anyway (the minute engine). The pool then reads these instead of
+   * listing the record, which costs ~30 µs a minute at 400 symbols.
+   */
+  encodedPrices?: EncodedPrices;
   /** Teams to run this minute; each must have been loaded. */
   teams: TeamMinuteState[];
 }
@@ -112,6 +118,12 @@ export type MinuteInput =
 export interface EncodedBars {
   symbols: readonly string[];
   values: Float64Array;
+}
+
+/** A prices record as lists: its keys in their order, and the price of each. Read during the call only. */
+export interface EncodedPrices {
+  keys: readonly string[];
+  values: ArrayLike<number>;
 }
 
 export interface LoadRequest {

@@ -10,6 +10,7 @@
 // minute by minute) as six columns each, so the runtime copies a new isolate's whole window with a
 // few typed-array copies; a warm isolate's one minute is n = 1 for each symbol, its values in a row.
 import { BAR_FIELDS, type MinuteEntry } from '../protocol.ts';
+import type { EncodedPrices } from '../types.ts';
 
 /** Symbol names numbered in order of first appearance. */
 export class SymbolTable {
@@ -84,13 +85,13 @@ export function encodeMinute(entry: MinuteEntry, symbols: IndexCache): EncodedMi
   return [seq, minute, data];
 }
 
-/** The prices part of a payload: (symbolIndex, price) pairs in the record's key order (`keys`: its Object.keys). */
-export function encodePrices(prices: Readonly<Record<string, number>>, keys: readonly string[], symbols: IndexCache): Float64Array {
+/** The prices part of a payload: (symbolIndex, price) pairs in the record's key order. */
+export function encodePrices({ keys, values }: EncodedPrices, symbols: IndexCache): Float64Array {
   const indices = symbols.indicesOf(keys);
   const data = new Float64Array(keys.length * 2);
   for (let i = 0; i < keys.length; i++) {
     data[2 * i] = indices[i] ?? NaN;
-    data[2 * i + 1] = prices[keys[i] ?? ''] ?? NaN;
+    data[2 * i + 1] = values[i] ?? NaN;
   }
   return data;
 }
@@ -104,18 +105,21 @@ export function encodePrices(prices: Readonly<Record<string, number>>, keys: rea
 export const PRICES_AS_JSON_MAX = 64;
 
 /**
- * The prices record (`keys`: its Object.keys) as JSON, which the runtime parses into the strategy's `currentPrices` (one
+ * The prices record as JSON (what JSON.stringify gives for it), which the runtime parses into the strategy's `currentPrices` (one
  * engine call, where filling an object key by key runs in the isolate's cold code), or '' when
  * the runtime should read them from the payload: more than PRICES_AS_JSON_MAX prices, or a value
  * JSON would not give back exactly (-0; a non-finite price, which the pool refuses anyway).
  */
-export function pricesAsJson(prices: Readonly<Record<string, number>>, keys: readonly string[]): string {
+export function pricesAsJson({ keys, values }: EncodedPrices): string {
   if (keys.length > PRICES_AS_JSON_MAX) return '';
-  for (const key of keys) {
-    const value = prices[key];
+  let json = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const value = values[i];
     if (typeof value !== 'number' || !Number.isFinite(value) || Object.is(value, -0)) return '';
+    // A finite number other than -0 is written by JSON.stringify as String(value).
+    json += (i === 0 ? '' : ',') + JSON.stringify(keys[i]) + ':' + String(value);
   }
-  return JSON.stringify(prices);
+  return json + '}';
 }
 
 /** A whole payload: the minute, its prices, and the bars of the given encoded minutes (oldest first), by symbol. */

@@ -4,7 +4,7 @@
 import ivm from 'isolated-vm';
 import { MinuteHistory } from '../history.ts';
 import type { LoadSpec, MinuteEntry, RunTeam, RuntimeLimits } from '../protocol.ts';
-import type { LogLine, SandboxError, TeamRunResult } from '../types.ts';
+import type { EncodedPrices, LogLine, SandboxError, TeamRunResult } from '../types.ts';
 import { encodeMinute, encodePayload, encodePrices, IndexCache, pricesAsJson, SymbolTable, type EncodedMinute } from './payload.ts';
 import { RssProbe } from './rssProbe.ts';
 import { runtimeSource } from './runtimeSource.ts';
@@ -92,11 +92,9 @@ export class TeamHost {
    * Runs the teams one after another on `minute` (whose bars must have been appended).
    * `onTeam(i)` is called just before team i runs, and with `teams.length` after the last.
    */
-  runBatch(minute: number, prices: Readonly<Record<string, number>>, states: readonly RunTeam[], onTeam?: (index: number) => void): TeamRunResult[] {
-    // Listing a wide record's keys is not free (~10 us at 400 symbols): once for both encodings.
-    const priceKeys = Object.keys(prices);
-    const priceData = encodePrices(prices, priceKeys, this.#priceSymbols);
-    const pricesJson = pricesAsJson(prices, priceKeys);
+  runBatch(minute: number, prices: EncodedPrices, states: readonly RunTeam[], onTeam?: (index: number) => void): TeamRunResult[] {
+    const priceData = encodePrices(prices, this.#priceSymbols);
+    const pricesJson = pricesAsJson(prices);
     // One payload per distinct "last minute seen" (nearly always a single one), copied into each isolate.
     const payloads = new Map<number, ivm.ExternalCopy<ArrayBuffer>>();
     const namesJson = new Map<number, string>();

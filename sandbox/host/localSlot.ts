@@ -5,7 +5,7 @@
 // (`qtc backtest`), never for the live server.
 import { TeamHost } from '../child/teamHost.ts';
 import type { RunTeam } from '../protocol.ts';
-import type { SandboxError, TeamRunResult } from '../types.ts';
+import type { EncodedPrices, SandboxError, TeamRunResult } from '../types.ts';
 import type { SlotHost } from './processSlot.ts';
 import type { Slot, SlotStats } from './slot.ts';
 
@@ -43,7 +43,7 @@ export class LocalSlot implements Slot {
     return Promise.resolve(this.#teams === null ? null : { pid: process.pid, ...this.#teams.stats() });
   }
 
-  run(minute: number, prices: Record<string, number>, teams: RunTeam[]): Promise<Map<string, TeamRunResult>> {
+  run(minute: number, prices: EncodedPrices, teams: RunTeam[]): Promise<Map<string, TeamRunResult>> {
     const host = this.#started();
     this.#catchUp(host);
     const list = host.runBatch(minute, prices, teams);

@@ -1,7 +1,7 @@
 // One supervised position in the pool: the current child process hosting a fixed set of teams,
 // restarted when it dies. Operations on a slot run strictly one after another.
-import { toWire, type ChildMessage, type LoadSpec, type MinuteEntry, type RunTeam, type RuntimeLimits } from '../protocol.ts';
-import type { SandboxError, TeamRunResult } from '../types.ts';
+import { pricesToWire, toWire, type ChildMessage, type LoadSpec, type MinuteEntry, type RunTeam, type RuntimeLimits } from '../protocol.ts';
+import type { EncodedPrices, SandboxError, TeamRunResult } from '../types.ts';
 import { SandboxChild, type ExitInfo, type ProgressBudget } from './sandboxChild.ts';
 import type { Slot } from './slot.ts';
 
@@ -98,7 +98,9 @@ export class ProcessSlot implements Slot {
   }
 
   /** Runs the teams of one minute; teams not loaded in the current child are (re)loaded first. */
-  run(minute: number, prices: Record<string, number>, teams: RunTeam[]): Promise<Map<string, TeamRunResult>> {
+  run(minute: number, encodedPrices: EncodedPrices, teams: RunTeam[]): Promise<Map<string, TeamRunResult>> {
+    // Copied once as a plain list: the caller's may be updated in place after this minute.
+    const prices = pricesToWire(encodedPrices);
     return this.withLock(async () => {
       const results = new Map<string, TeamRunResult>();
       const suspects = new Set<string>();
@@ -150,7 +152,7 @@ export class ProcessSlot implements Slot {
   async #runOn(
     child: SandboxChild,
     minute: number,
-    prices: Record<string, number>,
+    prices: EncodedPrices,
     teams: RunTeam[],
     results: Map<string, TeamRunResult>,
     suspects: Set<string>,

@@ -1,7 +1,7 @@
 // What the pool needs from a place that hosts isolates: a supervised child process
 // (ProcessSlot) or the calling process itself (LocalSlot, the in-process mode).
 import type { RunTeam } from '../protocol.ts';
-import type { SandboxError, TeamRunResult } from '../types.ts';
+import type { EncodedPrices, SandboxError, TeamRunResult } from '../types.ts';
 
 export interface SlotStats {
   pid: number;
@@ -18,6 +18,6 @@ export interface Slot {
   unload(teamId: string): Promise<void>;
   stats(): Promise<SlotStats | null>;
   /** Runs the teams of one minute (whose bars the host's history already holds). */
-  run(minute: number, prices: Record<string, number>, teams: RunTeam[]): Promise<Map<string, TeamRunResult>>;
+  run(minute: number, prices: EncodedPrices, teams: RunTeam[]): Promise<Map<string, TeamRunResult>>;
   close(): Promise<void>;
 }

@@ -69,6 +69,7 @@ export function createMinuteEngine(config: MinuteEngineConfig) {
             lastPrices,
             [...teams.values()].map((team) => team.view),
             encoded,
+            intake.prices,
           );
 
     const outcomes = decideTeams(teams, results, {

@@ -19,6 +19,14 @@ export class MinuteBars {
    * object updated in place: a host serialises the prices before its run resolves.
    */
   readonly lastPrices: Record<string, number> = {};
+  /**
+   * The same prices as lists in lastPrices' key order, for the sandbox (which would otherwise list
+   * the record every minute, ~30 µs at 400 symbols). The values are updated in place; the keys are
+   * a new list when a symbol first comes.
+   */
+  readonly prices: { keys: readonly string[]; values: Float64Array } = { keys: [], values: new Float64Array(0) };
+  /** Where the price of each of #keys sits in prices.values. */
+  #priceSlot = new Int32Array(0);
   /** Last minute's symbols in the order the map gave them. */
   #keys: string[] = [];
   /** The same symbols sorted, and where each of #keys lands in that order. */
@@ -30,10 +38,13 @@ export class MinuteBars {
     if (!this.#sameKeys(bars)) this.#rekey(bars);
     const values = new Float64Array(this.#keys.length * FIELDS);
     const lastPrices = this.lastPrices;
+    const priceValues = this.prices.values;
+    const priceSlot = this.#priceSlot;
     const slot = this.#slot;
     let index = 0;
     for (const [symbol, bar] of bars) {
       lastPrices[symbol] = bar.close;
+      priceValues[priceSlot[index] ?? 0] = bar.close;
       const at = (slot[index] ?? 0) * FIELDS;
       values[at] = bar.timestamp;
       values[at + 1] = bar.open;
@@ -60,5 +71,26 @@ export class MinuteBars {
     const position = new Map(sorted.map((symbol, index) => [symbol, index]));
     this.#sorted = sorted;
     this.#slot = Int32Array.from(this.#keys, (symbol) => position.get(symbol) ?? 0);
+    this.#placePrices();
+  }
+
+  /** Gives the symbols first seen this minute their place in lastPrices (in the order take would) and in prices. */
+  #placePrices(): void {
+    const lastPrices = this.lastPrices;
+    let added = false;
+    for (const symbol of this.#keys) {
+      if (Object.hasOwn(lastPrices, symbol)) continue;
+      // Set by take right after, with every other price of the minute.
+      lastPrices[symbol] = NaN;
+      added = true;
+    }
+    if (added) {
+      // The record's own key order, whatever the keys (an integer-like key would come first).
+      const keys = Object.keys(lastPrices);
+      this.prices.keys = keys;
+      this.prices.values = Float64Array.from(keys, (symbol) => lastPrices[symbol] ?? NaN);
+    }
+    const at = new Map(this.prices.keys.map((symbol, index) => [symbol, index]));
+    this.#priceSlot = Int32Array.from(this.#keys, (symbol) => at.get(symbol) ?? 0);
   }
 }

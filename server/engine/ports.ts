@@ -7,7 +7,7 @@
  */
 import type { Bar } from '../../data/market/bar.ts';
 import type { Ledger } from '../ledger/ledger.ts';
-import type { EncodedBars, TeamMinuteState, TeamRunResult } from '../../sandbox/index.ts';
+import type { EncodedBars, EncodedPrices, TeamMinuteState, TeamRunResult } from '../../sandbox/index.ts';
 import type { SimVenue } from '../trading/brokers/sim/simVenue.ts';
 import type { NettedVenue } from '../trading/netting/nettedVenue.ts';
 import type { Broker } from '../trading/types.ts';
@@ -45,7 +45,8 @@ export const brokerOf = (execution: Execution): Broker => (execution.kind === 's
  * The strategy host: runs the given teams on a minute's bars, each seeing its own state. `bars` is the
  * minute as the engine was given it; `encoded` the same bars as the sandbox pool stores them
  * (`MinuteInput.encoded`), made once per minute and not written to again. `prices` is the engine's own
- * record, updated in place the next minute: a host copies what it keeps.
+ * record, updated in place the next minute: a host copies what it keeps; `encodedPrices` the same
+ * prices as lists in the record's key order (`MinuteInput.encodedPrices`), likewise updated in place.
  */
 export interface StrategyHost {
   run(
@@ -54,5 +55,6 @@ export interface StrategyHost {
     prices: Readonly<Record<string, number>>,
     teams: readonly TeamMinuteState[],
     encoded: EncodedBars,
+    encodedPrices: EncodedPrices,
   ): Promise<ReadonlyMap<string, TeamRunResult>>;
 }

@@ -45,6 +45,42 @@ describe('MinuteBars', () => {
     expect(intake.lastPrices).toEqual({ MSFT: 21, AAPL: 12, NVDA: 30 });
     expect(Object.keys(intake.lastPrices)).toEqual(['MSFT', 'AAPL', 'NVDA']);
   });
+
+  it('keeps the prices as lists in the record’s own key order, minute after minute', () => {
+    const intake = new MinuteBars();
+    const minutes: Array<Array<[string, number]>> = [
+      [
+        ['MSFT', 20],
+        ['AAPL', 10],
+      ],
+      [
+        ['AAPL', 11],
+        ['MSFT', 21],
+      ],
+      [['NVDA', 30]],
+      // An integer-like key comes first in a record's key order, wherever it was added.
+      [
+        ['AAPL', 12],
+        ['7', 1],
+      ],
+      [
+        ['7', 2],
+        ['MSFT', 22],
+      ],
+    ];
+    let keys = intake.prices.keys;
+    for (const [index, bars] of minutes.entries()) {
+      intake.take(new Map(bars.map(([symbol, close]) => [symbol, bar(symbol, MINUTE + index * 60_000, close)])));
+      expect(intake.prices.keys).toEqual(Object.keys(intake.lastPrices));
+      expect([...intake.prices.values]).toEqual(Object.values(intake.lastPrices));
+      // A new list only when a symbol first comes.
+      if (index === 1 || index === 4) expect(intake.prices.keys).toBe(keys);
+      else expect(intake.prices.keys).not.toBe(keys);
+      keys = intake.prices.keys;
+    }
+    expect(intake.prices.keys).toEqual(['7', 'MSFT', 'AAPL', 'NVDA']);
+    expect([...intake.prices.values]).toEqual([2, 22, 12, 30]);
+  });
 });
 
 // Reports, each minute, every bar of its window as text: what the strategy was shown.
@@ -102,9 +138,14 @@ describe('the pool given the engine’s encoding', () => {
       const encoded = intake.take(bars);
       return logs(await pool.runMinute({ minute, encoded, prices: intake.lastPrices, teams: [team] }));
     });
+    const withEncodedPrices = await shown(async (pool, minute, bars, intake) => {
+      const encoded = intake.take(bars);
+      return logs(await pool.runMinute({ minute, encoded, prices: intake.lastPrices, encodedPrices: intake.prices, teams: [team] }));
+    });
     expect(fromRecords).toHaveLength(3);
     expect(fromRecords[2]).toBe('AAA:10,11,12/100,100,100@12 BBB:5,6/100,100@6 CCC:7/100@7');
     expect(fromEncoding).toEqual(fromRecords);
+    expect(withEncodedPrices).toEqual(fromRecords);
   });
 
   it('refuses symbols out of order, a length that does not match, and values that are not finite', async () => {
@@ -121,6 +162,16 @@ describe('the pool given the engine’s encoding', () => {
       bad[6 + 4] = Number.NaN;
       await expect(pool.runMinute({ minute: MINUTE, encoded: { symbols: ['AAA', 'BBB'], values: bad }, prices: {}, teams: [] })).rejects.toThrow(
         'runMinute: bars.BBB.close must be a finite number, got NaN',
+      );
+      const encoded = { symbols: ['AAA', 'BBB'], values: values(2) };
+      await expect(pool.runMinute({ minute: MINUTE, encoded, prices: {}, encodedPrices: { keys: ['AAA', 'BBB'], values: [1] }, teams: [] })).rejects.toThrow(
+        /encodedPrices hold 1 values for 2 symbols/,
+      );
+      await expect(pool.runMinute({ minute: MINUTE, encoded, prices: {}, encodedPrices: { keys: ['AAA', 'BBB'], values: [1, Infinity] }, teams: [] })).rejects.toThrow(
+        'runMinute: prices.BBB must be a finite number, got Infinity',
+      );
+      await expect(pool.runMinute({ minute: MINUTE, encoded, prices: { AAA: 1, BBB: Number.NaN }, teams: [] })).rejects.toThrow(
+        'runMinute: prices.BBB must be a finite number, got NaN',
       );
       // Nothing refused was stored: the same minute is still free.
       await expect(pool.runMinute({ minute: MINUTE, encoded: { symbols: ['AAA', 'BBB'], values: values(2) }, prices: {}, teams: [] })).resolves.toBeInstanceOf(Map);
