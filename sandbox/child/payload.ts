@@ -30,11 +30,13 @@ export class SymbolTable {
 
 /**
  * Maps lists of names to their indices, remembering the last list: the symbols of consecutive
- * minutes (and the keys of consecutive prices) are nearly always the same list, and comparing
- * interned strings is much cheaper than hashing them again.
+ * minutes (and the keys of consecutive prices) are nearly always the same list, often the same
+ * array (lists handed to the pool are never written afterwards), and comparing interned strings is
+ * much cheaper than hashing them again. A list of indices is never written once returned.
  */
 export class IndexCache {
   readonly #symbols: SymbolTable;
+  #source: readonly string[] | null = null;
   #names: readonly string[] = [];
   #indices: number[] = [];
 
@@ -43,6 +45,8 @@ export class IndexCache {
   }
 
   indicesOf(names: readonly string[]): readonly number[] {
+    if (names === this.#source) return this.#indices;
+    this.#source = names;
     const last = this.#names;
     let same = names.length === last.length;
     for (let i = 0; same && i < names.length; i++) same = names[i] === last[i];
@@ -55,34 +59,17 @@ export class IndexCache {
 }
 
 /**
- * One minute of bars, encoded once when it reaches the host: [seq, minute, (seq, rowCount, rows…)],
- * each row (symbolIndex, 1, six values) as a warm isolate's payload carries it, so that payload is
- * one copy of the rows.
+ * One minute of bars as the host keeps it: the pool's values as they are (BAR_FIELDS per symbol),
+ * and the symbols' indices. Not copied: the payload is written from them.
  */
-export type EncodedMinute = [seq: number, minute: number, data: Float64Array];
+export type EncodedMinute = [seq: number, minute: number, indices: readonly number[], values: ArrayLike<number>];
 
+/** A warm isolate's row of one bar: symbolIndex, 1, six values. */
 const ROW = 2 + BAR_FIELDS;
 
 export function encodeMinute(entry: MinuteEntry, symbols: IndexCache): EncodedMinute {
   const [seq, minute, names, values] = entry;
-  const indices = symbols.indicesOf(names);
-  const data = new Float64Array(2 + names.length * ROW);
-  data[0] = seq;
-  data[1] = names.length;
-  let at = 2;
-  for (let i = 0; i < names.length; i++) {
-    const from = i * BAR_FIELDS;
-    data[at] = indices[i] ?? NaN;
-    data[at + 1] = 1;
-    data[at + 2] = values[from] ?? NaN;
-    data[at + 3] = values[from + 1] ?? NaN;
-    data[at + 4] = values[from + 2] ?? NaN;
-    data[at + 5] = values[from + 3] ?? NaN;
-    data[at + 6] = values[from + 4] ?? NaN;
-    data[at + 7] = values[from + 5] ?? NaN;
-    at += ROW;
-  }
-  return [seq, minute, data];
+  return [seq, minute, symbols.indicesOf(names), values];
 }
 
 /** The prices part of a payload: (symbolIndex, price) pairs in the record's key order. */
@@ -127,15 +114,10 @@ export function encodePayload(minute: number, prices: Float64Array, minutes: rea
   const only = minutes.length === 1 ? minutes[0] : undefined;
   if (only !== undefined) return encodeOneMinute(minute, prices, only);
   let rowCount = 0;
-  for (const [, , data] of minutes) rowCount += data[1] ?? 0;
+  for (const [, , indices] of minutes) rowCount += indices.length;
   // Symbols in order of first appearance and their bar count: the runtime creates series in that order.
   const counts = new Map<number, number>();
-  for (const [, , data] of minutes) {
-    for (let at = 2; at < data.length; at += ROW) {
-      const symbol = data[at] ?? NaN;
-      counts.set(symbol, (counts.get(symbol) ?? 0) + 1);
-    }
-  }
+  for (const [, , indices] of minutes) for (const symbol of indices) counts.set(symbol, (counts.get(symbol) ?? 0) + 1);
   const payload = new Float64Array(2 + prices.length + 2 + counts.size * 2 + rowCount * BAR_FIELDS);
   payload[0] = minute;
   payload[1] = prices.length / 2;
@@ -151,24 +133,37 @@ export function encodePayload(minute: number, prices: Float64Array, minutes: rea
     next.set(symbol, { at: at + 2, n });
     at += 2 + n * BAR_FIELDS;
   }
-  for (const [, , data] of minutes) {
-    for (let row = 2; row < data.length; row += ROW) {
-      const slot = next.get(data[row] ?? NaN);
+  for (const [, , indices, values] of minutes) {
+    for (let i = 0; i < indices.length; i++) {
+      const slot = next.get(indices[i] ?? NaN);
       if (slot === undefined) throw new Error('unreachable: a symbol missing from the payload');
-      for (let f = 0; f < BAR_FIELDS; f++) payload[slot.at + f * slot.n] = data[row + 2 + f] ?? NaN;
+      for (let f = 0; f < BAR_FIELDS; f++) payload[slot.at + f * slot.n] = values[i * BAR_FIELDS + f] ?? NaN;
       slot.at++;
     }
   }
   return payload;
 }
 
-/** A warm isolate's payload, every minute: the minute's rows as they are (n = 1 for each symbol). */
-function encodeOneMinute(minute: number, prices: Float64Array, [, , data]: EncodedMinute): Float64Array {
-  const payload = new Float64Array(2 + prices.length + data.length);
+/** A warm isolate's payload, every minute: one row per symbol (n = 1 for each). */
+function encodeOneMinute(minute: number, prices: Float64Array, [seq, , indices, values]: EncodedMinute): Float64Array {
+  const count = indices.length;
+  const payload = new Float64Array(2 + prices.length + 2 + count * ROW);
   payload[0] = minute;
   payload[1] = prices.length / 2;
   payload.set(prices, 2);
-  // The encoded minute begins (seq, rowCount, rows…): the payload's bar part exactly.
-  payload.set(data, 2 + prices.length);
+  let at = 2 + prices.length;
+  payload[at] = seq;
+  payload[at + 1] = count;
+  at += 2;
+  for (let i = 0, from = 0; i < count; i++, from += BAR_FIELDS, at += ROW) {
+    payload[at] = indices[i] ?? NaN;
+    payload[at + 1] = 1;
+    payload[at + 2] = values[from] ?? NaN;
+    payload[at + 3] = values[from + 1] ?? NaN;
+    payload[at + 4] = values[from + 2] ?? NaN;
+    payload[at + 5] = values[from + 3] ?? NaN;
+    payload[at + 6] = values[from + 4] ?? NaN;
+    payload[at + 7] = values[from + 5] ?? NaN;
+  }
   return payload;
 }
