@@ -120,7 +120,10 @@ export interface EncodedBars {
   values: Float64Array;
 }
 
-/** A prices record as lists: its keys in their order, and the price of each. Read during the call only. */
+/**
+ * A prices record as lists: its keys in their order, and the price of each. The values are read
+ * during the call only; a keys list is never written once handed (a new list when the keys change).
+ */
 export interface EncodedPrices {
   keys: readonly string[];
   values: ArrayLike<number>;
