@@ -7,6 +7,9 @@
 // Resident memory per team is also followed over a season's worth of calls (steadyRss): an
 // isolate's heap keeps growing for a few hundred calls (V8 grows its young generation, tiers up
 // hot code, keeps compiler metadata), so a figure taken after 25 calls says little about a day.
+// The same stretch gives the per-call ratio once warm (perCallRatioToFloorWarm, calls 700 to 1,000
+// of 200 teams against 200 bare isolates): the runs above measure calls 6 to 25, while each
+// isolate's code is still interpreted or baseline-compiled (a live isolate runs once a minute).
 // The floor: one bare isolate per team (no runtime, no strategy) whose trivial function receives
 // the same inputs as the sandbox's (the minute's binary payload copied into the isolate, the team's
 // cash and equity) and returns a constant result string, timed the same way (wall time of the call).
@@ -187,16 +190,21 @@ async function measureSteadyRss(teamCount: number, checkpoints: readonly number[
     }
     const teams = Array.from({ length: teamCount }, (_, i): TeamMinuteState => ({ teamId: `team-${i}`, cash: 100_000, equity: 100_000, positions: {} }));
     const mbPerTeamAfterCalls: Record<string, number> = { 0: round(((await rss()) - idle) / teamCount / 2 ** 20) };
+    const warmFrom = checkpoints.at(-2) ?? 0;
+    const warmCallMs: number[] = [];
     let calls = 0;
     for (const checkpoint of checkpoints) {
       for (; calls < checkpoint; calls++) {
         for (const result of (await pool.runMinute(minuteInput(index++, teams))).values()) {
           if (result.error !== null) throw new Error(`call failed: ${result.error.message}`);
+          if (calls >= warmFrom) warmCallMs.push(result.wallMs);
         }
       }
       mbPerTeamAfterCalls[checkpoint] = round(((await rss()) - idle) / teamCount / 2 ** 20);
     }
-    return { teams: teamCount, processes: 1, barsPerSymbolInWindow: DEFAULT_WINDOW_BARS, mbPerTeamAfterCalls };
+    // Calls of the last stretch (a season's worth of minutes in): the isolates' code has tiered up by then.
+    const perCallMsWarm = { fromCall: warmFrom, median: round(quantile(warmCallMs, 0.5), 4), p99: round(quantile(warmCallMs, 0.99), 4) };
+    return { teams: teamCount, processes: 1, barsPerSymbolInWindow: DEFAULT_WINDOW_BARS, mbPerTeamAfterCalls, perCallMsWarm };
   } finally {
     await pool.close();
   }
@@ -211,17 +219,24 @@ function measureFloorSteadyRss(teamCount: number, checkpoints: readonly number[]
     return { isolate, run: isolate.compileScriptSync(FLOOR_SOURCE).runSync(context, { reference: true }) as ivm.Reference<(...args: unknown[]) => string> };
   });
   const mbPerIsolateAfterCalls: Record<string, number> = {};
+  const warmFrom = checkpoints.at(-2) ?? 0;
+  const warmCallMs: number[] = [];
   let calls = 0;
   for (const checkpoint of checkpoints) {
     for (; calls < checkpoint; calls++) {
       const payload = new ivm.ExternalCopy(floorPayload(calls).buffer as ArrayBuffer);
-      for (const { run } of isolates) run.applySync(undefined, [payload.copyInto(), 0, '', 100_000, 100_000], { timeout: FLOOR_CALL_TIMEOUT_MS });
+      for (const { run } of isolates) {
+        const started = performance.now();
+        run.applySync(undefined, [payload.copyInto(), 0, '', 100_000, 100_000], { timeout: FLOOR_CALL_TIMEOUT_MS });
+        if (calls >= warmFrom) warmCallMs.push(performance.now() - started);
+      }
       payload.release();
     }
     mbPerIsolateAfterCalls[checkpoint] = round((process.memoryUsage.rss() - rssBefore) / teamCount / 2 ** 20);
   }
   for (const { isolate } of isolates) isolate.dispose();
-  return { teams: teamCount, mbPerIsolateAfterCalls };
+  const perCallMsWarm = { fromCall: warmFrom, median: round(quantile(warmCallMs, 0.5), 4), p99: round(quantile(warmCallMs, 0.99), 4) };
+  return { teams: teamCount, mbPerIsolateAfterCalls, perCallMsWarm };
 }
 
 // Each run's floor is measured just before it, so both see the machine in the same state.
@@ -257,6 +272,9 @@ const report = {
   rssMbPerWarmTeamFullWindowSteady: steady.mbPerTeamAfterCalls[lastCheckpoint] ?? NaN,
   rssMbPerBareIsolate: steadyFloor.mbPerIsolateAfterCalls['25'] ?? NaN,
   rssMbPerBareIsolateSteady: steadyFloor.mbPerIsolateAfterCalls[lastCheckpoint] ?? NaN,
+  // The same ratio over the last stretch of those calls (200 teams, full windows): the first 25
+  // calls above are in the isolates' warm-up (their code still interpreted or baseline-compiled).
+  perCallRatioToFloorWarm: round(steady.perCallMsWarm.median / steadyFloor.perCallMsWarm.median, 2),
   steadyRss: { sandbox: steady, floor: steadyFloor },
 };
 console.log(JSON.stringify(report, null, 2));
