@@ -131,7 +131,8 @@ function assertFiniteNumber(what: string, value: unknown): asserts value is numb
 
 function pricesOf(record: Readonly<Record<string, number>>): EncodedPrices {
   const keys = Object.keys(record);
-  const values = new Float64Array(keys.length);
+  // A plain list: what a child process is sent as it is.
+  const values: number[] = [];
   for (let i = 0; i < keys.length; i++) {
     const symbol = keys[i] ?? '';
     const price = record[symbol];

@@ -99,7 +99,7 @@ export class ProcessSlot implements Slot {
 
   /** Runs the teams of one minute; teams not loaded in the current child are (re)loaded first. */
   run(minute: number, encodedPrices: EncodedPrices, teams: RunTeam[]): Promise<Map<string, TeamRunResult>> {
-    // Copied once as a plain list: the caller's may be updated in place after this minute.
+    // As JSON can carry it, once for every attempt of this minute.
     const prices = pricesToWire(encodedPrices);
     return this.withLock(async () => {
       const results = new Map<string, TeamRunResult>();

@@ -142,7 +142,7 @@ export class Series {
   }
   /** Read for the first time: a contiguous window from now on. */
   unring(): void {
-    if (this.synced !== this.filled || this.synced !== pendingEnd) this.ringTake();
+    this.ringTake();
     this.unwrap();
     this.ring = false;
   }

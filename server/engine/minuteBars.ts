@@ -27,6 +27,8 @@ export class MinuteBars {
   readonly prices: { keys: readonly string[]; values: Float64Array } = { keys: [], values: new Float64Array(0) };
   /** Where the price of each of #keys sits in prices.values. */
   #priceSlot = new Int32Array(0);
+  /** Each symbol's place in prices (changes only when a symbol first comes). */
+  #priceAt = new Map<string, number>();
   /** Last minute's symbols in the order the map gave them. */
   #keys: string[] = [];
   /** The same symbols sorted, and where each of #keys lands in that order. */
@@ -89,8 +91,9 @@ export class MinuteBars {
       const keys = Object.keys(lastPrices);
       this.prices.keys = keys;
       this.prices.values = Float64Array.from(keys, (symbol) => lastPrices[symbol] ?? NaN);
+      this.#priceAt = new Map(keys.map((symbol, index) => [symbol, index]));
     }
-    const at = new Map(this.prices.keys.map((symbol, index) => [symbol, index]));
+    const at = this.#priceAt;
     this.#priceSlot = Int32Array.from(this.#keys, (symbol) => at.get(symbol) ?? 0);
   }
 }
