@@ -55,6 +55,11 @@ export interface Ledger {
   ensureTeamBook(teamId: string, startingCash: Money): Promise<TeamBook>;
   /** The same for many teams in two statements (server start); returns the books sorted by team id. */
   ensureTeamBooks(teamIds: readonly string[], startingCash: Money): Promise<TeamBook[]>;
+  /**
+   * Opens a book with `startingCash` for each team that has none, reading nothing back: every minute's
+   * prepare stage asks this of every due team, and nearly always each has one (one index probe each).
+   */
+  openMissingBooks(teamIds: readonly string[], startingCash: Money): Promise<void>;
   /** Persists intents as pending_submit and reserves their cash/shares, in one transaction; idempotent by client order id. */
   recordIntents(intents: readonly OrderIntent[]): Promise<RecordedIntent[]>;
   /** The same inside the caller's transaction (the tick stores a minute's runs and their orders in one). */
@@ -186,6 +191,21 @@ export function createLedger(pool: PgPool): Ledger {
     },
 
     ensureTeamBooks,
+
+    async openMissingBooks(teamIds, startingCash) {
+      if (teamIds.length === 0) return;
+      const missing = await query<{ team_id: string }>(
+        pool,
+        'SELECT t.team_id FROM unnest($1::text[]) AS t(team_id) WHERE NOT EXISTS (SELECT 1 FROM team_books b WHERE b.team_id = t.team_id)',
+        [teamIds],
+      );
+      // Opened as ensureTeamBooks does, with its check that every team is known.
+      if (missing.length > 0)
+        await ensureTeamBooks(
+          missing.map((row) => row.team_id),
+          startingCash,
+        );
+    },
 
     async recordIntents(intents) {
       return inTransaction(pool, async (client) => recordIntentsIn(client, intents));

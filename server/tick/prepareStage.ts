@@ -55,11 +55,10 @@ async function prepareBars(env: TickEnvironment, client: pg.PoolClient, spec: Ti
   const snapshot = await env.market.barsForMinute(spec.minute, competition.universe);
   const bars = encodeBars(snapshot.bars);
   const teams = await dueTeams(client);
-  if (teams.length > 0)
-    await env.ledger.ensureTeamBooks(
-      teams.map((team) => team.teamId),
-      competition.startingCash,
-    );
+  await env.ledger.openMissingBooks(
+    teams.map((team) => team.teamId),
+    competition.startingCash,
+  );
   await insertTick(client, {
     minute: spec.minute,
     attempts: spec.attempt,

@@ -44,6 +44,24 @@ describe('team books', () => {
     expect(rows).toEqual([{ cash: '100000.0000', starting_cash: '100000.0000' }]);
   });
 
+  it('openMissingBooks opens only the books that are missing and leaves the others as they stand', async () => {
+    await db.pool.query("INSERT INTO teams (id, name, repo) VALUES ('open-a', 'A', 'file:///r'), ('open-b', 'B', 'file:///r'), ('open-c', 'C', 'file:///r')");
+    await db.ledger.ensureTeamBook('open-a', STARTING_CASH);
+    await db.pool.query("UPDATE team_books SET cash = 12.5 WHERE team_id = 'open-a'");
+    await db.ledger.openMissingBooks(['open-a', 'open-b', 'open-c'], 5 * DOLLAR);
+    await db.ledger.openMissingBooks(['open-b'], STARTING_CASH);
+    await db.ledger.openMissingBooks([], STARTING_CASH);
+    const { rows } = await db.pool.query<{ team_id: string; cash: string; starting_cash: string }>(
+      "SELECT team_id, cash, starting_cash FROM team_books WHERE team_id LIKE 'open-%' ORDER BY team_id",
+    );
+    expect(rows).toEqual([
+      { team_id: 'open-a', cash: '12.5000', starting_cash: '100000.0000' },
+      { team_id: 'open-b', cash: '5.0000', starting_cash: '5.0000' },
+      { team_id: 'open-c', cash: '5.0000', starting_cash: '5.0000' },
+    ]);
+    await expect(db.ledger.openMissingBooks(['open-a', 'ghost'], STARTING_CASH)).rejects.toMatchObject({ name: 'LedgerError', kind: 'unknown_team' });
+  });
+
   it('refuses a book for a team that is not registered, and orders for a team without a book', async () => {
     await expect(db.ledger.ensureTeamBook('ghost', STARTING_CASH)).rejects.toMatchObject({ name: 'LedgerError', kind: 'unknown_team' });
     await db.pool.query("INSERT INTO teams (id, name, repo) VALUES ('bookless', 'Bookless', 'file:///r')");
