@@ -9,7 +9,7 @@ import { encodeMinute, encodePayload, encodePrices, IndexCache, pricesAsJson, Sy
 import { RssProbe } from './rssProbe.ts';
 import { runtimeSource } from './runtimeSource.ts';
 import { MinuteSeeds } from './seed.ts';
-import { TeamIsolate, type PreludeSource } from './teamIsolate.ts';
+import { CHANNEL_MAX_NUMBERS, TeamIsolate, type PreludeSource } from './teamIsolate.ts';
 
 interface HostedTeam {
   spec: LoadSpec;
@@ -95,8 +95,9 @@ export class TeamHost {
   runBatch(minute: number, prices: EncodedPrices, states: readonly RunTeam[], onTeam?: (index: number) => void): TeamRunResult[] {
     const priceData = encodePrices(prices, this.#priceSymbols);
     const pricesJson = pricesAsJson(prices);
-    // One payload per distinct "last minute seen" (nearly always a single one), copied into each isolate.
-    const payloads = new Map<number, ivm.ExternalCopy<ArrayBuffer>>();
+    // One payload per distinct "last minute seen" (nearly always a single one): written into each
+    // team's channel, or, too large for one, copied into each isolate.
+    const payloads = new Map<number, Float64Array | ivm.ExternalCopy<ArrayBuffer>>();
     const namesJson = new Map<number, string>();
     // Positions' symbols join the table before any names are sent, so every team's names are complete.
     const positions = states.map((state) => this.#positionTriples(state));
@@ -113,9 +114,8 @@ export class TeamHost {
             let payload = payloads.get(team.seenSeq);
             if (payload === undefined) {
               const data = encodePayload(minute, priceData, this.#history.since(team.seenSeq));
-              // encodePayload's array is fresh and used only here: moved, not copied (at 400 symbols the
-              // copy and its external-memory accounting were ~5% of a backtest's minute).
-              payload = new ivm.ExternalCopy(data.buffer as ArrayBuffer, { transferOut: true });
+              // encodePayload's array is fresh and used only here: a large one is moved, not copied.
+              payload = data.length <= CHANNEL_MAX_NUMBERS ? data : new ivm.ExternalCopy(data.buffer as ArrayBuffer, { transferOut: true });
               payloads.set(team.seenSeq, payload);
               this.#rssAfterLastCall = null;
             }
@@ -139,7 +139,7 @@ export class TeamHost {
       }
       onTeam?.(states.length);
     } finally {
-      for (const payload of payloads.values()) payload.release();
+      for (const payload of payloads.values()) if (!(payload instanceof Float64Array)) payload.release();
     }
     return results;
   }

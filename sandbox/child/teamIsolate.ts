@@ -14,15 +14,25 @@ export interface PreludeSource {
   cachedData: ivm.ExternalCopy<ArrayBuffer> | undefined;
 }
 
-/** The runtime's `run(payload, namesFrom, namesJson, pricesJson, s0, s1, s2, s3, cash, equity, ...positionTriples)`. */
-type RunFn = (...args: Array<ArrayBuffer | number | string>) => string;
+/** The runtime's `run(payload, isChannel, namesFrom, namesJson, pricesJson, s0, s1, s2, s3, cash, equity, ...positionTriples)`. */
+type RunFn = (...args: Array<ArrayBuffer | SharedArrayBuffer | boolean | null | number | string>) => string;
+
+/**
+ * The largest payload a team's channel carries, in numbers: a minute of ~1,600 symbols. A larger one (a
+ * new isolate's whole window, or minutes it missed) crosses as a one-off copy.
+ */
+export const CHANNEL_MAX_NUMBERS = 16_384;
 
 /**
  * The input of one call: the minute's payload (see payload.ts), the symbol names the isolate
  * lacks, the team's state as numbers (primitives cross into the isolate without serialising).
  */
 export interface CallInput {
-  payload: ivm.ExternalCopy<ArrayBuffer>;
+  /**
+   * The minute's payload: numbers the host writes into the team's channel (at most
+   * CHANNEL_MAX_NUMBERS), or a one-off copy.
+   */
+  payload: Float64Array | ivm.ExternalCopy<ArrayBuffer>;
   /** Index of the first name in `namesJson`. */
   namesFrom: number;
   /** JSON list of symbol names from `namesFrom` on, or '' when the isolate knows them all. */
@@ -47,6 +57,13 @@ export class TeamIsolate {
   readonly #spec: LoadSpec;
   readonly #limits: DecodeLimits;
   readonly mapper: StackMapper;
+  /**
+   * The team's channel: a SharedArrayBuffer this isolate's runtime keeps, which the host overwrites with
+   * each minute's payload before the call, so the usual minute crosses with no copy object, no
+   * allocation and nothing to detach on either side. It is this isolate's alone, written only
+   * while the isolate is not running, and never read by the host (sandbox/README.md).
+   */
+  #channel: Float64Array | null = null;
 
   private constructor(isolate: ivm.Isolate, run: ivm.Reference<RunFn>, spec: LoadSpec, limits: RuntimeLimits, mapper: StackMapper) {
     this.#isolate = isolate;
@@ -122,8 +139,23 @@ export class TeamIsolate {
     let hostMs = 0;
     try {
       const [s0, s1, s2, s3] = input.seed;
-      const args: Array<ivm.Copy<ArrayBuffer> | number | string> = [
-        input.payload.copyInto(),
+      const { payload } = input;
+      let payloadArg: ivm.Copy<ArrayBuffer> | ivm.Copy<SharedArrayBuffer> | null = null;
+      let isChannel = false;
+      if (payload instanceof Float64Array) {
+        if (this.#channel === null || this.#channel.length < payload.length) {
+          // A new (larger) channel goes with this call, which the runtime keeps in place of the last.
+          this.#channel = new Float64Array(new SharedArrayBuffer(channelNumbers(payload.length) * 8));
+          payloadArg = new ivm.ExternalCopy(this.#channel.buffer as SharedArrayBuffer).copyInto({ release: true });
+          isChannel = true;
+        }
+        this.#channel.set(payload);
+      } else {
+        payloadArg = payload.copyInto();
+      }
+      const args: Array<ivm.Copy<ArrayBuffer> | ivm.Copy<SharedArrayBuffer> | boolean | null | number | string> = [
+        payloadArg,
+        isChannel,
         input.namesFrom,
         input.namesJson,
         input.pricesJson,
@@ -164,7 +196,13 @@ export class TeamIsolate {
 
   dispose(): void {
     if (!this.#isolate.isDisposed) this.#isolate.dispose();
+    this.#channel = null;
   }
+}
+
+/** A channel's size for a payload of n numbers: the next power of two, so a growing universe re-sends it rarely. */
+function channelNumbers(n: number): number {
+  return Math.min(CHANNEL_MAX_NUMBERS, 2 ** Math.ceil(Math.log2(Math.max(64, n))));
 }
 
 export function decodeLimits(limits: RuntimeLimits): DecodeLimits {

@@ -54,6 +54,13 @@ let memoryJsonChecked = '';
 let memoryCapChars = 65536;
 let maxSignals = 50;
 let instance: StrategyInstance | null = null;
+/**
+ * The channel the host writes each minute's payload into (see child/teamIsolate.ts), and its buffer
+ * (kept here: a typed array's `buffer` getter is the strategy's to replace). Only this module holds
+ * them; nothing reachable from strategy code ever refers to them.
+ */
+let channel: Float64Array | null = null;
+let channelBuffer: ArrayBuffer | SharedArrayBuffer = new ArrayBuffer(0);
 
 function setup(configJson: string): void {
   const config = JSONparse(configJson) as SetupConfig;
@@ -102,7 +109,8 @@ const ESCAPE_ARGS = ObjectFreeze(['\\u']);
 // function, no helpers for small steps): an isolate runs once a minute, so its code stays
 // interpreted and every function or object it touches is a cache miss.
 function run(
-  payload: ArrayBuffer,
+  payload: ArrayBuffer | SharedArrayBuffer | null,
+  isChannel: boolean,
   namesFrom: number,
   namesJson: string,
   pricesJson: string,
@@ -118,16 +126,31 @@ function run(
     if (instance === null) return errorJson('load', 'the strategy is not loaded');
     seedWords(s0, s1, s2, s3);
     if (namesJson !== '') learnNames(namesFrom, namesJson);
-    const data = new F64(payload);
+    // null: the payload is in the channel, which the host has just written; a channel it sends is kept
+    // in place of the last one; anything else is a one-off copy.
+    let data: Float64Array;
+    let buffer: ArrayBuffer | SharedArrayBuffer;
+    if (payload === null) {
+      if (channel === null) return errorJson('runtime', 'the sandbox runtime was given no payload');
+      data = channel;
+      buffer = channelBuffer;
+    } else {
+      data = new F64(payload);
+      buffer = payload;
+      if (isChannel) {
+        channel = data;
+        channelBuffer = payload;
+      }
+    }
     const minute = data[0]!;
     const priceCount = data[1]!;
     // The host's JSON of the prices when it carries them exactly: the engine builds the object.
     const currentPrices = pricesJson !== '' ? (JSONparse(pricesJson) as Record<string, number>) : readPrices(data, priceCount, 2);
-    applyBars(data, payload, 2 + 2 * priceCount);
-    // Free the input now rather than at this isolate's next GC, which may be far off for an idle
-    // isolate: detaching releases the backing store (a new isolate's first input is the whole
+    applyBars(data, buffer, 2 + 2 * priceCount);
+    // Free a one-off input now rather than at this isolate's next GC, which may be far off for an
+    // idle isolate: detaching releases the backing store (a new isolate's first input is the whole
     // window, ~0.7 MB at 10 symbols).
-    if (ArrayBufferTransfer !== undefined) ReflectApply(ArrayBufferTransfer, payload, TRANSFER_ARGS);
+    if (payload !== null && !isChannel && ArrayBufferTransfer !== undefined) ReflectApply(ArrayBufferTransfer, payload, TRANSFER_ARGS);
     setNow(minute);
     if (logCalls !== 0) resetLogs();
     if (memoryDirty) memory = JSONparse(memoryJsonGood);

@@ -161,7 +161,7 @@ export class Series {
    * opens, …): a batch of minutes (a new isolate's whole window) copied column by column by the
    * engine, rather than value by value in code that runs once per isolate.
    */
-  appendColumns(buffer: ArrayBuffer, at: number, count: number): void {
+  appendColumns(buffer: ArrayBuffer | SharedArrayBuffer, at: number, count: number): void {
     const skip = MathMax(0, count - windowBars);
     const n = count - skip;
     if (this.end + n > this.cap) this.shift(n);
@@ -533,7 +533,7 @@ let lastSeq = 0;
  * Appends the bars of the minutes not seen yet; `at` points at the batch's last minute seq
  * (layout in sandbox/child/payload.ts). A batch this isolate has seen is skipped whole.
  */
-export function applyBars(data: Float64Array, buffer: ArrayBuffer, at: number): void {
+export function applyBars(data: Float64Array, buffer: ArrayBuffer | SharedArrayBuffer, at: number): void {
   const batchSeq = data[at]!;
   const groups = data[at + 1]!;
   at += 2;
@@ -593,7 +593,7 @@ export function applyBars(data: Float64Array, buffer: ArrayBuffer, at: number): 
 }
 
 /** A batch of several minutes (a new isolate's window, or minutes it missed), taken by every window at once. */
-function appendBatch(data: Float64Array, buffer: ArrayBuffer, at: number, groups: number): void {
+function appendBatch(data: Float64Array, buffer: ArrayBuffer | SharedArrayBuffer, at: number, groups: number): void {
   for (let g = 0; g < groups; g++) {
     let s = seriesByIndex[data[at]!];
     if (s === undefined) s = seriesAt(data[at]!);
