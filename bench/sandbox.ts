@@ -11,8 +11,9 @@
 // of 200 teams against 200 bare isolates): the runs above measure calls 6 to 25, while each
 // isolate's code is still interpreted or baseline-compiled (a live isolate runs once a minute).
 // The floor: one bare isolate per team (no runtime, no strategy) whose trivial function receives
-// the same inputs as the sandbox's (the minute's binary payload copied into the isolate, the team's
-// cash and equity) and returns a constant result string, timed the same way (wall time of the call).
+// the same inputs the same way as the sandbox's (the minute's binary payload written into the
+// isolate's own channel, a SharedArrayBuffer handed to it once; the team's cash and equity) and
+// returns a constant result string, timed the same way (wall time of the write and the call).
 import ivm from 'isolated-vm';
 import { SandboxPool, type Bar, type CompiledStrategy, type TeamMinuteState } from '../sandbox/index.ts';
 
@@ -133,36 +134,47 @@ function floorPayload(index: number): Float64Array {
   return data;
 }
 
-// Like the sandbox's runtime, the floor detaches the payload it was given (ArrayBuffer.prototype.transfer),
-// so its backing store is freed at once rather than piling up until the isolate's next GC.
-const FLOOR_SOURCE = `(function run(payload, namesFrom, namesJson, cash, equity) { payload.transfer(0); return '{"ok":true,"signals":[],"memory":{},"logs":[]}'; })`;
+// Like the sandbox's runtime, the floor keeps the channel it is sent (payload null: the data is in it).
+const FLOOR_SOURCE = `let channel = null; (function run(payload, isChannel, namesFrom, namesJson, cash, equity) { if (isChannel) channel = new Float64Array(payload); return '{"ok":true,"signals":[],"memory":{},"logs":[]}'; })`;
+
+type FloorRun = ivm.Reference<(...args: unknown[]) => string>;
+
+/** A bare isolate with the floor's function, and its channel, handed over once. */
+function floorIsolate(): { isolate: ivm.Isolate; run: FloorRun; channel: Float64Array } {
+  const isolate = new ivm.Isolate({ memoryLimit: 64 });
+  const context = isolate.createContextSync();
+  const run = isolate.compileScriptSync(FLOOR_SOURCE).runSync(context, { reference: true }) as FloorRun;
+  const channel = new Float64Array(new SharedArrayBuffer(2 ** Math.ceil(Math.log2(floorPayload(0).length)) * 8));
+  run.applySync(undefined, [new ivm.ExternalCopy(channel.buffer).copyInto({ release: true }), true, 0, '', 100_000, 100_000]);
+  return { isolate, run, channel };
+}
+
+/** One floor call: the payload written into the isolate's channel, then the call. */
+function floorCall({ run, channel }: { run: FloorRun; channel: Float64Array }, payload: Float64Array): string {
+  channel.set(payload);
+  return run.applySync(undefined, [null, false, 0, '', 100_000, 100_000], { timeout: FLOOR_CALL_TIMEOUT_MS });
+}
 
 /** Bare isolated-vm: per-call wall time and resident memory per isolate, in this process. */
 function measureFloor(teamCount: number) {
   const rssBefore = process.memoryUsage.rss();
-  const isolates = Array.from({ length: teamCount }, () => {
-    const isolate = new ivm.Isolate({ memoryLimit: 64 });
-    const context = isolate.createContextSync();
-    const run = isolate.compileScriptSync(FLOOR_SOURCE).runSync(context, { reference: true }) as ivm.Reference<(...args: unknown[]) => string>;
-    return { isolate, run };
-  });
+  const isolates = Array.from({ length: teamCount }, floorIsolate);
   const callMs: number[] = [];
   const callCpuMs: number[] = [];
   let sink = 0;
   for (let minute = 0; minute < WARMUP_MINUTES + MEASURED_MINUTES; minute++) {
-    const payload = new ivm.ExternalCopy(floorPayload(minute).buffer as ArrayBuffer);
-    for (const { isolate, run } of isolates) {
-      const cpuBefore = isolate.cpuTime;
+    const payload = floorPayload(minute);
+    for (const floor of isolates) {
+      const cpuBefore = floor.isolate.cpuTime;
       const started = performance.now();
-      const text = run.applySync(undefined, [payload.copyInto(), 0, '', 100_000, 100_000], { timeout: FLOOR_CALL_TIMEOUT_MS });
+      const text = floorCall(floor, payload);
       const elapsed = performance.now() - started;
       sink += text.length;
       if (minute >= WARMUP_MINUTES) {
         callMs.push(elapsed);
-        callCpuMs.push(Number(isolate.cpuTime - cpuBefore) / 1e6);
+        callCpuMs.push(Number(floor.isolate.cpuTime - cpuBefore) / 1e6);
       }
     }
-    payload.release();
   }
   const rssPerIsolate = (process.memoryUsage.rss() - rssBefore) / teamCount;
   for (const { isolate } of isolates) isolate.dispose();
@@ -213,24 +225,19 @@ async function measureSteadyRss(teamCount: number, checkpoints: readonly number[
 /** The floor's resident memory per bare isolate over the same number of calls. */
 function measureFloorSteadyRss(teamCount: number, checkpoints: readonly number[]) {
   const rssBefore = process.memoryUsage.rss();
-  const isolates = Array.from({ length: teamCount }, () => {
-    const isolate = new ivm.Isolate({ memoryLimit: 64 });
-    const context = isolate.createContextSync();
-    return { isolate, run: isolate.compileScriptSync(FLOOR_SOURCE).runSync(context, { reference: true }) as ivm.Reference<(...args: unknown[]) => string> };
-  });
+  const isolates = Array.from({ length: teamCount }, floorIsolate);
   const mbPerIsolateAfterCalls: Record<string, number> = {};
   const warmFrom = checkpoints.at(-2) ?? 0;
   const warmCallMs: number[] = [];
   let calls = 0;
   for (const checkpoint of checkpoints) {
     for (; calls < checkpoint; calls++) {
-      const payload = new ivm.ExternalCopy(floorPayload(calls).buffer as ArrayBuffer);
-      for (const { run } of isolates) {
+      const payload = floorPayload(calls);
+      for (const floor of isolates) {
         const started = performance.now();
-        run.applySync(undefined, [payload.copyInto(), 0, '', 100_000, 100_000], { timeout: FLOOR_CALL_TIMEOUT_MS });
+        floorCall(floor, payload);
         if (calls >= warmFrom) warmCallMs.push(performance.now() - started);
       }
-      payload.release();
     }
     mbPerIsolateAfterCalls[checkpoint] = round((process.memoryUsage.rss() - rssBefore) / teamCount / 2 ** 20);
   }
