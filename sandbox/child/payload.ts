@@ -72,10 +72,19 @@ export function encodeMinute(entry: MinuteEntry, symbols: IndexCache): EncodedMi
   return [seq, minute, symbols.indicesOf(names), values];
 }
 
+/**
+ * Where an encoder writes `length` numbers, every one of which it sets: a fresh array by default; a
+ * caller that is done with the last result before asking again can hand out one buffer over and over
+ * (at 400 symbols, allocating the minute's 25 KB cost more than writing it).
+ */
+export type NumbersFor = (length: number) => Float64Array;
+
+const fresh: NumbersFor = (length) => new Float64Array(length);
+
 /** The prices part of a payload: (symbolIndex, price) pairs in the record's key order. */
-export function encodePrices({ keys, values }: EncodedPrices, symbols: IndexCache): Float64Array {
+export function encodePrices({ keys, values }: EncodedPrices, symbols: IndexCache, numbersFor: NumbersFor = fresh): Float64Array {
   const indices = symbols.indicesOf(keys);
-  const data = new Float64Array(keys.length * 2);
+  const data = numbersFor(keys.length * 2);
   for (let i = 0; i < keys.length; i++) {
     data[2 * i] = indices[i] ?? NaN;
     data[2 * i + 1] = values[i] ?? NaN;
@@ -109,10 +118,14 @@ export function pricesAsJson({ keys, values }: EncodedPrices): string {
   return json + '}';
 }
 
-/** A whole payload: the minute, its prices, and the bars of the given encoded minutes (oldest first), by symbol. */
-export function encodePayload(minute: number, prices: Float64Array, minutes: readonly EncodedMinute[]): Float64Array {
+/**
+ * A whole payload: the minute, its prices, and the bars of the given encoded minutes (oldest first), by
+ * symbol. A warm isolate's usual payload (one minute) is written where `numbersFor` says; any other
+ * into a fresh array.
+ */
+export function encodePayload(minute: number, prices: Float64Array, minutes: readonly EncodedMinute[], numbersFor: NumbersFor = fresh): Float64Array {
   const only = minutes.length === 1 ? minutes[0] : undefined;
-  if (only !== undefined) return encodeOneMinute(minute, prices, only);
+  if (only !== undefined) return encodeOneMinute(minute, prices, only, numbersFor);
   let rowCount = 0;
   for (const [, , indices] of minutes) rowCount += indices.length;
   // Symbols in order of first appearance and their bar count: the runtime creates series in that order.
@@ -145,9 +158,9 @@ export function encodePayload(minute: number, prices: Float64Array, minutes: rea
 }
 
 /** A warm isolate's payload, every minute: one row per symbol (n = 1 for each). */
-function encodeOneMinute(minute: number, prices: Float64Array, [seq, , indices, values]: EncodedMinute): Float64Array {
+function encodeOneMinute(minute: number, prices: Float64Array, [seq, , indices, values]: EncodedMinute, numbersFor: NumbersFor): Float64Array {
   const count = indices.length;
-  const payload = new Float64Array(2 + prices.length + 2 + count * ROW);
+  const payload = numbersFor(2 + prices.length + 2 + count * ROW);
   payload[0] = minute;
   payload[1] = prices.length / 2;
   payload.set(prices, 2);

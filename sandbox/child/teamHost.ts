@@ -36,6 +36,25 @@ export interface HostStats {
   teams: number;
 }
 
+/**
+ * One buffer handed out again and again (grown as needed) for numbers that are used up before the
+ * next request; a request over `maxLength` gets an array of its own, whose buffer is its alone.
+ */
+class Scratch {
+  #buffer = new Float64Array(0);
+  readonly #maxLength: number;
+
+  constructor(maxLength: number) {
+    this.#maxLength = maxLength;
+  }
+
+  readonly numbersFor = (length: number): Float64Array => {
+    if (length > this.#maxLength) return new Float64Array(length);
+    if (this.#buffer.length < length) this.#buffer = new Float64Array(Math.max(length, 2 * this.#buffer.length));
+    return this.#buffer.subarray(0, length);
+  };
+}
+
 /** Creates a prelude source whose code cache is shared by every isolate built from it. */
 export function loadPrelude(): PreludeSource {
   return { code: runtimeSource(), cachedData: undefined };
@@ -50,6 +69,9 @@ export class TeamHost {
   readonly #priceSymbols = new IndexCache(this.#symbols);
   readonly #history: MinuteHistory<EncodedMinute>;
   readonly #rss = new RssProbe();
+  /** Reused every batch for the minute's prices and its first payload (see Scratch). */
+  readonly #priceScratch = new Scratch(Number.MAX_SAFE_INTEGER);
+  readonly #payloadScratch = new Scratch(CHANNEL_MAX_NUMBERS);
   /**
    * The reading taken just after the last call of this batch, while nothing but the batch's loop has
    * run since (null otherwise): it is also the next team's reading before its call. Between two
@@ -93,7 +115,7 @@ export class TeamHost {
    * `onTeam(i)` is called just before team i runs, and with `teams.length` after the last.
    */
   runBatch(minute: number, prices: EncodedPrices, states: readonly RunTeam[], onTeam?: (index: number) => void): TeamRunResult[] {
-    const priceData = encodePrices(prices, this.#priceSymbols);
+    const priceData = encodePrices(prices, this.#priceSymbols, this.#priceScratch.numbersFor);
     const pricesJson = pricesAsJson(prices);
     // One payload per distinct "last minute seen" (nearly always a single one): written into each
     // team's channel, or, too large for one, copied into each isolate.
@@ -113,8 +135,10 @@ export class TeamHost {
           this.#runTeam(state, (team) => {
             let payload = payloads.get(team.seenSeq);
             if (payload === undefined) {
-              const data = encodePayload(minute, priceData, this.#history.since(team.seenSeq));
-              // encodePayload's array is fresh and used only here: a large one is moved, not copied.
+              // The first payload of the batch (nearly always the only one) is written into the host's
+              // scratch buffer, which channels copy from; any other into an array of its own, which a
+              // payload too large for a channel is moved, not copied, into the isolate from.
+              const data = encodePayload(minute, priceData, this.#history.since(team.seenSeq), payloads.size === 0 ? this.#payloadScratch.numbersFor : undefined);
               payload = data.length <= CHANNEL_MAX_NUMBERS ? data : new ivm.ExternalCopy(data.buffer as ArrayBuffer, { transferOut: true });
               payloads.set(team.seenSeq, payload);
               this.#rssAfterLastCall = null;
