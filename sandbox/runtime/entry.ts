@@ -123,24 +123,26 @@ function run(
   ...positionTriples: number[]
 ): string {
   try {
+    // A channel the host sends is kept in place of the last one before anything can fail: the host
+    // sends it once, and writes every later payload into it.
+    if (isChannel && payload !== null) {
+      channel = new F64(payload);
+      channelBuffer = payload;
+    }
     if (instance === null) return errorJson('load', 'the strategy is not loaded');
     seedWords(s0, s1, s2, s3);
     if (namesJson !== '') learnNames(namesFrom, namesJson);
-    // null: the payload is in the channel, which the host has just written; a channel it sends is kept
-    // in place of the last one; anything else is a one-off copy.
+    // null or a channel: the payload is in the channel, which the host has just written; anything
+    // else is a one-off copy.
     let data: Float64Array;
     let buffer: ArrayBuffer | SharedArrayBuffer;
-    if (payload === null) {
+    if (payload === null || isChannel) {
       if (channel === null) return errorJson('runtime', 'the sandbox runtime was given no payload');
       data = channel;
       buffer = channelBuffer;
     } else {
       data = new F64(payload);
       buffer = payload;
-      if (isChannel) {
-        channel = data;
-        channelBuffer = payload;
-      }
     }
     const minute = data[0]!;
     const priceCount = data[1]!;
