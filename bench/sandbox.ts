@@ -144,7 +144,8 @@ function floorIsolate(): { isolate: ivm.Isolate; run: FloorRun; channel: Float64
   const isolate = new ivm.Isolate({ memoryLimit: 64 });
   const context = isolate.createContextSync();
   const run = isolate.compileScriptSync(FLOOR_SOURCE).runSync(context, { reference: true }) as FloorRun;
-  const channel = new Float64Array(new SharedArrayBuffer(2 ** Math.ceil(Math.log2(floorPayload(0).length)) * 8));
+  // Every minute of the floor has the same length.
+  const channel = new Float64Array(new SharedArrayBuffer(floorPayload(0).length * 8));
   run.applySync(undefined, [new ivm.ExternalCopy(channel.buffer).copyInto({ release: true }), true, 0, '', 100_000, 100_000]);
   return { isolate, run, channel };
 }
