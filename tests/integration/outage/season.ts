@@ -1,7 +1,7 @@
 // Shared by the outage tests with real worker processes: a season played as the scheduler plays it
-// (minute M+1 added once M is final; adding waits while Redis is down, reading waits while Postgres is
-// down), and the checks that nothing was lost: every minute final, every stored intent an order that
-// left pending_submit, every book equal to its fills.
+// (minute M+1 added once M is final; adding waits while Redis is down and is tried again when it fails,
+// reading waits while Postgres is down), and the checks that nothing was lost: every minute final,
+// every stored intent an order that left pending_submit, every book equal to its fills.
 import { expect } from 'vitest';
 import { auditBooks } from '../../../server/ledger/audit.ts';
 import { selectTick, type TickRecord } from '../../../server/tick/tickStore.ts';
@@ -33,7 +33,10 @@ export function playSeason(fixture: TickFixture, minutes: number, shards = 2): S
   const done = (async () => {
     for (let index = 0; index < minutes; index++) {
       const minute = minuteAt(index);
-      await enqueueMinute(fixture, minute, shards);
+      // As the scheduler does, a failed add is tried again a second later (a duplicate adds nothing): a
+      // connection cut while the flow's pipeline is half sent rejects it ("Command aborted due to
+      // connection close") rather than queueing it for the reconnect.
+      await until(`minute ${String(index)} added`, () => enqueueMinute(fixture, minute, shards).then(() => true), 150_000, 1_000);
       finals.set(
         minute,
         await until(
