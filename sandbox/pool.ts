@@ -155,6 +155,8 @@ export class SandboxPool {
   readonly #teams = new Map<string, TeamRecord>();
   readonly #ledger: CrashLedger;
   readonly #slots: Slot[];
+  /** Teams per slot, kept as teams come and go: a new team goes to the least loaded slot. */
+  readonly #teamsPerSlot: number[];
   #started = false;
   #closing = false;
   #lastMinute = -Infinity;
@@ -166,6 +168,7 @@ export class SandboxPool {
     this.#ledger = new CrashLedger(this.#options.quarantineAfterCrashes, this.#options.quarantineWindowMs);
     const host = this.#slotHost();
     this.#slots = Array.from({ length: this.#options.processes }, (_, index) => (this.#options.mode === 'in-process' ? new LocalSlot(index, host) : new ProcessSlot(index, host)));
+    this.#teamsPerSlot = this.#slots.map(() => 0);
   }
 
   /** Starts every sandbox child process. */
@@ -202,6 +205,7 @@ export class SandboxPool {
       quarantinedAt: null,
     };
     this.#teams.set(teamId, record);
+    if (existing === undefined) this.#teamsPerSlot[record.slot]! += 1;
     this.#ledger.clear(teamId);
     const slot = this.#slotOf(record);
     const error = await slot.load(teamId);
@@ -283,6 +287,7 @@ export class SandboxPool {
     const record = this.#teams.get(teamId);
     if (record === undefined) return;
     this.#teams.delete(teamId);
+    this.#teamsPerSlot[record.slot]! -= 1;
     this.#ledger.clear(teamId);
     await this.#slotOf(record).unload(teamId);
   }
@@ -368,8 +373,7 @@ export class SandboxPool {
   }
 
   #leastLoadedSlot(): number {
-    const counts = this.#slots.map(() => 0);
-    for (const record of this.#teams.values()) counts[record.slot] = (counts[record.slot] ?? 0) + 1;
+    const counts = this.#teamsPerSlot;
     let best = 0;
     for (let i = 1; i < counts.length; i++) if ((counts[i] ?? 0) < (counts[best] ?? 0)) best = i;
     return best;
