@@ -42,7 +42,8 @@ const minutesFor = (teams: number): number => {
 };
 // Each team buys once and sells once per TRADE_PERIOD minutes: 2/TRADE_PERIOD of the teams trade each minute.
 const TRADE_PERIOD = Number(process.env.TRADE_PERIOD ?? 10);
-// WORKERS workers (in this process, each with its own sandbox pools) share SHARDS shards per minute.
+// WORKERS workers (in this process, each with its own sandbox pools) share SHARDS shards per minute;
+// each runs WORKER_CONCURRENCY jobs at once (default 1, as the server's).
 const WORKERS = Number(process.env.WORKERS ?? 1);
 const SHARDS = Number(process.env.SHARDS ?? 1);
 const SYNCHRONOUS_COMMIT = process.env.BENCH_SYNCHRONOUS_COMMIT === 'off' ? 'off' : 'on';
@@ -183,7 +184,13 @@ async function measure(teams: number) {
   const redis = createRedis(redisUrl);
   await connectRedis(redis, 10_000);
   const prefix = `bench-tick-${String(process.pid)}-${String(teams)}`;
-  const config = loadConfig({ DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, QTC_REGISTRY_FILE: registryFile, LOG_LEVEL: 'silent' });
+  const config = loadConfig({
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    QTC_REGISTRY_FILE: registryFile,
+    LOG_LEVEL: 'silent',
+    WORKER_CONCURRENCY: process.env.WORKER_CONCURRENCY ?? '1',
+  });
   const registry = new RegistryStore({ file: registryFile, log: silent });
   await registry.load();
   const workers = [];
@@ -287,6 +294,7 @@ try {
         synchronousCommit: SYNCHRONOUS_COMMIT,
         workers: WORKERS,
         shards: SHARDS,
+        workerConcurrency: Number(process.env.WORKER_CONCURRENCY ?? 1),
         tradePeriod: TRADE_PERIOD,
         note: 'stagesMs from the ticks table (bars, fills, load = isolate (re)loads and bar catch-up, strategies, orders (submit = its broker hand-off part), books, total = first job start to books done); endToEndMs = flow added to tick completed, as the scheduler sees it',
         results,

@@ -157,11 +157,42 @@ function runRecords(env: TickEnvironment, spec: ShardJobSpec, specs: readonly Te
 }
 
 /**
- * The runs (first writer wins) with their memory, risk state and the orders of their intents, in one
- * transaction: no stored intent is ever left without its order (a Postgres outage between the two once
- * failed the minute with its intents unrecorded).
+ * Teams per transaction when a shard's runs are stored: a shard's runs are split into transactions of at
+ * least this many teams that run at once on their own connections, so Postgres stores them on several
+ * cores while this process waits (one transaction of 1,000 runs was the largest statement of a minute).
+ */
+const RUNS_PER_STORE = 400;
+/** At most this many of those transactions at once (the machine has few cores, and other jobs need connections). */
+const MAX_CONCURRENT_STORES = 2;
+
+/**
+ * The runs (first writer wins) with their memory, risk state and the orders of their intents, each team's
+ * in one transaction: no stored intent is ever left without its order (a Postgres outage between the two
+ * once failed the minute with its intents unrecorded). Large shards are stored in a few transactions at
+ * once, by team; if one fails, the runs of the others stay stored, as those of an earlier attempt do: the
+ * retry runs only the teams without a stored run (tests/integration/tick/storeParts.test.ts).
  */
 async function storeRuns(
+  env: TickEnvironment,
+  spec: ShardJobSpec,
+  entries: readonly RunWithState[],
+  outcome: ShardRunOutcome,
+): Promise<{ stored: Set<string>; recorded: Recorded[] }> {
+  const parts = storeParts(entries, env.runsPerStore ?? RUNS_PER_STORE);
+  const results = await Promise.all(parts.map((part) => storeRunsOnce(env, spec, part, outcome)));
+  return { stored: new Set(results.flatMap(({ stored }) => [...stored])), recorded: results.flatMap(({ recorded }) => recorded) };
+}
+
+/** The entries split into up to MAX_CONCURRENT_STORES parts of at least `perPart` teams each. */
+function storeParts(entries: readonly RunWithState[], perPart: number): Array<readonly RunWithState[]> {
+  const count = Math.max(1, Math.min(MAX_CONCURRENT_STORES, Math.floor(entries.length / perPart)));
+  const size = Math.ceil(entries.length / count);
+  const parts: Array<readonly RunWithState[]> = [];
+  for (let start = 0; start < entries.length || parts.length === 0; start += size) parts.push(entries.slice(start, start + size));
+  return parts;
+}
+
+async function storeRunsOnce(
   env: TickEnvironment,
   spec: ShardJobSpec,
   entries: readonly RunWithState[],

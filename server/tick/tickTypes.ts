@@ -51,6 +51,8 @@ export interface TickEnvironment {
   publishLeaderboard: (minute: number, snapshots: readonly BoardSnapshot[]) => Promise<readonly BoardProblem[]>;
   /** The activity stream key (tests use their own). */
   activityStream?: string;
+  /** Teams per transaction when a shard's runs are stored (see storeRuns in shardStage.ts); tests make it small. */
+  runsPerStore?: number;
 }
 
 export interface TickJobSpec {

@@ -62,6 +62,8 @@ export interface WorkerDeps {
   sandboxHealthPrefix?: string;
   /** Test-only pause point (see server/tick/pausePoint.ts); default: QTC_TICK_PAUSE_AT. */
   pause?: PauseHook;
+  /** Teams per transaction when a shard's runs are stored; default 400 (tests make it small to store a few teams in parts). */
+  runsPerStore?: number;
 }
 
 export interface RunningWorker {
@@ -162,6 +164,7 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
     publishLeaderboard: async (minute, snapshots) =>
       (await computeAndPublishLeaderboard(pg, deps.redis, minute, { snapshots, ...(deps.leaderboardKeys === undefined ? {} : { keys: deps.leaderboardKeys }) })).problems,
     ...(deps.activityStream === undefined ? {} : { activityStream: deps.activityStream }),
+    ...(deps.runsPerStore === undefined ? {} : { runsPerStore: deps.runsPerStore }),
   });
 
   const connection = deps.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true, lazyConnect: false });

@@ -1,0 +1,81 @@
+// A shard's runs stored in several transactions at once (server/tick/shardStage.ts, storeRuns): here one
+// team per transaction, so two teams make two. The minutes give what one transaction gives (tick.test.ts
+// checks the same trades), and when one part fails (a trigger refuses beta's run of minute 1, once), the
+// other part stays stored and the retried job stores only the missing run: nothing twice, nothing lost.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLedger } from '../../../server/ledger/ledger.ts';
+import { createRedis, connectRedis, type RedisClient } from '../../../data/redis/client.ts';
+import { selectRuns } from '../../../server/tick/tickStore.ts';
+import type { RunningWorker } from '../../../server/worker/worker.ts';
+import { createTickFixture, enqueueMinute, minuteAt, startFixtureWorker, teamTruth, waitForTick, type TickFixture } from './support.ts';
+
+let fixture: TickFixture;
+let redis: RedisClient;
+let worker: RunningWorker;
+const TEAMS = ['alpha', 'beta'];
+
+beforeAll(async () => {
+  fixture = await createTickFixture({ teams: TEAMS });
+  // nextval is not undone by the rollback it causes, so the trigger refuses exactly one insert.
+  await fixture.pool.query(`
+    CREATE SEQUENCE refuse_once;
+    CREATE FUNCTION refuse_beta_once() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF NEW.team_id = 'beta' AND NEW.minute = '${new Date(minuteAt(1)).toISOString()}'::timestamptz AND nextval('refuse_once') = 1 THEN
+        RAISE EXCEPTION 'refused by the test';
+      END IF;
+      RETURN NEW;
+    END $$;
+    CREATE TRIGGER refuse_beta_once BEFORE INSERT ON tick_team_runs FOR EACH ROW EXECUTE FUNCTION refuse_beta_once();`);
+  redis = createRedis(fixture.redisUrl);
+  await connectRedis(redis, 5_000);
+  worker = await startFixtureWorker(fixture, redis, { runsPerStore: 1 });
+}, 60_000);
+
+afterAll(async () => {
+  await worker?.stop();
+  redis?.disconnect();
+  await fixture?.close();
+});
+
+describe("a shard's runs stored in parts", () => {
+  it('give the trades of one transaction, and a part that fails is stored by the retry alone', async () => {
+    for (let index = 0; index < 4; index++) {
+      await enqueueMinute(fixture, minuteAt(index));
+      const tick = await waitForTick(fixture.pool, minuteAt(index));
+      expect(tick.status, JSON.stringify(tick.errors)).toBe('completed');
+      expect(tick.teamsRun).toBe(2);
+    }
+
+    // Each team's run was stored by a transaction of its own (a row's xmin is the transaction that wrote it).
+    for (let index = 0; index < 4; index++) {
+      const writers = await fixture.pool.query<{ xmin: string }>('SELECT xmin::text FROM tick_team_runs WHERE minute = $1', [new Date(minuteAt(index))]);
+      expect(new Set(writers.rows.map((row) => row.xmin)).size).toBe(2);
+    }
+
+    // The refusal happened, in minute 1's first attempt, and its retry completed the minute.
+    const refusals = await fixture.pool.query<{ last_value: string; is_called: boolean }>('SELECT last_value, is_called FROM refuse_once');
+    expect(refusals.rows[0]).toMatchObject({ is_called: true });
+    expect(Number(refusals.rows[0]!.last_value)).toBeGreaterThanOrEqual(1);
+    expect((await waitForTick(fixture.pool, minuteAt(1))).attempts).toBeGreaterThanOrEqual(2);
+    expect((await selectRuns(fixture.pool, minuteAt(1))).map((run) => run.teamId)).toEqual(['alpha', 'beta']);
+
+    for (const teamId of TEAMS) {
+      const truth = await teamTruth(fixture.pool, teamId, 100_000);
+      // buy 2 (M0), sell 1 (M1), buy 2 (M2), sell 1 (M3); each fills on the next minute's bar.
+      expect(truth.orders.map((o) => [o.side, o.quantity, o.status])).toEqual([
+        ['buy', 2, 'filled'],
+        ['sell', 1, 'filled'],
+        ['buy', 2, 'filled'],
+        ['sell', 1, 'accepted'],
+      ]);
+      expect(truth.fills).toHaveLength(3);
+      expect(truth.book.cash).toBe(truth.fromFills.cash);
+      expect(truth.book.positions).toEqual(truth.fromFills.positions);
+      expect(truth.book.positions).toEqual({ SPY: 3 });
+      // One call per minute: the retry did not run beta's strategy a second time.
+      expect(truth.memory?.calls).toBe(4);
+    }
+    expect(await createLedger(fixture.pool).auditBooks()).toEqual([]);
+  }, 90_000);
+});
