@@ -179,7 +179,11 @@ async function storeRuns(
   outcome: ShardRunOutcome,
 ): Promise<{ stored: Set<string>; recorded: Recorded[] }> {
   const parts = storeParts(entries, env.runsPerStore ?? RUNS_PER_STORE);
-  const results = await Promise.all(parts.map((part) => storeRunsOnce(env, spec, part, outcome)));
+  // Every part settles before a failure is thrown, so a retry never overlaps a part still committing.
+  const settled = await Promise.allSettled(parts.map((part) => storeRunsOnce(env, spec, part, outcome)));
+  const failed = settled.find((result) => result.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+  const results = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   return { stored: new Set(results.flatMap(({ stored }) => [...stored])), recorded: results.flatMap(({ recorded }) => recorded) };
 }
 
