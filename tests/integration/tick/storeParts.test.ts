@@ -7,7 +7,7 @@ import { createLedger } from '../../../server/ledger/ledger.ts';
 import { createRedis, connectRedis, type RedisClient } from '../../../data/redis/client.ts';
 import { selectRuns } from '../../../server/tick/tickStore.ts';
 import type { RunningWorker } from '../../../server/worker/worker.ts';
-import { createTickFixture, enqueueMinute, minuteAt, startFixtureWorker, teamTruth, waitForTick, type TickFixture } from './support.ts';
+import { createTickFixture, expectFourTraderMinutes, expectMinutesCompleted, minuteAt, startFixtureWorker, waitForTick, type TickFixture } from './support.ts';
 
 let fixture: TickFixture;
 let redis: RedisClient;
@@ -40,12 +40,7 @@ afterAll(async () => {
 
 describe("a shard's runs stored in parts", () => {
   it('give the trades of one transaction, and a part that fails is stored by the retry alone', async () => {
-    for (let index = 0; index < 4; index++) {
-      await enqueueMinute(fixture, minuteAt(index));
-      const tick = await waitForTick(fixture.pool, minuteAt(index));
-      expect(tick.status, JSON.stringify(tick.errors)).toBe('completed');
-      expect(tick.teamsRun).toBe(2);
-    }
+    await expectMinutesCompleted(fixture, 4);
 
     // Each team's run was stored by a transaction of its own (a row's xmin is the transaction that wrote it).
     for (let index = 0; index < 4; index++) {
@@ -60,22 +55,8 @@ describe("a shard's runs stored in parts", () => {
     expect((await waitForTick(fixture.pool, minuteAt(1))).attempts).toBeGreaterThanOrEqual(2);
     expect((await selectRuns(fixture.pool, minuteAt(1))).map((run) => run.teamId)).toEqual(['alpha', 'beta']);
 
-    for (const teamId of TEAMS) {
-      const truth = await teamTruth(fixture.pool, teamId, 100_000);
-      // buy 2 (M0), sell 1 (M1), buy 2 (M2), sell 1 (M3); each fills on the next minute's bar.
-      expect(truth.orders.map((o) => [o.side, o.quantity, o.status])).toEqual([
-        ['buy', 2, 'filled'],
-        ['sell', 1, 'filled'],
-        ['buy', 2, 'filled'],
-        ['sell', 1, 'accepted'],
-      ]);
-      expect(truth.fills).toHaveLength(3);
-      expect(truth.book.cash).toBe(truth.fromFills.cash);
-      expect(truth.book.positions).toEqual(truth.fromFills.positions);
-      expect(truth.book.positions).toEqual({ SPY: 3 });
-      // One call per minute: the retry did not run beta's strategy a second time.
-      expect(truth.memory?.calls).toBe(4);
-    }
+    // The trades of tick.test.ts, and one call per minute: the retry did not run beta's strategy a second time.
+    for (const teamId of TEAMS) await expectFourTraderMinutes(fixture.pool, teamId);
     expect(await createLedger(fixture.pool).auditBooks()).toEqual([]);
   }, 90_000);
 });

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FlowProducer } from 'bullmq';
 import { Redis } from 'ioredis';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import { migrateUp } from '../../../data/postgres/migrate.ts';
 import { createPgPool, type PgPool } from '../../../data/postgres/pool.ts';
 import { recordVersion } from '../../../loaders/activation/index.ts';
@@ -251,6 +251,39 @@ export interface TeamTruth {
   /** Cash and shares recomputed from the fills alone (exact NUMERIC arithmetic in Postgres). */
   fromFills: { cash: string; positions: Record<string, number> };
   memory: Record<string, unknown> | null;
+}
+
+/** Adds minutes 0 to count − 1 as the scheduler does, one after the other; each must complete with every team run. */
+export async function expectMinutesCompleted(fixture: TickFixture, count: number): Promise<TickRecord[]> {
+  const ticks: TickRecord[] = [];
+  for (let index = 0; index < count; index++) {
+    await enqueueMinute(fixture, minuteAt(index));
+    const tick = await waitForTick(fixture.pool, minuteAt(index));
+    expect(tick.status, JSON.stringify(tick.errors)).toBe('completed');
+    expect(tick.teamsRun).toBe(fixture.teamIds.length);
+    ticks.push(tick);
+  }
+  return ticks;
+}
+
+/**
+ * A team running TRADER for four minutes: buy 2 (M0), sell 1 (M1), buy 2 (M2), sell 1 (M3), each filling
+ * on the next minute's bar; its book equal to its fills; one call per minute.
+ */
+export async function expectFourTraderMinutes(pool: PgPool, teamId: string): Promise<void> {
+  const truth = await teamTruth(pool, teamId, 100_000);
+  expect(truth.orders.map((o) => [o.side, o.quantity, o.status])).toEqual([
+    ['buy', 2, 'filled'],
+    ['sell', 1, 'filled'],
+    ['buy', 2, 'filled'],
+    ['sell', 1, 'accepted'],
+  ]);
+  expect(truth.fills).toHaveLength(3);
+  expect(new Set(truth.fills.map((f) => f.executionId)).size).toBe(3);
+  expect(truth.book.cash).toBe(truth.fromFills.cash);
+  expect(truth.book.positions).toEqual(truth.fromFills.positions);
+  expect(truth.book.positions).toEqual({ SPY: 3 });
+  expect(truth.memory?.calls).toBe(4);
 }
 
 /** Everything the ledger says about a team, and its cash and positions recomputed from its fills in SQL. */

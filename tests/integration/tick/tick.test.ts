@@ -6,7 +6,17 @@ import { decodeStreamEntry } from '../../../server/live/activity.ts';
 import { barsHash, encodeBars } from '../../../server/tick/barsSnapshot.ts';
 import { recentTeamRuns, recentTicks, selectRuns, selectShards } from '../../../server/tick/tickStore.ts';
 import type { RunningWorker } from '../../../server/worker/worker.ts';
-import { createTickFixture, enqueueMinute, minuteAt, startFixtureWorker, teamTruth, waitForTick, type TickFixture } from './support.ts';
+import {
+  createTickFixture,
+  enqueueMinute,
+  expectFourTraderMinutes,
+  expectMinutesCompleted,
+  minuteAt,
+  startFixtureWorker,
+  teamTruth,
+  waitForTick,
+  type TickFixture,
+} from './support.ts';
 
 /** The whole minute pipeline in one worker: bars, fills first, strategies, orders, books, events. */
 
@@ -30,11 +40,7 @@ afterAll(async () => {
 
 describe('the minute tick', () => {
   it('runs four minutes: fills on the next bar, books equal to the fills, one run per team and minute, events published', async () => {
-    for (let index = 0; index < 4; index++) {
-      await enqueueMinute(fixture, minuteAt(index));
-      const tick = await waitForTick(fixture.pool, minuteAt(index));
-      expect(tick.status, JSON.stringify(tick.errors)).toBe('completed');
-      expect(tick.teamsRun).toBe(2);
+    for (const tick of await expectMinutesCompleted(fixture, 4)) {
       expect(Object.keys(tick.stageMs).sort()).toEqual(['bars', 'books', 'fills', 'leaderboard', 'load', 'orders', 'snapshot', 'strategies', 'submit', 'total']);
     }
 
@@ -45,22 +51,7 @@ describe('the minute tick', () => {
     expect(tick2.bars).toEqual(expected);
     expect(tick2.barHash).toBe(barsHash(minuteAt(2), expected));
 
-    for (const teamId of TEAMS) {
-      const truth = await teamTruth(fixture.pool, teamId, 100_000);
-      // buy 2 (M0), sell 1 (M1), buy 2 (M2), sell 1 (M3); each fills on the next minute's bar.
-      expect(truth.orders.map((o) => [o.side, o.quantity, o.status])).toEqual([
-        ['buy', 2, 'filled'],
-        ['sell', 1, 'filled'],
-        ['buy', 2, 'filled'],
-        ['sell', 1, 'accepted'],
-      ]);
-      expect(truth.fills).toHaveLength(3);
-      expect(new Set(truth.fills.map((f) => f.executionId)).size).toBe(3);
-      expect(truth.book.cash).toBe(truth.fromFills.cash);
-      expect(truth.book.positions).toEqual(truth.fromFills.positions);
-      expect(truth.book.positions).toEqual({ SPY: 3 });
-      expect(truth.memory?.calls).toBe(4);
-    }
+    for (const teamId of TEAMS) await expectFourTraderMinutes(fixture.pool, teamId);
     expect(await createLedger(fixture.pool).auditBooks()).toEqual([]);
 
     // A fill happens at the next bar's open (no look-ahead).
