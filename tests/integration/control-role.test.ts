@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPgPool, type PgPool } from '../../data/postgres/pool.ts';
-import { findFreePort } from '../../data/embedded/freePort.ts';
+import { serverPort } from '../support/serverPort.ts';
 import { createTestDatabase } from '../support/databases.ts';
 import { makeTempDir } from '../support/tempDir.ts';
 
@@ -95,7 +95,7 @@ describe('qtc control with a separate qtc worker and qtc api', { timeout: 240_00
     // Worker and replica: no registry file (a path that does not exist), their own empty data folders.
     const elsewhere = { ...common, QTC_REGISTRY_FILE: path.join(temp.dir, 'missing', 'team_registry.yaml') };
     const worker = qtc('worker', { ...elsewhere, QTC_DATA_DIR: path.join(temp.dir, 'worker-data') });
-    const port = await findFreePort();
+    const port = await serverPort();
     const api = qtc('api', { ...elsewhere, QTC_DATA_DIR: path.join(temp.dir, 'api-data'), PORT: String(port), QTC_ADMIN_KEYS: ADMIN_KEY });
     procs.push(worker, api);
     const all = [control, worker, api];

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findFreePort } from '../../data/embedded/freePort.ts';
+import { serverPort } from '../support/serverPort.ts';
 import { isProcessAlive } from '../../data/embedded/managedProcess.ts';
 import { startEmbeddedPostgres, type EmbeddedService } from '../../data/embedded/postgresCluster.ts';
 import { startEmbeddedRedis } from '../../data/embedded/redisServer.ts';
@@ -67,7 +67,7 @@ async function healthStatus(port: number): Promise<number | undefined> {
 describe('qtc worker and qtc api on the embedded services', { timeout: 180_000 }, () => {
   it.each(['worker', 'api'] as const)('qtc %s with no qtc all running waits SERVICE_CONNECT_TIMEOUT_MS, then stops without starting a server', async (command) => {
     const temp = makeTempDir('qtc-join-');
-    const qtc = startQtc(command, { QTC_DATA_DIR: temp.dir, PORT: String(await findFreePort()), SERVICE_CONNECT_TIMEOUT_MS: '1500', LOG_LEVEL: 'warn' });
+    const qtc = startQtc(command, { QTC_DATA_DIR: temp.dir, PORT: String(await serverPort()), SERVICE_CONNECT_TIMEOUT_MS: '1500', LOG_LEVEL: 'warn' });
     try {
       const code = await Promise.race([qtc.exit, new Promise((resolve) => setTimeout(() => resolve('still running after 30 s'), 30_000))]);
       expect(code).toBe(1);
@@ -115,7 +115,7 @@ describe('qtc worker and qtc api on the embedded services', { timeout: 180_000 }
       ];
 
       await waitUntil(() => worker.output().includes('tick worker ready'), worker, 'tick worker ready');
-      const port = await findFreePort();
+      const port = await serverPort();
       const api = startQtc('api', { QTC_DATA_DIR: temp.dir, PORT: String(port) });
       processes.push(api);
       await waitUntil(async () => (await healthStatus(port)) === 200, api, '/health 200');

@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findFreePort, isPortFree } from '../../data/embedded/freePort.ts';
+import { isPortFree } from '../../data/embedded/freePort.ts';
+import { serverPort } from '../support/serverPort.ts';
 import { isProcessAlive } from '../../data/embedded/managedProcess.ts';
 import { makeTempDir } from '../support/tempDir.ts';
 
@@ -38,6 +39,15 @@ async function healthStatus(port: number): Promise<number | undefined> {
   }
 }
 
+/** Waits for /health to answer 200; a failure carries what qtc printed (why it did not come up). */
+async function untilHealthy(qtc: RunningQtc, port: number): Promise<void> {
+  try {
+    await expect.poll(() => healthStatus(port), { timeout: 90_000, interval: 250 }).toBe(200);
+  } catch (error) {
+    throw new Error(`qtc did not answer /health on port ${String(port)} (exit code ${String(qtc.child.exitCode)}); it printed:\n${qtc.output().slice(-6_000)}`, { cause: error });
+  }
+}
+
 function servicePids(dataDir: string): number[] {
   const postmaster = readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0];
   const redis = readFileSync(path.join(dataDir, 'redis', 'redis.pid'), 'utf8').trim();
@@ -49,10 +59,10 @@ describe('qtc all on the embedded default', { timeout: 180_000 }, () => {
   afterAll(() => temp.remove());
 
   async function runUntilHealthyThenInterrupt(): Promise<{ output: string; pids: number[]; code: number | null }> {
-    const port = await findFreePort();
+    const port = await serverPort();
     const qtc = startQtc({ QTC_DATA_DIR: temp.dir, PORT: String(port), LOG_LEVEL: 'info' });
     try {
-      await expect.poll(() => healthStatus(port), { timeout: 90_000, interval: 250 }).toBe(200);
+      await untilHealthy(qtc, port);
       const pids = servicePids(temp.dir);
       expect(pids.every(isProcessAlive)).toBe(true);
       qtc.child.kill('SIGINT');
@@ -98,10 +108,10 @@ describe('qtc all as a process tree', { timeout: 180_000 }, () => {
   it('runs the API and the worker as child processes, restarts a killed one, and stops them all on Ctrl-C', async () => {
     const temp = makeTempDir('qtc-tree-');
     try {
-      const port = await findFreePort();
+      const port = await serverPort();
       const qtc = startQtc({ QTC_DATA_DIR: temp.dir, PORT: String(port), LOG_LEVEL: 'info', LOG_FORMAT: 'json' });
       try {
-        await expect.poll(() => healthStatus(port), { timeout: 90_000, interval: 250 }).toBe(200);
+        await untilHealthy(qtc, port);
         const parent = qtc.child.pid!;
         const [api] = childrenOf(parent, 'qtc.js\0api');
         const [worker] = childrenOf(parent, 'qtc.js\0worker');
@@ -132,9 +142,9 @@ describe('qtc all as a process tree', { timeout: 180_000 }, () => {
   it('children leave when the parent is killed with SIGKILL (the next run adopts the databases)', async () => {
     const temp = makeTempDir('qtc-tree-');
     try {
-      const port = await findFreePort();
+      const port = await serverPort();
       const qtc = startQtc({ QTC_DATA_DIR: temp.dir, PORT: String(port), LOG_LEVEL: 'info' });
-      await expect.poll(() => healthStatus(port), { timeout: 90_000, interval: 250 }).toBe(200);
+      await untilHealthy(qtc, port);
       const children = [...childrenOf(qtc.child.pid!, 'qtc.js\0api'), ...childrenOf(qtc.child.pid!, 'qtc.js\0worker')];
       expect(children).toHaveLength(2);
       qtc.child.kill('SIGKILL');
@@ -144,7 +154,7 @@ describe('qtc all as a process tree', { timeout: 180_000 }, () => {
       // The next run adopts the orphaned databases and stops them on Ctrl-C.
       const next = startQtc({ QTC_DATA_DIR: temp.dir, PORT: String(port), LOG_LEVEL: 'info' });
       try {
-        await expect.poll(() => healthStatus(port), { timeout: 90_000, interval: 250 }).toBe(200);
+        await untilHealthy(next, port);
         next.child.kill('SIGINT');
         expect(await next.exit, next.output()).toBe(0);
         await expect.poll(() => processesNaming(temp.dir), { timeout: 30_000, interval: 250 }).toEqual([]);
@@ -194,7 +204,7 @@ describe('Ctrl-C during start-up', { timeout: 180_000 }, () => {
   it.each(['redis/redis.pid', 'postgres/postmaster.pid'])('once %s exists: stops what has started and leaves no Postgres or Redis behind', async (pidFile) => {
     const temp = makeTempDir('qtc-startup-');
     try {
-      const qtc = startQtc({ QTC_DATA_DIR: temp.dir, PORT: String(await findFreePort()), LOG_LEVEL: 'info' });
+      const qtc = startQtc({ QTC_DATA_DIR: temp.dir, PORT: String(await serverPort()), LOG_LEVEL: 'info' });
       try {
         await expect.poll(() => pidIn(path.join(temp.dir, pidFile)) !== undefined || qtc.child.exitCode !== null, { timeout: 90_000, interval: 5 }).toBe(true);
         const redisPid = pidIn(path.join(temp.dir, 'redis', 'redis.pid'));

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { findFreePort } from '../../data/embedded/freePort.ts';
+import { serverPort } from '../support/serverPort.ts';
 import { createPgPool, type PgPool } from '../../data/postgres/pool.ts';
 import { ApiKeyStore } from '../../registry/keys/store.ts';
 import { createTestDatabase } from '../support/databases.ts';
@@ -50,7 +50,7 @@ beforeAll(async () => {
   writeFileSync(registryFile, 'competition:\n  name: Log Cup\n  universe: [SPY]\nteams:\n  - id: alpha\n    name: Alpha\n    repo: https://git.example.org/alpha.git\n');
   // qtc api reads the registry from Postgres, where the control process publishes it.
   await publishRegistryAt(database.url, registryFile);
-  port = await findFreePort();
+  port = await serverPort();
   server = spawn(process.execPath, ['--no-node-snapshot', 'bin/qtc.js', 'api'], {
     cwd: projectRoot,
     env: {

@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findFreePort } from '../../../data/embedded/freePort.ts';
+import { serverPort } from '../../support/serverPort.ts';
 import { makeTempDir } from '../../support/tempDir.ts';
 import { publishRegistryAt } from '../registry/publish.ts';
 
@@ -69,7 +69,7 @@ describe.skipIf(SKIP !== undefined)('Postgres and Redis over TLS', { timeout: 12
       stdio: 'pipe',
     });
     writeFileSync(path.join(pgdata, 'pg_hba.conf'), 'local all all trust\nhostssl all all 127.0.0.1/32 scram-sha-256\n');
-    pgPort = await findFreePort();
+    pgPort = await serverPort();
     const [pgBin, pgArgs] = asPostgres(path.join(POSTGRES_BIN, 'postgres'), [
       '-D',
       pgdata,
@@ -89,7 +89,7 @@ describe.skipIf(SKIP !== undefined)('Postgres and Redis over TLS', { timeout: 12
     start(pgBin, pgArgs);
 
     // Redis: the TLS port only.
-    redisPort = await findFreePort();
+    redisPort = await serverPort();
     start('redis-server', [
       '--port',
       '0',
@@ -148,7 +148,7 @@ describe.skipIf(SKIP !== undefined)('Postgres and Redis over TLS', { timeout: 12
     writeFileSync(registryFile, 'competition:\n  name: TLS Cup\n  universe: [SPY]\nteams:\n  - id: alpha\n    name: Alpha\n    repo: https://git.example.org/alpha.git\n');
     const url = databaseUrl(`sslmode=verify-full&sslrootcert=${ca}`);
     await publishRegistryAt(url, registryFile);
-    const port = await findFreePort();
+    const port = await serverPort();
     const api = start(process.execPath, ['--no-node-snapshot', 'bin/qtc.js', 'api'], {
       ...process.env,
       DATABASE_URL: url,

@@ -3,7 +3,7 @@ import { renameSync, writeFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findFreePort } from '../../../data/embedded/freePort.ts';
+import { serverPort } from '../../support/serverPort.ts';
 import { openRegistry } from '../../../registry/role.ts';
 import type { RegistryStore } from '../../../registry/store.ts';
 import { parseRegistry } from '../../../registry/load.ts';
@@ -111,7 +111,7 @@ describe('the registry in Postgres, written only by the control role', { timeout
     expect((await waitForTick(fixture.pool, minuteAt(0))).status).toBe('completed');
 
     // The API replica: serves, with the registry from Postgres.
-    port = await findFreePort();
+    port = await serverPort();
     api = spawn(process.execPath, ['--no-node-snapshot', 'bin/qtc.js', 'api'], {
       cwd: projectRoot,
       env: {
