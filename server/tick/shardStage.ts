@@ -191,9 +191,7 @@ async function storeRuns(
 function storeParts(entries: readonly RunWithState[], perPart: number): Array<readonly RunWithState[]> {
   const count = Math.max(1, Math.min(MAX_CONCURRENT_STORES, Math.floor(entries.length / perPart)));
   const size = Math.ceil(entries.length / count);
-  const parts: Array<readonly RunWithState[]> = [];
-  for (let start = 0; start < entries.length || parts.length === 0; start += size) parts.push(entries.slice(start, start + size));
-  return parts;
+  return Array.from({ length: count }, (_, part) => entries.slice(part * size, (part + 1) * size));
 }
 
 async function storeRunsOnce(

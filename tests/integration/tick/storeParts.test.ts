@@ -4,18 +4,16 @@
 // other part stays stored and the retried job stores only the missing run: nothing twice, nothing lost.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLedger } from '../../../server/ledger/ledger.ts';
-import { createRedis, connectRedis, type RedisClient } from '../../../data/redis/client.ts';
 import { selectRuns } from '../../../server/tick/tickStore.ts';
-import type { RunningWorker } from '../../../server/worker/worker.ts';
-import { createTickFixture, expectFourTraderMinutes, expectMinutesCompleted, minuteAt, startFixtureWorker, waitForTick, type TickFixture } from './support.ts';
+import { expectFourTraderMinutes, expectMinutesCompleted, minuteAt, startTickWorld, waitForTick, type TickFixture, type TickWorld } from './support.ts';
 
+let world: TickWorld | undefined;
 let fixture: TickFixture;
-let redis: RedisClient;
-let worker: RunningWorker;
 const TEAMS = ['alpha', 'beta'];
 
 beforeAll(async () => {
-  fixture = await createTickFixture({ teams: TEAMS });
+  world = await startTickWorld({ teams: TEAMS }, { runsPerStore: 1 });
+  fixture = world.fixture;
   // nextval is not undone by the rollback it causes, so the trigger refuses exactly one insert.
   await fixture.pool.query(`
     CREATE SEQUENCE refuse_once;
@@ -27,15 +25,10 @@ beforeAll(async () => {
       RETURN NEW;
     END $$;
     CREATE TRIGGER refuse_beta_once BEFORE INSERT ON tick_team_runs FOR EACH ROW EXECUTE FUNCTION refuse_beta_once();`);
-  redis = createRedis(fixture.redisUrl);
-  await connectRedis(redis, 5_000);
-  worker = await startFixtureWorker(fixture, redis, { runsPerStore: 1 });
 }, 60_000);
 
 afterAll(async () => {
-  await worker?.stop();
-  redis?.disconnect();
-  await fixture?.close();
+  await world?.close();
 });
 
 describe("a shard's runs stored in parts", () => {

@@ -16,7 +16,7 @@ import { syncTeams } from '../../../registry/sync.ts';
 import type { CompiledStrategy } from '../../../sandbox/index.ts';
 import { tickFlow } from '../../../server/tick/queue.ts';
 import { selectTick, type TickClock, type TickRecord } from '../../../server/tick/tickStore.ts';
-import type { RedisClient } from '../../../data/redis/client.ts';
+import { connectRedis, createRedis, type RedisClient } from '../../../data/redis/client.ts';
 import { RegistryStore } from '../../../registry/store.ts';
 import { loadConfig } from '../../../server/config/config.ts';
 import { startWorker, type RunningWorker, type WorkerDeps } from '../../../server/worker/worker.ts';
@@ -251,6 +251,31 @@ export interface TeamTruth {
   /** Cash and shares recomputed from the fills alone (exact NUMERIC arithmetic in Postgres). */
   fromFills: { cash: string; positions: Record<string, number> };
   memory: Record<string, unknown> | null;
+}
+
+/** A fixture, a Redis connection and one in-process worker on them (`deps` adds or overrides its dependencies). */
+export interface TickWorld {
+  fixture: TickFixture;
+  redis: RedisClient;
+  worker: RunningWorker;
+  close(): Promise<void>;
+}
+
+export async function startTickWorld(seed: CompetitionSeed, deps: Partial<WorkerDeps> = {}): Promise<TickWorld> {
+  const fixture = await createTickFixture(seed);
+  const redis = createRedis(fixture.redisUrl);
+  await connectRedis(redis, 5_000);
+  const worker = await startFixtureWorker(fixture, redis, deps);
+  return {
+    fixture,
+    redis,
+    worker,
+    close: async () => {
+      await worker.stop();
+      redis.disconnect();
+      await fixture.close();
+    },
+  };
 }
 
 /** Adds minutes 0 to count − 1 as the scheduler does, one after the other; each must complete with every team run. */

@@ -1,41 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MarketSimulator } from '../../../data/market/simulator.ts';
 import { createLedger } from '../../../server/ledger/ledger.ts';
-import { createRedis, connectRedis, type RedisClient } from '../../../data/redis/client.ts';
+import type { RedisClient } from '../../../data/redis/client.ts';
 import { decodeStreamEntry } from '../../../server/live/activity.ts';
 import { barsHash, encodeBars } from '../../../server/tick/barsSnapshot.ts';
 import { recentTeamRuns, recentTicks, selectRuns, selectShards } from '../../../server/tick/tickStore.ts';
 import type { RunningWorker } from '../../../server/worker/worker.ts';
-import {
-  createTickFixture,
-  enqueueMinute,
-  expectFourTraderMinutes,
-  expectMinutesCompleted,
-  minuteAt,
-  startFixtureWorker,
-  teamTruth,
-  waitForTick,
-  type TickFixture,
-} from './support.ts';
+import { enqueueMinute, expectFourTraderMinutes, expectMinutesCompleted, minuteAt, startTickWorld, teamTruth, waitForTick, type TickFixture, type TickWorld } from './support.ts';
 
 /** The whole minute pipeline in one worker: bars, fills first, strategies, orders, books, events. */
 
+let world: TickWorld | undefined;
 let fixture: TickFixture;
 let redis: RedisClient;
 let worker: RunningWorker;
 const TEAMS = ['alpha', 'beta'];
 
 beforeAll(async () => {
-  fixture = await createTickFixture({ teams: TEAMS });
-  redis = createRedis(fixture.redisUrl);
-  await connectRedis(redis, 5_000);
-  worker = await startFixtureWorker(fixture, redis);
+  world = await startTickWorld({ teams: TEAMS });
+  ({ fixture, redis, worker } = world);
 }, 60_000);
 
 afterAll(async () => {
-  await worker?.stop();
-  redis?.disconnect();
-  await fixture?.close();
+  await world?.close();
 });
 
 describe('the minute tick', () => {
