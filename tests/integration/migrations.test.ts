@@ -47,4 +47,20 @@ describe('schema migrations on a real Postgres', () => {
     expect(rows).toEqual([{ actor: 'system', kind: 'server.started', details: { pid: 1 } }]);
     await expect(recordAuditEvent(pool, { actor: 'system', kind: 'Not A Kind' })).rejects.toThrow(/check constraint/);
   });
+
+  it('keeps a client order id to 1–128 of A-Z, a-z, 0-9, _ and - (the cheap form of the check)', async () => {
+    await pool.query(`INSERT INTO teams (id, name, repo) VALUES ('id-check', 'Id check', 'file:///dev/null')`);
+    const insertOrder = (clientOrderId: string) =>
+      pool.query(
+        `INSERT INTO orders (client_order_id, team_id, minute, seq, symbol, side, quantity, type, reference_price, status, reserved_quantity)
+         VALUES ($1, 'id-check', now(), (SELECT count(*) + 1 FROM orders), 'SPY', 'buy', 1, 'market', 1, 'pending_submit', 1)`,
+        [clientOrderId],
+      );
+    for (const good of ['a', 'qtc-Team_1-20250708T1331-1', 'x'.repeat(128)]) await insertOrder(good);
+    for (const bad of ['', 'x'.repeat(129), 'has space', 'semi;colon', 'dot.ted', 'é', 'line\nbreak', 'x'.repeat(127) + '\u00e9']) {
+      await expect(insertOrder(bad), JSON.stringify(bad)).rejects.toThrow(/orders_client_order_id_check/);
+    }
+    // An update re-checks the row, and a good row still passes.
+    await pool.query(`UPDATE orders SET status = 'accepted' WHERE team_id = 'id-check'`);
+  });
 });
