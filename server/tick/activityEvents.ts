@@ -21,11 +21,22 @@ export async function activityEvents(db: Queryable, tick: TickRecord, { teamsRun
   return events;
 }
 
+/**
+ * The two reads of every minute's books stage, exported for the test that keeps them on an index
+ * (tests/integration/tick/minuteQueries.test.ts): on a scan they grow with every minute of the season.
+ */
+export const MINUTE_QUERIES = {
+  /** $1, $2: the minute and the next, as timestamps (fills_executed_idx). */
+  trades: `SELECT team_id, symbol, side, quantity, price, client_order_id, executed_at FROM fills
+     WHERE applied AND executed_at >= $1 AND executed_at < $2 ORDER BY executed_at, team_id, client_order_id`,
+  /** $1: the minute (orders_rejected_minute_idx). */
+  refusals: `SELECT team_id, symbol, client_order_id, broker_reason FROM orders WHERE minute = $1 AND status = 'rejected' ORDER BY team_id, seq`,
+} as const;
+
 async function tradeEvents(db: Queryable, minute: number): Promise<ActivityEvent[]> {
   const fills = await query<{ team_id: string; symbol: string; side: 'buy' | 'sell'; quantity: string; price: string; client_order_id: string; executed_at: Date }>(
     db,
-    `SELECT team_id, symbol, side, quantity, price, client_order_id, executed_at FROM fills
-     WHERE applied AND executed_at >= $1 AND executed_at < $2 ORDER BY executed_at, team_id, client_order_id`,
+    MINUTE_QUERIES.trades,
     [new Date(minute), new Date(minute + MINUTE_MS)],
   );
   return fills.map((fill) => ({
@@ -41,11 +52,7 @@ async function tradeEvents(db: Queryable, minute: number): Promise<ActivityEvent
 }
 
 async function brokerRefusals(db: Queryable, minute: number, at: number): Promise<ActivityEvent[]> {
-  const refused = await query<{ team_id: string; symbol: string; client_order_id: string; broker_reason: string | null }>(
-    db,
-    `SELECT team_id, symbol, client_order_id, broker_reason FROM orders WHERE minute = $1 AND status = 'rejected' ORDER BY team_id, seq`,
-    [new Date(minute)],
-  );
+  const refused = await query<{ team_id: string; symbol: string; client_order_id: string; broker_reason: string | null }>(db, MINUTE_QUERIES.refusals, [new Date(minute)]);
   return refused.map((order) => ({
     type: 'order_rejected',
     at,
