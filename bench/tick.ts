@@ -8,6 +8,9 @@
 // Each team runs a small strategy that keeps a counter in team.memory and buys or sells one share twice
 // every TRADE_PERIOD minutes (default 10: about 20% of the teams trade each minute, so orders, fills and
 // reservations are part of the figures; TRADE_PERIOD=100 shows the floor with 2%). WARMUP minutes load the isolates first; MINUTES minutes are measured.
+// SEASON_DAYS=n first stores n trading days of the same trading as history (orders and their fills, as
+// the bench's strategy would have made them), so the minutes are measured deep into a season, where a
+// read that scans those tables instead of finding the minute's rows by index shows (default 0: a new season).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import os from 'node:os';
@@ -46,6 +49,7 @@ const TRADE_PERIOD = Number(process.env.TRADE_PERIOD ?? 10);
 // each runs WORKER_CONCURRENCY jobs at once (default 1, as the server's).
 const WORKERS = Number(process.env.WORKERS ?? 1);
 const SHARDS = Number(process.env.SHARDS ?? 1);
+const SEASON_DAYS = Number(process.env.SEASON_DAYS ?? 0);
 const SYNCHRONOUS_COMMIT = process.env.BENCH_SYNCHRONOUS_COMMIT === 'off' ? 'off' : 'on';
 const UNIVERSE = ['SPY', 'QQQ', 'IWM', 'TLT', 'GLD', 'EFA', 'EEM', 'XLF', 'XLK', 'XLE'];
 const OPEN = Date.UTC(2025, 6, 8, 13, 30);
@@ -99,6 +103,34 @@ async function freshDatabase(name: string): Promise<string> {
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return url.toString();
+}
+
+/**
+ * SEASON_DAYS trading days (390 minutes each, on the days before OPEN) of the bench's trading, stored
+ * as history: each team's buy or sell every TRADE_PERIOD / 2 minutes, filled the minute after. Orders and
+ * fills are the tables that grow with the season and that every minute reads by time; the books are left
+ * as they are (this history is only there to be the size of one).
+ */
+async function storeSeasonHistory(pool: pg.Pool, teamIds: readonly string[]): Promise<{ orders: number; ms: number }> {
+  const started = performance.now();
+  const half = Math.max(1, Math.floor(TRADE_PERIOD / 2));
+  const { rowCount } = await pool.query(
+    `INSERT INTO orders (client_order_id, team_id, minute, seq, symbol, side, quantity, type, reference_price, status,
+                         filled_quantity, filled_avg_price, reserved_quantity, applied_quantity)
+     SELECT 'season-' || t.n || '-' || d || '-' || k, t.id, $2::timestamptz - d * interval '1 day' + k * interval '1 minute', 1, 'SPY',
+            CASE WHEN ((k + t.n) / $4) % 2 = 0 THEN 'buy' ELSE 'sell' END, 1, 'market', 600, 'filled', 1, 600, 0, 1
+       FROM unnest($1::text[]) WITH ORDINALITY AS t(id, n), generate_series(1, $3::int) AS d, generate_series(0, 389) AS k
+      WHERE (k + t.n) % $4 = 0`,
+    [teamIds, new Date(OPEN), SEASON_DAYS, half],
+  );
+  await pool.query(
+    `INSERT INTO fills (execution_id, client_order_id, team_id, symbol, side, quantity, price, executed_at, applied, cash_after, position_after)
+     SELECT client_order_id || '-1', client_order_id, team_id, symbol, side, 1, 600, minute + interval '1 minute', true, 100000, 0
+       FROM orders WHERE client_order_id LIKE 'season-%'`,
+  );
+  await pool.query('ANALYZE orders');
+  await pool.query('ANALYZE fills');
+  return { orders: rowCount ?? 0, ms: Math.round(performance.now() - started) };
 }
 
 const WAL_SEGMENTS_AHEAD = Number(process.env.BENCH_WAL_SEGMENTS ?? 12);
@@ -179,6 +211,7 @@ async function measure(teams: number) {
     });
   }
 
+  const season = SEASON_DAYS > 0 ? await storeSeasonHistory(pool, teamIds) : null;
   const walPrepared = WAL_SEGMENTS_AHEAD > 0 && (await prepareWalSegments(databaseUrl));
 
   const redis = createRedis(redisUrl);
@@ -250,6 +283,8 @@ async function measure(teams: number) {
     minutes: MINUTES,
     fillsPerMinute: Math.round((trades / MINUTES) * 10) / 10,
     walSegmentsAhead: walPrepared ? WAL_SEGMENTS_AHEAD : 0,
+    // History stored before the first minute (SEASON_DAYS): orders, each with its fill.
+    season: season === null ? null : { days: SEASON_DAYS, orders: season.orders, fills: season.orders, storedInMs: season.ms },
     stagesMs: perStage,
     loadAverage: { before: Math.round(loadBefore * 10) / 10, after: Math.round(os.loadavg()[0]! * 10) / 10 },
     // The load stage (isolate (re)loads and bar catch-up, slowest shard) as a share of the tick's total.
