@@ -114,19 +114,19 @@ async function freshDatabase(name: string): Promise<string> {
 async function storeSeasonHistory(pool: pg.Pool, teamIds: readonly string[]): Promise<{ orders: number; ms: number }> {
   const started = performance.now();
   const half = Math.max(1, Math.floor(TRADE_PERIOD / 2));
+  // The orders and, from the rows they return, their fills: one statement.
   const { rowCount } = await pool.query(
-    `INSERT INTO orders (client_order_id, team_id, minute, seq, symbol, side, quantity, type, reference_price, status,
-                         filled_quantity, filled_avg_price, reserved_quantity, applied_quantity)
-     SELECT 'season-' || t.n || '-' || d || '-' || k, t.id, $2::timestamptz - d * interval '1 day' + k * interval '1 minute', 1, 'SPY',
-            CASE WHEN ((k + t.n) / $4) % 2 = 0 THEN 'buy' ELSE 'sell' END, 1, 'market', 600, 'filled', 1, 600, 0, 1
-       FROM unnest($1::text[]) WITH ORDINALITY AS t(id, n), generate_series(1, $3::int) AS d, generate_series(0, 389) AS k
-      WHERE (k + t.n) % $4 = 0`,
+    `WITH season AS (
+       INSERT INTO orders (client_order_id, team_id, minute, seq, symbol, side, quantity, type, reference_price, status,
+                           filled_quantity, filled_avg_price, reserved_quantity, applied_quantity)
+       SELECT 'season-' || t.n || '-' || d || '-' || k, t.id, $2::timestamptz - d * interval '1 day' + k * interval '1 minute', 1, 'SPY',
+              CASE WHEN ((k + t.n) / $4) % 2 = 0 THEN 'buy' ELSE 'sell' END, 1, 'market', 600, 'filled', 1, 600, 0, 1
+         FROM unnest($1::text[]) WITH ORDINALITY AS t(id, n), generate_series(1, $3::int) AS d, generate_series(0, 389) AS k
+        WHERE (k + t.n) % $4 = 0
+       RETURNING client_order_id, team_id, minute, symbol, side)
+     INSERT INTO fills (execution_id, client_order_id, team_id, symbol, side, quantity, price, executed_at, applied, cash_after, position_after)
+     SELECT client_order_id || '-1', client_order_id, team_id, symbol, side, 1, 600, minute + interval '1 minute', true, 100000, 0 FROM season`,
     [teamIds, new Date(OPEN), SEASON_DAYS, half],
-  );
-  await pool.query(
-    `INSERT INTO fills (execution_id, client_order_id, team_id, symbol, side, quantity, price, executed_at, applied, cash_after, position_after)
-     SELECT client_order_id || '-1', client_order_id, team_id, symbol, side, 1, 600, minute + interval '1 minute', true, 100000, 0
-       FROM orders WHERE client_order_id LIKE 'season-%'`,
   );
   await pool.query('ANALYZE orders');
   await pool.query('ANALYZE fills');

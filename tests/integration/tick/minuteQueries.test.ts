@@ -4,10 +4,8 @@
 // plan must then look the rows up in an index that leads with their time. Any other index would be
 // walked whole (Postgres also checks a condition on a later column of an index, but from its start).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrateUp } from '../../../data/postgres/migrate.ts';
-import { createPgPool, type PgPool } from '../../../data/postgres/pool.ts';
 import { MINUTE_QUERIES } from '../../../server/tick/activityEvents.ts';
-import { createTestDatabase } from '../../support/databases.ts';
+import { openLedgerDatabase, type LedgerDatabase } from '../ledger/support.ts';
 
 interface PlanNode {
   'Node Type': string;
@@ -22,21 +20,17 @@ function nodesOf(plan: PlanNode): PlanNode[] {
 }
 
 describe("the books stage's per-minute reads use an index", () => {
-  let database: Awaited<ReturnType<typeof createTestDatabase>>;
-  let pool: PgPool;
+  let db: LedgerDatabase;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    pool = createPgPool({ url: database.url, max: 2, connectTimeoutMs: 5_000 });
-    await migrateUp(pool);
+    db = await openLedgerDatabase();
   });
   afterAll(async () => {
-    await pool.end();
-    await database.drop();
+    await db.close();
   });
 
   async function planOf(sql: string, params: unknown[]): Promise<PlanNode[]> {
-    const client = await pool.connect();
+    const client = await db.pool.connect();
     try {
       await client.query('BEGIN');
       await client.query('SET LOCAL enable_seqscan = off');
@@ -49,7 +43,7 @@ describe("the books stage's per-minute reads use an index", () => {
   }
 
   async function indexesLeadingWith(table: string, column: string): Promise<string[]> {
-    const { rows } = await pool.query<{ name: string }>(
+    const { rows } = await db.pool.query<{ name: string }>(
       `SELECT i.relname AS name FROM pg_index x
          JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
          JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = x.indkey[0]
