@@ -26,10 +26,14 @@ export class RssProbe {
     if (this.#fd === null) return 0;
     const length = readSync(this.#fd, this.#buffer, 0, this.#buffer.length, 0);
     // "size resident shared text lib data dt": the second field.
-    let at = this.#buffer.indexOf(32) + 1;
+    // A loop, not Buffer#indexOf, which makes a native call to search a few bytes.
+    const buffer = this.#buffer;
+    let at = 0;
+    while (at < length && buffer[at] !== 32) at++;
+    at++;
     let pages = 0;
     for (; at < length; at++) {
-      const digit = this.#buffer[at]! - 48;
+      const digit = buffer[at]! - 48;
       if (digit < 0 || digit > 9) break;
       pages = pages * 10 + digit;
     }

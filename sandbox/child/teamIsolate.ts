@@ -1,5 +1,6 @@
 // One team's isolate: creation (runtime prelude, strategy script, constructor) and calls.
 // Only strings cross in either direction; the host never holds a reference to a strategy object.
+import { performance } from 'node:perf_hooks';
 import ivm from 'isolated-vm';
 import { decodeCallResult, MAX_ERROR_CHARS, MAX_STACK_CHARS, type DecodeLimits, type DecodedCall } from '../decode.ts';
 import type { LoadSpec, RuntimeLimits } from '../protocol.ts';

@@ -282,10 +282,17 @@ export class Series {
     }
     return this.times;
   }
+  /** The first position from `start` whose timestamp is at or after t (`end` when none is). */
   indexAtOrAfter(t: number): number {
     const col = this.all;
     let lo = this.start;
     let hi = this.end;
+    // The usual questions are about the newest bars (getRange from the bar after the last one seen
+    // up to now: one new bar, or none): answered from the end before searching the whole window,
+    // whose every probe is a cache miss in an isolate that runs once a minute.
+    if (lo === hi || col[hi - 1]! < t) return hi;
+    if (hi - 1 === lo || col[hi - 2]! < t) return hi - 1;
+    hi -= 2;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (col[mid]! < t) lo = mid + 1;

@@ -27,6 +27,17 @@ describe('the sandbox runtime script', () => {
     expect(runtimeSource()).toBe(source);
   });
 
+  it('is ASCII text without comments or indentation: every isolate keeps it, one byte a character', () => {
+    expect([...source].every((char) => char.charCodeAt(0) < 128)).toBe(true);
+    expect(source).not.toMatch(/\n[ \t]+\S/);
+    expect(source).not.toMatch(/^\s*\/\//m);
+    // Characters outside ASCII in the runtime's messages are escaped in the text, not lost.
+    const context = freshContext();
+    const entry = context.evalSync(source, { reference: true }) as ivm.Reference<Record<string, unknown>>;
+    const construct = entry.getSync('construct', { reference: true }) as ivm.Reference<() => string>;
+    expect(construct.applySync(undefined, [])).toContain('generateSignal(team, bars, currentPrices) { \u2026 }');
+  });
+
   it('declares no esbuild helper: the only double-underscore name is the strategy namespace it reads', () => {
     const names = new Set(source.match(/\b__[A-Za-z0-9_$]*/g) ?? []);
     expect([...names]).toEqual(['__qtcStrategy']);

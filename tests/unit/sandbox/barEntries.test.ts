@@ -102,6 +102,7 @@ describe('bars entries and the team on the lean call path', () => {
 
   it('hand currentPrices over exactly, whether they cross as JSON or in the binary payload (-0)', { timeout: 60_000 }, async () => {
     expect(await pool.load({ teamId: 'prices', strategy: PRICES })).toEqual({ ok: true });
+    expect(await pool.load({ teamId: 'prices-too', strategy: PRICES })).toEqual({ ok: true });
     const cases: Array<Record<string, number>> = [
       { AAPL: 101.25, MSFT: 0.1 + 0.2, NVDA: 1e-7, '7': 3, ['__proto__']: 5 },
       { AAPL: -0, MSFT: 2 ** 53 + 2, NVDA: 5e-324 },
@@ -112,12 +113,19 @@ describe('bars entries and the team on the lean call path', () => {
       manyPrices(3 * PRICES_AS_JSON_MAX, 7),
       manyPrices(3 * PRICES_AS_JSON_MAX, 8),
     ];
-    for (const [i, prices] of cases.entries()) {
-      const input = { ...minute(10 + i, [team('prices')]), prices };
-      const result = (await pool.runMinute(input)).get('prices');
-      expect(result?.error).toBeNull();
-      const expected = [Object.entries(prices).map(([k, v]) => [k, Object.is(v, -0) ? '-0' : v]), true];
-      expect((result?.memory as { seen?: unknown } | undefined)?.seen).toEqual(expected);
+    // Two teams in a batch share the JSON (up to PRICES_AS_JSON_MAX exact prices); a batch of one
+    // always reads them from the payload.
+    const batches = [[team('prices'), team('prices-too')], [team('prices')]];
+    for (const [b, teams] of batches.entries()) {
+      for (const [i, prices] of cases.entries()) {
+        const input = { ...minute(10 + b * cases.length + i, teams), prices };
+        const results = await pool.runMinute(input);
+        const expected = [Object.entries(prices).map(([k, v]) => [k, Object.is(v, -0) ? '-0' : v]), true];
+        for (const { teamId } of teams) {
+          expect(results.get(teamId)?.error).toBeNull();
+          expect((results.get(teamId)?.memory as { seen?: unknown } | undefined)?.seen).toEqual(expected);
+        }
+      }
     }
   });
 });

@@ -41,6 +41,28 @@ class Strategy {
   }
 }`);
 
+// getRange's bounds against the window itself: every bound just before, at and just after each of
+// the first and last three bars (the newest are found without a search), for windows of 1 bar on.
+const RANGES = bundle(`
+class Strategy {
+  generateSignal(team, bars) {
+    const times = bars.MSFT.timestamp;
+    const n = times.length;
+    const bounds = [-Infinity, Infinity];
+    for (const i of [0, 1, 2, n - 3, n - 2, n - 1]) if (i >= 0 && i < n) bounds.push(times[i] - 1, times[i], times[i] + 1);
+    const wrong = [];
+    for (const from of bounds) {
+      for (const to of bounds) {
+        const want = times.filter((t) => t >= from && t <= to);
+        const got = team.api.getRange('MSFT', from, to).timestamp;
+        if (JSON.stringify(got) !== JSON.stringify(want)) wrong.push([from, to, got, want]);
+      }
+    }
+    team.memory.seen = { n, wrong: wrong.slice(0, 3) };
+    return null;
+  }
+}`);
+
 describe('team.api slices', () => {
   let pool: SandboxPool;
 
@@ -60,6 +82,22 @@ describe('team.api slices', () => {
       const result = (await pool.runMinute(minute(i, [team('slices')]))).get('slices');
       expect(result?.error).toBeNull();
       expect((result?.memory as { seen?: unknown } | undefined)?.seen).toEqual({ n: Math.min(i + 1, WINDOW), wrong: [] });
+    }
+  });
+
+  it('by time range hold exactly the bars between the bounds, at either end of the window', { timeout: 60_000 }, async () => {
+    // A pool of its own: its window starts with one bar.
+    const own = new SandboxPool({ mode: 'in-process', windowBars: WINDOW, cpuMs: 10_000 });
+    await own.start();
+    try {
+      expect(await own.load({ teamId: 'ranges', strategy: RANGES })).toEqual({ ok: true });
+      for (let i = 0; i < WINDOW + 90; i++) {
+        const result = (await own.runMinute(minute(i, [team('ranges')]))).get('ranges');
+        expect(result?.error).toBeNull();
+        expect((result?.memory as { seen?: unknown } | undefined)?.seen).toEqual({ n: Math.min(i + 1, WINDOW), wrong: [] });
+      }
+    } finally {
+      await own.close();
     }
   });
 });
