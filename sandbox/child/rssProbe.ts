@@ -24,21 +24,26 @@ export class RssProbe {
 
   #pages(): number {
     if (this.#fd === null) return 0;
-    const length = readSync(this.#fd, this.#buffer, 0, this.#buffer.length, 0);
-    // "size resident shared text lib data dt": the second field.
-    // A loop, not Buffer#indexOf, which makes a native call to search a few bytes.
-    const buffer = this.#buffer;
-    let at = 0;
-    while (at < length && buffer[at] !== 32) at++;
-    at++;
-    let pages = 0;
-    for (; at < length; at++) {
-      const digit = buffer[at]! - 48;
-      if (digit < 0 || digit > 9) break;
-      pages = pages * 10 + digit;
-    }
-    return pages;
+    return residentPages(this.#buffer, readSync(this.#fd, this.#buffer, 0, this.#buffer.length, 0));
   }
+}
+
+/**
+ * The resident pages in the first `length` bytes of /proc/self/statm ("size resident shared text lib
+ * data dt": the second field); 0 when there is none.
+ */
+export function residentPages(statm: Uint8Array, length: number): number {
+  // A loop, not Buffer#indexOf, which makes a native call to search a few bytes.
+  let at = 0;
+  while (at < length && statm[at] !== 32) at++;
+  at++;
+  let pages = 0;
+  for (; at < length; at++) {
+    const digit = statm[at]! - 48;
+    if (digit < 0 || digit > 9) break;
+    pages = pages * 10 + digit;
+  }
+  return pages;
 }
 
 function openStatm(): number | null {
