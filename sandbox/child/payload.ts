@@ -103,11 +103,13 @@ export const PRICES_AS_JSON_MAX = 64;
 /**
  * The prices record as JSON (what JSON.stringify gives for it), which the runtime parses into the strategy's `currentPrices` (one
  * engine call, where filling an object key by key runs in the isolate's cold code), or '' when
- * the runtime should read them from the payload: more than PRICES_AS_JSON_MAX prices, or a value
- * JSON would not give back exactly (-0; a non-finite price, which the pool refuses anyway).
+ * the runtime should read them from the payload: more than PRICES_AS_JSON_MAX prices, a value
+ * JSON would not give back exactly (-0; a non-finite price, which the pool refuses anyway), or a
+ * single reader. The JSON is written once for the `readers` teams of a batch; for one team alone
+ * (a backtest's, every minute) writing it costs ~1 µs a price, more than the runtime's filling.
  */
-export function pricesAsJson({ keys, values }: EncodedPrices): string {
-  if (keys.length > PRICES_AS_JSON_MAX) return '';
+export function pricesAsJson({ keys, values }: EncodedPrices, readers: number): string {
+  if (readers < 2 || keys.length > PRICES_AS_JSON_MAX) return '';
   let json = '{';
   for (let i = 0; i < keys.length; i++) {
     const value = values[i];

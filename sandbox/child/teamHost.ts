@@ -116,10 +116,7 @@ export class TeamHost {
    */
   runBatch(minute: number, prices: EncodedPrices, states: readonly RunTeam[], onTeam?: (index: number) => void): TeamRunResult[] {
     const priceData = encodePrices(prices, this.#priceSymbols, this.#priceScratch.numbersFor);
-    // The JSON is written once for the whole batch and parsed by each team; a batch of one team
-    // (a backtest's, every minute) would pay the writing alone, ~1 µs a price, for what the
-    // runtime fills from the payload in less.
-    const pricesJson = states.length > 1 ? pricesAsJson(prices) : '';
+    const pricesJson = pricesAsJson(prices, states.length);
     // One payload per distinct "last minute seen" (nearly always a single one): written into each
     // team's channel, or, too large for one, copied into each isolate.
     const payloads = new Map<number, Float64Array | ivm.ExternalCopy<ArrayBuffer>>();

@@ -4,6 +4,7 @@
 // plan must then look the rows up in an index that leads with their time. Any other index would be
 // walked whole (Postgres also checks a condition on a later column of an index, but from its start).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inTransaction } from '../../../data/postgres/transaction.ts';
 import { MINUTE_QUERIES } from '../../../server/tick/activityEvents.ts';
 import { openLedgerDatabase, type LedgerDatabase } from '../ledger/support.ts';
 
@@ -30,16 +31,11 @@ describe("the books stage's per-minute reads use an index", () => {
   });
 
   async function planOf(sql: string, params: unknown[]): Promise<PlanNode[]> {
-    const client = await db.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return inTransaction(db.pool, async (client) => {
       await client.query('SET LOCAL enable_seqscan = off');
       const { rows } = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (FORMAT JSON) ${sql}`, params);
-      await client.query('ROLLBACK');
       return nodesOf(rows[0]!['QUERY PLAN'][0]!.Plan);
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async function indexesLeadingWith(table: string, column: string): Promise<string[]> {
