@@ -15,8 +15,8 @@ export interface PreludeSource {
   cachedData: ivm.ExternalCopy<ArrayBuffer> | undefined;
 }
 
-/** The runtime's `run(payload, isChannel, namesFrom, namesJson, pricesJson, s0, s1, s2, s3, cash, equity, ...positionTriples)`. */
-type RunFn = (...args: Array<ArrayBuffer | SharedArrayBuffer | boolean | null | number | string>) => string;
+/** The runtime's `run(newChannel, oneOff, namesFrom, namesJson, pricesJson)`. */
+type RunFn = (...args: Array<ArrayBuffer | SharedArrayBuffer | null | number | string>) => string;
 
 /**
  * The largest payload a team's channel carries, in numbers: a minute of ~1,600 symbols. A larger one (a
@@ -24,9 +24,12 @@ type RunFn = (...args: Array<ArrayBuffer | SharedArrayBuffer | boolean | null | 
  */
 export const CHANNEL_MAX_NUMBERS = 16_384;
 
+/** The numbers ahead of a team's positions in its channel: four seed words, cash, equity, the number of positions. */
+const TEAM_NUMBERS = 7;
+
 /**
  * The input of one call: the minute's payload (see payload.ts), the symbol names the isolate
- * lacks, the team's state as numbers (primitives cross into the isolate without serialising).
+ * lacks, the team's state as numbers (written into the team's channel with the payload: nothing serialised).
  */
 export interface CallInput {
   /**
@@ -58,11 +61,15 @@ export class TeamIsolate {
   readonly #spec: LoadSpec;
   readonly #limits: DecodeLimits;
   readonly mapper: StackMapper;
+  /** The options of every call (read by isolated-vm on each). */
+  readonly #callOptions: { timeout: number };
   /**
-   * The team's channel: a SharedArrayBuffer this isolate's runtime keeps, which the host overwrites with
-   * each minute's payload before the call, so the usual minute crosses with no copy object, no
-   * allocation and nothing to detach on either side. It is this isolate's alone, written only
-   * while the isolate is not running, and never read by the host (sandbox/README.md).
+   * The team's channel: a SharedArrayBuffer this isolate's runtime keeps, which the host overwrites
+   * before each call with the team's numbers (seed words, cash, equity, the number of positions, then
+   * its positions as (symbol index, quantity, average cost) triples) followed by the minute's payload
+   * when it fits. So the usual minute crosses with five call arguments, no copy object, no allocation
+   * and nothing to detach on either side. It is this isolate's alone, written only while the isolate
+   * is not running, and never read by the host (sandbox/README.md).
    */
   #channel: Float64Array | null = null;
 
@@ -70,6 +77,7 @@ export class TeamIsolate {
     this.#isolate = isolate;
     this.#run = run;
     this.#spec = spec;
+    this.#callOptions = { timeout: spec.cpuMs };
     this.#limits = decodeLimits(limits);
     this.mapper = mapper;
   }
@@ -139,36 +147,29 @@ export class TeamIsolate {
     let isolateLost = false;
     let hostMs = 0;
     try {
-      const [s0, s1, s2, s3] = input.seed;
-      const { payload } = input;
-      let payloadArg: ivm.Copy<ArrayBuffer> | ivm.Copy<SharedArrayBuffer> | null = null;
-      let isChannel = false;
-      if (payload instanceof Float64Array) {
-        if (this.#channel === null || this.#channel.length < payload.length) {
-          // A new (larger) channel goes with this call, which the runtime keeps in place of the last.
-          this.#channel = new Float64Array(new SharedArrayBuffer(channelNumbers(payload.length) * 8));
-          payloadArg = new ivm.ExternalCopy(this.#channel.buffer as SharedArrayBuffer).copyInto({ release: true });
-          isChannel = true;
-        }
-        this.#channel.set(payload);
-      } else {
-        payloadArg = payload.copyInto();
+      const { payload, positions } = input;
+      const inChannel = payload instanceof Float64Array;
+      const payloadAt = TEAM_NUMBERS + positions.length;
+      const needed = payloadAt + (inChannel ? payload.length : 0);
+      let newChannel: ivm.Copy<SharedArrayBuffer> | null = null;
+      if (this.#channel === null || this.#channel.length < needed) {
+        // A new (larger) channel goes with this call, which the runtime keeps in place of the last.
+        this.#channel = new Float64Array(new SharedArrayBuffer(channelNumbers(needed) * 8));
+        newChannel = new ivm.ExternalCopy(this.#channel.buffer as SharedArrayBuffer).copyInto({ release: true });
       }
-      const args: Array<ivm.Copy<ArrayBuffer> | ivm.Copy<SharedArrayBuffer> | boolean | null | number | string> = [
-        payloadArg,
-        isChannel,
-        input.namesFrom,
-        input.namesJson,
-        input.pricesJson,
-        s0,
-        s1,
-        s2,
-        s3,
-        input.cash,
-        input.equity,
-      ];
-      for (const value of input.positions) args.push(value);
-      const text = this.#run.applySync(undefined, args, { timeout: this.#spec.cpuMs });
+      const channel = this.#channel;
+      const [s0, s1, s2, s3] = input.seed;
+      channel[0] = s0;
+      channel[1] = s1;
+      channel[2] = s2;
+      channel[3] = s3;
+      channel[4] = input.cash;
+      channel[5] = input.equity;
+      channel[6] = positions.length / 3;
+      channel.set(positions, TEAM_NUMBERS);
+      if (inChannel) channel.set(payload, payloadAt);
+      const args = [newChannel, inChannel ? null : payload.copyInto(), input.namesFrom, input.namesJson, input.pricesJson];
+      const text = this.#run.applySync(undefined, args, this.#callOptions);
       const decodeStarted = performance.now();
       decoded = mapError(decodeCallResult(text, this.#limits), this.mapper);
       // The host's work on the strategy's output (parsing, validation, stack mapping) is the
@@ -201,9 +202,12 @@ export class TeamIsolate {
   }
 }
 
-/** A channel's size for a payload of n numbers: the next power of two, so a growing universe re-sends it rarely. */
+/**
+ * A channel's size for n numbers: the next power of two, so a growing universe re-sends it rarely,
+ * up to CHANNEL_MAX_NUMBERS; past it (a full payload and many positions), exactly n.
+ */
 function channelNumbers(n: number): number {
-  return Math.min(CHANNEL_MAX_NUMBERS, 2 ** Math.ceil(Math.log2(Math.max(64, n))));
+  return Math.max(n, Math.min(CHANNEL_MAX_NUMBERS, 2 ** Math.ceil(Math.log2(Math.max(64, n)))));
 }
 
 export function decodeLimits(limits: RuntimeLimits): DecodeLimits {

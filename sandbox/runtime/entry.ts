@@ -101,58 +101,55 @@ function construct(): string {
 // Constant argument lists for ReflectApply, private to the runtime: no array allocated per call.
 const TRANSFER_ARGS = ObjectFreeze([0]);
 const ESCAPE_ARGS = ObjectFreeze(['\\u']);
+/** The team's numbers ahead of its positions in the channel: four seed words, cash, equity, the number of positions. */
+const TEAM_NUMBERS = 7;
 
 // The minute's prices cross as JSON text written once per minute by the host ('' when they are
-// read from the payload); the team's state as numbers: the four words of this minute's random
-// seed, cash, equity, then its positions as (symbol index, quantity, average cost) triples, so
-// nothing is serialised per call. The per-call path avoids calls and allocations it can (one
-// function, no helpers for small steps): an isolate runs once a minute, so its code stays
+// read from the payload); the team's state as numbers in the channel, ahead of the payload (layout
+// in child/teamIsolate.ts): the four words of this minute's random seed, cash, equity, and its
+// positions as (symbol index, quantity, average cost) triples. So nothing is serialised per call,
+// and the call itself carries five arguments whatever the team holds: each argument is an object
+// isolated-vm allocates, copies in and frees. The per-call path avoids calls and allocations it
+// can (one function, no helpers for small steps): an isolate runs once a minute, so its code stays
 // interpreted and every function or object it touches is a cache miss.
-function run(
-  payload: ArrayBuffer | SharedArrayBuffer | null,
-  isChannel: boolean,
-  namesFrom: number,
-  namesJson: string,
-  pricesJson: string,
-  s0: number,
-  s1: number,
-  s2: number,
-  s3: number,
-  cash: number,
-  equity: number,
-  ...positionTriples: number[]
-): string {
+function run(newChannel: SharedArrayBuffer | null, oneOff: ArrayBuffer | null, namesFrom: number, namesJson: string, pricesJson: string): string {
   try {
     // A channel the host sends is kept in place of the last one before anything can fail: the host
-    // sends it once, and writes every later payload into it.
-    if (isChannel && payload !== null) {
-      channel = new F64(payload);
-      channelBuffer = payload;
+    // sends it once, and writes every later call's numbers into it.
+    if (newChannel !== null) {
+      channel = new F64(newChannel);
+      channelBuffer = newChannel;
     }
     if (instance === null) return errorJson('load', 'the strategy is not loaded');
-    seedWords(s0, s1, s2, s3);
+    if (channel === null) return errorJson('runtime', 'the sandbox runtime was given no channel');
+    const input = channel;
+    seedWords(input[0]!, input[1]!, input[2]!, input[3]!);
+    const cash = input[4]!;
+    const equity = input[5]!;
+    const positionCount = input[6]!;
     if (namesJson !== '') learnNames(namesFrom, namesJson);
-    // null or a channel: the payload is in the channel, which the host has just written; anything
-    // else is a one-off copy.
+    // The payload: in the channel after the team's numbers, or a one-off copy.
     let data: Float64Array;
     let buffer: ArrayBuffer | SharedArrayBuffer;
-    if (payload === null || isChannel) {
-      if (channel === null) return errorJson('runtime', 'the sandbox runtime was given no payload');
-      data = channel;
+    let at: number;
+    if (oneOff === null) {
+      data = input;
       buffer = channelBuffer;
+      at = TEAM_NUMBERS + 3 * positionCount;
     } else {
-      data = new F64(payload);
-      buffer = payload;
+      data = new F64(oneOff);
+      buffer = oneOff;
+      at = 0;
     }
-    const minute = data[0]!;
-    const priceCount = data[1]!;
+    const minute = data[at]!;
+    const priceCount = data[at + 1]!;
     // The host's JSON of the prices when it carries them exactly: the engine builds the object.
-    const currentPrices = pricesJson !== '' ? (JSONparse(pricesJson) as Record<string, number>) : readPrices(data, priceCount, 2);
-    applyBars(data, buffer, 2 + 2 * priceCount);
+    const currentPrices = pricesJson !== '' ? (JSONparse(pricesJson) as Record<string, number>) : readPrices(data, priceCount, at + 2);
+    applyBars(data, buffer, at + 2 + 2 * priceCount);
     // Free a one-off input now rather than at this isolate's next GC, which may be far off for an
     // idle isolate: detaching releases the backing store (a new isolate's first input is the whole
     // window, ~0.7 MB at 10 symbols).
-    if (payload !== null && !isChannel && ArrayBufferTransfer !== undefined) ReflectApply(ArrayBufferTransfer, payload, TRANSFER_ARGS);
+    if (oneOff !== null && ArrayBufferTransfer !== undefined) ReflectApply(ArrayBufferTransfer, oneOff, TRANSFER_ARGS);
     setNow(minute);
     if (logCalls !== 0) resetLogs();
     if (memoryDirty) memory = JSONparse(memoryJsonGood);
@@ -162,7 +159,7 @@ function run(
       id: teamId,
       cash: cash - cash === 0 ? cash + 0 : null,
       equity: equity - equity === 0 ? equity + 0 : null,
-      positions: positionTriples.length === 0 ? {} : readPositions(positionTriples),
+      positions: positionCount === 0 ? {} : readPositions(input, TEAM_NUMBERS, positionCount),
       params,
       memory,
       api,

@@ -54,6 +54,29 @@ class Strategy {
   }
 }`);
 
+// team.positions as the strategy sees it, entries in order; then it tampers with the object and one
+// of its entries, which must not reach the next minute's.
+const POSITIONS = bundle(`
+class Strategy {
+  generateSignal(team) {
+    const positions = team.positions;
+    team.memory.seen = [Object.entries(positions).map(([key, p]) => [key, { ...p }]), Object.getPrototypeOf(positions) === Object.prototype];
+    for (const key of Object.keys(positions)) {
+      positions[key].quantity = 999;
+      delete positions[key];
+    }
+    positions.ZZZ = { quantity: 1, avgCost: 1 };
+    return null;
+  }
+}`);
+
+/** Own data properties whatever the key ("__proto__" included). */
+function withOwn<T>(entries: Array<[string, T]>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const [key, value] of entries) Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
+  return out;
+}
+
 /** `count` prices under odd keys too ('7' sorts first as an integer key, '__proto__' must stay an own key). */
 function manyPrices(count: number, salt: number): Record<string, number> {
   const prices: Record<string, number> = {};
@@ -126,6 +149,38 @@ describe('bars entries and the team on the lean call path', () => {
           expect((results.get(teamId)?.memory as { seen?: unknown } | undefined)?.seen).toEqual(expected);
         }
       }
+    }
+  });
+
+  it('hand team.positions over exactly, in order, as the key set changes and whatever was done to the last one', { timeout: 60_000 }, async () => {
+    expect(await pool.load({ teamId: 'positions', strategy: POSITIONS })).toEqual({ ok: true });
+    const at = (quantity: number, avgCost: number) => ({ quantity, avgCost });
+    const cases: Array<Record<string, { quantity: number; avgCost: number }>> = [
+      { AAPL: at(5, 101) },
+      { AAPL: at(6, 101.5) },
+      // The same number of positions under another key, then the same keys in another order.
+      { MSFT: at(-3, 0.1 + 0.2) },
+      { AAPL: at(1, 2), MSFT: at(Number.NaN, Number.POSITIVE_INFINITY) },
+      { MSFT: at(-0, 1e-7), AAPL: at(2 ** 53 + 2, 5e-324) },
+      withOwn([
+        ['__proto__', at(3, 4)],
+        ['7', at(8, 9)],
+        ['NVDA', at(10, 11)],
+      ]),
+      {},
+      { NVDA: at(1, 1) },
+      withOwn([
+        ['__proto__', at(3, 4)],
+        ['7', at(8, 9)],
+        ['NVDA', at(12, 13)],
+      ]),
+    ];
+    const json = (v: number) => (Number.isFinite(v) ? v + 0 : null);
+    for (const [i, positions] of cases.entries()) {
+      const results = await pool.runMinute(minute(40 + i, [{ ...team('positions'), positions }]));
+      expect(results.get('positions')?.error).toBeNull();
+      const expected = [Object.entries(positions).map(([key, p]) => [key, { quantity: json(p.quantity), avgCost: json(p.avgCost) }]), true];
+      expect((results.get('positions')?.memory as { seen?: unknown } | undefined)?.seen).toEqual(expected);
     }
   });
 });
