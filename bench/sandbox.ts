@@ -11,9 +11,12 @@
 // of 200 teams against 200 bare isolates): the runs above measure calls 6 to 25, while each
 // isolate's code is still interpreted or baseline-compiled (a live isolate runs once a minute).
 // The floor: one bare isolate per team (no runtime, no strategy) whose trivial function receives
-// the same inputs the same way as the sandbox's (the minute's binary payload written into the
-// isolate's own channel, a SharedArrayBuffer handed to it once; the team's cash and equity) and
-// returns a constant result string, timed the same way (wall time of the write and the call).
+// the same inputs the same way as the sandbox's (the team's numbers — seed words, cash, equity, its
+// positions — and the minute's binary payload written into the isolate's own channel, a
+// SharedArrayBuffer handed to it once; five call arguments) and returns a constant result string,
+// timed the same way (wall time of the writes and the call).
+// teams100Holding10: the same 100 teams each holding all ten symbols, as live teams do: the team's
+// positions are part of every call's input, on both sides.
 import ivm from 'isolated-vm';
 import { SandboxPool, type Bar, type CompiledStrategy, type TeamMinuteState } from '../sandbox/index.ts';
 
@@ -51,6 +54,11 @@ function quantile(values: number[], q: number): number {
 
 const round = (value: number, digits = 3): number => Number(value.toFixed(digits));
 
+/** Each team's positions: none, or `held` symbols (one share at 100 each). */
+function positionsOf(held: number): TeamMinuteState['positions'] {
+  return Object.fromEntries(SYMBOLS.slice(0, held).map((symbol) => [symbol, { quantity: 1, avgCost: 100 }]));
+}
+
 function minuteInput(index: number, teams: TeamMinuteState[]) {
   const bars: Record<string, Bar> = {};
   const prices: Record<string, number> = {};
@@ -62,7 +70,7 @@ function minuteInput(index: number, teams: TeamMinuteState[]) {
   return { minute: START + index * 60_000, bars, prices, teams };
 }
 
-async function measure(teamCount: number, historyMinutes: number) {
+async function measure(teamCount: number, historyMinutes: number, held: number) {
   // A generous limit: on a loaded machine a call can stall past the default 200 ms of wall time, which would end the run.
   const pool = new SandboxPool({ processes: 2, cpuMs: 5000 });
   await pool.start();
@@ -80,7 +88,7 @@ async function measure(teamCount: number, historyMinutes: number) {
       }),
     );
     const loadWallMs = performance.now() - loadStarted;
-    const teams = Array.from({ length: teamCount }, (_, i): TeamMinuteState => ({ teamId: `team-${i}`, cash: 100_000, equity: 100_000, positions: {} }));
+    const teams = Array.from({ length: teamCount }, (_, i): TeamMinuteState => ({ teamId: `team-${i}`, cash: 100_000, equity: 100_000, positions: positionsOf(held) }));
     for (let i = 0; i < WARMUP_MINUTES; i++) await pool.runMinute(minuteInput(index++, teams));
     const callMs: number[] = [];
     const callCpuMs: number[] = [];
@@ -99,6 +107,7 @@ async function measure(teamCount: number, historyMinutes: number) {
     const rss = (stats: typeof warm) => stats.reduce((sum, s) => sum + s.rss, 0);
     return {
       teams: teamCount,
+      positionsPerTeam: held,
       processes: warm.length,
       // Per team: isolate + context + runtime prelude + strategy script + constructor.
       isolateCreationMs: {
@@ -134,32 +143,46 @@ function floorPayload(index: number): Float64Array {
   return data;
 }
 
-// Like the sandbox's runtime, the floor keeps the channel it is sent (payload null: the data is in it).
-const FLOOR_SOURCE = `let channel = null; (function run(payload, isChannel, namesFrom, namesJson, cash, equity) { if (isChannel) channel = new Float64Array(payload); return '{"ok":true,"signals":[],"memory":{},"logs":[]}'; })`;
+// Like the sandbox's runtime, the floor keeps the channel it is sent (then null: the data is in it).
+const FLOOR_SOURCE = `let channel = null; (function run(newChannel, oneOff, namesFrom, namesJson, pricesJson) { if (newChannel !== null) channel = new Float64Array(newChannel); return '{"ok":true,"signals":[],"memory":{},"logs":[]}'; })`;
+/** The team's numbers ahead of its positions, as the sandbox writes them: four seed words, cash, equity, the number of positions. */
+const TEAM_NUMBERS = 7;
 
 type FloorRun = ivm.Reference<(...args: unknown[]) => string>;
+interface Floor {
+  isolate: ivm.Isolate;
+  run: FloorRun;
+  channel: Float64Array;
+  /** The team's positions as (symbol index, quantity, average cost) triples. */
+  positions: number[];
+}
 
 /** A bare isolate with the floor's function, and its channel, handed over once. */
-function floorIsolate(): { isolate: ivm.Isolate; run: FloorRun; channel: Float64Array } {
+function floorIsolate(held: number): Floor {
   const isolate = new ivm.Isolate({ memoryLimit: 64 });
   const context = isolate.createContextSync();
   const run = isolate.compileScriptSync(FLOOR_SOURCE).runSync(context, { reference: true }) as FloorRun;
+  const positions = SYMBOLS.slice(0, held).flatMap((_, i) => [i, 1, 100]);
   // Every minute of the floor has the same length.
-  const channel = new Float64Array(new SharedArrayBuffer(floorPayload(0).length * 8));
-  run.applySync(undefined, [new ivm.ExternalCopy(channel.buffer).copyInto({ release: true }), true, 0, '', 100_000, 100_000]);
-  return { isolate, run, channel };
+  const channel = new Float64Array(new SharedArrayBuffer((TEAM_NUMBERS + positions.length + floorPayload(0).length) * 8));
+  run.applySync(undefined, [new ivm.ExternalCopy(channel.buffer).copyInto({ release: true }), null, 0, '', '']);
+  return { isolate, run, channel, positions };
 }
 
-/** One floor call: the payload written into the isolate's channel, then the call. */
-function floorCall({ run, channel }: { run: FloorRun; channel: Float64Array }, payload: Float64Array): string {
-  channel.set(payload);
-  return run.applySync(undefined, [null, false, 0, '', 100_000, 100_000], { timeout: FLOOR_CALL_TIMEOUT_MS });
+const FLOOR_CALL_OPTIONS = { timeout: FLOOR_CALL_TIMEOUT_MS };
+
+/** One floor call: the team's numbers and the payload written into the isolate's channel, then the call. */
+function floorCall({ run, channel, positions }: Floor, payload: Float64Array, minute: number): string {
+  channel.set([minute, 1, 2, 3, 100_000, 100_000, positions.length / 3], 0);
+  channel.set(positions, TEAM_NUMBERS);
+  channel.set(payload, TEAM_NUMBERS + positions.length);
+  return run.applySync(undefined, [null, null, 0, '', ''], FLOOR_CALL_OPTIONS);
 }
 
 /** Bare isolated-vm: per-call wall time and resident memory per isolate, in this process. */
-function measureFloor(teamCount: number) {
+function measureFloor(teamCount: number, held: number) {
   const rssBefore = process.memoryUsage.rss();
-  const isolates = Array.from({ length: teamCount }, floorIsolate);
+  const isolates = Array.from({ length: teamCount }, () => floorIsolate(held));
   const callMs: number[] = [];
   const callCpuMs: number[] = [];
   let sink = 0;
@@ -168,7 +191,7 @@ function measureFloor(teamCount: number) {
     for (const floor of isolates) {
       const cpuBefore = floor.isolate.cpuTime;
       const started = performance.now();
-      const text = floorCall(floor, payload);
+      const text = floorCall(floor, payload, minute);
       const elapsed = performance.now() - started;
       sink += text.length;
       if (minute >= WARMUP_MINUTES) {
@@ -182,6 +205,7 @@ function measureFloor(teamCount: number) {
   if (sink === 0) throw new Error('unreachable: the floor returned nothing');
   return {
     teams: teamCount,
+    positionsPerTeam: held,
     perCallMs: { median: round(quantile(callMs, 0.5), 4), p99: round(quantile(callMs, 0.99), 4) },
     perCallCpuMs: { median: round(quantile(callCpuMs, 0.5), 4) },
     rssMbPerIsolate: round(rssPerIsolate / 1024 / 1024),
@@ -226,7 +250,7 @@ async function measureSteadyRss(teamCount: number, checkpoints: readonly number[
 /** The floor's resident memory per bare isolate over the same number of calls. */
 function measureFloorSteadyRss(teamCount: number, checkpoints: readonly number[]) {
   const rssBefore = process.memoryUsage.rss();
-  const isolates = Array.from({ length: teamCount }, floorIsolate);
+  const isolates = Array.from({ length: teamCount }, () => floorIsolate(0));
   const mbPerIsolateAfterCalls: Record<string, number> = {};
   const warmFrom = checkpoints.at(-2) ?? 0;
   const warmCallMs: number[] = [];
@@ -236,7 +260,7 @@ function measureFloorSteadyRss(teamCount: number, checkpoints: readonly number[]
       const payload = floorPayload(calls);
       for (const floor of isolates) {
         const started = performance.now();
-        floorCall(floor, payload);
+        floorCall(floor, payload, calls);
         if (calls >= warmFrom) warmCallMs.push(performance.now() - started);
       }
     }
@@ -249,18 +273,19 @@ function measureFloorSteadyRss(teamCount: number, checkpoints: readonly number[]
 
 // Each run's floor is measured just before it, so both see the machine in the same state.
 const cases = [
-  { name: 'teams100', teams: 100, history: 0 },
-  { name: 'teams1000', teams: 1000, history: 0 },
-  { name: 'teams1000FullWindow', teams: 1000, history: DEFAULT_WINDOW_BARS },
+  { name: 'teams100', teams: 100, history: 0, held: 0 },
+  { name: 'teams100Holding10', teams: 100, history: 0, held: SYMBOLS.length },
+  { name: 'teams1000', teams: 1000, history: 0, held: 0 },
+  { name: 'teams1000FullWindow', teams: 1000, history: DEFAULT_WINDOW_BARS, held: 0 },
 ];
 const STEADY_CHECKPOINTS = [25, 100, 200, 400, 700, 1000];
 // First of all: later bare isolates reuse memory the allocator kept from the ones disposed before.
 const steadyFloor = measureFloorSteadyRss(200, STEADY_CHECKPOINTS);
 const floors: Array<ReturnType<typeof measureFloor>> = [];
 const runs: Array<Awaited<ReturnType<typeof measure>>> = [];
-for (const { teams, history } of cases) {
-  floors.push(measureFloor(teams));
-  runs.push(await measure(teams, history));
+for (const { teams, history, held } of cases) {
+  floors.push(measureFloor(teams, held));
+  runs.push(await measure(teams, history, held));
 }
 const steady = await measureSteadyRss(200, STEADY_CHECKPOINTS);
 const lastCheckpoint = String(STEADY_CHECKPOINTS.at(-1));
@@ -275,8 +300,8 @@ const report = {
   // The same in CPU time (the isolate's, plus the sandbox's decoding of the result): on a loaded
   // machine wall time also counts waiting for a core, which swings the floor most.
   perCallCpuRatioToFloor: Object.fromEntries(cases.map(({ name }, i) => [name, round((runs[i]?.perCallCpuMs.median ?? NaN) / (floors[i]?.perCallCpuMs.median ?? NaN), 2)])),
-  // After 25 calls (the third run), and after a season's worth of calls (steadyRss): the target's figure is the latter.
-  rssMbPerWarmTeamFullWindow: runs[2]?.rssMbPerWarmTeam ?? NaN,
+  // After 25 calls (teams1000FullWindow), and after a season's worth of calls (steadyRss): the target's figure is the latter.
+  rssMbPerWarmTeamFullWindow: runs[cases.findIndex(({ name }) => name === 'teams1000FullWindow')]?.rssMbPerWarmTeam ?? NaN,
   rssMbPerWarmTeamFullWindowSteady: steady.mbPerTeamAfterCalls[lastCheckpoint] ?? NaN,
   rssMbPerBareIsolate: steadyFloor.mbPerIsolateAfterCalls['25'] ?? NaN,
   rssMbPerBareIsolateSteady: steadyFloor.mbPerIsolateAfterCalls[lastCheckpoint] ?? NaN,
