@@ -19,6 +19,7 @@
 // positions are part of every call's input, on both sides.
 import ivm from 'isolated-vm';
 import { SandboxPool, type Bar, type CompiledStrategy, type TeamMinuteState } from '../sandbox/index.ts';
+import { TEAM_NUMBERS } from '../sandbox/runtime/channelLayout.ts';
 
 const SYMBOLS = ['AAPL', 'MSFT', 'NVDA', 'AMZN', 'GOOGL', 'META', 'TSLA', 'AVGO', 'JPM', 'V'];
 const START = Date.UTC(2025, 6, 8, 13, 30);
@@ -145,8 +146,6 @@ function floorPayload(index: number): Float64Array {
 
 // Like the sandbox's runtime, the floor keeps the channel it is sent (then null: the data is in it).
 const FLOOR_SOURCE = `let channel = null; (function run(newChannel, oneOff, namesFrom, namesJson, pricesJson) { if (newChannel !== null) channel = new Float64Array(newChannel); return '{"ok":true,"signals":[],"memory":{},"logs":[]}'; })`;
-/** The team's numbers ahead of its positions, as the sandbox writes them: four seed words, cash, equity, the number of positions. */
-const TEAM_NUMBERS = 7;
 
 type FloorRun = ivm.Reference<(...args: unknown[]) => string>;
 interface Floor {
@@ -173,7 +172,14 @@ const FLOOR_CALL_OPTIONS = { timeout: FLOOR_CALL_TIMEOUT_MS };
 
 /** One floor call: the team's numbers and the payload written into the isolate's channel, then the call. */
 function floorCall({ run, channel, positions }: Floor, payload: Float64Array, minute: number): string {
-  channel.set([minute, 1, 2, 3, 100_000, 100_000, positions.length / 3], 0);
+  // As the sandbox's host writes them: seed words, cash, equity, the number of positions, the positions.
+  channel[0] = minute;
+  channel[1] = 1;
+  channel[2] = 2;
+  channel[3] = 3;
+  channel[4] = 100_000;
+  channel[5] = 100_000;
+  channel[6] = positions.length / 3;
   channel.set(positions, TEAM_NUMBERS);
   channel.set(payload, TEAM_NUMBERS + positions.length);
   return run.applySync(undefined, [null, null, 0, '', ''], FLOOR_CALL_OPTIONS);

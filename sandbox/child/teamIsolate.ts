@@ -5,6 +5,7 @@ import ivm from 'isolated-vm';
 import { decodeCallResult, MAX_ERROR_CHARS, MAX_STACK_CHARS, type DecodeLimits, type DecodedCall } from '../decode.ts';
 import type { LoadSpec, RuntimeLimits } from '../protocol.ts';
 import { safeText } from '../safeText.ts';
+import { TEAM_NUMBERS } from '../runtime/channelLayout.ts';
 import type { SeedWords } from './seed.ts';
 import { createStackMapper, RUNTIME_FILENAME, type StackMapper } from '../stackMap.ts';
 import type { SandboxError, SandboxErrorKind } from '../types.ts';
@@ -23,9 +24,6 @@ type RunFn = (...args: Array<ArrayBuffer | SharedArrayBuffer | null | number | s
  * new isolate's whole window, or minutes it missed) crosses as a one-off copy.
  */
 export const CHANNEL_MAX_NUMBERS = 16_384;
-
-/** The numbers ahead of a team's positions in its channel: four seed words, cash, equity, the number of positions. */
-const TEAM_NUMBERS = 7;
 
 /**
  * The input of one call: the minute's payload (see payload.ts), the symbol names the isolate

@@ -26,6 +26,7 @@ import { learnNames } from './symbols.ts';
 import { readPositions, readPrices } from './decode.ts';
 import { errorJson, FALLBACK, setMaxReasonChars, signalJson, thrownJson } from './encode.ts';
 import { SUSPECT_ESCAPE, unstorablePath } from './storable.ts';
+import { TEAM_NUMBERS } from './channelLayout.ts';
 import { clip } from './text.ts';
 
 interface SetupConfig {
@@ -101,12 +102,10 @@ function construct(): string {
 // Constant argument lists for ReflectApply, private to the runtime: no array allocated per call.
 const TRANSFER_ARGS = ObjectFreeze([0]);
 const ESCAPE_ARGS = ObjectFreeze(['\\u']);
-/** The team's numbers ahead of its positions in the channel: four seed words, cash, equity, the number of positions. */
-const TEAM_NUMBERS = 7;
 
 // The minute's prices cross as JSON text written once per minute by the host ('' when they are
 // read from the payload); the team's state as numbers in the channel, ahead of the payload (layout
-// in child/teamIsolate.ts): the four words of this minute's random seed, cash, equity, and its
+// in channelLayout.ts): the four words of this minute's random seed, cash, equity, and its
 // positions as (symbol index, quantity, average cost) triples. So nothing is serialised per call,
 // and the call itself carries five arguments whatever the team holds: each argument is an object
 // isolated-vm allocates, copies in and frees. The per-call path avoids calls and allocations it
