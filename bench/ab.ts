@@ -14,7 +14,9 @@
 // Your work is safe: the tool refuses to start unless `git status` is clean (untracked files
 // included), and puts HEAD's files back after the last run, on an error, and on Ctrl-C, then
 // checks that `git status` is clean again. Dependencies are not swapped: a base revision with
-// other packages needs its own `npm ci`.
+// other packages needs its own `npm ci`. A benchmark that imports a product module the base does
+// not have fails on the base (the tool stops and says so): leave that module out with --paths,
+// e.g. --paths sandbox/child --paths sandbox/runtime/entry.ts.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
