@@ -15,7 +15,7 @@ export interface Progress {
   index: number;
 }
 
-/** The parent's side: creates the file, reads it, removes it. */
+/** The parent's side: creates the file, reads it, removes it (a child whose parent died removes it itself: child/main.ts). */
 export class ProgressFile {
   readonly path: string;
   readonly #directory: string;

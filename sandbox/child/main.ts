@@ -3,7 +3,8 @@
 // answers with one message for all its teams; which team is running at any moment is written to
 // the progress file (argv[2]) before it starts, so the parent can blame the right team if this
 // process dies or hangs, without a message per team.
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, rmdirSync, rmSync, writeSync } from 'node:fs';
+import path from 'node:path';
 import type { ChildMessage, ParentMessage } from '../protocol.ts';
 import { PROGRESS_BYTES } from '../progress.ts';
 import { TeamHost } from './teamHost.ts';
@@ -71,8 +72,17 @@ process.on('message', (message: ParentMessage) => {
       process.exit(70);
     });
 });
-// Without the parent there is nobody to answer to.
+// Without the parent there is nobody to answer to. The parent removes the progress file once it has
+// seen this process close; a parent that died first (killed, crashed) never will, so this process
+// removes it (the file, then its folder if empty: nothing else). A parent still there reads it
+// through the descriptor it holds, and its own removal finds nothing left to do.
 process.on('disconnect', () => {
   closeSync(progressFd);
+  try {
+    rmSync(progressPath, { force: true });
+    rmdirSync(path.dirname(progressPath));
+  } catch {
+    // Already gone, or not ours to remove.
+  }
   process.exit(0);
 });
