@@ -1,5 +1,6 @@
 // The pure half of bench/ab.ts: which files to swap between two revisions, in which order the
 // versions run, and the figures of their outputs side by side. No I/O here.
+import { median } from './stats.ts';
 
 /** A file that differs between the base revision and HEAD, from `git diff --name-status --no-renames base HEAD`. */
 export interface ChangedFile {
@@ -53,12 +54,6 @@ export function numericLeaves(value: unknown, prefix = '', out = new Map<string,
     for (const [key, item] of Object.entries(value)) numericLeaves(item, prefix === '' ? key : `${prefix}.${key}`, out);
   }
   return out;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[middle] ?? NaN) : ((sorted[middle - 1] ?? NaN) + (sorted[middle] ?? NaN)) / 2;
 }
 
 export interface FigureComparison {

@@ -19,6 +19,7 @@ import { formatMinute, type Bar } from '../data/market/bar.ts';
 import { ReplaySource } from '../data/market/replaySource.ts';
 import { MarketSimulator } from '../data/market/simulator.ts';
 import type { BacktestReport } from '../server/backtest/report.ts';
+import { median } from './stats.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const BARS_DIR = path.resolve(ROOT, '../shared/data/bars');
@@ -119,12 +120,7 @@ function compareTrades(qtc: RoundTrip[], grademark: Array<RoundTrip & { exitReas
   };
 }
 
-const stats = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const median = sorted.length % 2 === 1 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
-  return { min: Math.round(sorted[0] ?? NaN), median: Math.round(median), runs: values.map(Math.round) };
-};
+const stats = (values: readonly number[]) => ({ min: Math.round(Math.min(...values)), median: Math.round(median(values)), runs: values.map(Math.round) });
 
 const market = await spyBars();
 const dir = await mkdtemp(path.join(tmpdir(), 'qtc-peer-'));

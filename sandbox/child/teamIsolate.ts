@@ -164,7 +164,7 @@ export class TeamIsolate {
       channel[4] = input.cash;
       channel[5] = input.equity;
       channel[6] = positions.length / 3;
-      channel.set(positions, TEAM_NUMBERS);
+      if (positions.length > 0) channel.set(positions, TEAM_NUMBERS);
       if (inChannel) channel.set(payload, payloadAt);
       const args = [newChannel, inChannel ? null : payload.copyInto(), input.namesFrom, input.namesJson, input.pricesJson];
       const text = this.#run.applySync(undefined, args, this.#callOptions);

@@ -52,7 +52,7 @@ const positionTemplate = new KeyTemplate(null);
  * The team's positions from `count` (symbol index, quantity, average cost) triples at `data[at]`, in
  * the host's key order.
  */
-export function readPositions(data: Float64Array, at: number, count: number): Record<string, { quantity: number | null; avgCost: number | null }> {
+export function readPositions(data: Float64Array, count: number, at: number): Record<string, { quantity: number | null; avgCost: number | null }> {
   positionTemplate.update(data, at, count, 3);
   const names = positionTemplate.names;
   const positions = { ...positionTemplate.object } as Record<string, { quantity: number | null; avgCost: number | null }>;

@@ -158,7 +158,7 @@ function run(newChannel: SharedArrayBuffer | null, oneOff: ArrayBuffer | null, n
       id: teamId,
       cash: cash - cash === 0 ? cash + 0 : null,
       equity: equity - equity === 0 ? equity + 0 : null,
-      positions: positionCount === 0 ? {} : readPositions(input, TEAM_NUMBERS, positionCount),
+      positions: positionCount === 0 ? {} : readPositions(input, positionCount, TEAM_NUMBERS),
       params,
       memory,
       api,

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { makeTempDir } from '../support/tempDir.ts';
 
 const SANDBOX = path.resolve(import.meta.dirname, '../../sandbox/index.ts');
@@ -14,15 +14,6 @@ const temp = makeTempDir('qtc-orphans-');
 afterAll(() => temp.remove());
 
 const progressFolders = (): string[] => readdirSync(temp.dir).filter((name) => name.startsWith('qtc-sandbox-'));
-
-async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (condition()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return condition();
-}
 
 describe('sandbox children whose pool was killed', () => {
   it('remove their progress files', { timeout: 60_000 }, async () => {
@@ -48,6 +39,6 @@ setInterval(() => {}, 1000);
     expect(progressFolders()).toHaveLength(2);
     pool.kill('SIGKILL');
     await exited;
-    expect(await until(() => progressFolders().length === 0, 20_000), `left behind: ${progressFolders().join(', ')}`).toBe(true);
+    await vi.waitFor(() => expect(progressFolders(), 'progress folders left behind').toEqual([]), { timeout: 20_000, interval: 50 });
   });
 });
