@@ -3,11 +3,16 @@
 // the page cache, so what the child wrote survives the child's death (even SIGKILL): the parent
 // learns which team was running without a message per team. Plain files rather than a shared
 // memory segment because Node offers no shared memory between processes.
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, lstatSync, mkdtempSync, openSync, readdirSync, readSync, rmdirSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 export const PROGRESS_BYTES = 8;
+
+const FOLDER_PREFIX = 'qtc-sandbox-';
+const PROGRESS_NAME = 'progress';
+/** A progress folder's name: the prefix, the pid of the process that made it, and mkdtemp's suffix. */
+const OWNED_FOLDER = /^qtc-sandbox-(\d+)-[A-Za-z0-9]{6}$/;
 
 export interface Progress {
   opId: number;
@@ -23,8 +28,10 @@ export class ProgressFile {
   readonly #buffer = new Int32Array(PROGRESS_BYTES / 4);
 
   constructor() {
-    this.#directory = mkdtempSync(path.join(tmpdir(), 'qtc-sandbox-'));
-    this.path = path.join(this.#directory, 'progress');
+    const parent = tmpdir();
+    sweepOnce(parent);
+    this.#directory = mkdtempSync(path.join(parent, `${FOLDER_PREFIX}${process.pid}-`));
+    this.path = path.join(this.#directory, PROGRESS_NAME);
     this.#fd = openSync(this.path, 'w+', 0o600);
     writeSync(this.#fd, new Int32Array([0, -1]), 0, PROGRESS_BYTES, 0);
   }
@@ -41,5 +48,61 @@ export class ProgressFile {
     } finally {
       rmSync(this.#directory, { recursive: true, force: true });
     }
+  }
+}
+
+const swept = new Set<string>();
+function sweepOnce(parent: string): void {
+  if (swept.has(parent)) return;
+  swept.add(parent);
+  removeOrphanedProgressFolders(parent);
+}
+
+/**
+ * Removes the progress folders in `parent` whose maker is no longer running: a pool and its children
+ * killed together (SIGKILL to the whole group, a container stopped) never removed theirs. Each
+ * pool's process does this once, before making its first folder. Only a real folder (not a link) of
+ * this user, named as this module names them, holding at most its progress file, is removed, and
+ * without recursion: nothing else in the temp directory can be touched. A folder whose maker is alive,
+ * or whose liveness cannot be told, is left. Returns the names removed.
+ */
+export function removeOrphanedProgressFolders(parent: string): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return removed;
+  }
+  const uid = process.getuid?.();
+  for (const name of names) {
+    const owner = OWNED_FOLDER.exec(name)?.[1];
+    if (owner === undefined || isRunning(Number(owner))) continue;
+    const folder = path.join(parent, name);
+    try {
+      // The temp directory's sticky bit keeps other users from renaming or replacing a folder of this
+      // user, so what is checked here is what is removed.
+      const stat = lstatSync(folder);
+      if (!stat.isDirectory() || (uid !== undefined && stat.uid !== uid)) continue;
+      const inside = readdirSync(folder);
+      if (inside.some((entry) => entry !== PROGRESS_NAME)) continue;
+      if (inside.length > 0) rmSync(path.join(folder, PROGRESS_NAME));
+      rmdirSync(folder);
+      removed.push(name);
+    } catch {
+      // Not empty, or removed meanwhile by someone else: left as it is.
+    }
+  }
+  return removed;
+}
+
+/** Whether a process with this pid exists (one of another user counts: it may be the maker). */
+function isRunning(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }

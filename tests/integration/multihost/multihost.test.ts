@@ -121,7 +121,9 @@ const tickDone = (minute: number) =>
   });
 
 function startWorker(host: 'w1' | 'w2', env: Record<string, string> = {}): Proc {
-  const proc = inNs(host, [process.execPath, '--no-node-snapshot', 'bin/qtc.js', 'worker'], { ...common, TICK_LOCK_MS: '1500', SANDBOX_PROCESSES: '1', ...env });
+  // TMPDIR: w1 is killed with its sandbox children (a machine going away), which leaves their
+  // progress folders behind; they go with this test's folder.
+  const proc = inNs(host, [process.execPath, '--no-node-snapshot', 'bin/qtc.js', 'worker'], { ...common, TICK_LOCK_MS: '1500', SANDBOX_PROCESSES: '1', TMPDIR: temp.dir, ...env });
   procs.push(proc);
   return proc;
 }
