@@ -111,7 +111,7 @@ async function measureEngineFloor(symbolCount: number, days: number) {
   const universe = new Set(symbols);
   const venue = new SimVenue({ books, knows: (symbol) => universe.has(symbol), slippageBps: 0, marketBuyCollarBps: marketBuyCollarBps(0) });
   const host: StrategyHost = {
-    run: (_minute, _bars, _prices, teams) => Promise.resolve(new Map(teams.map((team) => [team.teamId, { signals: [], error: null, logs: [], memory: {}, cpuMs: 0, wallMs: 0 }]))),
+    run: (_minute, _bars, teams) => Promise.resolve(new Map(teams.map((team) => [team.teamId, { signals: [], error: null, logs: [], memory: {}, cpuMs: 0, wallMs: 0 }]))),
   };
   const limits = riskLimitsFrom(DEFAULT_RISK);
   const engine = createMinuteEngine({

@@ -142,10 +142,20 @@ function pricesOf(record: Readonly<Record<string, number>>): EncodedPrices {
   return { keys, values };
 }
 
+/** The prices record of a minute given without encodedPrices (a JavaScript caller may have left out both). */
+function recordOrThrow(prices: Readonly<Record<string, number>> | undefined): Readonly<Record<string, number>> {
+  if (prices === null || typeof prices !== 'object') throw new TypeError('runMinute: the minute has no prices: give prices (a record) or encodedPrices');
+  return prices;
+}
+
 function checkedPrices(prices: EncodedPrices): EncodedPrices {
   const { keys, values } = prices;
   if (!Array.isArray(keys) || keys.length !== values.length) throw new RangeError(`runMinute: encodedPrices hold ${values.length} values for ${String(keys.length)} symbols`);
-  for (let i = 0; i < values.length; i++) assertFiniteNumber(`prices.${keys[i] ?? ''}`, values[i]);
+  for (let i = 0; i < values.length; i++) {
+    const price = values[i];
+    // The message (a string per price) only for the culprit.
+    if (typeof price !== 'number' || !Number.isFinite(price)) assertFiniteNumber(`prices.${keys[i] ?? ''}`, price);
+  }
   return prices;
 }
 
@@ -316,7 +326,7 @@ export class SandboxPool {
       throw new RangeError(`runMinute: minutes must increase; got ${new Date(input.minute).toISOString()} after ${new Date(this.#lastMinute).toISOString()}`);
     }
     const { symbols, values } = input.encoded === undefined ? this.#encode(input.bars) : this.#checked(input.encoded);
-    const prices = input.encodedPrices === undefined ? pricesOf(input.prices) : checkedPrices(input.encodedPrices);
+    const prices = input.encodedPrices !== undefined ? checkedPrices(input.encodedPrices) : pricesOf(recordOrThrow(input.prices));
     this.#lastMinute = input.minute;
     const entry: MinuteEntry = [this.#history.lastSeq + 1, input.minute, symbols, values];
     this.#history.append(entry);

@@ -88,26 +88,28 @@ export interface TeamMinuteState {
 interface MinuteInputCommon {
   /** Epoch ms of the minute (bar start); strictly increasing across calls. `Date.now()` inside the isolate returns it. */
   minute: number;
-  /** Current price per symbol, handed to the strategy as `currentPrices`. */
-  prices: Record<string, number>;
-  /**
-   * Optional: the same prices as two lists in the record's key order (`Object.keys(prices)`), kept
-   * by a caller that has them anyway (the minute engine). The pool then reads these instead of
-   * listing the record, which costs ~30 µs a minute at 400 symbols.
-   */
-  encodedPrices?: EncodedPrices;
   /** Teams to run this minute; each must have been loaded. */
   teams: TeamMinuteState[];
 }
 
+/**
+ * The minute's prices, handed to the strategy as `currentPrices`: a record, or the same as two lists in
+ * the record's key order (`EncodedPrices`), which a caller that keeps them anyway (the minute engine)
+ * gives instead. The pool then neither lists a record (~30 µs a minute at 400 symbols) nor needs one
+ * built. Given both, the lists are read.
+ */
+type MinutePricesInput = { prices: Record<string, number>; encodedPrices?: EncodedPrices } | { prices?: undefined; encodedPrices: EncodedPrices };
+
 /** A minute's bars come as a record, or already encoded (the minute engine's one encoding, stored as it is). */
-export type MinuteInput =
-  | (MinuteInputCommon & {
+type MinuteBarsInput =
+  | {
       /** Only the new bar of each symbol for this minute. */
       bars: Record<string, Bar>;
       encoded?: undefined;
-    })
-  | (MinuteInputCommon & { bars?: undefined; encoded: EncodedBars });
+    }
+  | { bars?: undefined; encoded: EncodedBars };
+
+export type MinuteInput = MinuteInputCommon & MinutePricesInput & MinuteBarsInput;
 
 /**
  * One minute's bars as the sandbox stores them: the symbols sorted (plain string order), and six

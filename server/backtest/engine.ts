@@ -75,7 +75,7 @@ export interface BacktestOutcome {
 /** The in-process pool as the engine's strategy host. */
 export function poolHost(pool: SandboxPool): StrategyHost {
   return {
-    run: (minute, _bars, prices, teams, encoded, encodedPrices) => pool.runMinute({ minute, prices, encodedPrices, teams: [...teams], encoded }),
+    run: (minute, _bars, teams, encoded, prices) => pool.runMinute({ minute, encodedPrices: prices, teams: [...teams], encoded }),
   };
 }
 

@@ -18,7 +18,7 @@ import { decideTeams, type TeamOutcome } from './decide.ts';
 import { fillsStage, type FillsOutcome } from './fillsStage.ts';
 import { MinuteBars } from './minuteBars.ts';
 import type { BookStore, Execution, StrategyHost } from './ports.ts';
-import { moneyPrices } from './prices.ts';
+import { moneyPricesOf } from './prices.ts';
 import { submitStage, unlimited } from './submitStage.ts';
 import { teamMinutes } from './teamView.ts';
 
@@ -51,13 +51,14 @@ export function createMinuteEngine(config: MinuteEngineConfig) {
   const { books, execution, host } = config;
   const risk = new Map<string, RiskState>();
   const intake = new MinuteBars();
-  const lastPrices = intake.lastPrices;
+  const dollarsOf = (symbol: string): number | undefined => intake.priceOf(symbol);
+  const priced = (): readonly string[] => intake.prices.keys;
 
   async function step(minute: number, bars: ReadonlyMap<string, Bar>): Promise<MinuteReport> {
     const fills = await fillsStage(execution, minute, bars);
 
     const encoded = intake.take(bars);
-    const prices = moneyPrices(lastPrices);
+    const prices = moneyPricesOf(dollarsOf, priced);
     const teams = teamMinutes(config.teamIds, await books.loadBooks(), await books.openOrders(), prices, config.marketBuyBufferBps);
 
     const results =
@@ -66,7 +67,6 @@ export function createMinuteEngine(config: MinuteEngineConfig) {
         : await host.run(
             minute,
             bars,
-            lastPrices,
             [...teams.values()].map((team) => team.view),
             encoded,
             intake.prices,

@@ -15,16 +15,16 @@ const FIELDS = 6;
 
 export class MinuteBars {
   /**
-   * Every symbol's last close, carried forward for symbols without a bar this minute (sparse data). One
-   * object updated in place: a host serialises the prices before its run resolves.
-   */
-  readonly lastPrices: Record<string, number> = {};
-  /**
-   * The same prices as lists in lastPrices' key order, for the sandbox (which would otherwise list
-   * the record every minute, ~30 µs at 400 symbols). The values are updated in place; the keys are
-   * a new list when a symbol first comes.
+   * Every symbol's last close, carried forward for symbols without a bar this minute (sparse data), as
+   * lists in the order of a record's keys (what `Object.keys` gives for the record of these prices:
+   * integer-like symbols first, then the others as they first came), for the sandbox. The values are
+   * updated in place; the keys are a new list when a symbol first comes. No record is kept up to date:
+   * at 400 symbols its stores (each a hash lookup in a dictionary-mode object) were a tenth of the
+   * engine's own time, and the engine only ever looks up the symbols it trades or holds (`priceOf`).
    */
   readonly prices: { keys: readonly string[]; values: Float64Array } = { keys: [], values: new Float64Array(0) };
+  /** The symbols seen so far as a record's keys, to learn their order from (the values are unused). */
+  readonly #order: Record<string, true> = {};
   /** Where the price of each of #keys sits in prices.values. */
   #priceSlot = new Int32Array(0);
   /** Each symbol's place in prices (changes only when a symbol first comes). */
@@ -35,17 +35,29 @@ export class MinuteBars {
   #sorted: readonly string[] = [];
   #slot = new Int32Array(0);
 
+  /** A symbol's last price, or undefined when it never had a bar. */
+  priceOf(symbol: string): number | undefined {
+    const at = this.#priceAt.get(symbol);
+    return at === undefined ? undefined : this.prices.values[at];
+  }
+
+  /** The last prices as a record, in their key order (a new object). */
+  pricesRecord(): Record<string, number> {
+    const { keys, values } = this.prices;
+    const record: Record<string, number> = {};
+    for (let i = 0; i < keys.length; i++) record[keys[i] ?? ''] = values[i] ?? NaN;
+    return record;
+  }
+
   /** Updates the last prices; the minute encoded for the sandbox, in a fresh `values` array (the pool keeps it). */
   take(bars: ReadonlyMap<string, Bar>): EncodedBars {
     if (!this.#sameKeys(bars)) this.#rekey(bars);
     const values = new Float64Array(this.#keys.length * FIELDS);
-    const lastPrices = this.lastPrices;
     const priceValues = this.prices.values;
     const priceSlot = this.#priceSlot;
     const slot = this.#slot;
     let index = 0;
-    for (const [symbol, bar] of bars) {
-      lastPrices[symbol] = bar.close;
+    for (const bar of bars.values()) {
       priceValues[priceSlot[index] ?? 0] = bar.close;
       const at = (slot[index] ?? 0) * FIELDS;
       values[at] = bar.timestamp;
@@ -76,21 +88,27 @@ export class MinuteBars {
     this.#placePrices();
   }
 
-  /** Gives the symbols first seen this minute their place in lastPrices (in the order take would) and in prices. */
+  /** Gives the symbols first seen this minute their place in the prices' key order. */
   #placePrices(): void {
-    const lastPrices = this.lastPrices;
+    const order = this.#order;
     let added = false;
     for (const symbol of this.#keys) {
-      if (Object.hasOwn(lastPrices, symbol)) continue;
-      // Set by take right after, with every other price of the minute.
-      lastPrices[symbol] = NaN;
+      if (Object.hasOwn(order, symbol)) continue;
+      order[symbol] = true;
       added = true;
     }
     if (added) {
       // The record's own key order, whatever the keys (an integer-like key would come first).
-      const keys = Object.keys(lastPrices);
+      const keys = Object.keys(order);
+      const last = this.prices;
+      // Set by take right after, with every other price of the minute.
+      const values = new Float64Array(keys.length).fill(NaN);
+      for (let i = 0; i < keys.length; i++) {
+        const was = this.#priceAt.get(keys[i] ?? '');
+        if (was !== undefined) values[i] = last.values[was] ?? NaN;
+      }
       this.prices.keys = keys;
-      this.prices.values = Float64Array.from(keys, (symbol) => lastPrices[symbol] ?? NaN);
+      this.prices.values = values;
       this.#priceAt = new Map(keys.map((symbol, index) => [symbol, index]));
     }
     const at = this.#priceAt;

@@ -44,17 +44,10 @@ export const brokerOf = (execution: Execution): Broker => (execution.kind === 's
 /**
  * The strategy host: runs the given teams on a minute's bars, each seeing its own state. `bars` is the
  * minute as the engine was given it; `encoded` the same bars as the sandbox pool stores them
- * (`MinuteInput.encoded`), made once per minute and not written to again. `prices` is the engine's own
- * record, updated in place the next minute: a host copies what it keeps; `encodedPrices` the same
- * prices as lists in the record's key order (`MinuteInput.encodedPrices`), likewise updated in place.
+ * (`MinuteInput.encoded`), made once per minute and not written to again. `prices` are every symbol's
+ * last price as lists in a record's key order (`MinuteInput.encodedPrices`), the engine's own, updated
+ * in place the next minute: a host copies what it keeps.
  */
 export interface StrategyHost {
-  run(
-    minute: number,
-    bars: ReadonlyMap<string, Bar>,
-    prices: Readonly<Record<string, number>>,
-    teams: readonly TeamMinuteState[],
-    encoded: EncodedBars,
-    encodedPrices: EncodedPrices,
-  ): Promise<ReadonlyMap<string, TeamRunResult>>;
+  run(minute: number, bars: ReadonlyMap<string, Bar>, teams: readonly TeamMinuteState[], encoded: EncodedBars, prices: EncodedPrices): Promise<ReadonlyMap<string, TeamRunResult>>;
 }

@@ -7,12 +7,21 @@ export interface MinutePrices extends PriceLookup {
   record(symbols?: Iterable<string>): Record<string, Money>;
 }
 
+/** A minute's prices as a record of dollars. */
 export function moneyPrices(prices: Readonly<Record<string, number>>): MinutePrices {
+  return moneyPricesOf(
+    (symbol) => prices[symbol],
+    () => Object.keys(prices),
+  );
+}
+
+/** A minute's prices from a lookup of dollars by symbol and the list of every symbol priced. */
+export function moneyPricesOf(dollarsOf: (symbol: string) => number | undefined, symbols: () => Iterable<string>): MinutePrices {
   const cache = new Map<string, Money>();
   const get = (symbol: string): Money | undefined => {
     let money = cache.get(symbol);
     if (money === undefined) {
-      const dollars = prices[symbol];
+      const dollars = dollarsOf(symbol);
       if (dollars === undefined) return undefined;
       money = toMoney(dollars);
       cache.set(symbol, money);
@@ -21,9 +30,9 @@ export function moneyPrices(prices: Readonly<Record<string, number>>): MinutePri
   };
   return {
     get,
-    record: (symbols = Object.keys(prices)) => {
+    record: (only = symbols()) => {
       const out: Record<string, Money> = {};
-      for (const symbol of symbols) {
+      for (const symbol of only) {
         const price = get(symbol);
         if (price !== undefined) out[symbol] = price;
       }

@@ -42,8 +42,9 @@ describe('MinuteBars', () => {
     );
     expect(third.symbols).toEqual(['AAPL', 'NVDA']);
     expect([...third.values]).toEqual([MINUTE + 120_000, 11, 13, 10, 12, 100, MINUTE + 120_000, 29, 31, 28, 30, 100]);
-    expect(intake.lastPrices).toEqual({ MSFT: 21, AAPL: 12, NVDA: 30 });
-    expect(Object.keys(intake.lastPrices)).toEqual(['MSFT', 'AAPL', 'NVDA']);
+    expect(intake.pricesRecord()).toEqual({ MSFT: 21, AAPL: 12, NVDA: 30 });
+    expect(Object.keys(intake.pricesRecord())).toEqual(['MSFT', 'AAPL', 'NVDA']);
+    expect([intake.priceOf('MSFT'), intake.priceOf('NVDA'), intake.priceOf('TSLA'), intake.priceOf('constructor')]).toEqual([21, 30, undefined, undefined]);
   });
 
   it('keeps the prices as lists in the record’s own key order, minute after minute', () => {
@@ -69,10 +70,15 @@ describe('MinuteBars', () => {
       ],
     ];
     let keys = intake.prices.keys;
+    // What a record of the last prices, updated minute by minute, would hold: the lists must be its keys and values.
+    const record: Record<string, number> = {};
     for (const [index, bars] of minutes.entries()) {
       intake.take(new Map(bars.map(([symbol, close]) => [symbol, bar(symbol, MINUTE + index * 60_000, close)])));
-      expect(intake.prices.keys).toEqual(Object.keys(intake.lastPrices));
-      expect([...intake.prices.values]).toEqual(Object.values(intake.lastPrices));
+      for (const [symbol, close] of bars) record[symbol] = close;
+      expect(intake.prices.keys).toEqual(Object.keys(record));
+      expect([...intake.prices.values]).toEqual(Object.values(record));
+      expect(intake.pricesRecord()).toEqual(record);
+      for (const symbol of Object.keys(record)) expect(intake.priceOf(symbol)).toBe(record[symbol]);
       // A new list only when a symbol first comes.
       if (index === 1 || index === 4) expect(intake.prices.keys).toBe(keys);
       else expect(intake.prices.keys).not.toBe(keys);
@@ -132,20 +138,26 @@ describe('the pool given the engine’s encoding', () => {
   it('shows the strategy exactly what it shows from a record of the same bars', async () => {
     const fromRecords = await shown(async (pool, minute, bars, intake) => {
       intake.take(bars);
-      return logs(await pool.runMinute({ minute, bars: Object.fromEntries(bars), prices: { ...intake.lastPrices }, teams: [team] }));
+      return logs(await pool.runMinute({ minute, bars: Object.fromEntries(bars), prices: intake.pricesRecord(), teams: [team] }));
     });
     const fromEncoding = await shown(async (pool, minute, bars, intake) => {
       const encoded = intake.take(bars);
-      return logs(await pool.runMinute({ minute, encoded, prices: intake.lastPrices, teams: [team] }));
+      return logs(await pool.runMinute({ minute, encoded, prices: intake.pricesRecord(), teams: [team] }));
     });
     const withEncodedPrices = await shown(async (pool, minute, bars, intake) => {
       const encoded = intake.take(bars);
-      return logs(await pool.runMinute({ minute, encoded, prices: intake.lastPrices, encodedPrices: intake.prices, teams: [team] }));
+      return logs(await pool.runMinute({ minute, encoded, prices: intake.pricesRecord(), encodedPrices: intake.prices, teams: [team] }));
+    });
+    // The engine's own form: the encoded bars and the price lists, no record at all.
+    const encodedOnly = await shown(async (pool, minute, bars, intake) => {
+      const encoded = intake.take(bars);
+      return logs(await pool.runMinute({ minute, encoded, encodedPrices: intake.prices, teams: [team] }));
     });
     expect(fromRecords).toHaveLength(3);
     expect(fromRecords[2]).toBe('AAA:10,11,12/100,100,100@12 BBB:5,6/100,100@6 CCC:7/100@7');
     expect(fromEncoding).toEqual(fromRecords);
     expect(withEncodedPrices).toEqual(fromRecords);
+    expect(encodedOnly).toEqual(fromRecords);
   });
 
   it('refuses symbols out of order, a length that does not match, and values that are not finite', async () => {
@@ -172,6 +184,10 @@ describe('the pool given the engine’s encoding', () => {
       );
       await expect(pool.runMinute({ minute: MINUTE, encoded, prices: { AAA: 1, BBB: Number.NaN }, teams: [] })).rejects.toThrow(
         'runMinute: prices.BBB must be a finite number, got NaN',
+      );
+      // A caller in plain JavaScript may leave out both forms of the prices.
+      await expect(pool.runMinute({ minute: MINUTE, encoded, teams: [] } as unknown as Parameters<SandboxPool['runMinute']>[0])).rejects.toThrow(
+        'runMinute: the minute has no prices: give prices (a record) or encodedPrices',
       );
       // Nothing refused was stored: the same minute is still free.
       await expect(pool.runMinute({ minute: MINUTE, encoded: { symbols: ['AAA', 'BBB'], values: values(2) }, prices: {}, teams: [] })).resolves.toBeInstanceOf(Map);

@@ -17,7 +17,7 @@ export function barFor(symbol: string, index: number): Bar {
   return { timestamp: START + index * 60_000, open: close - 0.5, high: close + 1, low: close - 1, close, volume: 1000 + index };
 }
 
-export function minute(index: number, teams: TeamMinuteState[]): MinuteInput {
+export function minute(index: number, teams: TeamMinuteState[]): MinuteInput & { prices: Record<string, number> } {
   const bars: Record<string, Bar> = {};
   const prices: Record<string, number> = {};
   for (const symbol of SYMBOLS) {

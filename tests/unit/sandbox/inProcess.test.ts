@@ -26,7 +26,7 @@ function comparable(result: TeamRunResult | undefined): unknown {
 }
 
 /** Sparse minutes: symbols come and go, prices differ from closes and name symbols without a bar. */
-function sparseMinute(index: number, teamIds: string[]): MinuteInput {
+function sparseMinute(index: number, teamIds: string[]): MinuteInput & { prices: Record<string, number> } {
   const bars: Record<string, Bar> = {};
   const prices: Record<string, number> = { ZZZ: 10 + index };
   for (const [i, symbol] of ['MSFT', 'AAPL', 'NVDA', '__proto__'].entries()) {
