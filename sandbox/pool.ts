@@ -7,7 +7,7 @@ import { LocalSlot } from './host/localSlot.ts';
 import { ProcessSlot, errorResult, type SlotHost } from './host/processSlot.ts';
 import type { Slot } from './host/slot.ts';
 import type { ExitInfo } from './host/sandboxChild.ts';
-import { MinuteHistory } from './history.ts';
+import { BarHistory } from './history.ts';
 import { BAR_FIELDS, type LoadSpec, type MinuteEntry, type RunTeam, type RuntimeLimits } from './protocol.ts';
 import type {
   Bar,
@@ -161,7 +161,7 @@ function checkedPrices(prices: EncodedPrices): EncodedPrices {
 
 export class SandboxPool {
   readonly #options: ResolvedOptions;
-  readonly #history: MinuteHistory;
+  readonly #history: BarHistory<string, MinuteEntry>;
   readonly #teams = new Map<string, TeamRecord>();
   readonly #ledger: CrashLedger;
   readonly #slots: Slot[];
@@ -174,7 +174,7 @@ export class SandboxPool {
 
   constructor(options: SandboxPoolOptions = {}) {
     this.#options = resolveOptions(options);
-    this.#history = new MinuteHistory(this.#options.limits.windowBars);
+    this.#history = new BarHistory<string, MinuteEntry>(this.#options.limits.windowBars, this.#options.limits.windowBars);
     this.#ledger = new CrashLedger(this.#options.quarantineAfterCrashes, this.#options.quarantineWindowMs);
     const host = this.#slotHost();
     this.#slots = Array.from({ length: this.#options.processes }, (_, index) => (this.#options.mode === 'in-process' ? new LocalSlot(index, host) : new ProcessSlot(index, host)));
@@ -438,8 +438,9 @@ export class SandboxPool {
       get closing() {
         return pool.#closing;
       },
-      history: () => pool.#history.all(),
-      historySince: (seq) => pool.#history.since(seq),
+      history: () => ({ entries: pool.#history.entriesSince(0), order: [...pool.#history.order] }),
+      // A child as far behind as the minutes kept is sent those alone (the usual case: the last minute).
+      historySince: (seq) => (pool.#history.covers(seq) ? { entries: pool.#history.since(seq) } : { entries: pool.#history.entriesSince(seq), order: [...pool.#history.order] }),
       loadSpec: (teamId) => {
         const record = pool.#teams.get(teamId);
         if (record === undefined || record.state === 'quarantined' || record.state === 'failed') return null;

@@ -58,15 +58,26 @@ export interface RunTeam {
   positions: Record<string, Position>;
 }
 
+/**
+ * Minutes a child has not been sent yet, oldest first (see sandbox/history.ts): the minutes the pool
+ * keeps whole, preceded, for a child further behind than those, by the older bars still in some
+ * symbol's window, grouped by the minute they came in. `order` (every symbol in order of first
+ * appearance) comes with the latter, which do not show it.
+ */
+export interface HistoryUpdate {
+  entries: MinuteEntry[];
+  order?: string[];
+}
+
 export type ParentMessage =
-  | { type: 'init'; limits: RuntimeLimits; history: MinuteEntry[] }
-  | { type: 'load'; opId: number; entries: MinuteEntry[]; spec: LoadSpec }
+  | ({ type: 'init'; limits: RuntimeLimits } & HistoryUpdate)
+  | ({ type: 'load'; opId: number; spec: LoadSpec } & HistoryUpdate)
   | { type: 'unload'; opId: number; teamId: string }
   /**
    * `entries`: the minutes the child has not seen yet, the current one last. The child answers
    * with one `results` message; which team it is running is visible in its progress file.
    */
-  | { type: 'run'; opId: number; entries: MinuteEntry[]; minute: number; prices: EncodedPrices; teams: RunTeam[] }
+  | ({ type: 'run'; opId: number; minute: number; prices: EncodedPrices; teams: RunTeam[] } & HistoryUpdate)
   | { type: 'stats'; opId: number };
 
 export interface ChildStats {

@@ -39,11 +39,11 @@ async function handle(message: ParentMessage): Promise<void> {
   switch (message.type) {
     case 'init':
       host = new TeamHost(message.limits);
-      host.append(message.history);
+      host.append(message.entries, message.order);
       return send({ type: 'ready' });
     case 'load': {
       const teams = requireHost();
-      teams.append(message.entries);
+      teams.append(message.entries, message.order);
       const { error, logs } = teams.load(message.spec);
       return send({ type: 'loaded', opId: message.opId, teamId: message.spec.teamId, error, logs });
     }
@@ -52,7 +52,7 @@ async function handle(message: ParentMessage): Promise<void> {
       return send({ type: 'unloaded', opId: message.opId });
     case 'run': {
       const teams = requireHost();
-      teams.append(message.entries);
+      teams.append(message.entries, message.order);
       const results = teams.runBatch(message.minute, message.prices, message.teams, (index) => markProgress(message.opId, index));
       return send({ type: 'results', opId: message.opId, results });
     }

@@ -9,6 +9,7 @@
 // The bars of the minutes not seen yet are grouped by symbol (symbols in order of first appearance,
 // minute by minute) as six columns each, so the runtime copies a new isolate's whole window with a
 // few typed-array copies; a warm isolate's one minute is n = 1 for each symbol, its values in a row.
+import type { SymbolBars } from '../history.ts';
 import { BAR_FIELDS, type MinuteEntry } from '../protocol.ts';
 import type { EncodedPrices } from '../types.ts';
 
@@ -155,6 +156,31 @@ export function encodePayload(minute: number, prices: Float64Array, minutes: rea
       for (let f = 0; f < BAR_FIELDS; f++) payload[slot.at + f * slot.n] = values[i * BAR_FIELDS + f] ?? NaN;
       slot.at++;
     }
+  }
+  return payload;
+}
+
+/**
+ * A payload of given bars per symbol (sandbox/history.ts: windowsSince), symbols in the order given:
+ * the layout of encodePayload's for several minutes, with `lastSeq` the history's.
+ */
+export function encodeWindows(minute: number, prices: Float64Array, lastSeq: number, windows: ReadonlyArray<SymbolBars<number>>): Float64Array {
+  let length = 2 + prices.length + 2;
+  for (const { count } of windows) length += 2 + count * BAR_FIELDS;
+  const payload = new Float64Array(length);
+  payload[0] = minute;
+  payload[1] = prices.length / 2;
+  payload.set(prices, 2);
+  let at = 2 + prices.length;
+  payload[at++] = lastSeq;
+  payload[at++] = windows.length;
+  for (const { key, count, rows } of windows) {
+    payload[at] = key;
+    payload[at + 1] = count;
+    at += 2;
+    // Rows in, columns out: field f of bar i lands at f × count + i.
+    for (let i = 0; i < count; i++) for (let f = 0; f < BAR_FIELDS; f++) payload[at + f * count + i] = rows[i * BAR_FIELDS + f] ?? NaN;
+    at += count * BAR_FIELDS;
   }
   return payload;
 }

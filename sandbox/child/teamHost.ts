@@ -2,10 +2,10 @@
 // process (child/main.ts) or, in the pool's in-process mode, in the caller's process. Everything
 // here is synchronous: a batch of teams runs one after another on the calling thread.
 import ivm from 'isolated-vm';
-import { MinuteHistory } from '../history.ts';
+import { BarHistory } from '../history.ts';
 import type { LoadSpec, MinuteEntry, RunTeam, RuntimeLimits } from '../protocol.ts';
 import type { EncodedPrices, LogLine, SandboxError, TeamRunResult } from '../types.ts';
-import { encodeMinute, encodePayload, encodePrices, IndexCache, pricesAsJson, SymbolTable, type EncodedMinute } from './payload.ts';
+import { encodeMinute, encodePayload, encodePrices, encodeWindows, IndexCache, pricesAsJson, SymbolTable, type EncodedMinute } from './payload.ts';
 import { RssProbe } from './rssProbe.ts';
 import { runtimeSource } from './runtimeSource.ts';
 import { MinuteSeeds } from './seed.ts';
@@ -67,7 +67,7 @@ export class TeamHost {
   readonly #symbols = new SymbolTable();
   readonly #barSymbols = new IndexCache(this.#symbols);
   readonly #priceSymbols = new IndexCache(this.#symbols);
-  readonly #history: MinuteHistory<EncodedMinute>;
+  readonly #history: BarHistory<number, EncodedMinute>;
   readonly #rss = new RssProbe();
   /** Reused every batch for the minute's prices and its first payload (see Scratch). */
   readonly #priceScratch = new Scratch(Number.MAX_SAFE_INTEGER);
@@ -83,15 +83,19 @@ export class TeamHost {
   constructor(limits: RuntimeLimits, prelude: PreludeSource = loadPrelude()) {
     this.#limits = limits;
     this.#prelude = prelude;
-    this.#history = new MinuteHistory<EncodedMinute>(limits.windowBars);
+    this.#history = new BarHistory<number, EncodedMinute>(limits.windowBars, limits.windowBars);
   }
 
   get lastSeq(): number {
     return this.#history.lastSeq;
   }
 
-  /** Adds minutes to the history (ones already known are ignored). */
-  append(entries: readonly MinuteEntry[]): void {
+  /**
+   * Adds minutes to the history (ones already known are ignored), and with them the pool's order of
+   * first appearance when it comes along (protocol.ts: HistoryUpdate).
+   */
+  append(entries: readonly MinuteEntry[], order?: readonly string[]): void {
+    if (order !== undefined) this.#history.adoptOrder(order.map((name) => this.#symbols.indexOf(name)));
     for (const entry of entries) if (entry[0] > this.#history.lastSeq) this.#history.append(encodeMinute(entry, this.#barSymbols));
   }
 
@@ -138,7 +142,11 @@ export class TeamHost {
               // The first payload of the batch (nearly always the only one) is written into the host's
               // scratch buffer, which channels copy from; any other into an array of its own, which a
               // payload too large for a channel is moved, not copied, into the isolate from.
-              const data = encodePayload(minute, priceData, this.#history.since(team.seenSeq), payloads.size === 0 ? this.#payloadScratch.numbersFor : undefined);
+              // The minutes it missed, when the history still holds them whole (nearly always: the last
+              // one); else (a new isolate, or one left idle longer) each symbol's bars it lacks.
+              const data = this.#history.covers(team.seenSeq)
+                ? encodePayload(minute, priceData, this.#history.since(team.seenSeq), payloads.size === 0 ? this.#payloadScratch.numbersFor : undefined)
+                : encodeWindows(minute, priceData, this.#history.lastSeq, this.#history.windowsSince(team.seenSeq));
               payload = data.length <= CHANNEL_MAX_NUMBERS ? data : new ivm.ExternalCopy(data.buffer as ArrayBuffer, { transferOut: true });
               payloads.set(team.seenSeq, payload);
               this.#rssAfterLastCall = null;

@@ -64,12 +64,14 @@ export class LocalSlot implements Slot {
   #started(): TeamHost {
     if (this.#teams === null) {
       this.#teams = new TeamHost(this.#host.limits);
-      this.#teams.append(this.#host.history());
+      const { entries, order } = this.#host.history();
+      this.#teams.append(entries, order);
     }
     return this.#teams;
   }
 
   #catchUp(teams: TeamHost): void {
-    teams.append(this.#host.historySince(teams.lastSeq));
+    const { entries, order } = this.#host.historySince(teams.lastSeq);
+    teams.append(entries, order);
   }
 }

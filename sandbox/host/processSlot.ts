@@ -1,6 +1,6 @@
 // One supervised position in the pool: the current child process hosting a fixed set of teams,
 // restarted when it dies. Operations on a slot run strictly one after another.
-import { pricesToWire, toWire, type ChildMessage, type LoadSpec, type MinuteEntry, type RunTeam, type RuntimeLimits } from '../protocol.ts';
+import { pricesToWire, toWire, type ChildMessage, type HistoryUpdate, type LoadSpec, type RunTeam, type RuntimeLimits } from '../protocol.ts';
 import type { EncodedPrices, SandboxError, TeamRunResult } from '../types.ts';
 import { SandboxChild, type ExitInfo, type ProgressBudget } from './sandboxChild.ts';
 import type { Slot } from './slot.ts';
@@ -9,9 +9,10 @@ export interface SlotHost {
   readonly limits: RuntimeLimits;
   readonly watchdogGraceMs: number;
   readonly closing: boolean;
-  history(): MinuteEntry[];
-  /** Minutes after `seq`, oldest first. */
-  historySince(seq: number): MinuteEntry[];
+  /** Everything a new child needs: all the history holds. */
+  history(): HistoryUpdate;
+  /** What a child that has every bar up to `seq` lacks (protocol.ts: HistoryUpdate). */
+  historySince(seq: number): HistoryUpdate;
   /** The spec to (re)load a team with, including its last good memory; null when it must not be loaded. */
   loadSpec(teamId: string): LoadSpec | null;
   /** The team's last good memory (restored into a fresh isolate). */
@@ -26,6 +27,12 @@ export interface SlotHost {
 const READY_TIMEOUT_MS = 30_000;
 /** Deaths of a child at no identifiable team within one run before the run gives up on its teams. */
 const MAX_UNATTRIBUTED_DEATHS = 3;
+
+/** An update as JSON carries it; the child it goes to (if any) is marked as having everything in it. */
+function wireUpdate(update: HistoryUpdate, child: SandboxChild | null): HistoryUpdate {
+  if (child !== null) child.sentSeq = update.entries.at(-1)?.[0] ?? child.sentSeq;
+  return { entries: toWire(update.entries), ...(update.order === undefined ? {} : { order: update.order }) };
+}
 
 export function errorResult(error: SandboxError, memory: unknown): TeamRunResult {
   return { signals: [], error, logs: [], memory, cpuMs: 0, wallMs: 0 };
@@ -173,7 +180,7 @@ export class ProcessSlot implements Slot {
       (opId) => {
         runOpId = opId;
         child.watchProgress(opId, Math.max(5, Math.min(100, Math.floor(grace / 4))), budget);
-        return { type: 'run', opId, entries: this.#unsent(child), minute, prices, teams };
+        return { type: 'run', opId, ...this.#unsent(child), minute, prices, teams };
       },
       (message: ChildMessage) => {
         if (message.type !== 'results') return false;
@@ -217,7 +224,7 @@ export class ProcessSlot implements Slot {
     let reply: Extract<ChildMessage, { type: 'loaded' }> | null = null;
     child.armWatchdog(spec.loadMs + this.#host.watchdogGraceMs, teamId, spec.loadMs);
     const outcome = await child.op(
-      (opId) => ({ type: 'load', opId, entries: this.#unsent(child), spec }),
+      (opId) => ({ type: 'load', opId, ...this.#unsent(child), spec }),
       (message) => {
         if (message.type !== 'loaded') return false;
         reply = message;
@@ -235,18 +242,16 @@ export class ProcessSlot implements Slot {
     return error;
   }
 
-  /** The minutes `child` has not been sent yet; marks them as sent. */
-  #unsent(child: SandboxChild): MinuteEntry[] {
-    const entries = this.#host.historySince(child.sentSeq);
-    child.sentSeq = entries.at(-1)?.[0] ?? child.sentSeq;
-    return toWire(entries);
+  /** What `child` has not been sent yet; marks it as sent. */
+  #unsent(child: SandboxChild): HistoryUpdate {
+    return wireUpdate(this.#host.historySince(child.sentSeq), child);
   }
 
   async #ensureChild(): Promise<SandboxChild> {
     const current = this.#child;
     if (current !== null && current.alive) return current;
     if (current !== null) this.#handleDeath(current, await current.exited, null);
-    const child = await SandboxChild.start(this.#host.limits, toWire(this.#host.history()), READY_TIMEOUT_MS);
+    const child = await SandboxChild.start(this.#host.limits, wireUpdate(this.#host.history(), null), READY_TIMEOUT_MS);
     this.#child = child;
     this.#generation++;
     this.#host.onChildStarted(this.index, child.pid, this.#generation);

@@ -3,7 +3,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ProgressFile, type Progress } from '../progress.ts';
-import type { ChildMessage, MinuteEntry, ParentMessage, RuntimeLimits } from '../protocol.ts';
+import type { ChildMessage, HistoryUpdate, ParentMessage, RuntimeLimits } from '../protocol.ts';
 
 const CHILD_ENTRY = fileURLToPath(new URL('../child/main.ts', import.meta.url));
 const STDERR_TAIL_CHARS = 4096;
@@ -83,7 +83,7 @@ export class SandboxChild {
     });
   }
 
-  static async start(limits: RuntimeLimits, history: MinuteEntry[], readyTimeoutMs: number): Promise<SandboxChild> {
+  static async start(limits: RuntimeLimits, history: HistoryUpdate, readyTimeoutMs: number): Promise<SandboxChild> {
     const progress = new ProgressFile();
     let child: ChildProcess;
     try {
@@ -109,7 +109,7 @@ export class SandboxChild {
       throw new Error('the sandbox child process could not be forked', { cause: error });
     }
     const handle = new SandboxChild(child, progress);
-    handle.sentSeq = history.at(-1)?.[0] ?? 0;
+    handle.sentSeq = history.entries.at(-1)?.[0] ?? 0;
     const ready = new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), readyTimeoutMs);
       const onMessage = (message: ChildMessage): void => {
@@ -124,7 +124,7 @@ export class SandboxChild {
         resolve(false);
       });
     });
-    handle.#send({ type: 'init', limits, history });
+    handle.#send({ type: 'init', limits, ...history });
     if (!(await ready)) {
       handle.kill();
       const exit = await handle.#exited;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeCallResult, validateSignal } from '../../../sandbox/decode.ts';
 import { CrashLedger } from '../../../sandbox/host/crashLedger.ts';
-import { MinuteHistory } from '../../../sandbox/history.ts';
+import { BarHistory } from '../../../sandbox/history.ts';
 import { describeExit } from '../../../sandbox/index.ts';
 import type { MinuteEntry } from '../../../sandbox/protocol.ts';
 
@@ -44,16 +44,20 @@ describe('validateSignal', () => {
   });
 });
 
-describe('MinuteHistory', () => {
+describe('BarHistory (whole minutes)', () => {
   const entry = (seq: number): MinuteEntry => [seq, seq * 60_000, ['AAPL'], [seq, 1, 1, 1, 1, 1]];
   it('returns the minutes after a seq, bounded by capacity, ignoring replays', () => {
-    const history = new MinuteHistory(3);
+    const history = new BarHistory<string, MinuteEntry>(3, 3);
     for (let seq = 1; seq <= 5; seq++) history.append(entry(seq));
     history.append(entry(4));
     expect(history.lastSeq).toBe(5);
     expect(history.since(3).map((e) => e[0])).toEqual([4, 5]);
     expect(history.since(0).map((e) => e[0])).toEqual([3, 4, 5]);
     expect(history.since(5)).toEqual([]);
+    // A symbol with a bar every minute keeps nothing older than the minutes kept.
+    expect(history.covers(2)).toBe(true);
+    expect(history.covers(1)).toBe(false);
+    expect(history.entriesSince(0).map((e) => e[0])).toEqual([3, 4, 5]);
   });
 });
 
