@@ -4,26 +4,16 @@
 import { describe, expect, it } from 'vitest';
 import { BarHistory } from '../../../sandbox/history.ts';
 import type { MinuteEntry } from '../../../sandbox/protocol.ts';
+import { seededRandom } from '../../support/seededRandom.ts';
 
 const FIELDS = 6;
-
-/** A seeded generator (mulberry32): the same minutes on every run. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Minutes of bars: DENSE every minute; SPARSE about one minute in five; GONE only in the first ten;
  * LATE from minute 40; '7' (an integer-like name) now and then. Keys sorted, as the pool's are.
  */
 function minutes(count: number, seed = 1): MinuteEntry[] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const out: MinuteEntry[] = [];
   for (let seq = 1; seq <= count; seq++) {
     const keys: string[] = ['DENSE'];
