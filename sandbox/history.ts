@@ -49,8 +49,9 @@ export class BarHistory<Key extends string | number, Entry extends BarsEntry<Key
    */
   readonly #numberOf = new Map<Key, number>();
   readonly #keyOf: Key[] = [];
-  #lastKeys: readonly Key[] | null = null;
-  #lastNumbers = new Int32Array(0);
+  /** The last keys list met and its numbers, one for appending and one for evicting (a new list reaches the second 1,200 minutes later). */
+  readonly #lastKeys: Array<readonly Key[] | null> = [null, null];
+  readonly #lastNumbers = [new Int32Array(0), new Int32Array(0)];
   /** Each symbol's bars in #entries, by number. */
   #kept = new Int32Array(64);
   readonly #older = new Map<number, OlderBars>();
@@ -200,7 +201,7 @@ export class BarHistory<Key extends string | number, Entry extends BarsEntry<Key
       this.#head++;
       const [seq, minute, keys, values] = entry;
       this.#evictedThrough = Math.max(this.#evictedThrough, seq);
-      const numbers = this.#numbersOf(keys);
+      const numbers = this.#numbersOf(keys, 1);
       const kept = this.#kept;
       for (let k = 0; k < numbers.length; k++) {
         const n = numbers[k] ?? 0;
@@ -265,12 +266,12 @@ export class BarHistory<Key extends string | number, Entry extends BarsEntry<Key
     return n;
   }
 
-  #numbersOf(keys: readonly Key[]): Int32Array {
-    if (keys === this.#lastKeys) return this.#lastNumbers;
+  #numbersOf(keys: readonly Key[], use: 0 | 1 = 0): Int32Array {
+    if (keys === this.#lastKeys[use]) return this.#lastNumbers[use] as Int32Array;
     const numbers = new Int32Array(keys.length);
     for (let k = 0; k < keys.length; k++) numbers[k] = this.#number(keys[k] as Key);
-    this.#lastKeys = keys;
-    this.#lastNumbers = numbers;
+    this.#lastKeys[use] = keys;
+    this.#lastNumbers[use] = numbers;
     return numbers;
   }
 }
