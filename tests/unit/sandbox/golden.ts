@@ -6,6 +6,9 @@
 //   - the probe run straight through a SandboxPool in child processes (the live server's mode) on
 //     inputs built to reach the corners: sparse and late symbols, odd keys, unsorted prices, a
 //     window that fills and shifts, positions that come and go, -0 and fractional cash.
+//     Re-recorded once since, on purpose (bc5db45): gamma, loaded at minute 1,300, was given the
+//     sparse ZZZ's bars of the last 1,200 minutes only; it now sees ZZZ's whole window, as a warm
+//     isolate does. Nothing else in the file changed.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
