@@ -4,6 +4,8 @@
  * workers ran come from the stored ticks), so an isolate sees the same bar window whichever worker ran
  * the minutes before; a team is (re)loaded with its `team.memory` from Postgres whenever its last run
  * was not this pool's (another worker ran it, or this worker lost a race for it).
+ * TODO: a new pool is fed the newest `windowBars` stored minutes only, which cuts short the window
+ * of a symbol with fewer bars than that in them (server/tick/README.md, "Warm sandboxes").
  */
 import type { Bar } from '../../data/market/bar.ts';
 import {
