@@ -54,7 +54,8 @@ export class BarHistory<Key extends string | number, Entry extends BarsEntry<Key
   readonly #lastNumbers = [new Int32Array(0), new Int32Array(0)];
   /** Each symbol's bars in #entries, by number. */
   #kept = new Int32Array(64);
-  readonly #older = new Map<number, OlderBars>();
+  /** Each symbol's older bars, by number (absent: none). */
+  readonly #older: Array<OlderBars | undefined> = [];
 
   constructor(minutes: number, windowBars: number) {
     this.#minutes = minutes;
@@ -98,7 +99,7 @@ export class BarHistory<Key extends string | number, Entry extends BarsEntry<Key
     for (let k = 0; k < numbers.length; k++) {
       const n = numbers[k] ?? 0;
       kept[n] = (kept[n] ?? 0) + 1;
-      if (this.#older.size > 0 && this.#older.has(n)) this.#trimOlder(n);
+      if (this.#older[n] !== undefined) this.#trimOlder(n);
     }
     this.#evict();
   }
@@ -129,7 +130,7 @@ export class BarHistory<Key extends string | number, Entry extends BarsEntry<Key
     for (const key of this.#order) {
       const n = this.#number(key);
       const bars: SymbolBars<Key> = { key, count: 0, rows: [] };
-      const older = this.#older.get(n);
+      const older = this.#older[n];
       if (older !== undefined) {
         for (let i = older.start; i < older.seqs.length; i++) {
           if ((older.seqs[i] ?? 0) <= seq) continue;
@@ -168,7 +169,8 @@ export class BarHistory<Key extends string | number, Entry extends BarsEntry<Key
    */
   entriesSince(seq: number): Array<BarsEntry<Key>> {
     const grouped = new Map<number, { minute: number; bars: Array<{ key: Key; values: number[] }> }>();
-    for (const [n, older] of this.#older) {
+    for (const [n, older] of this.#older.entries()) {
+      if (older === undefined) continue;
       const key = this.#keyOf[n] as Key;
       for (let i = older.start; i < older.seqs.length; i++) {
         const barSeq = older.seqs[i] ?? 0;
@@ -210,10 +212,10 @@ export class BarHistory<Key extends string | number, Entry extends BarsEntry<Key
         // Among the symbol's last windowBars bars only if fewer than that many came after it (a symbol
         // with a bar every minute has windowBars of them, and keeps nothing older).
         if (left >= this.#windowBars) continue;
-        let older = this.#older.get(n);
+        let older = this.#older[n];
         if (older === undefined) {
           older = { start: 0, seqs: [], minutes: [], values: [] };
-          this.#older.set(n, older);
+          this.#older[n] = older;
         }
         older.seqs.push(seq);
         older.minutes.push(minute);
@@ -230,11 +232,11 @@ export class BarHistory<Key extends string | number, Entry extends BarsEntry<Key
 
   /** A symbol keeps older bars only while they are among its last `windowBars`. */
   #trimOlder(n: number): void {
-    const older = this.#older.get(n);
+    const older = this.#older[n];
     if (older === undefined) return;
     const allowed = Math.max(0, this.#windowBars - (this.#kept[n] ?? 0));
     if (allowed === 0) {
-      this.#older.delete(n);
+      this.#older[n] = undefined;
       return;
     }
     const held = older.seqs.length - older.start;

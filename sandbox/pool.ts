@@ -8,7 +8,7 @@ import { ProcessSlot, errorResult, type SlotHost } from './host/processSlot.ts';
 import type { Slot } from './host/slot.ts';
 import type { ExitInfo } from './host/sandboxChild.ts';
 import { BarHistory } from './history.ts';
-import { BAR_FIELDS, type LoadSpec, type MinuteEntry, type RunTeam, type RuntimeLimits } from './protocol.ts';
+import { BAR_FIELDS, type HistoryUpdate, type LoadSpec, type MinuteEntry, type RunTeam, type RuntimeLimits } from './protocol.ts';
 import type {
   Bar,
   CompiledStrategy,
@@ -428,6 +428,17 @@ export class SandboxPool {
     void this.#slotOf(record).unload(record.teamId);
   }
 
+  /**
+   * What a holder of every bar up to `seq` lacks: the minutes after it alone when the history keeps
+   * them whole (the usual case: the last minute), else the older bars too and the order of first
+   * appearance, which `withOrder` asks for in any case (a new child).
+   */
+  #historyUpdate(seq: number, withOrder: boolean): HistoryUpdate {
+    const history = this.#history;
+    if (!withOrder && history.covers(seq)) return { entries: history.since(seq) };
+    return { entries: history.entriesSince(seq), order: [...history.order] };
+  }
+
   #slotHost(): SlotHost {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the host object is a view on this pool
     const pool = this;
@@ -438,9 +449,8 @@ export class SandboxPool {
       get closing() {
         return pool.#closing;
       },
-      history: () => ({ entries: pool.#history.entriesSince(0), order: [...pool.#history.order] }),
-      // A child as far behind as the minutes kept is sent those alone (the usual case: the last minute).
-      historySince: (seq) => (pool.#history.covers(seq) ? { entries: pool.#history.since(seq) } : { entries: pool.#history.entriesSince(seq), order: [...pool.#history.order] }),
+      history: () => pool.#historyUpdate(0, true),
+      historySince: (seq) => pool.#historyUpdate(seq, false),
       loadSpec: (teamId) => {
         const record = pool.#teams.get(teamId);
         if (record === undefined || record.state === 'quarantined' || record.state === 'failed') return null;

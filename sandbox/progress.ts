@@ -3,7 +3,7 @@
 // the page cache, so what the child wrote survives the child's death (even SIGKILL): the parent
 // learns which team was running without a message per team. Plain files rather than a shared
 // memory segment because Node offers no shared memory between processes.
-import { closeSync, lstatSync, mkdtempSync, openSync, readdirSync, readSync, rmdirSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdtempSync, openSync, readdirSync, readSync, rmdirSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -46,8 +46,21 @@ export class ProgressFile {
     try {
       closeSync(this.#fd);
     } finally {
-      rmSync(this.#directory, { recursive: true, force: true });
+      removeProgressFile(this.path);
     }
+  }
+}
+
+/**
+ * Removes a progress file and then its folder, if that is empty: never anything else (no recursion).
+ * The parent, a child whose parent died (child/main.ts) and the sweep below all remove them this way.
+ */
+export function removeProgressFile(progressPath: string): void {
+  try {
+    rmSync(progressPath, { force: true });
+    rmdirSync(path.dirname(progressPath));
+  } catch {
+    // Already gone (the other side removed it), or not empty: left as it is.
   }
 }
 
@@ -84,14 +97,13 @@ export function removeOrphanedProgressFolders(parent: string): string[] {
       // user, so what is checked here is what is removed.
       const stat = lstatSync(folder);
       if (!stat.isDirectory() || (uid !== undefined && stat.uid !== uid)) continue;
-      const inside = readdirSync(folder);
-      if (inside.some((entry) => entry !== PROGRESS_NAME)) continue;
-      if (inside.length > 0) rmSync(path.join(folder, PROGRESS_NAME));
-      rmdirSync(folder);
-      removed.push(name);
+      if (readdirSync(folder).some((entry) => entry !== PROGRESS_NAME)) continue;
     } catch {
-      // Not empty, or removed meanwhile by someone else: left as it is.
+      // Removed meanwhile by someone else.
+      continue;
     }
+    removeProgressFile(path.join(folder, PROGRESS_NAME));
+    if (!existsSync(folder)) removed.push(name);
   }
   return removed;
 }

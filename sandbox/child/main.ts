@@ -3,10 +3,9 @@
 // answers with one message for all its teams; which team is running at any moment is written to
 // the progress file (argv[2]) before it starts, so the parent can blame the right team if this
 // process dies or hangs, without a message per team.
-import { closeSync, openSync, rmdirSync, rmSync, writeSync } from 'node:fs';
-import path from 'node:path';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import type { ChildMessage, ParentMessage } from '../protocol.ts';
-import { PROGRESS_BYTES } from '../progress.ts';
+import { PROGRESS_BYTES, removeProgressFile } from '../progress.ts';
 import { TeamHost } from './teamHost.ts';
 
 const progressPath = process.argv[2];
@@ -78,11 +77,6 @@ process.on('message', (message: ParentMessage) => {
 // through the descriptor it holds, and its own removal finds nothing left to do.
 process.on('disconnect', () => {
   closeSync(progressFd);
-  try {
-    rmSync(progressPath, { force: true });
-    rmdirSync(path.dirname(progressPath));
-  } catch {
-    // Already gone, or not ours to remove.
-  }
+  removeProgressFile(progressPath);
   process.exit(0);
 });

@@ -28,9 +28,8 @@ const READY_TIMEOUT_MS = 30_000;
 /** Deaths of a child at no identifiable team within one run before the run gives up on its teams. */
 const MAX_UNATTRIBUTED_DEATHS = 3;
 
-/** An update as JSON carries it; the child it goes to (if any) is marked as having everything in it. */
-function wireUpdate(update: HistoryUpdate, child: SandboxChild | null): HistoryUpdate {
-  if (child !== null) child.sentSeq = update.entries.at(-1)?.[0] ?? child.sentSeq;
+/** An update as JSON carries it. */
+function wireUpdate(update: HistoryUpdate): HistoryUpdate {
   return { entries: toWire(update.entries), ...(update.order === undefined ? {} : { order: update.order }) };
 }
 
@@ -244,14 +243,16 @@ export class ProcessSlot implements Slot {
 
   /** What `child` has not been sent yet; marks it as sent. */
   #unsent(child: SandboxChild): HistoryUpdate {
-    return wireUpdate(this.#host.historySince(child.sentSeq), child);
+    const update = this.#host.historySince(child.sentSeq);
+    child.sentSeq = update.entries.at(-1)?.[0] ?? child.sentSeq;
+    return wireUpdate(update);
   }
 
   async #ensureChild(): Promise<SandboxChild> {
     const current = this.#child;
     if (current !== null && current.alive) return current;
     if (current !== null) this.#handleDeath(current, await current.exited, null);
-    const child = await SandboxChild.start(this.#host.limits, wireUpdate(this.#host.history(), null), READY_TIMEOUT_MS);
+    const child = await SandboxChild.start(this.#host.limits, wireUpdate(this.#host.history()), READY_TIMEOUT_MS);
     this.#child = child;
     this.#generation++;
     this.#host.onChildStarted(this.index, child.pid, this.#generation);
