@@ -302,6 +302,18 @@ export class SandboxPool {
     await this.#slotOf(record).unload(teamId);
   }
 
+  /**
+   * Before the first minute: the symbols in the order they first came. A pool started after they came,
+   * and fed only each symbol's last bars (server/tick/windowSeed.ts), would otherwise order them by
+   * those, unlike a pool that ran all along; symbols not listed follow as they come.
+   */
+  seedOrder(symbols: readonly string[]): void {
+    this.#assertOpen();
+    if (this.#history.lastSeq > 0) throw new Error('seedOrder: the pool has been given minutes already');
+    if (!Array.isArray(symbols) || !symbols.every((symbol) => typeof symbol === 'string')) throw new TypeError('seedOrder: symbols must be an array of strings');
+    this.#history.adoptOrder(symbols);
+  }
+
   /** Memory of every child process (for monitoring and the benchmark). */
   async processStats(): Promise<ProcessStats[]> {
     const stats = await Promise.all(this.#slots.map((slot) => slot.stats()));
@@ -435,7 +447,8 @@ export class SandboxPool {
    */
   #historyUpdate(seq: number, withOrder: boolean): HistoryUpdate {
     const history = this.#history;
-    if (!withOrder && history.covers(seq)) return { entries: history.since(seq) };
+    // A holder of nothing (a child sent no minute yet) takes the order too: it may have been seeded.
+    if (!withOrder && seq > 0 && history.covers(seq)) return { entries: history.since(seq) };
     return { entries: history.entriesSince(seq), order: [...history.order] };
   }
 

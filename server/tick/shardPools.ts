@@ -3,9 +3,9 @@
  * the isolates of that shard's teams. A pool is fed every minute of bars in order (minutes other
  * workers ran come from the stored ticks), so an isolate sees the same bar window whichever worker ran
  * the minutes before; a team is (re)loaded with its `team.memory` from Postgres whenever its last run
- * was not this pool's (another worker ran it, or this worker lost a race for it).
- * TODO: a new pool is fed the newest `windowBars` stored minutes only, which cuts short the window
- * of a symbol with fewer bars than that in them (server/tick/README.md, "Warm sandboxes").
+ * was not this pool's (another worker ran it, or this worker lost a race for it). A new pool, or one
+ * that missed more than a window's worth of stored minutes (and is then replaced by a new one), is fed
+ * each symbol's last bars and the order the symbols came in (windowSeed.ts).
  */
 import type { Bar } from '../../data/market/bar.ts';
 import {
@@ -20,6 +20,7 @@ import {
 } from '../../sandbox/index.ts';
 import type { StoredBars } from './barsSnapshot.ts';
 import type { HistoryMinute } from './tickStore.ts';
+import { debutOrder, olderBarsWanted, type OlderBarsWanted, type StoredMinuteBars, type SymbolDebut } from './windowSeed.ts';
 
 export interface TeamSpec {
   teamId: string;
@@ -33,6 +34,10 @@ export interface TeamSpec {
 export interface ShardPoolStore {
   /** Stored minutes strictly between `after` and `before` (the newest `limit`), oldest first. */
   history(after: number, before: number, limit: number): Promise<HistoryMinute[]>;
+  /** Every symbol with a bar stored before `before`, with the minute of its first bar. */
+  symbolDebuts(before: number): Promise<SymbolDebut[]>;
+  /** Each wanted symbol's last `count` bars stored before `before`, grouped by minute, oldest first. */
+  barsBefore(wanted: readonly OlderBarsWanted[], before: number): Promise<StoredMinuteBars[]>;
   /** The latest minute before `before` each team has a stored run for (absent: never ran). */
   lastRuns(teamIds: readonly string[], before: number): Promise<Map<string, number>>;
   bundles(versionIds: readonly number[]): Promise<Map<number, CompiledStrategy>>;
@@ -63,7 +68,8 @@ const sameSpec = (a: TeamSpec, b: TeamSpec): boolean =>
   a.versionId === b.versionId && a.cpuMs === b.cpuMs && a.memoryMb === b.memoryMb && JSON.stringify(a.params) === JSON.stringify(b.params);
 
 export class ShardPool {
-  readonly pool: SandboxPool;
+  #sandbox: SandboxPool;
+  readonly #createSandbox: () => Promise<SandboxPool>;
   readonly #store: ShardPoolStore;
   readonly #windowBars: number;
   readonly #teams = new Map<string, LoadedTeam>();
@@ -74,10 +80,21 @@ export class ShardPool {
   #queue: Promise<unknown> = Promise.resolve();
   lastUsed = Date.now();
 
-  constructor(pool: SandboxPool, store: ShardPoolStore, windowBars: number) {
-    this.pool = pool;
+  private constructor(sandbox: SandboxPool, createSandbox: () => Promise<SandboxPool>, store: ShardPoolStore, windowBars: number) {
+    this.#sandbox = sandbox;
+    this.#createSandbox = createSandbox;
     this.#store = store;
     this.#windowBars = windowBars;
+  }
+
+  /** A pool whose sandboxes `createSandbox` makes (started): one now, another if this one falls a window behind. */
+  static async open(createSandbox: () => Promise<SandboxPool>, store: ShardPoolStore, windowBars: number): Promise<ShardPool> {
+    return new ShardPool(await createSandbox(), createSandbox, store, windowBars);
+  }
+
+  /** The sandbox pool in use. */
+  get pool(): SandboxPool {
+    return this.#sandbox;
   }
 
   get lastMinute(): number {
@@ -126,7 +143,7 @@ export class ShardPool {
     const input: Record<string, SandboxBar> = {};
     for (const [symbol, bar] of bars) input[symbol] = { timestamp: bar.timestamp, open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume };
     const runStarted = performance.now();
-    const results = await this.pool.runMinute({
+    const results = await this.#sandbox.runMinute({
       minute,
       bars: input,
       prices,
@@ -149,17 +166,51 @@ export class ShardPool {
   }
 
   async close(): Promise<void> {
-    await this.pool.close();
+    await this.#sandbox.close();
   }
 
-  /** Appends the stored minutes this pool has not seen (at most a window's worth), without running anyone. */
+  /**
+   * Appends the stored minutes this pool has not seen, without running anyone. More than a window's
+   * worth of them (the shard ran elsewhere that long) would leave a gap in a sparse symbol's window
+   * between its bars held here and the newest minutes: the pool is then replaced by a new one, whose
+   * teams would all have been reloaded anyway (their last runs were elsewhere).
+   */
   async #catchUp(minute: number): Promise<void> {
-    const missed = await this.#store.history(this.#lastMinute, minute, this.#windowBars);
-    for (const entry of missed) {
-      if (entry.minute <= this.#lastMinute) continue;
-      await this.pool.runMinute({ minute: entry.minute, bars: sandboxBars(entry.minute, entry.bars), prices: entry.prices, teams: [] });
-      this.#lastMinute = entry.minute;
+    const missed = await this.#store.history(this.#lastMinute, minute, this.#windowBars + 1);
+    if (missed.length > this.#windowBars && this.#lastMinute !== -Infinity) await this.#renew();
+    if (this.#lastMinute === -Infinity) {
+      await this.#seed(minute, missed.slice(-this.#windowBars));
+      return;
     }
+    for (const entry of missed) await this.#append(entry.minute, entry.bars, entry.prices);
+  }
+
+  /** Feeds a new pool what one that ran from the first stored minute holds before `minute` (windowSeed.ts). */
+  async #seed(minute: number, recent: readonly HistoryMinute[]): Promise<void> {
+    if (recent.length === 0) return;
+    const debuts = await this.#store.symbolDebuts(minute);
+    const wanted = olderBarsWanted(debuts, recent, this.#windowBars);
+    const older = wanted.length === 0 ? [] : await this.#store.barsBefore(wanted, recent[0]?.minute ?? minute);
+    this.#sandbox.seedOrder(debutOrder(debuts));
+    // The older minutes carry only the bars still in some window; their prices are not needed (nobody runs).
+    for (const entry of older) await this.#append(entry.minute, entry.bars, {});
+    for (const entry of recent) await this.#append(entry.minute, entry.bars, entry.prices);
+  }
+
+  async #append(minute: number, bars: StoredBars, prices: Record<string, number>): Promise<void> {
+    if (minute <= this.#lastMinute) return;
+    await this.#sandbox.runMinute({ minute, bars: sandboxBars(minute, bars), prices, teams: [] });
+    this.#lastMinute = minute;
+  }
+
+  /** Replaces the sandbox pool by a new one, with no team and no minute. */
+  async #renew(): Promise<void> {
+    const old = this.#sandbox;
+    this.#sandbox = await this.#createSandbox();
+    this.#teams.clear();
+    this.#lastMinute = -Infinity;
+    this.#lastResults = null;
+    await old.close();
   }
 
   async #load(minute: number, teams: readonly TeamSpec[]): Promise<Map<string, Record<string, unknown>>> {
@@ -167,7 +218,7 @@ export class ShardPool {
     for (const teamId of [...this.#teams.keys()]) {
       if (!wanted.has(teamId)) {
         this.#teams.delete(teamId);
-        await this.pool.unload(teamId);
+        await this.#sandbox.unload(teamId);
       }
     }
     const lastRuns = await this.#store.lastRuns([...wanted], minute);
@@ -182,13 +233,13 @@ export class ShardPool {
     for (const team of stale) {
       const strategy = bundles.get(team.versionId);
       if (strategy === undefined) {
-        await this.pool.unload(team.teamId);
+        await this.#sandbox.unload(team.teamId);
         this.#teams.delete(team.teamId);
         continue;
       }
       // A failed load is remembered by the pool: runMinute reports it as the team's error.
       const memory = memories.get(team.teamId) ?? {};
-      await this.pool.load({ teamId: team.teamId, strategy, params: team.params, memory, cpuMs: team.cpuMs, memoryMb: team.memoryMb });
+      await this.#sandbox.load({ teamId: team.teamId, strategy, params: team.params, memory, cpuMs: team.cpuMs, memoryMb: team.memoryMb });
       this.#teams.set(team.teamId, { spec: team, lastRun: lastRuns.get(team.teamId) ?? null });
       loaded.set(team.teamId, memory);
     }
@@ -249,11 +300,12 @@ export class ShardPools {
     const key = `${String(shards)}:${String(shard)}`;
     let pool = this.#pools.get(key);
     if (pool === undefined) {
-      pool = (async () => {
+      const createSandbox = async (): Promise<SandboxPool> => {
         const sandbox = new SandboxPool(this.#options.poolOptions);
         await sandbox.start();
-        return new ShardPool(sandbox, this.#options.store, this.#options.poolOptions.windowBars ?? 1200);
-      })();
+        return sandbox;
+      };
+      pool = ShardPool.open(createSandbox, this.#options.store, this.#options.poolOptions.windowBars ?? 1200);
       this.#pools.set(key, pool);
       pool.catch(() => this.#pools.delete(key));
     }

@@ -11,6 +11,7 @@ import type { CompiledStrategy, LogLine, SandboxError, Signal } from '../../sand
 import type { RiskState } from '../trading/risk/limits.ts';
 import type { OrderIntent } from '../trading/types.ts';
 import type { StoredBars } from './barsSnapshot.ts';
+import { OlderBarsCollector, type OlderBarsWanted, type StoredMinuteBars, type SymbolDebut } from './windowSeed.ts';
 
 export type TickClock = 'live' | 'simulated' | 'replay';
 export type TickStatus = 'running' | 'completed' | 'failed';
@@ -176,6 +177,41 @@ export async function tickHistory(db: Queryable, after: number, before: number, 
     [new Date(Math.max(after, 0)), new Date(before), limit],
   );
   return rows.map((row) => ({ minute: row.minute.getTime(), bars: row.bars, prices: row.prices }));
+}
+
+/** Every symbol with a bar stored before `before`, with the minute of its first bar. */
+export async function symbolDebuts(db: Queryable, before: number): Promise<SymbolDebut[]> {
+  const rows = await query<{ symbol: string; minute: Date }>(
+    db,
+    'SELECT symbol, min(minute) AS minute FROM ticks CROSS JOIN LATERAL jsonb_object_keys(bars) AS symbol WHERE minute < $1 GROUP BY symbol',
+    [new Date(before)],
+  );
+  return rows.map((row) => ({ symbol: row.symbol, minute: row.minute.getTime() }));
+}
+
+/**
+ * Each wanted symbol's last `count` bars stored before `before`, grouped by minute (oldest first, each
+ * minute holding only those symbols' bars). The minutes are read newest first, a page at a time, and
+ * no further back than the first bar of a symbol still short.
+ */
+export async function barsBefore(db: Queryable, wanted: readonly OlderBarsWanted[], before: number, pageMinutes = 500): Promise<StoredMinuteBars[]> {
+  const collector = new OlderBarsCollector(wanted);
+  let cursor = before;
+  while (!collector.done) {
+    const symbols = collector.symbols;
+    const rows = await query<{ minute: Date; bars: StoredBars }>(
+      db,
+      `SELECT minute, (SELECT jsonb_object_agg(symbol, bar) FROM jsonb_each(bars) AS each(symbol, bar) WHERE symbol = ANY($3::text[])) AS bars
+         FROM ticks WHERE minute < $1 AND minute >= $2 AND bars ?| $3::text[] ORDER BY minute DESC LIMIT $4`,
+      [new Date(cursor), new Date(collector.floor), symbols, pageMinutes],
+    );
+    const page = rows.map((row) => ({ minute: row.minute.getTime(), bars: row.bars }));
+    collector.add(page);
+    const last = page.at(-1);
+    if (last === undefined || rows.length < pageMinutes) break;
+    cursor = last.minute;
+  }
+  return collector.minutes();
 }
 
 export async function raiseAttempts(db: Queryable, minute: number, attempts: number): Promise<void> {

@@ -34,7 +34,7 @@ import { executionMode } from '../trading/netting/executionMode.ts';
 import { NettedVenue } from '../trading/netting/nettedVenue.ts';
 import { PgNetStore } from '../ledger/netGroups.ts';
 import { createTickRunner, type TickExecution, type TickRunner } from '../tick/tick.ts';
-import { failTick, lastRunMinutes, loadMemories, strategyBundles, tickHistory } from '../tick/tickStore.ts';
+import { barsBefore, failTick, lastRunMinutes, loadMemories, strategyBundles, symbolDebuts, tickHistory } from '../tick/tickStore.ts';
 
 export interface WorkerDeps {
   config: Config;
@@ -137,6 +137,8 @@ export async function startWorker(deps: WorkerDeps): Promise<RunningWorker> {
   const pools = new ShardPools({
     store: {
       history: (after, before, limit) => tickHistory(pg, after, before, limit),
+      symbolDebuts: (before) => symbolDebuts(pg, before),
+      barsBefore: (wanted, before) => barsBefore(pg, wanted, before),
       lastRuns: (teamIds, before) => lastRunMinutes(pg, teamIds, before),
       bundles: (versionIds) => strategyBundles(pg, versionIds),
       memories: (teamIds) => loadMemories(pg, teamIds),

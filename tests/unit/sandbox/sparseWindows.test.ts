@@ -84,3 +84,32 @@ describe.each(['in-process', 'processes'] as const)('sparse windows in a %s pool
     }
   });
 });
+
+describe.each(['in-process', 'processes'] as const)('a seeded order in a %s pool', (mode) => {
+  // A pool created mid-season is told the order the symbols first came (server/tick/windowSeed.ts); its
+  // children must take it even when the minutes fed after it are all still whole (nothing evicted),
+  // which is when a child is otherwise sent the minutes alone.
+  it('reaches the isolates of every child', { timeout: 60_000 }, async () => {
+    const pool = new SandboxPool({ mode, processes: 2, windowBars: WINDOW, cpuMs: 5000 });
+    await pool.start();
+    try {
+      pool.seedOrder(['ZED', 'ALPHA']);
+      const minute = (m: number): Record<string, Bar> => ({
+        ALPHA: { timestamp: T0 + m * 60_000, open: 1, high: 1, low: 1, close: m, volume: 1 },
+        ZED: { timestamp: T0 + m * 60_000, open: 2, high: 2, low: 2, close: 10 + m, volume: 1 },
+      });
+      for (let m = 0; m < WINDOW - 1; m++) await pool.runMinute({ minute: T0 + m * 60_000, bars: minute(m), prices: { ALPHA: m, ZED: 10 + m }, teams: [] });
+      expect((await pool.load({ teamId: 'one', strategy: WATCHER })).ok).toBe(true);
+      expect((await pool.load({ teamId: 'two', strategy: WATCHER })).ok).toBe(true);
+      const m = WINDOW - 1;
+      const results = await pool.runMinute({ minute: T0 + m * 60_000, bars: minute(m), prices: { ALPHA: m, ZED: 10 + m }, teams: [team('one'), team('two')] });
+      const stamps = [0, 1, 2, 3, 4].map((i) => T0 + i * 60_000).join(',');
+      for (const teamId of ['one', 'two']) {
+        expect(results.get(teamId)?.logs.map((line) => line.message)).toEqual([`ZED:10,11,12,13,14/${stamps} ALPHA:0,1,2,3,4/${stamps}`]);
+      }
+      expect(() => pool.seedOrder(['ALPHA'])).toThrow(/given minutes already/);
+    } finally {
+      await pool.close();
+    }
+  });
+});
