@@ -1,10 +1,12 @@
 // A shard pool created mid-season (a worker that starts, or takes a shard over) is fed each symbol's
 // last window of bars and the order the symbols came in (server/tick/windowSeed.ts), which reads the
-// whole season's stored minutes once. This measures that first catch-up at season depth against what
-// it replaced: feeding the newest windowBars stored minutes only (which cut sparse windows short), in
-// the same run. Stores DAYS trading days (390 minutes) of SYMBOLS symbols: most with a bar every
+// stored minutes of the symbols the newest minutes leave short as far back as their windows go. This
+// measures that first catch-up at season depth against what it replaced, in the same run: feeding
+// the newest windowBars stored minutes only (which cut sparse windows short). Stores DAYS trading days (390 minutes) of SYMBOLS symbols: most with a bar every
 // minute, one in ten every seventh minute, one only on the first day.
-// Run with: npm run bench:pool-seed   (DAYS, SYMBOLS, WINDOW_BARS, ROUNDS)   Prints one JSON object.
+// Also what keeping each symbol's first minute (tick_symbols, which spares the seed a scan of every
+// stored minute) adds to storing a minute: insertTick against the same row stored alone.
+// Run with: npm run bench:pool-seed   (DAYS, SYMBOLS, WINDOW_BARS, ROUNDS, INSERTS)   Prints one JSON object.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import os from 'node:os';
@@ -15,7 +17,8 @@ import { migrateUp } from '../data/postgres/migrate.ts';
 import { createPgPool } from '../data/postgres/pool.ts';
 import { SandboxPool } from '../sandbox/index.ts';
 import { ShardPool, type ShardPoolStore } from '../server/tick/shardPools.ts';
-import { barsBefore, symbolDebuts, tickHistory } from '../server/tick/tickStore.ts';
+import { barsHash } from '../server/tick/barsSnapshot.ts';
+import { barsBefore, insertTick, symbolDebuts, tickHistory } from '../server/tick/tickStore.ts';
 import { olderBarsWanted } from '../server/tick/windowSeed.ts';
 import { quantile, round } from './apiProcess.ts';
 
@@ -23,6 +26,7 @@ const DAYS = Number(process.env.DAYS ?? 5);
 const SYMBOLS = Number(process.env.SYMBOLS ?? 400);
 const WINDOW_BARS = Number(process.env.WINDOW_BARS ?? 1200);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const INSERTS = Number(process.env.INSERTS ?? 100);
 const FIRST_DAY = Date.UTC(2025, 6, 1, 13, 30);
 const DAY_MS = 86_400_000;
 
@@ -57,6 +61,8 @@ try {
       [symbols, FIRST_DAY, DAYS, DAY_MS],
     ),
   );
+  // What the migration does for ticks stored before tick_symbols existed (insertTick keeps it after).
+  await pool.query('INSERT INTO tick_symbols (symbol, first_minute) SELECT symbol, min(minute) FROM ticks CROSS JOIN LATERAL jsonb_object_keys(bars) AS symbol GROUP BY symbol');
   await pool.query('ANALYZE ticks');
   const before = FIRST_DAY + (DAYS - 1) * DAY_MS + 390 * 60_000;
   const store: ShardPoolStore = {
@@ -116,6 +122,41 @@ try {
       await peer.close();
     }
   }
+  // What keeping tick_symbols costs each minute: insertTick (the tick and its new symbols, in one
+  // statement) against the same row inserted alone into a copy of the table, alternating.
+  await pool.query('CREATE TABLE ticks_alone (LIKE ticks INCLUDING ALL)');
+  const insertMs: number[] = [];
+  const aloneMs: number[] = [];
+  const lastBars = (await tickHistory(pool, -Infinity, before, 1))[0]?.bars ?? {};
+  for (let i = 0; i < INSERTS; i++) {
+    const minute = before + (i + 1) * 60_000;
+    const tick = {
+      minute,
+      attempts: 1,
+      shards: 1,
+      clock: 'simulated' as const,
+      source: 'bench',
+      stale: false,
+      staleReason: null,
+      barHash: barsHash(minute, lastBars),
+      bars: lastBars,
+      prices: {},
+      teams: [],
+      barsMs: 0,
+    };
+    insertMs.push((await timed(() => insertTick(pool, tick))).ms);
+    aloneMs.push(
+      (
+        await timed(() =>
+          pool.query(
+            `INSERT INTO ticks_alone (minute, status, attempts, shards, clock, source, stale, stale_reason, bar_hash, bars, prices, teams, stage_ms)
+             VALUES ($1, 'running', 1, 1, 'simulated', 'bench', false, NULL, $2, $3, '{}', '[]', '{}') ON CONFLICT (minute) DO NOTHING`,
+            [new Date(minute), tick.barHash, JSON.stringify(lastBars)],
+          ),
+        )
+      ).ms,
+    );
+  }
   await pool.end();
   const seed = median(seedMs);
   const recentOnly = median(recentOnlyMs);
@@ -128,6 +169,7 @@ try {
         olderBars: { minutes: olderMinutes, bars: olderBars },
         readsMs: { recent: median(reads.recentMs), debuts: median(reads.debutsMs), older: median(reads.olderMs) },
         firstRunMs: { seeded: seed, recentMinutesOnly: recentOnly, ratio: round(seed / recentOnly) },
+        insertTickMs: { withSymbols: median(insertMs), tickAlone: median(aloneMs), ratio: round(median(insertMs) / median(aloneMs)), inserts: INSERTS },
         rounds: ROUNDS,
         note: 'medians over rounds; firstRunMs.seeded = a new ShardPool catching up to the end of the season (what a worker does once per shard it takes); recentMinutesOnly = the old catch-up, which cut sparse windows short',
       },

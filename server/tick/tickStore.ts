@@ -122,13 +122,22 @@ export interface NewTick {
   barsMs: number;
 }
 
-/** Stores the minute's snapshot unless one is stored already (the first snapshot is the one every team sees). */
+/**
+ * Stores the minute's snapshot unless one is stored already (the first snapshot is the one every team
+ * sees), and the first minute of each symbol it holds that no earlier minute held (`tick_symbols`).
+ */
 export async function insertTick(db: Queryable, tick: NewTick): Promise<void> {
   await query(
     db,
-    `INSERT INTO ticks (minute, status, attempts, shards, clock, source, stale, stale_reason, bar_hash, bars, prices, teams, stage_ms)
-     VALUES ($1, 'running', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-     ON CONFLICT (minute) DO NOTHING`,
+    `WITH stored AS (
+       INSERT INTO ticks (minute, status, attempts, shards, clock, source, stale, stale_reason, bar_hash, bars, prices, teams, stage_ms)
+       VALUES ($1, 'running', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+       ON CONFLICT (minute) DO NOTHING
+       RETURNING minute, bars)
+     INSERT INTO tick_symbols (symbol, first_minute)
+     SELECT held.symbol, stored.minute FROM stored CROSS JOIN LATERAL jsonb_object_keys(stored.bars) AS held(symbol)
+      WHERE NOT EXISTS (SELECT 1 FROM tick_symbols known WHERE known.symbol = held.symbol AND known.first_minute <= stored.minute)
+     ON CONFLICT (symbol) DO UPDATE SET first_minute = EXCLUDED.first_minute WHERE EXCLUDED.first_minute < tick_symbols.first_minute`,
     [
       new Date(tick.minute),
       tick.attempts,
@@ -179,13 +188,9 @@ export async function tickHistory(db: Queryable, after: number, before: number, 
   return rows.map((row) => ({ minute: row.minute.getTime(), bars: row.bars, prices: row.prices }));
 }
 
-/** Every symbol with a bar stored before `before`, with the minute of its first bar. */
+/** Every symbol with a bar stored before `before`, with the minute of its first bar (`tick_symbols`, kept by insertTick). */
 export async function symbolDebuts(db: Queryable, before: number): Promise<SymbolDebut[]> {
-  const rows = await query<{ symbol: string; minute: Date }>(
-    db,
-    'SELECT symbol, min(minute) AS minute FROM ticks CROSS JOIN LATERAL jsonb_object_keys(bars) AS symbol WHERE minute < $1 GROUP BY symbol',
-    [new Date(before)],
-  );
+  const rows = await query<{ symbol: string; minute: Date }>(db, 'SELECT symbol, first_minute AS minute FROM tick_symbols WHERE first_minute < $1', [new Date(before)]);
   return rows.map((row) => ({ symbol: row.symbol, minute: row.minute.getTime() }));
 }
 

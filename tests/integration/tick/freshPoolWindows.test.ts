@@ -4,12 +4,15 @@
 // order the symbols first came. Before, such a pool was fed the newest windowBars stored minutes only:
 // a sparse symbol's window was cut short, one that stopped trading was missing, and the symbols came
 // in the order of those minutes.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bar } from '../../../data/market/bar.ts';
 import { SandboxPool, type CompiledStrategy, type TeamMinuteState } from '../../../sandbox/index.ts';
-import { barsHash, encodeBars } from '../../../server/tick/barsSnapshot.ts';
+import { MIGRATIONS_DIR } from '../../../data/postgres/migrate.ts';
+import { barsHash, encodeBars, type StoredBars } from '../../../server/tick/barsSnapshot.ts';
 import { ShardPool, type ShardPoolStore, type TeamSpec } from '../../../server/tick/shardPools.ts';
-import { barsBefore, insertTick, symbolDebuts, tickHistory } from '../../../server/tick/tickStore.ts';
+import { barsBefore, insertTick, symbolDebuts, tickHistory, type NewTick } from '../../../server/tick/tickStore.ts';
 import { openLedgerDatabase, type LedgerDatabase } from '../ledger/support.ts';
 
 const WATCHER: CompiledStrategy = {
@@ -96,6 +99,8 @@ describe('the minutes a tick stores', () => {
       { symbol: 'SPARSE', minute: at(0) },
     ]);
     expect(await symbolDebuts(db.pool, at(0))).toEqual([]);
+    expect((await symbolDebuts(db.pool, at(21))).map((debut) => debut.symbol).sort()).toEqual(['DENSE', 'GONE', 'LATE', 'SPARSE']);
+    expect((await symbolDebuts(db.pool, at(20))).map((debut) => debut.symbol).sort()).toEqual(['DENSE', 'GONE', 'SPARSE']);
     // Pages of 2 minutes: SPARSE's 4 bars before minute 26 span 3 pages; GONE's search stops at its first bar.
     const older = await barsBefore(
       db.pool,
@@ -111,6 +116,59 @@ describe('the minutes a tick stores', () => {
       return { minute: at(m), bars: Object.fromEntries(Object.entries(bars).filter(([symbol]) => (symbol === 'SPARSE' && m >= 15) || symbol === 'GONE')) };
     });
     expect(older).toEqual(expected);
+  });
+});
+
+describe("the symbols' first minutes (tick_symbols)", () => {
+  const firstMinutes = async (): Promise<Array<{ symbol: string; first: string }>> =>
+    (await db.pool.query<{ symbol: string; first: Date }>('SELECT symbol, first_minute AS first FROM tick_symbols ORDER BY symbol')).rows.map((row) => ({
+      symbol: row.symbol,
+      first: row.first.toISOString(),
+    }));
+
+  it("are what the migration's scan of the stored minutes finds", async () => {
+    const written = await firstMinutes();
+    expect(written.length).toBe(4);
+    const migration = readFileSync(path.join(MIGRATIONS_DIR, '1763800016000_tick-symbols.sql'), 'utf8');
+    const backfill = /^INSERT INTO tick_symbols[\s\S]*?;$/m.exec(migration.slice(0, migration.indexOf('-- Down Migration')))?.[0];
+    expect(backfill).toBeDefined();
+    await db.pool.query('DELETE FROM tick_symbols');
+    await db.pool.query(backfill ?? '');
+    expect(await firstMinutes()).toEqual(written);
+  });
+
+  it('move to an earlier minute stored late, and not to a later one', async () => {
+    const tick = (minute: number, bars: StoredBars): NewTick => ({
+      minute,
+      attempts: 1,
+      shards: 1,
+      clock: 'simulated',
+      source: 'test',
+      stale: false,
+      staleReason: null,
+      barHash: barsHash(minute, bars),
+      bars,
+      prices: {},
+      teams: [],
+      barsMs: 0,
+    });
+    const bar: StoredBars[string] = [1, 1, 1, 1, 1];
+    const late = at(-10);
+    await insertTick(db.pool, tick(at(-5), { EARLY: bar }));
+    await insertTick(db.pool, tick(late, { EARLY: bar, DENSE: bar }));
+    await insertTick(db.pool, tick(at(-3), { EARLY: bar }));
+    const first = new Map((await firstMinutes()).map((row) => [row.symbol, row.first]));
+    expect(first.get('EARLY')).toBe(new Date(late).toISOString());
+    expect(first.get('DENSE')).toBe(new Date(late).toISOString());
+    // A minute stored again (a retried job) changes nothing.
+    await insertTick(db.pool, tick(at(-20), {}));
+    await insertTick(db.pool, tick(at(-20), { OTHER: bar }));
+    expect((await firstMinutes()).map((row) => row.symbol)).not.toContain('OTHER');
+    await db.pool.query('DELETE FROM tick_symbols');
+    await db.pool.query('DELETE FROM ticks WHERE minute < $1', [new Date(at(0))]);
+    await db.pool.query(
+      'INSERT INTO tick_symbols (symbol, first_minute) SELECT symbol, min(minute) FROM ticks CROSS JOIN LATERAL jsonb_object_keys(bars) AS symbol GROUP BY symbol',
+    );
   });
 });
 
