@@ -8,21 +8,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bar } from '../../../data/market/bar.ts';
-import { SandboxPool, type CompiledStrategy, type TeamMinuteState } from '../../../sandbox/index.ts';
+import { SandboxPool, type TeamMinuteState } from '../../../sandbox/index.ts';
 import { MIGRATIONS_DIR } from '../../../data/postgres/migrate.ts';
 import { barsHash, encodeBars, type StoredBars } from '../../../server/tick/barsSnapshot.ts';
 import { ShardPool, type ShardPoolStore, type TeamSpec } from '../../../server/tick/shardPools.ts';
 import { barsBefore, insertTick, symbolDebuts, tickHistory, type NewTick } from '../../../server/tick/tickStore.ts';
+import { WINDOW_LOGGER as WATCHER } from '../../support/windowLogger.ts';
 import { openLedgerDatabase, type LedgerDatabase } from '../ledger/support.ts';
-
-const WATCHER: CompiledStrategy = {
-  filename: 'strategy.bundle.js',
-  sourceMap: '',
-  code: `var __qtcStrategy = (() => { class Watch { generateSignal(team, bars) {
-    console.log(Object.keys(bars).map((s) => s + ':' + Array.from(bars[s].close).join(',') + '/' + Array.from(bars[s].timestamp).join(',')).join(' '));
-    return null;
-  } } return { default: Watch }; })();`,
-};
 
 const T0 = Date.UTC(2025, 6, 8, 13, 30);
 const WINDOW = 5;
@@ -49,6 +41,22 @@ const pricesAt = new Map<number, Record<string, number>>();
   }
 }
 
+/** A minute as the tick stores it. */
+const storedTick = (minute: number, bars: StoredBars, prices: Record<string, number> = {}): NewTick => ({
+  minute,
+  attempts: 1,
+  shards: 1,
+  clock: 'simulated',
+  source: 'test',
+  stale: false,
+  staleReason: null,
+  barHash: barsHash(minute, bars),
+  bars,
+  prices,
+  teams: [],
+  barsMs: 0,
+});
+
 const spec = (teamId: string): TeamSpec => ({ teamId, versionId: 1, params: {}, cpuMs: 5_000, memoryMb: 64 });
 const state = (teamId: string): TeamMinuteState => ({ teamId, cash: 1_000, equity: 1_000, positions: {} });
 
@@ -58,21 +66,7 @@ let store: ShardPoolStore;
 beforeAll(async () => {
   db = await openLedgerDatabase();
   for (let m = 0; m < MINUTES; m++) {
-    const bars = encodeBars(barsAt(m));
-    await insertTick(db.pool, {
-      minute: at(m),
-      attempts: 1,
-      shards: 1,
-      clock: 'simulated',
-      source: 'test',
-      stale: false,
-      staleReason: null,
-      barHash: barsHash(at(m), bars),
-      bars,
-      prices: pricesAt.get(m) ?? {},
-      teams: [],
-      barsMs: 0,
-    });
+    await insertTick(db.pool, storedTick(at(m), encodeBars(barsAt(m)), pricesAt.get(m)));
   }
   store = {
     history: (after, before, limit) => tickHistory(db.pool, after, before, limit),
@@ -138,31 +132,17 @@ describe("the symbols' first minutes (tick_symbols)", () => {
   });
 
   it('move to an earlier minute stored late, and not to a later one', async () => {
-    const tick = (minute: number, bars: StoredBars): NewTick => ({
-      minute,
-      attempts: 1,
-      shards: 1,
-      clock: 'simulated',
-      source: 'test',
-      stale: false,
-      staleReason: null,
-      barHash: barsHash(minute, bars),
-      bars,
-      prices: {},
-      teams: [],
-      barsMs: 0,
-    });
     const bar: StoredBars[string] = [1, 1, 1, 1, 1];
     const late = at(-10);
-    await insertTick(db.pool, tick(at(-5), { EARLY: bar }));
-    await insertTick(db.pool, tick(late, { EARLY: bar, DENSE: bar }));
-    await insertTick(db.pool, tick(at(-3), { EARLY: bar }));
+    await insertTick(db.pool, storedTick(at(-5), { EARLY: bar }));
+    await insertTick(db.pool, storedTick(late, { EARLY: bar, DENSE: bar }));
+    await insertTick(db.pool, storedTick(at(-3), { EARLY: bar }));
     const first = new Map((await firstMinutes()).map((row) => [row.symbol, row.first]));
     expect(first.get('EARLY')).toBe(new Date(late).toISOString());
     expect(first.get('DENSE')).toBe(new Date(late).toISOString());
     // A minute stored again (a retried job) changes nothing.
-    await insertTick(db.pool, tick(at(-20), {}));
-    await insertTick(db.pool, tick(at(-20), { OTHER: bar }));
+    await insertTick(db.pool, storedTick(at(-20), {}));
+    await insertTick(db.pool, storedTick(at(-20), { OTHER: bar }));
     expect((await firstMinutes()).map((row) => row.symbol)).not.toContain('OTHER');
     await db.pool.query('DELETE FROM tick_symbols');
     await db.pool.query('DELETE FROM ticks WHERE minute < $1', [new Date(at(0))]);

@@ -3,16 +3,8 @@
 // that had no team for a while) must see exactly the same windows, in the same order: before, it was
 // given the pool's last windowBars *minutes*, so its sparse windows were cut short.
 import { describe, expect, it } from 'vitest';
-import { SandboxPool, type Bar, type CompiledStrategy, type TeamMinuteState } from '../../../sandbox/index.ts';
-
-const WATCHER: CompiledStrategy = {
-  filename: 'strategy.bundle.js',
-  sourceMap: '',
-  code: `var __qtcStrategy = (() => { class Watch { generateSignal(team, bars) {
-    console.log(Object.keys(bars).map((s) => s + ':' + Array.from(bars[s].close).join(',') + '/' + Array.from(bars[s].timestamp).join(',')).join(' '));
-    return null;
-  } } return { default: Watch }; })();`,
-};
+import { SandboxPool, type Bar, type TeamMinuteState } from '../../../sandbox/index.ts';
+import { WINDOW_LOGGER as WATCHER } from '../../support/windowLogger.ts';
 
 const T0 = Date.UTC(2025, 6, 8, 13, 30);
 const WINDOW = 5;
