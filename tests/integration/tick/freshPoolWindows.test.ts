@@ -41,6 +41,15 @@ const pricesAt = new Map<number, Record<string, number>>();
   }
 }
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A minute as the tick stores it. */
 const storedTick = (minute: number, bars: StoredBars, prices: Record<string, number> = {}): NewTick => ({
   minute,
@@ -196,9 +205,14 @@ describe.each(['in-process', 'processes'] as const)('a shard pool in %s mode', (
           [26, 27, 28, 29, 30].map(at).join(','),
       );
       const firstSandbox = behind.pool;
+      // (An in-process pool reports this process for each of its slots.)
+      const firstChildren = (await firstSandbox.processStats()).map(({ pid }) => pid).filter((pid) => pid !== process.pid);
+      expect(firstChildren.length).toBe(mode === 'processes' ? 2 : 0);
       expect(await seen(fresh, 30, 'fresh')).toBe(warmSeen.get(30));
       expect(await seen(behind, 30, 'behind')).toBe(warmSeen.get(30));
       expect(behind.pool, 'a pool a window behind is replaced').not.toBe(firstSandbox);
+      // The replaced pool's children are gone (closed, not leaked).
+      for (const pid of firstChildren) expect(isAlive(pid), `child ${pid} of the replaced pool`).toBe(false);
       const shortGapSandbox = shortGap.pool;
       expect(await seen(shortGap, 30, 'short-gap')).toBe(warmSeen.get(30));
       expect(shortGap.pool, 'a pool less than a window behind is kept').toBe(shortGapSandbox);
