@@ -16,7 +16,7 @@ import { startEmbeddedPostgres, type EmbeddedService } from '../data/embedded/po
 import { migrateUp } from '../data/postgres/migrate.ts';
 import { createPgPool } from '../data/postgres/pool.ts';
 import { SandboxPool } from '../sandbox/index.ts';
-import { ShardPool, type ShardPoolStore } from '../server/tick/shardPools.ts';
+import { sandboxBars, ShardPool, type ShardPoolStore } from '../server/tick/shardPools.ts';
 import { barsHash } from '../server/tick/barsSnapshot.ts';
 import { barsBefore, insertTick, symbolDebuts, tickHistory } from '../server/tick/tickStore.ts';
 import { olderBarsWanted } from '../server/tick/windowSeed.ts';
@@ -111,10 +111,7 @@ try {
       const fed = await timed(async () => {
         const minutes = await tickHistory(pool, -Infinity, before, WINDOW_BARS);
         for (const { minute, bars, prices } of minutes) {
-          const input = Object.fromEntries(
-            Object.entries(bars).map(([symbol, [open, high, low, close, volume]]) => [symbol, { timestamp: minute, open, high, low, close, volume }]),
-          );
-          await peer.runMinute({ minute, bars: input, prices, teams: [] });
+          await peer.runMinute({ minute, bars: sandboxBars(minute, bars), prices, teams: [] });
         }
       });
       recentOnlyMs.push(fed.ms);

@@ -42,6 +42,8 @@ export class BarHistory<Key extends string | number, Entry extends BarsEntry<Key
   #evictedThrough = 0;
   /** Every symbol in order of first appearance. */
   #order: Key[] = [];
+  /** The order was taken from elsewhere (adoptOrder): the minutes kept may not show it. */
+  #orderAdopted = false;
   /**
    * Symbols by a number of this history's own, so that the per-minute bookkeeping is typed-array
    * arithmetic rather than a hash lookup per symbol; the keys list of the last minute and its numbers
@@ -85,6 +87,7 @@ export class BarHistory<Key extends string | number, Entry extends BarsEntry<Key
     for (const key of this.#order) if (!listed.has(key)) adopted.push(key);
     for (const key of adopted) this.#number(key);
     this.#order = adopted;
+    this.#orderAdopted = true;
   }
 
   /** Appends a minute (one already known, by seq, is ignored). */
@@ -104,9 +107,13 @@ export class BarHistory<Key extends string | number, Entry extends BarsEntry<Key
     this.#evict();
   }
 
-  /** Whether the whole minutes after `seq` hold every bar after it (else see windowsSince). */
+  /**
+   * Whether the whole minutes after `seq` are all a holder of every bar up to `seq` lacks (else see
+   * windowsSince, entriesSince): every bar after it, and, for a holder of nothing, the order of first
+   * appearance, which they show unless this history took its order from elsewhere.
+   */
   covers(seq: number): boolean {
-    return seq >= this.#evictedThrough;
+    return seq >= this.#evictedThrough && (seq > 0 || !this.#orderAdopted);
   }
 
   /** The whole minutes kept after `seq`, oldest first. */

@@ -441,14 +441,12 @@ export class SandboxPool {
   }
 
   /**
-   * What a holder of every bar up to `seq` lacks: the minutes after it alone when the history keeps
-   * them whole (the usual case: the last minute), else the older bars too and the order of first
-   * appearance, which `withOrder` asks for in any case (a new child).
+   * What a holder of every bar up to `seq` lacks: the minutes after it alone when they are all it
+   * lacks (the usual case: the last minute), else the older bars too and the order of first appearance.
    */
-  #historyUpdate(seq: number, withOrder: boolean): HistoryUpdate {
+  #historyUpdate(seq: number): HistoryUpdate {
     const history = this.#history;
-    // A holder of nothing (a child sent no minute yet) takes the order too: it may have been seeded.
-    if (!withOrder && seq > 0 && history.covers(seq)) return { entries: history.since(seq) };
+    if (history.covers(seq)) return { entries: history.since(seq) };
     return { entries: history.entriesSince(seq), order: [...history.order] };
   }
 
@@ -462,8 +460,8 @@ export class SandboxPool {
       get closing() {
         return pool.#closing;
       },
-      history: () => pool.#historyUpdate(0, true),
-      historySince: (seq) => pool.#historyUpdate(seq, false),
+      history: () => pool.#historyUpdate(0),
+      historySince: (seq) => pool.#historyUpdate(seq),
       loadSpec: (teamId) => {
         const record = pool.#teams.get(teamId);
         if (record === undefined || record.state === 'quarantined' || record.state === 'failed') return null;

@@ -142,13 +142,11 @@ export class TeamHost {
               // The first payload of the batch (nearly always the only one) is written into the host's
               // scratch buffer, which channels copy from; any other into an array of its own, which a
               // payload too large for a channel is moved, not copied, into the isolate from.
-              // The minutes it missed, when the history still holds them whole (nearly always: the last
-              // one); else each symbol's bars it lacks. A new isolate always takes the latter, which
-              // creates its symbols in the history's order (a seeded one is not the minutes' own).
-              const data =
-                team.seenSeq > 0 && this.#history.covers(team.seenSeq)
-                  ? encodePayload(minute, priceData, this.#history.since(team.seenSeq), payloads.size === 0 ? this.#payloadScratch.numbersFor : undefined)
-                  : encodeWindows(minute, priceData, this.#history.lastSeq, this.#history.windowsSince(team.seenSeq));
+              // The minutes it missed, when they are all it lacks (nearly always: the last one); else
+              // each symbol's bars it lacks, symbols in the history's order (history.ts: covers).
+              const data = this.#history.covers(team.seenSeq)
+                ? encodePayload(minute, priceData, this.#history.since(team.seenSeq), payloads.size === 0 ? this.#payloadScratch.numbersFor : undefined)
+                : encodeWindows(minute, priceData, this.#history.lastSeq, this.#history.windowsSince(team.seenSeq));
               payload = data.length <= CHANNEL_MAX_NUMBERS ? data : new ivm.ExternalCopy(data.buffer as ArrayBuffer, { transferOut: true });
               payloads.set(team.seenSeq, payload);
               this.#rssAfterLastCall = null;

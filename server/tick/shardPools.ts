@@ -58,7 +58,8 @@ interface LoadedTeam {
   lastRun: number | null;
 }
 
-const sandboxBars = (minute: number, bars: StoredBars): Record<string, SandboxBar> => {
+/** A stored minute's bars as the sandbox takes them. */
+export const sandboxBars = (minute: number, bars: StoredBars): Record<string, SandboxBar> => {
   const out: Record<string, SandboxBar> = {};
   for (const [symbol, [open, high, low, close, volume]] of Object.entries(bars)) out[symbol] = { timestamp: minute, open, high, low, close, volume };
   return out;

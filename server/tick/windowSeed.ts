@@ -85,6 +85,7 @@ export class OlderBarsCollector {
 
   /** Takes one page, newest minute first. */
   add(page: readonly StoredMinuteBars[]): void {
+    const oldest = page.at(-1)?.minute;
     for (const { minute, bars } of page) {
       for (const [symbol, bar] of Object.entries(bars)) {
         const want = this.#short.get(symbol);
@@ -98,8 +99,9 @@ export class OlderBarsCollector {
         want.count -= 1;
         if (want.count === 0) this.#short.delete(symbol);
       }
-      for (const want of [...this.#short.values()]) if (minute <= want.debut) this.#short.delete(want.symbol);
     }
+    // A symbol whose first bar the page reached has no more to give.
+    if (oldest !== undefined) for (const want of [...this.#short.values()]) if (oldest <= want.debut) this.#short.delete(want.symbol);
   }
 
   /** The bars gathered, oldest minute first. */

@@ -9,6 +9,7 @@ import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { removeOrphanedProgressFolders } from '../../sandbox/progress.ts';
+import { isProcessAlive } from '../../data/embedded/managedProcess.ts';
 import { makeTempDir } from '../support/tempDir.ts';
 
 const SANDBOX = path.resolve(import.meta.dirname, '../../sandbox/index.ts');
@@ -77,7 +78,7 @@ describe('sandbox progress folders left behind', () => {
     await first.exited;
     // The folders name their maker, which is gone.
     expect(left.every((name) => name.startsWith(`qtc-sandbox-${String(first.pool.pid)}-`))).toBe(true);
-    expect(isAlive(first.pool.pid ?? 0)).toBe(false);
+    expect(isProcessAlive(first.pool.pid ?? 0)).toBe(false);
     expect(progressFolders(tmp), 'nobody removed them').toEqual(left);
 
     const second = await startPool(tmp);
@@ -128,12 +129,3 @@ describe('sandbox progress folders left behind', () => {
     expect(removeOrphanedProgressFolders(path.join(tmp, 'missing'))).toEqual([]);
   });
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bar } from '../../../data/market/bar.ts';
+import { isProcessAlive } from '../../../data/embedded/managedProcess.ts';
 import { SandboxPool, type TeamMinuteState } from '../../../sandbox/index.ts';
 import { MIGRATIONS_DIR } from '../../../data/postgres/migrate.ts';
 import { barsHash, encodeBars, type StoredBars } from '../../../server/tick/barsSnapshot.ts';
@@ -38,15 +39,6 @@ const pricesAt = new Map<number, Record<string, number>>();
   for (let m = 0; m < MINUTES; m++) {
     for (const [symbol, bar] of barsAt(m)) carried[symbol] = bar.close;
     pricesAt.set(m, { ...carried });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -212,7 +204,7 @@ describe.each(['in-process', 'processes'] as const)('a shard pool in %s mode', (
       expect(await seen(behind, 30, 'behind')).toBe(warmSeen.get(30));
       expect(behind.pool, 'a pool a window behind is replaced').not.toBe(firstSandbox);
       // The replaced pool's children are gone (closed, not leaked).
-      for (const pid of firstChildren) expect(isAlive(pid), `child ${pid} of the replaced pool`).toBe(false);
+      for (const pid of firstChildren) expect(isProcessAlive(pid), `child ${pid} of the replaced pool`).toBe(false);
       const shortGapSandbox = shortGap.pool;
       expect(await seen(shortGap, 30, 'short-gap')).toBe(warmSeen.get(30));
       expect(shortGap.pool, 'a pool less than a window behind is kept').toBe(shortGapSandbox);

@@ -110,4 +110,18 @@ describe('BarHistory', () => {
     for (const [, , keys] of sent) expect([...keys]).toEqual([...keys].sort());
     expect(sent.at(-1)?.[0]).toBe(10);
   });
+
+  it('does not let a holder of nothing rely on the minutes for an order it took from elsewhere', () => {
+    const own = new BarHistory<string, MinuteEntry>(5, 5);
+    const seeded = new BarHistory<string, MinuteEntry>(5, 5);
+    seeded.adoptOrder(['ZED', 'ALPHA']);
+    for (const entry of minutes(3)) {
+      own.append(entry);
+      seeded.append(entry);
+    }
+    expect([own.covers(0), own.covers(1)]).toEqual([true, true]);
+    // The minutes alone would give a new holder their own order, not the seeded one.
+    expect([seeded.covers(0), seeded.covers(1)]).toEqual([false, true]);
+    expect(seeded.order.slice(0, 2)).toEqual(['ZED', 'ALPHA']);
+  });
 });
