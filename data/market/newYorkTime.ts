@@ -1,88 +1,108 @@
 // US equity sessions are defined in New York wall-clock time; these helpers convert between that and
-// epoch ms with the platform's time-zone database, so DST switches are handled without a dependency.
+// epoch ms.
+//
+// From 1967 to 2099 New York's offset is computed from the US daylight-saving rules (the Uniform Time
+// Act of 1966 and its amendments: 1974-75, 1987, 2007). tests/unit/market/newYorkTime.test.ts proves
+// the rules equal to the platform's time-zone database at every switch and every day of those years,
+// so a change of law that reaches Node's database fails that test instead of passing unnoticed. The
+// database (Intl) answers outside those years only: its first formatter starts ICU's time-zone
+// support, ~10 ms of a one-week `qtc backtest` that takes ~0.2 s in all (bench/peerGrademark.ts),
+// for an answer the rules give in a few operations.
 
 const NEW_YORK = 'America/New_York';
+const HOUR_MS = 3_600_000;
+const STANDARD_OFFSET_MS = -5 * HOUR_MS;
+const DAYLIGHT_OFFSET_MS = -4 * HOUR_MS;
+/** The years the rules below cover, [first, end). */
+export const RULE_YEARS = { first: 1967, end: 2100 } as const;
 
-const wallClock = new Intl.DateTimeFormat('en-US', {
-  timeZone: NEW_YORK,
-  hourCycle: 'h23',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-});
-
-interface WallClockParts {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
+/** The day of the month of the `nth` Sunday (1 = first; 0 = last) of `month` (0 = January). */
+function sundayOf(year: number, month: number, nth: number): number {
+  if (nth > 0) return 1 + ((7 - new Date(Date.UTC(year, month, 1)).getUTCDay()) % 7) + 7 * (nth - 1);
+  const lastDay = new Date(Date.UTC(year, month + 1, 0));
+  return lastDay.getUTCDate() - lastDay.getUTCDay();
 }
 
-function newYorkParts(epochMs: number): WallClockParts {
+/**
+ * Daylight time in `year` as UTC instants [start, end): clocks go forward at 02:00 standard time
+ * (07:00 UTC) and back at 02:00 daylight time (06:00 UTC).
+ */
+export function daylightSpan(year: number): readonly [number, number] {
+  let start: [number, number];
+  let end: [number, number];
+  if (year >= 2007) {
+    start = [2, sundayOf(year, 2, 2)];
+    end = [10, sundayOf(year, 10, 1)];
+  } else if (year >= 1987) {
+    start = [3, sundayOf(year, 3, 1)];
+    end = [9, sundayOf(year, 9, 0)];
+  } else if (year === 1974) {
+    // The energy crisis: daylight time from January 6, 1974, and from February 23, 1975.
+    start = [0, 6];
+    end = [9, sundayOf(year, 9, 0)];
+  } else if (year === 1975) {
+    start = [1, 23];
+    end = [9, sundayOf(year, 9, 0)];
+  } else {
+    start = [3, sundayOf(year, 3, 0)];
+    end = [9, sundayOf(year, 9, 0)];
+  }
+  return [Date.UTC(year, start[0], start[1], 7), Date.UTC(year, end[0], end[1], 6)];
+}
+
+/** The last UTC year asked about (nearly every call asks about the same one): its bounds and daylight span. */
+let cachedYear = { from: 0, to: 0, start: 0, end: 0 };
+
+/** The offset by the rules, or null outside RULE_YEARS. Every switch is inside its UTC year (March-November). */
+function ruleOffsetMs(epochMs: number): number | null {
+  let year = cachedYear;
+  if (epochMs < year.from || epochMs >= year.to) {
+    const utcYear = new Date(epochMs).getUTCFullYear();
+    if (!(utcYear >= RULE_YEARS.first && utcYear < RULE_YEARS.end)) return null;
+    const [start, end] = daylightSpan(utcYear);
+    year = cachedYear = { from: Date.UTC(utcYear, 0, 1), to: Date.UTC(utcYear + 1, 0, 1), start, end };
+  }
+  return epochMs >= year.start && epochMs < year.end ? DAYLIGHT_OFFSET_MS : STANDARD_OFFSET_MS;
+}
+
+let wallClock: Intl.DateTimeFormat | null = null;
+
+/** The offset from the time-zone database itself, for instants outside RULE_YEARS. */
+function databaseOffsetMs(epochMs: number): number {
+  wallClock ??= new Intl.DateTimeFormat('en-US', {
+    timeZone: NEW_YORK,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  });
+  const wholeSecond = Math.floor(epochMs / 1000) * 1000;
   const parts: Partial<Record<Intl.DateTimeFormatPartTypes, number>> = {};
-  for (const part of wallClock.formatToParts(epochMs)) {
+  for (const part of wallClock.formatToParts(wholeSecond)) {
     if (part.type !== 'literal') parts[part.type] = Number(part.value);
   }
   const { year, month, day, hour, minute, second } = parts;
   if (year === undefined || month === undefined || day === undefined || hour === undefined || minute === undefined || second === undefined) {
     throw new Error(`the platform's Intl.DateTimeFormat did not give a full ${NEW_YORK} date and time`);
   }
-  return { year, month, day, hour, minute, second };
-}
-
-/** The offset from the time-zone database itself: one formatToParts call (~10-30 µs). */
-function exactOffsetMs(epochMs: number): number {
-  const wholeSecond = Math.floor(epochMs / 1000) * 1000;
-  const p = newYorkParts(wholeSecond);
-  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - wholeSecond;
-}
-
-const HOUR_MS = 3_600_000;
-// Hours from 1970 to 2200: where Date.UTC reads years as written (it maps 0-99 to 1900-1999).
-const CACHED_HOURS = { first: 0, end: 230 * 8_766 };
-const MAX_CACHED_HOURS = 100_000;
-/** UTC hour → New York's offset through that whole hour, or null when it changes inside it. */
-const offsetByHour = new Map<number, number | null>();
-
-/**
- * New York's offset is constant between its DST switches, which fall on whole UTC hours; a replay asks
- * for the same hour's offset 60 times (and each session check several times more). So each UTC hour is
- * asked of the time-zone database once, at its first and its last second: the same offset at both ends
- * serves the whole hour; a different one (an hour holding a switch, which no New York switch since 1883
- * is) is never cached, and every instant in it is asked of the database.
- */
-function hourOffsetMs(epochMs: number): number | null {
-  const hour = Math.floor(epochMs / HOUR_MS);
-  if (hour < CACHED_HOURS.first || hour >= CACHED_HOURS.end) return null;
-  let offset = offsetByHour.get(hour);
-  if (offset === undefined) {
-    const start = exactOffsetMs(hour * HOUR_MS);
-    offset = start === exactOffsetMs(hour * HOUR_MS + HOUR_MS - 1000) ? start : null;
-    if (offsetByHour.size >= MAX_CACHED_HOURS) offsetByHour.clear();
-    offsetByHour.set(hour, offset);
-  }
-  return offset;
+  // Date.UTC reads years 0-99 as 1900-1999: setUTCFullYear takes the year as written.
+  const asIfUtc = new Date(Date.UTC(2000, month - 1, day, hour, minute, second));
+  asIfUtc.setUTCFullYear(year);
+  return asIfUtc.getTime() - wholeSecond;
 }
 
 /** How far New York wall-clock time is ahead of UTC at that instant (negative: -4 h in summer, -5 h in winter). */
-function newYorkOffsetMs(epochMs: number): number {
-  return hourOffsetMs(epochMs) ?? exactOffsetMs(epochMs);
+export function newYorkOffsetMs(epochMs: number): number {
+  return ruleOffsetMs(epochMs) ?? databaseOffsetMs(epochMs);
 }
 
 /** The New York calendar date (`YYYY-MM-DD`) at an instant. */
 export function newYorkDate(epochMs: number): string {
-  const offset = hourOffsetMs(epochMs);
-  if (offset === null) {
-    const p = newYorkParts(epochMs);
-    return `${String(p.year).padStart(4, '0')}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`;
-  }
   // The wall clock is UTC shifted by the offset: its date is the shifted instant's UTC date.
-  const wall = new Date(epochMs + offset);
+  const wall = new Date(epochMs + newYorkOffsetMs(epochMs));
   return `${String(wall.getUTCFullYear()).padStart(4, '0')}-${String(wall.getUTCMonth() + 1).padStart(2, '0')}-${String(wall.getUTCDate()).padStart(2, '0')}`;
 }
 

@@ -11,8 +11,9 @@ import type { Money } from '../trading/money.ts';
 import { BookError, newTeamBook, reserveForIntent } from '../trading/portfolio/book.ts';
 import { TERMINAL_ORDER_STATUSES, type BrokerOrderState, type Fill, type OrderIntent, type TeamBook } from '../trading/types.ts';
 import type { BookStore } from './ports.ts';
+import { byCodeUnits } from '../codeUnitOrder.ts';
 
-const byTeam = (a: TeamBook, b: TeamBook): number => (a.teamId < b.teamId ? -1 : a.teamId > b.teamId ? 1 : 0);
+const byTeam = (a: TeamBook, b: TeamBook): number => byCodeUnits(a.teamId, b.teamId);
 
 export class MemoryBooks implements BookStore {
   readonly #books = new Map<string, TeamBook>();

@@ -5,6 +5,7 @@
 import type { Money } from '../trading/money.ts';
 import { markToMarket } from '../trading/portfolio/book.ts';
 import type { TeamBook } from '../trading/types.ts';
+import { byCodeUnits } from '../codeUnitOrder.ts';
 
 export interface SnapshotPosition {
   quantity: number;
@@ -30,7 +31,7 @@ export interface EquitySnapshot {
 export function snapshotOf(book: TeamBook, minute: number, prices: Readonly<Record<string, Money>>): EquitySnapshot {
   const marked = markToMarket(book, prices);
   const positions: Record<string, SnapshotPosition> = {};
-  for (const [symbol, position] of Object.entries(book.positions).sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [symbol, position] of Object.entries(book.positions).sort(([a], [b]) => byCodeUnits(a, b))) {
     if (position.quantity === 0) continue;
     positions[symbol] = { quantity: position.quantity, price: prices[symbol] ?? null, costBasis: position.costBasis };
   }

@@ -9,6 +9,7 @@ import { MetricsAccumulator } from '../trading/metrics/metrics.ts';
 import { moneyToDecimalString } from '../trading/money.ts';
 import type { RecordedFill, RecordedRun, RecordedSeason } from './recorded.ts';
 import type { ReplayedFill, ReplayedRun, ReplayedSeason } from './run.ts';
+import { byCodeUnits } from '../codeUnitOrder.ts';
 
 export type DivergenceKind = 'run' | 'fill' | 'snapshot' | 'metrics';
 
@@ -32,7 +33,7 @@ export interface TeamVerdict {
 /** JSON with object keys sorted: jsonb does not keep key order, so order never counts as a difference. */
 export function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, item: unknown) =>
-    typeof item === 'object' && item !== null && !Array.isArray(item) ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : item,
+    typeof item === 'object' && item !== null && !Array.isArray(item) ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => byCodeUnits(a, b))) : item,
   );
 }
 

@@ -5,16 +5,15 @@
  */
 import { createHash } from 'node:crypto';
 import type { Bar } from '../../data/market/bar.ts';
+import { byCodeUnits } from '../codeUnitOrder.ts';
 
 /** `[open, high, low, close, volume]` in dollars and shares, as the source gave them. */
 export type StoredBar = [open: number, high: number, low: number, close: number, volume: number];
 export type StoredBars = Record<string, StoredBar>;
 
-const bySymbol = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
 export function encodeBars(bars: ReadonlyMap<string, Bar>): StoredBars {
   const out: StoredBars = {};
-  for (const symbol of [...bars.keys()].sort(bySymbol)) {
+  for (const symbol of [...bars.keys()].sort(byCodeUnits)) {
     const bar = bars.get(symbol)!;
     out[symbol] = [bar.open, bar.high, bar.low, bar.close, bar.volume];
   }
@@ -26,7 +25,7 @@ export function barsHash(minute: number, bars: StoredBars): string {
   const canonical = JSON.stringify([
     minute,
     Object.keys(bars)
-      .sort(bySymbol)
+      .sort(byCodeUnits)
       .map((symbol) => [symbol, ...bars[symbol]!]),
   ]);
   return createHash('sha256').update(canonical).digest('hex');
@@ -35,7 +34,7 @@ export function barsHash(minute: number, bars: StoredBars): string {
 /** Bars in symbol order, each stamped with the minute. */
 export function decodeBars(minute: number, bars: StoredBars): Map<string, Bar> {
   const out = new Map<string, Bar>();
-  for (const symbol of Object.keys(bars).sort(bySymbol)) {
+  for (const symbol of Object.keys(bars).sort(byCodeUnits)) {
     const [open, high, low, close, volume] = bars[symbol]!;
     out.set(symbol, { symbol, timestamp: minute, open, high, low, close, volume });
   }
@@ -47,6 +46,6 @@ export function carryPrices(previous: Readonly<Record<string, number>>, bars: St
   const prices: Record<string, number> = { ...previous };
   for (const [symbol, bar] of Object.entries(bars)) prices[symbol] = bar[3];
   const sorted: Record<string, number> = {};
-  for (const symbol of Object.keys(prices).sort(bySymbol)) sorted[symbol] = prices[symbol]!;
+  for (const symbol of Object.keys(prices).sort(byCodeUnits)) sorted[symbol] = prices[symbol]!;
   return sorted;
 }

@@ -7,6 +7,7 @@
  * bar in each; the others' older bars are fetched per symbol (tickStore: `barsBefore`).
  */
 import type { StoredBars } from './barsSnapshot.ts';
+import { byCodeUnits } from '../codeUnitOrder.ts';
 
 /** A symbol and the minute of its first stored bar. */
 export interface SymbolDebut {
@@ -26,8 +27,6 @@ export interface StoredMinuteBars {
   minute: number;
   bars: StoredBars;
 }
-
-const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * The order in which a pool fed every stored minute meets the symbols: by the minute of their first

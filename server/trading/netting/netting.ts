@@ -17,6 +17,7 @@
  * `<net id>-<team client order id>`, so re-deriving it after a crash gives the same fill, applied once.
  */
 import type { OrderIntent, Side } from '../types.ts';
+import { byCodeUnits } from '../../codeUnitOrder.ts';
 
 const MINUTE_MS = 60_000;
 
@@ -65,8 +66,7 @@ export function netClientOrderId(minute: number, symbol: string, side: Side): st
 
 export const isNetClientOrderId = (id: string): boolean => id.startsWith(NET_ORDER_PREFIX);
 
-const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-const byMember = (a: NetMember, b: NetMember): number => compareText(a.teamId, b.teamId) || compareText(a.clientOrderId, b.clientOrderId);
+const byMember = (a: NetMember, b: NetMember): number => byCodeUnits(a.teamId, b.teamId) || byCodeUnits(a.clientOrderId, b.clientOrderId);
 
 /** Groups the market intents by (minute, symbol) and nets each group. Limit orders are not netted. */
 export function crossIntents(intents: readonly OrderIntent[]): NetGroup[] {
@@ -78,7 +78,7 @@ export function crossIntents(intents: readonly OrderIntent[]): NetGroup[] {
     if (group === undefined) groups.set(key, (group = { minute: intent.minute, symbol: intent.symbol, members: [] }));
     group.members.push({ clientOrderId: intent.clientOrderId, teamId: intent.teamId, side: intent.side, quantity: intent.quantity });
   }
-  return [...groups.values()].sort((a, b) => a.minute - b.minute || compareText(a.symbol, b.symbol)).map((group) => netGroup(group.minute, group.symbol, group.members));
+  return [...groups.values()].sort((a, b) => a.minute - b.minute || byCodeUnits(a.symbol, b.symbol)).map((group) => netGroup(group.minute, group.symbol, group.members));
 }
 
 export function netGroup(minute: number, symbol: string, members: readonly NetMember[]): NetGroup {

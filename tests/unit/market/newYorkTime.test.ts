@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { newYorkDate, newYorkWallTimeToEpoch } from '../../../data/market/newYorkTime.ts';
+import { daylightSpan, newYorkDate, newYorkOffsetMs, newYorkWallTimeToEpoch, RULE_YEARS } from '../../../data/market/newYorkTime.ts';
 
-// The time-zone database asked directly, as newYorkTime.ts did for every instant before it kept one
-// offset per UTC hour: the cached answers must be these.
+// The time-zone database asked directly, as newYorkTime.ts did for every instant before it computed
+// the US daylight-saving rules: the rules' answers must be these.
 const reference = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/New_York', year: 'numeric', month: '2-digit', day: '2-digit' });
 const referenceDate = (epochMs: number): string => reference.format(epochMs);
 
@@ -22,6 +22,46 @@ function aroundSwitches(): number[] {
   return instants;
 }
 
+const wallParts = new Intl.DateTimeFormat('en-US', {
+  timeZone: 'America/New_York',
+  hourCycle: 'h23',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+});
+/** New York's offset at a whole second, from the database. */
+function referenceOffsetMs(epochMs: number): number {
+  const part: Record<string, number> = {};
+  for (const { type, value } of wallParts.formatToParts(epochMs)) if (type !== 'literal') part[type] = Number(value);
+  const asIfUtc = new Date(Date.UTC(2000, part['month']! - 1, part['day'], part['hour'], part['minute'], part['second']));
+  asIfUtc.setUTCFullYear(part['year']!);
+  return asIfUtc.getTime() - epochMs;
+}
+
+describe('newYorkOffsetMs', () => {
+  it("switches at the time-zone database's very second, every year the rules cover (1967-2099)", () => {
+    const wrong: string[] = [];
+    for (let year = RULE_YEARS.first; year < RULE_YEARS.end; year++) {
+      for (const at of daylightSpan(year)) {
+        for (const t of [at - 1000, at]) if (newYorkOffsetMs(t) !== referenceOffsetMs(t)) wrong.push(new Date(t).toISOString());
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it("equals the database's offset on every day the rules cover, and the database's own answer outside them", () => {
+    const wrong: string[] = [];
+    for (let t = Date.UTC(RULE_YEARS.first, 0, 1, 12); t < Date.UTC(RULE_YEARS.end, 0, 1); t += 24 * HOUR) {
+      if (newYorkOffsetMs(t) !== referenceOffsetMs(t)) wrong.push(new Date(t).toISOString());
+    }
+    expect(wrong).toEqual([]);
+    for (const t of [Date.UTC(1966, 5, 1), Date.UTC(1883, 0, 1), Date.UTC(2100, 5, 1), Date.UTC(2300, 0, 1, 3)]) expect(newYorkOffsetMs(t)).toBe(referenceOffsetMs(t));
+  });
+});
+
 describe('newYorkDate', () => {
   it("equals the time-zone database's date at every instant around 36 years of DST switches", () => {
     const instants = aroundSwitches();
@@ -30,7 +70,7 @@ describe('newYorkDate', () => {
     expect(instants.length).toBeGreaterThan(100_000);
   });
 
-  it('equals it at the last and first second of every hour around a switch, and outside the cached years', () => {
+  it('equals it at the last and first second of every hour around a switch, and outside the years of the rules', () => {
     const edges = [Date.UTC(2025, 2, 9, 6), Date.UTC(2025, 10, 2, 5), Date.UTC(2025, 10, 2, 6), Date.UTC(2007, 2, 11, 7)].flatMap((t) => [
       t - 1000,
       t - 1,

@@ -16,6 +16,7 @@ import { BrokerError, type Broker, type BrokerAccount, type BrokerOrderState, ty
 import { BrokerSubscribers } from '../subscribers.ts';
 import { simBrokerOrderId, simulateMinute, type FillModelOptions } from './fillModel.ts';
 import { brokerStateOf } from '../../orders/brokerState.ts';
+import { byCodeUnits } from '../../../codeUnitOrder.ts';
 
 /** What the venue needs of a book store: the ledger, or the backtest's books in memory. */
 export type SimVenueBooks = Pick<Ledger, 'getOrder' | 'openOrders' | 'loadBooks' | 'applyFills' | 'recordBrokerState' | 'recordBrokerStates'>;
@@ -131,7 +132,7 @@ export class SimVenue implements Broker {
     }
     return [...totals]
       .filter(([, total]) => total.quantity > 0)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .sort(([a], [b]) => byCodeUnits(a, b))
       .map(([symbol, total]) => ({ symbol, quantity: total.quantity, avgEntryPrice: Math.round(total.cost / total.quantity) }));
   }
 
