@@ -10,7 +10,8 @@
  * and build. A cache that cannot be read or written only costs that: the check and build run as before.
  */
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, readlink, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CompiledStrategy } from '../../sandbox/index.ts';
@@ -23,25 +24,23 @@ const MAX_FOLDER_BYTES = 16 * 2 ** 20;
 /** Entries kept; the oldest are removed beyond it. */
 const MAX_ENTRIES = 32;
 
-let toolMaterial: Promise<string> | null = null;
+// The key is read with synchronous calls: a run's first step, ~40 small reads and stats of a few µs
+// each, where the thread pool's round trips made it ~7 ms of a short backtest.
+let toolMaterial: string | null = null;
 
 /** The checker's and bundler's identity: loaders/ files by name, size and mtime; esbuild's and @babel/parser's versions. */
-function tools(): Promise<string> {
-  toolMaterial ??= (async () => {
-    const versions = await Promise.all(
-      ['esbuild', '@babel/parser'].map(async (name) => {
-        const text = await readFile(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8');
-        return `${name}@${(JSON.parse(text) as { version: string }).version}`;
-      }),
-    );
-    const entries = await readdir(LOADERS_DIR, { recursive: true, withFileTypes: true });
+function tools(): string {
+  toolMaterial ??= (() => {
+    const versions = ['esbuild', '@babel/parser'].map((name) => {
+      const text = readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8');
+      return `${name}@${(JSON.parse(text) as { version: string }).version}`;
+    });
+    const entries = readdirSync(LOADERS_DIR, { recursive: true, withFileTypes: true });
     const files = entries.filter((entry) => entry.isFile()).map((entry) => path.join(entry.parentPath, entry.name));
-    const stats = await Promise.all(
-      files.map(async (file) => {
-        const info = await stat(file);
-        return `${path.relative(LOADERS_DIR, file)}:${String(info.size)}:${String(info.mtimeMs)}`;
-      }),
-    );
+    const stats = files.map((file) => {
+      const info = statSync(file);
+      return `${path.relative(LOADERS_DIR, file)}:${String(info.size)}:${String(info.mtimeMs)}`;
+    });
     return [process.version, ...versions, ...stats.sort()].join('|');
   })();
   return toolMaterial;
@@ -55,11 +54,15 @@ const CODE_FILE = /\.(?:ts|mts|js|mjs)$/;
  * why). Only code files count: nothing else can be imported, so nothing else can change a check that
  * passes or its bundle. Symbolic links count by their text (their target is hashed where it lies).
  */
-export async function strategyKey(dir: string): Promise<string | null> {
+export function strategyKey(dir: string): Promise<string | null> {
+  return Promise.resolve(strategyKeyNow(dir));
+}
+
+function strategyKeyNow(dir: string): string | null {
   try {
-    const root = await realpath(dir);
-    const entries = await readdir(root, { recursive: true, withFileTypes: true });
-    const hash = createHash('sha256').update(`qtc-backtest-strategy 1\0${await tools()}\0${root}\0`);
+    const root = realpathSync(dir);
+    const entries = readdirSync(root, { recursive: true, withFileTypes: true });
+    const hash = createHash('sha256').update(`qtc-backtest-strategy 1\0${tools()}\0${root}\0`);
     const files = entries
       .filter((entry) => CODE_FILE.test(entry.name) && (entry.isFile() || entry.isSymbolicLink()))
       .map((entry) => ({ link: entry.isSymbolicLink(), name: path.relative(root, path.join(entry.parentPath, entry.name)) }))
@@ -68,12 +71,12 @@ export async function strategyKey(dir: string): Promise<string | null> {
     for (const { link, name } of files) {
       const file = path.join(root, name);
       if (link) {
-        hash.update(`l\0${name}\0${await readlink(file)}\0`);
+        hash.update(`l\0${name}\0${readlinkSync(file)}\0`);
         continue;
       }
-      bytes += (await lstat(file)).size;
+      bytes += lstatSync(file).size;
       if (bytes > MAX_FOLDER_BYTES) return null;
-      const content = await readFile(file);
+      const content = readFileSync(file);
       hash.update(`f\0${name}\0${String(content.length)}\0`).update(content);
     }
     return hash.digest('hex');
@@ -96,12 +99,12 @@ export class StrategyCache {
   }
 
   /** The bundle kept under this key, or null. */
-  async get(key: string): Promise<CompiledStrategy | null> {
+  get(key: string): Promise<CompiledStrategy | null> {
     try {
-      const value: unknown = JSON.parse(await readFile(this.#file(key), 'utf8'));
-      return isCompiled(value) ? { code: value.code, sourceMap: value.sourceMap, filename: value.filename } : null;
+      const value: unknown = JSON.parse(readFileSync(this.#file(key), 'utf8'));
+      return Promise.resolve(isCompiled(value) ? { code: value.code, sourceMap: value.sourceMap, filename: value.filename } : null);
     } catch {
-      return null;
+      return Promise.resolve(null);
     }
   }
 

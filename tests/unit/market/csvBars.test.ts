@@ -113,6 +113,39 @@ describe('parseBarsCsv', () => {
     expect(error.field).toBe(field);
   });
 
+  it('reads a row on the date of the row before it (the short path) exactly as a row read alone', () => {
+    // Each row after the first of its date takes the short path; parsed alone, it takes the full one.
+    const rows = [
+      '1969-12-31T23:58:00Z,SPY,1,1,1,1,1',
+      '1969-12-31T23:59:00Z,SPY,1,1,1,1,1',
+      '2024-02-29T00:00:00Z,SPY,1,1,1,1,1',
+      '2024-02-29T23:59:00Z,SPY,1,1,1,1,1',
+      '2024-03-01T09:30:00Z,SPY,1,1,1,1,1',
+      '2024-03-01T09:31:00.000Z,SPY,1,1,1,1,1',
+      '2024-03-01T09:32Z,SPY,1,1,1,1,1',
+      '2024-03-01T16:00:00Z,SPY,1,1,1,1,1',
+    ];
+    const together = parseBarsCsv(csv(HEADER, ...rows), 'x.csv');
+    const alone = rows.flatMap((row) => parseBarsCsv(csv(HEADER, row), 'x.csv'));
+    expect(together).toEqual(alone);
+    expect(together.map((bar) => new Date(bar.timestamp).toISOString())).toEqual([
+      '1969-12-31T23:58:00.000Z',
+      '1969-12-31T23:59:00.000Z',
+      '2024-02-29T00:00:00.000Z',
+      '2024-02-29T23:59:00.000Z',
+      '2024-03-01T09:30:00.000Z',
+      '2024-03-01T09:31:00.000Z',
+      '2024-03-01T09:32:00.000Z',
+      '2024-03-01T16:00:00.000Z',
+    ]);
+    for (const bad of ['2024-03-01T24:00:00Z', '2024-03-01T09:60:00Z', '2024-03-01T09:30:05Z', '2024-03-01T0a:30:00Z', '2024-03-01T09:30:00+01']) {
+      const after = parseError(csv(HEADER, rows[4]!, `${bad},SPY,1,1,1,1,1`));
+      const first = parseError(csv(HEADER, `${bad},SPY,1,1,1,1,1`));
+      expect(after.message.replace(':3:', ':2:')).toBe(first.message);
+      expect(after.field).toBe('timestamp');
+    }
+  });
+
   it('counts blank lines when reporting the line of a bad row', () => {
     const error = parseError(csv(HEADER, '', GOOD_ROW, '', '', '2025-07-08T13:31:00Z,SPY,1,1,1,1,x'));
     expect(error.message).toBe('bars.csv:6: volume "x" is not a number');
