@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { BacktestCommandOptions } from '../../backtest/cli.ts';
-import { reportFatal } from '../fatal.ts';
+import { exitWhenWritten, reportFatal } from '../fatal.ts';
 
 export function registerBacktestCommand(program: Command): void {
   program
@@ -59,5 +59,6 @@ export function registerBacktestCommand(program: Command): void {
           }
           reportFatal(error);
         });
+      await exitWhenWritten();
     });
 }
