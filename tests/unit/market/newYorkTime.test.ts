@@ -22,23 +22,15 @@ function aroundSwitches(): number[] {
   return instants;
 }
 
-const wallParts = new Intl.DateTimeFormat('en-US', {
-  timeZone: 'America/New_York',
-  hourCycle: 'h23',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-});
-/** New York's offset at a whole second, from the database. */
+// The offset as the database names it ("GMT-04:00", "GMT-04:56:02" before 1883's standard time).
+const offsetName = new Intl.DateTimeFormat('en-US', { timeZone: 'America/New_York', timeZoneName: 'longOffset' });
+/** New York's offset at an instant, from the database. */
 function referenceOffsetMs(epochMs: number): number {
-  const part: Record<string, number> = {};
-  for (const { type, value } of wallParts.formatToParts(epochMs)) if (type !== 'literal') part[type] = Number(value);
-  const asIfUtc = new Date(Date.UTC(2000, part['month']! - 1, part['day'], part['hour'], part['minute'], part['second']));
-  asIfUtc.setUTCFullYear(part['year']!);
-  return asIfUtc.getTime() - epochMs;
+  const name = offsetName.formatToParts(epochMs).find((part) => part.type === 'timeZoneName')?.value ?? '';
+  const match = /^GMT([+-])(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(name);
+  if (match === null) throw new Error(`unexpected offset name ${JSON.stringify(name)}`);
+  const [, sign, hours, minutes, seconds] = match;
+  return (sign === '-' ? -1 : 1) * ((Number(hours) * 60 + Number(minutes)) * 60 + Number(seconds ?? 0)) * 1000;
 }
 
 describe('newYorkOffsetMs', () => {
