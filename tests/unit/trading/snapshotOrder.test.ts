@@ -16,7 +16,7 @@ describe('snapshot positions', () => {
         expect(symbols.every((symbol) => SYMBOL_PATTERN.test(symbol))).toBe(true);
         expect([...symbols].sort(byCodeUnits)).toEqual([...symbols].sort((a, b) => a.localeCompare(b, 'en-US')));
         const book = newTeamBook('t', toMoney(1_000));
-        const positions = Object.fromEntries(symbols.map((symbol) => [symbol, { quantity: 1, costBasis: toMoney(10) }]));
+        const positions = Object.fromEntries(symbols.map((symbol) => [symbol, { quantity: 1, costBasis: toMoney(10), realizedPnl: 0 }]));
         const snapshot = snapshotOf({ ...book, positions }, 0, {});
         // As the snapshot was built before: keys added in localeCompare's order (a record puts integer-like keys first either way).
         const before = Object.fromEntries([...symbols].sort((a, b) => a.localeCompare(b, 'en-US')).map((symbol) => [symbol, null]));
