@@ -128,13 +128,11 @@ interface CachedStrategy {
   compiled: CompiledStrategy | null;
 }
 
-async function lookUp(dirs: readonly string[], cache: StrategyCache): Promise<CachedStrategy[]> {
-  return Promise.all(
-    dirs.map(async (dir) => {
-      const key = await strategyKey(dir);
-      return { key, compiled: key === null ? null : await cache.get(key) };
-    }),
-  );
+function lookUp(dirs: readonly string[], cache: StrategyCache): CachedStrategy[] {
+  return dirs.map((dir) => {
+    const key = strategyKey(dir);
+    return { key, compiled: key === null ? null : cache.get(key) };
+  });
 }
 
 /**
@@ -183,7 +181,7 @@ async function prepare(
     }
     const compiled = await (compiling[index] ?? Promise.reject(new Error(`unreachable: no bundle begun for ${dir}`)));
     // Kept only when the folder is still what was hashed before it was checked and built.
-    if (checked && key !== null) keeping.push(strategyKey(dir).then((now) => (now === key ? cache.put(key, compiled) : undefined)));
+    if (checked && key !== null && strategyKey(dir) === key) keeping.push(cache.put(key, compiled));
     const id = ids[index] ?? dir;
     const team = settings.team(id);
     if (options.registry !== undefined && !team.registered)
@@ -240,7 +238,7 @@ export async function runBacktestCommand(dirs: string[], options: BacktestComman
     ...(cpuMs === undefined ? {} : { cpuMs }),
   });
   const cache = new StrategyCache();
-  const cached = await lookUp(dirs, cache);
+  const cached = lookUp(dirs, cache);
   // The checker's parser and esbuild are loaded only when a folder's checked bundle is not cached.
   const loaders = cached.every(({ compiled }) => compiled !== null) ? null : await import('../../loaders/index.ts');
   const compiling = startCompiles(dirs, cached, loaders);

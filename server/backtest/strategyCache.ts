@@ -54,11 +54,7 @@ const CODE_FILE = /\.(?:ts|mts|js|mjs)$/;
  * why). Only code files count: nothing else can be imported, so nothing else can change a check that
  * passes or its bundle. Symbolic links count by their text (their target is hashed where it lies).
  */
-export function strategyKey(dir: string): Promise<string | null> {
-  return Promise.resolve(strategyKeyNow(dir));
-}
-
-function strategyKeyNow(dir: string): string | null {
+export function strategyKey(dir: string): string | null {
   try {
     const root = realpathSync(dir);
     const entries = readdirSync(root, { recursive: true, withFileTypes: true });
@@ -99,12 +95,12 @@ export class StrategyCache {
   }
 
   /** The bundle kept under this key, or null. */
-  get(key: string): Promise<CompiledStrategy | null> {
+  get(key: string): CompiledStrategy | null {
     try {
       const value: unknown = JSON.parse(readFileSync(this.#file(key), 'utf8'));
-      return Promise.resolve(isCompiled(value) ? { code: value.code, sourceMap: value.sourceMap, filename: value.filename } : null);
+      return isCompiled(value) ? { code: value.code, sourceMap: value.sourceMap, filename: value.filename } : null;
     } catch {
-      return Promise.resolve(null);
+      return null;
     }
   }
 

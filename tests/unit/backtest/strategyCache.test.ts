@@ -20,61 +20,61 @@ function folder(files: Record<string, string>): string {
 const compiled = { code: 'var __qtcStrategy = 1;', sourceMap: '{"version":3}', filename: 'strategy.bundle.js' };
 
 describe('strategyKey', () => {
-  it('changes with the content of any code file, wherever it lies in the folder', async () => {
+  it('changes with the content of any code file, wherever it lies in the folder', () => {
     const dir = folder({ 'strategy.ts': 'export default class A {}', 'lib/util.mts': 'export const x = 1;' });
-    const before = await strategyKey(dir);
+    const before = strategyKey(dir);
     expect(before).toMatch(/^[0-9a-f]{64}$/);
-    expect(await strategyKey(dir)).toBe(before);
+    expect(strategyKey(dir)).toBe(before);
 
     writeFileSync(path.join(dir, 'lib/util.mts'), 'export const x = 2;');
-    const edited = await strategyKey(dir);
+    const edited = strategyKey(dir);
     expect(edited).not.toBe(before);
 
     // Same size, same modification time, other bytes: content decides, not stat.
     const file = path.join(dir, 'strategy.ts');
     writeFileSync(file, 'export default class B {}');
     utimesSync(file, new Date(2020, 0, 1), new Date(2020, 0, 1));
-    const sameSize = await strategyKey(dir);
+    const sameSize = strategyKey(dir);
     expect(sameSize).not.toBe(edited);
 
     writeFileSync(path.join(dir, 'lib/new.js'), '');
-    expect(await strategyKey(dir)).not.toBe(sameSize);
+    expect(strategyKey(dir)).not.toBe(sameSize);
   });
 
-  it('ignores files no import can reach (not code)', async () => {
+  it('ignores files no import can reach (not code)', () => {
     const dir = folder({ 'strategy.js': 'export default class A {}' });
-    const before = await strategyKey(dir);
+    const before = strategyKey(dir);
     writeFileSync(path.join(dir, 'README.md'), '# notes');
     writeFileSync(path.join(dir, 'data.json'), '{}');
-    expect(await strategyKey(dir)).toBe(before);
+    expect(strategyKey(dir)).toBe(before);
   });
 
-  it('differs between two folders with the same files, and counts a link by its target', async () => {
+  it('differs between two folders with the same files, and counts a link by its target', () => {
     const a = folder({ 'strategy.ts': 'export default class A {}', 'one.ts': '1', 'two.ts': '2' });
     const b = folder({ 'strategy.ts': 'export default class A {}', 'one.ts': '1', 'two.ts': '2' });
-    expect(await strategyKey(a)).not.toBe(await strategyKey(b));
+    expect(strategyKey(a)).not.toBe(strategyKey(b));
 
     symlinkSync('one.ts', path.join(a, 'link.ts'));
-    const toOne = await strategyKey(a);
+    const toOne = strategyKey(a);
     const c = folder({ 'strategy.ts': 'export default class A {}', 'one.ts': '1', 'two.ts': '2' });
     symlinkSync('two.ts', path.join(c, 'link.ts'));
-    const toTwo = await strategyKey(c);
+    const toTwo = strategyKey(c);
     expect(toOne).not.toBe(toTwo);
     expect(toOne).not.toBeNull();
   });
 
-  it('is null for a folder it cannot read', async () => {
-    expect(await strategyKey(path.join(temp.dir, 'missing'))).toBeNull();
+  it('is null for a folder it cannot read', () => {
+    expect(strategyKey(path.join(temp.dir, 'missing'))).toBeNull();
   });
 });
 
 describe('StrategyCache', () => {
   it('gives back what was kept under a key, and nothing under another', async () => {
     const cache = new StrategyCache(path.join(temp.dir, 'cache-a'));
-    expect(await cache.get('k1')).toBeNull();
+    expect(cache.get('k1')).toBeNull();
     await cache.put('k1', compiled);
-    expect(await cache.get('k1')).toEqual(compiled);
-    expect(await cache.get('k2')).toBeNull();
+    expect(cache.get('k1')).toEqual(compiled);
+    expect(cache.get('k2')).toBeNull();
   });
 
   it('treats an unreadable or malformed entry as absent', async () => {
@@ -82,9 +82,9 @@ describe('StrategyCache', () => {
     const cache = new StrategyCache(dir);
     await cache.put('k', compiled);
     writeFileSync(path.join(dir, 'k.json'), '{"code": 1');
-    expect(await cache.get('k')).toBeNull();
+    expect(cache.get('k')).toBeNull();
     writeFileSync(path.join(dir, 'k.json'), '{"code": "x", "sourceMap": 2, "filename": "f"}');
-    expect(await cache.get('k')).toBeNull();
+    expect(cache.get('k')).toBeNull();
   });
 
   it('keeps the 32 newest entries', async () => {
