@@ -1,54 +1,21 @@
 // US equity sessions are defined in New York wall-clock time; these helpers convert between that and
 // epoch ms.
 //
-// From 1967 to 2099 New York's offset is computed from the US daylight-saving rules (the Uniform Time
-// Act of 1966 and its amendments: 1974-75, 1987, 2007). tests/unit/market/newYorkTime.test.ts proves
-// the rules equal to the platform's time-zone database at every switch and every day of those years,
-// so a change of law that reaches Node's database fails that test instead of passing unnoticed. The
-// database (Intl) answers outside those years only: its first formatter starts ICU's time-zone
-// support, ~10 ms of a one-week `qtc backtest` that takes ~0.2 s in all (bench/peerGrademark.ts),
-// for an answer the rules give in a few operations.
+// From 1967 to 2099 New York's offset comes from the US daylight-saving rules
+// (sandbox/runtime/newYorkRules.ts, which team.api.getDay uses inside the isolate too).
+// tests/unit/market/newYorkTime.test.ts proves them equal to the platform's time-zone database at
+// every switch and every day of those years, so a change of law that reaches Node's database fails
+// that test instead of passing unnoticed. The database (Intl) answers outside those years only: its
+// first formatter starts ICU's time-zone support, ~10 ms of a one-week `qtc backtest` that takes
+// ~0.2 s in all (bench/peerGrademark.ts), for an answer the rules give in a few operations.
+import { daylightSpan } from '../../sandbox/runtime/newYorkRules.ts';
 
 const NEW_YORK = 'America/New_York';
 const HOUR_MS = 3_600_000;
 const STANDARD_OFFSET_MS = -5 * HOUR_MS;
 const DAYLIGHT_OFFSET_MS = -4 * HOUR_MS;
-/** The years the rules below cover, [first, end). */
+/** The years the rules are proven for, [first, end). */
 export const RULE_YEARS = { first: 1967, end: 2100 } as const;
-
-/** The day of the month of the `nth` Sunday (1 = first; 0 = last) of `month` (0 = January). */
-function sundayOf(year: number, month: number, nth: number): number {
-  if (nth > 0) return 1 + ((7 - new Date(Date.UTC(year, month, 1)).getUTCDay()) % 7) + 7 * (nth - 1);
-  const lastDay = new Date(Date.UTC(year, month + 1, 0));
-  return lastDay.getUTCDate() - lastDay.getUTCDay();
-}
-
-/**
- * Daylight time in `year` as UTC instants [start, end): clocks go forward at 02:00 standard time
- * (07:00 UTC) and back at 02:00 daylight time (06:00 UTC).
- */
-export function daylightSpan(year: number): readonly [number, number] {
-  let start: [number, number];
-  let end: [number, number];
-  if (year >= 2007) {
-    start = [2, sundayOf(year, 2, 2)];
-    end = [10, sundayOf(year, 10, 1)];
-  } else if (year >= 1987) {
-    start = [3, sundayOf(year, 3, 1)];
-    end = [9, sundayOf(year, 9, 0)];
-  } else if (year === 1974) {
-    // The energy crisis: daylight time from January 6, 1974, and from February 23, 1975.
-    start = [0, 6];
-    end = [9, sundayOf(year, 9, 0)];
-  } else if (year === 1975) {
-    start = [1, 23];
-    end = [9, sundayOf(year, 9, 0)];
-  } else {
-    start = [3, sundayOf(year, 3, 0)];
-    end = [9, sundayOf(year, 9, 0)];
-  }
-  return [Date.UTC(year, start[0], start[1], 7), Date.UTC(year, end[0], end[1], 6)];
-}
 
 /** The last UTC year asked about (nearly every call asks about the same one): its bounds and daylight span. */
 let cachedYear = { from: 0, to: 0, start: 0, end: 0 };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { daylightSpan, newYorkDate, newYorkOffsetMs, newYorkWallTimeToEpoch, RULE_YEARS } from '../../../data/market/newYorkTime.ts';
+import { newYorkDate, newYorkOffsetMs, newYorkWallTimeToEpoch, RULE_YEARS } from '../../../data/market/newYorkTime.ts';
+import { daylightSpan, newYorkMidnight } from '../../../sandbox/runtime/newYorkRules.ts';
 
 // The time-zone database asked directly, as newYorkTime.ts did for every instant before it computed
 // the US daylight-saving rules: the rules' answers must be these.
@@ -51,6 +52,20 @@ describe('newYorkOffsetMs', () => {
     }
     expect(wrong).toEqual([]);
     for (const t of [Date.UTC(1966, 5, 1), Date.UTC(1883, 0, 1), Date.UTC(2100, 5, 1), Date.UTC(2300, 0, 1, 3)]) expect(newYorkOffsetMs(t)).toBe(referenceOffsetMs(t));
+  });
+});
+
+describe('newYorkMidnight (the bounds of team.api.getDay inside the isolate)', () => {
+  it("is the database's midnight of every day the rules cover", () => {
+    const DAY = 24 * HOUR;
+    const wrong: string[] = [];
+    for (let days = Date.UTC(RULE_YEARS.first, 0, 1) / DAY; days < Date.UTC(RULE_YEARS.end, 0, 1) / DAY; days++) {
+      const midnight = newYorkMidnight(days);
+      const wallAtMidnight = midnight + referenceOffsetMs(midnight);
+      const wallSecondBefore = midnight - 1000 + referenceOffsetMs(midnight - 1000);
+      if (wallAtMidnight !== days * DAY || wallSecondBefore !== days * DAY - 1000) wrong.push(new Date(days * DAY).toISOString().slice(0, 10));
+    }
+    expect(wrong).toEqual([]);
   });
 });
 
