@@ -2,8 +2,9 @@
 // floor of bare isolated-vm measured in the same run.
 // Run with: npm run bench:sandbox   (node --no-node-snapshot bench/sandbox.ts)
 // Prints one JSON object. Figures are measurements on the machine at hand, not assertions.
-// The last run fills the default 1,200-bar window before the teams load (the pool hands a new
-// isolate the whole window), so RSS per warm team is measured with full windows as in production.
+// The last run fills the default 1,200-bar window before the teams load (a new isolate reads the
+// whole window of each column its strategy reads, here every symbol's closes), so RSS per warm team is
+// measured with full windows as in production.
 // Resident memory per team is also followed over a season's worth of calls (steadyRss): an
 // isolate's heap keeps growing for a few hundred calls (V8 grows its young generation, tiers up
 // hot code, keeps compiler metadata), so a figure taken after 25 calls says little about a day.

@@ -1,5 +1,6 @@
 // The bar history of a pool (and of each sandbox child), from which an isolate that missed minutes
-// (freshly created, rebuilt, or not run for a while) is brought up to date.
+// (not run for a while) is brought up to date, and a new or rebuilt one is told its symbols and, in
+// a child, answered the columns of the windows its strategy reads (windowOf).
 //
 // An isolate's window holds each symbol's last `windowBars` bars, however long ago they came. The
 // history keeps the last `minutes` minutes whole (numbered entries: a warm isolate that missed a few
@@ -167,6 +168,51 @@ export class BarHistory<Key extends string | number, Entry extends BarsEntry<Key
       out.push(bars);
     }
     return out;
+  }
+
+  /** Every symbol with bars, in order of first appearance (those of an adopted order without any are left out). */
+  symbolsWithBars(): Key[] {
+    return this.#order.filter((key) => {
+      const n = this.#numberOf.get(key);
+      return n !== undefined && ((this.#kept[n] ?? 0) > 0 || this.#older[n] !== undefined);
+    });
+  }
+
+  /** One symbol's window: its last `windowBars` bars (older ones, then those of the minutes kept); null when it has none. */
+  windowOf(key: Key): SymbolBars<Key> | null {
+    const n = this.#numberOf.get(key);
+    if (n === undefined) return null;
+    const bars: SymbolBars<Key> = { key, count: 0, rows: [] };
+    const older = this.#older[n];
+    if (older !== undefined) {
+      for (let i = older.start; i < older.seqs.length; i++) {
+        for (let f = 0; f < BAR_FIELDS; f++) bars.rows.push(older.values[i * BAR_FIELDS + f] ?? NaN);
+        bars.count++;
+      }
+    }
+    if ((this.#kept[n] ?? 0) > 0) {
+      // Consecutive minutes nearly always share their keys list: the symbol's place is found once per list.
+      let keys: readonly Key[] | null = null;
+      let place = -1;
+      for (let i = this.#head; i < this.#entries.length; i++) {
+        const entry = this.#entries[i];
+        if (entry === undefined) continue;
+        if (entry[2] !== keys) {
+          keys = entry[2];
+          place = keys.indexOf(key);
+        }
+        if (place < 0) continue;
+        const values = entry[3];
+        for (let f = 0; f < BAR_FIELDS; f++) bars.rows.push(values[place * BAR_FIELDS + f] ?? NaN);
+        bars.count++;
+      }
+    }
+    if (bars.count === 0) return null;
+    if (bars.count > this.#windowBars) {
+      bars.rows = bars.rows.slice((bars.count - this.#windowBars) * BAR_FIELDS);
+      bars.count = this.#windowBars;
+    }
+    return bars;
   }
 
   /**

@@ -7,8 +7,9 @@
 //   minute, priceCount, (symbolIndex, price) × priceCount,      -- in the prices record's key order
 //   lastSeq, symbolCount, (symbolIndex, n, t × n, o × n, h × n, l × n, c × n, v × n) × symbolCount
 // The bars of the minutes not seen yet are grouped by symbol (symbols in order of first appearance,
-// minute by minute) as six columns each, so the runtime copies a new isolate's whole window with a
-// few typed-array copies; a warm isolate's one minute is n = 1 for each symbol, its values in a row.
+// minute by minute) as six columns each, so the runtime copies the minutes an isolate missed with a
+// few typed-array copies; a warm isolate's one minute is n = 1 for each symbol, its values in a row;
+// a new isolate's symbols come with n = 0 (encodeSymbols).
 import type { SymbolBars } from '../history.ts';
 import { BAR_FIELDS, type MinuteEntry } from '../protocol.ts';
 import type { EncodedPrices } from '../types.ts';
@@ -135,12 +136,7 @@ export function encodePayload(minute: number, prices: Float64Array, minutes: rea
   const counts = new Map<number, number>();
   for (const [, , indices] of minutes) for (const symbol of indices) counts.set(symbol, (counts.get(symbol) ?? 0) + 1);
   const payload = new Float64Array(2 + prices.length + 2 + counts.size * 2 + rowCount * BAR_FIELDS);
-  payload[0] = minute;
-  payload[1] = prices.length / 2;
-  payload.set(prices, 2);
-  let at = 2 + prices.length;
-  payload[at++] = minutes.at(-1)?.[0] ?? 0;
-  payload[at++] = counts.size;
+  let at = writeHead(payload, minute, prices, minutes.at(-1)?.[0] ?? 0, counts.size);
   // Where the next bar of each symbol goes: its field f lands at column start + f × n.
   const next = new Map<number, { at: number; n: number }>();
   for (const [symbol, n] of counts) {
@@ -168,12 +164,7 @@ export function encodeWindows(minute: number, prices: Float64Array, lastSeq: num
   let length = 2 + prices.length + 2;
   for (const { count } of windows) length += 2 + count * BAR_FIELDS;
   const payload = new Float64Array(length);
-  payload[0] = minute;
-  payload[1] = prices.length / 2;
-  payload.set(prices, 2);
-  let at = 2 + prices.length;
-  payload[at++] = lastSeq;
-  payload[at++] = windows.length;
+  let at = writeHead(payload, minute, prices, lastSeq, windows.length);
   for (const { key, count, rows } of windows) {
     payload[at] = key;
     payload[at + 1] = count;
@@ -185,17 +176,27 @@ export function encodeWindows(minute: number, prices: Float64Array, lastSeq: num
   return payload;
 }
 
+/**
+ * A new isolate's payload: the symbols that have bars, in the order given, each with no bars (n = 0).
+ * The runtime gives each its window in that order and asks for a column's bars when the strategy
+ * first reads it (sandbox/runtime/windows.ts).
+ */
+export function encodeSymbols(minute: number, prices: Float64Array, lastSeq: number, symbols: readonly number[]): Float64Array {
+  const payload = new Float64Array(2 + prices.length + 2 + 2 * symbols.length);
+  let at = writeHead(payload, minute, prices, lastSeq, symbols.length);
+  for (const symbol of symbols) {
+    payload[at] = symbol;
+    payload[at + 1] = 0;
+    at += 2;
+  }
+  return payload;
+}
+
 /** A warm isolate's payload, every minute: one row per symbol (n = 1 for each). */
 function encodeOneMinute(minute: number, prices: Float64Array, [seq, , indices, values]: EncodedMinute, numbersFor: NumbersFor): Float64Array {
   const count = indices.length;
   const payload = numbersFor(2 + prices.length + 2 + count * ROW);
-  payload[0] = minute;
-  payload[1] = prices.length / 2;
-  payload.set(prices, 2);
-  let at = 2 + prices.length;
-  payload[at] = seq;
-  payload[at + 1] = count;
-  at += 2;
+  let at = writeHead(payload, minute, prices, seq, count);
   for (let i = 0, from = 0; i < count; i++, from += BAR_FIELDS, at += ROW) {
     payload[at] = indices[i] ?? NaN;
     payload[at + 1] = 1;
@@ -207,4 +208,15 @@ function encodeOneMinute(minute: number, prices: Float64Array, [seq, , indices, 
     payload[at + 7] = values[from + 5] ?? NaN;
   }
   return payload;
+}
+
+/** Writes the minute, its prices, the batch's last seq and its number of symbol groups; returns where the groups begin. */
+function writeHead(payload: Float64Array, minute: number, prices: Float64Array, lastSeq: number, groups: number): number {
+  payload[0] = minute;
+  payload[1] = prices.length / 2;
+  payload.set(prices, 2);
+  const at = 2 + prices.length;
+  payload[at] = lastSeq;
+  payload[at + 1] = groups;
+  return at + 2;
 }

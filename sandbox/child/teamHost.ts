@@ -5,7 +5,9 @@ import ivm from 'isolated-vm';
 import { BarHistory } from '../history.ts';
 import type { LoadSpec, MinuteEntry, RunTeam, RuntimeLimits } from '../protocol.ts';
 import type { EncodedPrices, LogLine, SandboxError, TeamRunResult } from '../types.ts';
-import { encodeMinute, encodePayload, encodePrices, encodeWindows, IndexCache, pricesAsJson, SymbolTable, type EncodedMinute } from './payload.ts';
+import { encodeMinute, encodePayload, encodePrices, encodeSymbols, encodeWindows, IndexCache, pricesAsJson, SymbolTable, type EncodedMinute } from './payload.ts';
+import { BAR_FIELDS } from '../protocol.ts';
+import type { SymbolBars } from '../history.ts';
 import { RssProbe } from './rssProbe.ts';
 import { runtimeSource } from './runtimeSource.ts';
 import { MinuteSeeds } from './seed.ts';
@@ -142,11 +144,16 @@ export class TeamHost {
               // The first payload of the batch (nearly always the only one) is written into the host's
               // scratch buffer, which channels copy from; any other into an array of its own, which a
               // payload too large for a channel is moved, not copied, into the isolate from.
-              // The minutes it missed, when they are all it lacks (nearly always: the last one); else
-              // each symbol's bars it lacks, symbols in the history's order (history.ts: covers).
-              const data = this.#history.covers(team.seenSeq)
-                ? encodePayload(minute, priceData, this.#history.since(team.seenSeq), payloads.size === 0 ? this.#payloadScratch.numbersFor : undefined)
-                : encodeWindows(minute, priceData, this.#history.lastSeq, this.#history.windowsSince(team.seenSeq));
+              // A new isolate: the symbols alone, whose columns it asks for as its strategy reads
+              // them (#column). Else the minutes it missed, when they are all it lacks (nearly always:
+              // the last one); else each symbol's bars it lacks, symbols in the history's order
+              // (history.ts: covers).
+              const data =
+                team.seenSeq === 0
+                  ? encodeSymbols(minute, priceData, this.#history.lastSeq, this.#history.symbolsWithBars())
+                  : this.#history.covers(team.seenSeq)
+                    ? encodePayload(minute, priceData, this.#history.since(team.seenSeq), payloads.size === 0 ? this.#payloadScratch.numbersFor : undefined)
+                    : encodeWindows(minute, priceData, this.#history.lastSeq, this.#history.windowsSince(team.seenSeq));
               payload = data.length <= CHANNEL_MAX_NUMBERS ? data : new ivm.ExternalCopy(data.buffer as ArrayBuffer, { transferOut: true });
               payloads.set(team.seenSeq, payload);
               this.#rssAfterLastCall = null;
@@ -172,6 +179,8 @@ export class TeamHost {
       onTeam?.(states.length);
     } finally {
       for (const payload of payloads.values()) if (!(payload instanceof Float64Array)) payload.release();
+      // Windows answered during this batch are not kept past it (at 400 symbols, ~20 MB).
+      this.#windows.clear();
     }
     return results;
   }
@@ -188,6 +197,32 @@ export class TeamHost {
     return triples;
   }
 
+  /**
+   * Column `field` of symbol `index`'s window as the history holds it (every bar this process was
+   * sent, which its isolates have all been sent by the time they run), written into `into`: an
+   * isolate's first read of that column. Windows are kept for the batch: the isolates of a process
+   * read the same symbols.
+   */
+  readonly #column = (index: number, field: number, into: Float64Array): number => {
+    if (!Number.isInteger(index) || index < 0 || index >= this.#symbols.names.length || !Number.isInteger(field) || field < 0 || field >= BAR_FIELDS) return -1;
+    if (this.#windowsSeq !== this.#history.lastSeq) {
+      this.#windows.clear();
+      this.#windowsSeq = this.#history.lastSeq;
+    }
+    let window = this.#windows.get(index);
+    if (window === undefined) {
+      window = this.#history.windowOf(index);
+      this.#windows.set(index, window);
+    }
+    if (window === null) return 0;
+    if (window.count > into.length) return -1;
+    const { rows, count } = window;
+    for (let i = 0; i < count; i++) into[i] = rows[i * BAR_FIELDS + field] ?? NaN;
+    return count;
+  };
+  readonly #windows = new Map<number, SymbolBars<number> | null>();
+  #windowsSeq = -1;
+
   stats(): HostStats {
     const usage = process.memoryUsage();
     return { rss: usage.rss, heapUsed: usage.heapUsed, teams: this.#teams.size };
@@ -199,7 +234,7 @@ export class TeamHost {
 
   #build(team: HostedTeam): { ok: true } | { ok: false; result: TeamRunResult } {
     this.#rssAfterLastCall = null;
-    const built = TeamIsolate.create(team.spec, this.#limits, this.#history.lastMinute, team.memory, this.#prelude);
+    const built = TeamIsolate.create(team.spec, this.#limits, this.#history.lastMinute, team.memory, this.#prelude, this.#column);
     if (built.team === null) {
       const error = built.result.ok ? { kind: 'load' as const, message: 'the strategy failed to load' } : built.result.error;
       return { ok: false, result: { signals: [], error, logs: built.result.logs, memory: team.memory, cpuMs: 0, wallMs: 0 } };

@@ -20,8 +20,8 @@ export interface PreludeSource {
 type RunFn = (...args: Array<ArrayBuffer | SharedArrayBuffer | null | number | string>) => string;
 
 /**
- * The largest payload a team's channel carries, in numbers: a minute of ~1,600 symbols. A larger one (a
- * new isolate's whole window, or minutes it missed) crosses as a one-off copy.
+ * The largest payload a team's channel carries, in numbers: a minute of ~1,600 symbols. A larger one
+ * (the minutes a warm isolate missed) crosses as a one-off copy.
  */
 export const CHANNEL_MAX_NUMBERS = 16_384;
 
@@ -51,6 +51,13 @@ export interface CallInput {
 
 export type CallOutcome = DecodedCall & { cpuMs: number; wallMs: number; isolateLost: boolean };
 
+/**
+ * Where a first read of a window's column is answered from: writes the n values of column `field` of
+ * symbol `index`'s window (every bar the isolate was sent) at the start of `into` and returns n, or -1
+ * when it cannot (sandbox/runtime/windows.ts).
+ */
+export type ColumnSource = (index: number, field: number, into: Float64Array) => number;
+
 const TIMEOUT_MESSAGE = 'Script execution timed out.';
 
 export class TeamIsolate {
@@ -66,10 +73,16 @@ export class TeamIsolate {
    * before each call with the team's numbers (seed words, cash, equity, the number of positions, then
    * its positions as (symbol index, quantity, average cost) triples) followed by the minute's payload
    * when it fits. So the usual minute crosses with five call arguments, no copy object, no allocation
-   * and nothing to detach on either side. It is this isolate's alone, written only while the isolate
-   * is not running, and never read by the host (sandbox/README.md).
+   * and nothing to detach on either side. During a call, the host writes into it the column of a
+   * window the runtime asks for (#column), while the runtime waits for the answer. It is this
+   * isolate's alone, written only while the isolate is not running or waits, and never read by the
+   * host (sandbox/README.md).
    */
   #channel: Float64Array | null = null;
+  /** The channel holds at least this many numbers: a column of a whole window is written into it. */
+  readonly #channelMin: number;
+  /** Time the host spent answering this call's reads of window columns (counted as the team's CPU). */
+  #columnMs = 0;
 
   private constructor(isolate: ivm.Isolate, run: ivm.Reference<RunFn>, spec: LoadSpec, limits: RuntimeLimits, mapper: StackMapper) {
     this.#isolate = isolate;
@@ -77,11 +90,19 @@ export class TeamIsolate {
     this.#spec = spec;
     this.#callOptions = { timeout: spec.cpuMs };
     this.#limits = decodeLimits(limits);
+    this.#channelMin = limits.windowBars;
     this.mapper = mapper;
   }
 
   /** Builds the isolate and constructs the strategy; never throws. */
-  static create(spec: LoadSpec, limits: RuntimeLimits, now: number, memory: unknown, prelude: PreludeSource): { team: TeamIsolate | null; result: DecodedCall } {
+  static create(
+    spec: LoadSpec,
+    limits: RuntimeLimits,
+    now: number,
+    memory: unknown,
+    prelude: PreludeSource,
+    columns: ColumnSource,
+  ): { team: TeamIsolate | null; result: DecodedCall } {
     const mapper = createStackMapper(spec.filename, spec.sourceMap);
     const isolate = new ivm.Isolate({ memoryLimit: spec.memoryMb });
     try {
@@ -93,13 +114,17 @@ export class TeamIsolate {
       const produced = (preludeScript as ivm.Script & ivm.CachedDataResult).cachedData;
       if (prelude.cachedData === undefined && produced !== undefined) prelude.cachedData = produced;
       const entry = preludeScript.runSync(context, { reference: true, timeout: spec.loadMs }) as ivm.Reference<Record<string, unknown>>;
-      const setup = entry.getSync('setup', { reference: true }) as ivm.Reference<(config: string) => void>;
+      const setup = entry.getSync('setup', { reference: true }) as ivm.Reference<(config: string, columns: ivm.Callback) => void>;
       const construct = entry.getSync('construct', { reference: true }) as ivm.Reference<() => string>;
       const run = entry.getSync('run', { reference: true }) as ivm.Reference<RunFn>;
       entry.release();
       preludeScript.release();
       const config = { teamId: spec.teamId, randomKey: spec.randomKey, params: spec.params, memory, now, limits };
-      setup.applySync(undefined, [JSON.stringify(config)], { timeout: spec.loadMs });
+      // The runtime's way to a column it lacks, answered synchronously while the call waits; it
+      // writes only into this isolate's own channel, and only what the host would send it anyway.
+      let team: TeamIsolate | null = null;
+      const columnSource = new ivm.Callback((index: unknown, field: unknown) => (team === null ? -1 : team.#column(index, field, columns)));
+      setup.applySync(undefined, [JSON.stringify(config), columnSource], { timeout: spec.loadMs });
       setup.release();
 
       let strategyScript: ivm.Script;
@@ -120,7 +145,8 @@ export class TeamIsolate {
         isolate.dispose();
         return { team: null, result: mapError(decoded, mapper) };
       }
-      return { team: new TeamIsolate(isolate, run, spec, limits, mapper), result: decoded };
+      team = new TeamIsolate(isolate, run, spec, limits, mapper);
+      return { team, result: decoded };
     } catch (error) {
       const kind = classify(error, isolate);
       if (!isolate.isDisposed) isolate.dispose();
@@ -148,7 +174,7 @@ export class TeamIsolate {
       const { payload, positions } = input;
       const inChannel = payload instanceof Float64Array;
       const payloadAt = TEAM_NUMBERS + positions.length;
-      const needed = payloadAt + (inChannel ? payload.length : 0);
+      const needed = Math.max(payloadAt + (inChannel ? payload.length : 0), this.#channelMin);
       let newChannel: ivm.Copy<SharedArrayBuffer> | null = null;
       if (this.#channel === null || this.#channel.length < needed) {
         // A new (larger) channel goes with this call, which the runtime keeps in place of the last.
@@ -167,12 +193,14 @@ export class TeamIsolate {
       if (positions.length > 0) channel.set(positions, TEAM_NUMBERS);
       if (inChannel) channel.set(payload, payloadAt);
       const args = [newChannel, inChannel ? null : payload.copyInto(), input.namesFrom, input.namesJson, input.pricesJson];
+      this.#columnMs = 0;
       const text = this.#run.applySync(undefined, args, this.#callOptions);
       const decodeStarted = performance.now();
       decoded = mapError(decodeCallResult(text, this.#limits), this.mapper);
-      // The host's work on the strategy's output (parsing, validation, stack mapping) is the
-      // team's too: it is counted in its CPU time, which it sees and the operators watch.
-      hostMs = performance.now() - decodeStarted;
+      // The host's work on the strategy's output (parsing, validation, stack mapping) and on the
+      // columns it first read is the team's too: it is counted in its CPU time, which it sees and
+      // the operators watch.
+      hostMs = performance.now() - decodeStarted + this.#columnMs;
       // A result the runtime should never have let through (see decode.ts) leaves bad state in the isolate.
       if (!decoded.ok && decoded.discardIsolate === true) isolateLost = true;
     } catch (error) {
@@ -197,6 +225,20 @@ export class TeamIsolate {
   dispose(): void {
     if (!this.#isolate.isDisposed) this.#isolate.dispose();
     this.#channel = null;
+  }
+
+  /** A column the runtime asks for during a call, written into the channel (-1 when it cannot be). */
+  #column(index: unknown, field: unknown, columns: ColumnSource): number {
+    const channel = this.#channel;
+    if (channel === null || typeof index !== 'number' || typeof field !== 'number') return -1;
+    const started = performance.now();
+    try {
+      return columns(index, field, channel);
+    } catch {
+      return -1;
+    } finally {
+      this.#columnMs += performance.now() - started;
+    }
   }
 }
 

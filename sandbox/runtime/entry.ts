@@ -20,7 +20,7 @@ import { setNow } from './clock.ts';
 import { seedRandom, seedWords } from './random.ts';
 import { logCalls, logsJson, resetLogs, setLogLimits } from './console.ts';
 import './require.ts';
-import { applyBars, bars, setWindowBars } from './windows.ts';
+import { applyBars, bars, setColumnChannel, setColumnSource, setWindowBars } from './windows.ts';
 import { api } from './teamApi.ts';
 import { learnNames } from './symbols.ts';
 import { readPositions, readPrices } from './decode.ts';
@@ -63,8 +63,11 @@ let instance: StrategyInstance | null = null;
 let channel: Float64Array | null = null;
 let channelBuffer: ArrayBuffer | SharedArrayBuffer = new ArrayBuffer(0);
 
-function setup(configJson: string): void {
+// `columnSource`: the host's function that writes a column of a symbol's window into the channel
+// (windows.ts), kept by windows.ts alone.
+function setup(configJson: string, columnSource: (index: number, field: number) => number): void {
   const config = JSONparse(configJson) as SetupConfig;
+  setColumnSource(columnSource);
   teamId = config.teamId;
   randomKey = config.randomKey;
   params = config.params;
@@ -118,6 +121,7 @@ function run(newChannel: SharedArrayBuffer | null, oneOff: ArrayBuffer | null, n
     if (newChannel !== null) {
       channel = new F64(newChannel);
       channelBuffer = newChannel;
+      setColumnChannel(channel, newChannel);
     }
     if (instance === null) return errorJson('load', 'the strategy is not loaded');
     if (channel === null) return errorJson('runtime', 'the sandbox runtime was given no channel');
@@ -146,7 +150,7 @@ function run(newChannel: SharedArrayBuffer | null, oneOff: ArrayBuffer | null, n
     const currentPrices = pricesJson !== '' ? (JSONparse(pricesJson) as Record<string, number>) : readPrices(data, priceCount, at + 2);
     applyBars(data, buffer, at + 2 + 2 * priceCount);
     // Free a one-off input now rather than at this isolate's next GC, which may be far off for an
-    // idle isolate: detaching releases the backing store (a new isolate's first input is the whole
+    // idle isolate: detaching releases the backing store (minutes an isolate missed: up to its whole
     // window, ~0.7 MB at 10 symbols).
     if (oneOff !== null && ArrayBufferTransfer !== undefined) ReflectApply(ArrayBufferTransfer, oneOff, TRANSFER_ARGS);
     setNow(minute);

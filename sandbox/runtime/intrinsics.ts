@@ -25,6 +25,7 @@ export const DateUTC = Date.UTC;
 export const ReflectConstruct = Reflect.construct;
 export const ReflectApply = Reflect.apply;
 export const F64 = Float64Array;
+export const ArrayBufferC = ArrayBuffer;
 export const ArrayBufferTransfer = ArrayBuffer.prototype.transfer as ArrayBuffer['transfer'] | undefined;
 export const TypedArraySet = (ObjectGetPrototypeOf(Float64Array.prototype) as Float64Array).set;
 export const TypedArrayCopyWithin = (ObjectGetPrototypeOf(Float64Array.prototype) as Float64Array).copyWithin;

@@ -1,6 +1,33 @@
 // The bar windows: per symbol, the last `windowBars` bars in columns the strategy reads as
-// zero-copy Float64Array views (`bars`), filled from the minute's payload (applyBars).
-import { ArrayFrom, F64, MapC, MathMax, MathMin, ObjectDefineProperty, ObjectGetPrototypeOf, ReflectApply, TypedArrayCopyWithin, TypedArraySet } from './intrinsics.ts';
+// zero-copy Float64Array views (`bars`), kept up to date from the minute's payload (applyBars).
+//
+// A column is stored only once the strategy reads it. Its first read asks the host for the
+// column as it stands (the host keeps every symbol's window for the isolates of its process:
+// sandbox/history.ts), which writes the values into this isolate's channel during the call; from
+// then on the column takes each bar as it arrives. So an isolate holds the columns its strategy
+// reads and nothing else: a new isolate is sent the symbols only, not the whole window of every
+// symbol (six columns of 1,200 bars, ~60 KB a symbol), and a symbol never read costs it nothing
+// but a check per minute. A column once stored stays stored, so a view the strategy keeps sees
+// exactly what it would have if every column took every bar (a full window shifts under old views).
+//
+// Storage is allocated once at its final size, window + SLACK bars, per column: memory stays flat
+// (no growth steps leaving garbage behind), and once full the live window is shifted down every
+// SLACK appends (amortised O(window / SLACK) copies). The stored columns of a symbol share their
+// positions (`start`, `end`): a column read later joins the others at the same bars.
+import {
+  ArrayBufferC,
+  ArrayFrom,
+  ErrorC,
+  F64,
+  MapC,
+  MathMax,
+  MathMin,
+  ObjectDefineProperty,
+  ObjectGetPrototypeOf,
+  ReflectApply,
+  TypedArrayCopyWithin,
+  TypedArraySet,
+} from './intrinsics.ts';
 import { symbolNames } from './symbols.ts';
 import { defineOwn } from './text.ts';
 
@@ -8,6 +35,26 @@ let windowBars = 1200;
 
 export function setWindowBars(count: number): void {
   windowBars = count;
+}
+
+/**
+ * The host's side of a first read: writes the n values of column `field` of symbol `index`'s window
+ * (every bar up to this call, oldest first) at the start of the channel and returns n, or -1 when it
+ * cannot. Set once, at setup; only this module holds it.
+ */
+type ColumnSource = (index: number, field: number) => number;
+let columnSource: ColumnSource | null = null;
+/** The channel the host writes a column into, and its buffer (a typed array's `buffer` getter is the strategy's to replace). */
+let sourceValues: Float64Array = new F64(0);
+let sourceBuffer: ArrayBuffer | SharedArrayBuffer = new ArrayBufferC(0);
+
+export function setColumnSource(source: ColumnSource): void {
+  columnSource = source;
+}
+
+export function setColumnChannel(values: Float64Array, buffer: ArrayBuffer | SharedArrayBuffer): void {
+  sourceValues = values;
+  sourceBuffer = buffer;
 }
 
 const FIELDS = ['timestamp', 'open', 'high', 'low', 'close', 'volume'];
@@ -22,269 +69,144 @@ export interface BarSlice {
   volume: Float64Array;
 }
 
-// Per symbol: six Float64Arrays holding the window contiguously (oldest first) so views are
-// zero-copy. The storage is allocated once at its final size, window + SLACK bars, the six
-// columns in one buffer: memory stays flat (no growth steps leaving garbage behind), and once
-// full the live window is shifted down every SLACK appends (amortised O(window / SLACK) copies).
-//
-// Windows are brought up to date lazily: each minute's rows are copied whole into a pending
-// ring (one memcpy whatever the number of symbols), and a symbol's window takes its pending bars
-// when the strategy reads it (a field of `bars[symbol]`, team.api), or when the ring is full.
-// A strategy that reads few symbols (or none) costs O(1) per minute instead of six scattered
-// writes per symbol. A window whose views were ever handed out is brought up to date every
-// minute, so a view the strategy keeps sees exactly what it would have seen if every window
-// took its bar at once (a full window shifts its bars under old views).
-//
-// Columns are lazy too: such a window writes each minute only the columns whose views were
-// handed out (`eager`, e.g. close alone), the six columns of a symbol being six scattered cache
-// lines and pages. The others keep the minutes since `filled` in the ring and take them (`fill`)
-// when read, or when the ring is emptied; their positions are reserved meanwhile (the minutes
-// [filled, synced) are the window's newest bars), so shifting the window moves them along.
-//
-// A window nothing ever read is a true ring (`ring`): bar k sits at position k % cap, `start`
-// and `end` count bars, and emptying the pending ring writes its bars in place, never shifting.
-// At 400 symbols the shifts (all symbols in the same minute) cost as much as the rest of the
-// minute. The first read turns it into the contiguous window above (`unring`), for good: views
-// must be zero-copy. A contiguous window with end ≤ cap is also a valid ring, so the change the
-// other way costs nothing.
 const SLACK = 64;
-/** `eager` with every column. */
+/** `stored` with every column. */
 const ALL_COLUMNS = 63;
 export class Series {
+  /** The symbol's index (symbols.ts), by which the host knows it. */
+  declare index: number;
   declare cap: number;
+  /** The window's positions in every stored column (meaningless while none is). */
   declare start: number;
   declare end: number;
-  declare all: Float64Array<ArrayBuffer>;
-  declare buffer: ArrayBuffer;
+  /** Columns (bit f: column f) held here and kept up to date. */
+  declare stored: number;
+  /** Column f, and its buffer, once stored (null until then). */
+  declare cols: Array<Float64Array | null>;
+  declare buffers: Array<ArrayBuffer | null>;
+  // The views handed out since the last bar (null until asked for), and timestamp's number[].
   declare v1: Float64Array | null;
   declare v2: Float64Array | null;
   declare v3: Float64Array | null;
   declare v4: Float64Array | null;
   declare v5: Float64Array | null;
   declare times: number[] | null;
-  /** Its row in the pending minutes (-1: it has no bars there). */
-  declare row: number;
-  /** Pending minutes (counted since the isolate began) already in the window. */
-  declare synced: number;
-  /** Views of it were handed out: it takes every bar as it arrives. */
-  declare exposed: boolean;
-  /** Columns (bit f: column f) written as bars arrive; the others lag from `filled`. */
-  declare eager: number;
-  /** Pending minutes whose bars the columns outside `eager` hold (≤ synced). */
-  declare filled: number;
-  /** Never read: a ring (bar k at position k % cap), which takes its bars whole when the pending ring is emptied. */
-  declare ring: boolean;
-  constructor() {
+  constructor(index: number) {
+    this.index = index;
     this.cap = windowBars + SLACK;
     this.start = 0;
     this.end = 0;
-    // All six columns as one array (column f starts at f * cap): the append path writes through
-    // it with fixed offsets, without looking up six arrays per bar.
-    this.all = new F64(this.cap * 6);
-    this.buffer = this.all.buffer;
-    // The views handed out since the last append (null until asked for), and timestamp's number[].
+    this.stored = 0;
+    this.cols = [null, null, null, null, null, null];
+    this.buffers = [null, null, null, null, null, null];
     this.v1 = null;
     this.v2 = null;
     this.v3 = null;
     this.v4 = null;
     this.v5 = null;
     this.times = null;
-    this.row = -1;
-    this.synced = 0;
-    this.exposed = false;
-    this.eager = 0;
-    this.filled = 0;
-    this.ring = true;
   }
-  /** Takes its pending bars, every column, in place (a ring: see above); nothing lags afterwards. */
-  ringTake(): void {
-    const to = pendingEnd;
-    const row = this.row;
-    if (row >= 0 && this.synced !== to) {
-      const stride = pendingRows * ROW;
-      const ring = pending;
-      const all = this.all;
-      const cap = this.cap;
-      let at = (this.synced - pendingStart) * stride + row * ROW + 2;
-      let i = this.end % cap;
-      for (let m = this.synced; m < to; m++, at += stride) {
-        all[i] = ring[at]!;
-        all[cap + i] = ring[at + 1]!;
-        all[2 * cap + i] = ring[at + 2]!;
-        all[3 * cap + i] = ring[at + 3]!;
-        all[4 * cap + i] = ring[at + 4]!;
-        all[5 * cap + i] = ring[at + 5]!;
-        if (++i === cap) i = 0;
+  /** Column f, stored (asked of the host on its first read). */
+  column(f: number): Float64Array {
+    if ((this.stored & (1 << f)) === 0) this.fetch(f);
+    return this.cols[f]!;
+  }
+  /** Every column stored (team.api copies whole bars). */
+  storeAll(): void {
+    for (let f = 0; f < 6; f++) if ((this.stored & (1 << f)) === 0) this.fetch(f);
+  }
+  /** Takes column f of the window from the host, which holds every bar this isolate was sent. */
+  fetch(f: number): void {
+    const n = columnSource === null ? -1 : columnSource(this.index, f);
+    if (!(n >= 0 && n <= windowBars && n <= sourceValues.length)) {
+      throw new ErrorC('the sandbox could not read the window of ' + symbolNames[this.index] + ' (a fault of the sandbox, not of the strategy)');
+    }
+    if (this.stored === 0) {
+      this.start = 0;
+      this.end = n;
+    } else if (n !== this.end - this.start) {
+      // The host's window and the stored columns always hold the same bars; should they ever
+      // differ, the host's is right: the stored columns are dropped and asked for again when read.
+      for (let g = 0; g < 6; g++) {
+        this.cols[g] = null;
+        this.buffers[g] = null;
       }
-      this.end += to - this.synced;
-      if (this.end - this.start > windowBars) this.start = this.end - windowBars;
+      this.stored = 0;
+      this.start = 0;
+      this.end = n;
+      this.forget();
     }
-    this.synced = to;
-    this.filled = to;
-  }
-  /** Lays the ring out as a contiguous window (oldest bar at position 0), keeping `ring` as it is. */
-  unwrap(): void {
-    if (this.end <= this.cap) return;
-    const n = this.end - this.start;
-    const cap = this.cap;
-    const all = this.all;
-    const from = this.start % cap;
-    const head = MathMin(n, cap - from);
-    const tmp = new F64(n);
-    for (let f = 0; f < 6; f++) {
-      const base = f * cap;
-      ReflectApply(TypedArraySet, tmp, [new F64(this.buffer, (base + from) * 8, head)]);
-      if (head < n) ReflectApply(TypedArraySet, tmp, [new F64(this.buffer, base * 8, n - head), head]);
-      ReflectApply(TypedArraySet, all, [tmp, base]);
+    let col = this.cols[f];
+    if (col === null || col === undefined) {
+      const buffer = new ArrayBufferC(this.cap * 8);
+      col = new F64(buffer);
+      this.cols[f] = col;
+      this.buffers[f] = buffer;
     }
-    this.start = 0;
-    this.end = n;
-  }
-  /** Read for the first time: a contiguous window from now on. */
-  unring(): void {
-    this.ringTake();
-    this.unwrap();
-    this.ring = false;
+    if (n > 0) ReflectApply(TypedArraySet, col, [new F64(sourceBuffer, 0, n), this.start]);
+    this.stored |= 1 << f;
+    this.forget();
   }
   /** Moves the newest `windowBars - n` bars to the front, making room for n more (n ≤ windowBars). */
-  shift(n = 1): void {
+  shift(n: number): void {
     const keep = MathMin(this.end - this.start, windowBars - n);
     const from = this.end - keep;
-    const all = this.all;
-    const cap = this.cap;
-    for (let f = 0; f < 6; f++) ReflectApply(TypedArrayCopyWithin, all, [f * cap, f * cap + from, f * cap + this.end]);
+    for (let f = 0; f < 6; f++) {
+      const col = this.cols[f];
+      if (col !== null && col !== undefined) ReflectApply(TypedArrayCopyWithin, col, [0, from, this.end]);
+    }
     this.start = 0;
     this.end = keep;
   }
+  /** Appends one bar, its six values in a row at `data[at]`, to the stored columns. */
+  push(data: Float64Array, at: number): void {
+    if (this.end === this.cap) this.shift(1);
+    const e = this.stored;
+    const cols = this.cols;
+    const i = this.end;
+    if ((e & 1) !== 0) cols[0]![i] = data[at]!;
+    if ((e & 2) !== 0) cols[1]![i] = data[at + 1]!;
+    if ((e & 4) !== 0) cols[2]![i] = data[at + 2]!;
+    if ((e & 8) !== 0) cols[3]![i] = data[at + 3]!;
+    if ((e & 16) !== 0) cols[4]![i] = data[at + 4]!;
+    if ((e & 32) !== 0) cols[5]![i] = data[at + 5]!;
+    this.end = i + 1;
+    if (i + 1 - this.start > windowBars) this.start = i + 1 - windowBars;
+    if (this.v4 !== null || this.v1 !== null || this.v2 !== null || this.v3 !== null || this.v5 !== null || this.times !== null) this.forget();
+  }
   /**
    * Appends `count` bars given as six columns of `count` values from `data[at]` (timestamps, then
-   * opens, …): a batch of minutes (a new isolate's whole window) copied column by column by the
-   * engine, rather than value by value in code that runs once per isolate.
+   * opens, …) to the stored columns: minutes this isolate missed, copied column by column by the engine.
    */
   appendColumns(buffer: ArrayBuffer | SharedArrayBuffer, at: number, count: number): void {
     const skip = MathMax(0, count - windowBars);
     const n = count - skip;
     if (this.end + n > this.cap) this.shift(n);
-    const all = this.all;
-    const cap = this.cap;
-    for (let f = 0; f < 6; f++) ReflectApply(TypedArraySet, all, [new F64(buffer, (at + f * count + skip) * 8, n), f * cap + this.end]);
+    for (let f = 0; f < 6; f++) {
+      const col = this.cols[f];
+      if (col !== null && col !== undefined) ReflectApply(TypedArraySet, col, [new F64(buffer, (at + f * count + skip) * 8, n), this.end]);
+    }
     this.end += n;
     if (this.end - this.start > windowBars) this.start = this.end - windowBars;
     this.forget();
-  }
-  /** Takes the pending bars it lacks (see the ring below), into its eager columns. */
-  sync(): void {
-    if (this.ring) this.unring();
-    const to = pendingEnd;
-    if (this.synced === to) return;
-    const row = this.row;
-    // Nothing lags when every column is eager, or when it has no bars in the ring.
-    const whole = this.filled === this.synced && (this.eager === ALL_COLUMNS || row < 0);
-    if (row >= 0) {
-      const stride = pendingRows * ROW;
-      const ring = pending;
-      let at = (this.synced - pendingStart) * stride + row * ROW + 2;
-      for (let m = this.synced; m < to; m++, at += stride) this.pushEager(ring, at);
-    }
-    this.synced = to;
-    if (whole) this.filled = to;
-  }
-  /** Writes the bars its lagging columns lack, from the ring (which holds every minute from `filled` on). */
-  fill(): void {
-    const to = this.synced;
-    const from = this.filled;
-    if (from === to) return;
-    this.filled = to;
-    const lagging = ALL_COLUMNS & ~this.eager;
-    const stride = pendingRows * ROW;
-    const ring = pending;
-    const all = this.all;
-    const cap = this.cap;
-    let at = (from - pendingStart) * stride + this.row * ROW + 2;
-    for (let m = from; m < to; m++, at += stride) {
-      // Its position: the window's newest bars are these minutes; older ones may have left it.
-      const i = this.end - (to - m);
-      if (i < this.start) continue;
-      for (let f = 0; f < 6; f++) if ((lagging & (1 << f)) !== 0) all[f * cap + i] = ring[at + f]!;
-    }
-  }
-  /** Appends one bar, its six values in a row at `data[at]`, writing the eager columns only. */
-  pushEager(data: Float64Array, at: number): void {
-    const e = this.eager;
-    if (e === ALL_COLUMNS) {
-      this.push(data, at);
-      return;
-    }
-    if (this.end === this.cap) this.shift();
-    const all = this.all;
-    const cap = this.cap;
-    const i = this.end;
-    if ((e & 1) !== 0) all[i] = data[at]!;
-    if ((e & 2) !== 0) all[cap + i] = data[at + 1]!;
-    if ((e & 4) !== 0) all[2 * cap + i] = data[at + 2]!;
-    if ((e & 8) !== 0) all[3 * cap + i] = data[at + 3]!;
-    if ((e & 16) !== 0) all[4 * cap + i] = data[at + 4]!;
-    if ((e & 32) !== 0) all[5 * cap + i] = data[at + 5]!;
-    this.end = i + 1;
-    if (i + 1 - this.start > windowBars) this.start = i + 1 - windowBars;
-    if (this.v4 !== null || this.v1 !== null || this.v2 !== null || this.v3 !== null || this.v5 !== null || this.times !== null) this.forget();
-  }
-  /** Appends one bar, its six values in a row at `data[at]` (no column may lag). */
-  push(data: Float64Array, at: number): void {
-    if (this.end === this.cap) this.shift();
-    const all = this.all;
-    const cap = this.cap;
-    const i = this.end;
-    all[i] = data[at]!;
-    all[cap + i] = data[at + 1]!;
-    all[2 * cap + i] = data[at + 2]!;
-    all[3 * cap + i] = data[at + 3]!;
-    all[4 * cap + i] = data[at + 4]!;
-    all[5 * cap + i] = data[at + 5]!;
-    this.end = i + 1;
-    if (i + 1 - this.start > windowBars) this.start = i + 1 - windowBars;
-    if (this.v4 !== null || this.v1 !== null || this.v2 !== null || this.v3 !== null || this.v5 !== null || this.times !== null) this.forget();
   }
   /** Drops the views handed out: the window has a new bar. */
   forget(): void {
     this.v1 = this.v2 = this.v3 = this.v4 = this.v5 = null;
     this.times = null;
   }
-  /** Column f from `from` to `to` as a view (the constructor, cheaper than subarray's species lookup). */
-  range(f: number, from: number, to: number): Float64Array {
-    return new F64(this.buffer, (f * this.cap + from) * 8, to - from);
-  }
-  /** Column f of the current window as a view handed to the strategy (which then takes every bar). */
+  /** Column f of the current window as a view handed to the strategy. */
   view(f: number): Float64Array {
-    if (this.ring) this.unring();
-    if ((this.eager & (1 << f)) === 0) {
-      if (this.filled !== this.synced) this.fill();
-      this.eager |= 1 << f;
-    }
-    if (!this.exposed) {
-      this.exposed = true;
-      exposed[exposed.length] = this;
-      if (this.row >= 0) exposedRows++;
-    }
-    // (range, inlined: this runs for every symbol read every minute)
-    return new F64(this.buffer, (f * this.cap + this.start) * 8, this.end - this.start);
+    if ((this.stored & (1 << f)) === 0) this.fetch(f);
+    return new F64(this.buffers[f]!, this.start * 8, this.end - this.start);
   }
   timestamps(): number[] {
-    if (this.ring) this.unring();
-    if (this.synced !== pendingEnd) this.sync();
-    if (this.times === null) {
-      // A strategy reading the timestamps keeps reading them: that column becomes eager.
-      if ((this.eager & 1) === 0) {
-        if (this.filled !== this.synced) this.fill();
-        this.eager |= 1;
-      }
-      this.times = ArrayFrom(this.range(0, this.start, this.end));
-    }
+    if (this.times === null) this.times = ArrayFrom(this.view(0));
     return this.times;
   }
   /** The first position from `start` whose timestamp is at or after t (`end` when none is). */
   indexAtOrAfter(t: number): number {
-    const col = this.all;
+    const col = this.column(0);
     let lo = this.start;
     let hi = this.end;
     // The usual questions are about the newest bars (getRange from the bar after the last one seen
@@ -300,47 +222,44 @@ export class Series {
     }
     return lo;
   }
+  /** Bars from position `from` to `to` as a copy; every column must be stored (storeAll). */
   slice(from: number, to: number): BarSlice {
     // One literal of a fixed shape, the values copied straight from the columns: strategies call
     // this every minute for a bar or two (getRange after the last bar seen), where building the
     // object key by key and a view plus a copy per column cost more than the values.
-    const all = this.all;
-    const buffer = this.buffer;
-    const cap = this.cap;
+    const cols = this.cols;
+    const buffers = this.buffers;
     const n = to - from;
+    const times = cols[0]!;
     const timestamp: number[] = [];
-    for (let i = 0; i < n; i++) timestamp[i] = all[from + i]!;
+    for (let i = 0; i < n; i++) timestamp[i] = times[from + i]!;
     return {
       timestamp,
-      open: copyOf(all, buffer, cap + from, n),
-      high: copyOf(all, buffer, 2 * cap + from, n),
-      low: copyOf(all, buffer, 3 * cap + from, n),
-      close: copyOf(all, buffer, 4 * cap + from, n),
-      volume: copyOf(all, buffer, 5 * cap + from, n),
+      open: copyOf(cols[1]!, buffers[1]!, from, n),
+      high: copyOf(cols[2]!, buffers[2]!, from, n),
+      low: copyOf(cols[3]!, buffers[3]!, from, n),
+      close: copyOf(cols[4]!, buffers[4]!, from, n),
+      volume: copyOf(cols[5]!, buffers[5]!, from, n),
     };
   }
 }
 
-/** A fresh array of the n values of `all` (whose buffer is `buffer`: its getter is the strategy's to replace) from `at`. */
-function copyOf(all: Float64Array, buffer: ArrayBuffer, at: number, n: number): Float64Array {
+/** A fresh array of the n values of `col` (whose buffer is `buffer`: its getter is the strategy's to replace) from `at`. */
+function copyOf(col: Float64Array, buffer: ArrayBuffer, at: number, n: number): Float64Array {
   const out = new F64(n);
   if (n > 32) {
     ReflectApply(TypedArraySet, out, [new F64(buffer, at * 8, n)]);
     return out;
   }
-  for (let i = 0; i < n; i++) out[i] = all[at + i]!;
+  for (let i = 0; i < n; i++) out[i] = col[at + i]!;
   return out;
 }
 
 const series = new MapC<string, Series>();
-/** A symbol's window, up to date (team.api reads it whole). */
+/** A symbol's window with every column stored (team.api reads it whole). */
 export function seriesOf(symbol: string): Series | undefined {
   const s = series.get(symbol);
-  if (s !== undefined) {
-    if (s.ring) s.unring();
-    if (s.synced !== pendingEnd) s.sync();
-    if (s.filled !== s.synced) s.fill();
-  }
+  if (s !== undefined && s.stored !== ALL_COLUMNS) s.storeAll();
   return s;
 }
 export const bars: Record<string, unknown> = {};
@@ -391,11 +310,9 @@ class BarEntry extends Stamp {
     } catch {
       s = BarEntry.seriesOf(this);
     }
-    if (s.synced !== pendingEnd) s.sync();
     const v = s.v1;
     if (v !== null) return v;
-    // (Series.view inlined for a column already handed out: the usual read, once a minute)
-    return (s.v1 = (s.eager & 2) !== 0 ? new F64(s.buffer, (1 * s.cap + s.start) * 8, s.end - s.start) : s.view(1));
+    return (s.v1 = s.view(1));
   }
   static high(this: unknown): Float64Array {
     let s: Series;
@@ -404,11 +321,9 @@ class BarEntry extends Stamp {
     } catch {
       s = BarEntry.seriesOf(this);
     }
-    if (s.synced !== pendingEnd) s.sync();
     const v = s.v2;
     if (v !== null) return v;
-    // (Series.view inlined for a column already handed out: the usual read, once a minute)
-    return (s.v2 = (s.eager & 4) !== 0 ? new F64(s.buffer, (2 * s.cap + s.start) * 8, s.end - s.start) : s.view(2));
+    return (s.v2 = s.view(2));
   }
   static low(this: unknown): Float64Array {
     let s: Series;
@@ -417,11 +332,9 @@ class BarEntry extends Stamp {
     } catch {
       s = BarEntry.seriesOf(this);
     }
-    if (s.synced !== pendingEnd) s.sync();
     const v = s.v3;
     if (v !== null) return v;
-    // (Series.view inlined for a column already handed out: the usual read, once a minute)
-    return (s.v3 = (s.eager & 8) !== 0 ? new F64(s.buffer, (3 * s.cap + s.start) * 8, s.end - s.start) : s.view(3));
+    return (s.v3 = s.view(3));
   }
   static close(this: unknown): Float64Array {
     let s: Series;
@@ -430,11 +343,9 @@ class BarEntry extends Stamp {
     } catch {
       s = BarEntry.seriesOf(this);
     }
-    if (s.synced !== pendingEnd) s.sync();
     const v = s.v4;
     if (v !== null) return v;
-    // (Series.view inlined for a column already handed out: the usual read, once a minute)
-    return (s.v4 = (s.eager & 16) !== 0 ? new F64(s.buffer, (4 * s.cap + s.start) * 8, s.end - s.start) : s.view(4));
+    return (s.v4 = s.view(4));
   }
   static volume(this: unknown): Float64Array {
     let s: Series;
@@ -443,20 +354,16 @@ class BarEntry extends Stamp {
     } catch {
       s = BarEntry.seriesOf(this);
     }
-    if (s.synced !== pendingEnd) s.sync();
     const v = s.v5;
     if (v !== null) return v;
-    // (Series.view inlined for a column already handed out: the usual read, once a minute)
-    return (s.v5 = (s.eager & 32) !== 0 ? new F64(s.buffer, (5 * s.cap + s.start) * 8, s.end - s.start) : s.view(5));
+    return (s.v5 = s.view(5));
   }
 }
 // Captured here: BarEntry's static methods are reachable by nothing the strategy holds but these getters.
 // eslint-disable-next-line @typescript-eslint/unbound-method -- getters: called with the entry as `this`
 const FIELD_GETTERS = [BarEntry.timestamp, BarEntry.open, BarEntry.high, BarEntry.low, BarEntry.close, BarEntry.volume];
-function addSymbol(symbol: string): Series {
-  const s = new Series();
-  s.synced = pendingEnd;
-  s.filled = pendingEnd;
+function addSymbol(symbol: string, index: number): Series {
+  const s = new Series(index);
   series.set(symbol, s);
   const entry = new BarEntry({}, s);
   for (let f = 0; f < 6; f++) ObjectDefineProperty(entry, FIELDS[f]!, { get: FIELD_GETTERS[f], enumerable: true });
@@ -469,76 +376,17 @@ function seriesAt(index: number): Series {
   let s = seriesByIndex[index];
   if (s === undefined) {
     const name = symbolNames[index]!;
-    s = series.get(name) ?? addSymbol(name);
+    s = series.get(name) ?? addSymbol(name, index);
     seriesByIndex[index] = s;
   }
   return s;
 }
 
-// The pending ring: the rows of the minutes not yet in every window, as they came (symbol index,
-// 1, six values: ROW numbers per row), minute after minute, all minutes with the same rows
-// (`layout`). A minute with other rows, or a full ring, first brings every window up to date.
-// Minutes are counted since the isolate began: a window has taken minutes up to `synced`.
-const ROW = 8;
-/** Numbers the ring may hold (256 KiB), and minutes at most, whatever the rows. */
-const PENDING_NUMBERS = 32768;
-const PENDING_MINUTES = 64;
-let pending = new F64(0);
-let pendingRows = 0;
-let pendingCapacity = 0;
-let pendingStart = 0;
-let pendingEnd = 0;
-let layout: Series[] = [];
-/** The symbol index of each row. */
-let layoutSymbols: number[] = [];
-const exposed: Series[] = [];
-/** Rows of the ring whose windows were exposed (when all are, a minute goes straight into the windows). */
-let exposedRows = 0;
-
-/** Every window takes its pending bars, in every column; the ring is emptied. */
-function flush(): void {
-  for (let i = 0; i < layout.length; i++) {
-    const s = layout[i]!;
-    if (s.ring) {
-      s.ringTake();
-      continue;
-    }
-    if (s.synced !== pendingEnd) s.sync();
-    if (s.filled !== s.synced) s.fill();
-  }
-  pendingStart = pendingEnd;
-}
-
-/**
- * Makes the rows of this one-minute batch the ring's (which must be empty: see flush); false when
- * it is not one minute of one bar per symbol.
- */
-function adoptRows(data: Float64Array, at: number, groups: number): boolean {
-  for (let g = 0, a = at; g < groups; g++, a += ROW) if (data[a + 1] !== 1) return false;
-  for (let i = 0; i < layout.length; i++) layout[i]!.row = -1;
-  layout = [];
-  layoutSymbols = [];
-  for (let g = 0, a = at; g < groups; g++, a += ROW) {
-    let s = seriesByIndex[data[a]!];
-    if (s === undefined) s = seriesAt(data[a]!);
-    layoutSymbols[g] = data[a]!;
-    s.row = g;
-    // Up to date: the ring was just emptied, and a symbol outside it had no bars there.
-    s.synced = pendingEnd;
-    s.filled = pendingEnd;
-    layout[g] = s;
-  }
-  pendingRows = groups;
-  pendingCapacity = groups === 0 ? PENDING_MINUTES : MathMax(1, MathMin(PENDING_MINUTES, (PENDING_NUMBERS / (groups * ROW)) | 0));
-  exposedRows = 0;
-  for (let g = 0; g < groups; g++) if (layout[g]!.exposed) exposedRows++;
-  return true;
-}
-
 let lastSeq = 0;
 /**
- * Appends the bars of the minutes not seen yet; `at` points at the batch's last minute seq
- * (layout in sandbox/child/payload.ts). A batch this isolate has seen is skipped whole.
+ * Takes the bars of the minutes not seen yet; `at` points at the batch's last minute seq (layout in
+ * sandbox/child/payload.ts). A batch this isolate has seen is skipped whole. Every symbol gets its
+ * window (its `bars` entry) in the order the batch lists them; only stored columns take bars.
  */
 export function applyBars(data: Float64Array, buffer: ArrayBuffer | SharedArrayBuffer, at: number): void {
   const batchSeq = data[at]!;
@@ -546,74 +394,15 @@ export function applyBars(data: Float64Array, buffer: ArrayBuffer | SharedArrayB
   at += 2;
   if (batchSeq <= lastSeq) return;
   lastSeq = batchSeq;
-  // The rows of this one-minute batch are the ring's (each symbol's one bar, in the same order)?
-  let same = groups === pendingRows;
-  for (let g = 0, a = at; same && g < groups; g++, a += ROW) same = data[a] === layoutSymbols[g] && data[a + 1] === 1;
-  if (!same) {
-    flush();
-    if (!adoptRows(data, at, groups)) {
-      appendBatch(data, buffer, at, groups);
-      return;
-    }
-  }
-  if (pendingEnd - pendingStart >= pendingCapacity) flush();
-  if (pending.length < pendingCapacity * groups * ROW) pending = new F64(pendingCapacity * groups * ROW);
-  // The minute's rows, whole, into the ring: one copy by the engine.
-  const base = (pendingEnd - pendingStart) * groups * ROW;
-  ReflectApply(TypedArraySet, pending, [new F64(buffer, at * 8, groups * ROW), base]);
-  pendingEnd++;
-  if (exposedRows === 0) return;
-  if (exposedRows === groups) {
-    // Every window of the ring's rows has views out, so each takes its bar now (Series.sync
-    // inlined for the usual one minute: in typical strategies this runs for every symbol every minute).
-    const ring = pending;
-    for (let g = 0, a = base + 2; g < groups; g++, a += ROW) {
-      const s = layout[g]!;
-      if (s.synced !== pendingEnd - 1) {
-        s.sync();
-        continue;
-      }
-      const e = s.eager;
-      if (s.filled === s.synced && e === ALL_COLUMNS) s.filled = pendingEnd;
-      s.synced = pendingEnd;
-      // (Series.pushEager inlined)
-      if (s.end === s.cap) s.shift();
-      const all = s.all;
-      const cap = s.cap;
-      const i = s.end;
-      if ((e & 1) !== 0) all[i] = ring[a]!;
-      if ((e & 2) !== 0) all[cap + i] = ring[a + 1]!;
-      if ((e & 4) !== 0) all[2 * cap + i] = ring[a + 2]!;
-      if ((e & 8) !== 0) all[3 * cap + i] = ring[a + 3]!;
-      if ((e & 16) !== 0) all[4 * cap + i] = ring[a + 4]!;
-      if ((e & 32) !== 0) all[5 * cap + i] = ring[a + 5]!;
-      s.end = i + 1;
-      if (i + 1 - s.start > windowBars) s.start = i + 1 - windowBars;
-      if (s.v4 !== null || s.v1 !== null || s.v2 !== null || s.v3 !== null || s.v5 !== null || s.times !== null) s.forget();
-    }
-    return;
-  }
-  for (let i = 0; i < exposed.length; i++) {
-    const s = exposed[i]!;
-    if (s.row >= 0) s.sync();
-  }
-}
-
-/** A batch of several minutes (a new isolate's window, or minutes it missed), taken by every window at once. */
-function appendBatch(data: Float64Array, buffer: ArrayBuffer | SharedArrayBuffer, at: number, groups: number): void {
   for (let g = 0; g < groups; g++) {
-    let s = seriesByIndex[data[at]!];
-    if (s === undefined) s = seriesAt(data[at]!);
-    // (A ring that wrapped is laid out contiguously for these appends; it stays unread.)
-    if (s.end > s.cap) s.unwrap();
+    const index = data[at]!;
     const count = data[at + 1]!;
-    at += 2;
-    if (count !== 1) {
-      s.appendColumns(buffer, at, count);
-      at += 6 * count;
-      continue;
+    let s = seriesByIndex[index];
+    if (s === undefined) s = seriesAt(index);
+    if (s.stored !== 0) {
+      if (count === 1) s.push(data, at + 2);
+      else if (count > 1) s.appendColumns(buffer, at + 2, count);
     }
-    s.push(data, at);
-    at += 6;
+    at += 2 + 6 * count;
   }
 }

@@ -62,6 +62,10 @@ describe('BarHistory', () => {
           const seen = all.slice(0, index + 1);
           expect(history.windowsSince(0), `window ${windowBars}, after minute ${index + 1}`).toEqual(oracle(seen, windowBars));
           expect(history.order).toEqual(oracle(seen, 1e9).map((window) => window.key));
+          // One symbol's window (what a new isolate asks for when its strategy first reads a column), and the symbols a new isolate is sent.
+          for (const window of oracle(seen, windowBars)) expect(history.windowOf(window.key), `${window.key}, window ${windowBars}, minute ${index + 1}`).toEqual(window);
+          expect(history.windowOf('NEVER')).toBeNull();
+          expect(history.symbolsWithBars()).toEqual(oracle(seen, windowBars).map((window) => window.key));
         }
       }
       // From any point: exactly the bars after it (what an isolate that stopped there lacks).
@@ -123,5 +127,8 @@ describe('BarHistory', () => {
     // The minutes alone would give a new holder their own order, not the seeded one.
     expect([seeded.covers(0), seeded.covers(1)]).toEqual([false, true]);
     expect(seeded.order.slice(0, 2)).toEqual(['ZED', 'ALPHA']);
+    // A new isolate is sent the symbols that have bars: not those of the seeded order without any.
+    expect(seeded.symbolsWithBars()).toEqual(own.symbolsWithBars());
+    expect(seeded.symbolsWithBars()).not.toContain('ZED');
   });
 });

@@ -1,6 +1,8 @@
 // Each minute's payload reaches a warm isolate through its team's channel (a SharedArrayBuffer the
-// host overwrites before the call); a payload too large for one crosses as a one-off copy. Whatever
-// the path, a strategy must see exactly the bars and prices it was given, and never the channel.
+// host overwrites before the call); a payload too large for one crosses as a one-off copy. A new
+// isolate is sent the symbols alone, and the host writes a column of a window into the channel when
+// the strategy first reads it. Whatever the path, a strategy must see exactly the bars and prices it
+// was given, and never the channel.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANNEL_MAX_NUMBERS } from '../../../sandbox/child/teamIsolate.ts';
 import { SandboxPool, type Bar, type MinuteInput } from '../../../sandbox/index.ts';
@@ -58,10 +60,12 @@ function expected(index: number): Record<string, [number, number, number, number
 
 describe('the payload channel', () => {
   const pool = new SandboxPool({ mode: 'in-process' });
-  // early: warm from the first minute, its channel re-sent as the universe grows; soon: loaded after
-  // three minutes (a small catch-up of several minutes, through the channel); late: loaded after 130
-  // minutes, when its window no longer fits a channel.
-  const loadAt: Record<string, number> = { early: 0, soon: 3, late: 130 };
+  // early: warm from the first minute, its channel re-sent as the universe grows; soon and late: new
+  // isolates after 3 and 130 minutes, reading every column of windows they were not sent; skipper:
+  // warm, then left out of minutes 5-9 (a small catch-up at minute 10, through the channel) and of
+  // minutes 11-129 (at minute 130, 119 minutes of 40 symbols: a one-off copy).
+  const loadAt: Record<string, number> = { early: 0, soon: 3, late: 130, skipper: 0 };
+  const runs = (teamId: string, index: number): boolean => teamId !== 'skipper' || index < 5 || index === 10 || index >= 130;
 
   beforeAll(async () => {
     await pool.start();
@@ -70,9 +74,9 @@ describe('the payload channel', () => {
     await pool.close();
   });
 
-  it('gives every team exactly its bars and prices, through a growing channel, a small catch-up and a one-off copy', async () => {
-    // The late team's first payload: 40 symbols × 91–130 bars of six numbers, well over a channel.
-    expect(WINDOW_SYMBOLS * 91 * 6).toBeGreaterThan(CHANNEL_MAX_NUMBERS);
+  it('gives every team exactly its bars and prices, through a growing channel, new windows, a small catch-up and a one-off copy', async () => {
+    // The skipper's payload at minute 130: 40 symbols × 119 bars of six numbers, well over a channel.
+    expect(WINDOW_SYMBOLS * 119 * 6).toBeGreaterThan(CHANNEL_MAX_NUMBERS);
     const loaded: string[] = [];
     for (let index = 0; index < 140; index++) {
       for (const [teamId, at] of Object.entries(loadAt)) {
@@ -80,8 +84,9 @@ describe('the payload channel', () => {
         expect(await pool.load({ teamId, strategy: WITNESS, params: {} })).toEqual({ ok: true });
         loaded.push(teamId);
       }
-      const results = await pool.runMinute(minuteOf(index, loaded));
-      for (const teamId of loaded) {
+      const running = loaded.filter((teamId) => runs(teamId, index));
+      const results = await pool.runMinute(minuteOf(index, running));
+      for (const teamId of running) {
         const result = results.get(teamId);
         expect(result?.error, `${teamId} at minute ${index}`).toBeNull();
         const memory = result?.memory as { seen: unknown; buffers: string[] };

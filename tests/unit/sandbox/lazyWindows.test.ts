@@ -1,12 +1,12 @@
-// Bar windows are brought up to date lazily (sandbox/runtime/windows.ts): a minute's rows wait in
-// a ring until the strategy reads a symbol, or the ring fills. A strategy must see exactly what it
-// would see if every window took its bar at once. Each lazy team below runs beside a reference
-// team with the same code that first reads every field of every symbol each minute (so its windows
-// take every bar as it arrives); their outputs must be equal minute by minute: symbols read now and
-// then, by different fields and through team.api, a view kept across minutes while its window
-// shifts, symbols that skip minutes, appear late or stop, and teams loaded mid-run. A second pair
-// reads every symbol's close every minute (those columns are then written as bars arrive, the
-// other columns later, when read or when the ring empties) and now and then another field.
+// Bar windows are stored column by column as the strategy reads them (sandbox/runtime/windows.ts):
+// a column is asked of the host on its first read, then takes each bar as it arrives. A strategy
+// must see exactly what it would see if every column took every bar from the start. Each lazy team
+// below runs beside a reference team with the same code that first reads every field of every
+// symbol each minute (so its columns are all stored from its first call); their outputs must be
+// equal minute by minute: symbols read now and then, by different fields and through team.api, a
+// view kept across minutes while its window shifts, symbols that skip minutes, appear late or
+// stop, and teams loaded mid-run. A second pair reads every symbol's close every minute (only those
+// columns stored) and now and then another field, which joins them when first read.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SandboxPool, type Bar, type MinuteInput, type TeamRunResult } from '../../../sandbox/index.ts';
 import { bundle, team } from './helpers.ts';
