@@ -1,6 +1,6 @@
 // The bar history of a pool (and of each sandbox child), from which an isolate that missed minutes
-// (not run for a while) is brought up to date, and a new or rebuilt one is told its symbols and, in
-// a child, answered the columns of the windows its strategy reads (windowOf).
+// (not run for a while) is brought up to date, and a new or rebuilt one is told its symbols (and a
+// child's windows for its isolates' first reads are built: child/hostWindows.ts).
 //
 // An isolate's window holds each symbol's last `windowBars` bars, however long ago they came. The
 // history keeps the last `minutes` minutes whole (numbered entries: a warm isolate that missed a few
@@ -178,41 +178,28 @@ export class BarHistory<Key extends string | number, Entry extends BarsEntry<Key
     });
   }
 
-  /** One symbol's window: its last `windowBars` bars (older ones, then those of the minutes kept); null when it has none. */
-  windowOf(key: Key): SymbolBars<Key> | null {
+  /**
+   * Calls `visit` with each bar of one symbol's window, oldest first (its older bars, then those of
+   * the minutes kept): the bar's BAR_FIELDS values are `values[at]` onwards.
+   */
+  forEachBar(key: Key, visit: (values: ArrayLike<number>, at: number) => void): void {
     const n = this.#numberOf.get(key);
-    if (n === undefined) return null;
-    const bars: SymbolBars<Key> = { key, count: 0, rows: [] };
+    if (n === undefined) return;
     const older = this.#older[n];
-    if (older !== undefined) {
-      for (let i = older.start; i < older.seqs.length; i++) {
-        for (let f = 0; f < BAR_FIELDS; f++) bars.rows.push(older.values[i * BAR_FIELDS + f] ?? NaN);
-        bars.count++;
+    if (older !== undefined) for (let i = older.start; i < older.seqs.length; i++) visit(older.values, i * BAR_FIELDS);
+    if ((this.#kept[n] ?? 0) === 0) return;
+    // Consecutive minutes nearly always share their keys list: the symbol's place is found once per list.
+    let keys: readonly Key[] | null = null;
+    let place = -1;
+    for (let i = this.#head; i < this.#entries.length; i++) {
+      const entry = this.#entries[i];
+      if (entry === undefined) continue;
+      if (entry[2] !== keys) {
+        keys = entry[2];
+        place = keys.indexOf(key);
       }
+      if (place >= 0) visit(entry[3], place * BAR_FIELDS);
     }
-    if ((this.#kept[n] ?? 0) > 0) {
-      // Consecutive minutes nearly always share their keys list: the symbol's place is found once per list.
-      let keys: readonly Key[] | null = null;
-      let place = -1;
-      for (let i = this.#head; i < this.#entries.length; i++) {
-        const entry = this.#entries[i];
-        if (entry === undefined) continue;
-        if (entry[2] !== keys) {
-          keys = entry[2];
-          place = keys.indexOf(key);
-        }
-        if (place < 0) continue;
-        const values = entry[3];
-        for (let f = 0; f < BAR_FIELDS; f++) bars.rows.push(values[place * BAR_FIELDS + f] ?? NaN);
-        bars.count++;
-      }
-    }
-    if (bars.count === 0) return null;
-    if (bars.count > this.#windowBars) {
-      bars.rows = bars.rows.slice((bars.count - this.#windowBars) * BAR_FIELDS);
-      bars.count = this.#windowBars;
-    }
-    return bars;
   }
 
   /**

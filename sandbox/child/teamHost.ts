@@ -7,7 +7,7 @@ import type { LoadSpec, MinuteEntry, RunTeam, RuntimeLimits } from '../protocol.
 import type { EncodedPrices, LogLine, SandboxError, TeamRunResult } from '../types.ts';
 import { encodeMinute, encodePayload, encodePrices, encodeSymbols, encodeWindows, IndexCache, pricesAsJson, SymbolTable, type EncodedMinute } from './payload.ts';
 import { BAR_FIELDS } from '../protocol.ts';
-import type { SymbolBars } from '../history.ts';
+import { HostWindows } from './hostWindows.ts';
 import { RssProbe } from './rssProbe.ts';
 import { runtimeSource } from './runtimeSource.ts';
 import { MinuteSeeds } from './seed.ts';
@@ -70,6 +70,7 @@ export class TeamHost {
   readonly #barSymbols = new IndexCache(this.#symbols);
   readonly #priceSymbols = new IndexCache(this.#symbols);
   readonly #history: BarHistory<number, EncodedMinute>;
+  readonly #windows: HostWindows;
   readonly #rss = new RssProbe();
   /** Reused every batch for the minute's prices and its first payload (see Scratch). */
   readonly #priceScratch = new Scratch(Number.MAX_SAFE_INTEGER);
@@ -86,6 +87,7 @@ export class TeamHost {
     this.#limits = limits;
     this.#prelude = prelude;
     this.#history = new BarHistory<number, EncodedMinute>(limits.windowBars, limits.windowBars);
+    this.#windows = new HostWindows(limits.windowBars, this.#history);
   }
 
   get lastSeq(): number {
@@ -98,7 +100,12 @@ export class TeamHost {
    */
   append(entries: readonly MinuteEntry[], order?: readonly string[]): void {
     if (order !== undefined) this.#history.adoptOrder(order.map((name) => this.#symbols.indexOf(name)));
-    for (const entry of entries) if (entry[0] > this.#history.lastSeq) this.#history.append(encodeMinute(entry, this.#barSymbols));
+    for (const entry of entries) {
+      if (entry[0] <= this.#history.lastSeq) continue;
+      const encoded = encodeMinute(entry, this.#barSymbols);
+      this.#history.append(encoded);
+      this.#windows.append(encoded[2], encoded[3]);
+    }
   }
 
   /** (Re)creates a team's isolate; on failure the team is not kept. */
@@ -179,8 +186,6 @@ export class TeamHost {
       onTeam?.(states.length);
     } finally {
       for (const payload of payloads.values()) if (!(payload instanceof Float64Array)) payload.release();
-      // Windows answered during this batch are not kept past it (at 400 symbols, ~20 MB).
-      this.#windows.clear();
     }
     return results;
   }
@@ -198,30 +203,14 @@ export class TeamHost {
   }
 
   /**
-   * Column `field` of symbol `index`'s window as the history holds it (every bar this process was
-   * sent, which its isolates have all been sent by the time they run), written into `into`: an
-   * isolate's first read of that column. Windows are kept for the batch: the isolates of a process
-   * read the same symbols.
+   * Column `field` of symbol `index`'s window (every bar this process was sent, which its isolates
+   * have all been sent by the time they run), written into `into`: an isolate's first read of that
+   * column (hostWindows.ts).
    */
   readonly #column = (index: number, field: number, into: Float64Array): number => {
     if (!Number.isInteger(index) || index < 0 || index >= this.#symbols.names.length || !Number.isInteger(field) || field < 0 || field >= BAR_FIELDS) return -1;
-    if (this.#windowsSeq !== this.#history.lastSeq) {
-      this.#windows.clear();
-      this.#windowsSeq = this.#history.lastSeq;
-    }
-    let window = this.#windows.get(index);
-    if (window === undefined) {
-      window = this.#history.windowOf(index);
-      this.#windows.set(index, window);
-    }
-    if (window === null) return 0;
-    if (window.count > into.length) return -1;
-    const { rows, count } = window;
-    for (let i = 0; i < count; i++) into[i] = rows[i * BAR_FIELDS + field] ?? NaN;
-    return count;
+    return this.#windows.columnInto(index, field, into);
   };
-  readonly #windows = new Map<number, SymbolBars<number> | null>();
-  #windowsSeq = -1;
 
   stats(): HostStats {
     const usage = process.memoryUsage();
