@@ -3,10 +3,9 @@
 // here is synchronous: a batch of teams runs one after another on the calling thread.
 import ivm from 'isolated-vm';
 import { BarHistory } from '../history.ts';
-import type { LoadSpec, MinuteEntry, RunTeam, RuntimeLimits } from '../protocol.ts';
+import { BAR_FIELDS, type LoadSpec, type MinuteEntry, type RunTeam, type RuntimeLimits } from '../protocol.ts';
 import type { EncodedPrices, LogLine, SandboxError, TeamRunResult } from '../types.ts';
 import { encodeMinute, encodePayload, encodePrices, encodeSymbols, encodeWindows, IndexCache, pricesAsJson, SymbolTable, type EncodedMinute } from './payload.ts';
-import { BAR_FIELDS } from '../protocol.ts';
 import { HostWindows } from './hostWindows.ts';
 import { RssProbe } from './rssProbe.ts';
 import { runtimeSource } from './runtimeSource.ts';

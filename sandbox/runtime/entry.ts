@@ -121,7 +121,7 @@ function run(newChannel: SharedArrayBuffer | null, oneOff: ArrayBuffer | null, n
     if (newChannel !== null) {
       channel = new F64(newChannel);
       channelBuffer = newChannel;
-      setColumnChannel(channel, newChannel);
+      setColumnChannel(newChannel);
     }
     if (instance === null) return errorJson('load', 'the strategy is not loaded');
     if (channel === null) return errorJson('runtime', 'the sandbox runtime was given no channel');

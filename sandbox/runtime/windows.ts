@@ -44,16 +44,17 @@ export function setWindowBars(count: number): void {
  */
 type ColumnSource = (index: number, field: number) => number;
 let columnSource: ColumnSource | null = null;
-/** The channel the host writes a column into, and its buffer (a typed array's `buffer` getter is the strategy's to replace). */
-let sourceValues: Float64Array = new F64(0);
+/**
+ * The buffer of the channel the host writes a column into, which holds at least windowBars numbers
+ * (kept as given: a typed array's `buffer` and `length` getters are the strategy's to replace).
+ */
 let sourceBuffer: ArrayBuffer | SharedArrayBuffer = new ArrayBufferC(0);
 
 export function setColumnSource(source: ColumnSource): void {
   columnSource = source;
 }
 
-export function setColumnChannel(values: Float64Array, buffer: ArrayBuffer | SharedArrayBuffer): void {
-  sourceValues = values;
+export function setColumnChannel(buffer: ArrayBuffer | SharedArrayBuffer): void {
   sourceBuffer = buffer;
 }
 
@@ -118,7 +119,7 @@ export class Series {
   /** Takes column f of the window from the host, which holds every bar this isolate was sent. */
   fetch(f: number): void {
     const n = columnSource === null ? -1 : columnSource(this.index, f);
-    if (!(n >= 0 && n <= windowBars && n <= sourceValues.length)) {
+    if (!(n >= 0 && n <= windowBars)) {
       throw new ErrorC('the sandbox could not read the window of ' + symbolNames[this.index] + ' (a fault of the sandbox, not of the strategy)');
     }
     if (this.stored === 0) {

@@ -3,7 +3,7 @@
 // process and the canary team of every child process are unaffected.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxErrorKind } from '../../sandbox/index.ts';
-import { bundle } from '../unit/sandbox/helpers.ts';
+import { barFor, bundle, START } from '../unit/sandbox/helpers.ts';
 import { AttackBench, resultOf } from './support.ts';
 
 // The CPU limit is wall time on the isolate's thread, so on a loaded machine a tight limit can cut
@@ -87,6 +87,41 @@ describe('tampering with the realm', () => {
       2,
     );
     for (const result of results) expectError(result, ['invalid-result']);
+  });
+
+  it("replaced typed-array and buffer machinery does not change a window's first read from the host", async () => {
+    // A new isolate holds no window: its first read of each column is written by the host into the
+    // runtime's channel and copied out with intrinsics captured before the strategy ran.
+    await bench.step(); // at least two minutes of bars
+    const { first } = await attack(`class Strategy { generateSignal(team, bars) {
+      const T = Object.getPrototypeOf(Float64Array.prototype);
+      const lengthOf = Object.getOwnPropertyDescriptor(T, 'length').get;
+      const F = Float64Array;
+      Object.defineProperty(T, 'buffer', { get() { return new ArrayBuffer(8); }, configurable: true });
+      Object.defineProperty(T, 'length', { get() { return 0; }, configurable: true });
+      T.set = function () {};
+      T.subarray = function () { return new F(0); };
+      T.copyWithin = function () { return this; };
+      globalThis.Float64Array = function () { return [0]; };
+      globalThis.ArrayBuffer = function () { return {}; };
+      Array.from = function () { return []; };
+      const b = bars.MSFT;
+      const close = b.close;
+      const n = Reflect.apply(lengthOf, close, []);
+      const slice = team.api.getLastN('MSFT', 2);
+      team.memory.seen = { n, closes: [close[0], close[n - 1]], high: b.high[n - 1], times: [b.timestamp[0], b.timestamp[n - 1]], slice: [slice.timestamp[1], slice.close[1], slice.volume[0]] };
+      return null; } }`);
+    expect(first?.error).toBeNull();
+    const seen = (first?.memory as { seen: { n: number; times: number[] } }).seen;
+    const index = ((seen.times[1] ?? NaN) - START) / 60_000;
+    expect(Number.isInteger(index) && index >= 1, `last bar at minute ${index}`).toBe(true);
+    expect(seen).toEqual({
+      n: index + 1,
+      closes: [barFor('MSFT', 0).close, barFor('MSFT', index).close],
+      high: barFor('MSFT', index).high,
+      times: [START, START + index * 60_000],
+      slice: [START + index * 60_000, barFor('MSFT', index).close, barFor('MSFT', index - 1).volume],
+    });
   });
 
   it('replacing JSON and Array methods does not forge results', async () => {
