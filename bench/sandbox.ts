@@ -307,7 +307,8 @@ const report = {
   // The same in CPU time (the isolate's, plus the sandbox's decoding of the result): on a loaded
   // machine wall time also counts waiting for a core, which swings the floor most.
   perCallCpuRatioToFloor: Object.fromEntries(cases.map(({ name }, i) => [name, round((runs[i]?.perCallCpuMs.median ?? NaN) / (floors[i]?.perCallCpuMs.median ?? NaN), 2)])),
-  // After 25 calls (teams1000FullWindow), and after a season's worth of calls (steadyRss): the target's figure is the latter.
+  // After 25 calls (teams1000FullWindow: where the figure and its bare-isolate floor were taken), and after a
+  // season's worth of calls (steadyRss: what a long-lived isolate reaches); this bench holds the stricter, the latter, to the target.
   rssMbPerWarmTeamFullWindow: runs[cases.findIndex(({ name }) => name === 'teams1000FullWindow')]?.rssMbPerWarmTeam ?? NaN,
   rssMbPerWarmTeamFullWindowSteady: steady.mbPerTeamAfterCalls[lastCheckpoint] ?? NaN,
   rssMbPerBareIsolate: steadyFloor.mbPerIsolateAfterCalls['25'] ?? NaN,

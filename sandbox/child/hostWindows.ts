@@ -26,7 +26,7 @@ export class HostWindows {
   readonly #history: BarHistory<number, EncodedMinute>;
   /** By symbol index: the symbols asked for. */
   readonly #bySymbol: Array<Columns | undefined> = [];
-  #kept = 0;
+  #asked = 0;
 
   constructor(windowBars: number, history: BarHistory<number, EncodedMinute>) {
     this.#windowBars = windowBars;
@@ -36,7 +36,7 @@ export class HostWindows {
 
   /** A minute's bars (BAR_FIELDS values per symbol, in `symbols`' order), just appended to the history. */
   append(symbols: readonly number[], values: ArrayLike<number>): void {
-    if (this.#kept === 0) return;
+    if (this.#asked === 0) return;
     for (let k = 0; k < symbols.length; k++) {
       const columns = this.#bySymbol[symbols[k] ?? -1];
       if (columns !== undefined) this.#push(columns, values, k * BAR_FIELDS);
@@ -50,7 +50,7 @@ export class HostWindows {
       const gathered: Columns = { values: new Float64Array(this.#cap * BAR_FIELDS), start: 0, end: 0 };
       this.#history.forEachBar(symbol, (values, at) => this.#push(gathered, values, at));
       this.#bySymbol[symbol] = gathered;
-      this.#kept++;
+      this.#asked++;
       columns = gathered;
     }
     const count = columns.end - columns.start;
