@@ -9,7 +9,7 @@
 // The bars of the minutes not seen yet are grouped by symbol (symbols in order of first appearance,
 // minute by minute) as six columns each, so the runtime copies the minutes an isolate missed with a
 // few typed-array copies; a warm isolate's one minute is n = 1 for each symbol, its values in a row;
-// a new isolate's symbols come with n = 0 (encodeSymbols).
+// a new isolate's symbols come with n = 0 (encodeWindows of empty windows).
 import type { SymbolBars } from '../history.ts';
 import { BAR_FIELDS, type MinuteEntry } from '../protocol.ts';
 import type { EncodedPrices } from '../types.ts';
@@ -172,22 +172,6 @@ export function encodeWindows(minute: number, prices: Float64Array, lastSeq: num
     // Rows in, columns out: field f of bar i lands at f × count + i.
     for (let i = 0; i < count; i++) for (let f = 0; f < BAR_FIELDS; f++) payload[at + f * count + i] = rows[i * BAR_FIELDS + f] ?? NaN;
     at += count * BAR_FIELDS;
-  }
-  return payload;
-}
-
-/**
- * A new isolate's payload: the symbols that have bars, in the order given, each with no bars (n = 0).
- * The runtime gives each its window in that order and asks for a column's bars when the strategy
- * first reads it (sandbox/runtime/windows.ts).
- */
-export function encodeSymbols(minute: number, prices: Float64Array, lastSeq: number, symbols: readonly number[]): Float64Array {
-  const payload = new Float64Array(2 + prices.length + 2 + 2 * symbols.length);
-  let at = writeHead(payload, minute, prices, lastSeq, symbols.length);
-  for (const symbol of symbols) {
-    payload[at] = symbol;
-    payload[at + 1] = 0;
-    at += 2;
   }
   return payload;
 }

@@ -5,7 +5,7 @@ import ivm from 'isolated-vm';
 import { BarHistory } from '../history.ts';
 import { BAR_FIELDS, type LoadSpec, type MinuteEntry, type RunTeam, type RuntimeLimits } from '../protocol.ts';
 import type { EncodedPrices, LogLine, SandboxError, TeamRunResult } from '../types.ts';
-import { encodeMinute, encodePayload, encodePrices, encodeSymbols, encodeWindows, IndexCache, pricesAsJson, SymbolTable, type EncodedMinute } from './payload.ts';
+import { encodeMinute, encodePayload, encodePrices, encodeWindows, IndexCache, pricesAsJson, SymbolTable, type EncodedMinute } from './payload.ts';
 import { HostWindows } from './hostWindows.ts';
 import { RssProbe } from './rssProbe.ts';
 import { runtimeSource } from './runtimeSource.ts';
@@ -156,7 +156,12 @@ export class TeamHost {
               // (history.ts: covers).
               const data =
                 team.seenSeq === 0
-                  ? encodeSymbols(minute, priceData, this.#history.lastSeq, this.#history.symbolsWithBars())
+                  ? encodeWindows(
+                      minute,
+                      priceData,
+                      this.#history.lastSeq,
+                      this.#history.symbolsWithBars().map((key) => ({ key, count: 0, rows: [] })),
+                    )
                   : this.#history.covers(team.seenSeq)
                     ? encodePayload(minute, priceData, this.#history.since(team.seenSeq), payloads.size === 0 ? this.#payloadScratch.numbersFor : undefined)
                     : encodeWindows(minute, priceData, this.#history.lastSeq, this.#history.windowsSince(team.seenSeq));

@@ -3,7 +3,7 @@
 // So an isolate holds only the columns its strategy reads. Here the host's side is a spy: which
 // columns are asked for, how often, and what the strategy sees of the answers.
 import { describe, expect, it } from 'vitest';
-import { encodePayload, encodeSymbols, type EncodedMinute } from '../../../sandbox/child/payload.ts';
+import { encodePayload, encodeWindows, type EncodedMinute } from '../../../sandbox/child/payload.ts';
 import { loadPrelude } from '../../../sandbox/child/teamHost.ts';
 import { TeamIsolate, type CallInput, type ColumnSource } from '../../../sandbox/child/teamIsolate.ts';
 import type { LoadSpec, RuntimeLimits } from '../../../sandbox/protocol.ts';
@@ -48,6 +48,16 @@ function spec(plan: string[][]): LoadSpec {
   return { teamId: 'reader', ...READER, params: { plan }, memory: {}, cpuMs: 5000, memoryMb: 64, loadMs: 5000, randomKey: 'k' };
 }
 
+/** A new isolate's payload: its symbols, without bars. */
+function symbolsPayload(minute: number, lastSeq: number): Float64Array {
+  return encodeWindows(
+    minute,
+    new Float64Array(0),
+    lastSeq,
+    [0, 1, 2].map((key) => ({ key, count: 0, rows: [] })),
+  );
+}
+
 function input(payload: Float64Array, namesFrom: number): CallInput {
   return {
     payload,
@@ -78,7 +88,7 @@ describe('window columns read on demand', () => {
     if (isolate === null) throw new Error(JSON.stringify(built.result));
     try {
       // A new isolate: the three symbols and no bars; the host holds bars 0-2.
-      let outcome = isolate.call(input(encodeSymbols(START + 2 * 60_000, new Float64Array(0), 3, [0, 1, 2]), 0));
+      let outcome = isolate.call(input(symbolsPayload(START + 2 * 60_000, 3), 0));
       expect(outcome.ok && outcome.memory).toEqual({ seen: { 'AAA.close': [3, 4, 24], 'BBB.close': [3, 1004, 1024] } });
       expect(asked).toEqual(['AAA.4', 'BBB.4']);
 
@@ -110,7 +120,7 @@ describe('window columns read on demand', () => {
     const isolate = built.team;
     if (isolate === null) throw new Error(JSON.stringify(built.result));
     try {
-      const outcome = isolate.call(input(encodeSymbols(START, new Float64Array(0), 3, [0, 1, 2]), 0));
+      const outcome = isolate.call(input(symbolsPayload(START, 3), 0));
       expect(outcome.ok).toBe(false);
       expect(!outcome.ok && outcome.error.message).toContain('the sandbox could not read the window of BBB (a fault of the sandbox, not of the strategy)');
       expect(asked).toEqual(['BBB.1']);
