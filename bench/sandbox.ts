@@ -18,6 +18,10 @@
 // timed the same way (wall time of the writes and the call).
 // teams100Holding10: the same 100 teams each holding all ten symbols, as live teams do: the team's
 // positions are part of every call's input, on both sides.
+// A second floor runs the same strategy: a bare isolate doing by hand what the strategy needs from
+// the same channel (sameWorkSource), so perCallRatioToSameWorkFloor is what the sandbox itself adds.
+// The strategy's own code, interpreted as an isolate's code is at once a minute, costs about as much
+// as the first floor's whole call: perCallRatioToFloor counts it on the sandbox's side only.
 import ivm from 'isolated-vm';
 import { SandboxPool, type Bar, type CompiledStrategy, type TeamMinuteState } from '../sandbox/index.ts';
 import { TEAM_NUMBERS } from '../sandbox/runtime/channelLayout.ts';
@@ -131,22 +135,82 @@ async function measure(teamCount: number, historyMinutes: number, held: number) 
   }
 }
 
-/** The payload a warm isolate receives each minute: the minute, its prices, one minute of bars (layout of sandbox/child/payload.ts). */
+/**
+ * The payload a warm isolate receives each minute, in the layout of sandbox/child/payload.ts: the
+ * minute, its prices as (symbol index, price) pairs, the minute's seq, the number of symbols, and
+ * each symbol's one bar as (symbol index, 1, timestamp, open, high, low, close, volume).
+ */
 function floorPayload(index: number): Float64Array {
   const rows = SYMBOLS.length;
-  const data = new Float64Array(2 + 2 * rows + 1 + 2 + 7 * rows);
-  data[0] = START + index * 60_000;
+  const data = new Float64Array(2 + 2 * rows + 2 + 8 * rows);
+  const minute = START + index * 60_000;
+  data[0] = minute;
   data[1] = rows;
   let at = 2;
   for (let i = 0; i < rows; i++, at += 2) data.set([i, 100 + i * 10], at);
-  data.set([1, index + 1, rows], at);
-  at += 3;
-  for (let i = 0; i < rows; i++, at += 7) data.set([i, START + index * 60_000, 100, 100.5, 99.5, 100, 1000], at);
+  data.set([index + 1, rows], at);
+  at += 2;
+  for (let i = 0; i < rows; i++, at += 8) {
+    const close = 100 + i * 10 + Math.sin(index / 5);
+    data.set([i, 1, minute, close, close + 0.5, close - 0.5, close, 1000], at);
+  }
   return data;
 }
 
 // Like the sandbox's runtime, the floor keeps the channel it is sent (then null: the data is in it).
 const FLOOR_SOURCE = `let channel = null; (function run(newChannel, oneOff, namesFrom, namesJson, pricesJson) { if (newChannel !== null) channel = new Float64Array(newChannel); return '{"ok":true,"signals":[],"memory":{},"logs":[]}'; })`;
+
+/**
+ * The same-work floor: a bare isolate doing by hand, with nothing of the sandbox's machinery, what the
+ * strategy needs from a call, then running the same strategy code (TRIVIAL's text). From the same
+ * channel it reads the team's numbers and positions, the prices and the minute's bars; it appends each
+ * close to its symbol's own column (allocated at window + 64 bars and shifted when full, as the
+ * sandbox's), hands the strategy a plain \`bars\` object whose records hold a fresh view of each close
+ * column, a team object and the prices (parsed from the same JSON text the sandbox's host sends), and
+ * returns a constant string when the strategy returns null.
+ * No lazy columns, getters, seeded random, memory round trip or result checks: what the sandbox adds
+ * over this is the price of its guarantees.
+ */
+function sameWorkSource(prefilledBars: number): string {
+  return `let channel = null;
+const names = ${JSON.stringify(SYMBOLS)};
+const WINDOW = ${DEFAULT_WINDOW_BARS};
+const CAP = WINDOW + 64;
+const cols = names.map(() => new Float64Array(CAP));
+let start = 0;
+let end = ${Math.min(prefilledBars, DEFAULT_WINDOW_BARS)};
+const bars = {};
+const records = names.map((name) => (bars[name] = { close: null }));
+${TRIVIAL.code}
+const strategy = new __qtcStrategy.default({});
+(function run(newChannel, oneOff, namesFrom, namesJson, pricesJson) {
+  // The channel is handed over once, in a call of its own (floorIsolate).
+  if (newChannel !== null) {
+    channel = new Float64Array(newChannel);
+    return '';
+  }
+  const d = channel;
+  const positionCount = d[6];
+  const positions = {};
+  for (let i = 0, p = ${TEAM_NUMBERS}; i < positionCount; i++, p += 3) positions[names[d[p]]] = { quantity: d[p + 1], avgCost: d[p + 2] };
+  let at = ${TEAM_NUMBERS} + 3 * positionCount;
+  at += 2 + 2 * d[at + 1];
+  const prices = JSON.parse(pricesJson);
+  const groups = d[at + 1];
+  at += 2;
+  if (end === CAP) {
+    for (const col of cols) col.copyWithin(0, end - WINDOW + 1, end);
+    start = 0;
+    end = WINDOW - 1;
+  }
+  for (let g = 0; g < groups; g++, at += 8) cols[d[at]][end] = d[at + 6];
+  end++;
+  if (end - start > WINDOW) start = end - WINDOW;
+  for (let i = 0; i < records.length; i++) records[i].close = new Float64Array(cols[i].buffer, start * 8, end - start);
+  const out = strategy.generateSignal({ id: 'floor', cash: d[4], equity: d[5], positions, params: {}, memory: {} }, bars, prices);
+  return out === null ? '{"ok":true,"signals":[],"memory":{},"logs":[]}' : JSON.stringify(out);
+})`;
+}
 
 type FloorRun = ivm.Reference<(...args: unknown[]) => string>;
 interface Floor {
@@ -157,11 +221,11 @@ interface Floor {
   positions: number[];
 }
 
-/** A bare isolate with the floor's function, and its channel, handed over once. */
-function floorIsolate(held: number): Floor {
+/** A bare isolate with the floor's function (or another source's), and its channel, handed over once. */
+function floorIsolate(held: number, source = FLOOR_SOURCE): Floor {
   const isolate = new ivm.Isolate({ memoryLimit: 64 });
   const context = isolate.createContextSync();
-  const run = isolate.compileScriptSync(FLOOR_SOURCE).runSync(context, { reference: true }) as FloorRun;
+  const run = isolate.compileScriptSync(source).runSync(context, { reference: true }) as FloorRun;
   const positions = SYMBOLS.slice(0, held).flatMap((_, i) => [i, 1, 100]);
   // Every minute of the floor has the same length.
   const channel = new Float64Array(new SharedArrayBuffer((TEAM_NUMBERS + positions.length + floorPayload(0).length) * 8));
@@ -171,8 +235,13 @@ function floorIsolate(held: number): Floor {
 
 const FLOOR_CALL_OPTIONS = { timeout: FLOOR_CALL_TIMEOUT_MS };
 
+/** The minute's prices as JSON text, as the sandbox's host writes them once a minute (sandbox/child/payload.ts). */
+function floorPricesJson(index: number): string {
+  return JSON.stringify(minuteInput(index, []).prices);
+}
+
 /** One floor call: the team's numbers and the payload written into the isolate's channel, then the call. */
-function floorCall({ run, channel, positions }: Floor, payload: Float64Array, minute: number): string {
+function floorCall({ run, channel, positions }: Floor, payload: Float64Array, minute: number, pricesJson = ''): string {
   // As the sandbox's host writes them: seed words, cash, equity, the number of positions, the positions.
   channel[0] = minute;
   channel[1] = 1;
@@ -183,22 +252,23 @@ function floorCall({ run, channel, positions }: Floor, payload: Float64Array, mi
   channel[6] = positions.length / 3;
   channel.set(positions, TEAM_NUMBERS);
   channel.set(payload, TEAM_NUMBERS + positions.length);
-  return run.applySync(undefined, [null, null, 0, '', ''], FLOOR_CALL_OPTIONS);
+  return run.applySync(undefined, [null, null, 0, '', pricesJson], FLOOR_CALL_OPTIONS);
 }
 
 /** Bare isolated-vm: per-call wall time and resident memory per isolate, in this process. */
-function measureFloor(teamCount: number, held: number) {
+function measureFloor(teamCount: number, held: number, source = FLOOR_SOURCE) {
   const rssBefore = process.memoryUsage.rss();
-  const isolates = Array.from({ length: teamCount }, () => floorIsolate(held));
+  const isolates = Array.from({ length: teamCount }, () => floorIsolate(held, source));
   const callMs: number[] = [];
   const callCpuMs: number[] = [];
   let sink = 0;
   for (let minute = 0; minute < WARMUP_MINUTES + MEASURED_MINUTES; minute++) {
     const payload = floorPayload(minute);
+    const pricesJson = floorPricesJson(minute);
     for (const floor of isolates) {
       const cpuBefore = floor.isolate.cpuTime;
       const started = performance.now();
-      const text = floorCall(floor, payload, minute);
+      const text = floorCall(floor, payload, minute, pricesJson);
       const elapsed = performance.now() - started;
       sink += text.length;
       if (minute >= WARMUP_MINUTES) {
@@ -289,9 +359,11 @@ const STEADY_CHECKPOINTS = [25, 100, 200, 400, 700, 1000];
 // First of all: later bare isolates reuse memory the allocator kept from the ones disposed before.
 const steadyFloor = measureFloorSteadyRss(200, STEADY_CHECKPOINTS);
 const floors: Array<ReturnType<typeof measureFloor>> = [];
+const sameWorkFloors: Array<ReturnType<typeof measureFloor>> = [];
 const runs: Array<Awaited<ReturnType<typeof measure>>> = [];
 for (const { teams, history, held } of cases) {
   floors.push(measureFloor(teams, held));
+  sameWorkFloors.push(measureFloor(teams, held, sameWorkSource(history)));
   runs.push(await measure(teams, history, held));
 }
 const steady = await measureSteadyRss(200, STEADY_CHECKPOINTS);
@@ -307,6 +379,11 @@ const report = {
   // The same in CPU time (the isolate's, plus the sandbox's decoding of the result): on a loaded
   // machine wall time also counts waiting for a core, which swings the floor most.
   perCallCpuRatioToFloor: Object.fromEntries(cases.map(({ name }, i) => [name, round((runs[i]?.perCallCpuMs.median ?? NaN) / (floors[i]?.perCallCpuMs.median ?? NaN), 2)])),
+  // The bare floor runs no strategy; the strategy's own code alone, run in a bare isolate, costs about
+  // as much as that floor's whole call (sameWorkFloor): this ratio is what the sandbox adds over
+  // doing the same work by hand in a bare isolate.
+  sameWorkFloor: sameWorkFloors,
+  perCallRatioToSameWorkFloor: Object.fromEntries(cases.map(({ name }, i) => [name, round((runs[i]?.perCallMs.median ?? NaN) / (sameWorkFloors[i]?.perCallMs.median ?? NaN), 2)])),
   // After 25 calls (teams1000FullWindow: where the issue's figure and its bare-isolate floor were taken), and after a
   // season's worth of calls (steadyRss: what a long-lived isolate reaches); this bench holds the stricter, the latter, to the target.
   rssMbPerWarmTeamFullWindow: runs[cases.findIndex(({ name }) => name === 'teams1000FullWindow')]?.rssMbPerWarmTeam ?? NaN,
