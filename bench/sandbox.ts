@@ -136,25 +136,32 @@ async function measure(teamCount: number, historyMinutes: number, held: number) 
 }
 
 /**
- * The payload a warm isolate receives each minute, in the layout of sandbox/child/payload.ts: the
- * minute, its prices as (symbol index, price) pairs, the minute's seq, the number of symbols, and
- * each symbol's one bar as (symbol index, 1, timestamp, open, high, low, close, volume).
+ * What the floors are given for minute `index`, made from the same minute the sandbox is given
+ * (minuteInput): the payload a warm isolate receives, in the layout of sandbox/child/payload.ts (the
+ * minute, its prices as (symbol index, price) pairs, the minute's seq, the number of symbols, and each
+ * symbol's one bar as (symbol index, 1, timestamp, open, high, low, close, volume)), and the prices
+ * as the JSON text the sandbox's host writes once a minute.
  */
-function floorPayload(index: number): Float64Array {
+function floorMinute(index: number): { payload: Float64Array; pricesJson: string } {
+  const { minute, bars, prices } = minuteInput(index, []);
   const rows = SYMBOLS.length;
-  const data = new Float64Array(2 + 2 * rows + 2 + 8 * rows);
-  const minute = START + index * 60_000;
-  data[0] = minute;
-  data[1] = rows;
+  const payload = new Float64Array(2 + 2 * rows + 2 + 8 * rows);
+  payload[0] = minute;
+  payload[1] = rows;
   let at = 2;
-  for (let i = 0; i < rows; i++, at += 2) data.set([i, 100 + i * 10], at);
-  data.set([index + 1, rows], at);
-  at += 2;
-  for (let i = 0; i < rows; i++, at += 8) {
-    const close = 100 + i * 10 + Math.sin(index / 5);
-    data.set([i, 1, minute, close, close + 0.5, close - 0.5, close, 1000], at);
+  for (const [i, symbol] of SYMBOLS.entries()) {
+    payload.set([i, prices[symbol] ?? NaN], at);
+    at += 2;
   }
-  return data;
+  payload.set([index + 1, rows], at);
+  at += 2;
+  for (const [i, symbol] of SYMBOLS.entries()) {
+    const bar = bars[symbol];
+    if (bar === undefined) throw new Error(`unreachable: no bar for ${symbol}`);
+    payload.set([i, 1, bar.timestamp, bar.open, bar.high, bar.low, bar.close, bar.volume], at);
+    at += 8;
+  }
+  return { payload, pricesJson: JSON.stringify(prices) };
 }
 
 // Like the sandbox's runtime, the floor keeps the channel it is sent (then null: the data is in it).
@@ -228,17 +235,12 @@ function floorIsolate(held: number, source = FLOOR_SOURCE): Floor {
   const run = isolate.compileScriptSync(source).runSync(context, { reference: true }) as FloorRun;
   const positions = SYMBOLS.slice(0, held).flatMap((_, i) => [i, 1, 100]);
   // Every minute of the floor has the same length.
-  const channel = new Float64Array(new SharedArrayBuffer((TEAM_NUMBERS + positions.length + floorPayload(0).length) * 8));
+  const channel = new Float64Array(new SharedArrayBuffer((TEAM_NUMBERS + positions.length + floorMinute(0).payload.length) * 8));
   run.applySync(undefined, [new ivm.ExternalCopy(channel.buffer).copyInto({ release: true }), null, 0, '', '']);
   return { isolate, run, channel, positions };
 }
 
 const FLOOR_CALL_OPTIONS = { timeout: FLOOR_CALL_TIMEOUT_MS };
-
-/** The minute's prices as JSON text, as the sandbox's host writes them once a minute (sandbox/child/payload.ts). */
-function floorPricesJson(index: number): string {
-  return JSON.stringify(minuteInput(index, []).prices);
-}
 
 /** One floor call: the team's numbers and the payload written into the isolate's channel, then the call. */
 function floorCall({ run, channel, positions }: Floor, payload: Float64Array, minute: number, pricesJson = ''): string {
@@ -263,8 +265,7 @@ function measureFloor(teamCount: number, held: number, source = FLOOR_SOURCE) {
   const callCpuMs: number[] = [];
   let sink = 0;
   for (let minute = 0; minute < WARMUP_MINUTES + MEASURED_MINUTES; minute++) {
-    const payload = floorPayload(minute);
-    const pricesJson = floorPricesJson(minute);
+    const { payload, pricesJson } = floorMinute(minute);
     for (const floor of isolates) {
       const cpuBefore = floor.isolate.cpuTime;
       const started = performance.now();
@@ -334,7 +335,7 @@ function measureFloorSteadyRss(teamCount: number, checkpoints: readonly number[]
   let calls = 0;
   for (const checkpoint of checkpoints) {
     for (; calls < checkpoint; calls++) {
-      const payload = floorPayload(calls);
+      const { payload } = floorMinute(calls);
       for (const floor of isolates) {
         const started = performance.now();
         floorCall(floor, payload, calls);
