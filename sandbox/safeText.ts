@@ -35,15 +35,16 @@ export function safeText(text: string, max: number): string {
  */
 export function unstorableJsonPath(value: unknown, rawJson: string, root: string): string | null {
   if (rawJson.isWellFormed() && !/\\u(?:0000|[dD][89a-fA-F])/.test(rawJson)) return null;
-  return findUnstorable(value, root);
+  return unstorablePath(value, root);
 }
 
-function findUnstorable(value: unknown, path: string): string | null {
+/** The first string (or key) in `value` that Postgres `text` or `jsonb` cannot store, as a path from `path`; null when there is none. */
+export function unstorablePath(value: unknown, path: string): string | null {
   if (typeof value === 'string') return isStorableText(value) ? null : path;
   if (typeof value !== 'object' || value === null) return null;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = findUnstorable(value[i], `${path}[${i}]`);
+      const found = unstorablePath(value[i], `${path}[${i}]`);
       if (found !== null) return found;
     }
     return null;
@@ -51,7 +52,7 @@ function findUnstorable(value: unknown, path: string): string | null {
   for (const [key, item] of Object.entries(value)) {
     const where = `${path}.${safeText(key, 40)}`;
     if (!isStorableText(key)) return where;
-    const found = findUnstorable(item, where);
+    const found = unstorablePath(item, where);
     if (found !== null) return found;
   }
   return null;

@@ -83,6 +83,47 @@ describe('JSON bodies are not coerced', () => {
   });
 });
 
+describe('text Postgres cannot store', () => {
+  const admin = { authorization: `Bearer ${ADMIN_KEY}` };
+
+  // A NUL fails a `text` column and a surrogate escape a `jsonb` one (the audit row): both were 500s.
+  it.each([
+    ['a NUL', 'stop\u0000now'],
+    ['an unpaired surrogate', 'stop \ud800 now'],
+  ])('a halt reason holding %s is refused with 400 naming the field, and nothing is halted', async (_what, reason) => {
+    for (const url of ['/api/v1/admin/halt', '/api/v1/admin/teams/alpha/halt']) {
+      const response = await api.app.inject({ method: 'POST', url, payload: { reason }, headers: admin });
+      expect(response.statusCode, url).toBe(400);
+      expect(response.json()).toEqual({ error: 'bad_request', message: 'body.reason must not contain a NUL character or an unpaired surrogate' });
+    }
+    expect((await api.app.inject({ url: '/api/v1/admin/halts', headers: admin })).json()).toEqual({ competition: null, teams: {} });
+  });
+
+  it('the other bodies, queries and path parameters are held to it too', async () => {
+    const requests = [
+      { method: 'POST' as const, url: '/api/v1/admin/sync', payload: { team: 'al\u0000pha' } },
+      { method: 'POST' as const, url: '/api/v1/admin/teams/alpha/rollback', payload: { sha: '\ud800' } },
+      { method: 'GET' as const, url: '/api/v1/admin/keys?team=al%00pha' },
+      { method: 'GET' as const, url: '/api/v1/admin/teams/al%00pha/versions' },
+      { method: 'POST' as const, url: '/api/v1/admin/teams/al%00pha/keys' },
+    ];
+    for (const request of requests) {
+      const response = await api.app.inject({ ...request, headers: admin });
+      expect(response.statusCode, request.url).toBe(400);
+      expect(response.json<{ message: string }>().message, request.url).toMatch(/^(body|querystring|params)\.\w+ must not contain a NUL character or an unpaired surrogate$/);
+    }
+  });
+
+  it('a halt reason with a surrogate pair (an emoji) is text like any other', async () => {
+    const response = await api.app.inject({ method: 'POST', url: '/api/v1/admin/teams/alpha/halt', payload: { reason: 'market on fire 🔥' }, headers: admin });
+    expect(response.statusCode).toBe(200);
+    expect((await api.app.inject({ url: '/api/v1/admin/halts', headers: admin })).json<{ teams: Record<string, { reason: string }> }>().teams.alpha?.reason).toBe(
+      'market on fire 🔥',
+    );
+    expect((await api.app.inject({ method: 'POST', url: '/api/v1/admin/teams/alpha/resume', headers: admin })).statusCode).toBe(200);
+  });
+});
+
 describe('OpenAPI document', () => {
   it('lists for every operation the statuses the shared machinery can answer', () => {
     for (const [route, operations] of Object.entries(document.paths)) {

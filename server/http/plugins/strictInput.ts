@@ -3,9 +3,13 @@
  * - the query value "1e309" becomes Infinity, which passes `type: integer` and skips `minimum` /
  *   `maximum` (Ajv compares finite numbers only), and so reached Postgres and Redis as a 500;
  * - a JSON body's `{"reason": 5}` became the string "5" where the schema asks for a string.
- * This hook runs before validation and refuses both with 400, for every route, from the route's own schema.
+ * And no JSON schema can say "text Postgres can store": a halt reason holding a NUL (`"\u0000"`) or
+ * an unpaired surrogate (`"\ud800"`, which `jsonb` refuses) failed its INSERT as a 500.
+ * This hook runs before validation and refuses all three with 400, for every route, on the parts
+ * (query, path parameters, body) the route's own schema reads.
  */
 import type { FastifyInstance } from 'fastify';
+import { unstorablePath } from '../../../sandbox/safeText.ts';
 import { HttpError } from './httpError.ts';
 
 type PropertySchemas = Record<string, { type?: string | string[] } | undefined>;
@@ -48,11 +52,23 @@ function mistyped(schema: unknown, body: unknown): string | null {
   return null;
 }
 
+/** A string (or key) in a part of the request that Postgres could not store, however the route uses it. */
+function unstorable(part: string, schema: unknown, value: unknown): string | null {
+  if (schema === undefined || Buffer.isBuffer(value)) return null;
+  const path = unstorablePath(value, part);
+  return path === null ? null : `${path} must not contain a NUL character or an unpaired surrogate`;
+}
+
 export function installStrictInput(app: FastifyInstance): void {
   app.addHook('preValidation', (request, _reply, done) => {
     const schema = request.routeOptions.schema;
     const problem = schema
-      ? (nonFinite('querystring', schema.querystring, request.query) ?? nonFinite('params', schema.params, request.params) ?? mistyped(schema.body, request.body))
+      ? (nonFinite('querystring', schema.querystring, request.query) ??
+        nonFinite('params', schema.params, request.params) ??
+        mistyped(schema.body, request.body) ??
+        unstorable('querystring', schema.querystring, request.query) ??
+        unstorable('params', schema.params, request.params) ??
+        unstorable('body', schema.body, request.body))
       : null;
     done(problem === null ? undefined : new HttpError(400, 'bad_request', problem));
   });
