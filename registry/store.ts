@@ -142,6 +142,8 @@ export class RegistryStore {
         this.log.info({ file: this.file }, 'team registry file is back to the registry in force');
         this.lastError = null;
         this.lastFailureKey = undefined;
+        // Ends the rejection for every process that reads it from the audit trail (rejectedEdit.ts).
+        await this.auditSafely({ actor: 'system', kind: 'registry.restored', subject: this.file, details: { trigger } });
       }
       return { result: 'unchanged' };
     }

@@ -38,22 +38,30 @@ export function unstorableJsonPath(value: unknown, rawJson: string, root: string
   return unstorablePath(value, root);
 }
 
-/** The first string (or key) in `value` that Postgres `text` or `jsonb` cannot store, as a path from `path`; null when there is none. */
-export function unstorablePath(value: unknown, path: string): string | null {
-  if (typeof value === 'string') return isStorableText(value) ? null : path;
+/** What a value holding text Postgres cannot store is told (after its name). */
+export const UNSTORABLE_TEXT = 'must not contain a NUL character or an unpaired surrogate';
+
+/** The first string (or key) in `value` that Postgres `text` or `jsonb` cannot store, as a path from `root`; null when there is none. */
+export function unstorablePath(value: unknown, root: string): string | null {
+  const keys = unstorableKeys(value);
+  return keys === null ? null : keys.reduce<string>((path, key) => (typeof key === 'number' ? `${path}[${key}]` : `${path}.${safeText(key, 40)}`), root);
+}
+
+/** The keys and indices leading to the first string (or key) in `value` that Postgres cannot store; null when there is none. */
+export function unstorableKeys(value: unknown): Array<string | number> | null {
+  if (typeof value === 'string') return isStorableText(value) ? null : [];
   if (typeof value !== 'object' || value === null) return null;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = unstorablePath(value[i], `${path}[${i}]`);
-      if (found !== null) return found;
+      const found = unstorableKeys(value[i]);
+      if (found !== null) return [i, ...found];
     }
     return null;
   }
   for (const [key, item] of Object.entries(value)) {
-    const where = `${path}.${safeText(key, 40)}`;
-    if (!isStorableText(key)) return where;
-    const found = unstorablePath(item, where);
-    if (found !== null) return found;
+    if (!isStorableText(key)) return [key];
+    const found = unstorableKeys(item);
+    if (found !== null) return [key, ...found];
   }
   return null;
 }

@@ -21,6 +21,7 @@ import { registerTeamRoutes } from './http/routes/team.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { relayedGitSync, serveGitSyncRequests, type GitSyncPort } from './control/gitSyncRelay.ts';
+import { localRegistryFile, relayedRegistryFile, serveRegistryReloads, type RegistryFilePort } from './control/registryRelay.ts';
 import { registerReconciliationMetrics } from './reconciliation/metrics.ts';
 import { startScheduler } from './scheduler/scheduler.ts';
 import { startServices, type EmbeddedRole, type Services } from './services.ts';
@@ -144,6 +145,7 @@ async function startHttp(
   logger: Logger,
   services: Services,
   registry: RegistryStore,
+  registryFile: RegistryFilePort,
   auth: Authenticator,
   keys: ApiKeyStore,
   gitSync: GitSync | undefined,
@@ -162,7 +164,7 @@ async function startHttp(
   });
   // Inside a plugin, so the OpenAPI document and the rate limits (loaded first) see these routes.
   void app.register((scope, _options, done) => {
-    registerAdminRoutes(scope, { auth, registry, keys, pool: services.pg });
+    registerAdminRoutes(scope, { auth, registry, registryFile, keys, pool: services.pg });
     registerTeamRoutes(scope, { auth, registry });
     done();
   });
@@ -219,6 +221,16 @@ export async function startCompetitionServer(config: Config, logger: Logger, rol
       alongside: publishMarketWithRegistry({ replayFile: config.tick.replayFile, registryFile: config.registryFile }),
     });
 
+    // Only this process reads the file: the others' admin routes ask it to reload (over Redis).
+    let registryFile: RegistryFilePort;
+    if (readsFile) {
+      const log = logger.child({ component: 'registry-relay' });
+      lifecycle.onClose('registry relay', await serveRegistryReloads({ store: registry, redis: services.redis, subscriber: services.redis.duplicate(), log }));
+      registryFile = localRegistryFile(registry);
+    } else {
+      registryFile = relayedRegistryFile({ store: registry, pool: services.pg, redis: services.redis, openSubscriber: () => services.redis.duplicate() });
+    }
+
     const gitSync = roles.control ? await startControl(config, logger, services, registry, lifecycle) : undefined;
     if (roles.ticks) await startTicks(config, logger, services, registry, lifecycle);
 
@@ -227,7 +239,7 @@ export async function startCompetitionServer(config: Config, logger: Logger, rol
       const keys = new ApiKeyStore({ pool: services.pg, graceMs: config.keyRotationGraceMs });
       const auth = createAuthenticator({ verifyTeamKey: (key) => keys.verify(key), adminKeys: new AdminKeys(config.adminKeys) });
       if (config.adminKeys.length === 0) logger.warn('QTC_ADMIN_KEYS is not set: the admin API refuses every request (npx qtc admin … still works)');
-      http = await startHttp(config, logger, services, registry, auth, keys, gitSync, lifecycle);
+      http = await startHttp(config, logger, services, registry, registryFile, auth, keys, gitSync, lifecycle);
     }
     await recordAuditEvent(services.pg, { actor: 'system', kind: 'server.started', details: { address: http?.address ?? null, roles, pid: process.pid } });
     return {

@@ -28,6 +28,8 @@ export const REDIS_KEYS = {
   bullPrefix: `${PREFIX}:bull`,
   /** Pub/sub channels of Git sync requests relayed from API replicas to the control process (server/control/gitSyncRelay.ts). */
   gitSyncChannel: `${PREFIX}:git-sync`,
+  /** Pub/sub channels of registry reloads asked by any process of the control process, which reads the file (server/control/registryRelay.ts). */
+  registryChannel: `${PREFIX}:registry`,
   /** Prefix of each worker's sandbox health report (JSON, expiring): `<prefix><workerId>`. */
   sandboxHealthPrefix: `${PREFIX}:sandbox-health:`,
 } as const;

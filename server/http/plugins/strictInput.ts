@@ -9,7 +9,7 @@
  * (query, path parameters, body) the route's own schema reads.
  */
 import type { FastifyInstance } from 'fastify';
-import { unstorablePath } from '../../../sandbox/safeText.ts';
+import { UNSTORABLE_TEXT, unstorablePath } from '../../../sandbox/safeText.ts';
 import { HttpError } from './httpError.ts';
 
 type PropertySchemas = Record<string, { type?: string | string[] } | undefined>;
@@ -56,7 +56,7 @@ function mistyped(schema: unknown, body: unknown): string | null {
 function unstorable(part: string, schema: unknown, value: unknown): string | null {
   if (schema === undefined || Buffer.isBuffer(value)) return null;
   const path = unstorablePath(value, part);
-  return path === null ? null : `${path} must not contain a NUL character or an unpaired surrogate`;
+  return path === null ? null : `${path} ${UNSTORABLE_TEXT}`;
 }
 
 export function installStrictInput(app: FastifyInstance): void {

@@ -6,6 +6,9 @@ import type { ApiKeyInfo, ApiKeyStore } from '../../../registry/keys/store.ts';
 import type { RegistryStatus, RegistryStore } from '../../../registry/store.ts';
 import { listTeams, requireLiveTeam } from '../../../registry/teams.ts';
 import { actorOf, type Authenticator } from '../../auth/authenticate.ts';
+import { ControlUnavailableError } from '../../control/controlRelay.ts';
+import { localRegistryFile, type RegistryFilePort } from '../../control/registryRelay.ts';
+import { HttpError } from '../plugins/httpError.ts';
 import {
   errorSchema,
   issuedKeySchema,
@@ -24,6 +27,8 @@ import {
 export interface AdminRouteDeps {
   auth: Authenticator;
   registry: RegistryStore;
+  /** team_registry.yaml's status and reload: where the file is read (default), or relayed to the control process. */
+  registryFile?: RegistryFilePort;
   keys: ApiKeyStore;
   pool: PgPool;
   clock?: () => Date;
@@ -66,6 +71,7 @@ function noStore(reply: FastifyReply): FastifyReply {
 export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps): void {
   const clock = deps.clock ?? (() => new Date());
   const onRequest = deps.auth.requireAdmin;
+  const registryFile = deps.registryFile ?? localRegistryFile(deps.registry);
 
   // The team registry in force and the last rejected edit, if any.
   app.get(
@@ -74,7 +80,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
       onRequest,
       schema: { ...documented('The team registry in force and its last rejected edit (errors with line and column)'), response: { 200: registryStatusSchema, ...refusals } },
     },
-    (_request, reply) => reply.send(statusJson(deps.registry.status())),
+    async (_request, reply) => reply.send(statusJson(await registryFile.status())),
   );
 
   // Reloads team_registry.yaml now; an invalid file is refused (422) and the registry in force stays.
@@ -83,13 +89,17 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
     {
       onRequest,
       schema: {
-        ...documented('Reloads team_registry.yaml now; an invalid file is refused (422) and the registry in force stays'),
-        response: { 200: reloadResultSchema, 422: reloadFailedSchema, ...refusals },
+        ...documented(
+          'Reloads team_registry.yaml now (in the control process, which reads it: 503 when it is not running); an invalid file is refused (422) and the registry in force stays',
+        ),
+        response: { 200: reloadResultSchema, 422: reloadFailedSchema, 503: errorSchema, ...refusals },
       },
     },
     async (request, reply) => {
-      const outcome = await deps.registry.reload('manual');
-      const registry = statusJson(deps.registry.status());
+      const { outcome, status } = await registryFile.reload().catch((error: unknown) => {
+        throw error instanceof ControlUnavailableError ? new HttpError(503, 'registry_unavailable', error.message) : error;
+      });
+      const registry = statusJson(status);
       // The reload itself is audited by the registry (as the system); this says which admin asked.
       await recordAuditEvent(deps.pool, { actor: actorOf(request), kind: 'registry.reload-requested', subject: registry.file, details: { outcome: outcome.result } });
       if (outcome.result === 'failed') {

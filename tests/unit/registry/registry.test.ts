@@ -50,6 +50,20 @@ describe('team registry', () => {
     expect(result).toMatchObject({ ok: false, errors: [{ path: 'teams[1].id', line: 8, message: 'team id "alpha" is already used by teams[0]' }] });
   });
 
+  // Valid YAML and valid by the schema, but Postgres refuses it: the sync used to fail with
+  // "unsupported Unicode escape sequence" at line 0.
+  it.each([
+    ['a NUL in a name', 'name: Alpha', 'name: "Al\\0pha"', 'teams[0].name', 6, 11],
+    ['an unpaired surrogate in a param', 'name: Alpha', 'name: Alpha\n    params: { note: "a\\uD800b" }', 'teams[0].params.note', 7, 21],
+    ['a NUL in a key (shown storable)', 'name: Alpha', 'name: Alpha\n    params: { "k\\0": 1 }', 'teams[0].params.k\uFFFD', 7, 22],
+    ['a NUL deep in a list', 'universe: [SPY]', 'universe: [SPY, "S\\0"]', 'competition.universe[1]', 3, 19],
+  ])('refuses text Postgres cannot store (%s) at its line and column', (_what, from, to, where, line, column) => {
+    expect(parseRegistry(minimal.replace(from, to))).toEqual({
+      ok: false,
+      errors: [{ path: where, line, column, message: 'must not contain a NUL character or an unpaired surrogate' }],
+    });
+  });
+
   it('reports a missing field where its parent is', () => {
     const result = parseRegistry('competition:\n  universe: [SPY]\n');
     expect(result).toMatchObject({ ok: false, errors: [{ path: 'competition.name', line: 2, column: 3 }] });

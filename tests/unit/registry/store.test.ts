@@ -73,6 +73,10 @@ describe('RegistryStore', () => {
     writeFileSync(file, good(['alpha']));
     expect(await registry.reload('file-change')).toEqual({ result: 'unchanged' });
     expect(registry.status().lastError).toBeNull();
+    // Audited, so the processes that read the rejection from the audit trail see it end too.
+    expect(audits.map((event) => event.kind)).toEqual(['registry.loaded', 'registry.rejected', 'registry.restored']);
+    await registry.reload('poll');
+    expect(audits).toHaveLength(3);
 
     writeFileSync(file, good(['alpha', 'beta']));
     expect((await registry.reload('file-change')).result).toBe('loaded');
