@@ -48,7 +48,13 @@ export async function serveControlRequests<Request>(options: ServeOptions<Reques
     const request = message === undefined ? undefined : options.parse(message.fields);
     if (message === undefined || request === undefined) return log.warn({ channel: from }, `ignored a malformed ${options.what} request`);
     const id = message.id;
-    const reply = options.handle(request, id !== undefined);
+    let reply: Promise<unknown> | void;
+    try {
+      reply = options.handle(request, id !== undefined);
+    } catch (error) {
+      // Thrown from an event handler it would end the process: a request must not take it down.
+      return log.error({ err: error }, `a ${options.what} request failed`);
+    }
     if (id === undefined || reply === undefined) return;
     void reply
       .then((answer) => redis.publish(replyOf(channel, id), JSON.stringify(answer)))
@@ -113,7 +119,9 @@ export async function askControl(options: AskOptions): Promise<unknown> {
     } catch (error) {
       throw new ControlUnavailableError(`cannot reach Redis to relay the request: ${(error as Error).message}`);
     }
-    const receivers = await redis.publish(requestsOf(channel), JSON.stringify({ ...options.fields, id }));
+    const receivers = await redis.publish(requestsOf(channel), JSON.stringify({ ...options.fields, id })).catch((error: unknown) => {
+      throw new ControlUnavailableError(`cannot reach Redis to relay the request: ${(error as Error).message}`);
+    });
     if (receivers === 0) throw new ControlUnavailableError(`nothing answers for ${who}: the control process (qtc all or qtc control) is not running`);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {

@@ -100,6 +100,24 @@ describe('Git sync relayed from API replicas to the control process over Redis',
     }
   });
 
+  it('a request whose handling throws is logged, and the control process goes on serving', async () => {
+    const control = {
+      ...recordingSync(),
+      requestSync: (): boolean => {
+        throw new Error('sync queue broken');
+      },
+    };
+    const stop = await serveGitSyncRequests({ gitSync: control, redis, subscriber: open(), log, channel });
+    try {
+      const replica = relayedGitSync({ redis, openSubscriber: open, registry: () => registry, log, channel });
+      expect(replica.requestSync('alpha')).toBe(true);
+      await expect(replica.syncNow('alpha')).resolves.toHaveLength(1);
+      expect(control.asked).toEqual(['alpha']);
+    } finally {
+      await stop();
+    }
+  });
+
   it('a control process that does not answer in time is reported as unavailable', async () => {
     const silent = { ...recordingSync(), syncNow: () => new Promise<TeamSyncResult[]>(() => undefined) };
     const stop = await serveGitSyncRequests({ gitSync: silent, redis, subscriber: open(), log, channel });
