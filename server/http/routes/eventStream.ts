@@ -2,7 +2,7 @@
 // resume point, refusing a connection over the caps, and opening the stream on the raw socket.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Admission } from '../../live/connectionSlots.ts';
-import { STREAM_ID_PATTERN } from '../../live/streamIds.ts';
+import { isStreamId } from '../../live/streamIds.ts';
 
 export const BAD_RESUME_MESSAGE = 'Last-Event-ID must be an activity stream id such as 1736000000000-0';
 
@@ -14,7 +14,7 @@ export function resumeId(request: FastifyRequest<{ Querystring: { last_event_id?
   const header = request.headers['last-event-id'];
   const value = (typeof header === 'string' && header !== '' ? header : undefined) ?? request.query.last_event_id;
   if (value === undefined || value === '') return null;
-  return STREAM_ID_PATTERN.test(value) ? value : false;
+  return isStreamId(value) ? value : false;
 }
 
 /** A refused long-lived connection: 429 (its address holds too many) or 503 (the process is full). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildLeaderboardView, sortEntries, topOf, type TeamStanding } from '../../../server/leaderboard/view.ts';
-import { compareStreamIds } from '../../../server/live/streamIds.ts';
+import { compareStreamIds, isStreamId } from '../../../server/live/streamIds.ts';
 import { describeActivity, sseFrames } from '../../../server/live/format.ts';
 import { MetricsAccumulator } from '../../../server/trading/metrics/metrics.ts';
 
@@ -93,6 +93,12 @@ describe('stream ids and SSE frames', () => {
     expect(compareStreamIds('10-2', '10-10')).toBe(-1);
     expect(compareStreamIds('1736000000000-5', '1736000000000-5')).toBe(0);
     expect(compareStreamIds('1736000000001-0', '1736000000000-99')).toBe(1);
+  });
+
+  it('takes as a resume point only what Redis accepts as a stream id (two unsigned 64-bit numbers)', () => {
+    for (const id of ['0-0', '1736000000000-5', '18446744073709551615-18446744073709551615']) expect(isStreamId(id), id).toBe(true);
+    for (const id of ['18446744073709551616-0', '1-18446744073709551616', '99999999999999999999-0', '-1', '1-', '$', '1736000000000', ' 1-0', '1-0\n'])
+      expect(isStreamId(id), id).toBe(false);
   });
 
   it('frames events without an event name, so EventSource.onmessage sees them', () => {
