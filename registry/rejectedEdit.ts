@@ -8,7 +8,8 @@ import type { Queryable } from '../data/postgres/transaction.ts';
 import type { RegistryError } from './load.ts';
 import type { RegistryFailure } from './store.ts';
 
-function registryErrorsOf(value: unknown): RegistryError[] {
+/** Registry errors from JSON (the audit trail, a relayed answer): entries without a message are left out. */
+export function registryErrorsOf(value: unknown): RegistryError[] {
   if (!Array.isArray(value)) return [];
   return value.flatMap((item: unknown) => {
     if (typeof item !== 'object' || item === null) return [];

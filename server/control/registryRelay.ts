@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { PgPool } from '../../data/postgres/pool.ts';
 import type { RedisClient } from '../../data/redis/client.ts';
 import type { RegistryError } from '../../registry/load.ts';
-import { readRejectedEdit } from '../../registry/rejectedEdit.ts';
+import { readRejectedEdit, registryErrorsOf } from '../../registry/rejectedEdit.ts';
 import type { RegistryFailure, RegistryStatus, RegistryStore } from '../../registry/store.ts';
 import { REDIS_KEYS } from '../config/redisKeys.ts';
 import { askControl, ControlUnavailableError, serveControlRequests } from './controlRelay.ts';
@@ -70,7 +70,7 @@ function failureOf(value: unknown): RegistryFailure | null {
   if (typeof value !== 'object' || value === null) return null;
   const { at, errors } = value as Record<string, unknown>;
   if (typeof at !== 'string' || !Array.isArray(errors)) return null;
-  return { at: new Date(at), errors: errors as RegistryError[] };
+  return { at: new Date(at), errors: registryErrorsOf(errors) };
 }
 
 function statusOf(value: unknown): RegistryStatus | null {
@@ -82,9 +82,9 @@ function statusOf(value: unknown): RegistryStatus | null {
 
 function reloadOf(value: unknown): { outcome: FileReloadOutcome; status: RegistryStatus } | null {
   if (typeof value !== 'object' || value === null) return null;
-  const { outcome, status } = value as { outcome?: { result?: unknown; failure?: unknown }; status?: unknown };
+  const { outcome, status } = value as { outcome?: { result?: unknown; failure?: unknown } | null; status?: unknown };
   const parsedStatus = statusOf(status);
-  if (parsedStatus === null || typeof outcome !== 'object') return null;
+  if (parsedStatus === null || typeof outcome !== 'object' || outcome === null) return null;
   if (outcome.result === 'loaded' || outcome.result === 'unchanged') return { outcome: { result: outcome.result }, status: parsedStatus };
   const failure = outcome.result === 'failed' ? failureOf(outcome.failure) : null;
   return failure === null ? null : { outcome: { result: 'failed', failure }, status: parsedStatus };

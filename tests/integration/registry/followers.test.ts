@@ -8,6 +8,8 @@ import { openRegistry } from '../../../registry/role.ts';
 import type { RegistryStore } from '../../../registry/store.ts';
 import { parseRegistry } from '../../../registry/load.ts';
 import { publishRegistry, readRegistryInForce } from '../../../registry/versions.ts';
+import { connectRedis, createRedis } from '../../../data/redis/client.ts';
+import { serveRegistryReloads } from '../../../server/control/registryRelay.ts';
 import { Lifecycle } from '../../../server/lifecycle.ts';
 import {
   createTickFixture,
@@ -61,10 +63,10 @@ afterAll(async () => {
   await fixture?.close();
 });
 
-async function adminRegistry(): Promise<{ file: string; teams: number }> {
+async function adminRegistry(): Promise<{ file: string; teams: number; lastError: { errors: Array<{ path: string; line: number }> } | null }> {
   const response = await fetch(`http://127.0.0.1:${String(port)}/api/v1/admin/registry`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
   if (response.status !== 200) throw new Error(`admin registry: ${String(response.status)}`);
-  return (await response.json()) as { file: string; teams: number };
+  return (await response.json()) as Awaited<ReturnType<typeof adminRegistry>>;
 }
 
 describe('the registry in Postgres, written only by the control role', { timeout: 120_000 }, () => {
@@ -154,6 +156,40 @@ describe('the registry in Postgres, written only by the control role', { timeout
 
     // Neither ever looked for a local registry file.
     for (const output of [worker.output(), apiOutput]) expect(output).not.toContain(MISSING);
+  });
+
+  it("the API replica shows the control role's rejected edit, and its reload is done by the control role", async () => {
+    const redis = createRedis(fixture.redisUrl);
+    await connectRedis(redis, 10_000);
+    const stopServing = await serveRegistryReloads({
+      store: controlStore,
+      redis,
+      subscriber: redis.duplicate(),
+      log: pino({ level: 'silent' }),
+      channel: `${fixture.redisPrefix}:registry`,
+    });
+    const inForce = readFileSync(fixture.registryFile, 'utf8');
+    const reload = () => fetch(`http://127.0.0.1:${String(port)}/api/v1/admin/registry/reload`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    try {
+      writeFileSync(fixture.registryFile, inForce.replace(/universe: .*/, 'universe: []'));
+      expect((await controlStore.reload('file-change')).result).toBe('failed');
+      expect((await adminRegistry()).lastError?.errors[0]?.path).toBe('competition.universe');
+
+      const refused = await reload();
+      expect(refused.status).toBe(422);
+      expect(await refused.json()).toMatchObject({ error: 'registry_rejected', registry: { file: fixture.registryFile } });
+
+      writeFileSync(fixture.registryFile, inForce);
+      const loaded = await reload();
+      expect(loaded.status).toBe(200);
+      expect(await loaded.json()).toMatchObject({ outcome: 'loaded', registry: { file: fixture.registryFile, lastError: null } });
+      expect((await adminRegistry()).lastError).toBeNull();
+      // The same text: no new version.
+      expect((await readRegistryInForce(fixture.pool))?.version).toBe(2);
+    } finally {
+      await stopServing();
+      redis.disconnect();
+    }
   });
 
   it('a version published by the control role reaches a running worker', async () => {
