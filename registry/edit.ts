@@ -1,5 +1,5 @@
 import { Document, isMap, isNode, isScalar, isSeq, parseDocument, type YAMLMap } from 'yaml';
-import { parseRegistry, type RegistryError } from './load.ts';
+import { describeRegistryErrors, parseRegistry, type RegistryError } from './load.ts';
 import type { Registry, TeamEntry } from './schema.ts';
 
 /**
@@ -32,10 +32,6 @@ export type EditResult = { ok: true; text: string; registry: Registry; changed: 
 
 function refuse(message: string, errors: RegistryError[] = []): EditResult {
   return { ok: false, message, errors };
-}
-
-function describe(errors: RegistryError[]): string {
-  return errors.map((e) => `${e.line}:${e.column} ${e.path ? `${e.path}: ` : ''}${e.message}`).join('; ');
 }
 
 function lineStart(text: string, offset: number): number {
@@ -175,7 +171,7 @@ function onlyTheEdit(before: Registry, after: Registry, edit: RegistryEdit): boo
  */
 export function editRegistryText(text: string, edit: RegistryEdit): EditResult {
   const before = parseRegistry(text);
-  if (!before.ok) return refuse(`the registry is invalid now, fix it first: ${describe(before.errors)}`, before.errors);
+  if (!before.ok) return refuse(`the registry is invalid now, fix it first: ${describeRegistryErrors(before.errors)}`, before.errors);
   if (edit.kind === 'add-team' && before.registry.teams.some((team) => team.id === edit.team.id)) {
     return refuse(`team "${edit.team.id}" is already in the registry`);
   }
@@ -188,7 +184,7 @@ export function editRegistryText(text: string, edit: RegistryEdit): EditResult {
     edit.kind === 'add-team' ? addTeam(text, doc, edit.team) : edit.kind === 'remove-team' ? removeTeam(text, doc, edit.teamId) : setEnabled(text, doc, edit.teamId, edit.enabled);
   if (typeof edited !== 'string') return edited;
   const after = parseRegistry(edited);
-  if (!after.ok) return refuse(`the edit would make the registry invalid, so the file was not changed: ${describe(after.errors)}`, after.errors);
+  if (!after.ok) return refuse(`the edit would make the registry invalid, so the file was not changed: ${describeRegistryErrors(after.errors)}`, after.errors);
   if (!onlyTheEdit(before.registry, after.registry, edit)) {
     return refuse('the edit could not be applied exactly to this file layout, so the file was not changed; edit it by hand');
   }

@@ -56,12 +56,17 @@ function errorAt(doc: Document, lineCounter: LineCounter, path: ReadonlyArray<Pr
   return { path: formatPath(path), line: pos.line, column: pos.col, message };
 }
 
+/** `line:column path: message`, as the log, the errors thrown and the admin API show a problem (no position for one outside the file). */
+export function describeRegistryErrors(errors: readonly RegistryError[]): string {
+  return errors.map((e) => `${e.line > 0 ? `${e.line}:${e.column} ` : ''}${e.path ? `${e.path}: ` : ''}${e.message}`).join('; ');
+}
+
 export class RegistryInvalidError extends Error {
   override name = 'RegistryInvalidError';
   readonly file: string;
   readonly errors: RegistryError[];
   constructor(file: string, errors: RegistryError[]) {
-    super(`${file} is invalid: ${errors.map((e) => `${e.line}:${e.column} ${e.path ? `${e.path}: ` : ''}${e.message}`).join('; ')}`);
+    super(`${file} is invalid: ${describeRegistryErrors(errors)}`);
     this.file = file;
     this.errors = errors;
   }

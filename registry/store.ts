@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { AuditEvent } from '../data/postgres/audit.ts';
-import { parseRegistry, RegistryInvalidError, type RegistryError } from './load.ts';
+import { describeRegistryErrors, parseRegistry, RegistryInvalidError, type RegistryError } from './load.ts';
 import type { Registry } from './schema.ts';
 
 export type RegistryLog = Pick<Logger, 'info' | 'warn' | 'error'>;
@@ -183,7 +183,7 @@ export class RegistryStore {
     this.lastError = failure;
     this.log.error(
       { file: this.file, trigger, errors, keeping: this.registry ? 'the last good registry' : 'nothing (not loaded yet)' },
-      `team registry ${this.file} rejected: ${errors.map((e) => `${e.line > 0 ? `${e.line}:${e.column} ` : ''}${e.path ? `${e.path}: ` : ''}${e.message}`).join('; ')}`,
+      `team registry ${this.file} rejected: ${describeRegistryErrors(errors)}`,
     );
     await this.auditSafely({ actor: 'system', kind: 'registry.rejected', subject: this.file, details: { trigger, errors } });
     return { result: 'failed', failure };

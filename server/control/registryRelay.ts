@@ -14,38 +14,40 @@ import type { RegistryFailure, RegistryStatus, RegistryStore } from '../../regis
 import { REDIS_KEYS } from '../config/redisKeys.ts';
 import { askControl, ControlUnavailableError, serveControlRequests } from './controlRelay.ts';
 
-export type FileReloadOutcome = { result: 'loaded' | 'unchanged' } | { result: 'failed'; failure: RegistryFailure };
+/** A registry failure as JSON (dates as ISO strings): what the admin routes answer and the relay carries. */
+export type RegistryFailureJson = { at: string; errors: RegistryError[] };
+/** `RegistryStatus` as JSON: the body of `GET /api/v1/admin/registry`. */
+export type RegistryStatusJson = { file: string; loadedAt: string | null; teams: number; lastError: RegistryFailureJson | null };
+export type FileReloadOutcome = { result: 'loaded' | 'unchanged' } | { result: 'failed'; failure: RegistryFailureJson };
+export type FileReload = { outcome: FileReloadOutcome; status: RegistryStatusJson };
 
 /** What the admin routes need of the registry file, in the control process or relayed to it. */
 export interface RegistryFilePort {
-  status(): Promise<RegistryStatus>;
+  status(): Promise<RegistryStatusJson>;
   /** Reads the file now; throws ControlUnavailableError when no control process answers. */
-  reload(): Promise<{ outcome: FileReloadOutcome; status: RegistryStatus }>;
+  reload(): Promise<FileReload>;
 }
 
-/** In the process that reads the file. */
-export function localRegistryFile(store: RegistryStore): RegistryFilePort {
-  return {
-    status: () => Promise.resolve(store.status()),
-    async reload() {
-      const outcome = await store.reload('manual');
-      return { outcome: outcome.result === 'failed' ? outcome : { result: outcome.result }, status: store.status() };
-    },
-  };
-}
+const failureJson = (failure: RegistryFailure): RegistryFailureJson => ({ at: failure.at.toISOString(), errors: failure.errors });
 
-// The answer on the wire: dates as ISO strings.
-type FailureJson = { at: string; errors: RegistryError[] };
-type StatusJson = { file: string; loadedAt: string | null; teams: number; lastError: FailureJson | null };
-type ReloadJson = { outcome: { result: 'loaded' | 'unchanged' } | { result: 'failed'; failure: FailureJson }; status: StatusJson };
-
-const failureJson = (failure: RegistryFailure): FailureJson => ({ at: failure.at.toISOString(), errors: failure.errors });
-const statusJson = (status: RegistryStatus): StatusJson => ({
+export const registryStatusJson = (status: RegistryStatus): RegistryStatusJson => ({
   file: status.file,
   loadedAt: status.loadedAt?.toISOString() ?? null,
   teams: status.teams,
   lastError: status.lastError && failureJson(status.lastError),
 });
+
+/** In the process that reads the file. */
+export function localRegistryFile(store: RegistryStore): RegistryFilePort {
+  return {
+    status: () => Promise.resolve(registryStatusJson(store.status())),
+    async reload() {
+      const outcome = await store.reload('manual');
+      const status = registryStatusJson(store.status());
+      return { outcome: outcome.result === 'failed' ? { result: 'failed', failure: failureJson(outcome.failure) } : { result: outcome.result }, status };
+    },
+  };
+}
 
 /** In the control process: reloads asked by the other processes. `subscriber` is a connection of its own. */
 export function serveRegistryReloads(options: { store: RegistryStore; redis: RedisClient; subscriber: RedisClient; log: Logger; channel?: string }): Promise<() => Promise<void>> {
@@ -58,29 +60,27 @@ export function serveRegistryReloads(options: { store: RegistryStore; redis: Red
     what: 'registry reload',
     parse: (fields) => (fields.reload === true ? {} : undefined),
     handle: async (_request, answered) => {
-      const { outcome, status } = await local.reload();
-      if (!answered) return;
-      const reply: ReloadJson = { outcome: outcome.result === 'failed' ? { result: 'failed', failure: failureJson(outcome.failure) } : outcome, status: statusJson(status) };
-      return reply;
+      const reload = await local.reload();
+      return answered ? reload : undefined;
     },
   });
 }
 
-function failureOf(value: unknown): RegistryFailure | null {
+// An answer from Redis is data: checked field by field before the route sends it on.
+function failureOf(value: unknown): RegistryFailureJson | null {
   if (typeof value !== 'object' || value === null) return null;
   const { at, errors } = value as Record<string, unknown>;
-  if (typeof at !== 'string' || !Array.isArray(errors)) return null;
-  return { at: new Date(at), errors: registryErrorsOf(errors) };
+  return typeof at === 'string' && Array.isArray(errors) ? { at, errors: registryErrorsOf(errors) } : null;
 }
 
-function statusOf(value: unknown): RegistryStatus | null {
+function statusOf(value: unknown): RegistryStatusJson | null {
   if (typeof value !== 'object' || value === null) return null;
   const { file, loadedAt, teams, lastError } = value as Record<string, unknown>;
   if (typeof file !== 'string' || typeof teams !== 'number' || (loadedAt !== null && typeof loadedAt !== 'string')) return null;
-  return { file, loadedAt: loadedAt === null ? null : new Date(loadedAt), teams, lastError: failureOf(lastError) };
+  return { file, loadedAt, teams, lastError: failureOf(lastError) };
 }
 
-function reloadOf(value: unknown): { outcome: FileReloadOutcome; status: RegistryStatus } | null {
+function reloadOf(value: unknown): FileReload | null {
   if (typeof value !== 'object' || value === null) return null;
   const { outcome, status } = value as { outcome?: { result?: unknown; failure?: unknown } | null; status?: unknown };
   const parsedStatus = statusOf(status);
@@ -106,7 +106,7 @@ export function relayedRegistryFile(options: {
       // The file's own rejection, as the control process audited it; this process's (e.g. an
       // unreadable published version) when there is none or the audit trail cannot be read.
       const rejected = await readRejectedEdit(options.pool).catch(() => null);
-      return { ...here, lastError: rejected ?? here.lastError };
+      return registryStatusJson({ ...here, lastError: rejected ?? here.lastError });
     },
     async reload() {
       const answer = await askControl({

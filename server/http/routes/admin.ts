@@ -3,7 +3,8 @@ import { recordAuditEvent } from '../../../data/postgres/audit.ts';
 import type { PgPool } from '../../../data/postgres/pool.ts';
 import { issueWebhookSecret } from '../../../loaders/git/webhookSecrets.ts';
 import type { ApiKeyInfo, ApiKeyStore } from '../../../registry/keys/store.ts';
-import type { RegistryStatus, RegistryStore } from '../../../registry/store.ts';
+import { describeRegistryErrors } from '../../../registry/load.ts';
+import type { RegistryStore } from '../../../registry/store.ts';
 import { listTeams, requireLiveTeam } from '../../../registry/teams.ts';
 import { actorOf, type Authenticator } from '../../auth/authenticate.ts';
 import { ControlUnavailableError } from '../../control/controlRelay.ts';
@@ -53,15 +54,6 @@ function keyJson(info: ApiKeyInfo) {
   };
 }
 
-function statusJson(status: RegistryStatus) {
-  return {
-    file: status.file,
-    loadedAt: iso(status.loadedAt),
-    teams: status.teams,
-    lastError: status.lastError && { at: status.lastError.at.toISOString(), errors: status.lastError.errors },
-  };
-}
-
 /** Secrets in a response must not linger in caches or proxies. */
 function noStore(reply: FastifyReply): FastifyReply {
   return reply.header('cache-control', 'no-store');
@@ -80,7 +72,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
       onRequest,
       schema: { ...documented('The team registry in force and its last rejected edit (errors with line and column)'), response: { 200: registryStatusSchema, ...refusals } },
     },
-    async (_request, reply) => reply.send(statusJson(await registryFile.status())),
+    async (_request, reply) => reply.send(await registryFile.status()),
   );
 
   // Reloads team_registry.yaml now; an invalid file is refused (422) and the registry in force stays.
@@ -96,15 +88,13 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
       },
     },
     async (request, reply) => {
-      const { outcome, status } = await registryFile.reload().catch((error: unknown) => {
+      const { outcome, status: registry } = await registryFile.reload().catch((error: unknown) => {
         throw error instanceof ControlUnavailableError ? new HttpError(503, 'registry_unavailable', error.message) : error;
       });
-      const registry = statusJson(status);
       // The reload itself is audited by the registry (as the system); this says which admin asked.
       await recordAuditEvent(deps.pool, { actor: actorOf(request), kind: 'registry.reload-requested', subject: registry.file, details: { outcome: outcome.result } });
       if (outcome.result === 'failed') {
-        const problems = outcome.failure.errors.map((e) => `${e.line > 0 ? `${e.line}:${e.column} ` : ''}${e.path ? `${e.path}: ` : ''}${e.message}`);
-        return reply.code(422).send({ error: 'registry_rejected', message: `the registry in force stays: ${problems.join('; ')}`, registry });
+        return reply.code(422).send({ error: 'registry_rejected', message: `the registry in force stays: ${describeRegistryErrors(outcome.failure.errors)}`, registry });
       }
       return { outcome: outcome.result, registry };
     },
